@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"spoke/store"
+)
+
+func init() {
+	register(command{name: "audit", summary: "show the audit trail (owner, manager, auditor)", run: runAudit})
+}
+
+func runAudit(ctx context.Context, env Env, args []string) error {
+	var c common
+	fs := newFlags("audit", env, &c, true)
+	asJSON := fs.Bool("json", false, "one JSON object per line")
+	limit := fs.Int("limit", 200, "newest N entries")
+	action := fs.String("action", "", "only actions starting with this, e.g. customer.")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	st, ss, err := c.signIn(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	recs, err := ss.AuditLog(ctx, store.AuditFilter{Action: *action, Limit: *limit})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		for _, r := range recs {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEQ\tTIME\tUSER\tACTION\tOUTCOME\tTARGET\tFIELDS\tDETAIL")
+	for _, r := range recs {
+		user := r.Username
+		if user == "" {
+			user = r.UserID
+		}
+		detail := r.Detail
+		if r.Reason != "" {
+			detail += " reason: " + r.Reason
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Seq, r.At.Format("2006-01-02 15:04:05"), user, r.Action, r.Outcome, r.Target, strings.Join(r.Fields, ","), detail)
+	}
+	return tw.Flush()
+}

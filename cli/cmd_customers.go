@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+)
+
+func init() {
+	register(command{name: "customers", summary: "list or search the customers you may see", run: runCustomers})
+}
+
+func runCustomers(ctx context.Context, env Env, args []string) error {
+	var c common
+	fs := newFlags("customers", env, &c, true)
+	asJSON := fs.Bool("json", false, "one JSON object per line")
+	limit := fs.Int("limit", 50, "at most this many results for a query")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	st, ss, err := c.signIn(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	res, err := ss.Search(ctx, strings.Join(pos, " "), *limit)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		for _, r := range res {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tE-MAIL\tPHONE\tOWNER")
+	for _, r := range res {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, r.Email, r.Phone, r.Owner)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,231 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+)
+
+// TestMatrixMatchesDesign compares every cell of Matrix with DESIGN.md's access table, so a
+// change to either shows up here.
+func TestMatrixMatchesDesign(t *testing.T) {
+	// Columns: owner, manager, sales, mechanic, marketing, auditor ("-" = no access).
+	design := map[Op][6]Grant{
+		OpCustomerPIIOwn:   {All, ShopOnly, Own, Deny, Deny, Deny},
+		OpCustomerPIIOther: {All, ShopOnly, BreakGlass, Assigned, Deny, Deny},
+		OpCustomerWrite:    {All, ShopOnly, Own, Deny, Deny, Deny},
+		OpCustomerDelete:   {All, ShopOnly, Request, Deny, Deny, Deny},
+		OpWorkOrders:       {All, ShopOnly, Own, Assigned, Deny, Deny},
+		OpSales:            {All, ShopOnly, Own, Deny, Deny, Deny},
+		OpStats:            {All, ShopOnly, Own, Deny, AllShopsAggr, Deny},
+		OpCampaigns:        {All, ShopOnly, Deny, Deny, All, Deny},
+		OpBulk:             {SecondApprover, SecondApprover, Deny, Deny, Deny, Deny},
+		OpDataSubject:      {All, ShopOnly, Deny, Deny, Deny, Deny},
+		OpAudit:            {All, ShopOnly, Deny, Deny, Deny, NoPII},
+		OpUsers:            {All, Deny, Deny, Deny, Deny, Deny},
+		OpBackup:           {All, BackupOnly, Deny, Deny, Deny, Deny},
+		OpDevices:          {All, Deny, Deny, Deny, Deny, Deny},
+	}
+	if len(design) != len(Ops) || len(Matrix) != len(Ops) {
+		t.Fatalf("design has %d ops, Ops %d, Matrix %d", len(design), len(Ops), len(Matrix))
+	}
+	for _, op := range Ops {
+		for i, r := range Roles {
+			t.Run(fmt.Sprintf("%s/%s", op, r), func(t *testing.T) {
+				if got, want := Matrix[op][r], design[op][i]; got != want {
+					t.Fatalf("Matrix = %q, DESIGN.md = %q", got, want)
+				}
+			})
+		}
+	}
+}
+
+// fixture is a two-shop chain with one user per role and customers owned by different
+// salespeople, for exercising the matrix through the Session.
+type fixture struct {
+	st                 *Store
+	north, south       string
+	users              map[string]*Session
+	cSam, cSue, cStan  string
+	woSue              string
+	emailSue           string
+}
+
+const staffPW = "staff-password-1"
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st, _ := newTestStore(t)
+	f := &fixture{st: st, users: map[string]*Session{}, emailSue: "sue.customer@example.com"}
+	owner := signIn(t, st, "olga", "owner-password-1")
+	f.users["olga"] = owner
+	shops, _ := owner.Shops(ctx)
+	f.north = shops[0].ID
+	f.south = must[string](t)(owner.AddShop(ctx, "South", "DE", "EUR"))
+	for _, u := range []struct {
+		name string
+		role Role
+		shop string
+	}{
+		{"mia", RoleManager, f.north}, {"mo", RoleManager, f.south}, {"sam", RoleSales, f.north}, {"sue", RoleSales, f.north},
+		{"stan", RoleSales, f.south}, {"mike", RoleMechanic, f.north}, {"mark", RoleMarketing, ""}, {"aud", RoleAuditor, ""},
+	} {
+		must[string](t)(owner.AddUser(ctx, NewUser{Username: u.name, Password: staffPW, Roles: []Role{u.role}, ShopID: u.shop}))
+		f.users[u.name] = signIn(t, st, u.name, staffPW)
+	}
+	f.cSam = must[string](t)(f.users["sam"].CreateCustomer(ctx, CustomerInput{Name: "Ada Samcustomer", Email: "ada@example.com", Phone: "+1 415 555 0101"}))
+	f.cSue = must[string](t)(f.users["sue"].CreateCustomer(ctx, CustomerInput{Name: "Bea Suecustomer", Email: f.emailSue, Phone: "+1 415 555 0102", Notes: "private note"}))
+	f.cStan = must[string](t)(f.users["stan"].CreateCustomer(ctx, CustomerInput{Name: "Carl Stancustomer", Phone: "030 1234567"}))
+	bike := must[string](t)(f.users["sue"].AddBike(ctx, f.cSue, Bike{Make: "Trek", Model: "Domane", Serial: "WTU123X4567"}))
+	f.woSue = must[string](t)(f.users["sue"].CreateWorkOrder(ctx, WorkOrderInput{CustomerID: f.cSue, BikeID: bike, Complaint: "gears skip", MechanicID: f.users["mike"].User().ID}))
+	return f
+}
+
+// outcome classifies a result for the table.
+func outcome(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, ErrForbidden):
+		return "forbidden"
+	case errors.Is(err, ErrNotFound):
+		return "notfound"
+	case errors.Is(err, ErrReasonRequired):
+		return "reason"
+	}
+	return "error: " + err.Error()
+}
+
+func TestAccessThroughSession(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	users := []string{"olga", "mia", "mo", "sam", "sue", "stan", "mike", "mark", "aud"}
+	type op struct {
+		name string
+		do   func(ss *Session) (string, error) // returns a detail to compare where useful
+		want map[string]string                 // user -> outcome[/detail]
+	}
+	readFull := func(id string) func(ss *Session) (string, error) {
+		return func(ss *Session) (string, error) {
+			c, err := ss.Customer(ctx, id, "")
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("email=%v notes=%v", c.Email != "", c.Notes != ""), nil
+		}
+	}
+	ops := []op{
+		{"read own/other customer without reason", readFull(f.cSam), map[string]string{
+			"olga": "ok/email=true notes=false", "mia": "ok/email=true notes=false", "mo": "notfound", "sam": "ok/email=true notes=false",
+			"sue": "reason", "stan": "notfound", "mike": "notfound", "mark": "notfound", "aud": "notfound"}},
+		{"break-glass read with reason", func(ss *Session) (string, error) {
+			c, err := ss.Customer(ctx, f.cSue, "customer phoned about pick-up")
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("minimal=%v email=%v notes=%v phone=%v bg=%v", c.Minimal, c.Email != "", c.Notes != "", c.Phone != "", c.BreakGlass), nil
+		}, map[string]string{
+			"olga": "ok/minimal=false email=true notes=true phone=true bg=false", "mia": "ok/minimal=false email=true notes=true phone=true bg=false",
+			"mo": "notfound", "sam": "ok/minimal=true email=false notes=false phone=true bg=true", "sue": "ok/minimal=false email=true notes=true phone=true bg=false",
+			"stan": "notfound", "mike": "ok/minimal=true email=false notes=false phone=true bg=false", "mark": "notfound", "aud": "notfound"}},
+		{"create customer", func(ss *Session) (string, error) {
+			in := CustomerInput{Name: "New Person"}
+			if ss.User().ShopID == "" {
+				in.ShopID = f.north
+			}
+			_, err := ss.CreateCustomer(ctx, in)
+			return "", err
+		}, map[string]string{"olga": "ok", "mia": "ok", "mo": "ok", "sam": "ok", "sue": "ok", "stan": "ok", "mike": "forbidden", "mark": "forbidden", "aud": "forbidden"}},
+		{"edit sam's customer", func(ss *Session) (string, error) {
+			return "", ss.UpdateCustomer(ctx, f.cSam, CustomerInput{Name: "Ada Samcustomer", Email: "ada@example.com", Phone: "+1 415 555 0101", Notes: "edited by " + ss.User().Username})
+		}, map[string]string{"olga": "ok", "mia": "ok", "mo": "forbidden", "sam": "ok", "sue": "forbidden", "stan": "forbidden", "mike": "forbidden", "mark": "forbidden", "aud": "forbidden"}},
+		{"delete a customer", func(ss *Session) (string, error) {
+			id := must[string](t)(f.users["olga"].CreateCustomer(ctx, CustomerInput{Name: "Delete Me", ShopID: f.north, OwnerID: f.users["sam"].User().ID}))
+			return "", ss.DeleteCustomer(ctx, id)
+		}, map[string]string{"olga": "ok", "mia": "ok", "mo": "forbidden", "sam": "forbidden", "sue": "forbidden", "stan": "forbidden", "mike": "forbidden", "mark": "forbidden", "aud": "forbidden"}},
+		{"work-order board", func(ss *Session) (string, error) {
+			items, err := ss.Board(ctx, "", "")
+			return fmt.Sprint(len(items)), err
+		}, map[string]string{"olga": "ok/1", "mia": "ok/1", "mo": "ok/0", "sam": "ok/0", "sue": "ok/1", "stan": "ok/0", "mike": "ok/1", "mark": "forbidden", "aud": "forbidden"}},
+		{"open work order for sam's customer", func(ss *Session) (string, error) {
+			_, err := ss.CreateWorkOrder(ctx, WorkOrderInput{CustomerID: f.cSam, Complaint: "flat tyre"})
+			return "", err
+		}, map[string]string{"olga": "ok", "mia": "ok", "mo": "forbidden", "sam": "ok", "sue": "forbidden", "stan": "forbidden", "mike": "forbidden", "mark": "forbidden", "aud": "forbidden"}},
+		{"move sue's job", func(ss *Session) (string, error) {
+			err := ss.AddWorkOrderLine(ctx, f.woSue, Line{Kind: "labour", Description: "Check", Qty: 1, UnitPrice: 100})
+			return "", err
+		}, map[string]string{"olga": "ok", "mia": "ok", "mo": "forbidden", "sam": "forbidden", "sue": "ok", "stan": "forbidden", "mike": "ok", "mark": "forbidden", "aud": "forbidden"}},
+		{"record a sale for sam's customer", func(ss *Session) (string, error) {
+			_, err := ss.RecordSale(ctx, SaleInput{CustomerID: f.cSam, PaymentMethod: "card", Lines: []Line{{Description: "Bell", Qty: 1, UnitPrice: 999}}})
+			return "", err
+		}, map[string]string{"olga": "ok", "mia": "ok", "mo": "forbidden", "sam": "ok", "sue": "forbidden", "stan": "forbidden", "mike": "forbidden", "mark": "forbidden", "aud": "forbidden"}},
+		{"aggregate statistics", func(ss *Session) (string, error) {
+			st, err := ss.Stats(ctx)
+			if err != nil {
+				return "", err
+			}
+			suppressed := slices.ContainsFunc(st.CustomersByShop, func(c Cell) bool { return c.Suppressed })
+			return fmt.Sprintf("suppressed=%v", suppressed), nil
+		}, map[string]string{"olga": "ok/suppressed=false", "mia": "ok/suppressed=false", "mo": "ok/suppressed=false", "sam": "ok/suppressed=false",
+			"sue": "ok/suppressed=false", "stan": "ok/suppressed=false", "mike": "forbidden", "mark": "ok/suppressed=true", "aud": "forbidden"}},
+		{"audit trail", func(ss *Session) (string, error) {
+			recs, err := ss.AuditLog(ctx, AuditFilter{Action: "customer.read.break_glass"})
+			reasons := slices.ContainsFunc(recs, func(r AuditRecord) bool { return r.Reason != "" })
+			return fmt.Sprintf("reasons=%v", reasons), err
+		}, map[string]string{"olga": "ok/reasons=true", "mia": "ok/reasons=true", "mo": "ok/reasons=false", "sam": "forbidden", "sue": "forbidden",
+			"stan": "forbidden", "mike": "forbidden", "mark": "forbidden", "aud": "ok/reasons=false"}},
+		{"list users", func(ss *Session) (string, error) { _, err := ss.Users(ctx); return "", err },
+			map[string]string{"olga": "ok", "mia": "forbidden", "mo": "forbidden", "sam": "forbidden", "sue": "forbidden", "stan": "forbidden", "mike": "forbidden", "mark": "forbidden", "aud": "forbidden"}},
+		{"add user", func(ss *Session) (string, error) {
+			_, err := ss.AddUser(ctx, NewUser{Username: "x-" + ss.User().Username, Password: staffPW, Roles: []Role{RoleAuditor}})
+			return "", err
+		}, map[string]string{"olga": "ok", "mia": "forbidden", "mo": "forbidden", "sam": "forbidden", "sue": "forbidden", "stan": "forbidden", "mike": "forbidden", "mark": "forbidden", "aud": "forbidden"}},
+		{"search index contents", func(ss *Session) (string, error) {
+			res, err := ss.Search(ctx, "customer", 50)
+			var names []string
+			for _, r := range res {
+				names = append(names, r.Name[:3]+fmt.Sprintf("(email=%v)", r.Email != ""))
+			}
+			slices.Sort(names)
+			return fmt.Sprint(names), err
+		}, map[string]string{
+			"olga": "ok/[Ada(email=true) Bea(email=true) Car(email=false)]", "mia": "ok/[Ada(email=true) Bea(email=true)]", "mo": "ok/[Car(email=false)]",
+			"sam": "ok/[Ada(email=true)]", "sue": "ok/[Bea(email=true)]", "stan": "ok/[Car(email=false)]", "mike": "ok/[Bea(email=false)]",
+			"mark": "forbidden", "aud": "forbidden"}},
+		{"exact lookup by e-mail of sue's customer", func(ss *Session) (string, error) {
+			res, err := ss.FindCustomers(ctx, ByEmail, "  SUE.Customer@Example.com ")
+			return fmt.Sprint(len(res)), err
+		}, map[string]string{"olga": "ok/1", "mia": "ok/1", "mo": "ok/0", "sam": "ok/0", "sue": "ok/1", "stan": "ok/0", "mike": "ok/0", "mark": "ok/0", "aud": "ok/0"}},
+	}
+	for _, o := range ops {
+		for _, u := range users {
+			t.Run(o.name+"/"+u, func(t *testing.T) {
+				detail, err := o.do(f.users[u])
+				got := outcome(err)
+				if err == nil && detail != "" {
+					got += "/" + detail
+				}
+				if want := o.want[u]; got != want {
+					t.Fatalf("got %q, want %q", got, want)
+				}
+			})
+		}
+	}
+	// Every denial reached the audit trail.
+	recs, err := f.users["olga"].AuditLog(ctx, AuditFilter{Limit: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	denied := 0
+	for _, r := range recs {
+		if r.Outcome == "denied" {
+			denied++
+		}
+	}
+	if denied < 40 {
+		t.Fatalf("only %d denials audited", denied)
+	}
+}

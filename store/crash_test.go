@@ -1,0 +1,130 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain doubles as the crash test's child: with SPOKE_CRASH_CHILD set it writes customers
+// in a loop, printing each id only after its transaction committed, until it is killed.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("SPOKE_CRASH_CHILD"); dir != "" {
+		crashChild(dir)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func crashChild(dir string) {
+	ctx := context.Background()
+	st, err := Open(ctx, dir, testOptions())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child open:", err)
+		os.Exit(3)
+	}
+	ss, err := st.SignIn(ctx, "olga", "owner-password-1")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child sign-in:", err)
+		os.Exit(3)
+	}
+	for i := 0; ; i++ {
+		id, err := ss.CreateCustomer(ctx, CustomerInput{Name: fmt.Sprintf("Crash Customer %d", i), Email: fmt.Sprintf("crash%d@example.com", i), Notes: strings.Repeat("x", i%300)})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "child write:", err)
+			os.Exit(4)
+		}
+		if i%3 == 0 {
+			if _, err := ss.AddBike(ctx, id, Bike{Make: "Giant", Model: "TCR", Serial: fmt.Sprintf("GNT%07d", i)}); err != nil {
+				fmt.Fprintln(os.Stderr, "child bike:", err)
+				os.Exit(4)
+			}
+		}
+		fmt.Fprintln(os.Stdout, "committed", id) // os.Stdout is unbuffered
+	}
+}
+
+func TestCrashMidWrite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash loop skipped in -short mode")
+	}
+	ctx := context.Background()
+	st, _ := newTestStore(t)
+	dir := st.Dir()
+	st.Close()
+	var committed []string
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := 0; round < 6; round++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "SPOKE_CRASH_CHILD="+dir)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		lines := make(chan string)
+		go func() {
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+			close(lines)
+		}()
+		// Let it commit a few writes, then kill it at a random moment.
+		deadline := time.After(time.Duration(150+rng.IntN(400)) * time.Millisecond)
+		got := 0
+	read:
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("child exited early: %s", stderr.String())
+				}
+				committed = append(committed, strings.TrimPrefix(l, "committed "))
+				got++
+			case <-deadline:
+				if got == 0 {
+					deadline = time.After(100 * time.Millisecond)
+					continue
+				}
+				break read
+			}
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		for l := range lines { // ids printed before the kill landed still count
+			committed = append(committed, strings.TrimPrefix(l, "committed "))
+		}
+		cmd.Wait()
+
+		st, err := Open(ctx, dir, testOptions())
+		if err != nil {
+			t.Fatalf("round %d: open after kill: %v", round, err)
+		}
+		r, err := st.Verify(ctx)
+		if err != nil || !r.OK() {
+			t.Fatalf("round %d: verify after kill: %v %v", round, err, r.Problems)
+		}
+		for _, id := range committed {
+			var n, changes, audits int
+			st.db.QueryRow("SELECT COUNT(*) FROM customers WHERE id = ?", id).Scan(&n)
+			st.db.QueryRow("SELECT COUNT(*) FROM changes WHERE tbl = 'customers' AND row_id = ?", id).Scan(&changes)
+			st.db.QueryRow("SELECT COUNT(*) FROM audit WHERE action = 'customer.create' AND target = ?", id).Scan(&audits)
+			if n != 1 || changes < 10 || audits != 1 {
+				t.Fatalf("round %d: committed customer %s: rows=%d changes=%d audit=%d", round, id, n, changes, audits)
+			}
+		}
+		st.Close()
+		t.Logf("round %d: %d writes committed so far, verify ok", round, len(committed))
+	}
+}

@@ -1,0 +1,628 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"spoke/crypto/keys"
+	"spoke/crypto/seal"
+	"spoke/store/contact"
+)
+
+// CustomerInput is what a form or an import gives for a customer. Empty optional fields mean
+// "none". ShopID and OwnerID may be empty: they default to the user's shop and to the user.
+type CustomerInput struct {
+	Name     string
+	Email    string
+	Phone    string
+	Address  string
+	Birthday string // YYYY-MM-DD
+	Notes    string
+	ShopID   string
+	OwnerID  string
+}
+
+// Customer is a customer as the signed-in user may see it. Fields the user may not see are
+// empty and Minimal is true (break-glass or mechanic view).
+type Customer struct {
+	ID        string    `json:"id"`
+	ShopID    string    `json:"shop_id"`
+	OwnerID   string    `json:"owner_id"`
+	Owner     string    `json:"owner"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email,omitempty"`
+	Phone     string    `json:"phone,omitempty"`
+	Address   string    `json:"address,omitempty"`
+	Birthday  string    `json:"birthday,omitempty"`
+	Notes     string    `json:"notes,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Minimal   bool      `json:"minimal,omitempty"`
+}
+
+// CustomerCard is a customer with their bikes, work orders and sales.
+type CustomerCard struct {
+	Customer
+	Bikes      []Bike      `json:"bikes"`
+	WorkOrders []WorkOrder `json:"work_orders"`
+	Sales      []Sale      `json:"sales,omitempty"`
+	BreakGlass bool        `json:"break_glass,omitempty"`
+}
+
+// custRow is a stored customer: sealed values and their keys' metadata.
+type custRow struct {
+	id, shopID, ownerID                         string
+	dek                                         []byte
+	dekVersion                                  uint32
+	name, email, phone, address, birthday, note []byte
+	emailBidx, phoneBidx                        []byte
+	createdAt, updatedAt, deletedAt             int64
+}
+
+const custCols = "id, shop_id, owner_id, dek, dek_version, name, email, phone, address, birthday, notes, email_bidx, phone_bidx, created_at, updated_at, deleted_at"
+
+func scanCust(sc interface{ Scan(...any) error }) (*custRow, error) {
+	c := &custRow{}
+	err := sc.Scan(&c.id, &c.shopID, &c.ownerID, &c.dek, &c.dekVersion, &c.name, &c.email, &c.phone, &c.address, &c.birthday, &c.note, &c.emailBidx, &c.phoneBidx, &c.createdAt, &c.updatedAt, &c.deletedAt)
+	return c, err
+}
+
+func (s *Store) loadCust(ctx context.Context, q querier, id string) (*custRow, error) {
+	c, err := scanCust(q.QueryRowContext(ctx, "SELECT "+custCols+" FROM customers WHERE id = ? AND deleted_at = 0", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return c, err
+}
+
+func dekLabel(customerID string, scopeVersion uint32) []byte {
+	return seal.Label("dek", customerID, fmt.Sprint(scopeVersion))
+}
+
+// dek returns a customer's unwrapped data key, caching it for the life of the Store.
+func (s *Store) dek(ctx context.Context, c *custRow) ([]byte, error) {
+	s.mu.RLock()
+	k := s.deks[c.id]
+	s.mu.RUnlock()
+	if k != nil {
+		return k, nil
+	}
+	sk, _, err := s.scopeKey(ctx, c.shopID, c.dekVersion)
+	if err != nil {
+		return nil, err
+	}
+	k, err = keys.Unwrap(sk, c.dek, dekLabel(c.id, c.dekVersion))
+	if err != nil {
+		return nil, &SealError{Table: "customers", Row: c.id, Column: "dek", Err: err}
+	}
+	s.mu.Lock()
+	s.deks[c.id] = k
+	s.mu.Unlock()
+	return k, nil
+}
+
+// opened is a customer's decrypted personal fields.
+type opened struct{ name, email, phone, address, birthday, notes string }
+
+func (s *Store) openCust(ctx context.Context, c *custRow, minimal bool) (*opened, error) {
+	k, err := s.dek(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	var o opened
+	fields := []struct {
+		col string
+		v   []byte
+		dst *string
+	}{{"name", c.name, &o.name}, {"phone", c.phone, &o.phone}}
+	if !minimal {
+		fields = append(fields, []struct {
+			col string
+			v   []byte
+			dst *string
+		}{{"email", c.email, &o.email}, {"address", c.address, &o.address}, {"birthday", c.birthday, &o.birthday}, {"notes", c.note, &o.notes}}...)
+	}
+	for _, f := range fields {
+		if *f.dst, err = openField(k, "customers", c.id, f.col, f.v); err != nil {
+			return nil, err
+		}
+	}
+	return &o, nil
+}
+
+// validate normalises a customer input in place and lists every bad field.
+func (in *CustomerInput) validate(region string, now time.Time) error {
+	var ve ValidationError
+	in.Name = strings.TrimSpace(in.Name)
+	switch n := utf8.RuneCountInString(in.Name); {
+	case n == 0:
+		ve.add("name", "is required")
+	case n > 200:
+		ve.add("name", "is longer than 200 characters")
+	}
+	if s := strings.TrimSpace(in.Email); s != "" {
+		if e, err := contact.NormalizeEmail(s); err != nil {
+			ve.add("email", "is not a valid e-mail address")
+		} else {
+			in.Email = e
+		}
+	} else {
+		in.Email = ""
+	}
+	if s := strings.TrimSpace(in.Phone); s != "" {
+		if p, err := contact.NormalizePhone(s, region); err != nil {
+			ve.add("phone", "is not a valid phone number (use +country code if it is not a "+region+" number)")
+		} else {
+			in.Phone = p
+		}
+	} else {
+		in.Phone = ""
+	}
+	in.Address = strings.TrimSpace(in.Address)
+	if utf8.RuneCountInString(in.Address) > 500 {
+		ve.add("address", "is longer than 500 characters")
+	}
+	if b := strings.TrimSpace(in.Birthday); b != "" {
+		t, err := time.Parse(time.DateOnly, b)
+		switch {
+		case err != nil:
+			ve.add("birthday", "must be a date like 1985-04-23")
+		case t.After(now) || t.Year() < 1900:
+			ve.add("birthday", "is not a plausible birth date")
+		default:
+			in.Birthday = t.Format(time.DateOnly)
+		}
+	} else {
+		in.Birthday = ""
+	}
+	if utf8.RuneCountInString(in.Notes) > 4000 {
+		ve.add("notes", "is longer than 4000 characters")
+	}
+	for _, f := range []string{in.Name, in.Address, in.Notes} {
+		if strings.ContainsFunc(f, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' }) {
+			ve.add("text", "contains control characters")
+			break
+		}
+	}
+	return ve.orNil()
+}
+
+// shopRegion returns the phone region of a shop.
+func (s *Store) shopRegion(ctx context.Context, q querier, shopID string) (string, error) {
+	var r string
+	err := q.QueryRowContext(ctx, "SELECT region FROM shops WHERE id = ?", shopID).Scan(&r)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", &FieldError{"shop", "no such shop"}
+	}
+	return r, err
+}
+
+// resolveShopOwner fills in defaults and checks that the owner can hold customers of that shop.
+func (ss *Session) resolveShopOwner(ctx context.Context, q querier, in *CustomerInput) error {
+	if in.ShopID == "" {
+		in.ShopID = ss.user.ShopID
+	}
+	if in.ShopID == "" {
+		// An org-wide user (the owner) with a single shop needs no choice.
+		var n int
+		var id string
+		if err := q.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(MIN(id), '') FROM shops").Scan(&n, &id); err != nil {
+			return err
+		}
+		if n != 1 {
+			return &FieldError{"shop", "choose a shop"}
+		}
+		in.ShopID = id
+	}
+	if in.OwnerID == "" {
+		in.OwnerID = ss.user.ID
+	}
+	if in.OwnerID != ss.user.ID {
+		var roles string
+		var shop sql.NullString
+		var active bool
+		err := q.QueryRowContext(ctx, "SELECT roles, shop_id, active FROM users WHERE id = ?", in.OwnerID).Scan(&roles, &shop, &active)
+		if err != nil || !active {
+			return &FieldError{"owner", "no such active user"}
+		}
+		if !strings.Contains(roles, string(RoleOwner)) && shop.String != in.ShopID {
+			return &FieldError{"owner", "works at another shop"}
+		}
+	}
+	return nil
+}
+
+// CreateCustomer adds a customer. Sales users create customers they own; managers in their shop;
+// the owner anywhere.
+func (ss *Session) CreateCustomer(ctx context.Context, in CustomerInput) (string, error) {
+	var id string
+	err := ss.write(ctx, "customer.create", func(w *wtx) error {
+		var err error
+		id, err = w.createCustomer(ss, in)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	ss.indexPut(ctx, id)
+	return id, nil
+}
+
+func (w *wtx) createCustomer(ss *Session, in CustomerInput) (string, error) {
+	ctx := w.ctx
+	if err := ss.resolveShopOwner(ctx, w.tx, &in); err != nil {
+		return "", err
+	}
+	if _, err := ss.allow(OpCustomerWrite, target{shopID: in.ShopID, ownerID: in.OwnerID}); err != nil {
+		return "", err
+	}
+	region, err := w.s.shopRegion(ctx, w.tx, in.ShopID)
+	if err != nil {
+		return "", err
+	}
+	if err := in.validate(region, w.s.opts.Now()); err != nil {
+		return "", err
+	}
+	return w.insertCustomer(in, w.now)
+}
+
+// insertCustomer seals and inserts a validated customer with a fresh data key.
+func (w *wtx) insertCustomer(in CustomerInput, createdAt int64) (string, error) {
+	ctx := w.ctx
+	id := newID()
+	sk, ver, err := w.s.scopeKey(ctx, in.ShopID, 0)
+	if err != nil {
+		return "", err
+	}
+	dek := keys.New()
+	wrapped, err := keys.Wrap(sk, dek, dekLabel(id, ver))
+	if err != nil {
+		return "", err
+	}
+	cols := []col{plain("shop_id", in.ShopID), plain("owner_id", in.OwnerID), plain("dek", wrapped), plain("dek_version", ver)}
+	for _, f := range []struct{ col, v string }{
+		{"name", in.Name}, {"email", in.Email}, {"phone", in.Phone}, {"address", in.Address}, {"birthday", in.Birthday}, {"notes", in.Notes},
+	} {
+		sv, err := sealField(dek, "customers", id, f.col, f.v)
+		if err != nil {
+			return "", err
+		}
+		cols = append(cols, sealedCol(f.col, sv))
+	}
+	eb, err := w.s.bidx(ctx, in.ShopID, "email", in.Email)
+	if err != nil {
+		return "", err
+	}
+	pb, err := w.s.bidx(ctx, in.ShopID, "phone", in.Phone)
+	if err != nil {
+		return "", err
+	}
+	cols = append(cols, plain("email_bidx", nullBytes(eb)), plain("phone_bidx", nullBytes(pb)),
+		plain("created_at", createdAt), plain("updated_at", createdAt))
+	if err := w.insert("customers", in.ShopID, id, cols); err != nil {
+		return "", err
+	}
+	w.s.mu.Lock()
+	w.s.deks[id] = dek
+	w.s.mu.Unlock()
+	w.audit.Target = id
+	w.audit.Fields = []string{"name", "email", "phone", "address", "birthday", "notes"}
+	return id, nil
+}
+
+// bidx computes a blind index of a normalised value, nil for "".
+func (s *Store) bidx(ctx context.Context, shopID, field, normalised string) ([]byte, error) {
+	if normalised == "" {
+		return nil, nil
+	}
+	k, err := s.blindKey(ctx, shopID, field)
+	if err != nil {
+		return nil, err
+	}
+	return k.Sum(normalised), nil
+}
+
+// UpdateCustomer changes a customer's details. Only fields whose value changed are written
+// (and enter the change log), so concurrent edits of different fields on two devices merge.
+func (ss *Session) UpdateCustomer(ctx context.Context, id string, in CustomerInput) error {
+	err := ss.write(ctx, "customer.update", func(w *wtx) error {
+		c, err := ss.s.loadCust(ctx, w.tx, id)
+		if err != nil {
+			return err
+		}
+		w.audit.Target = id
+		if _, err := ss.allow(OpCustomerWrite, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
+			return err
+		}
+		region, err := ss.s.shopRegion(ctx, w.tx, c.shopID)
+		if err != nil {
+			return err
+		}
+		if err := in.validate(region, ss.s.opts.Now()); err != nil {
+			return err
+		}
+		old, err := ss.s.openCust(ctx, c, false)
+		if err != nil {
+			return err
+		}
+		k, err := ss.s.dek(ctx, c)
+		if err != nil {
+			return err
+		}
+		var cols []col
+		for _, f := range []struct{ col, old, new string }{
+			{"name", old.name, in.Name}, {"email", old.email, in.Email}, {"phone", old.phone, in.Phone},
+			{"address", old.address, in.Address}, {"birthday", old.birthday, in.Birthday}, {"notes", old.notes, in.Notes},
+		} {
+			if f.old == f.new {
+				continue
+			}
+			sv, err := sealField(k, "customers", id, f.col, f.new)
+			if err != nil {
+				return err
+			}
+			cols = append(cols, sealedCol(f.col, sv))
+			w.audit.Fields = append(w.audit.Fields, f.col)
+			if f.col == "email" || f.col == "phone" {
+				b, err := ss.s.bidx(ctx, c.shopID, f.col, f.new)
+				if err != nil {
+					return err
+				}
+				cols = append(cols, plain(f.col+"_bidx", nullBytes(b)))
+			}
+		}
+		if in.OwnerID != "" && in.OwnerID != c.ownerID {
+			in.ShopID = c.shopID
+			if err := ss.resolveShopOwner(ctx, w.tx, &in); err != nil {
+				return err
+			}
+			if _, err := ss.allow(OpCustomerWrite, target{shopID: c.shopID, ownerID: in.OwnerID}); err != nil {
+				return err
+			}
+			cols = append(cols, plain("owner_id", in.OwnerID))
+			w.audit.Fields = append(w.audit.Fields, "owner_id")
+		}
+		w.audit.Target = id
+		if len(cols) == 0 {
+			return nil
+		}
+		cols = append(cols, plain("updated_at", w.now))
+		return w.update("customers", c.shopID, id, cols)
+	})
+	if err != nil {
+		return err
+	}
+	ss.indexPut(ctx, id)
+	return nil
+}
+
+// DeleteCustomer soft-deletes a customer (recoverable for 30 days by a later feature).
+// Sales users may only request it, which this build does not yet route: they get ErrForbidden.
+func (ss *Session) DeleteCustomer(ctx context.Context, id string) error {
+	err := ss.write(ctx, "customer.delete", func(w *wtx) error {
+		c, err := ss.s.loadCust(ctx, w.tx, id)
+		if err != nil {
+			return err
+		}
+		w.audit.Target = id
+		if _, err := ss.allow(OpCustomerDelete, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
+			return err
+		}
+		w.audit.Target = id
+		return w.update("customers", c.shopID, id, []col{plain("deleted_at", w.now), plain("updated_at", w.now)})
+	})
+	if err != nil {
+		return err
+	}
+	ss.indexRemove(id)
+	return nil
+}
+
+// view decides what the user may see of a stored customer: full, minimal (mechanic of an open
+// job, or break-glass with a reason), or nothing.
+func (ss *Session) view(ctx context.Context, c *custRow) (Grant, error) {
+	assigned := false
+	if ss.user.Has(RoleMechanic) {
+		var one int
+		err := ss.s.db.QueryRowContext(ctx, "SELECT 1 FROM work_orders WHERE customer_id = ? AND mechanic_id = ? AND status NOT IN ('collected', 'cancelled') LIMIT 1", c.id, ss.user.ID).Scan(&one)
+		assigned = err == nil
+	}
+	t := target{shopID: c.shopID, ownerID: c.ownerID, assigned: assigned}
+	if g, ok := ss.user.permits(OpCustomerPIIOwn, t); ok && (g == All || g == ShopOnly || (g == Own && c.ownerID == ss.user.ID)) {
+		return g, nil
+	}
+	if g, ok := ss.user.permits(OpCustomerPIIOther, t); ok {
+		return g, nil
+	}
+	return Deny, ErrForbidden
+}
+
+// Customer opens one customer's card: details, bikes, work orders and sales. Opening another
+// salesperson's customer is break-glass: it needs a reason, returns only name, phone and the
+// bikes and jobs, and is audited with the reason. Every open is audited.
+func (ss *Session) Customer(ctx context.Context, id, reason string) (*CustomerCard, error) {
+	c, err := ss.s.loadCust(ctx, ss.s.db, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	g, err := ss.view(ctx, c)
+	if err != nil {
+		ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "customer.read", Target: id, Outcome: "denied"})
+		return nil, ErrNotFound // do not confirm the customer exists
+	}
+	reason = strings.TrimSpace(reason)
+	if g == BreakGlass && utf8.RuneCountInString(reason) < 5 {
+		ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "customer.read.break_glass", Target: id, Outcome: "denied", Detail: "no reason"})
+		return nil, ErrReasonRequired
+	}
+	minimal := g == BreakGlass || g == Assigned
+	o, err := ss.s.openCust(ctx, c, minimal)
+	if err != nil {
+		return nil, err
+	}
+	card := &CustomerCard{Customer: Customer{
+		ID: c.id, ShopID: c.shopID, OwnerID: c.ownerID, Name: o.name, Email: o.email, Phone: o.phone,
+		Address: o.address, Birthday: o.birthday, Notes: o.notes, Minimal: minimal,
+		CreatedAt: time.UnixMilli(c.createdAt), UpdatedAt: time.UnixMilli(c.updatedAt),
+	}, BreakGlass: g == BreakGlass}
+	card.Owner = ss.s.username(ctx, c.ownerID)
+	if card.Bikes, err = ss.s.bikesOf(ctx, c, minimal); err != nil {
+		return nil, err
+	}
+	mech := ""
+	if g == Assigned {
+		mech = ss.user.ID
+	}
+	if card.WorkOrders, err = ss.s.workOrdersOf(ctx, c, mech); err != nil {
+		return nil, err
+	}
+	if !minimal {
+		if card.Sales, err = ss.s.salesOf(ctx, c.id); err != nil {
+			return nil, err
+		}
+	}
+	e := auditEntry{Action: "customer.read", Target: id, Fields: []string{"name", "phone"}}
+	if !minimal {
+		e.Fields = []string{"name", "email", "phone", "address", "birthday", "notes", "bikes.serial", "work_orders.complaint", "work_orders.notes"}
+	}
+	if g == BreakGlass {
+		e.Action, e.Reason = "customer.read.break_glass", reason
+	}
+	if err := ss.s.auditAlone(ctx, ss.actor(), e); err != nil {
+		// Fail closed: a read that cannot be audited is not returned.
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	return card, nil
+}
+
+// username returns a user's login name ("" if unknown); names are business data.
+func (s *Store) username(ctx context.Context, id string) string {
+	var u string
+	s.db.QueryRowContext(ctx, "SELECT username FROM users WHERE id = ?", id).Scan(&u)
+	return u
+}
+
+// LookupField is a field with a blind index.
+type LookupField string
+
+// The exact-lookup fields.
+const (
+	ByEmail  LookupField = "email"
+	ByPhone  LookupField = "phone"
+	BySerial LookupField = "serial"
+)
+
+// FindCustomers returns the customers (visible to the user, full view only) whose e-mail, phone
+// or bike serial equals value after normalisation, using the blind indexes: no decryption of
+// other customers, no plaintext in SQL.
+func (ss *Session) FindCustomers(ctx context.Context, field LookupField, value string) ([]Customer, error) {
+	shops, err := ss.visibleShops(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Customer
+	for _, shop := range shops {
+		region, err := ss.s.shopRegion(ctx, ss.s.db, shop)
+		if err != nil {
+			return nil, err
+		}
+		var norm string
+		switch field {
+		case ByEmail:
+			norm, err = contact.NormalizeEmail(value)
+		case ByPhone:
+			norm, err = contact.NormalizePhone(value, region)
+		case BySerial:
+			norm, err = contact.NormalizeSerial(value)
+		default:
+			return nil, fmt.Errorf("unknown lookup field %q", field)
+		}
+		if err != nil {
+			return nil, &FieldError{string(field), "is not valid"}
+		}
+		b, err := ss.s.bidx(ctx, shop, string(field), norm)
+		if err != nil {
+			return nil, err
+		}
+		q := "SELECT " + custCols + " FROM customers WHERE shop_id = ? AND deleted_at = 0 AND " + string(field) + "_bidx = ?"
+		if field == BySerial {
+			q = "SELECT " + prefixed("c.", custCols) + " FROM customers c JOIN bikes b ON b.customer_id = c.id WHERE c.shop_id = ? AND c.deleted_at = 0 AND b.deleted_at = 0 AND b.serial_bidx = ?"
+		}
+		rows, err := ss.s.db.QueryContext(ctx, q, shop, b)
+		if err != nil {
+			return nil, err
+		}
+		var found []*custRow
+		for rows.Next() {
+			c, err := scanCust(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			found = append(found, c)
+		}
+		rows.Close()
+		for _, c := range found {
+			g, err := ss.view(ctx, c)
+			if err != nil || g == BreakGlass || g == Assigned {
+				continue
+			}
+			o, err := ss.s.openCust(ctx, c, false)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, Customer{ID: c.id, ShopID: c.shopID, OwnerID: c.ownerID, Owner: ss.s.username(ctx, c.ownerID),
+				Name: o.name, Email: o.email, Phone: o.phone, Address: o.address, Birthday: o.birthday, Notes: o.notes,
+				CreatedAt: time.UnixMilli(c.createdAt), UpdatedAt: time.UnixMilli(c.updatedAt)})
+		}
+	}
+	ids := make([]string, len(out))
+	for i, c := range out {
+		ids[i] = c.ID
+	}
+	if err := ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "customer.lookup", Fields: []string{string(field)},
+		Detail: fmt.Sprintf("matches=%d %s", len(out), strings.Join(ids, " "))}); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	return out, nil
+}
+
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
+}
+
+// visibleShops lists the shops whose customers the user may see in full.
+func (ss *Session) visibleShops(ctx context.Context) ([]string, error) {
+	if ss.user.ShopID != "" {
+		return []string{ss.user.ShopID}, nil
+	}
+	if _, ok := ss.user.permits(OpCustomerPIIOwn, target{any: true}); !ok {
+		return nil, nil
+	}
+	rows, err := ss.s.db.QueryContext(ctx, "SELECT id FROM shops ORDER BY name")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}

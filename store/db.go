@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DBFile is the database's file name inside the data directory. It is fixed and says nothing
+// about the shop or its customers.
+const DBFile = "spoke.db"
+
+// openDB opens (creating if asked) the database with the pragmas DESIGN.md requires.
+func openDB(dir string, create bool) (*sql.DB, error) {
+	path := filepath.Join(dir, DBFile)
+	q := url.Values{}
+	for _, p := range []string{
+		"journal_mode(WAL)",
+		"synchronous(FULL)",
+		"foreign_keys(ON)",
+		"busy_timeout(10000)",
+		"secure_delete(ON)",
+		"temp_store(MEMORY)",
+	} {
+		q.Add("_pragma", p)
+	}
+	// Immediate write transactions: a deferred one that upgrades to a writer can get
+	// SQLITE_BUSY without honouring busy_timeout.
+	q.Set("_txlock", "immediate")
+	mode := "rw"
+	if create {
+		mode = "rwc"
+	}
+	q.Set("mode", mode)
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db.SetMaxOpenConns(4)
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return db, nil
+}
+
+// migrate applies every embedded migration newer than PRAGMA user_version, each in its own
+// transaction together with the version bump.
+func migrate(ctx context.Context, db *sql.DB) (int, error) {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return 0, err
+	}
+	sort.Strings(names)
+	var current int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	if current > len(names) {
+		return current, fmt.Errorf("database schema version %d is newer than this Spoke (%d): update Spoke", current, len(names))
+	}
+	for i, name := range names {
+		v := i + 1
+		if !strings.HasPrefix(filepath.Base(name), fmt.Sprintf("%04d_", v)) {
+			return current, fmt.Errorf("migration %s out of sequence", name)
+		}
+		if v <= current {
+			continue
+		}
+		body, err := migrationFS.ReadFile(name)
+		if err != nil {
+			return current, err
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return current, err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return current, fmt.Errorf("migration %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(v)); err != nil {
+			tx.Rollback()
+			return current, err
+		}
+		if err := tx.Commit(); err != nil {
+			return current, fmt.Errorf("migration %d: %w", v, err)
+		}
+		current = v
+	}
+	return current, nil
+}
+
+// SchemaVersion is the schema version this build writes.
+func SchemaVersion() int {
+	names, _ := fs.Glob(migrationFS, "migrations/*.sql")
+	return len(names)
+}
+
+func getMeta(ctx context.Context, q querier, key string) ([]byte, error) {
+	var v []byte
+	err := q.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return v, err
+}
+
+func setMeta(ctx context.Context, q querier, key string, value []byte) error {
+	_, err := q.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value)
+	return err
+}
+
+// querier is what *sql.DB, *sql.Tx and *sql.Conn share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}

@@ -1,0 +1,64 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrForbidden means the signed-in user's role does not allow the operation.
+	ErrForbidden = errors.New("not allowed for your role")
+	// ErrNotFound means no such record (or none this user may know exists).
+	ErrNotFound = errors.New("not found")
+	// ErrReasonRequired means a break-glass read needs a reason first.
+	ErrReasonRequired = errors.New("this customer belongs to another salesperson: give a reason to open it (break-glass, audited)")
+	// ErrBadCredentials is the single answer for an unknown user or a wrong password.
+	ErrBadCredentials = errors.New("wrong username or password")
+	// ErrLockedOut means too many failed sign-ins; try later or ask the owner.
+	ErrLockedOut = errors.New("this account is locked after repeated failed sign-ins; wait or ask the owner to reset it")
+	// ErrInactive means the account was deactivated.
+	ErrInactive = errors.New("this account is deactivated")
+	// ErrTampered means a stored record failed authentication (edited outside Spoke).
+	ErrTampered = errors.New("a stored record failed authentication: the database was altered outside Spoke; run 'spoke verify'")
+	// ErrExists means a unique value is already taken.
+	ErrExists = errors.New("already exists")
+	// ErrPassphraseNeeded means the master key is passphrase-protected and none was given.
+	ErrPassphraseNeeded = errors.New("this database is protected by a passphrase (no system keychain was used): give it with --passphrase-file FILE or SPOKE_PASSPHRASE")
+	// ErrNoDatabase means the data directory holds no Spoke database.
+	ErrNoDatabase = errors.New("no Spoke database in this data directory: run 'spoke init' (or 'spoke demo') first")
+)
+
+// FieldError says which input field is wrong and why, without its value.
+type FieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Reason) }
+
+// ValidationError lists every wrong field of one input.
+type ValidationError struct{ Fields []FieldError }
+
+func (e *ValidationError) Error() string {
+	s := "invalid input"
+	for i, f := range e.Fields {
+		if i == 0 {
+			s += ": "
+		} else {
+			s += "; "
+		}
+		s += f.Error()
+	}
+	return s
+}
+
+func (e *ValidationError) add(field, reason string) {
+	e.Fields = append(e.Fields, FieldError{field, reason})
+}
+
+func (e *ValidationError) orNil() error {
+	if e == nil || len(e.Fields) == 0 {
+		return nil
+	}
+	return e
+}

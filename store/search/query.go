@@ -1,0 +1,295 @@
+package search
+
+import (
+	"bytes"
+	"slices"
+	"unicode/utf8"
+)
+
+// Tiers rank how well an entry matches, best first. The order follows what a
+// user typing into a search box most likely means: the start of a name,
+// then an address or number they know the beginning of, then fragments.
+const (
+	tierWord        = iota // every query word starts a word of the name
+	tierNamePrefix         // the whole query starts the full name
+	tierEmailPrefix        // the query starts the e-mail address
+	tierPhone              // the query's digits occur in the phone number
+	tierNameSub            // every query word occurs somewhere in the name
+	tierEmailSub           // the query occurs somewhere in the e-mail address
+	numTiers
+	noMatch = numTiers
+)
+
+// query is a parsed, normalised query. Its byte slices alias a scratch that
+// Query wipes when done, since search terms are customer data too.
+type query struct {
+	full   []byte   // normalised query, words joined by single spaces
+	toks   [][]byte // the words of full
+	wordy  []bool   // whether toks[i] is made of word runes only
+	single bool     // one word: only then can it match an e-mail address
+	uni    uint64   // signature every matching name or e-mail must contain
+	bi     uint64
+	phone  []byte // digits to find in phone numbers, nil if not phone-like
+	psig   uint64
+}
+
+// phonePunct is what people type between the digits of a phone number. '/'
+// is added to the usual set because German numbers are often written
+// "0151/1234567".
+func phonePunct(c byte) bool {
+	switch c {
+	case ' ', '+', '-', '(', ')', '.', '/':
+		return true
+	}
+	return false
+}
+
+// parseQuery normalises raw into q using s's buffers. It reports false when
+// nothing can match.
+func parseQuery(raw string, s *scratch) (*query, bool) {
+	if len(raw) > maxQuery {
+		return nil, false
+	}
+	s.out = appendNormal(s.out[:0], raw, kindText, len(raw)*32, &s.nfkd)
+	q := &query{full: s.out}
+	if len(q.full) == 0 {
+		return nil, false
+	}
+	text := true
+	for tok := range bytes.SplitSeq(q.full, []byte{' '}) {
+		if len(tok) > maxName && len(tok) > maxEmail {
+			text = false // longer than any stored name or address
+		}
+		q.toks = append(q.toks, tok)
+		q.wordy = append(q.wordy, allWordRunes(tok))
+		u, b := textSig(tok)
+		q.uni |= u
+		q.bi |= b
+	}
+	q.single = len(q.toks) == 1
+
+	digits, phoneLike := 0, true
+	for _, c := range q.full {
+		switch {
+		case '0' <= c && c <= '9':
+			digits++
+		case !phonePunct(c):
+			phoneLike = false
+		}
+	}
+	if phoneLike && digits >= 3 {
+		d := s.aux[:0]
+		for _, c := range q.full {
+			if '0' <= c && c <= '9' {
+				d = append(d, c)
+			}
+		}
+		s.aux = d
+		// A national trunk prefix ("0151…") is absent from the stored
+		// international form ("+49151…"). Finding the number without its
+		// leading zeros also finds every number containing it with them.
+		if z := bytes.TrimLeft(d, "0"); len(z) >= 3 {
+			d = z
+		}
+		if len(d) <= maxPhone {
+			q.phone = d
+			q.psig = phoneSig(d)
+		}
+	}
+	if !text && q.phone == nil {
+		return nil, false
+	}
+	return q, true
+}
+
+func allWordRunes(b []byte) bool {
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if !isWordRune(r) {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
+}
+
+// maybe is the cheap pre-filter: false means the entry cannot match.
+func (q *query) maybe(s *sig) bool {
+	if s.nameUni&q.uni == q.uni && s.nameBi&q.bi == q.bi {
+		return true
+	}
+	if q.single && s.emailUni&q.uni == q.uni && s.emailBi&q.bi == q.bi {
+		return true
+	}
+	return q.phone != nil && s.phone&q.psig == q.psig
+}
+
+// rank returns the best tier at which the entry matches, or noMatch.
+func (q *query) rank(name, email, phone []byte) int {
+	best := noMatch
+	allWord, ok := true, true
+	for i, t := range q.toks {
+		switch matchWord(name, t, q.wordy[i]) {
+		case matchNone:
+			ok = false
+		case matchSub:
+			allWord = false
+		}
+		if !ok {
+			break
+		}
+	}
+	if ok {
+		switch {
+		case allWord:
+			return tierWord
+		case bytes.HasPrefix(name, q.full):
+			return tierNamePrefix
+		default:
+			best = tierNameSub
+		}
+	}
+	if q.single {
+		if bytes.HasPrefix(email, q.full) {
+			return tierEmailPrefix
+		}
+		if best > tierEmailSub && bytes.Contains(email, q.full) {
+			best = tierEmailSub
+		}
+	}
+	if q.phone != nil && bytes.Contains(phone, q.phone) {
+		best = min(best, tierPhone)
+	}
+	return best
+}
+
+const (
+	matchNone = iota
+	matchSub
+	matchWordStart
+)
+
+// matchWord reports whether tok starts a word of name or merely occurs in it.
+// A token with punctuation ("anna-l") never counts as a word start: it spans
+// words, which is what the full-name prefix tier is for.
+func matchWord(name, tok []byte, wordy bool) int {
+	res := matchNone
+	for off := 0; off <= len(name); {
+		j := bytes.Index(name[off:], tok)
+		if j < 0 {
+			break
+		}
+		p := off + j
+		if !wordy {
+			return matchSub
+		}
+		if p == 0 {
+			return matchWordStart
+		}
+		if r, _ := utf8.DecodeLastRune(name[:p]); !isWordRune(r) {
+			return matchWordStart
+		}
+		res = matchSub
+		_, n := utf8.DecodeRune(name[p:])
+		off = p + n
+	}
+	return res
+}
+
+// candidate is a pending entry that matched, for sorting with the segment's
+// hits.
+type candidate struct {
+	tier int
+	p    *pending
+}
+
+// Query returns up to limit IDs matching q, best first. Empty/blank q returns nil.
+//
+// Within a tier, results are ordered by normalised name and then ID, so the
+// same index and query always give the same answer.
+func (ix *Index) Query(q string, limit int) []string {
+	if limit <= 0 {
+		return nil
+	}
+	s := getScratch()
+	defer s.release()
+	qq, ok := parseQuery(q, s)
+	if !ok {
+		return nil
+	}
+
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+
+	// The segment is sorted, so the first limit hits of a tier are that
+	// tier's best; later ones cannot make the cut, and once the top tier is
+	// full nothing else can.
+	var hits [numTiers][]int
+	seg := &ix.seg
+	for i := range seg.sigs {
+		if !qq.maybe(&seg.sigs[i]) || seg.recs[i] == nil {
+			continue
+		}
+		t := qq.rank(seg.row(i))
+		if t == noMatch || len(hits[t]) >= limit {
+			continue
+		}
+		hits[t] = append(hits[t], i)
+		if t == tierWord && len(hits[t]) == limit {
+			break
+		}
+	}
+
+	var cands []candidate
+	for _, p := range ix.pending {
+		if !qq.maybe(&p.f.sig) {
+			continue
+		}
+		if t := qq.rank(p.f.parts()); t != noMatch {
+			cands = append(cands, candidate{t, p})
+		}
+	}
+	slices.SortFunc(cands, func(a, b candidate) int {
+		if a.tier != b.tier {
+			return a.tier - b.tier
+		}
+		an, _, _ := a.p.f.parts()
+		bn, _, _ := b.p.f.parts()
+		return compareEntry(an, a.p.r.id, bn, b.p.r.id)
+	})
+
+	total := len(cands)
+	for _, h := range hits {
+		total += len(h)
+	}
+	if total == 0 {
+		return nil
+	}
+	out := make([]string, 0, min(limit, total))
+	c := 0
+	for t := 0; t < numTiers && len(out) < limit; t++ {
+		h := hits[t]
+		for len(out) < limit {
+			pendOK := c < len(cands) && cands[c].tier == t
+			if len(h) == 0 && !pendOK {
+				break
+			}
+			takeSeg := !pendOK
+			if len(h) > 0 && pendOK {
+				pn, _, _ := cands[c].p.f.parts()
+				takeSeg = compareEntry(seg.name(h[0]), seg.recs[h[0]].id, pn, cands[c].p.r.id) < 0
+			}
+			if takeSeg {
+				out = append(out, seg.recs[h[0]].id)
+				h = h[1:]
+			} else {
+				out = append(out, cands[c].p.r.id)
+				c++
+			}
+		}
+		for c < len(cands) && cands[c].tier <= t {
+			c++ // the rest of this tier did not fit
+		}
+	}
+	return out
+}

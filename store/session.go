@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"spoke/store/search"
+)
+
+// Session is the signed-in user's handle on the store: the only way to read or write records.
+// Every method checks DESIGN.md's access matrix, audits, and (for writes) appends change records.
+type Session struct {
+	s    *Store
+	user *User
+
+	mu    sync.RWMutex
+	index *search.Index
+	cards map[string]CustomerSummary // what the index may show, per customer id
+}
+
+// User returns the signed-in user.
+func (ss *Session) User() User { return *ss.user }
+
+// Store returns the store this session belongs to.
+func (ss *Session) Store() *Store { return ss.s }
+
+func (ss *Session) actor() actor { return actor{userID: ss.user.ID, shopID: ss.user.ShopID} }
+
+// SignOut wipes the session's in-memory index of personal data and records the sign-out.
+func (ss *Session) SignOut(ctx context.Context) error {
+	ss.mu.Lock()
+	if ss.index != nil {
+		ss.index.Wipe()
+	}
+	ss.index, ss.cards = nil, nil
+	ss.mu.Unlock()
+	return ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "auth.sign_out", Target: ss.user.ID})
+}
+
+// require checks op on t and records a denial in the audit trail.
+func (ss *Session) require(ctx context.Context, op Op, t target, action, targetID string) (Grant, error) {
+	g, ok := ss.user.permits(op, t)
+	if ok && g != Request {
+		return g, nil
+	}
+	ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: action, Target: targetID, Outcome: "denied"})
+	return Deny, ErrForbidden
+}
+
+// allow checks op on t without auditing: for use inside a write, whose denial Session.write
+// records after the transaction is rolled back (a second writer inside it would deadlock).
+func (ss *Session) allow(op Op, t target) (Grant, error) {
+	g, ok := ss.user.permits(op, t)
+	if ok && g != Request {
+		return g, nil
+	}
+	return Deny, ErrForbidden
+}
+
+// write runs a write attributed to the session's user. A denied write is rolled back and then
+// recorded as denied, with the target the write had named.
+func (ss *Session) write(ctx context.Context, action string, fn func(w *wtx) error) error {
+	var tgt string
+	err := ss.s.write(ctx, ss.actor(), action, func(w *wtx) error {
+		err := fn(w)
+		tgt = w.audit.Target
+		return err
+	})
+	if errors.Is(err, ErrForbidden) {
+		ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: action, Target: tgt, Outcome: "denied"})
+	}
+	return err
+}
+

@@ -1,0 +1,483 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"spoke/crypto/blind"
+	"spoke/crypto/keychain"
+	"spoke/crypto/keys"
+	"spoke/crypto/seal"
+	"spoke/store/contact"
+	"spoke/sync/hlc"
+)
+
+// OrgScope is the scope of org-wide data: users, roles, audit reasons.
+const OrgScope = "org"
+
+// Meta keys.
+const (
+	metaDBID       = "db_id"
+	metaDeviceID   = "device_id"
+	metaKeyStore   = "key_store" // "keychain" or "passphrase"
+	metaMKPass     = "mk_passphrase"
+	metaMKRecovery = "mk_recovery"
+	metaHLC        = "hlc"
+	metaAuditHead  = "audit_head"
+)
+
+// Where the master key lives.
+const (
+	KeyStoreKeychain   = "keychain"
+	KeyStorePassphrase = "passphrase"
+)
+
+// Options tune a Store. The zero value is production behaviour.
+type Options struct {
+	// Passphrase unlocks a passphrase-protected database, or at Create chooses passphrase
+	// protection instead of the OS keychain.
+	Passphrase string
+	// RecoveryCode unlocks the database with the emergency-kit code instead.
+	RecoveryCode string
+	// KDF sets Argon2id cost for new passphrase wraps and password hashes (tests lower it).
+	KDF keys.KDFParams
+	// Now is the wall clock (tests inject).
+	Now func() time.Time
+	// Keychain overrides the OS keychain (tests of a single unit).
+	Keychain Keychain
+}
+
+// Keychain is the part of the OS keychain the store uses.
+type Keychain interface {
+	Store(ctx context.Context, account string, secret []byte) error
+	Load(ctx context.Context, account string) ([]byte, error)
+}
+
+type osKeychain struct{}
+
+func (osKeychain) Store(ctx context.Context, a string, s []byte) error { return keychain.Store(ctx, a, s) }
+func (osKeychain) Load(ctx context.Context, a string) ([]byte, error)  { return keychain.Load(ctx, a) }
+
+func (o *Options) fill() {
+	if o.KDF == (keys.KDFParams{}) {
+		o.KDF = keys.DefaultKDF
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Keychain == nil {
+		o.Keychain = osKeychain{}
+	}
+}
+
+// Store is one unlocked Spoke database. Use SignIn to get a Session; a Store alone reads and
+// writes nothing for callers.
+type Store struct {
+	db       *sql.DB
+	dir      string
+	dbID     string
+	deviceID string
+	keyStore string
+	opts     Options
+	clock    *hlc.Clock
+
+	mu      sync.RWMutex
+	mk      []byte
+	scopes  map[string]map[uint32][]byte // unwrapped scope keys
+	current map[string]uint32            // newest version per scope
+	deks    map[string][]byte            // customer id -> unwrapped data key
+	derived map[string][]byte            // purpose -> key derived from the org key
+}
+
+// Dir is the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+// DatabaseID identifies this database (the keychain account name).
+func (s *Store) DatabaseID() string { return s.dbID }
+
+// DeviceID identifies this device in change records and audit entries.
+func (s *Store) DeviceID() string { return s.deviceID }
+
+// KeyStore says where the master key lives: KeyStoreKeychain or KeyStorePassphrase.
+func (s *Store) KeyStore() string { return s.keyStore }
+
+// Close wipes the unlocked keys and closes the database.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	seal.Wipe(s.mk)
+	for _, m := range s.scopes {
+		for _, k := range m {
+			seal.Wipe(k)
+		}
+	}
+	for _, k := range s.deks {
+		seal.Wipe(k)
+	}
+	for _, k := range s.derived {
+		seal.Wipe(k)
+	}
+	s.mk, s.scopes, s.deks, s.derived = nil, nil, nil, nil
+	s.mu.Unlock()
+	return s.db.Close()
+}
+
+// CreateOptions describe a new database.
+type CreateOptions struct {
+	ShopName      string
+	Region        string // ISO 3166 alpha-2 for phone numbers, e.g. "US"
+	Currency      string // ISO 4217, e.g. "USD"
+	OwnerUsername string
+	OwnerName     string
+	OwnerPassword string
+}
+
+// Exists reports whether dir holds a Spoke database.
+func Exists(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, DBFile))
+	return err == nil
+}
+
+// Create makes a new database in dir with a fresh master key, the first shop and the owner
+// account, and returns it unlocked together with the recovery code, which is shown once and
+// never stored. Without opts.Passphrase the master key goes to the OS keychain; if none answers,
+// Create fails with keychain.ErrNoKeychain rather than store the key anywhere weaker.
+func Create(ctx context.Context, dir string, c CreateOptions, opts Options) (*Store, string, error) {
+	opts.fill()
+	if Exists(dir) {
+		return nil, "", fmt.Errorf("a Spoke database already exists in that data directory")
+	}
+	if c.Region == "" {
+		c.Region = "US"
+	}
+	if c.Currency == "" {
+		c.Currency = "USD"
+	}
+	if !contact.ValidRegion(c.Region) {
+		return nil, "", &FieldError{"region", "not a known ISO country code"}
+	}
+	if err := checkPassword(c.OwnerPassword); err != nil {
+		return nil, "", err
+	}
+	if err := checkUsername(c.OwnerUsername); err != nil {
+		return nil, "", err
+	}
+	if c.ShopName == "" {
+		return nil, "", &FieldError{"shop", "is required"}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, "", fmt.Errorf("create data directory: %w", err)
+	}
+	dbID := uuid.Must(uuid.NewV7()).String()
+	mk := keys.New()
+	keyStore := KeyStoreKeychain
+	if opts.Passphrase != "" {
+		keyStore = KeyStorePassphrase
+	} else if err := opts.Keychain.Store(ctx, dbID, mk); err != nil {
+		return nil, "", err
+	}
+	code := keys.NewRecoveryCode()
+	recWrap, err := keys.WrapWithRecoveryCode(mk, code, dbID)
+	if err != nil {
+		return nil, "", err
+	}
+	var passWrap []byte
+	if keyStore == KeyStorePassphrase {
+		if passWrap, err = keys.WrapWithPassphrase(mk, opts.Passphrase, opts.KDF); err != nil {
+			return nil, "", err
+		}
+	}
+
+	db, err := openDB(dir, true)
+	if err != nil {
+		return nil, "", err
+	}
+	cleanup := func() {
+		db.Close()
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(filepath.Join(dir, DBFile+suffix))
+		}
+	}
+	if _, err := migrate(ctx, db); err != nil {
+		cleanup()
+		return nil, "", err
+	}
+	s := newStore(db, dir, dbID, uuid.Must(uuid.NewV7()).String(), keyStore, mk, opts)
+	err = s.bootstrap(ctx, recWrap, passWrap, c)
+	if err != nil {
+		cleanup()
+		return nil, "", err
+	}
+	return s, code, nil
+}
+
+func newStore(db *sql.DB, dir, dbID, deviceID, keyStore string, mk []byte, opts Options) *Store {
+	return &Store{
+		db: db, dir: dir, dbID: dbID, deviceID: deviceID, keyStore: keyStore, opts: opts, mk: mk,
+		clock:   hlc.New(opts.Now, 5*time.Minute),
+		scopes:  map[string]map[uint32][]byte{},
+		current: map[string]uint32{},
+		deks:    map[string][]byte{},
+		derived: map[string][]byte{},
+	}
+}
+
+// bootstrap writes meta, the org and first shop keys, the shop and the owner, in one
+// transaction, so a crash leaves either nothing or a whole database.
+func (s *Store) bootstrap(ctx context.Context, recWrap, passWrap []byte, c CreateOptions) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for k, v := range map[string][]byte{
+		metaDBID: []byte(s.dbID), metaDeviceID: []byte(s.deviceID),
+		metaKeyStore: []byte(s.keyStore), metaMKRecovery: recWrap,
+	} {
+		if err := setMeta(ctx, tx, k, v); err != nil {
+			return err
+		}
+	}
+	if passWrap != nil {
+		if err := setMeta(ctx, tx, metaMKPass, passWrap); err != nil {
+			return err
+		}
+	}
+	if err := s.newScopeKey(ctx, tx, OrgScope); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	// The owner and first shop go through the normal write path so they get change records
+	// and audit entries like every later write.
+	return s.write(ctx, systemActor(s), "store.init", func(w *wtx) error {
+		shopID, err := w.addShop(c.ShopName, c.Region, c.Currency)
+		if err != nil {
+			return err
+		}
+		_, err = w.addUser(NewUser{
+			Username: c.OwnerUsername, DisplayName: c.OwnerName, Password: c.OwnerPassword,
+			Roles: []Role{RoleOwner},
+		}, shopID)
+		return err
+	})
+}
+
+// Open unlocks an existing database: from the OS keychain, or with opts.Passphrase, or with
+// opts.RecoveryCode. A wrong passphrase or code returns keys.ErrWrongPassphrase.
+func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
+	opts.fill()
+	if !Exists(dir) {
+		return nil, ErrNoDatabase
+	}
+	db, err := openDB(dir, false)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s, err := unlock(ctx, db, dir, opts)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func unlock(ctx context.Context, db *sql.DB, dir string, opts Options) (*Store, error) {
+	meta := map[string][]byte{}
+	for _, k := range []string{metaDBID, metaDeviceID, metaKeyStore, metaMKRecovery} {
+		v, err := getMeta(ctx, db, k)
+		if err != nil {
+			return nil, fmt.Errorf("read database header %s: %w", k, err)
+		}
+		meta[k] = v
+	}
+	dbID, keyStore := string(meta[metaDBID]), string(meta[metaKeyStore])
+	var mk []byte
+	var err error
+	switch {
+	case opts.RecoveryCode != "":
+		mk, err = keys.UnwrapWithRecoveryCode(meta[metaMKRecovery], opts.RecoveryCode, dbID)
+	case keyStore == KeyStorePassphrase:
+		if opts.Passphrase == "" {
+			return nil, ErrPassphraseNeeded
+		}
+		var blob []byte
+		if blob, err = getMeta(ctx, db, metaMKPass); err != nil {
+			return nil, fmt.Errorf("read wrapped key: %w", err)
+		}
+		mk, err = keys.UnwrapWithPassphrase(blob, opts.Passphrase)
+	case keyStore == KeyStoreKeychain:
+		mk, err = opts.Keychain.Load(ctx, dbID)
+	default:
+		return nil, fmt.Errorf("unknown key store in database header")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(mk) != keys.Size {
+		return nil, keys.ErrBadWrap
+	}
+	s := newStore(db, dir, dbID, string(meta[metaDeviceID]), keyStore, mk, opts)
+	// Unwrapping the org key proves the master key is the right one.
+	if _, _, err := s.scopeKey(ctx, OrgScope, 0); err != nil {
+		return nil, fmt.Errorf("unlock: %w", err)
+	}
+	if v, err := getMeta(ctx, db, metaHLC); err == nil {
+		if ts, err := strconv.ParseUint(string(v), 10, 64); err == nil {
+			s.clock.Observe(hlc.Timestamp(ts))
+		}
+	}
+	return s, nil
+}
+
+// SetPassphrase moves the master key from the keychain to a passphrase wrap, or changes the
+// passphrase. It needs the store unlocked.
+func (s *Store) SetPassphrase(ctx context.Context, passphrase string) error {
+	s.mu.RLock()
+	blob, err := keys.WrapWithPassphrase(s.mk, passphrase, s.opts.KDF)
+	s.mu.RUnlock()
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := setMeta(ctx, tx, metaMKPass, blob); err != nil {
+		return err
+	}
+	if err := setMeta(ctx, tx, metaKeyStore, []byte(KeyStorePassphrase)); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.keyStore = KeyStorePassphrase
+	return nil
+}
+
+func scopeLabel(scope string, version uint32) []byte {
+	return seal.Label("scope", scope, strconv.FormatUint(uint64(version), 10))
+}
+
+// newScopeKey creates the next version of a scope key, wrapped by the master key.
+func (s *Store) newScopeKey(ctx context.Context, q querier, scope string) error {
+	var v uint32
+	if err := q.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) + 1 FROM scope_keys WHERE scope = ?", scope).Scan(&v); err != nil {
+		return err
+	}
+	k := keys.New()
+	s.mu.RLock()
+	w, err := keys.Wrap(s.mk, k, scopeLabel(scope, v))
+	s.mu.RUnlock()
+	if err != nil {
+		return err
+	}
+	if _, err := q.ExecContext(ctx, "INSERT INTO scope_keys(scope, version, wrapped, created_at) VALUES(?, ?, ?, ?)",
+		scope, v, w, s.opts.Now().UnixMilli()); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.scopes[scope] == nil {
+		s.scopes[scope] = map[uint32][]byte{}
+	}
+	s.scopes[scope][v] = k
+	s.current[scope] = v
+	s.mu.Unlock()
+	return nil
+}
+
+// scopeKey returns the scope key of a version (0 = newest) and that version.
+func (s *Store) scopeKey(ctx context.Context, scope string, version uint32) ([]byte, uint32, error) {
+	s.mu.RLock()
+	if version == 0 {
+		version = s.current[scope]
+	}
+	k := s.scopes[scope][version]
+	s.mu.RUnlock()
+	if k != nil {
+		return k, version, nil
+	}
+	var wrapped []byte
+	var err error
+	if version == 0 {
+		err = s.db.QueryRowContext(ctx, "SELECT version, wrapped FROM scope_keys WHERE scope = ? ORDER BY version DESC LIMIT 1", scope).Scan(&version, &wrapped)
+	} else {
+		err = s.db.QueryRowContext(ctx, "SELECT wrapped FROM scope_keys WHERE scope = ? AND version = ?", scope, version).Scan(&wrapped)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, fmt.Errorf("scope key %s v%d: %w", scope, version, ErrNotFound)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, err = keys.Unwrap(s.mk, wrapped, scopeLabel(scope, version))
+	if errors.Is(err, seal.ErrUnauthenticated) && scope == OrgScope {
+		// The org key is the first thing unlocking opens: failing here means the wrong master key.
+		return nil, 0, fmt.Errorf("scope key %s v%d: %w", scope, version, keys.ErrWrongPassphrase)
+	}
+	if err != nil && scope != OrgScope {
+		return nil, 0, &SealError{Table: "scope_keys", Row: scope, Column: fmt.Sprintf("v%d", version), Err: err}
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("scope key %s v%d: %w", scope, version, err)
+	}
+	if s.scopes[scope] == nil {
+		s.scopes[scope] = map[uint32][]byte{}
+	}
+	s.scopes[scope][version] = k
+	if version > s.current[scope] {
+		s.current[scope] = version
+	}
+	return k, version, nil
+}
+
+// orgDerived returns a key derived from the newest org scope key for a fixed purpose.
+func (s *Store) orgDerived(ctx context.Context, purpose string) ([]byte, error) {
+	s.mu.RLock()
+	k := s.derived[purpose]
+	s.mu.RUnlock()
+	if k != nil {
+		return k, nil
+	}
+	org, _, err := s.scopeKey(ctx, OrgScope, 1)
+	if err != nil {
+		return nil, err
+	}
+	k = keys.Derive(org, purpose)
+	s.mu.Lock()
+	s.derived[purpose] = k
+	s.mu.Unlock()
+	return k, nil
+}
+
+// Purposes of keys derived from the org scope key.
+const (
+	purposeUserMAC = "spoke/user-record-mac/v1"
+	purposeAudit   = "spoke/audit-chain/v1"
+)
+
+// blindKey returns the blind-index key of a field for a shop.
+func (s *Store) blindKey(ctx context.Context, shopID, field string) (blind.Key, error) {
+	k, _, err := s.scopeKey(ctx, shopID, 1)
+	if err != nil {
+		return nil, err
+	}
+	return blind.DeriveKey(k, field), nil
+}

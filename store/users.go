@@ -1,0 +1,375 @@
+package store
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+
+	"spoke/crypto/keys"
+	"spoke/crypto/seal"
+)
+
+// Role is a staff role from DESIGN.md's access matrix.
+type Role string
+
+// The roles.
+const (
+	RoleOwner     Role = "owner"
+	RoleManager   Role = "manager"
+	RoleSales     Role = "sales"
+	RoleMechanic  Role = "mechanic"
+	RoleMarketing Role = "marketing"
+	RoleAuditor   Role = "auditor"
+)
+
+// Roles lists every role, in the matrix's order.
+var Roles = []Role{RoleOwner, RoleManager, RoleSales, RoleMechanic, RoleMarketing, RoleAuditor}
+
+// ParseRole accepts a role name.
+func ParseRole(s string) (Role, error) {
+	r := Role(strings.ToLower(strings.TrimSpace(s)))
+	if slices.Contains(Roles, r) {
+		return r, nil
+	}
+	return "", &FieldError{"role", "must be one of owner, manager, sales, mechanic, marketing, auditor"}
+}
+
+// Lock-out policy for the shared counter.
+const (
+	MaxFailedSignIns = 5
+	LockOutFor       = 15 * time.Minute
+)
+
+// User is a staff account as the session surface shows it.
+type User struct {
+	ID          string
+	Username    string
+	DisplayName string
+	Roles       []Role
+	ShopID      string // "" for org-wide (owner, auditor, marketing)
+	Active      bool
+	LastSignIn  time.Time
+	LockedUntil time.Time
+	CreatedAt   time.Time
+}
+
+// Has reports whether the user holds role r.
+func (u *User) Has(r Role) bool { return slices.Contains(u.Roles, r) }
+
+// NewUser is the input for adding a staff account.
+type NewUser struct {
+	Username    string
+	DisplayName string
+	Password    string
+	Roles       []Role
+	ShopID      string
+}
+
+func checkUsername(u string) error {
+	if len(u) < 2 || len(u) > 64 {
+		return &FieldError{"username", "must be 2 to 64 characters"}
+	}
+	for _, r := range u {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return &FieldError{"username", "may use only lower-case letters, digits, '.', '_' and '-'"}
+		}
+	}
+	return nil
+}
+
+func checkPassword(p string) error {
+	if utf8.RuneCountInString(p) < 10 {
+		return &FieldError{"password", "must be at least 10 characters"}
+	}
+	if len(p) > 1024 {
+		return &FieldError{"password", "is too long"}
+	}
+	return nil
+}
+
+// hashPassword makes a PHC-format Argon2id hash.
+func hashPassword(pw string, p keys.KDFParams) string {
+	salt := make([]byte, 16)
+	rand.Read(salt)
+	h := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, 32)
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", p.Memory, p.Time, p.Threads, enc.EncodeToString(salt), enc.EncodeToString(h))
+}
+
+// checkPasswordHash verifies pw against a PHC hash in constant time.
+func checkPasswordHash(phc, pw string) bool {
+	parts := strings.Split(phc, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" || parts[2] != "v=19" {
+		return false
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || t == 0 || t > 64 || m < 8 || m > 4<<20 || p == 0 {
+		return false
+	}
+	enc := base64.RawStdEncoding
+	salt, err1 := enc.DecodeString(parts[4])
+	want, err2 := enc.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// userRow is the stored form of a user, every column of which the MAC covers.
+type userRow struct {
+	id, username     string
+	displayName      []byte
+	passwordHash     string
+	roles            string
+	shopID           sql.NullString
+	active           bool
+	failed           int64
+	lockedUntil      int64
+	lastSignIn       int64
+	createdAt        int64
+	mac              []byte
+}
+
+func (u *userRow) macInput() []byte {
+	return seal.Label("user/v1", u.id, u.username, string(u.displayName), u.passwordHash, u.roles,
+		u.shopID.String, strconv.FormatBool(u.shopID.Valid), strconv.FormatBool(u.active),
+		strconv.FormatInt(u.failed, 10), strconv.FormatInt(u.lockedUntil, 10),
+		strconv.FormatInt(u.lastSignIn, 10), strconv.FormatInt(u.createdAt, 10))
+}
+
+func (s *Store) userMAC(ctx context.Context, u *userRow) ([]byte, error) {
+	k, err := s.orgDerived(ctx, purposeUserMAC)
+	if err != nil {
+		return nil, err
+	}
+	m := hmac.New(sha256.New, k)
+	m.Write(u.macInput())
+	return m.Sum(nil), nil
+}
+
+const userCols = "id, username, display_name, password_hash, roles, shop_id, active, failed_attempts, locked_until, last_sign_in, created_at, mac"
+
+func scanUser(sc interface{ Scan(...any) error }) (*userRow, error) {
+	u := &userRow{}
+	err := sc.Scan(&u.id, &u.username, &u.displayName, &u.passwordHash, &u.roles, &u.shopID, &u.active, &u.failed, &u.lockedUntil, &u.lastSignIn, &u.createdAt, &u.mac)
+	return u, err
+}
+
+// authentic checks a stored user's MAC.
+func (s *Store) authentic(ctx context.Context, u *userRow) error {
+	want, err := s.userMAC(ctx, u)
+	if err != nil {
+		return err
+	}
+	if !hmac.Equal(want, u.mac) {
+		return fmt.Errorf("user %s: %w", u.id, ErrTampered)
+	}
+	return nil
+}
+
+// toUser opens a verified row for display.
+func (s *Store) toUser(ctx context.Context, u *userRow) (*User, error) {
+	org, _, err := s.scopeKey(ctx, OrgScope, 1)
+	if err != nil {
+		return nil, err
+	}
+	name, err := openField(org, "users", u.id, "display_name", u.displayName)
+	if err != nil {
+		return nil, err
+	}
+	out := &User{ID: u.id, Username: u.username, DisplayName: name, ShopID: u.shopID.String, Active: u.active,
+		CreatedAt: time.UnixMilli(u.createdAt)}
+	if u.lastSignIn > 0 {
+		out.LastSignIn = time.UnixMilli(u.lastSignIn)
+	}
+	if u.lockedUntil > 0 {
+		out.LockedUntil = time.UnixMilli(u.lockedUntil)
+	}
+	for _, r := range strings.Split(u.roles, ",") {
+		if r != "" {
+			out.Roles = append(out.Roles, Role(r))
+		}
+	}
+	return out, nil
+}
+
+// writeUser stores every column of u (insert or update) with a fresh MAC and change records.
+func (w *wtx) writeUser(u *userRow, insert bool) error {
+	mac, err := w.s.userMAC(w.ctx, u)
+	if err != nil {
+		return err
+	}
+	u.mac = mac
+	var shop any
+	if u.shopID.Valid {
+		shop = u.shopID.String
+	}
+	cols := []col{
+		plain("username", u.username), sealedCol("display_name", u.displayName),
+		plain("password_hash", u.passwordHash), plain("roles", u.roles), plain("shop_id", shop),
+		plain("active", u.active), plain("failed_attempts", u.failed), plain("locked_until", u.lockedUntil),
+		plain("last_sign_in", u.lastSignIn), plain("created_at", u.createdAt), plain("mac", u.mac),
+	}
+	if insert {
+		return w.insert("users", OrgScope, u.id, cols)
+	}
+	return w.update("users", OrgScope, u.id, cols)
+}
+
+func (w *wtx) addShop(name, region, currency string) (string, error) {
+	id := newID()
+	if err := w.insert("shops", id, id, []col{
+		plain("name", name), plain("region", region), plain("currency", currency), plain("created_at", w.now),
+	}); err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return "", &FieldError{"shop", "a shop with that name exists"}
+		}
+		return "", err
+	}
+	if err := w.s.newScopeKey(w.ctx, w.tx, id); err != nil {
+		return "", err
+	}
+	w.audit.Target = id
+	return id, nil
+}
+
+func (w *wtx) addUser(n NewUser, defaultShop string) (string, error) {
+	if err := checkUsername(n.Username); err != nil {
+		return "", err
+	}
+	if err := checkPassword(n.Password); err != nil {
+		return "", err
+	}
+	if len(n.Roles) == 0 {
+		return "", &FieldError{"role", "at least one role is required"}
+	}
+	roles := make([]string, 0, len(n.Roles))
+	shopScoped := false
+	for _, r := range n.Roles {
+		if _, err := ParseRole(string(r)); err != nil {
+			return "", err
+		}
+		roles = append(roles, string(r))
+		if r == RoleManager || r == RoleSales || r == RoleMechanic {
+			shopScoped = true
+		}
+	}
+	slices.Sort(roles)
+	roles = slices.Compact(roles)
+	shop := n.ShopID
+	if shopScoped && shop == "" {
+		shop = defaultShop
+	}
+	if !shopScoped {
+		shop = ""
+	}
+	if shop != "" {
+		var one int
+		if err := w.tx.QueryRowContext(w.ctx, "SELECT 1 FROM shops WHERE id = ?", shop).Scan(&one); err != nil {
+			return "", &FieldError{"shop", "no such shop"}
+		}
+	}
+	id := newID()
+	org, _, err := w.s.scopeKey(w.ctx, OrgScope, 1)
+	if err != nil {
+		return "", err
+	}
+	display := n.DisplayName
+	if display == "" {
+		display = n.Username
+	}
+	dn, err := sealField(org, "users", id, "display_name", display)
+	if err != nil {
+		return "", err
+	}
+	u := &userRow{id: id, username: n.Username, displayName: dn, passwordHash: hashPassword(n.Password, w.s.opts.KDF),
+		roles: strings.Join(roles, ","), shopID: sql.NullString{String: shop, Valid: shop != ""}, active: true, createdAt: w.now}
+	if err := w.writeUser(u, true); err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return "", &FieldError{"username", "is taken"}
+		}
+		return "", err
+	}
+	w.audit.Target = id
+	w.audit.Detail = "roles=" + u.roles
+	return id, nil
+}
+
+// SignIn checks a username and password and returns a Session bound to that user. Failures are
+// audited and counted; after MaxFailedSignIns the account locks for LockOutFor. A user record
+// whose MAC does not verify (edited in the file) is refused with ErrTampered.
+func (s *Store) SignIn(ctx context.Context, username, password string) (*Session, error) {
+	row := s.db.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE username = ?", username)
+	u, err := scanUser(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Spend the same time as a real check so timing does not reveal which names exist.
+		checkPasswordHash(hashPassword("x", s.opts.KDF), password)
+		s.auditAlone(ctx, actor{userID: "unknown"}, auditEntry{Action: "auth.sign_in", Outcome: "failed", Detail: "unknown user"})
+		return nil, ErrBadCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authentic(ctx, u); err != nil {
+		s.auditAlone(ctx, actor{userID: u.id}, auditEntry{Action: "auth.sign_in", Target: u.id, Outcome: "refused", Detail: "user record fails authentication"})
+		return nil, err
+	}
+	now := s.opts.Now().UnixMilli()
+	a := actor{userID: u.id, shopID: u.shopID.String}
+	switch {
+	case !u.active:
+		s.auditAlone(ctx, a, auditEntry{Action: "auth.sign_in", Target: u.id, Outcome: "refused", Detail: "inactive"})
+		return nil, ErrInactive
+	case u.lockedUntil > now:
+		s.auditAlone(ctx, a, auditEntry{Action: "auth.sign_in", Target: u.id, Outcome: "refused", Detail: "locked out"})
+		return nil, ErrLockedOut
+	}
+	if !checkPasswordHash(u.passwordHash, password) {
+		err := s.write(ctx, a, "auth.sign_in", func(w *wtx) error {
+			u.failed++
+			w.audit.Target, w.audit.Outcome = u.id, "failed"
+			w.audit.Detail = "failed attempts=" + strconv.FormatInt(u.failed, 10)
+			if u.failed >= MaxFailedSignIns {
+				u.lockedUntil = now + LockOutFor.Milliseconds()
+				u.failed = 0
+				w.audit.Detail += "; locked"
+			}
+			return w.writeUser(u, false)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if u.lockedUntil > now {
+			return nil, ErrLockedOut
+		}
+		return nil, ErrBadCredentials
+	}
+	err = s.write(ctx, a, "auth.sign_in", func(w *wtx) error {
+		u.failed, u.lockedUntil, u.lastSignIn = 0, 0, now
+		w.audit.Target = u.id
+		return w.writeUser(u, false)
+	})
+	if err != nil {
+		return nil, err
+	}
+	user, err := s.toUser(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{s: s, user: user}, nil
+}

@@ -1,0 +1,359 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"spoke/crypto/keys"
+	"spoke/crypto/seal"
+	"spoke/store/contact"
+)
+
+// Problem is one thing Verify found wrong: where, never what value.
+type Problem struct {
+	Table  string `json:"table"`
+	Row    string `json:"row"`
+	Column string `json:"column"`
+	Reason string `json:"reason"`
+}
+
+func (p Problem) String() string {
+	return fmt.Sprintf("%s %s %s: %s", p.Table, p.Row, p.Column, p.Reason)
+}
+
+// Report is the result of Verify.
+type Report struct {
+	Problems     []Problem `json:"problems"`
+	SealedValues int       `json:"sealed_values"`
+	WrappedKeys  int       `json:"wrapped_keys"`
+	Users        int       `json:"users"`
+	BlindIndexes int       `json:"blind_indexes"`
+	AuditEntries int64     `json:"audit_entries"`
+	Changes      int       `json:"changes"`
+}
+
+// OK reports whether nothing was wrong.
+func (r *Report) OK() bool { return len(r.Problems) == 0 }
+
+func (r *Report) add(table, row, column, reason string) {
+	r.Problems = append(r.Problems, Problem{table, row, column, reason})
+}
+
+// Verify authenticates every stored secret: it unwraps every scope and customer key, opens
+// every sealed field (change log included), checks every user record's MAC, recomputes every
+// blind index, walks the audit chain and runs SQLite's integrity check. It reads no value out;
+// the report names table, row and column only. Its own run is audited.
+func (s *Store) Verify(ctx context.Context) (*Report, error) {
+	r := &Report{}
+	var ic string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&ic); err != nil {
+		return nil, fmt.Errorf("integrity check: %w", err)
+	}
+	if ic != "ok" {
+		r.add("sqlite", "-", "-", "integrity check failed")
+	}
+	if err := s.verifyScopeKeys(ctx, r); err != nil {
+		return nil, err
+	}
+	deks, err := s.verifyCustomers(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.verifySealedTable(ctx, r, deks, "bikes", "customer_id", []string{"serial"}); err != nil {
+		return nil, err
+	}
+	if err := s.verifySealedTable(ctx, r, deks, "work_orders", "customer_id", []string{"complaint", "notes"}); err != nil {
+		return nil, err
+	}
+	if err := s.verifyUsers(ctx, r); err != nil {
+		return nil, err
+	}
+	if err := s.verifyChanges(ctx, r, deks); err != nil {
+		return nil, err
+	}
+	n, err := s.verifyAudit(ctx)
+	r.AuditEntries = n
+	var ce *ChainError
+	switch {
+	case errors.As(err, &ce):
+		r.add("audit", fmt.Sprint(ce.Seq), "mac", ce.Reason)
+	case err != nil:
+		return nil, err
+	}
+	outcome := "ok"
+	if !r.OK() {
+		outcome = "failed"
+	}
+	if err := s.auditAlone(ctx, actor{userID: "system"}, auditEntry{Action: "store.verify", Outcome: outcome,
+		Detail: fmt.Sprintf("problems=%d", len(r.Problems))}); err != nil && r.OK() {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	return r, nil
+}
+
+func (s *Store) verifyScopeKeys(ctx context.Context, r *Report) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT scope, version, wrapped FROM scope_keys")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var scope string
+		var v uint32
+		var w []byte
+		if err := rows.Scan(&scope, &v, &w); err != nil {
+			return err
+		}
+		r.WrappedKeys++
+		s.mu.RLock()
+		k, err := keys.Unwrap(s.mk, w, scopeLabel(scope, v))
+		s.mu.RUnlock()
+		if err != nil {
+			r.add("scope_keys", scope, fmt.Sprintf("v%d", v), "wrapped key fails authentication")
+			continue
+		}
+		s.mu.RLock()
+		cached := s.scopes[scope][v]
+		s.mu.RUnlock()
+		if cached != nil && !bytes.Equal(cached, k) {
+			r.add("scope_keys", scope, fmt.Sprintf("v%d", v), "differs from the key in use")
+		}
+		seal.Wipe(k)
+	}
+	return rows.Err()
+}
+
+// verifyCustomers checks customers and returns each good customer's data key.
+func (s *Store) verifyCustomers(ctx context.Context, r *Report) (map[string][]byte, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+custCols+" FROM customers")
+	if err != nil {
+		return nil, err
+	}
+	var all []*custRow
+	for rows.Next() {
+		c, err := scanCust(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		all = append(all, c)
+	}
+	rows.Close()
+	deks := make(map[string][]byte, len(all))
+	regions := map[string]string{}
+	for _, c := range all {
+		r.WrappedKeys++
+		sk, _, err := s.scopeKey(ctx, c.shopID, c.dekVersion)
+		if err != nil {
+			r.add("customers", c.id, "dek", "scope key unavailable")
+			continue
+		}
+		k, err := keys.Unwrap(sk, c.dek, dekLabel(c.id, c.dekVersion))
+		if err != nil {
+			r.add("customers", c.id, "dek", "wrapped key fails authentication")
+			continue
+		}
+		deks[c.id] = k
+		vals := map[string]string{}
+		for _, f := range []struct {
+			col string
+			v   []byte
+		}{{"name", c.name}, {"email", c.email}, {"phone", c.phone}, {"address", c.address}, {"birthday", c.birthday}, {"notes", c.note}} {
+			if f.v == nil {
+				continue
+			}
+			r.SealedValues++
+			pt, err := openField(k, "customers", c.id, f.col, f.v)
+			if err != nil {
+				r.add("customers", c.id, f.col, "sealed value fails authentication")
+				continue
+			}
+			vals[f.col] = pt
+		}
+		if _, ok := regions[c.shopID]; !ok {
+			regions[c.shopID], _ = s.shopRegion(ctx, s.db, c.shopID)
+		}
+		for _, f := range []struct {
+			col    string
+			stored []byte
+		}{{"email", c.emailBidx}, {"phone", c.phoneBidx}} {
+			r.BlindIndexes++
+			var norm string
+			if v := vals[f.col]; v != "" {
+				if f.col == "email" {
+					norm, _ = contact.NormalizeEmail(v)
+				} else {
+					norm, _ = contact.NormalizePhone(v, regions[c.shopID])
+				}
+			}
+			want, err := s.bidx(ctx, c.shopID, f.col, norm)
+			if err != nil {
+				return nil, err
+			}
+			if _, sealedOK := vals[f.col]; !sealedOK && (c.email != nil && f.col == "email" || c.phone != nil && f.col == "phone") {
+				continue // already reported as a sealed-value problem
+			}
+			if !bytes.Equal(want, f.stored) {
+				r.add("customers", c.id, f.col+"_bidx", "blind index does not match the sealed value")
+			}
+		}
+	}
+	return deks, nil
+}
+
+// verifySealedTable opens the sealed columns of a table whose rows belong to a customer.
+func (s *Store) verifySealedTable(ctx context.Context, r *Report, deks map[string][]byte, table, fk string, cols []string) error {
+	q := "SELECT id, " + fk
+	for _, c := range cols {
+		q += ", " + c
+	}
+	if table == "bikes" {
+		q += ", serial_bidx, shop_id"
+	}
+	rows, err := s.db.QueryContext(ctx, q+" FROM "+table)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, cust string
+		vals := make([][]byte, len(cols))
+		dest := []any{&id, &cust}
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+		var bidx []byte
+		var shop string
+		if table == "bikes" {
+			dest = append(dest, &bidx, &shop)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		k := deks[cust]
+		for i, c := range cols {
+			if vals[i] == nil {
+				continue
+			}
+			r.SealedValues++
+			if k == nil {
+				r.add(table, id, c, "customer key unavailable")
+				continue
+			}
+			pt, err := openField(k, table, id, c, vals[i])
+			if err != nil {
+				r.add(table, id, c, "sealed value fails authentication")
+				continue
+			}
+			if table == "bikes" {
+				r.BlindIndexes++
+				norm, _ := contact.NormalizeSerial(pt)
+				want, err := s.bidx(ctx, shop, "serial", norm)
+				if err != nil {
+					return err
+				}
+				if !bytes.Equal(want, bidx) {
+					r.add(table, id, "serial_bidx", "blind index does not match the sealed value")
+				}
+			}
+		}
+		if table == "bikes" && vals[0] == nil && bidx != nil {
+			r.add(table, id, "serial_bidx", "blind index without a serial")
+		}
+	}
+	return rows.Err()
+}
+
+func (s *Store) verifyUsers(ctx context.Context, r *Report) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+userCols+" FROM users")
+	if err != nil {
+		return err
+	}
+	var users []*userRow
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		users = append(users, u)
+	}
+	rows.Close()
+	org, _, err := s.scopeKey(ctx, OrgScope, 1)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		r.Users++
+		if err := s.authentic(ctx, u); err != nil {
+			r.add("users", u.id, "mac", "user record fails authentication (edited outside Spoke)")
+		}
+		r.SealedValues++
+		if _, err := openField(org, "users", u.id, "display_name", u.displayName); err != nil {
+			r.add("users", u.id, "display_name", "sealed value fails authentication")
+		}
+	}
+	return nil
+}
+
+// verifyChanges opens every sealed value in the change log with the key of the row it belongs to.
+func (s *Store) verifyChanges(ctx context.Context, r *Report, deks map[string][]byte) error {
+	owner := map[string]string{} // bike / work order id -> customer id
+	for _, t := range []string{"bikes", "work_orders"} {
+		rows, err := s.db.QueryContext(ctx, "SELECT id, customer_id FROM "+t)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, c string
+			if err := rows.Scan(&id, &c); err != nil {
+				rows.Close()
+				return err
+			}
+			owner[id] = c
+		}
+		rows.Close()
+	}
+	org, _, err := s.scopeKey(ctx, OrgScope, 1)
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT seq, tbl, row_id, col, value FROM changes WHERE sealed = 1")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var tbl, row, column string
+		var v []byte
+		if err := rows.Scan(&seq, &tbl, &row, &column, &v); err != nil {
+			return err
+		}
+		r.Changes++
+		if v == nil {
+			continue
+		}
+		r.SealedValues++
+		var k []byte
+		switch tbl {
+		case "customers":
+			k = deks[row]
+		case "bikes", "work_orders":
+			k = deks[owner[row]]
+		case "users":
+			k = org
+		}
+		where := fmt.Sprintf("%s/%s#%d", tbl, row, seq)
+		if k == nil {
+			r.add("changes", where, column, "no key for the row of this change")
+			continue
+		}
+		if _, err := openField(k, tbl, row, column, v); err != nil {
+			r.add("changes", where, column, "sealed value fails authentication")
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"spoke/crypto/seal"
+	"spoke/sync/hlc"
+)
+
+// actor is who a write or audit entry is attributed to.
+type actor struct {
+	userID string
+	shopID string
+}
+
+func systemActor(*Store) actor { return actor{userID: "system"} }
+
+// wtx is one write transaction: every row it writes is mirrored as change records, and it
+// carries the audit entry that commits with it.
+type wtx struct {
+	s     *Store
+	tx    *sql.Tx
+	ctx   context.Context
+	actor actor
+	now   int64 // wall milliseconds of this transaction
+	audit auditEntry
+}
+
+// newID returns a globally unique, time-ordered row id (UUIDv7).
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// write runs fn in an immediate transaction and commits it together with its change records,
+// the HLC high-water mark and one audit entry (action, plus whatever fn put in w.audit).
+// If any part fails, nothing is written: the audit trail fails closed.
+func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wtx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	w := &wtx{s: s, tx: tx, ctx: ctx, actor: a, now: s.opts.Now().UnixMilli()}
+	w.audit = auditEntry{Action: action, Outcome: "ok"}
+	if err := fn(w); err != nil {
+		return err
+	}
+	if err := s.appendAudit(ctx, tx, a, w.audit); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if err := setMeta(ctx, tx, metaHLC, []byte(strconv.FormatUint(uint64(s.clock.Last()), 10))); err != nil {
+		return fmt.Errorf("persist clock: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// col is one column of a row write. Sealed columns hold ciphertext already.
+type col struct {
+	name   string
+	value  any
+	sealed bool
+}
+
+func plain(name string, v any) col        { return col{name: name, value: v} }
+func sealedCol(name string, v []byte) col { return col{name: name, value: nullBytes(v), sealed: true} }
+
+func nullBytes(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return b
+}
+
+// insert writes a new row and one change record per column.
+func (w *wtx) insert(table, scope, id string, cols []col) error {
+	names := []string{"id"}
+	marks := []string{"?"}
+	args := []any{id}
+	for _, c := range cols {
+		names = append(names, c.name)
+		marks = append(marks, "?")
+		args = append(args, c.value)
+	}
+	q := "INSERT INTO " + table + "(" + strings.Join(names, ", ") + ") VALUES(" + strings.Join(marks, ", ") + ")"
+	if _, err := w.tx.ExecContext(w.ctx, q, args...); err != nil {
+		return fmt.Errorf("insert %s %s: %w", table, id, err)
+	}
+	return w.changes(table, scope, id, cols)
+}
+
+// update changes columns of an existing row and records each as a change.
+func (w *wtx) update(table, scope, id string, cols []col) error {
+	if len(cols) == 0 {
+		return nil
+	}
+	sets := make([]string, len(cols))
+	args := make([]any, 0, len(cols)+1)
+	for i, c := range cols {
+		sets[i] = c.name + " = ?"
+		args = append(args, c.value)
+	}
+	args = append(args, id)
+	res, err := w.tx.ExecContext(w.ctx, "UPDATE "+table+" SET "+strings.Join(sets, ", ")+" WHERE id = ?", args...)
+	if err != nil {
+		return fmt.Errorf("update %s %s: %w", table, id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("update %s %s: %w", table, id, ErrNotFound)
+	}
+	return w.changes(table, scope, id, cols)
+}
+
+func (w *wtx) changes(table, scope, id string, cols []col) error {
+	stmt, err := w.tx.PrepareContext(w.ctx, "INSERT INTO changes(hlc, device_id, scope, tbl, row_id, col, value, sealed) VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, c := range cols {
+		ts := w.s.clock.Now()
+		if _, err := stmt.ExecContext(w.ctx, int64(ts), w.s.deviceID, scope, table, id, c.name, c.value, c.sealed); err != nil {
+			return fmt.Errorf("change log %s.%s: %w", table, c.name, err)
+		}
+	}
+	return nil
+}
+
+// sealField seals a personal value of a row under key (a customer's data key or the org key).
+// An empty value is stored as NULL: "no e-mail" is not a secret worth a ciphertext.
+func sealField(key []byte, table, id, column, value string) ([]byte, error) {
+	if value == "" {
+		return nil, nil
+	}
+	return seal.Seal(key, []byte(value), seal.FieldAD(table, id, column, dekGeneration))
+}
+
+// openField opens what sealField made. NULL opens to "".
+func openField(key []byte, table, id, column string, sealed []byte) (string, error) {
+	if sealed == nil {
+		return "", nil
+	}
+	pt, err := seal.Open(key, sealed, seal.FieldAD(table, id, column, dekGeneration))
+	if err != nil {
+		return "", &SealError{Table: table, Row: id, Column: column, Err: err}
+	}
+	return string(pt), nil
+}
+
+// dekGeneration is the key version bound into field additional data. Data keys are never
+// rotated in place (a customer's key is replaced only by crypto-shredding), so it is constant;
+// the scope key version that wraps a data key is stored separately (customers.dek_version).
+const dekGeneration = 1
+
+// SealError names the field that failed authentication; it never carries the value.
+type SealError struct {
+	Table, Row, Column string
+	Err                error
+}
+
+func (e *SealError) Error() string {
+	return fmt.Sprintf("%s %s column %s: %v", e.Table, e.Row, e.Column, e.Err)
+}
+func (e *SealError) Unwrap() []error { return []error{e.Err, ErrTampered} }
+
+// hlcNow exposes the clock to tests and sync.
+func (s *Store) hlcNow() hlc.Timestamp { return s.clock.Now() }
