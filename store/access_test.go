@@ -45,12 +45,12 @@ func TestMatrixMatchesDesign(t *testing.T) {
 // fixture is a two-shop chain with one user per role and customers owned by different
 // salespeople, for exercising the matrix through the Session.
 type fixture struct {
-	st                 *Store
-	north, south       string
-	users              map[string]*Session
-	cSam, cSue, cStan  string
-	woSue              string
-	emailSue           string
+	st                *Store
+	north, south      string
+	users             map[string]*Session
+	cSam, cSue, cStan string
+	woSue             string
+	emailSue          string
 }
 
 const staffPW = "staff-password-1"

@@ -72,4 +72,3 @@ func (ss *Session) write(ctx context.Context, action string, fn func(w *wtx) err
 	}
 	return err
 }
-

@@ -64,8 +64,10 @@ type Keychain interface {
 
 type osKeychain struct{}
 
-func (osKeychain) Store(ctx context.Context, a string, s []byte) error { return keychain.Store(ctx, a, s) }
-func (osKeychain) Load(ctx context.Context, a string) ([]byte, error)  { return keychain.Load(ctx, a) }
+func (osKeychain) Store(ctx context.Context, a string, s []byte) error {
+	return keychain.Store(ctx, a, s)
+}
+func (osKeychain) Load(ctx context.Context, a string) ([]byte, error) { return keychain.Load(ctx, a) }
 
 func (o *Options) fill() {
 	if o.KDF == (keys.KDFParams{}) {

@@ -65,7 +65,9 @@ func TestTamperDetected(t *testing.T) {
 				"UPDATE customers SET name = notes WHERE id = '" + f.c1 + "'",
 				"UPDATE customers SET notes = NULL WHERE id = '" + f.c1 + "'",
 			}
-		}, func(f tamperFixture) []where { return []where{{"customers", f.c1, "name"}, {"customers", f.c2, "name"}} }, true},
+		}, func(f tamperFixture) []where {
+			return []where{{"customers", f.c1, "name"}, {"customers", f.c2, "name"}}
+		}, true},
 		{"sealed value moved to another column", func(t *testing.T, db *sql.DB, f tamperFixture) []string {
 			return []string{"UPDATE customers SET address = email WHERE id = '" + f.c1 + "'"}
 		}, func(f tamperFixture) []where { return []where{{"customers", f.c1, "address"}} }, true},

@@ -132,17 +132,17 @@ func checkPasswordHash(phc, pw string) bool {
 
 // userRow is the stored form of a user, every column of which the MAC covers.
 type userRow struct {
-	id, username     string
-	displayName      []byte
-	passwordHash     string
-	roles            string
-	shopID           sql.NullString
-	active           bool
-	failed           int64
-	lockedUntil      int64
-	lastSignIn       int64
-	createdAt        int64
-	mac              []byte
+	id, username string
+	displayName  []byte
+	passwordHash string
+	roles        string
+	shopID       sql.NullString
+	active       bool
+	failed       int64
+	lockedUntil  int64
+	lastSignIn   int64
+	createdAt    int64
+	mac          []byte
 }
 
 func (u *userRow) macInput() []byte {
