@@ -45,7 +45,7 @@ func runImport(ctx context.Context, env Env, args []string) error {
 		t.ShopID = s.ID
 	}
 	if *assignTo != "" {
-		u, err := ss.UserByName(ctx, *assignTo)
+		u, err := ss.StaffByUsername(ctx, *assignTo)
 		if err != nil {
 			return fmt.Errorf("--assign-to: %w", err)
 		}

@@ -263,3 +263,33 @@ func (ss *Session) AuditLog(ctx context.Context, f AuditFilter) ([]AuditRecord, 
 	}
 	return out, nil
 }
+
+// Staff is the staff directory entry every signed-in user may see (to pick an owner or a
+// mechanic): no password data, no lock-out state.
+type Staff struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
+	Roles    []Role `json:"roles"`
+	ShopID   string `json:"shop_id,omitempty"`
+	Active   bool   `json:"active"`
+}
+
+// StaffByUsername looks a colleague up by username. What they may then be assigned is
+// checked by the operation that uses them.
+func (ss *Session) StaffByUsername(ctx context.Context, username string) (Staff, error) {
+	u, err := scanUser(ss.s.db.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE username = ?", username))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Staff{}, fmt.Errorf("user: %w", ErrNotFound)
+	}
+	if err != nil {
+		return Staff{}, err
+	}
+	if err := ss.s.authentic(ctx, u); err != nil {
+		return Staff{}, err
+	}
+	out := Staff{ID: u.id, Username: u.username, ShopID: u.shopID.String, Active: u.active}
+	for _, r := range strings.Split(u.roles, ",") {
+		out.Roles = append(out.Roles, Role(r))
+	}
+	return out, nil
+}
