@@ -96,7 +96,7 @@ func (w *wtx) insertBike(c *custRow, b Bike, createdAt int64) (string, error) {
 	err = w.insert("bikes", c.shopID, id, []col{
 		plain("customer_id", c.id), plain("shop_id", c.shopID), plain("make", b.Make), plain("model", b.Model),
 		plain("year", b.Year), plain("type", b.Type), plain("frame_size", b.FrameSize), plain("colour", b.Colour),
-		sealedCol("serial", serial), plain("serial_bidx", nullBytes(sb)), plain("created_at", createdAt), plain("updated_at", createdAt),
+		sealedCol("serial", serial), derived("serial_bidx", nullBytes(sb)), plain("created_at", createdAt), plain("updated_at", createdAt),
 	})
 	w.audit.Fields = append(w.audit.Fields, "bikes.serial")
 	return id, err

@@ -302,7 +302,7 @@ func (w *wtx) insertCustomer(in CustomerInput, createdAt int64) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	cols = append(cols, plain("email_bidx", nullBytes(eb)), plain("phone_bidx", nullBytes(pb)),
+	cols = append(cols, derived("email_bidx", nullBytes(eb)), derived("phone_bidx", nullBytes(pb)),
 		plain("created_at", createdAt), plain("updated_at", createdAt))
 	if err := w.insert("customers", in.ShopID, id, cols); err != nil {
 		return "", err
@@ -373,7 +373,7 @@ func (ss *Session) UpdateCustomer(ctx context.Context, id string, in CustomerInp
 				if err != nil {
 					return err
 				}
-				cols = append(cols, plain(f.col+"_bidx", nullBytes(b)))
+				cols = append(cols, derived(f.col+"_bidx", nullBytes(b)))
 			}
 		}
 		if in.OwnerID != "" && in.OwnerID != c.ownerID {

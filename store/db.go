@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -43,6 +44,12 @@ func openDB(dir string, create bool) (*sql.DB, error) {
 	mode := "rw"
 	if create {
 		mode = "rwc"
+		// Create the file owner-only; SQLite gives the -wal and -shm files the same mode.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("create database: %w", err)
+		}
+		f.Close()
 	}
 	q.Set("mode", mode)
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())

@@ -88,7 +88,7 @@ func (w *wtx) insertSale(in SaleInput, sellerID string) (string, error) {
 	}
 	if err := w.insert("sales", in.ShopID, id, []col{
 		plain("shop_id", in.ShopID), plain("customer_id", cust), plain("seller_id", sellerID), plain("payment_method", in.PaymentMethod),
-		plain("total", total), plain("sold_at", soldAt), plain("created_at", w.now),
+		derived("total", total), plain("sold_at", soldAt), plain("created_at", w.now),
 	}); err != nil {
 		return "", err
 	}

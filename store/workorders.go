@@ -192,9 +192,18 @@ func (w *wtx) insertWorkOrder(c *custRow, in WorkOrderInput, status Status, crea
 	if in.MechanicID != "" {
 		mech = in.MechanicID
 	}
+	var labour, parts int64
+	for _, l := range in.Lines {
+		if l.Kind == "labour" {
+			labour += l.Total()
+		} else {
+			parts += l.Total()
+		}
+	}
 	err = w.insert("work_orders", c.shopID, id, []col{
 		plain("shop_id", c.shopID), plain("customer_id", c.id), plain("bike_id", bike), plain("status", string(status)),
 		plain("mechanic_id", mech), plain("promised_at", promised), sealedCol("complaint", complaint), sealedCol("notes", notes),
+		derived("labour_total", labour), derived("parts_total", parts), derived("total", labour+parts),
 		plain("created_at", createdAt), plain("updated_at", createdAt), plain("closed_at", closedAt),
 	})
 	if err != nil {
@@ -204,9 +213,6 @@ func (w *wtx) insertWorkOrder(c *custRow, in WorkOrderInput, status Status, crea
 		if err := w.insertLine(c.shopID, id, l, createdAt); err != nil {
 			return "", err
 		}
-	}
-	if err := w.retotal(c.shopID, id); err != nil {
-		return "", err
 	}
 	w.audit.Target = id
 	w.audit.Fields = []string{"complaint", "notes"}
@@ -229,7 +235,7 @@ func (w *wtx) retotal(shopID, woID string) error {
 		FROM work_order_lines WHERE work_order_id = ?`, woID).Scan(&labour, &parts); err != nil {
 		return err
 	}
-	return w.update("work_orders", shopID, woID, []col{plain("labour_total", labour), plain("parts_total", parts), plain("total", labour+parts)})
+	return w.update("work_orders", shopID, woID, []col{derived("labour_total", labour), derived("parts_total", parts), derived("total", labour+parts)})
 }
 
 // woRow is the access-relevant part of a stored job.

@@ -30,6 +30,25 @@ type wtx struct {
 	actor actor
 	now   int64 // wall milliseconds of this transaction
 	audit auditEntry
+	stmts map[string]*sql.Stmt // prepared once per transaction: bulk writes reuse them
+	// pending holds change records not yet inserted (changeCols values each).
+	pending []any
+}
+
+// stmt returns a statement prepared in this transaction.
+func (w *wtx) stmt(q string) (*sql.Stmt, error) {
+	if st := w.stmts[q]; st != nil {
+		return st, nil
+	}
+	st, err := w.tx.PrepareContext(w.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if w.stmts == nil {
+		w.stmts = map[string]*sql.Stmt{}
+	}
+	w.stmts[q] = st
+	return st, nil
 }
 
 // newID returns a globally unique, time-ordered row id (UUIDv7).
@@ -46,7 +65,15 @@ func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wt
 	defer tx.Rollback()
 	w := &wtx{s: s, tx: tx, ctx: ctx, actor: a, now: s.opts.Now().UnixMilli()}
 	w.audit = auditEntry{Action: action, Outcome: "ok"}
+	defer func() {
+		for _, st := range w.stmts {
+			st.Close()
+		}
+	}()
 	if err := fn(w); err != nil {
+		return err
+	}
+	if err := w.flushChanges(); err != nil {
 		return err
 	}
 	if err := s.appendAudit(ctx, tx, a, w.audit); err != nil {
@@ -61,14 +88,18 @@ func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wt
 	return nil
 }
 
-// col is one column of a row write. Sealed columns hold ciphertext already.
+// col is one column of a row write. Sealed columns hold ciphertext already. Derived columns
+// (blind indexes, totals) are written but not logged: a receiving device recomputes them
+// from the logged values, so they cannot disagree.
 type col struct {
-	name   string
-	value  any
-	sealed bool
+	name    string
+	value   any
+	sealed  bool
+	derived bool
 }
 
 func plain(name string, v any) col        { return col{name: name, value: v} }
+func derived(name string, v any) col      { return col{name: name, value: v, derived: true} }
 func sealedCol(name string, v []byte) col { return col{name: name, value: nullBytes(v), sealed: true} }
 
 func nullBytes(b []byte) any {
@@ -88,11 +119,14 @@ func (w *wtx) insert(table, scope, id string, cols []col) error {
 		marks = append(marks, "?")
 		args = append(args, c.value)
 	}
-	q := "INSERT INTO " + table + "(" + strings.Join(names, ", ") + ") VALUES(" + strings.Join(marks, ", ") + ")"
-	if _, err := w.tx.ExecContext(w.ctx, q, args...); err != nil {
+	st, err := w.stmt("INSERT INTO " + table + "(" + strings.Join(names, ", ") + ") VALUES(" + strings.Join(marks, ", ") + ")")
+	if err != nil {
+		return err
+	}
+	if _, err := st.ExecContext(w.ctx, args...); err != nil {
 		return fmt.Errorf("insert %s %s: %w", table, id, err)
 	}
-	return w.changes(table, scope, id, cols)
+	return w.changes(table, scope, id, cols, true)
 }
 
 // update changes columns of an existing row and records each as a change.
@@ -107,28 +141,60 @@ func (w *wtx) update(table, scope, id string, cols []col) error {
 		args = append(args, c.value)
 	}
 	args = append(args, id)
-	res, err := w.tx.ExecContext(w.ctx, "UPDATE "+table+" SET "+strings.Join(sets, ", ")+" WHERE id = ?", args...)
+	st, err := w.stmt("UPDATE " + table + " SET " + strings.Join(sets, ", ") + " WHERE id = ?")
+	if err != nil {
+		return err
+	}
+	res, err := st.ExecContext(w.ctx, args...)
 	if err != nil {
 		return fmt.Errorf("update %s %s: %w", table, id, err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("update %s %s: %w", table, id, ErrNotFound)
 	}
-	return w.changes(table, scope, id, cols)
+	return w.changes(table, scope, id, cols, false)
 }
 
-func (w *wtx) changes(table, scope, id string, cols []col) error {
-	stmt, err := w.tx.PrepareContext(w.ctx, "INSERT INTO changes(hlc, device_id, scope, tbl, row_id, col, value, sealed) VALUES(?, ?, ?, ?, ?, ?, ?, ?)")
+// changes appends one change record per logged column. On insert a NULL column is not
+// logged: absent means the column's default, which is what the row holds.
+func (w *wtx) changes(table, scope, id string, cols []col, insert bool) error {
+	for _, c := range cols {
+		if c.derived || (insert && c.value == nil) {
+			continue
+		}
+		w.pending = append(w.pending, int64(w.s.clock.Now()), w.s.deviceID, scope, table, id, c.name, c.value, c.sealed)
+		if len(w.pending) >= changeBatch*changeCols {
+			if err := w.flushChanges(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Change records are inserted changeBatch rows per statement: bulk writes (imports, the demo)
+// spend most of their time in per-statement overhead otherwise.
+const (
+	changeBatch = 64
+	changeCols  = 8
+)
+
+// flushChanges writes the buffered change records; write calls it before commit.
+func (w *wtx) flushChanges() error {
+	n := len(w.pending) / changeCols
+	if n == 0 {
+		return nil
+	}
+	q := "INSERT INTO changes(hlc, device_id, scope, tbl, row_id, col, value, sealed) VALUES" +
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?),", n), ",")
+	st, err := w.stmt(q)
 	if err != nil {
 		return err
 	}
-	defer stmt.Close()
-	for _, c := range cols {
-		ts := w.s.clock.Now()
-		if _, err := stmt.ExecContext(w.ctx, int64(ts), w.s.deviceID, scope, table, id, c.name, c.value, c.sealed); err != nil {
-			return fmt.Errorf("change log %s.%s: %w", table, c.name, err)
-		}
+	if _, err := st.ExecContext(w.ctx, w.pending...); err != nil {
+		return fmt.Errorf("change log: %w", err)
 	}
+	w.pending = w.pending[:0]
 	return nil
 }
 

@@ -150,7 +150,6 @@ CREATE TABLE changes (
     value     ANY,
     sealed    INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX changes_row ON changes(tbl, row_id);
 
 -- Audit trail: a hash chain; mac = HMAC(audit key, encode(entry) || previous mac).
 CREATE TABLE audit (
