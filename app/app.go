@@ -57,13 +57,15 @@ type Window struct {
 	W      fyne.Window
 	Status *widget.Label
 	Store  *store.Store
+	// Ready is closed once unlocking has finished and the window shows the outcome.
+	Ready chan struct{}
 }
 
 // New builds the main window and starts unlocking in the background.
 func New(a fyne.App, o Options) *Window {
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	w := a.NewWindow("Spoke")
-	win := &Window{W: w, Status: widget.NewLabel("Unlocking…")}
+	win := &Window{W: w, Status: widget.NewLabel("Unlocking…"), Ready: make(chan struct{})}
 	title := widget.NewLabelWithStyle("Spoke: the bike shop CRM", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	note := widget.NewLabel("The full desktop app arrives with the GUI milestone; use the 'spoke' CLI meanwhile.")
 	w.SetContent(container.NewVBox(title, win.Status, note))
@@ -104,8 +106,9 @@ func (win *Window) unlock(o Options) {
 			msg = "No database yet: run 'spoke init' or start with --demo."
 		}
 	}
-	fyne.Do(func() {
+	fyne.DoAndWait(func() {
 		win.Store = st
 		win.Status.SetText(msg)
 	})
+	close(win.Ready)
 }

@@ -115,16 +115,35 @@ func TestCrashMidWrite(t *testing.T) {
 		if err != nil || !r.OK() {
 			t.Fatalf("round %d: verify after kill: %v %v", round, err, r.Problems)
 		}
+		rows := countBy(t, st, "SELECT id, 1 FROM customers")
+		changes := countBy(t, st, "SELECT row_id, COUNT(*) FROM changes WHERE tbl = 'customers' GROUP BY row_id")
+		audits := countBy(t, st, "SELECT target, COUNT(*) FROM audit WHERE action = 'customer.create' GROUP BY target")
 		for _, id := range committed {
-			var n, changes, audits int
-			st.db.QueryRow("SELECT COUNT(*) FROM customers WHERE id = ?", id).Scan(&n)
-			st.db.QueryRow("SELECT COUNT(*) FROM changes WHERE tbl = 'customers' AND row_id = ?", id).Scan(&changes)
-			st.db.QueryRow("SELECT COUNT(*) FROM audit WHERE action = 'customer.create' AND target = ?", id).Scan(&audits)
-			if n != 1 || changes < 8 || audits != 1 {
-				t.Fatalf("round %d: committed customer %s: rows=%d changes=%d audit=%d", round, id, n, changes, audits)
+			if rows[id] != 1 || changes[id] < 8 || audits[id] != 1 {
+				t.Fatalf("round %d: committed customer %s: rows=%d changes=%d audit=%d", round, id, rows[id], changes[id], audits[id])
 			}
 		}
 		st.Close()
 		t.Logf("round %d: %d writes committed so far, verify ok", round, len(committed))
 	}
+}
+
+// countBy runs a two-column (key, count) query into a map.
+func countBy(t *testing.T, st *Store, q string) map[string]int {
+	t.Helper()
+	rows, err := st.db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	m := map[string]int{}
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			t.Fatal(err)
+		}
+		m[k] = n
+	}
+	return m
 }

@@ -30,6 +30,8 @@ func TestLoadDemoSmall(t *testing.T) {
 	}
 }
 
+// BenchmarkLoadDemo10k measures bulk writes through the full write path (sealing, blind
+// indexes, change log, audit). Run it alone: go test ./store/ -run '^$' -bench LoadDemo -benchtime 1x
 func BenchmarkLoadDemo10k(b *testing.B) {
 	ch := demo.Generate(demo.Options{Customers: 10000, Seed: 5})
 	for b.Loop() {

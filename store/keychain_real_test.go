@@ -1,0 +1,56 @@
+//go:build keychain
+
+package store
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"spoke/crypto/keychain"
+)
+
+// TestRealKeychainStore runs against the real Secret Service (gnome-keyring in a dbus session;
+// .ci/run starts one): the master key goes to the keychain, the database opens without a
+// passphrase, and the key's bytes are in no file of the data directory.
+func TestRealKeychainStore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, _, err := Create(ctx, dir, CreateOptions{ShopName: "Keychain Cycles", OwnerUsername: "olga", OwnerPassword: "owner-password-1"}, Options{KDF: fastKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := st.DatabaseID()
+	t.Cleanup(func() { keychain.Delete(context.Background(), id) })
+	if st.KeyStore() != KeyStoreKeychain {
+		t.Fatalf("key store %q", st.KeyStore())
+	}
+	st.Close()
+	st, err = Open(ctx, dir, Options{KDF: fastKDF})
+	if err != nil {
+		t.Fatalf("open from the keychain: %v", err)
+	}
+	signIn(t, st, "olga", "owner-password-1")
+	st.Close()
+	mk, err := keychain.Load(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			if b, _ := os.ReadFile(p); bytes.Contains(b, mk) {
+				t.Errorf("master key bytes found in %s", filepath.Base(p))
+			}
+		}
+		return nil
+	})
+	// Without the keychain entry the database does not open, and says why.
+	if err := keychain.Delete(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, dir, Options{KDF: fastKDF}); err == nil {
+		t.Fatal("opened without the keychain entry")
+	}
+}
