@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 
 	"spoke/crypto/seal"
-	"spoke/sync/hlc"
 )
 
 // actor is who a write or audit entry is attributed to.
@@ -234,6 +233,3 @@ func (e *SealError) Error() string {
 	return fmt.Sprintf("%s %s column %s: %v", e.Table, e.Row, e.Column, e.Err)
 }
 func (e *SealError) Unwrap() []error { return []error{e.Err, ErrTampered} }
-
-// hlcNow exposes the clock to tests and sync.
-func (s *Store) hlcNow() hlc.Timestamp { return s.clock.Now() }

@@ -101,8 +101,8 @@ type Chain struct {
 type Options struct {
 	Customers int    // number of customers; below 1000 the chain has 2 shops, otherwise 3
 	Seed      uint64 // different seeds give different but equally shaped chains
-	// Now anchors all timestamps: sales span the two years before it. Zero means
-	// 2026-11-01T12:00:00Z, so that tests do not depend on the clock.
+	// Now anchors all timestamps (whole seconds, UTC): sales span the two years before it.
+	// Zero means 2026-11-01T12:00:00Z, so that tests do not depend on the clock.
 	Now time.Time
 }
 

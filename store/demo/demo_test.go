@@ -211,8 +211,12 @@ var invariants = []struct {
 			if c == nil || c.ShopKey != w.ShopKey {
 				return fmt.Errorf("%s: customer %s not of shop %s", w.Key, w.CustomerKey, w.ShopKey)
 			}
-			if !slices.ContainsFunc(c.Bikes, func(b Bike) bool { return b.Key == w.BikeKey }) {
+			bi := slices.IndexFunc(c.Bikes, func(b Bike) bool { return b.Key == w.BikeKey })
+			if bi < 0 {
 				return fmt.Errorf("%s: bike %s is not %s's", w.Key, w.BikeKey, c.Key)
+			}
+			if y := c.Bikes[bi].Year; y > w.CreatedAt.Year()+1 {
+				return fmt.Errorf("%s: %d bike in the shop on %v", w.Key, y, w.CreatedAt)
 			}
 			if !slices.Contains(statuses, w.Status) {
 				return fmt.Errorf("%s: status %q", w.Key, w.Status)

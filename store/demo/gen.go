@@ -404,26 +404,38 @@ func (g *gen) customer(i int, st start) {
 	if g.chance(0.3) {
 		c.Notes = pick(g, customerNotes[r])
 	}
-	c.Bikes = g.bikes(r, g.weighted(bikeCountWeights))
 
 	nSales := g.weighted(salesCountWeights)
 	nWO := g.weighted(woCountWeights)
-	from := max(st.at+3600, g.winStart)
+	// A new customer is entered at the counter, minutes before their first receipt or ticket;
+	// some of them are there to buy a bike, which becomes their first bike on file.
+	first, firstIsSale, buysBike := int64(0), false, false
 	if st.at >= g.winStart && nSales+nWO > 0 {
-		// A new customer is entered at the counter, minutes before their first receipt or ticket.
-		t := min(st.at+120+g.r.Int64N(40*60), g.now)
-		if nSales > 0 && (nWO == 0 || g.chance(0.7)) {
+		first = min(st.at+120+g.r.Int64N(40*60), g.now)
+		firstIsSale = nSales > 0 && (nWO == 0 || g.chance(0.7))
+		buysBike = firstIsSale && g.chance(0.15)
+	}
+	// The first bike must predate every ticket, so it is no newer than the sign-up.
+	firstYear, exact := modelYear(st.at), false
+	if buysBike {
+		firstYear, exact = modelYear(first), true
+	}
+	c.Bikes = g.bikes(r, g.weighted(bikeCountWeights), firstYear, exact)
+
+	if first != 0 {
+		if firstIsSale {
 			var bought *Bike
-			if g.chance(0.15) {
+			if buysBike {
 				bought = &c.Bikes[0]
 			}
-			g.sale(&c, sh, t, bought)
+			g.sale(&c, sh, first, bought)
 			nSales--
 		} else {
-			g.workOrder(&c, sh, t, "")
+			g.workOrder(&c, sh, first, "")
 			nWO--
 		}
 	}
+	from := max(st.at+3600, g.winStart)
 	for range nSales {
 		g.sale(&c, sh, g.eventTime(sh, from, g.now), nil)
 	}
@@ -717,7 +729,18 @@ func (g *gen) pickModel(r int) modelRef {
 	return refs[i]
 }
 
-func (g *gen) bikes(r, n int) []Bike {
+// modelYear is the model year on sale at t: next year's models arrive by late summer.
+func modelYear(t int64) int {
+	u := unix(t)
+	if u.Month() >= time.August {
+		return u.Year() + 1
+	}
+	return u.Year()
+}
+
+// bikes draws n bikes. The first one's model year is firstYear when exact (it is being bought
+// now), otherwise at most firstYear.
+func (g *gen) bikes(r, n, firstYear int, exact bool) []Bike {
 	if len(g.bikePool) < n {
 		g.bikePool = make([]Bike, 4096)
 	}
@@ -729,6 +752,9 @@ func (g *gen) bikes(r, n int) []Bike {
 		year := g.nowYear - min(int(g.r.ExpFloat64()*3.5), 14)
 		if ref.md.typ == tKids {
 			year = g.nowYear - g.r.IntN(4) // children outgrow them
+		}
+		if i == 0 && (exact || year > firstYear) {
+			year = firstYear
 		}
 		out[i] = Bike{
 			Key:       g.key('b', g.bikeN+1),
@@ -810,12 +836,7 @@ func (g *gen) sale(c *Customer, sh *shopState, at int64, bought *Bike) {
 	ls := g.lines[:0]
 	pay := paymentWeights[sh.t.r]
 	if bought != nil {
-		ref := g.curModels[0]
-		t := unix(at)
-		bought.Year = t.Year()
-		if t.Month() >= time.August { // next year's models are in the shop by late summer
-			bought.Year++
-		}
+		ref := g.curModels[0] // bought is always the customer's first bike
 		g.buf = append(g.buf[:0], bought.Make...)
 		g.buf = append(g.buf, ' ')
 		g.buf = append(g.buf, bought.Model...)
@@ -987,7 +1008,7 @@ func (g *gen) workOrder(c *Customer, sh *shopState, at int64, status string) {
 			}
 		}
 	}
-	bike := &c.Bikes[g.r.IntN(len(c.Bikes))]
+	bike := g.bikeFor(c, at)
 	job := g.pickJob(typeBit(bike.Type))
 	w := WorkOrder{
 		CustomerKey: c.Key,
@@ -1030,6 +1051,27 @@ func (g *gen) workOrder(c *Customer, sh *shopState, at int64, status string) {
 		w.Notes = pick(g, workOrderNotes)
 	}
 	g.c.WorkOrders = append(g.c.WorkOrders, w)
+}
+
+// bikeFor picks a bike that already existed at t; the first bike always qualifies.
+func (g *gen) bikeFor(c *Customer, t int64) *Bike {
+	maxYear := modelYear(t)
+	n := 0
+	for i := range c.Bikes {
+		if c.Bikes[i].Year <= maxYear {
+			n++
+		}
+	}
+	k := g.r.IntN(max(n, 1))
+	for i := range c.Bikes {
+		if c.Bikes[i].Year <= maxYear {
+			if k == 0 {
+				return &c.Bikes[i]
+			}
+			k--
+		}
+	}
+	return &c.Bikes[0]
 }
 
 func (g *gen) pickJob(tb int) *jobVariant {

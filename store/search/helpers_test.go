@@ -30,7 +30,7 @@ func reference(entries map[string]Entry, q string, limit int) []string {
 	for id, e := range entries {
 		f := newFields(e)
 		n, em, p := f.parts()
-		if t := qq.rank(n, em, p); t != noMatch {
+		if t := qq.rank(n, em, p, mayAll, numTiers); t != noMatch {
 			all = append(all, scored{t, n, id})
 		}
 	}

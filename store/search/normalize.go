@@ -12,8 +12,8 @@ import (
 // names, addresses and numbers are far shorter, so nobody notices them.
 const (
 	maxInput = 1024 // raw bytes of one stored field that are looked at
-	maxName  = 256  // normalised bytes kept of a name
-	maxEmail = 256  // normalised bytes kept of an e-mail address
+	maxName  = 255  // normalised bytes kept of a name; must fit a byte
+	maxEmail = 255  // normalised bytes kept of an e-mail address; ditto
 	maxPhone = 32   // digits kept of a phone number
 	maxQuery = 4096 // raw query bytes accepted; longer queries match nothing
 )
@@ -191,10 +191,11 @@ func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
 }
 
-// Signatures are 64-bit Bloom-like masks that let a scan reject almost every
-// non-matching row with two AND operations instead of a substring search.
-// Letters and digits get exact bits, so one-letter queries filter precisely.
+// Signatures are Bloom-like masks that let a scan reject almost every
+// non-matching row with a few AND operations instead of a substring search.
 
+// uniBit gives letters and digits exact bits, so one-letter queries filter
+// precisely; other bytes share the rest.
 func uniBit(c byte) uint64 {
 	switch {
 	case 'a' <= c && c <= 'z':
@@ -206,32 +207,39 @@ func uniBit(c byte) uint64 {
 	}
 }
 
-func biBit(a, b byte) uint64 {
-	h := (uint32(a)<<8 | uint32(b)) * 0x9E3779B1 // Fibonacci hashing
-	return 1 << (h >> 26)
+// gramBit sets the bit for an n-gram key in a 128-bit mask. Bigrams and
+// trigrams share the mask: a query's rare n-grams are what reject rows, and
+// with only byte pairs a query like "ller" has a single rare feature ("ll").
+func gramBit(m *[2]uint64, key uint32) {
+	b := (key * 0x9E3779B1) >> 25 // Fibonacci hashing to 0..127
+	m[b>>6] |= 1 << (b & 63)
 }
 
-// textSig returns the byte and byte-pair masks of b. Any substring of b has
+// textSig returns the byte and n-gram masks of b. Any substring of b has
 // masks that are subsets of these.
-func textSig(b []byte) (uni, bi uint64) {
+func textSig(b []byte) (uni uint64, gram [2]uint64) {
 	for i, c := range b {
 		uni |= uniBit(c)
 		if i > 0 {
-			bi |= biBit(b[i-1], c)
+			gramBit(&gram, uint32(b[i-1])<<8|uint32(c))
+		}
+		if i > 1 {
+			gramBit(&gram, 1<<24|uint32(b[i-2])<<16|uint32(b[i-1])<<8|uint32(c))
 		}
 	}
-	return uni, bi
+	return uni, gram
 }
 
-// phoneSig is textSig for digit strings: ten exact digit bits plus the 100
-// possible digit pairs folded into the remaining 54 bits.
+// phoneSig is textSig for digit strings, whose bytes are not worth a mask of
+// their own: bigrams and trigrams hashed into 64 bits.
 func phoneSig(d []byte) uint64 {
 	var m uint64
-	for i, c := range d {
-		m |= 1 << (c - '0')
-		if i > 0 {
-			m |= 1 << (10 + (int(d[i-1]-'0')*10+int(c-'0'))%54)
+	for i := 1; i < len(d); i++ {
+		key := uint32(d[i-1])<<8 | uint32(d[i])
+		if i > 1 {
+			m |= 1 << ((1<<24 | uint32(d[i-2])<<16 | key) * 0x9E3779B1 >> 26)
 		}
+		m |= 1 << (key * 0x9E3779B1 >> 26)
 	}
 	return m
 }

@@ -27,10 +27,15 @@ type query struct {
 	toks   [][]byte // the words of full
 	wordy  []bool   // whether toks[i] is made of word runes only
 	single bool     // one word: only then can it match an e-mail address
-	uni    uint64   // signature every matching name or e-mail must contain
-	bi     uint64
+	uni    uint64   // masks every matching name or e-mail must contain
+	gram   [2]uint64
 	phone  []byte // digits to find in phone numbers, nil if not phone-like
 	psig   uint64
+	head   uint32 // first bytes of full and their mask, see sig.emailHead
+	hmask  uint32
+
+	// Non-zero when a field cannot match at all, so maybe needs no branch.
+	noEmail, noPhone uint64
 }
 
 // phonePunct is what people type between the digits of a phone number. '/'
@@ -62,11 +67,16 @@ func parseQuery(raw string, s *scratch) (*query, bool) {
 		}
 		q.toks = append(q.toks, tok)
 		q.wordy = append(q.wordy, allWordRunes(tok))
-		u, b := textSig(tok)
+		u, g := textSig(tok)
 		q.uni |= u
-		q.bi |= b
+		q.gram[0] |= g[0]
+		q.gram[1] |= g[1]
 	}
 	q.single = len(q.toks) == 1
+	if !q.single {
+		q.noEmail = 1
+	}
+	q.head, q.hmask = head(q.full)
 
 	digits, phoneLike := 0, true
 	for _, c := range q.full {
@@ -96,8 +106,11 @@ func parseQuery(raw string, s *scratch) (*query, bool) {
 			q.psig = phoneSig(d)
 		}
 	}
-	if !text && q.phone == nil {
-		return nil, false
+	if q.phone == nil {
+		if !text {
+			return nil, false
+		}
+		q.noPhone = 1
 	}
 	return q, true
 }
@@ -113,30 +126,58 @@ func allWordRunes(b []byte) bool {
 	return true
 }
 
-// maybe is the cheap pre-filter: false means the entry cannot match.
-func (q *query) maybe(s *sig) bool {
-	if s.nameUni&q.uni == q.uni && s.nameBi&q.bi == q.bi {
-		return true
+// Fields that may match, as reported by maybe.
+const (
+	mayName     = 1 << iota
+	mayEmail    // as a prefix
+	mayEmailSub // anywhere
+	mayPhone
+	mayAll = mayName | mayEmail | mayEmailSub | mayPhone
+)
+
+// maybe is the cheap pre-filter: it returns which of the fields in allowed
+// can possibly match, so rank skips the others. It runs for every row, so it
+// folds the mask tests into integers and branches once for the common
+// "nothing can match" case; chains of && mispredicted badly when common
+// letters make each single test a coin flip.
+func (q *query) maybe(s *sig, allowed uint8) uint8 {
+	name := (s.nameUni&q.uni ^ q.uni) | (s.nameGram[0]&q.gram[0] ^ q.gram[0]) | (s.nameGram[1]&q.gram[1] ^ q.gram[1])
+	email := (s.emailUni&q.uni ^ q.uni) | (s.emailGram[0]&q.gram[0] ^ q.gram[0]) | (s.emailGram[1]&q.gram[1] ^ q.gram[1]) | q.noEmail
+	phone := (s.phone&q.psig ^ q.psig) | q.noPhone
+	if name != 0 && email != 0 && phone != 0 {
+		return 0
 	}
-	if q.single && s.emailUni&q.uni == q.uni && s.emailBi&q.bi == q.bi {
-		return true
+	var m uint8
+	if name == 0 {
+		m |= mayName
 	}
-	return q.phone != nil && s.phone&q.psig == q.psig
+	if email == 0 {
+		m |= mayEmailSub
+		if s.emailHead&q.hmask == q.head {
+			m |= mayEmail
+		}
+	}
+	if phone == 0 {
+		m |= mayPhone
+	}
+	return m & allowed
 }
 
-// rank returns the best tier at which the entry matches, or noMatch.
-func (q *query) rank(name, email, phone []byte) int {
+// rank returns the best tier at which the entry matches, or noMatch. Only
+// the fields in may are looked at, and tiers from cut on count as no match,
+// which spares searches whose answer could not be used.
+func (q *query) rank(name, email, phone []byte, may uint8, cut int) int {
 	best := noMatch
-	allWord, ok := true, true
+	allWord, ok := true, may&mayName != 0
 	for i, t := range q.toks {
+		if !ok {
+			break
+		}
 		switch matchWord(name, t, q.wordy[i]) {
 		case matchNone:
 			ok = false
 		case matchSub:
 			allWord = false
-		}
-		if !ok {
-			break
 		}
 	}
 	if ok {
@@ -150,17 +191,34 @@ func (q *query) rank(name, email, phone []byte) int {
 		}
 	}
 	if q.single {
-		if bytes.HasPrefix(email, q.full) {
+		if may&mayEmail != 0 && cut > tierEmailPrefix && bytes.HasPrefix(email, q.full) {
 			return tierEmailPrefix
 		}
-		if best > tierEmailSub && bytes.Contains(email, q.full) {
+		if may&mayEmailSub != 0 && best > tierEmailSub && cut > tierEmailSub && bytes.Contains(email, q.full) {
 			best = tierEmailSub
 		}
 	}
-	if q.phone != nil && bytes.Contains(phone, q.phone) {
-		best = min(best, tierPhone)
+	if q.phone != nil && may&mayPhone != 0 && cut > tierPhone && bytes.Contains(phone, q.phone) {
+		best = tierPhone
+	}
+	if best >= cut {
+		return noMatch
 	}
 	return best
+}
+
+// allowedFields returns the fields that can still yield a tier below cut.
+func allowedFields(cut int) uint8 {
+	switch {
+	case cut > tierEmailSub:
+		return mayAll
+	case cut > tierPhone:
+		return mayName | mayEmail | mayPhone
+	case cut > tierEmailPrefix:
+		return mayName | mayEmail
+	default:
+		return mayName
+	}
 }
 
 const (
@@ -221,31 +279,46 @@ func (ix *Index) Query(q string, limit int) []string {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 
-	// The segment is sorted, so the first limit hits of a tier are that
-	// tier's best; later ones cannot make the cut, and once the top tier is
-	// full nothing else can.
+	// The segment is sorted, so a hit found later is worse than every
+	// earlier hit of its tier. Once limit hits of tiers below some tier are
+	// in hand, hits from that tier on cannot make it into the answer: cut
+	// tracks that tier, so rank can skip work for them and the scan can stop
+	// when cut reaches the top tier.
 	var hits [numTiers][]int
+	cut, allowed := numTiers, uint8(mayAll)
 	seg := &ix.seg
-	for i := range seg.sigs {
-		if !qq.maybe(&seg.sigs[i]) || seg.recs[i] == nil {
+	for i := range seg.rows {
+		may := qq.maybe(&seg.rows[i], allowed)
+		if may == 0 || seg.recs[i] == nil {
 			continue
 		}
-		t := qq.rank(seg.row(i))
-		if t == noMatch || len(hits[t]) >= limit {
+		n, e, p := seg.fields(i)
+		t := qq.rank(n, e, p, may, cut)
+		if t == noMatch {
 			continue
 		}
 		hits[t] = append(hits[t], i)
-		if t == tierWord && len(hits[t]) == limit {
+		sum := 0
+		for c := range cut {
+			if sum += len(hits[c]); sum >= limit {
+				cut = c
+				break
+			}
+		}
+		if cut == tierWord {
 			break
 		}
+		allowed = allowedFields(cut)
 	}
 
 	var cands []candidate
 	for _, p := range ix.pending {
-		if !qq.maybe(&p.f.sig) {
+		may := qq.maybe(&p.f.sig, mayAll)
+		if may == 0 {
 			continue
 		}
-		if t := qq.rank(p.f.parts()); t != noMatch {
+		n, e, ph := p.f.parts()
+		if t := qq.rank(n, e, ph, may, numTiers); t != noMatch {
 			cands = append(cands, candidate{t, p})
 		}
 	}

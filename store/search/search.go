@@ -31,6 +31,10 @@ type Entry struct {
 // almost every Put.
 const defaultCompactMin = 1024
 
+// maxEntries bounds the index so that record offsets fit in 32 bits (at most
+// 545 bytes per record); no shop comes near it.
+const maxEntries = 1 << 22
+
 // Index is a type-ahead index over customer entries. It is safe for
 // concurrent use: Query may run while Put or Remove happen. The zero value is
 // an empty index ready to use.
@@ -62,94 +66,137 @@ type pending struct {
 // fields is one entry's normalised data, owned by the index so it can be
 // wiped.
 type fields struct {
-	buf    []byte // name, e-mail and phone digits back to back
-	ea, pa int    // where the e-mail and the phone digits start
-	sig    sig
+	rec []byte // encoded record, see appendField
+	sig sig
 }
 
-func (f *fields) parts() (name, email, phone []byte) {
-	return f.buf[:f.ea:f.ea], f.buf[f.ea:f.pa:f.pa], f.buf[f.pa:]
+func (f *fields) parts() (name, email, phone []byte) { return decode(f.rec) }
+
+func (f *fields) wipe() {
+	wipe(f.rec)
+	f.rec = nil
+	f.sig = sig{}
 }
 
-// sig holds the Bloom-like masks of one entry; see textSig.
+// A record is the name, e-mail and phone digits, each preceded by its length
+// in one byte (the caps keep every field under 256 bytes). Keeping lengths
+// inline means a scan that finds a candidate row touches one more cache line
+// at most, instead of a separate offsets array as well.
+
+func appendField(dst []byte, s string, k kind, max int, tmp *[]byte) []byte {
+	at := len(dst)
+	dst = appendNormal(append(dst, 0), clip(s), k, max, tmp)
+	dst[at] = byte(len(dst) - at - 1)
+	return dst
+}
+
+func decode(b []byte) (name, email, phone []byte) {
+	n := int(b[0])
+	name, b = b[1:1+n:1+n], b[1+n:]
+	n = int(b[0])
+	email, b = b[1:1+n:1+n], b[1+n:]
+	n = int(b[0])
+	return name, email, b[1 : 1+n : 1+n]
+}
+
+func recordLen(b []byte) int {
+	n := 1 + int(b[0])
+	n += 1 + int(b[n])
+	return n + 1 + int(b[n])
+}
+
+// sig is what a scan reads for every entry: Bloom-like masks (see textSig)
+// that reject most non-matching entries without touching their record, and,
+// in the segment, where the record starts. It is 64 bytes, a cache line, so
+// rejecting an entry costs one line of memory traffic.
 type sig struct {
-	nameUni, nameBi   uint64
-	emailUni, emailBi uint64
-	phone             uint64
+	nameUni   uint64
+	nameGram  [2]uint64
+	emailUni  uint64
+	emailGram [2]uint64
+	phone     uint64
+	// emailHead holds the first bytes of the e-mail, zero-padded. Every
+	// address contains its domain, so substring masks pass for letters like
+	// "x" or "m" in most rows; the head still rejects them as prefix matches.
+	emailHead uint32
+	// at is the record's offset in the segment blob. maxEntries keeps the
+	// blob well below 4 GiB.
+	at uint32
 }
 
 func makeSig(name, email, phone []byte) sig {
 	var s sig
-	s.nameUni, s.nameBi = textSig(name)
-	s.emailUni, s.emailBi = textSig(email)
+	s.nameUni, s.nameGram = textSig(name)
+	s.emailUni, s.emailGram = textSig(email)
 	s.phone = phoneSig(phone)
+	s.emailHead, _ = head(email)
 	return s
+}
+
+// head packs up to the first four bytes of b, and a mask of those bytes.
+func head(b []byte) (v, mask uint32) {
+	for i := 0; i < 4 && i < len(b); i++ {
+		v |= uint32(b[i]) << (8 * i)
+		mask |= 0xff << (8 * i)
+	}
+	return v, mask
 }
 
 func newFields(e Entry) fields {
 	s := getScratch()
 	defer s.release()
-	out := appendNormal(s.out[:0], clip(e.Name), kindText, maxName, &s.nfkd)
-	ea := len(out)
-	out = appendNormal(out, clip(e.Email), kindEmail, maxEmail, &s.nfkd)
-	pa := len(out)
-	out = appendNormal(out, clip(e.Phone), kindPhone, maxPhone, &s.nfkd)
+	out := appendField(s.out[:0], e.Name, kindText, maxName, &s.nfkd)
+	out = appendField(out, e.Email, kindEmail, maxEmail, &s.nfkd)
+	out = appendField(out, e.Phone, kindPhone, maxPhone, &s.nfkd)
 	s.out = out
-	f := fields{buf: append(make([]byte, 0, len(out)), out...), ea: ea, pa: pa}
+	f := fields{rec: append(make([]byte, 0, len(out)), out...)}
 	f.sig = makeSig(f.parts())
 	return f
 }
 
-func (f *fields) wipe() {
-	wipe(f.buf)
-	f.buf = nil
-	f.sig = sig{}
-}
-
-// segment is the sorted bulk of the index, stored column-wise so a scan
-// touches only the compact signature array for rows that cannot match.
+// segment is the sorted bulk of the index. Rows are scanned in order; the
+// records they point to are only read for rows whose masks pass.
 type segment struct {
-	blob  []byte // every row's name, e-mail and phone digits back to back
-	offs  []int  // 3 per row (name, e-mail, phone start) plus the blob end
-	sigs  []sig
+	blob  []byte // every row's record back to back
+	rows  []sig
 	recs  []*rec // nil marks a row removed or replaced since the build
 	ndead int
 }
 
-func (s *segment) row(i int) (name, email, phone []byte) {
-	o := s.offs[3*i : 3*i+4]
-	return s.blob[o[0]:o[1]:o[1]], s.blob[o[1]:o[2]:o[2]], s.blob[o[2]:o[3]:o[3]]
+func (s *segment) record(i int) []byte {
+	b := s.blob[s.rows[i].at:]
+	return b[:recordLen(b)]
+}
+
+func (s *segment) fields(i int) (name, email, phone []byte) {
+	return decode(s.blob[s.rows[i].at:])
 }
 
 func (s *segment) name(i int) []byte {
-	return s.blob[s.offs[3*i]:s.offs[3*i+1]]
+	b := s.blob[s.rows[i].at:]
+	return b[1 : 1+int(b[0])]
 }
 
-func (s *segment) add(name, email, phone []byte, g sig, r *rec) {
-	s.offs = append(s.offs, len(s.blob))
-	s.blob = append(s.blob, name...)
-	s.offs = append(s.offs, len(s.blob))
-	s.blob = append(s.blob, email...)
-	s.offs = append(s.offs, len(s.blob))
-	s.blob = append(s.blob, phone...)
-	s.sigs = append(s.sigs, g)
+func (s *segment) add(record []byte, g sig, r *rec) {
+	g.at = uint32(len(s.blob))
+	s.rows = append(s.rows, g)
+	s.blob = append(s.blob, record...)
 	s.recs = append(s.recs, r)
 }
 
+// kill marks row i dead and zeroes its data at once, so a removed customer
+// does not linger in memory until the next merge. Dead rows are never decoded
+// again, and zero masks let scans reject them cheaply.
 func (s *segment) kill(i int) {
+	clear(s.record(i))
+	s.rows[i] = sig{}
 	s.recs[i] = nil
 	s.ndead++
 }
 
-func (s *segment) same(i int, f *fields) bool {
-	n1, e1, p1 := s.row(i)
-	n2, e2, p2 := f.parts()
-	return bytes.Equal(n1, n2) && bytes.Equal(e1, e2) && bytes.Equal(p1, p2)
-}
-
 func (s *segment) wipe() {
 	wipe(s.blob)
-	clear(s.sigs) // masks are a lossy fingerprint of the data, still drop them
+	clear(s.rows) // masks are a lossy fingerprint of the data, still drop them
 	clear(s.recs)
 }
 
@@ -166,7 +213,9 @@ func New() *Index {
 	return &Index{byID: make(map[string]*rec)}
 }
 
-// Put inserts e, or replaces the entry with the same ID.
+// Put inserts e, or replaces the entry with the same ID. Fields are cut to a
+// few hundred bytes, far beyond any real name, address or number. A full
+// index (4,194,304 entries) ignores new IDs rather than overflow.
 func (ix *Index) Put(e Entry) {
 	// Normalising outside the lock keeps queries flowing during bulk loads.
 	f := newFields(e)
@@ -177,13 +226,16 @@ func (ix *Index) Put(e Entry) {
 	}
 	r := ix.byID[e.ID]
 	switch {
+	case r == nil && len(ix.byID) >= maxEntries:
+		f.wipe()
+		return
 	case r == nil:
 		// Cloned so the index never pins a caller's larger buffer.
 		r = &rec{id: strings.Clone(e.ID), base: -1}
 		ix.byID[r.id] = r
 		ix.addPending(r, f)
 	case r.base >= 0:
-		if ix.seg.same(r.base, &f) {
+		if bytes.Equal(ix.seg.record(r.base), f.rec) {
 			// Re-putting unchanged data (e.g. a refresh after unlock) must
 			// not churn the segment.
 			f.wipe()
@@ -284,18 +336,17 @@ func (ix *Index) compact() {
 	old := &ix.seg
 	rows, size := len(pend), 0
 	for _, p := range pend {
-		size += len(p.f.buf)
+		size += len(p.f.rec)
 	}
 	for i, r := range old.recs {
 		if r != nil {
 			rows++
-			size += old.offs[3*i+3] - old.offs[3*i]
+			size += len(old.record(i))
 		}
 	}
 	ns := segment{
 		blob: make([]byte, 0, size),
-		offs: make([]int, 0, 3*rows+1),
-		sigs: make([]sig, 0, rows),
+		rows: make([]sig, 0, rows),
 		recs: make([]*rec, 0, rows),
 	}
 	i, j := 0, 0
@@ -314,21 +365,18 @@ func (ix *Index) compact() {
 		var r *rec
 		if takeOld {
 			r = old.recs[i]
-			n, e, p := old.row(i)
-			ns.add(n, e, p, old.sigs[i], r)
+			ns.add(old.record(i), old.rows[i], r)
 			i++
 		} else {
 			p := pend[j]
 			r = p.r
 			r.pend = nil
-			n, e, ph := p.f.parts()
-			ns.add(n, e, ph, p.f.sig, r)
+			ns.add(p.f.rec, p.f.sig, r)
 			p.f.wipe()
 			j++
 		}
 		r.base = len(ns.recs) - 1
 	}
-	ns.offs = append(ns.offs, len(ns.blob))
 	old.wipe()
 	clear(pend)
 	ix.pending = pend[:0]

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"unicode/utf8"
+	"unsafe"
 )
 
 func TestFold(t *testing.T) {
@@ -507,7 +508,7 @@ func TestWipe(t *testing.T) {
 	blob := ix.seg.blob[:cap(ix.seg.blob)]
 	var bufs [][]byte
 	for _, p := range ix.pending {
-		bufs = append(bufs, p.f.buf[:cap(p.f.buf)])
+		bufs = append(bufs, p.f.rec[:cap(p.f.rec)])
 	}
 	ix.mu.RUnlock()
 	if len(blob) == 0 || len(bufs) == 0 {
@@ -544,6 +545,37 @@ func TestWipe(t *testing.T) {
 	}
 }
 
+func TestRemoveWipesSegmentRow(t *testing.T) {
+	tests := []struct {
+		name string
+		op   func(ix *Index)
+	}{
+		{"remove", func(ix *Index) { ix.Remove("1") }},
+		{"replace", func(ix *Index) { ix.Put(Entry{ID: "1", Name: "Berta"}) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ix := New()
+			ix.compactMin = 1 << 30
+			ix.Put(Entry{ID: "0", Name: "Zoe", Email: "zoe@example.com"})
+			ix.Put(Entry{ID: "1", Name: "Anna Müller", Email: "anna@example.com", Phone: "+49 151 1234"})
+			ix.mu.Lock()
+			ix.compact()
+			ix.mu.Unlock()
+			rec := ix.seg.record(0) // "anna muller" sorts first
+			tt.op(ix)
+			for _, c := range rec {
+				if c != 0 {
+					t.Fatalf("dead row not zeroed: %q", rec)
+				}
+			}
+			if got := ix.Query("zoe", 5); !slices.Equal(got, []string{"0"}) {
+				t.Errorf("other row damaged: Query = %q", got)
+			}
+		})
+	}
+}
+
 func TestCompactionWipesOldStorage(t *testing.T) {
 	ix := New()
 	ix.compactMin = 1 << 30
@@ -551,10 +583,12 @@ func TestCompactionWipesOldStorage(t *testing.T) {
 		ix.Put(e)
 	}
 	ix.mu.Lock()
-	buf := ix.pending[0].f.buf[:cap(ix.pending[0].f.buf)]
+	buf := ix.pending[0].f.rec[:cap(ix.pending[0].f.rec)]
 	ix.compact()
 	blob := ix.seg.blob[:cap(ix.seg.blob)]
+	ix.mu.Unlock()
 	ix.Put(Entry{ID: "x", Name: "Anna"})
+	ix.mu.Lock()
 	ix.compact()
 	ix.mu.Unlock()
 	for name, b := range map[string][]byte{"pending buffer": buf, "old segment": blob} {
@@ -632,5 +666,12 @@ func TestConcurrent(t *testing.T) {
 	ix.Wipe()
 	if ix.Len() != 0 {
 		t.Fatalf("Len after Wipe = %d", ix.Len())
+	}
+}
+
+// TestSigSize guards the scan's one-cache-line-per-row layout.
+func TestSigSize(t *testing.T) {
+	if got := unsafe.Sizeof(sig{}); got != 64 {
+		t.Errorf("sig is %d bytes, want 64", got)
 	}
 }

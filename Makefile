@@ -1,0 +1,55 @@
+# Spoke. `make test` is the README's test command; `.ci/run` installs packages and calls it.
+GO ?= go
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+export LANG ?= C.UTF-8
+
+.PHONY: all build run demo test lint unit keychain fuzz bench package
+
+all: build
+
+build:
+	$(GO) build -o spoke .
+
+run: build
+	./spoke
+
+demo: build
+	./spoke --demo
+
+test: lint unit keychain
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags keychain ./...
+	$(STATICCHECK) ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# The real Secret Service: gnome-keyring in a private dbus session, with a throw-away keyring
+# directory (XDG_DATA_HOME) so a developer's own keyring is never touched.
+keychain:
+	@kr=$$(mktemp -d); \
+	XDG_DATA_HOME=$$kr GOCACHE=$$($(GO) env GOCACHE) dbus-run-session -- sh -c \
+	  'echo -n spoke-ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
+	   $(GO) test -race -count=1 -tags keychain ./crypto/keychain/ && \
+	   $(GO) test -race -count=1 -tags keychain -run RealKeychain ./store/'; \
+	rc=$$?; rm -rf $$kr; exit $$rc
+
+# A short run of every fuzz target (each decoder and importer).
+FUZZTIME ?= 15s
+fuzz:
+	@for pkg in ./crypto/seal ./crypto/keys ./store/contact ./store/csvimport ./store/search ./sync/hlc ./store; do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench:
+	$(GO) test ./store/ -run '^$$' -bench 'TypeAhead|LookupEmail|CreateCustomer|UnlockToSearchable' -benchtime 200x -timeout 60m
+	$(GO) test ./store/ -run '^$$' -bench LoadDemo -benchtime 1x
+
+package:
+	$(GO) install fyne.io/tools/cmd/fyne@v1.7.4
+	fyne package -os linux
