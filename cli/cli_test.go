@@ -129,6 +129,16 @@ func TestCLIWorkflow(t *testing.T) {
 		t.Fatalf("search: %v", hit)
 	}
 	adaID := hit[0]["id"].(string)
+	// Exact lookups through the blind indexes, in the forms people type.
+	for _, args := range [][]string{{"--email", "ADA@example.com"}, {"--phone", "415.555.0101"}, {"--serial", "sur-123 456"}} {
+		got := customersJSON(t, sam.ok(append([]string{"customers", "--as", "sam", "--json"}, args...)...))
+		if len(got) != 1 || got[0]["id"] != adaID {
+			t.Fatalf("lookup %v: %v", args, got)
+		}
+		if got := customersJSON(t, sue.ok(append([]string{"customers", "--as", "sue", "--json"}, args...)...)); len(got) != 0 {
+			t.Fatalf("sue found sam's customer by %v", args)
+		}
+	}
 	card := sam.ok("customer", "--as", "sam", adaID)
 	for _, want := range []string{"Ada Lovelace", "ada@example.com", "Surly Straggler", "serial SUR123456"} {
 		if !strings.Contains(card, want) {

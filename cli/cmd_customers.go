@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+
+	"spoke/store"
 )
 
 func init() {
@@ -17,6 +19,9 @@ func runCustomers(ctx context.Context, env Env, args []string) error {
 	fs := newFlags("customers", env, &c, true)
 	asJSON := fs.Bool("json", false, "one JSON object per line")
 	limit := fs.Int("limit", 50, "at most this many results for a query")
+	email := fs.String("email", "", "exact lookup by e-mail (blind index)")
+	phone := fs.String("phone", "", "exact lookup by phone number (blind index)")
+	serial := fs.String("serial", "", "exact lookup by bike frame serial (blind index)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -26,9 +31,26 @@ func runCustomers(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	res, err := ss.Search(ctx, strings.Join(pos, " "), *limit)
-	if err != nil {
-		return err
+	var res []store.CustomerSummary
+	switch {
+	case *email != "" || *phone != "" || *serial != "":
+		field, value := store.ByEmail, *email
+		if *phone != "" {
+			field, value = store.ByPhone, *phone
+		} else if *serial != "" {
+			field, value = store.BySerial, *serial
+		}
+		found, err := ss.FindCustomers(ctx, field, value)
+		if err != nil {
+			return err
+		}
+		for _, c := range found {
+			res = append(res, store.CustomerSummary{ID: c.ID, ShopID: c.ShopID, OwnerID: c.OwnerID, Owner: c.Owner, Name: c.Name, Email: c.Email, Phone: c.Phone})
+		}
+	default:
+		if res, err = ss.Search(ctx, strings.Join(pos, " "), *limit); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
