@@ -72,6 +72,7 @@ func setupShop(t *testing.T) *cliT {
 	if !strings.Contains(out, "Recovery code: ") || !strings.Contains(out, "passphrase") {
 		t.Fatalf("init output: %s", out)
 	}
+	c.vars["RECOVERY"] = strings.TrimSpace(strings.SplitN(out[strings.Index(out, "Recovery code: ")+len("Recovery code: "):], "\n", 2)[0])
 	c.vars["SPOKE_NEW_PASSWORD"] = "sales-password-1"
 	c.ok("user", "add", "--as", "olga", "--username", "sam", "--role", "sales")
 	c.ok("user", "add", "--as", "olga", "--username", "sue", "--role", "sales")
@@ -263,4 +264,44 @@ func sorted(s []string) []string {
 		}
 	}
 	return out
+}
+
+func TestCLIBackupRestore(t *testing.T) {
+	c := setupShop(t)
+	owner := c.as("olga", "owner-password-1")
+	sam := c.as("sam", "sales-password-1")
+	sam.ok("import", "--as", "sam", writeFile(t, "in.csv", []byte("name,email\nAda Lovelace,ada@example.com\nGrace Hopper,grace@example.com\n")))
+	usb := t.TempDir()
+	if out := owner.ok("backup", "--as", "olga", "--to", usb); !strings.Contains(out, "full backup") || !strings.Contains(out, "drill passed") {
+		t.Fatalf("backup: %s", out)
+	}
+	sam.ok("import", "--as", "sam", writeFile(t, "in2.csv", []byte("name\nKatherine Johnson\n")))
+	if out := owner.ok("backup", "--as", "olga", "--to", usb, "--incremental"); !strings.Contains(out, "incremental backup") {
+		t.Fatalf("incremental: %s", out)
+	}
+	if code, _, errs := sam.run("backup", "--as", "sam", "--to", usb); code != 1 || !strings.Contains(errs, "not allowed") {
+		t.Fatalf("sales backup: %d %s", code, errs)
+	}
+	if out := c.ok("backups", "--to", usb); strings.Count(out, "passed") != 2 {
+		t.Fatalf("backups:\n%s", out)
+	}
+	if out := c.ok("backup", "check", "--to", usb, "--read-data"); !strings.Contains(out, "OK") {
+		t.Fatalf("check: %s", out)
+	}
+	// A new machine: another data directory, only the recovery code.
+	newData := filepath.Join(t.TempDir(), "laptop")
+	n := &cliT{t: t, dir: newData, vars: map[string]string{"SPOKE_RECOVERY_CODE": c.vars["RECOVERY"]}}
+	if out := n.ok("restore", "--from", usb); !strings.Contains(out, "Verified") {
+		t.Fatalf("restore: %s", out)
+	}
+	n.vars["SPOKE_PASSPHRASE"] = c.vars["SPOKE_PASSPHRASE"]
+	n.vars["SPOKE_PASSWORD"] = "sales-password-1"
+	if got := customersJSON(t, n.ok("customers", "--as", "sam", "--json")); len(got) != 3 {
+		t.Fatalf("restored %d customers", len(got))
+	}
+	n.ok("verify")
+	bad := &cliT{t: t, dir: filepath.Join(t.TempDir(), "x"), vars: map[string]string{"SPOKE_RECOVERY_CODE": "0000-0000-0000-0000-0000-0000-0000-0000"}}
+	if code, _, errs := bad.run("restore", "--from", usb); code != 1 || !strings.Contains(errs, "wrong") {
+		t.Fatalf("wrong code: %d %s", code, errs)
+	}
 }

@@ -117,7 +117,13 @@ func TestNoPlaintextOnDisk(t *testing.T) {
 	if code, _, errs := sam.run("import", "--as", "sam", bad); code == 0 || strings.Contains(errs, "zebulon") || strings.Contains(errs, "Zebulon") {
 		t.Fatalf("bad import: exit %d, stderr %s", code, errs)
 	}
+	usb := t.TempDir()
+	owner.ok("backup", "--as", "olga", "--to", usb)
+	owner.ok("backup", "--as", "olga", "--to", usb, "--incremental")
+	c.ok("backups", "--to", usb)
+	c.ok("backup", "check", "--to", usb, "--read-data")
 	scanDir(t, c.dir, plants)
+	scanDir(t, usb, plants)
 	if t.Failed() {
 		return
 	}

@@ -54,6 +54,9 @@ type Options struct {
 	Now func() time.Time
 	// Keychain overrides the OS keychain (tests of a single unit).
 	Keychain Keychain
+	// MasterKey unlocks with a master key already in hand: a restore or restore drill on the
+	// machine that holds it.
+	MasterKey []byte
 }
 
 // Keychain is the part of the OS keychain the store uses.
@@ -310,6 +313,8 @@ func unlock(ctx context.Context, db *sql.DB, dir string, opts Options) (*Store, 
 	var mk []byte
 	var err error
 	switch {
+	case opts.MasterKey != nil:
+		mk = append([]byte(nil), opts.MasterKey...)
 	case opts.RecoveryCode != "":
 		mk, err = keys.UnwrapWithRecoveryCode(meta[metaMKRecovery], opts.RecoveryCode, dbID)
 	case keyStore == KeyStorePassphrase:

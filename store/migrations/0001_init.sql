@@ -120,7 +120,7 @@ CREATE TABLE sales (
     customer_id    TEXT REFERENCES customers(id),
     seller_id      TEXT NOT NULL REFERENCES users(id),
     payment_method TEXT NOT NULL,
-    total          INTEGER NOT NULL,
+    total          INTEGER NOT NULL DEFAULT 0, -- derived from sale_lines
     sold_at        INTEGER NOT NULL,
     created_at     INTEGER NOT NULL
 ) STRICT;

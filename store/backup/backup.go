@@ -1,0 +1,336 @@
+package backup
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/uuid"
+
+	"spoke/crypto/keys"
+	"spoke/crypto/seal"
+	"spoke/store"
+)
+
+// Schedule says how often each kind is due, and how many fulls (with everything that depends on
+// them) to keep.
+type Schedule struct {
+	Full         time.Duration
+	Differential time.Duration
+	Incremental  time.Duration
+	KeepFulls    int
+}
+
+// DefaultSchedule: full weekly, differential daily, incremental hourly, four weeks kept.
+var DefaultSchedule = Schedule{Full: 7 * 24 * time.Hour, Differential: 24 * time.Hour, Incremental: time.Hour, KeepFulls: 4}
+
+// Options tune a backup.
+type Options struct {
+	Kind     string // "" = what the schedule would take next
+	Schedule Schedule
+	NoDrill  bool             // skip the automatic restore drill (tests of the drill itself)
+	Now      func() time.Time // tests inject
+}
+
+// Result is what Backup did.
+type Result struct {
+	Manifest *Manifest
+	Drill    *Drill
+	Pruned   []string
+}
+
+// openFolder reads or creates the folder's key file and returns the backup key.
+func openFolder(ctx context.Context, ss *store.Session, dir string) ([]byte, *keyFileData, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("backup folder: %w", err)
+	}
+	blobs, err := ss.KeyBlobs(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	path := filepath.Join(dir, keyFile)
+	var kf keyFileData
+	raw, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		bk := keys.New()
+		w, err := ss.WrapWithMaster(ctx, bk, backupKeyLabel(blobs.DatabaseID))
+		if err != nil {
+			return nil, nil, err
+		}
+		kf = keyFileData{Version: 1, DatabaseID: blobs.DatabaseID, BackupKey: w, RecoveryMK: blobs.Recovery, PassphraseMK: blobs.Passphrase}
+		data, _ := json.MarshalIndent(kf, "", "  ")
+		if err := writeFileAtomic(path, data); err != nil {
+			return nil, nil, err
+		}
+		return bk, &kf, nil
+	case err != nil:
+		return nil, nil, err
+	}
+	if err := json.Unmarshal(raw, &kf); err != nil {
+		return nil, nil, fmt.Errorf("%s is damaged", keyFile)
+	}
+	if kf.DatabaseID != blobs.DatabaseID {
+		return nil, nil, fmt.Errorf("that backup folder belongs to another Spoke database; use an empty folder")
+	}
+	bk, err := ss.UnwrapWithMaster(ctx, kf.BackupKey, backupKeyLabel(kf.DatabaseID))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: the backup key does not open with this database's master key", keyFile)
+	}
+	// Keep the passphrase copy current (a changed passphrase must still restore new backups).
+	if string(kf.PassphraseMK) != string(blobs.Passphrase) {
+		kf.PassphraseMK = blobs.Passphrase
+		data, _ := json.MarshalIndent(kf, "", "  ")
+		if err := writeFileAtomic(path, data); err != nil {
+			return nil, nil, err
+		}
+	}
+	return bk, &kf, nil
+}
+
+// NextKind is what the schedule would take now: full if there is none or the last is older
+// than Schedule.Full; differential when the last full or differential is older than
+// Schedule.Differential; else incremental.
+func NextKind(ms []*Manifest, s Schedule, now time.Time) string {
+	var lastFull, lastDiff time.Time
+	for _, m := range ms {
+		switch m.Kind {
+		case Full:
+			lastFull, lastDiff = m.Created, m.Created
+		case Differential:
+			lastDiff = m.Created
+		}
+	}
+	switch {
+	case lastFull.IsZero() || now.Sub(lastFull) >= s.Full:
+		return Full
+	case now.Sub(lastDiff) >= s.Differential:
+		return Differential
+	}
+	return Incremental
+}
+
+// Backup takes one backup of the signed-in user's database into dir, then (unless disabled)
+// drills a restore of it into a scratch directory, records the result, and prunes old chains.
+// A first backup is always full; an incremental or differential without a full before it
+// becomes a full.
+func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Result, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Schedule == (Schedule{}) {
+		o.Schedule = DefaultSchedule
+	}
+	bk, _, err := openFolder(ctx, ss, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer seal.Wipe(bk)
+	all, err := listManifests(dir, bk)
+	if err != nil {
+		return nil, err
+	}
+	kind := o.Kind
+	if kind == "" {
+		kind = NextKind(all, o.Schedule, o.Now())
+	}
+	var parent *Manifest
+	switch kind {
+	case Full:
+	case Differential:
+		for _, m := range all {
+			if m.Kind == Full {
+				parent = m
+			}
+		}
+	case Incremental:
+		if len(all) > 0 {
+			parent = all[len(all)-1]
+		}
+	default:
+		return nil, fmt.Errorf("unknown backup kind %q", kind)
+	}
+	if kind != Full && parent == nil {
+		kind = Full
+	}
+	id := uuid.Must(uuid.NewV7()).String()
+	scratch, err := os.MkdirTemp("", "spoke-backup-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(scratch)
+	plain := filepath.Join(scratch, "part.db")
+	var p *store.Point
+	m := &Manifest{Version: 1, ID: id, Kind: kind, Created: o.Now().UTC()}
+	if kind == Full {
+		p, err = ss.BackupSnapshot(ctx, plain)
+		m.Full = id
+	} else {
+		p, err = ss.BackupDelta(ctx, plain, &parent.Point)
+		m.Parent, m.Full = parent.ID, parent.Full
+		m.FromChangeSeq, m.FromAuditSeq = parent.Point.ChangeSeq, parent.Point.AuditSeq
+	}
+	if err != nil {
+		ss.Audit(ctx, "backup.create", id, "failed", "kind="+kind)
+		return nil, err
+	}
+	m.Point, m.Device, m.DatabaseID, m.SchemaVersion = *p, p.DeviceID, p.DatabaseID, p.SchemaVersion
+	ref, err := encryptFile(filepath.Join(dir, id+".data"), plain, bk, id)
+	if err != nil {
+		ss.Audit(ctx, "backup.create", id, "failed", "kind="+kind)
+		return nil, err
+	}
+	m.Files = []FileRef{ref}
+	// The manifest is written last: a backup without one does not exist.
+	if err := writeSigned(filepath.Join(dir, id+".manifest"), m, bk); err != nil {
+		os.Remove(filepath.Join(dir, id+".data"))
+		return nil, err
+	}
+	if err := ss.Audit(ctx, "backup.create", id, "ok", fmt.Sprintf("kind=%s customers=%d changes=%d bytes=%d", kind, p.Counts["customers"], p.Counts["changes"], ref.Size)); err != nil {
+		return nil, err
+	}
+	res := &Result{Manifest: m}
+	if !o.NoDrill {
+		res.Drill, err = drill(ctx, ss, dir, bk, m)
+		if err != nil {
+			return res, err
+		}
+	}
+	res.Pruned, err = prune(dir, bk, o.Schedule.KeepFulls)
+	return res, err
+}
+
+// encryptFile encrypts plain into path (via a temporary file) and returns its reference.
+func encryptFile(path, plain string, bk []byte, id string) (FileRef, error) {
+	src, err := os.Open(plain)
+	if err != nil {
+		return FileRef{}, err
+	}
+	defer src.Close()
+	tmp := path + ".tmp"
+	dst, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return FileRef{}, err
+	}
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(dst, h)}
+	err = encryptStream(cw, src, bk, fileAD(id, filepath.Base(path)))
+	if err == nil {
+		err = dst.Sync()
+	}
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return FileRef{}, fmt.Errorf("write backup file: %w", err)
+	}
+	return FileRef{Name: filepath.Base(path), Size: cw.n, SHA256: fmt.Sprintf("%x", h.Sum(nil))}, nil
+}
+
+func fileAD(id, name string) []byte { return seal.Label("spoke/backup-file/v1", id, name) }
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// checkFile verifies a file's size and hash against its reference, naming it on mismatch.
+func checkFile(dir string, ref FileRef) error {
+	f, err := os.Open(filepath.Join(dir, ref.Name))
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("backup file %s is missing", ref.Name)
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return err
+	}
+	if n != ref.Size {
+		return fmt.Errorf("backup file %s has %d bytes, its manifest says %d (truncated or replaced)", ref.Name, n, ref.Size)
+	}
+	if fmt.Sprintf("%x", h.Sum(nil)) != ref.SHA256 {
+		return fmt.Errorf("backup file %s does not match its manifest (altered or swapped)", ref.Name)
+	}
+	return nil
+}
+
+// decryptFile authenticates and decrypts a backup's data file into dst.
+func decryptFile(dir string, m *Manifest, bk []byte, dst string) error {
+	ref := m.Files[0]
+	if err := checkFile(dir, ref); err != nil {
+		return err
+	}
+	src, err := os.Open(filepath.Join(dir, ref.Name))
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	err = decryptStream(out, src, bk, fileAD(m.ID, ref.Name))
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("backup file %s: %w", ref.Name, err)
+	}
+	return nil
+}
+
+// prune deletes every backup whose chain starts from a full older than the keep newest fulls.
+func prune(dir string, bk []byte, keep int) ([]string, error) {
+	if keep <= 0 {
+		return nil, nil
+	}
+	all, err := listManifests(dir, bk)
+	if err != nil {
+		return nil, err
+	}
+	var fulls []string
+	for _, m := range all {
+		if m.Kind == Full {
+			fulls = append(fulls, m.ID)
+		}
+	}
+	if len(fulls) <= keep {
+		return nil, nil
+	}
+	drop := map[string]bool{}
+	for _, id := range fulls[:len(fulls)-keep] {
+		drop[id] = true
+	}
+	var pruned []string
+	for _, m := range all {
+		if drop[m.Full] {
+			// Manifest first: without it the backup no longer exists, even if a crash
+			// leaves its data file behind.
+			os.Remove(filepath.Join(dir, m.ID+".manifest"))
+			os.Remove(filepath.Join(dir, m.ID+".data"))
+			os.Remove(filepath.Join(dir, m.ID+".drill"))
+			pruned = append(pruned, m.ID)
+		}
+	}
+	return pruned, nil
+}

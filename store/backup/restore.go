@@ -1,0 +1,384 @@
+package backup
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"spoke/crypto/keychain"
+	"spoke/crypto/keys"
+	"spoke/crypto/seal"
+	"spoke/store"
+)
+
+// Credentials open a backup folder: the recovery code (a new machine), the passphrase, or
+// the master key in this machine's keychain.
+type Credentials struct {
+	RecoveryCode string
+	Passphrase   string
+	MasterKey    []byte // already unlocked (restore drills)
+	NoKeychain   bool   // do not try the OS keychain
+}
+
+// ErrNoCredentials means nothing given opens the folder.
+var ErrNoCredentials = errors.New("cannot open the backup: give the recovery code (--recovery-code-file or SPOKE_RECOVERY_CODE) or the passphrase, or restore on the machine whose keychain holds the key")
+
+// folderKeys returns the master key and the backup key of a folder.
+func folderKeys(ctx context.Context, dir string, c Credentials) (mk, bk []byte, kf *keyFileData, err error) {
+	raw, err := os.ReadFile(filepath.Join(dir, keyFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil, fmt.Errorf("%s is missing: this is not a Spoke backup folder", keyFile)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	kf = &keyFileData{}
+	if err := json.Unmarshal(raw, kf); err != nil {
+		return nil, nil, nil, fmt.Errorf("%s is damaged", keyFile)
+	}
+	switch {
+	case c.MasterKey != nil:
+		mk = append([]byte(nil), c.MasterKey...)
+	case c.RecoveryCode != "":
+		mk, err = keys.UnwrapWithRecoveryCode(kf.RecoveryMK, c.RecoveryCode, kf.DatabaseID)
+	case c.Passphrase != "" && kf.PassphraseMK != nil:
+		mk, err = keys.UnwrapWithPassphrase(kf.PassphraseMK, c.Passphrase)
+	case !c.NoKeychain:
+		mk, err = keychain.Load(ctx, kf.DatabaseID)
+		if err != nil {
+			err = fmt.Errorf("%w (%v)", ErrNoCredentials, err)
+		}
+	default:
+		err = ErrNoCredentials
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	bk, err = keys.Unwrap(mk, kf.BackupKey, backupKeyLabel(kf.DatabaseID))
+	if err != nil {
+		seal.Wipe(mk)
+		return nil, nil, nil, fmt.Errorf("the backup key does not open with that key: %w", keys.ErrWrongPassphrase)
+	}
+	return mk, bk, kf, nil
+}
+
+// Entry is one backup as listed.
+type Entry struct {
+	Manifest *Manifest
+	Drill    *Drill
+}
+
+// List returns every backup in the folder, oldest first, with its drill result.
+func List(ctx context.Context, dir string, c Credentials) ([]Entry, error) {
+	mk, bk, _, err := folderKeys(ctx, dir, c)
+	if err != nil {
+		return nil, err
+	}
+	defer seal.Wipe(mk)
+	defer seal.Wipe(bk)
+	ms, err := listManifests(dir, bk)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, len(ms))
+	for i, m := range ms {
+		d, err := readDrill(dir, m.ID, bk)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = Entry{Manifest: m, Drill: d}
+	}
+	return out, nil
+}
+
+// Check verifies the folder: every manifest authenticates, every chain is complete and in
+// order, every file has its recorded size and hash; with readData it also decrypts and
+// authenticates every byte (like restic check --read-data). It returns one line per problem.
+func Check(ctx context.Context, dir string, c Credentials, readData bool) ([]string, error) {
+	mk, bk, _, err := folderKeys(ctx, dir, c)
+	if err != nil {
+		return nil, err
+	}
+	defer seal.Wipe(mk)
+	defer seal.Wipe(bk)
+	ms, err := listManifests(dir, bk)
+	if err != nil {
+		return []string{err.Error()}, nil
+	}
+	var problems []string
+	scratch, err := os.MkdirTemp("", "spoke-check-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(scratch)
+	for _, m := range ms {
+		if _, err := chainTo(ms, m); err != nil {
+			problems = append(problems, err.Error())
+		}
+		for _, f := range m.Files {
+			if err := checkFile(dir, f); err != nil {
+				problems = append(problems, err.Error())
+				continue
+			}
+			if readData {
+				dst := filepath.Join(scratch, m.ID)
+				if err := decryptFile(dir, m, bk, dst); err != nil {
+					problems = append(problems, err.Error())
+				}
+				os.Remove(dst)
+			}
+		}
+	}
+	return problems, nil
+}
+
+// RestoreOptions choose what to restore.
+type RestoreOptions struct {
+	At    string // backup id; "" = the newest
+	Store store.Options
+	// NoReapply skips re-applying deletions recorded in backups after At (drills restore the
+	// exact point).
+	NoReapply bool
+}
+
+// RestoreResult reports a finished restore.
+type RestoreResult struct {
+	Target     *Manifest
+	Applied    []string // backup ids, in order
+	Reapplied  int      // deletions from later backups applied again
+	Point      *store.Point
+	Verify     *store.Report
+	Duration   time.Duration
+	DatabaseID string
+}
+
+// Restore rebuilds a database from the folder into newDir, which must not exist or be empty:
+// the full backup, then the differential and incrementals its chain names, up to opts.At.
+// Everything happens in a scratch directory beside newDir, which becomes newDir only after
+// the content hash, counts and audit head equal the manifest's and Verify passes; on any
+// failure nothing is left at newDir. Deletions recorded in later backups are applied again.
+func Restore(ctx context.Context, dir, newDir string, c Credentials, o RestoreOptions) (*RestoreResult, error) {
+	start := time.Now()
+	if entries, err := os.ReadDir(newDir); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("restore target %s is not empty: choose a new data directory (existing data is never overwritten)", newDir)
+	}
+	mk, bk, kf, err := folderKeys(ctx, dir, c)
+	if err != nil {
+		return nil, err
+	}
+	defer seal.Wipe(mk)
+	defer seal.Wipe(bk)
+	all, err := listManifests(dir, bk)
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return nil, errors.New("the backup folder holds no backups")
+	}
+	target := all[len(all)-1]
+	if o.At != "" {
+		target = nil
+		for _, m := range all {
+			if m.ID == o.At {
+				target = m
+			}
+		}
+		if target == nil {
+			return nil, fmt.Errorf("no backup %s in the folder", o.At)
+		}
+	}
+	chain, err := chainTo(all, target)
+	if err != nil {
+		return nil, err
+	}
+	// Authenticate every file of the chain before writing anything.
+	for _, m := range chain {
+		if err := checkFile(dir, m.Files[0]); err != nil {
+			return nil, err
+		}
+	}
+	parent := filepath.Dir(filepath.Clean(newDir))
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		return nil, err
+	}
+	work, err := os.MkdirTemp(parent, ".spoke-restoring-")
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			os.RemoveAll(work)
+		}
+	}()
+	parts, err := os.MkdirTemp("", "spoke-restore-parts-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(parts)
+	res := &RestoreResult{Target: target, DatabaseID: kf.DatabaseID}
+	dbPath := filepath.Join(work, store.DBFile)
+	if err := decryptFile(dir, chain[0], bk, dbPath); err != nil {
+		return nil, err
+	}
+	res.Applied = append(res.Applied, chain[0].ID)
+	so := o.Store
+	so.MasterKey = mk
+	st, err := store.Open(ctx, work, so)
+	if err != nil {
+		return nil, fmt.Errorf("open restored database: %w", err)
+	}
+	defer st.Close()
+	for _, m := range chain[1:] {
+		part := filepath.Join(parts, m.ID)
+		if err := decryptFile(dir, m, bk, part); err != nil {
+			return nil, err
+		}
+		if err := st.ApplyDelta(ctx, part); err != nil {
+			return nil, fmt.Errorf("apply backup %s: %w", m.ID, err)
+		}
+		os.Remove(part)
+		res.Applied = append(res.Applied, m.ID)
+	}
+	p, err := st.Point(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := samePoint(p, &target.Point); err != nil {
+		return nil, fmt.Errorf("restored data differs from backup %s: %w", target.ID, err)
+	}
+	res.Point = p
+	if !o.NoReapply {
+		var ids []string
+		after := false
+		for _, m := range all {
+			if after && m.Kind != Full {
+				part := filepath.Join(parts, m.ID)
+				if err := decryptFile(dir, m, bk, part); err != nil {
+					return nil, err
+				}
+				del, err := store.DeletedCustomersIn(ctx, part)
+				if err != nil {
+					return nil, err
+				}
+				ids = append(ids, del...)
+				os.Remove(part)
+			}
+			after = after || m.ID == target.ID
+		}
+		if res.Reapplied, err = st.ReapplyDeletions(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
+	r, err := st.Verify(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res.Verify = r
+	if !r.OK() {
+		return nil, fmt.Errorf("restored database fails verification: %s", r.Problems[0])
+	}
+	if err := st.AuditSystem(ctx, "backup.restore", target.ID, "ok", fmt.Sprintf("backups=%d reapplied_deletions=%d", len(res.Applied), res.Reapplied)); err != nil {
+		return nil, err
+	}
+	st.Close()
+	if err := os.Remove(newDir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.Rename(work, newDir); err != nil {
+		return nil, err
+	}
+	ok = true
+	res.Duration = time.Since(start)
+	return res, nil
+}
+
+// samePoint compares what a restore must reproduce.
+func samePoint(got, want *store.Point) error {
+	if got.ContentHash != want.ContentHash {
+		return errors.New("content hash differs")
+	}
+	if got.ChangeSeq != want.ChangeSeq || got.AuditSeq != want.AuditSeq || got.AuditHead != want.AuditHead {
+		return errors.New("change log or audit trail differs")
+	}
+	for k, v := range want.Counts {
+		if got.Counts[k] != v {
+			return fmt.Errorf("%s: %d rows, expected %d", k, got.Counts[k], v)
+		}
+	}
+	return nil
+}
+
+// drill restores backup m into a scratch directory with the live master key, verifies it as a
+// real restore would, wipes it, and records the result in the folder and the audit trail.
+func drill(ctx context.Context, ss *store.Session, dir string, bk []byte, m *Manifest) (*Drill, error) {
+	start := time.Now()
+	d := &Drill{BackupID: m.ID, At: time.Now().UTC()}
+	scratch, err := os.MkdirTemp("", "spoke-drill-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(scratch)
+	mk, err := ss.MasterKeyCopy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer seal.Wipe(mk)
+	res, err := Restore(ctx, dir, filepath.Join(scratch, "db"), Credentials{MasterKey: mk}, RestoreOptions{At: m.ID, NoReapply: true,
+		Store: store.Options{KDF: keys.KDFParams{Time: 1, Memory: 64, Threads: 1}}})
+	d.Duration = time.Since(start)
+	if err != nil {
+		d.Problem = err.Error()
+	} else {
+		d.Passed, d.Counts = true, res.Point.Counts
+	}
+	if werr := writeSigned(filepath.Join(dir, m.ID+".drill"), d, bk); werr != nil {
+		return d, werr
+	}
+	outcome := "ok"
+	if !d.Passed {
+		outcome = "failed"
+	}
+	if err := ss.Audit(ctx, "backup.drill", m.ID, outcome, fmt.Sprintf("duration_ms=%d customers=%d", d.Duration.Milliseconds(), d.Counts["customers"])); err != nil {
+		return d, err
+	}
+	return d, nil
+}
+
+// Status summarises a folder for warnings: when the last backup and the last passed drill
+// were, and whether either is older than the schedule allows.
+type Status struct {
+	LastBackup, LastPassedDrill time.Time
+	BackupOverdue, DrillOverdue bool
+	LastDrillFailed             bool
+}
+
+// FolderStatus reads the folder (with credentials) and applies the schedule at now.
+func FolderStatus(ctx context.Context, dir string, c Credentials, s Schedule, now time.Time) (*Status, error) {
+	if s == (Schedule{}) {
+		s = DefaultSchedule
+	}
+	es, err := List(ctx, dir, c)
+	if err != nil {
+		return nil, err
+	}
+	st := &Status{}
+	for _, e := range es {
+		st.LastBackup = e.Manifest.Created
+		if e.Drill != nil {
+			st.LastDrillFailed = !e.Drill.Passed
+			if e.Drill.Passed {
+				st.LastPassedDrill = e.Drill.At
+			}
+		}
+	}
+	// The most frequent scheduled kind sets how stale a backup may get.
+	limit := min(s.Incremental, s.Differential, s.Full)
+	st.BackupOverdue = st.LastBackup.IsZero() || now.Sub(st.LastBackup) > limit
+	st.DrillOverdue = st.LastPassedDrill.IsZero() || now.Sub(st.LastPassedDrill) > limit
+	return st, nil
+}

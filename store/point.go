@@ -1,0 +1,482 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"spoke/crypto/keys"
+	"spoke/store/contact"
+)
+
+// Point describes the database at one consistent moment: what a backup records and what a
+// restore must reproduce.
+type Point struct {
+	ChangeSeq     int64            `json:"change_seq"` // highest change-log seq included
+	AuditSeq      int64            `json:"audit_seq"`  // highest audit seq included
+	AuditHead     string           `json:"audit_head"` // hex MAC of the newest audit entry
+	Counts        map[string]int64 `json:"counts"`
+	ContentHash   string           `json:"content_hash"` // hex SHA-256 over every content table
+	SchemaVersion int              `json:"schema_version"`
+	DatabaseID    string           `json:"database_id"`
+	DeviceID      string           `json:"device_id"`
+}
+
+// contentTables are hashed in this order, each by its primary key, so two databases with the
+// same content give the same hash whatever their page layout. The change log is covered by
+// count and highest seq (hashing millions of rows per backup would dominate its cost);
+// Verify authenticates its sealed values.
+var contentTables = []struct{ name, order string }{
+	{"meta", "key"}, {"scope_keys", "scope, version"}, {"shops", "id"}, {"users", "id"}, {"customers", "id"},
+	{"bikes", "id"}, {"work_orders", "id"}, {"work_order_lines", "id"}, {"sales", "id"}, {"sale_lines", "id"}, {"audit", "seq"},
+}
+
+// pointOf computes a Point from any connection to a Spoke database (a live one inside a read
+// transaction, or a snapshot file). It reads no keys and decrypts nothing.
+func pointOf(ctx context.Context, q querier) (*Point, error) {
+	p := &Point{Counts: map[string]int64{}}
+	h := sha256.New()
+	for _, t := range contentTables {
+		rows, err := q.QueryContext(ctx, "SELECT * FROM "+t.name+" ORDER BY "+t.order)
+		if err != nil {
+			return nil, fmt.Errorf("hash %s: %w", t.name, err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		var n int64
+		h.Write([]byte(t.name))
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			for _, v := range vals {
+				hashValue(h, v)
+			}
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		p.Counts[t.name] = n
+	}
+	p.ContentHash = fmt.Sprintf("%x", h.Sum(nil))
+	var changes int64
+	if err := q.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM changes").Scan(&changes, &p.ChangeSeq); err != nil {
+		return nil, err
+	}
+	p.Counts["changes"] = changes
+	var mac []byte
+	err := q.QueryRowContext(ctx, "SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").Scan(&p.AuditSeq, &mac)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	p.AuditHead = fmt.Sprintf("%x", mac)
+	if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&p.SchemaVersion); err != nil {
+		return nil, err
+	}
+	for k, dst := range map[string]*string{metaDBID: &p.DatabaseID, metaDeviceID: &p.DeviceID} {
+		v, err := getMeta(ctx, q, k)
+		if err != nil {
+			return nil, err
+		}
+		*dst = string(v)
+	}
+	return p, nil
+}
+
+// hashValue writes a type-tagged, length-prefixed value so no two rows collide by shape.
+func hashValue(h interface{ Write([]byte) (int, error) }, v any) {
+	var b [9]byte
+	switch x := v.(type) {
+	case nil:
+		h.Write([]byte{0})
+	case int64:
+		b[0] = 1
+		binary.BigEndian.PutUint64(b[1:], uint64(x))
+		h.Write(b[:])
+	case float64:
+		b[0] = 2
+		binary.BigEndian.PutUint64(b[1:], math.Float64bits(x))
+		h.Write(b[:])
+	case string:
+		b[0] = 3
+		binary.BigEndian.PutUint64(b[1:], uint64(len(x)))
+		h.Write(b[:])
+		h.Write([]byte(x))
+	case []byte:
+		b[0] = 4
+		binary.BigEndian.PutUint64(b[1:], uint64(len(x)))
+		h.Write(b[:])
+		h.Write(x)
+	default:
+		h.Write([]byte(fmt.Sprintf("?%T:%v", x, x)))
+	}
+}
+
+// Point returns the live database's current Point (in one read transaction).
+func (s *Store) Point(ctx context.Context) (*Point, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN DEFERRED"); err != nil {
+		return nil, err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+	return pointOf(ctx, conn)
+}
+
+// FilePoint computes the Point of a database file without unlocking it.
+func FilePoint(ctx context.Context, path string) (*Point, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return pointOf(ctx, db)
+}
+
+// BackupSnapshot writes a consistent copy of the whole database to dst (VACUUM INTO: the app
+// keeps working meanwhile; never a raw copy of live files) and returns its Point. Owner and
+// managers may back up (DESIGN.md). The snapshot holds only what the database holds: sealed
+// personal data, wrapped keys.
+func (ss *Session) BackupSnapshot(ctx context.Context, dst string) (*Point, error) {
+	if _, err := ss.require(ctx, OpBackup, target{any: true}, "backup.snapshot", ""); err != nil {
+		return nil, err
+	}
+	if _, err := ss.s.db.ExecContext(ctx, "VACUUM INTO ?", dst); err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+	return FilePoint(ctx, dst)
+}
+
+// deltaTables are what a delta carries: everything that changes outside the change log's own
+// replay (the audit trail, new scope keys, the header) plus the change log itself.
+const deltaSchema = `
+CREATE TABLE delta.changes AS SELECT * FROM main.changes WHERE 0;
+CREATE TABLE delta.audit AS SELECT * FROM main.audit WHERE 0;
+CREATE TABLE delta.scope_keys AS SELECT * FROM main.scope_keys WHERE 0;
+CREATE TABLE delta.meta AS SELECT * FROM main.meta WHERE 0;`
+
+// BackupDelta writes to dst (a new SQLite file) every change record after from.ChangeSeq,
+// every audit entry after from.AuditSeq, all scope keys and the header, taken in one read
+// transaction together with the Point it brings the database to.
+func (ss *Session) BackupDelta(ctx context.Context, dst string, from *Point) (*Point, error) {
+	if _, err := ss.require(ctx, OpBackup, target{any: true}, "backup.delta", ""); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(dst); err == nil {
+		return nil, fmt.Errorf("delta file exists: %s", filepath.Base(dst))
+	}
+	conn, err := ss.s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "ATTACH DATABASE ? AS delta", dst); err != nil {
+		return nil, err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DETACH DATABASE delta")
+	if _, err := conn.ExecContext(ctx, "BEGIN DEFERRED"); err != nil {
+		return nil, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	// Read first, so the main database's snapshot is fixed before anything else.
+	p, err := pointOf(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	if p.DatabaseID != from.DatabaseID {
+		return nil, fmt.Errorf("delta: the backup chain belongs to another database")
+	}
+	for _, q := range []string{
+		deltaSchema,
+		"INSERT INTO delta.changes SELECT * FROM main.changes WHERE seq > " + strconv.FormatInt(from.ChangeSeq, 10) + " AND seq <= " + strconv.FormatInt(p.ChangeSeq, 10),
+		"INSERT INTO delta.audit SELECT * FROM main.audit WHERE seq > " + strconv.FormatInt(from.AuditSeq, 10) + " AND seq <= " + strconv.FormatInt(p.AuditSeq, 10),
+		"INSERT INTO delta.scope_keys SELECT * FROM main.scope_keys",
+		"INSERT INTO delta.meta SELECT * FROM main.meta",
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("delta: %w", err)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return nil, err
+	}
+	committed = true
+	return p, nil
+}
+
+// ApplyDelta replays a delta file (from BackupDelta) onto this database in one transaction:
+// rows are rebuilt from the change records in order, derived columns (blind indexes, totals)
+// recomputed with this store's keys, and the change log, audit entries, scope keys and header
+// copied. It writes no new change records or audit entries: the result is the source database
+// at the delta's Point. Used by restore; the store must be unlocked.
+func (s *Store) ApplyDelta(ctx context.Context, path string) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "ATTACH DATABASE ? AS delta", "file:"+path+"?mode=ro"); err != nil {
+		return fmt.Errorf("open delta: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DETACH DATABASE delta")
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO main.scope_keys SELECT * FROM delta.scope_keys"); err != nil {
+		return fmt.Errorf("apply scope keys: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT tbl, row_id, col, value FROM delta.changes ORDER BY seq")
+	if err != nil {
+		return fmt.Errorf("read delta: %w", err)
+	}
+	type rowChange struct {
+		table, id string
+		cols      []col
+	}
+	var groups []*rowChange
+	for rows.Next() {
+		var tbl, id, column string
+		var v any
+		if err := rows.Scan(&tbl, &id, &column, &v); err != nil {
+			rows.Close()
+			return err
+		}
+		if !replayable[tbl] || !isIdent(column) {
+			rows.Close()
+			return fmt.Errorf("delta names an unknown table or column")
+		}
+		if n := len(groups); n > 0 && groups[n-1].table == tbl && groups[n-1].id == id {
+			groups[n-1].cols = append(groups[n-1].cols, col{name: column, value: v})
+		} else {
+			groups = append(groups, &rowChange{table: tbl, id: id, cols: []col{{name: column, value: v}}})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	touched := map[string]map[string]bool{}
+	for _, g := range groups {
+		if err := upsertRow(ctx, tx, g.table, g.id, g.cols); err != nil {
+			return err
+		}
+		if touched[g.table] == nil {
+			touched[g.table] = map[string]bool{}
+		}
+		touched[g.table][g.id] = true
+	}
+	if err := s.recomputeDerived(ctx, tx, touched); err != nil {
+		return err
+	}
+	for _, q := range []string{
+		"INSERT INTO main.changes SELECT * FROM delta.changes",
+		"INSERT INTO main.audit SELECT * FROM delta.audit",
+		"INSERT INTO main.meta SELECT * FROM delta.meta WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("apply delta: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	// Keys and users may have changed underneath the caches.
+	s.mu.Lock()
+	s.deks = map[string][]byte{}
+	s.mu.Unlock()
+	return nil
+}
+
+// replayable are the tables whose rows the change log rebuilds.
+var replayable = map[string]bool{"shops": true, "users": true, "customers": true, "bikes": true,
+	"work_orders": true, "work_order_lines": true, "sales": true, "sale_lines": true}
+
+func isIdent(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// upsertRow updates an existing row's columns, or inserts the row from them.
+func upsertRow(ctx context.Context, tx *sql.Tx, table, id string, cols []col) error {
+	var one int
+	err := tx.QueryRowContext(ctx, "SELECT 1 FROM "+table+" WHERE id = ?", id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		names, marks, args := "id", "?", []any{id}
+		seen := map[string]int{}
+		for _, c := range cols {
+			if i, ok := seen[c.name]; ok {
+				args[i] = c.value
+				continue
+			}
+			seen[c.name] = len(args)
+			names += ", " + c.name
+			marks += ", ?"
+			args = append(args, c.value)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO "+table+"("+names+") VALUES("+marks+")", args...); err != nil {
+			return fmt.Errorf("replay insert into %s: %w", table, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, c := range cols {
+		if _, err := tx.ExecContext(ctx, "UPDATE "+table+" SET "+c.name+" = ? WHERE id = ?", c.value, id); err != nil {
+			return fmt.Errorf("replay update of %s.%s: %w", table, c.name, err)
+		}
+	}
+	return nil
+}
+
+// recomputeDerived rebuilds the columns the change log leaves out for the touched rows.
+func (s *Store) recomputeDerived(ctx context.Context, tx *sql.Tx, touched map[string]map[string]bool) error {
+	for id := range touched["customers"] {
+		c, err := scanCust(tx.QueryRowContext(ctx, "SELECT "+custCols+" FROM customers WHERE id = ?", id))
+		if err != nil {
+			return err
+		}
+		k, err := s.unwrapDEK(ctx, c)
+		if err != nil {
+			return err
+		}
+		region, err := s.shopRegion(ctx, tx, c.shopID)
+		if err != nil {
+			return err
+		}
+		email, err := openField(k, "customers", id, "email", c.email)
+		if err != nil {
+			return err
+		}
+		phone, err := openField(k, "customers", id, "phone", c.phone)
+		if err != nil {
+			return err
+		}
+		if email != "" {
+			email, _ = contact.NormalizeEmail(email)
+		}
+		if phone != "" {
+			phone, _ = contact.NormalizePhone(phone, region)
+		}
+		eb, err := s.bidx(ctx, c.shopID, "email", email)
+		if err != nil {
+			return err
+		}
+		pb, err := s.bidx(ctx, c.shopID, "phone", phone)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE customers SET email_bidx = ?, phone_bidx = ? WHERE id = ?", nullBytes(eb), nullBytes(pb), id); err != nil {
+			return err
+		}
+	}
+	for id := range touched["bikes"] {
+		var custID, shop string
+		var serial []byte
+		if err := tx.QueryRowContext(ctx, "SELECT customer_id, shop_id, serial FROM bikes WHERE id = ?", id).Scan(&custID, &shop, &serial); err != nil {
+			return err
+		}
+		c, err := scanCust(tx.QueryRowContext(ctx, "SELECT "+custCols+" FROM customers WHERE id = ?", custID))
+		if err != nil {
+			return err
+		}
+		k, err := s.unwrapDEK(ctx, c)
+		if err != nil {
+			return err
+		}
+		sn, err := openField(k, "bikes", id, "serial", serial)
+		if err != nil {
+			return err
+		}
+		if sn != "" {
+			sn, _ = contact.NormalizeSerial(sn)
+		}
+		b, err := s.bidx(ctx, shop, "serial", sn)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE bikes SET serial_bidx = ? WHERE id = ?", nullBytes(b), id); err != nil {
+			return err
+		}
+	}
+	wos := map[string]bool{}
+	for id := range touched["work_orders"] {
+		wos[id] = true
+	}
+	for id := range touched["work_order_lines"] {
+		var wo string
+		if err := tx.QueryRowContext(ctx, "SELECT work_order_id FROM work_order_lines WHERE id = ?", id).Scan(&wo); err != nil {
+			return err
+		}
+		wos[wo] = true
+	}
+	for id := range wos {
+		if _, err := tx.ExecContext(ctx, `UPDATE work_orders SET
+			labour_total = (SELECT COALESCE(SUM(qty * unit_price), 0) FROM work_order_lines WHERE work_order_id = ?1 AND kind = 'labour'),
+			parts_total = (SELECT COALESCE(SUM(qty * unit_price), 0) FROM work_order_lines WHERE work_order_id = ?1 AND kind = 'part'),
+			total = (SELECT COALESCE(SUM(qty * unit_price), 0) FROM work_order_lines WHERE work_order_id = ?1) WHERE id = ?1`, id); err != nil {
+			return err
+		}
+	}
+	sales := map[string]bool{}
+	for id := range touched["sales"] {
+		sales[id] = true
+	}
+	for id := range touched["sale_lines"] {
+		var sid string
+		if err := tx.QueryRowContext(ctx, "SELECT sale_id FROM sale_lines WHERE id = ?", id).Scan(&sid); err != nil {
+			return err
+		}
+		sales[sid] = true
+	}
+	for id := range sales {
+		if _, err := tx.ExecContext(ctx, "UPDATE sales SET total = (SELECT COALESCE(SUM(qty * unit_price), 0) FROM sale_lines WHERE sale_id = ?1) WHERE id = ?1", id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unwrapDEK unwraps a customer's data key without the cache (rows may be mid-replay).
+func (s *Store) unwrapDEK(ctx context.Context, c *custRow) ([]byte, error) {
+	sk, _, err := s.scopeKey(ctx, c.shopID, c.dekVersion)
+	if err != nil {
+		return nil, err
+	}
+	k, err := keys.Unwrap(sk, c.dek, dekLabel(c.id, c.dekVersion))
+	if err != nil {
+		return nil, &SealError{Table: "customers", Row: c.id, Column: "dek", Err: err}
+	}
+	return k, nil
+}
