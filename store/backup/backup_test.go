@@ -26,6 +26,7 @@ type env struct {
 	bdir  string
 	n     int
 	clock time.Time
+	shop  string
 }
 
 func newEnv(t *testing.T) *env {

@@ -1,0 +1,163 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+
+	"spoke/store"
+	"spoke/store/demo"
+)
+
+// Benchmarks on a demo database (100k customers; SPOKE_BENCH_CUSTOMERS overrides), each beside
+// a plain baseline in the same run: copying the database file, or VACUUM INTO alone.
+//
+//	go test ./store/backup/ -run '^$' -bench . -benchtime 3x -timeout 60m
+
+var (
+	benchOnce sync.Once
+	benchEnv  *env
+)
+
+func benchSetup(b *testing.B) *env {
+	benchOnce.Do(func() {
+		n := 100_000
+		if v, err := strconv.Atoi(os.Getenv("SPOKE_BENCH_CUSTOMERS")); err == nil && v > 0 {
+			n = v
+		}
+		ctx := context.Background()
+		root, _ := os.MkdirTemp("", "spoke-backup-bench-")
+		ch := demo.Generate(demo.Options{Customers: n, Seed: 1})
+		var owner demo.Staff
+		for _, s := range ch.Staff {
+			if s.Role == "owner" {
+				owner = s
+			}
+		}
+		st, code, err := store.Create(ctx, filepath.Join(root, "data"), store.CreateOptions{ShopName: ch.Shops[0].Name, Region: ch.Shops[0].Region,
+			OwnerUsername: owner.Username, OwnerPassword: owner.Password}, store.Options{Passphrase: "bench pass", KDF: fastKDF})
+		if err != nil {
+			panic(err)
+		}
+		ss, err := st.SignIn(ctx, owner.Username, owner.Password)
+		if err != nil {
+			panic(err)
+		}
+		if _, err := ss.LoadDemo(ctx, ch, nil); err != nil {
+			panic(err)
+		}
+		shops, _ := ss.Shops(ctx)
+		benchEnv = &env{st: st, ss: ss, code: code, data: filepath.Join(root, "data"), bdir: filepath.Join(root, "usb"), shop: shops[0].ID}
+	})
+	return benchEnv
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	files, _ := os.ReadDir(dir)
+	for _, f := range files {
+		if fi, err := f.Info(); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
+func BenchmarkFullBackup(b *testing.B) {
+	e := benchSetup(b)
+	ctx := context.Background()
+	b.Run("spoke", func(b *testing.B) {
+		for b.Loop() {
+			dir := b.TempDir()
+			if _, err := Backup(ctx, e.ss, dir, Options{Kind: Full, NoDrill: true}); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(dirSize(dir))/1e6, "MB")
+		}
+	})
+	b.Run("vacuum-into-baseline", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := e.ss.BackupSnapshot(ctx, filepath.Join(b.TempDir(), "copy.db")); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("file-copy-baseline", func(b *testing.B) {
+		for b.Loop() {
+			copyFile(b, filepath.Join(e.data, store.DBFile), filepath.Join(b.TempDir(), "copy.db"))
+		}
+	})
+}
+
+func BenchmarkIncrementalAfter1000Changes(b *testing.B) {
+	e := benchSetup(b)
+	ctx := context.Background()
+	dir := b.TempDir()
+	if _, err := Backup(ctx, e.ss, dir, Options{Kind: Full, NoDrill: true}); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		for i := 0; i < 100; i++ { // 100 customers x ~10 field changes = ~1,000 change records
+			if _, err := e.ss.CreateCustomer(ctx, store.CustomerInput{Name: fmt.Sprintf("Inc %d", i), Email: fmt.Sprintf("inc%d@example.com", i), Phone: "+1 415 555 0100", Notes: "n", ShopID: e.shop}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		r, err := Backup(ctx, e.ss, dir, Options{Kind: Incremental, NoDrill: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(r.Manifest.Point.ChangeSeq-r.Manifest.FromChangeSeq), "changes")
+		b.ReportMetric(float64(r.Manifest.Files[0].Size)/1e3, "kB")
+	}
+}
+
+func BenchmarkRestore(b *testing.B) {
+	e := benchSetup(b)
+	ctx := context.Background()
+	dir := b.TempDir()
+	if _, err := Backup(ctx, e.ss, dir, Options{Kind: Full, NoDrill: true}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := e.ss.CreateCustomer(ctx, store.CustomerInput{Name: "After full", ShopID: e.shop}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := Backup(ctx, e.ss, dir, Options{Kind: Incremental, NoDrill: true}); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("spoke", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Restore(ctx, dir, filepath.Join(b.TempDir(), "r"), Credentials{RecoveryCode: e.code}, RestoreOptions{NoReapply: true, Store: store.Options{KDF: fastKDF}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("file-copy-baseline", func(b *testing.B) {
+		for b.Loop() {
+			copyFile(b, filepath.Join(e.data, store.DBFile), filepath.Join(b.TempDir(), "copy.db"))
+		}
+	})
+}
+
+func copyFile(b *testing.B, src, dst string) {
+	in, err := os.Open(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		b.Fatal(err)
+	}
+	out.Sync()
+	out.Close()
+}
