@@ -276,8 +276,9 @@ func TestCLIBackupRestore(t *testing.T) {
 		t.Fatalf("backup: %s", out)
 	}
 	sam.ok("import", "--as", "sam", writeFile(t, "in2.csv", []byte("name\nKatherine Johnson\n")))
-	if out := owner.ok("backup", "--as", "olga", "--to", usb, "--incremental"); !strings.Contains(out, "incremental backup") {
-		t.Fatalf("incremental: %s", out)
+	owner.ok("backup", "schedule", "--as", "olga", "--to", usb, "--full-every", "168h", "--keep", "3")
+	if out := owner.ok("backup", "--as", "olga"); !strings.Contains(out, "incremental backup") {
+		t.Fatalf("scheduled incremental into the saved folder: %s", out)
 	}
 	if code, _, errs := sam.run("backup", "--as", "sam", "--to", usb); code != 1 || !strings.Contains(errs, "not allowed") {
 		t.Fatalf("sales backup: %d %s", code, errs)

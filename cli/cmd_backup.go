@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"spoke/store"
 	"spoke/store/backup"
 )
 
@@ -15,6 +16,9 @@ func runBackup(ctx context.Context, env Env, args []string) error {
 	if len(args) > 0 && args[0] == "check" {
 		return runBackupCheck(ctx, env, args[1:])
 	}
+	if len(args) > 0 && args[0] == "schedule" {
+		return runBackupSchedule(ctx, env, args[1:])
+	}
 	var c common
 	fs := newFlags("backup", env, &c, true)
 	to := fs.String("to", "", "backup folder (a USB disk or network share; required)")
@@ -24,9 +28,6 @@ func runBackup(ctx context.Context, env Env, args []string) error {
 	noDrill := fs.Bool("no-drill", false, "skip the automatic restore drill")
 	if _, err := parse(fs, args); err != nil {
 		return err
-	}
-	if *to == "" {
-		return errUsage{"--to DIR is required"}
 	}
 	kind := ""
 	for k, on := range map[string]bool{backup.Full: *full, backup.Incremental: *inc, backup.Differential: *diff} {
@@ -42,7 +43,17 @@ func runBackup(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	r, err := backup.Backup(ctx, ss, *to, backup.Options{Kind: kind, NoDrill: *noDrill})
+	o := backup.Options{Kind: kind, NoDrill: *noDrill}
+	if cfg, err := ss.BackupConfig(ctx); err == nil && cfg.Folder != "" {
+		o.Schedule = backup.Schedule{Full: cfg.Full, Differential: cfg.Differential, Incremental: cfg.Incremental, KeepFulls: cfg.KeepFulls}
+		if *to == "" {
+			*to = cfg.Folder
+		}
+	}
+	if *to == "" {
+		return errUsage{"--to DIR is required (or save a folder with 'spoke backup schedule')"}
+	}
+	r, err := backup.Backup(ctx, ss, *to, o)
 	if err != nil {
 		return err
 	}
@@ -103,5 +114,32 @@ func runBackupCheck(ctx context.Context, env Env, args []string) error {
 		return errExit(1)
 	}
 	fmt.Fprintln(env.Stdout, "OK")
+	return nil
+}
+
+func runBackupSchedule(ctx context.Context, env Env, args []string) error {
+	var c common
+	fs := newFlags("backup schedule", env, &c, true)
+	to := fs.String("to", "", "backup folder (required)")
+	full := fs.Duration("full-every", backup.DefaultSchedule.Full, "how often a full backup is due")
+	diff := fs.Duration("differential-every", backup.DefaultSchedule.Differential, "how often a differential backup is due")
+	inc := fs.Duration("incremental-every", backup.DefaultSchedule.Incremental, "how often an incremental backup is due while the app runs")
+	keep := fs.Int("keep", backup.DefaultSchedule.KeepFulls, "full backups to keep, with everything that depends on them")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *to == "" {
+		return errUsage{"--to DIR is required"}
+	}
+	st, ss, err := c.signIn(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cfg := store.BackupConfig{Folder: *to, Full: *full, Differential: *diff, Incremental: *inc, KeepFulls: *keep}
+	if err := ss.SetBackupConfig(ctx, cfg); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Backups go to %s: full every %s, differential every %s, incremental every %s, keeping %d full(s)\n", *to, *full, *diff, *inc, *keep)
 	return nil
 }

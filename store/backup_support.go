@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"spoke/crypto/keys"
 )
@@ -124,4 +126,51 @@ func (s *Store) ReapplyDeletions(ctx context.Context, ids []string) (int, error)
 		return nil
 	})
 	return n, err
+}
+
+// BackupConfig is this device's backup folder and schedule, kept in the database header
+// (local to the device; it never syncs).
+type BackupConfig struct {
+	Folder       string        `json:"folder"`
+	Full         time.Duration `json:"full"`
+	Differential time.Duration `json:"differential"`
+	Incremental  time.Duration `json:"incremental"`
+	KeepFulls    int           `json:"keep_fulls"`
+}
+
+const metaBackupConfig = "backup_config"
+
+// BackupConfig returns the saved configuration (zero if none).
+func (ss *Session) BackupConfig(ctx context.Context) (BackupConfig, error) {
+	var c BackupConfig
+	if _, err := ss.require(ctx, OpBackup, target{any: true}, "backup.config", ""); err != nil {
+		return c, err
+	}
+	v, err := getMeta(ctx, ss.s.db, metaBackupConfig)
+	if errors.Is(err, ErrNotFound) {
+		return c, nil
+	}
+	if err != nil {
+		return c, err
+	}
+	err = json.Unmarshal(v, &c)
+	return c, err
+}
+
+// SetBackupConfig saves the configuration (owner and managers), audited.
+func (ss *Session) SetBackupConfig(ctx context.Context, c BackupConfig) error {
+	if c.Folder == "" || c.Full <= 0 || c.Differential <= 0 || c.Incremental <= 0 || c.KeepFulls < 1 {
+		return &FieldError{"schedule", "needs a folder, positive intervals and at least one full kept"}
+	}
+	return ss.write(ctx, "backup.config", func(w *wtx) error {
+		if _, err := ss.allow(OpBackup, target{any: true}); err != nil {
+			return err
+		}
+		b, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		w.audit.Detail = fmt.Sprintf("full=%s differential=%s incremental=%s keep=%d", c.Full, c.Differential, c.Incremental, c.KeepFulls)
+		return setMeta(ctx, w.tx, metaBackupConfig, b)
+	})
 }

@@ -423,3 +423,46 @@ func copyDir(t *testing.T, src string) string {
 	}
 	return dst
 }
+
+func TestSchedulerBacksUpWhenDue(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.change(t, 2)
+	s := NewScheduler(e.ss)
+	if _, err := s.RunNow(ctx, ""); !errors.Is(err, ErrNotConfigured) {
+		t.Fatalf("unconfigured: %v", err)
+	}
+	if err := e.ss.SetBackupConfig(ctx, store.BackupConfig{Folder: e.bdir, Full: 7 * 24 * time.Hour, Differential: 24 * time.Hour, Incremental: time.Hour, KeepFulls: 2}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	s.now = func() time.Time { return now }
+	s.every = 10 * time.Millisecond
+	s.Start(ctx)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if r, _ := s.Last(); r != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			s.Stop()
+			t.Fatal("scheduler never backed up")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.Stop()
+	r, err := s.Last()
+	if err != nil || r.Manifest.Kind != Full || !r.Drill.Passed {
+		t.Fatalf("first scheduled backup: %v %+v", err, r)
+	}
+	if due, err := s.Due(ctx); err != nil || due {
+		t.Fatalf("due right after a backup: %v %v", due, err)
+	}
+	now = now.Add(2 * time.Hour)
+	if due, _ := s.Due(ctx); !due {
+		t.Fatal("not due two hours later")
+	}
+	if r, err := s.RunNow(ctx, ""); err != nil || r.Manifest.Kind != Incremental {
+		t.Fatalf("second run: %v %+v", err, r.Manifest)
+	}
+}
