@@ -101,6 +101,9 @@ type Store struct {
 	current map[string]uint32            // newest version per scope
 	deks    map[string][]byte            // customer id -> unwrapped data key
 	derived map[string][]byte            // purpose -> key derived from the org key
+
+	dummyOnce sync.Once
+	dummyHash string // compared against for unknown usernames, so timing reveals nothing
 }
 
 // Dir is the data directory.

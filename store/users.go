@@ -318,7 +318,8 @@ func (s *Store) SignIn(ctx context.Context, username, password string) (*Session
 	u, err := scanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Spend the same time as a real check so timing does not reveal which names exist.
-		checkPasswordHash(hashPassword("x", s.opts.KDF), password)
+		s.dummyOnce.Do(func() { s.dummyHash = hashPassword("not a password", s.opts.KDF) })
+		checkPasswordHash(s.dummyHash, password)
 		s.auditAlone(ctx, actor{userID: "unknown"}, auditEntry{Action: "auth.sign_in", Outcome: "failed", Detail: "unknown user"})
 		return nil, ErrBadCredentials
 	}
