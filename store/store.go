@@ -33,6 +33,7 @@ const (
 	metaMKRecovery = "mk_recovery"
 	metaHLC        = "hlc"
 	metaAuditHead  = "audit_head"
+	metaMKCheck    = "mk_check" // a value sealed under the master key: proves a key is the right one
 )
 
 // Where the master key lives.
@@ -159,10 +160,6 @@ func Exists(dir string) bool {
 // never stored. Without opts.Passphrase the master key goes to the OS keychain; if none answers,
 // Create fails with keychain.ErrNoKeychain rather than store the key anywhere weaker.
 func Create(ctx context.Context, dir string, c CreateOptions, opts Options) (*Store, string, error) {
-	opts.fill()
-	if Exists(dir) {
-		return nil, "", fmt.Errorf("a Spoke database already exists in that data directory")
-	}
 	if c.Region == "" {
 		c.Region = "US"
 	}
@@ -180,6 +177,20 @@ func Create(ctx context.Context, dir string, c CreateOptions, opts Options) (*St
 	}
 	if c.ShopName == "" {
 		return nil, "", &FieldError{"shop", "is required"}
+	}
+	return create(ctx, dir, &c, opts)
+}
+
+// CreateReplica makes an empty database for a device joining an existing chain: its own
+// master key and recovery code, no keys, shops or users yet; sync brings them.
+func CreateReplica(ctx context.Context, dir string, opts Options) (*Store, string, error) {
+	return create(ctx, dir, nil, opts)
+}
+
+func create(ctx context.Context, dir string, c *CreateOptions, opts Options) (*Store, string, error) {
+	opts.fill()
+	if Exists(dir) {
+		return nil, "", fmt.Errorf("a Spoke database already exists in that data directory")
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, "", fmt.Errorf("create data directory: %w", err)
@@ -240,15 +251,19 @@ func newStore(db *sql.DB, dir, dbID, deviceID, keyStore string, mk []byte, opts 
 
 // bootstrap writes meta, the org and first shop keys, the shop and the owner, in one
 // transaction, so a crash leaves either nothing or a whole database.
-func (s *Store) bootstrap(ctx context.Context, recWrap, passWrap []byte, c CreateOptions) error {
+func (s *Store) bootstrap(ctx context.Context, recWrap, passWrap []byte, c *CreateOptions) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	check, err := seal.Seal(s.mk, []byte(metaMKCheck), seal.Label(metaMKCheck, s.dbID))
+	if err != nil {
+		return err
+	}
 	for k, v := range map[string][]byte{
 		metaDBID: []byte(s.dbID), metaDeviceID: []byte(s.deviceID),
-		metaKeyStore: []byte(s.keyStore), metaMKRecovery: recWrap,
+		metaKeyStore: []byte(s.keyStore), metaMKRecovery: recWrap, metaMKCheck: check,
 	} {
 		if err := setMeta(ctx, tx, k, v); err != nil {
 			return err
@@ -258,6 +273,10 @@ func (s *Store) bootstrap(ctx context.Context, recWrap, passWrap []byte, c Creat
 		if err := setMeta(ctx, tx, metaMKPass, passWrap); err != nil {
 			return err
 		}
+	}
+	if c == nil {
+		// A replica: keys, shops and users arrive by sync.
+		return tx.Commit()
 	}
 	if err := s.newScopeKey(ctx, tx, OrgScope); err != nil {
 		return err
@@ -341,9 +360,12 @@ func unlock(ctx context.Context, db *sql.DB, dir string, opts Options) (*Store, 
 		return nil, keys.ErrBadWrap
 	}
 	s := newStore(db, dir, dbID, string(meta[metaDeviceID]), keyStore, mk, opts)
-	// Unwrapping the org key proves the master key is the right one.
-	if _, _, err := s.scopeKey(ctx, OrgScope, 0); err != nil {
-		return nil, fmt.Errorf("unlock: %w", err)
+	check, err := getMeta(ctx, db, metaMKCheck)
+	if err != nil {
+		return nil, fmt.Errorf("read database header: %w", err)
+	}
+	if _, err := seal.Open(mk, check, seal.Label(metaMKCheck, dbID)); err != nil {
+		return nil, fmt.Errorf("unlock: %w", keys.ErrWrongPassphrase)
 	}
 	if v, err := getMeta(ctx, db, metaHLC); err == nil {
 		if ts, err := strconv.ParseUint(string(v), 10, 64); err == nil {

@@ -1,0 +1,562 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"spoke/crypto/keys"
+	"spoke/sync/hlc"
+)
+
+// ChangeRecord is one field-level change as sync carries it.
+type ChangeRecord struct {
+	Seq    int64 // local sequence (only meaningful on the device that holds it)
+	HLC    uint64
+	Device string // origin device
+	Scope  string
+	Table  string
+	RowID  string
+	Column string
+	Value  any // nil, int64, string or []byte (sealed ciphertext when Sealed)
+	Sealed bool
+}
+
+// LocalChanges returns change records made on this device with seq > after, in order, at most
+// limit: what the sync engine pushes.
+func (s *Store) LocalChanges(ctx context.Context, after int64, limit int) ([]ChangeRecord, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT seq, hlc, device_id, scope, tbl, row_id, col, value, sealed FROM changes WHERE seq > ? AND device_id = ? ORDER BY seq LIMIT ?", after, s.deviceID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ChangeRecord
+	for rows.Next() {
+		var c ChangeRecord
+		var h int64
+		if err := rows.Scan(&c.Seq, &h, &c.Device, &c.Scope, &c.Table, &c.RowID, &c.Column, &c.Value, &c.Sealed); err != nil {
+			return nil, err
+		}
+		c.HLC = uint64(h)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ErrRemote means an incoming change-set was refused; nothing of it was applied.
+var ErrRemote = errors.New("incoming changes refused")
+
+// RemoteError says why, without values.
+type RemoteError struct{ Reason string }
+
+func (e *RemoteError) Error() string { return "incoming changes refused: " + e.Reason }
+func (e *RemoteError) Unwrap() error { return ErrRemote }
+
+// ApplyResult counts what ApplyRemote did.
+type ApplyResult struct {
+	Applied, Duplicates, Lost, Conflicts int
+}
+
+// syncColumns are the columns a remote change may set, per table: exactly the logged columns.
+var syncColumns = map[string][]string{
+	"shops":            {"name", "region", "currency", "created_at"},
+	"users":            {"username", "display_name", "password_hash", "roles", "shop_id", "active", "failed_attempts", "locked_until", "last_sign_in", "created_at", "mac"},
+	"customers":        {"shop_id", "owner_id", "dek", "dek_version", "name", "email", "phone", "address", "birthday", "notes", "created_at", "updated_at", "deleted_at"},
+	"bikes":            {"customer_id", "shop_id", "make", "model", "year", "type", "frame_size", "colour", "serial", "created_at", "updated_at", "deleted_at"},
+	"work_orders":      {"shop_id", "customer_id", "bike_id", "status", "mechanic_id", "promised_at", "complaint", "notes", "created_at", "updated_at", "closed_at"},
+	"work_order_lines": {"work_order_id", "kind", "sku", "description", "qty", "unit_price", "created_at"},
+	"sales":            {"shop_id", "customer_id", "seller_id", "payment_method", "sold_at", "created_at"},
+	"sale_lines":       {"sale_id", "sku", "description", "qty", "unit_price"},
+}
+
+var sealedColumns = map[string]bool{"users.display_name": true, "customers.name": true, "customers.email": true, "customers.phone": true,
+	"customers.address": true, "customers.birthday": true, "customers.notes": true, "bikes.serial": true, "work_orders.complaint": true, "work_orders.notes": true}
+
+// ApplyRemote merges change records from another device, all or nothing, through the same
+// checks as a local write: every table and column must be one sync may set; every record must
+// belong to the set's scope (a shop's rows to that shop, users and shops to org); sealed values
+// must authenticate under this database's keys; no clock may be further ahead than the skew
+// bound. Each field takes the value with the greatest (HLC, device id); a value that loses, and
+// a local unpushed value overwritten, are kept as conflicts. Rows are rebuilt, derived columns
+// recomputed, the records added to the local change log, and one audit entry written.
+// pushedSeq is the highest local seq already pushed (for conflict detection).
+func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs []ChangeRecord, pushedSeq int64) (*ApplyResult, error) {
+	if fromDevice == s.deviceID {
+		return &ApplyResult{Duplicates: len(recs)}, nil
+	}
+	var maxHLC uint64
+	for _, r := range recs {
+		cols, ok := syncColumns[r.Table]
+		switch {
+		case !ok || !slices.Contains(cols, r.Column):
+			return nil, &RemoteError{fmt.Sprintf("unknown table or column %s.%s", r.Table, r.Column)}
+		case r.Scope != scope:
+			return nil, &RemoteError{"a record is outside the change-set's scope"}
+		case (r.Table == "users") != (scope == OrgScope) && r.Table != "shops":
+			return nil, &RemoteError{"users travel only in the org scope, shop data only in its shop's scope"}
+		case sealedColumns[r.Table+"."+r.Column] != r.Sealed:
+			return nil, &RemoteError{fmt.Sprintf("%s.%s sealed flag is wrong", r.Table, r.Column)}
+		case r.Device == "" || r.RowID == "" || len(r.RowID) > 64:
+			return nil, &RemoteError{"a record lacks its device or row id"}
+		}
+		switch r.Value.(type) {
+		case nil, int64, string, []byte:
+		default:
+			return nil, &RemoteError{"a value has an unsupported type"}
+		}
+		maxHLC = max(maxHLC, r.HLC)
+	}
+	if _, err := s.clock.Update(hlc.Timestamp(maxHLC)); err != nil {
+		return nil, &RemoteError{"clock far in the future: " + err.Error()}
+	}
+	res := &ApplyResult{}
+	err := s.write(ctx, actor{userID: "sync"}, "sync.apply", func(w *wtx) error {
+		w.audit.Target = fromDevice
+		touched := map[string]map[string]bool{}
+		type pending struct {
+			table string
+			cols  []col
+		}
+		newRows := map[string]*pending{}
+		var order []string
+		for _, r := range recs {
+			var dup int
+			if err := w.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM changes WHERE row_id = ? AND col = ? AND hlc = ? AND device_id = ?",
+				r.RowID, r.Column, int64(r.HLC), r.Device).Scan(&dup); err != nil {
+				return err
+			}
+			if dup > 0 {
+				res.Duplicates++
+				continue
+			}
+			var curHLC, curSeq int64
+			var curDev string
+			var curVal any
+			var curSealed bool
+			err := w.tx.QueryRowContext(ctx, "SELECT hlc, device_id, seq, value, sealed FROM changes WHERE row_id = ? AND col = ? ORDER BY hlc DESC, device_id DESC LIMIT 1",
+				r.RowID, r.Column).Scan(&curHLC, &curDev, &curSeq, &curVal, &curSealed)
+			have := err == nil
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			wins := !have || r.HLC > uint64(curHLC) || (r.HLC == uint64(curHLC) && r.Device > curDev)
+			if _, err := w.tx.ExecContext(ctx, "INSERT INTO changes(hlc, device_id, scope, tbl, row_id, col, value, sealed) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+				int64(r.HLC), r.Device, r.Scope, r.Table, r.RowID, r.Column, r.Value, r.Sealed); err != nil {
+				return err
+			}
+			if !wins {
+				res.Lost++
+				if !sameValue(r.Value, curVal) {
+					res.Conflicts++
+					if err := w.conflict(r, uint64(curHLC), curDev); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if have && curDev == w.s.deviceID && curSeq > pushedSeq && !sameValue(r.Value, curVal) {
+				res.Conflicts++
+				lost := ChangeRecord{HLC: uint64(curHLC), Device: curDev, Scope: r.Scope, Table: r.Table, RowID: r.RowID, Column: r.Column, Value: curVal, Sealed: curSealed}
+				if err := w.conflict(lost, r.HLC, r.Device); err != nil {
+					return err
+				}
+			}
+			res.Applied++
+			var exists int
+			w.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+r.Table+" WHERE id = ?", r.RowID).Scan(&exists)
+			if exists > 0 {
+				if _, err := w.tx.ExecContext(ctx, "UPDATE "+r.Table+" SET "+r.Column+" = ? WHERE id = ?", r.Value, r.RowID); err != nil {
+					return &RemoteError{fmt.Sprintf("%s.%s: %v", r.Table, r.Column, err)}
+				}
+			} else {
+				p := newRows[r.RowID]
+				if p == nil {
+					p = &pending{table: r.Table}
+					newRows[r.RowID] = p
+					order = append(order, r.RowID)
+				}
+				p.cols = append(p.cols, col{name: r.Column, value: r.Value})
+			}
+			if touched[r.Table] == nil {
+				touched[r.Table] = map[string]bool{}
+			}
+			touched[r.Table][r.RowID] = true
+		}
+		for _, id := range order {
+			p := newRows[id]
+			if err := upsertRow(ctx, w.tx, p.table, id, p.cols); err != nil {
+				return &RemoteError{fmt.Sprintf("a new %s row is incomplete or out of order", p.table)}
+			}
+		}
+		if err := w.s.checkSealed(ctx, w.tx, scope, touched); err != nil {
+			return err
+		}
+		if err := w.s.recomputeDerived(ctx, w.tx, touched); err != nil {
+			return err
+		}
+		w.audit.Detail = fmt.Sprintf("scope=%s applied=%d duplicates=%d lost=%d conflicts=%d", scope, res.Applied, res.Duplicates, res.Lost, res.Conflicts)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.deks = map[string][]byte{}
+	s.mu.Unlock()
+	return res, nil
+}
+
+func sameValue(a, b any) bool {
+	switch x := a.(type) {
+	case []byte:
+		y, ok := b.([]byte)
+		return ok && string(x) == string(y)
+	}
+	return a == b
+}
+
+func (w *wtx) conflict(lost ChangeRecord, winnerHLC uint64, winnerDev string) error {
+	_, err := w.tx.ExecContext(w.ctx, `INSERT INTO conflicts(tbl, row_id, col, scope, value, sealed, hlc, device_id, winner_hlc, winner_dev, recorded_at)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, lost.Table, lost.RowID, lost.Column, lost.Scope, lost.Value, lost.Sealed, int64(lost.HLC), lost.Device, int64(winnerHLC), winnerDev, w.now)
+	return err
+}
+
+// checkSealed authenticates every sealed value of the touched rows, and that each customer row
+// sits in the scope (shop) it claims: a change-set cannot plant garbage or move a customer.
+func (s *Store) checkSealed(ctx context.Context, tx *sql.Tx, scope string, touched map[string]map[string]bool) error {
+	for _, t := range []string{"customers", "bikes", "work_orders", "sales"} {
+		for id := range touched[t] {
+			var shop string
+			if err := tx.QueryRowContext(ctx, "SELECT shop_id FROM "+t+" WHERE id = ?", id).Scan(&shop); err != nil {
+				return err
+			}
+			if shop != scope {
+				return &RemoteError{"a row claims another shop than its change-set's scope"}
+			}
+		}
+	}
+	for id := range touched["customers"] {
+		c, err := scanCust(tx.QueryRowContext(ctx, "SELECT "+custCols+" FROM customers WHERE id = ?", id))
+		if err != nil {
+			return err
+		}
+		k, err := s.unwrapDEK(ctx, c)
+		if err != nil {
+			return &RemoteError{"a customer key does not open"}
+		}
+		for _, f := range []struct {
+			col string
+			v   []byte
+		}{{"name", c.name}, {"email", c.email}, {"phone", c.phone}, {"address", c.address}, {"birthday", c.birthday}, {"notes", c.note}} {
+			if _, err := openField(k, "customers", id, f.col, f.v); err != nil {
+				return &RemoteError{"a sealed customer value fails authentication"}
+			}
+		}
+	}
+	for _, t := range []string{"bikes", "work_orders"} {
+		for id := range touched[t] {
+			var cust string
+			if err := tx.QueryRowContext(ctx, "SELECT customer_id FROM "+t+" WHERE id = ?", id).Scan(&cust); err != nil {
+				return err
+			}
+			c, err := scanCust(tx.QueryRowContext(ctx, "SELECT "+custCols+" FROM customers WHERE id = ?", cust))
+			if err != nil {
+				return &RemoteError{"a row refers to an unknown customer"}
+			}
+			k, err := s.unwrapDEK(ctx, c)
+			if err != nil {
+				return &RemoteError{"a customer key does not open"}
+			}
+			cols := []string{"serial"}
+			if t == "work_orders" {
+				cols = []string{"complaint", "notes"}
+			}
+			for _, column := range cols {
+				var v []byte
+				tx.QueryRowContext(ctx, "SELECT "+column+" FROM "+t+" WHERE id = ?", id).Scan(&v)
+				if _, err := openField(k, t, id, column, v); err != nil {
+					return &RemoteError{"a sealed value fails authentication"}
+				}
+			}
+		}
+	}
+	for id := range touched["users"] {
+		u, err := scanUser(tx.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE id = ?", id))
+		if err != nil {
+			return err
+		}
+		if err := s.authentic(ctx, u); err != nil {
+			return &RemoteError{"a user record fails authentication"}
+		}
+	}
+	return nil
+}
+
+// Conflict is a value that lost a merge, as owners and managers see it.
+type Conflict struct {
+	ID         int64  `json:"id"`
+	Table      string `json:"table"`
+	RowID      string `json:"row_id"`
+	Column     string `json:"column"`
+	Value      string `json:"value"`
+	Device     string `json:"device"`
+	WinnerDev  string `json:"winner_device"`
+	RecordedAt int64  `json:"recorded_at"`
+}
+
+// Conflicts lists unresolved conflicts on customers of shops the user manages, opening sealed
+// values (owner all shops, manager their shop). The read is audited.
+func (ss *Session) Conflicts(ctx context.Context) ([]Conflict, error) {
+	g, err := ss.require(ctx, OpCustomerWrite, target{any: true}, "sync.conflicts", "")
+	if err != nil || (g != All && g != ShopOnly) {
+		return nil, ErrForbidden
+	}
+	rows, err := ss.s.db.QueryContext(ctx, "SELECT id, tbl, row_id, col, scope, value, sealed, device_id, winner_dev, recorded_at FROM conflicts WHERE resolved_at = 0 ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	type raw struct {
+		c      Conflict
+		scope  string
+		value  any
+		sealed bool
+	}
+	var all []raw
+	for rows.Next() {
+		var r raw
+		if err := rows.Scan(&r.c.ID, &r.c.Table, &r.c.RowID, &r.c.Column, &r.scope, &r.value, &r.sealed, &r.c.Device, &r.c.WinnerDev, &r.c.RecordedAt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		all = append(all, r)
+	}
+	rows.Close()
+	var out []Conflict
+	for _, r := range all {
+		if g == ShopOnly && r.scope != ss.user.ShopID {
+			continue
+		}
+		if r.sealed {
+			b, _ := r.value.([]byte)
+			k, err := ss.keyForRow(ctx, r.c.Table, r.c.RowID)
+			if err != nil {
+				return nil, err
+			}
+			if r.c.Value, err = openField(k, r.c.Table, r.c.RowID, r.c.Column, b); err != nil {
+				return nil, err
+			}
+		} else {
+			r.c.Value = fmt.Sprint(r.value)
+		}
+		out = append(out, r.c)
+	}
+	ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "sync.conflicts.read", Detail: fmt.Sprintf("conflicts=%d", len(out))})
+	return out, nil
+}
+
+// keyForRow returns the key that seals a row's personal fields.
+func (ss *Session) keyForRow(ctx context.Context, table, id string) ([]byte, error) {
+	cust := id
+	switch table {
+	case "users":
+		k, _, err := ss.s.scopeKey(ctx, OrgScope, 1)
+		return k, err
+	case "bikes", "work_orders":
+		if err := ss.s.db.QueryRowContext(ctx, "SELECT customer_id FROM "+table+" WHERE id = ?", id).Scan(&cust); err != nil {
+			return nil, err
+		}
+	}
+	c, err := ss.s.loadCust(ctx, ss.s.db, cust)
+	if err != nil {
+		return nil, err
+	}
+	return ss.s.dek(ctx, c)
+}
+
+// RestoreConflict puts a losing value back as a new local write (so it syncs and wins now)
+// and marks the conflict resolved.
+func (ss *Session) RestoreConflict(ctx context.Context, id int64) error {
+	return ss.write(ctx, "sync.conflict.restore", func(w *wtx) error {
+		var tbl, row, column, scope string
+		var value any
+		var sealed bool
+		err := w.tx.QueryRowContext(ctx, "SELECT tbl, row_id, col, scope, value, sealed FROM conflicts WHERE id = ? AND resolved_at = 0", id).Scan(&tbl, &row, &column, &scope, &value, &sealed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		w.audit.Target = row
+		if _, err := ss.allow(OpCustomerWrite, target{shopID: scope, ownerID: ""}); err != nil || !(ss.user.Has(RoleOwner) || ss.user.Has(RoleManager)) {
+			return ErrForbidden
+		}
+		w.audit.Fields = []string{column}
+		if err := w.update(tbl, scope, row, []col{{name: column, value: value, sealed: sealed}}); err != nil {
+			return err
+		}
+		if strings.HasSuffix(column, "email") || strings.HasSuffix(column, "phone") || column == "serial" {
+			if err := w.s.recomputeDerived(ctx, w.tx, map[string]map[string]bool{tbl: {row: true}}); err != nil {
+				return err
+			}
+		}
+		_, err = w.tx.ExecContext(ctx, "UPDATE conflicts SET resolved_at = ? WHERE id = ?", w.now, id)
+		return err
+	})
+}
+
+// ScopeKey is one unwrapped scope key, for sealing to another device at enrollment or
+// rotation. Never stored or sent in clear.
+type ScopeKey struct {
+	Scope   string
+	Version uint32
+	Key     []byte
+}
+
+// ExportScopeKeys returns every version of the given scopes' keys (owner only: devices and
+// keys are the owner's, DESIGN.md).
+func (ss *Session) ExportScopeKeys(ctx context.Context, scopes []string) ([]ScopeKey, error) {
+	if _, err := ss.require(ctx, OpDevices, target{any: true}, "keys.export", ""); err != nil {
+		return nil, err
+	}
+	var out []ScopeKey
+	for _, scope := range scopes {
+		rows, err := ss.s.db.QueryContext(ctx, "SELECT version FROM scope_keys WHERE scope = ? ORDER BY version", scope)
+		if err != nil {
+			return nil, err
+		}
+		var vs []uint32
+		for rows.Next() {
+			var v uint32
+			rows.Scan(&v)
+			vs = append(vs, v)
+		}
+		rows.Close()
+		for _, v := range vs {
+			k, _, err := ss.s.scopeKey(ctx, scope, v)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ScopeKey{Scope: scope, Version: v, Key: append([]byte(nil), k...)})
+		}
+	}
+	ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "keys.export", Detail: fmt.Sprintf("scopes=%d keys=%d", len(scopes), len(out))})
+	return out, nil
+}
+
+// ImportScopeKeys stores scope keys received from another device (sealed to this one),
+// wrapped under this database's master key. A version already present must be identical.
+func (s *Store) ImportScopeKeys(ctx context.Context, ks []ScopeKey) error {
+	return s.write(ctx, actor{userID: "sync"}, "keys.import", func(w *wtx) error {
+		for _, k := range ks {
+			if len(k.Key) != 32 || k.Version == 0 || k.Scope == "" {
+				return &RemoteError{"a received key is malformed"}
+			}
+			existing, _, err := s.scopeKey(ctx, k.Scope, k.Version)
+			if err == nil {
+				if string(existing) != string(k.Key) {
+					return &RemoteError{"a received key differs from the one held for that version"}
+				}
+				continue
+			}
+			s.mu.RLock()
+			wrapped, err := keys.Wrap(s.mk, k.Key, scopeLabel(k.Scope, k.Version))
+			s.mu.RUnlock()
+			if err != nil {
+				return err
+			}
+			if _, err := w.tx.ExecContext(ctx, "INSERT INTO scope_keys(scope, version, wrapped, created_at) VALUES(?, ?, ?, ?)", k.Scope, k.Version, wrapped, w.now); err != nil {
+				return err
+			}
+			s.mu.Lock()
+			if s.scopes[k.Scope] == nil {
+				s.scopes[k.Scope] = map[uint32][]byte{}
+			}
+			s.scopes[k.Scope][k.Version] = append([]byte(nil), k.Key...)
+			if k.Version > s.current[k.Scope] {
+				s.current[k.Scope] = k.Version
+			}
+			s.mu.Unlock()
+		}
+		w.audit.Detail = fmt.Sprintf("keys=%d", len(ks))
+		return nil
+	})
+}
+
+// ScopeKey returns a scope key (version 0 = newest) for sealing or opening change-sets.
+func (s *Store) ScopeKey(ctx context.Context, scope string, version uint32) ([]byte, uint32, error) {
+	return s.scopeKey(ctx, scope, version)
+}
+
+// RotateScopeKey makes a new version of a scope key (after a device is revoked): new customer
+// keys and change-sets use it; old versions stay for reading old data.
+func (ss *Session) RotateScopeKey(ctx context.Context, scope string) (uint32, error) {
+	var v uint32
+	err := ss.write(ctx, "keys.rotate", func(w *wtx) error {
+		if _, err := ss.allow(OpDevices, target{any: true}); err != nil {
+			return err
+		}
+		if err := ss.s.newScopeKey(ctx, w.tx, scope); err != nil {
+			return err
+		}
+		ss.s.mu.RLock()
+		v = ss.s.current[scope]
+		ss.s.mu.RUnlock()
+		w.audit.Target, w.audit.Detail = scope, fmt.Sprintf("version=%d", v)
+		return nil
+	})
+	return v, err
+}
+
+// Scopes lists the scopes this database holds keys for.
+func (s *Store) Scopes(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT DISTINCT scope FROM scope_keys ORDER BY scope")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var sc string
+		rows.Scan(&sc)
+		out = append(out, sc)
+	}
+	return out, rows.Err()
+}
+
+// DataHash hashes the replicated tables only (not the header, audit trail or change log, which
+// are per device): two devices that converged have equal data hashes.
+func (s *Store) DataHash(ctx context.Context) (string, error) {
+	h := sha256.New()
+	for _, t := range contentTables {
+		if !replayable[t.name] {
+			continue
+		}
+		rows, err := s.db.QueryContext(ctx, "SELECT * FROM "+t.name+" ORDER BY "+t.order)
+		if err != nil {
+			return "", err
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			rows.Scan(ptrs...)
+			for i, v := range vals {
+				// Lock-out counters and sign-in times are per device by nature.
+				if t.name == "users" && (cols[i] == "failed_attempts" || cols[i] == "locked_until" || cols[i] == "last_sign_in" || cols[i] == "mac") {
+					continue
+				}
+				hashValue(h, v)
+			}
+		}
+		rows.Close()
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)), nil
+}

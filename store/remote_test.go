@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+)
+
+// device is one database in a sync test, with what it has pushed.
+type device struct {
+	st     *Store
+	pushed int64
+}
+
+// exchange delivers every local change of from to to, grouped by scope in log order, the way
+// change-sets would carry them.
+func exchange(t *testing.T, from, to *device) *ApplyResult {
+	t.Helper()
+	ctx := context.Background()
+	recs, err := from.st.LocalChanges(ctx, 0, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := &ApplyResult{}
+	// Consecutive runs of one scope become one set, preserving order.
+	for i := 0; i < len(recs); {
+		j := i
+		for j < len(recs) && recs[j].Scope == recs[i].Scope {
+			j++
+		}
+		r, err := to.st.ApplyRemote(ctx, from.st.DeviceID(), recs[i].Scope, recs[i:j], to.pushed)
+		if err != nil {
+			t.Fatalf("apply %s: %v", recs[i].Scope, err)
+		}
+		total.Applied += r.Applied
+		total.Duplicates += r.Duplicates
+		total.Conflicts += r.Conflicts
+		i = j
+	}
+	if n := len(recs); n > 0 {
+		from.pushed = recs[n-1].Seq
+	}
+	return total
+}
+
+func newPair(t *testing.T) (*device, *device, *Session) {
+	ctx := context.Background()
+	a, _ := newTestStore(t)
+	b, _, err := CreateReplica(ctx, t.TempDir(), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	owner := signIn(t, a, "olga", "owner-password-1")
+	scopes, _ := a.Scopes(ctx)
+	ks, err := owner.ExportScopeKeys(ctx, scopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ImportScopeKeys(ctx, ks); err != nil {
+		t.Fatal(err)
+	}
+	return &device{st: a}, &device{st: b}, owner
+}
+
+func TestTwoDevicesConverge(t *testing.T) {
+	ctx := context.Background()
+	A, B, ownerA := newPair(t)
+	id := must[string](t)(ownerA.CreateCustomer(ctx, CustomerInput{Name: "Ada Lovelace", Email: "ada@example.com", Phone: "+1 415 555 0101"}))
+	must[string](t)(ownerA.AddBike(ctx, id, Bike{Make: "Surly", Model: "Straggler", Serial: "SUR123"}))
+	exchange(t, A, B)
+	ownerB := signIn(t, B.st, "olga", "owner-password-1")
+	card, err := ownerB.Customer(ctx, id, "")
+	if err != nil || card.Email != "ada@example.com" || card.Bikes[0].Serial != "SUR123" {
+		t.Fatalf("replica card: %v %+v", err, card)
+	}
+	if got, _ := ownerB.FindCustomers(ctx, BySerial, "sur-123"); len(got) != 1 {
+		t.Fatal("blind index not rebuilt on the replica")
+	}
+	exchange(t, B, A) // B's sign-in touched the user record
+	// Concurrent offline edits: the same field on both, different fields on each.
+	if err := ownerA.UpdateCustomer(ctx, id, CustomerInput{Name: "Ada A", Email: "ada@example.com", Phone: "+1 415 555 0101", Notes: "from A"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ownerB.UpdateCustomer(ctx, id, CustomerInput{Name: "Ada B", Email: "ada.b@example.com", Phone: "+1 415 555 0101"}); err != nil {
+		t.Fatal(err)
+	}
+	ra := exchange(t, A, B)
+	rb := exchange(t, B, A)
+	exchange(t, A, B) // re-delivery is harmless
+	ha, _ := A.st.DataHash(ctx)
+	hb, _ := B.st.DataHash(ctx)
+	if ha != hb {
+		t.Fatal("devices did not converge")
+	}
+	ca, _ := ownerA.Customer(ctx, id, "")
+	if ca.Name != "Ada B" || ca.Notes != "from A" || ca.Email != "ada.b@example.com" {
+		t.Fatalf("merge: name %q notes %q email %q", ca.Name, ca.Notes, ca.Email)
+	}
+	if ra.Conflicts+rb.Conflicts == 0 {
+		t.Fatal("the losing name was not kept as a conflict")
+	}
+	// The device where "Ada A" lost keeps it; an owner restores it there and it wins everywhere.
+	cs, err := ownerB.Conflicts(ctx)
+	if err != nil || len(cs) == 0 || cs[0].Value != "Ada A" {
+		t.Fatalf("conflicts on B: %v %+v", err, cs)
+	}
+	if err := ownerB.RestoreConflict(ctx, cs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, B, A)
+	if c, _ := ownerA.Customer(ctx, id, ""); c.Name != "Ada A" {
+		t.Fatalf("restored conflict did not win: %q", c.Name)
+	}
+	for _, d := range []*device{A, B} {
+		if r, err := d.st.Verify(ctx); err != nil || !r.OK() {
+			t.Fatalf("verify: %v %v", err, r.Problems)
+		}
+	}
+}
+
+func TestApplyRemoteRefuses(t *testing.T) {
+	ctx := context.Background()
+	A, B, ownerA := newPair(t)
+	must[string](t)(ownerA.CreateCustomer(ctx, CustomerInput{Name: "Grace Hopper", Email: "grace@example.com"}))
+	recs, _ := A.st.LocalChanges(ctx, 0, 1<<30)
+	var shopRecs []ChangeRecord
+	var shop string
+	for _, r := range recs {
+		if r.Table == "customers" {
+			shop = r.Scope
+			shopRecs = append(shopRecs, r)
+		}
+	}
+	exchangeOrg := func() {
+		var org []ChangeRecord
+		for _, r := range recs {
+			if r.Scope == OrgScope {
+				org = append(org, r)
+			}
+		}
+		if _, err := B.st.ApplyRemote(ctx, A.st.DeviceID(), OrgScope, org, 0); err != nil {
+			t.Fatal(err)
+		}
+		var shops []ChangeRecord
+		for _, r := range recs {
+			if r.Table == "shops" {
+				shops = append(shops, r)
+			}
+		}
+		if _, err := B.st.ApplyRemote(ctx, A.st.DeviceID(), shops[0].Scope, shops, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exchangeOrg()
+	mutate := func(f func([]ChangeRecord) []ChangeRecord) []ChangeRecord {
+		c := make([]ChangeRecord, len(shopRecs))
+		copy(c, shopRecs)
+		return f(c)
+	}
+	tests := []struct {
+		name  string
+		scope string
+		recs  []ChangeRecord
+	}{
+		{"flipped sealed byte", shop, mutate(func(c []ChangeRecord) []ChangeRecord {
+			for i := range c {
+				if c[i].Column == "name" {
+					b := append([]byte(nil), c[i].Value.([]byte)...)
+					b[len(b)/2] ^= 1
+					c[i].Value = b
+				}
+			}
+			return c
+		})},
+		{"unknown column", shop, mutate(func(c []ChangeRecord) []ChangeRecord { c[0].Column = "password_hash"; return c })},
+		{"wrong scope", OrgScope, shopRecs},
+		{"clock far in the future", shop, mutate(func(c []ChangeRecord) []ChangeRecord { c[0].HLC = uint64(1) << 62; return c })},
+		{"sealed flag dropped", shop, mutate(func(c []ChangeRecord) []ChangeRecord {
+			for i := range c {
+				if c[i].Column == "email" {
+					c[i].Sealed = false
+				}
+			}
+			return c
+		})},
+		{"customer moved to another value's row", shop, mutate(func(c []ChangeRecord) []ChangeRecord {
+			for i := range c {
+				c[i].RowID = "0192aaaa-0000-7000-8000-000000000001"
+			}
+			return c
+		})},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before, _ := B.st.DataHash(ctx)
+			_, err := B.st.ApplyRemote(ctx, A.st.DeviceID(), tc.scope, tc.recs, 0)
+			if !errors.Is(err, ErrRemote) {
+				t.Fatalf("err = %v", err)
+			}
+			if after, _ := B.st.DataHash(ctx); after != before {
+				t.Fatal("a refused change-set changed data")
+			}
+		})
+	}
+	if _, err := B.st.ApplyRemote(ctx, A.st.DeviceID(), shop, shopRecs, 0); err != nil {
+		t.Fatalf("the genuine set: %v", err)
+	}
+}
