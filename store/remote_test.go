@@ -6,15 +6,15 @@ import (
 	"testing"
 )
 
-// device is one database in a sync test, with what it has pushed.
-type device struct {
+// testDevice is one database in a sync test, with what it has pushed.
+type testDevice struct {
 	st     *Store
 	pushed int64
 }
 
 // exchange delivers every local change of from to to, grouped by scope in log order, the way
 // change-sets would carry them.
-func exchange(t *testing.T, from, to *device) *ApplyResult {
+func exchange(t *testing.T, from, to *testDevice) *ApplyResult {
 	t.Helper()
 	ctx := context.Background()
 	recs, err := from.st.LocalChanges(ctx, 0, 1<<30)
@@ -43,7 +43,7 @@ func exchange(t *testing.T, from, to *device) *ApplyResult {
 	return total
 }
 
-func newPair(t *testing.T) (*device, *device, *Session) {
+func newPair(t *testing.T) (*testDevice, *testDevice, *Session) {
 	ctx := context.Background()
 	a, _ := newTestStore(t)
 	b, _, err := CreateReplica(ctx, t.TempDir(), testOptions())
@@ -60,7 +60,7 @@ func newPair(t *testing.T) (*device, *device, *Session) {
 	if err := b.ImportScopeKeys(ctx, ks); err != nil {
 		t.Fatal(err)
 	}
-	return &device{st: a}, &device{st: b}, owner
+	return &testDevice{st: a}, &testDevice{st: b}, owner
 }
 
 func TestTwoDevicesConverge(t *testing.T) {
@@ -112,7 +112,7 @@ func TestTwoDevicesConverge(t *testing.T) {
 	if c, _ := ownerA.Customer(ctx, id, ""); c.Name != "Ada A" {
 		t.Fatalf("restored conflict did not win: %q", c.Name)
 	}
-	for _, d := range []*device{A, B} {
+	for _, d := range []*testDevice{A, B} {
 		if r, err := d.st.Verify(ctx); err != nil || !r.OK() {
 			t.Fatalf("verify: %v %v", err, r.Problems)
 		}
