@@ -96,8 +96,8 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 			return nil, &RemoteError{fmt.Sprintf("unknown table or column %s.%s", r.Table, r.Column)}
 		case r.Scope != scope:
 			return nil, &RemoteError{"a record is outside the change-set's scope"}
-		case (r.Table == "users") != (scope == OrgScope) && r.Table != "shops":
-			return nil, &RemoteError{"users travel only in the org scope, shop data only in its shop's scope"}
+		case (r.Table == "users" || r.Table == "shops") != (scope == OrgScope):
+			return nil, &RemoteError{"users and shops travel only in the org scope, shop data only in its shop's scope"}
 		case sealedColumns[r.Table+"."+r.Column] != r.Sealed:
 			return nil, &RemoteError{fmt.Sprintf("%s.%s sealed flag is wrong", r.Table, r.Column)}
 		case r.Device == "" || r.RowID == "" || len(r.RowID) > 64:

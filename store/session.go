@@ -72,3 +72,10 @@ func (ss *Session) write(ctx context.Context, action string, fn func(w *wtx) err
 	}
 	return err
 }
+
+// Authorize checks that the user may perform op at all (any row), auditing a denial. For
+// operations outside the store (device enrollment, revocation) that still follow the matrix.
+func (ss *Session) Authorize(ctx context.Context, op Op, action string) error {
+	_, err := ss.require(ctx, op, target{any: true}, action, "")
+	return err
+}

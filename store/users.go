@@ -209,7 +209,14 @@ func (s *Store) toUser(ctx context.Context, u *userRow) (*User, error) {
 }
 
 // writeUser stores every column of u (insert or update) with a fresh MAC and change records.
-func (w *wtx) writeUser(u *userRow, insert bool) error {
+func (w *wtx) writeUser(u *userRow, insert bool) error { return w.putUser(u, insert, true) }
+
+// touchUser stores sign-in bookkeeping (failed attempts, lock-out, last sign-in) without
+// change records: it is local to the device where the sign-in happened (a shop device may
+// not write org-wide data), and the next logged write of the user carries the whole row.
+func (w *wtx) touchUser(u *userRow) error { return w.putUser(u, false, false) }
+
+func (w *wtx) putUser(u *userRow, insert, logged bool) error {
 	mac, err := w.s.userMAC(w.ctx, u)
 	if err != nil {
 		return err
@@ -228,12 +235,19 @@ func (w *wtx) writeUser(u *userRow, insert bool) error {
 	if insert {
 		return w.insert("users", OrgScope, u.id, cols)
 	}
+	if !logged {
+		for i := range cols {
+			cols[i].derived = true // written, not logged
+		}
+	}
 	return w.update("users", OrgScope, u.id, cols)
 }
 
 func (w *wtx) addShop(name, region, currency string) (string, error) {
 	id := newID()
-	if err := w.insert("shops", id, id, []col{
+	// Shop rows are org-wide (every device needs the names for users and reports); the shop's
+	// own scope starts with its customers.
+	if err := w.insert("shops", OrgScope, id, []col{
 		plain("name", name), plain("region", region), plain("currency", currency), plain("created_at", w.now),
 	}); err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
@@ -350,7 +364,7 @@ func (s *Store) SignIn(ctx context.Context, username, password string) (*Session
 				u.failed = 0
 				w.audit.Detail += "; locked"
 			}
-			return w.writeUser(u, false)
+			return w.touchUser(u)
 		})
 		if err != nil {
 			return nil, err
@@ -363,7 +377,7 @@ func (s *Store) SignIn(ctx context.Context, username, password string) (*Session
 	err = s.write(ctx, a, "auth.sign_in", func(w *wtx) error {
 		u.failed, u.lockedUntil, u.lastSignIn = 0, 0, now
 		w.audit.Target = u.id
-		return w.writeUser(u, false)
+		return w.touchUser(u)
 	})
 	if err != nil {
 		return nil, err
