@@ -170,7 +170,8 @@ const deltaSchema = `
 CREATE TABLE delta.changes AS SELECT * FROM main.changes WHERE 0;
 CREATE TABLE delta.audit AS SELECT * FROM main.audit WHERE 0;
 CREATE TABLE delta.scope_keys AS SELECT * FROM main.scope_keys WHERE 0;
-CREATE TABLE delta.meta AS SELECT * FROM main.meta WHERE 0;`
+CREATE TABLE delta.meta AS SELECT * FROM main.meta WHERE 0;
+CREATE TABLE delta.users AS SELECT * FROM main.users WHERE 0;`
 
 // BackupDelta writes to dst (a new SQLite file) every change record after from.ChangeSeq,
 // every audit entry after from.AuditSeq, all scope keys and the header, taken in one read
@@ -214,6 +215,9 @@ func (ss *Session) BackupDelta(ctx context.Context, dst string, from *Point) (*P
 		"INSERT INTO delta.audit SELECT * FROM main.audit WHERE seq > " + strconv.FormatInt(from.AuditSeq, 10) + " AND seq <= " + strconv.FormatInt(p.AuditSeq, 10),
 		"INSERT INTO delta.scope_keys SELECT * FROM main.scope_keys",
 		"INSERT INTO delta.meta SELECT * FROM main.meta",
+		// Whole user rows: sign-in bookkeeping (lock-out, last sign-in) is not in the change
+		// log, and a restore must bring it back too.
+		"INSERT INTO delta.users SELECT * FROM main.users",
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return nil, fmt.Errorf("delta: %w", err)
@@ -296,6 +300,9 @@ func (s *Store) ApplyDelta(ctx context.Context, path string) error {
 		"INSERT INTO main.changes SELECT * FROM delta.changes",
 		"INSERT INTO main.audit SELECT * FROM delta.audit",
 		"INSERT INTO main.meta SELECT * FROM delta.meta WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+		`INSERT INTO main.users SELECT * FROM delta.users WHERE true ON CONFLICT(id) DO UPDATE SET
+			failed_attempts = excluded.failed_attempts, locked_until = excluded.locked_until,
+			last_sign_in = excluded.last_sign_in, mac = excluded.mac`,
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("apply delta: %w", err)

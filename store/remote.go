@@ -560,3 +560,13 @@ func (s *Store) DataHash(ctx context.Context) (string, error) {
 	}
 	return fmt.Sprintf("%x", h.Sum(nil)), nil
 }
+
+// RawValue reads one stored column as it is on disk (sealed values stay sealed): for sync
+// tests that compare what devices hold, never for showing data.
+func (s *Store) RawValue(ctx context.Context, table, id, column string, dst *any) error {
+	cols, ok := syncColumns[table]
+	if !ok || !slices.Contains(cols, column) {
+		return fmt.Errorf("unknown column %s.%s", table, column)
+	}
+	return s.db.QueryRowContext(ctx, "SELECT "+column+" FROM "+table+" WHERE id = ?", id).Scan(dst)
+}
