@@ -123,30 +123,47 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 		}
 		newRows := map[string]*pending{}
 		var order []string
+		// A row this device has never seen has no field to merge with: its records all win,
+		// in order, without a lookup per field (the common case of a first sync).
+		unseen := map[string]bool{}
 		for _, r := range recs {
-			var dup int
-			if err := w.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM changes WHERE row_id = ? AND col = ? AND hlc = ? AND device_id = ?",
-				r.RowID, r.Column, int64(r.HLC), r.Device).Scan(&dup); err != nil {
-				return err
-			}
-			if dup > 0 {
-				res.Duplicates++
-				continue
+			isNew, looked := unseen[r.RowID]
+			if !looked {
+				var n int
+				if err := w.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM changes WHERE row_id = ? LIMIT 1)", r.RowID).Scan(&n); err != nil {
+					return err
+				}
+				isNew = n == 0
+				unseen[r.RowID] = isNew
 			}
 			var curHLC, curSeq int64
 			var curDev string
 			var curVal any
 			var curSealed bool
-			err := w.tx.QueryRowContext(ctx, "SELECT hlc, device_id, seq, value, sealed FROM changes WHERE row_id = ? AND col = ? ORDER BY hlc DESC, device_id DESC LIMIT 1",
-				r.RowID, r.Column).Scan(&curHLC, &curDev, &curSeq, &curVal, &curSealed)
-			have := err == nil
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
+			have := false
+			if !isNew {
+				var dup int
+				if err := w.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM changes WHERE row_id = ? AND col = ? AND hlc = ? AND device_id = ?",
+					r.RowID, r.Column, int64(r.HLC), r.Device).Scan(&dup); err != nil {
+					return err
+				}
+				if dup > 0 {
+					res.Duplicates++
+					continue
+				}
+				err := w.tx.QueryRowContext(ctx, "SELECT hlc, device_id, seq, value, sealed FROM changes WHERE row_id = ? AND col = ? ORDER BY hlc DESC, device_id DESC LIMIT 1",
+					r.RowID, r.Column).Scan(&curHLC, &curDev, &curSeq, &curVal, &curSealed)
+				have = err == nil
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return err
+				}
 			}
 			wins := !have || r.HLC > uint64(curHLC) || (r.HLC == uint64(curHLC) && r.Device > curDev)
-			if _, err := w.tx.ExecContext(ctx, "INSERT INTO changes(hlc, device_id, scope, tbl, row_id, col, value, sealed) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-				int64(r.HLC), r.Device, r.Scope, r.Table, r.RowID, r.Column, r.Value, r.Sealed); err != nil {
-				return err
+			w.pending = append(w.pending, int64(r.HLC), r.Device, r.Scope, r.Table, r.RowID, r.Column, r.Value, r.Sealed)
+			if len(w.pending) >= changeBatch*changeCols {
+				if err := w.flushChanges(); err != nil {
+					return err
+				}
 			}
 			if !wins {
 				res.Lost++
