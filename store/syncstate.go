@@ -23,6 +23,7 @@ type SyncState struct {
 	Certificate  string    `json:"certificate,omitempty"` // client certificate PEM (public)
 	CA           string    `json:"ca,omitempty"`          // hub CA PEM (public, pinned at enrollment)
 	PushedSeq    int64     `json:"pushed_seq"`            // last change seq sealed into a set
+	PushedAudit  int64     `json:"pushed_audit"`          // last audit seq sealed into a set
 	NextSetSeq   uint64    `json:"next_set_seq"`          // sequence number of the next set
 	Cursor       int64     `json:"cursor"`                // hub cursor pulled up to
 	LastSync     time.Time `json:"last_sync,omitzero"`
@@ -128,6 +129,15 @@ type OutboxSet struct {
 // Enqueue seals the next set (make gets its sequence number) and stores it in the outbox
 // together with the advanced sync state, in one transaction.
 func (s *Store) Enqueue(ctx context.Context, scope string, lastChangeSeq int64, make func(setSeq uint64) ([]byte, error)) error {
+	return s.enqueue(ctx, scope, lastChangeSeq, -1, make)
+}
+
+// EnqueueAudit is Enqueue for a set of audit entries up to lastAuditSeq.
+func (s *Store) EnqueueAudit(ctx context.Context, scope string, lastAuditSeq int64, make func(setSeq uint64) ([]byte, error)) error {
+	return s.enqueue(ctx, scope, -1, lastAuditSeq, make)
+}
+
+func (s *Store) enqueue(ctx context.Context, scope string, lastChangeSeq, lastAuditSeq int64, make func(setSeq uint64) ([]byte, error)) error {
 	st, err := s.SyncState(ctx)
 	if err != nil {
 		return err
@@ -141,11 +151,16 @@ func (s *Store) Enqueue(ctx context.Context, scope string, lastChangeSeq int64, 
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "INSERT INTO sync_outbox(set_seq, scope, last_change_seq, bytes) VALUES(?, ?, ?, ?)", st.NextSetSeq, scope, lastChangeSeq, b); err != nil {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO sync_outbox(set_seq, scope, last_change_seq, bytes) VALUES(?, ?, ?, ?)", st.NextSetSeq, scope, max(lastChangeSeq, 0), b); err != nil {
 		return err
 	}
 	st.NextSetSeq++
-	st.PushedSeq = lastChangeSeq
+	if lastChangeSeq >= 0 {
+		st.PushedSeq = lastChangeSeq
+	}
+	if lastAuditSeq >= 0 {
+		st.PushedAudit = lastAuditSeq
+	}
 	sb, _ := json.Marshal(st)
 	if err := setMeta(ctx, tx, metaSyncState, sb); err != nil {
 		return err

@@ -73,6 +73,9 @@ func (s *Store) Verify(ctx context.Context) (*Report, error) {
 	if err := s.verifyChanges(ctx, r, deks); err != nil {
 		return nil, err
 	}
+	if err := s.verifyRemoteAudit(ctx, r); err != nil {
+		return nil, err
+	}
 	n, err := s.verifyAudit(ctx)
 	r.AuditEntries = n
 	var ce *ChainError

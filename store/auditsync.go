@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"crypto/hmac"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// AuditEntryWire is one audit entry as it travels between devices: everything its MAC
+// covers, so a receiver re-checks the chain. The reason stays sealed under the org key.
+type AuditEntryWire struct {
+	Seq     int64  `json:"seq"`
+	At      int64  `json:"at"`
+	User    string `json:"user"`
+	Device  string `json:"device"`
+	Action  string `json:"action"`
+	Target  string `json:"target"`
+	Fields  string `json:"fields"`
+	Outcome string `json:"outcome"`
+	Detail  string `json:"detail"`
+	Reason  []byte `json:"reason,omitempty"`
+	MAC     []byte `json:"mac"`
+}
+
+// EncodeAuditEntry and DecodeAuditEntry are the wire form (JSON, one entry).
+func EncodeAuditEntry(e AuditEntryWire) []byte {
+	b, _ := json.Marshal(e)
+	return b
+}
+
+// DecodeAuditEntry parses an entry; it checks shapes, not the chain.
+func DecodeAuditEntry(b []byte) (AuditEntryWire, error) {
+	var e AuditEntryWire
+	if len(b) > 64<<10 {
+		return e, errors.New("audit entry too large")
+	}
+	if err := json.Unmarshal(b, &e); err != nil {
+		return e, errors.New("audit entry does not parse")
+	}
+	if e.Seq < 1 || len(e.MAC) != 32 || e.Device == "" || e.Action == "" {
+		return e, errors.New("audit entry is incomplete")
+	}
+	return e, nil
+}
+
+// LocalAudit returns this device's audit entries after seq (for pushing), at most limit.
+func (s *Store) LocalAudit(ctx context.Context, after int64, limit int) ([]AuditEntryWire, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT seq, at, user_id, device_id, action, target, fields, outcome, detail, reason, mac FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AuditEntryWire
+	for rows.Next() {
+		var e AuditEntryWire
+		if err := rows.Scan(&e.Seq, &e.At, &e.User, &e.Device, &e.Action, &e.Target, &e.Fields, &e.Outcome, &e.Detail, &e.Reason, &e.MAC); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// ApplyRemoteAudit appends another device's audit entries to its copy of that device's chain.
+// Every entry must be the next in sequence and its MAC must chain from the previous one
+// under the org audit key: a device cannot send a rewritten or gapped trail.
+func (s *Store) ApplyRemoteAudit(ctx context.Context, device string, entries []AuditEntryWire) (int, error) {
+	key, err := s.orgDerived(ctx, purposeAudit)
+	if err != nil {
+		return 0, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	var lastSeq int64
+	var prev []byte
+	err = tx.QueryRowContext(ctx, "SELECT seq, mac FROM remote_audit WHERE device_id = ? ORDER BY seq DESC LIMIT 1", device).Scan(&lastSeq, &prev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		if e.Device != device {
+			return 0, &RemoteError{"an audit entry names another device"}
+		}
+		if e.Seq <= lastSeq {
+			continue // already held
+		}
+		if e.Seq != lastSeq+1 {
+			return 0, &RemoteError{fmt.Sprintf("audit trail of the device has a gap before entry %d", e.Seq)}
+		}
+		want := auditMAC(key, e.Seq, e.At, e.User, e.Device, e.Action, e.Target, e.Fields, e.Outcome, e.Detail, e.Reason, prev)
+		if !hmac.Equal(want, e.MAC) {
+			return 0, &RemoteError{fmt.Sprintf("audit entry %d of the device does not chain", e.Seq)}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO remote_audit(device_id, seq, at, user_id, action, target, fields, outcome, detail, reason, mac)
+			VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, device, e.Seq, e.At, e.User, e.Action, e.Target, e.Fields, e.Outcome, e.Detail, nullBytes(e.Reason), e.MAC); err != nil {
+			return 0, err
+		}
+		lastSeq, prev = e.Seq, e.MAC
+		n++
+	}
+	return n, tx.Commit()
+}
+
+// AuditHeadOf returns the MAC of entry seq of a device's chain (this device's own, or a copy),
+// and the highest seq held.
+func (s *Store) AuditHeadOf(ctx context.Context, device string, seq int64) (mac []byte, highest int64, err error) {
+	if device == s.deviceID {
+		err = s.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM audit").Scan(&highest)
+		if err == nil {
+			err = s.db.QueryRowContext(ctx, "SELECT mac FROM audit WHERE seq = ?", seq).Scan(&mac)
+		}
+	} else {
+		err = s.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM remote_audit WHERE device_id = ?", device).Scan(&highest)
+		if err == nil {
+			err = s.db.QueryRowContext(ctx, "SELECT mac FROM remote_audit WHERE device_id = ? AND seq = ?", device, seq).Scan(&mac)
+		}
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, highest, nil
+	}
+	return mac, highest, err
+}
+
+// verifyRemoteAudit re-checks every copied chain (part of Verify).
+func (s *Store) verifyRemoteAudit(ctx context.Context, r *Report) error {
+	key, err := s.orgDerived(ctx, purposeAudit)
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT device_id, seq, at, user_id, action, target, fields, outcome, detail, reason, mac FROM remote_audit ORDER BY device_id, seq")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var dev string
+	var prev []byte
+	var want int64
+	for rows.Next() {
+		var e AuditEntryWire
+		if err := rows.Scan(&e.Device, &e.Seq, &e.At, &e.User, &e.Action, &e.Target, &e.Fields, &e.Outcome, &e.Detail, &e.Reason, &e.MAC); err != nil {
+			return err
+		}
+		if e.Device != dev {
+			dev, prev, want = e.Device, nil, 1
+		}
+		switch {
+		case e.Seq != want:
+			r.add("remote_audit", e.Device, fmt.Sprint(want), "entry missing")
+		case !hmac.Equal(e.MAC, auditMAC(key, e.Seq, e.At, e.User, e.Device, e.Action, e.Target, e.Fields, e.Outcome, e.Detail, e.Reason, prev)):
+			r.add("remote_audit", e.Device, fmt.Sprint(e.Seq), "entry altered")
+		}
+		prev, want = e.MAC, e.Seq+1
+	}
+	return rows.Err()
+}
