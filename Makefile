@@ -16,7 +16,7 @@ run: build
 demo: build
 	./spoke --demo
 
-test: lint unit keychain
+test: lint unit keychain hubload
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -24,8 +24,10 @@ lint:
 	$(GO) vet -tags keychain ./...
 	$(STATICCHECK) ./...
 
+# Every package under the race detector, with a throw-away PostgreSQL for the hub's tests
+# (scripts/with-postgres.sh starts one on a loopback port and removes it afterwards).
 unit:
-	$(GO) test -race -count=1 ./...
+	./scripts/with-postgres.sh $(GO) test -race -count=1 ./...
 
 # The real Secret Service: gnome-keyring in a private dbus session, with a throw-away keyring
 # directory (XDG_DATA_HOME) so a developer's own keyring is never touched.
@@ -40,7 +42,7 @@ keychain:
 # A short run of every fuzz target (each decoder and importer).
 FUZZTIME ?= 15s
 fuzz:
-	@for pkg in ./crypto/seal ./crypto/keys ./store/contact ./store/csvimport ./store/search ./sync/hlc ./store; do \
+	@for pkg in ./crypto/seal ./crypto/keys ./crypto/device ./store/contact ./store/csvimport ./store/search ./sync/hlc ./sync/wire ./sync/hub ./store; do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
@@ -53,3 +55,16 @@ bench:
 package:
 	$(GO) install fyne.io/tools/cmd/fyne@v1.7.4
 	fyne package -os linux
+
+# The hub against a real, throw-away PostgreSQL (scripts/with-postgres.sh starts one on a loopback
+# port and stops it afterwards): the storage conformance suite on SQLite and PostgreSQL, the TLS,
+# security-refusal, plaintext-leak and two-hubs-one-database tests, then the full-size load test
+# (100 devices) on both backends, which prints change-sets/s, p50/p99 latency and errors.
+.PHONY: hubtest hubload
+hubtest:
+	./scripts/with-postgres.sh $(GO) test -race -count=1 ./sync/hub/... ./cmd/spoke-hub/
+	$(MAKE) hubload
+
+# The full-size load test alone (part of `make test`).
+hubload:
+	./scripts/with-postgres.sh env SPOKE_HUB_LOAD=full $(GO) test -count=1 -run '^TestLoad$$' -v ./sync/hub/

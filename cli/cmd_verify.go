@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"spoke/sync/engine"
 )
 
 func init() {
@@ -14,6 +16,7 @@ func runVerify(ctx context.Context, env Env, args []string) error {
 	var c common
 	fs := newFlags("verify", env, &c, false)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	withHub := fs.Bool("hub", false, "also compare this device's audit trail with its signed checkpoint at the hub")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -37,8 +40,26 @@ func runVerify(ctx context.Context, env Env, args []string) error {
 			fmt.Fprintln(env.Stdout, "BAD "+p.String())
 		}
 	}
-	if !r.OK() {
-		fmt.Fprintf(env.Stderr, "verify: %d problem(s) found\n", len(r.Problems))
+	bad := len(r.Problems)
+	if *withHub {
+		h, err := engine.Dial(ctx, st)
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		anchors, err := engine.VerifyAnchors(ctx, st, h, false)
+		if err != nil {
+			return err
+		}
+		for _, a := range anchors {
+			fmt.Fprintf(env.Stdout, "audit trail vs hub checkpoint %d: %s\n", a.Checkpoint, a.Status)
+			if !a.OK() {
+				bad++
+			}
+		}
+	}
+	if bad > 0 {
+		fmt.Fprintf(env.Stderr, "verify: %d problem(s) found\n", bad)
 		return errExit(1)
 	}
 	if !*asJSON {

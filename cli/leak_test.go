@@ -122,8 +122,19 @@ func TestNoPlaintextOnDisk(t *testing.T) {
 	owner.ok("backup", "--as", "olga", "--to", usb, "--incremental")
 	c.ok("backups", "--to", usb)
 	c.ok("backup", "check", "--to", usb, "--read-data")
+	// Through a hub: its database, its logs.
+	code, stop, hubDir, hubLogs := startHubLogged(t)
+	owner.ok("connect", "--code", code)
+	owner.ok("sync")
+	stop()
 	scanDir(t, c.dir, plants)
 	scanDir(t, usb, plants)
+	scanDir(t, hubDir, plants)
+	for _, p := range plants {
+		if hubLogs.Len() == 0 || bytes.Contains(hubLogs.Bytes(), []byte(p)) {
+			t.Errorf("hub logs empty or holding %q", p)
+		}
+	}
 	if t.Failed() {
 		return
 	}

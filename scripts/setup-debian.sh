@@ -8,6 +8,8 @@ set -euo pipefail
 pkgs=(gcc libc6-dev pkg-config make git ca-certificates
       libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
       gnome-keyring dbus)
+# PostgreSQL server: scripts/with-postgres.sh runs the hub's PostgreSQL tests on a throw-away cluster.
+pkgs+=(postgresql)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

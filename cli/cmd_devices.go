@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"spoke/store"
+	"spoke/sync/engine"
+)
+
+func init() {
+	register(command{name: "devices", summary: "list devices; 'devices add' prints an enrollment code; 'devices revoke ID' revokes one; 'devices verify' checks every device's audit chain", run: runDevices})
+}
+
+func runDevices(ctx context.Context, env Env, args []string) error {
+	sub := ""
+	if len(args) > 0 && (args[0] == "add" || args[0] == "revoke" || args[0] == "verify") {
+		sub, args = args[0], args[1:]
+	}
+	var c common
+	fs := newFlags("devices "+sub, env, &c, true)
+	shop := fs.String("shop", "", "with add: a device for this shop (its customers plus org-wide users); default: an owner device with every shop")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	st, ss, err := c.signIn(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	h, err := engine.Dial(ctx, st)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	switch sub {
+	case "add":
+		shopID := ""
+		if *shop != "" {
+			s, err := ss.ShopByName(ctx, *shop)
+			if err != nil {
+				return err
+			}
+			shopID = s.ID
+		}
+		code, err := engine.AddDevice(ctx, ss, h, shopID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stderr, "One-time enrollment code (valid for a day; on the new machine run: spoke connect --code CODE):")
+		fmt.Fprintln(env.Stdout, code)
+		return nil
+	case "verify":
+		if err := ss.Authorize(ctx, store.OpDevices, "device.verify"); err != nil {
+			return err
+		}
+		if _, err := engine.New(st, h).SyncNow(ctx); err != nil {
+			fmt.Fprintf(env.Stderr, "note: sync failed (%v); comparing what is here\n", err)
+		}
+		anchors, err := engine.VerifyAnchors(ctx, st, h, true)
+		if err != nil {
+			return err
+		}
+		r, err := st.Verify(ctx)
+		if err != nil {
+			return err
+		}
+		bad := len(r.Problems)
+		for _, p := range r.Problems {
+			fmt.Fprintln(env.Stdout, "BAD "+p.String())
+		}
+		for _, a := range anchors {
+			fmt.Fprintf(env.Stdout, "%s: audit chain %s (hub checkpoint %d, held %d)\n", a.Device, a.Status, a.Checkpoint, a.Held)
+			if !a.OK() {
+				bad++
+			}
+		}
+		if bad > 0 {
+			return errExit(1)
+		}
+		return nil
+	case "revoke":
+		if len(pos) != 1 {
+			return errUsage{"usage: spoke devices revoke --as OWNER DEVICE"}
+		}
+		rotated, err := engine.RevokeDevice(ctx, ss, h, pos[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "Revoked %s; rotated the keys of %d scope(s) for the remaining devices\n", pos[0], len(rotated))
+		if _, err := engine.New(st, h).SyncNow(ctx); err != nil {
+			fmt.Fprintf(env.Stderr, "note: sync after revocation failed (%v); run 'spoke sync'\n", err)
+		}
+		return nil
+	}
+	devs, err := engine.Devices(ctx, ss, h)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DEVICE\tROLE\tSCOPES\tSTATUS\tENROLLED\tLAST SEEN")
+	for _, d := range devs {
+		me := ""
+		if d.ID == st.DeviceID() {
+			me = " (this one)"
+		}
+		seen := "-"
+		if !d.LastSeen.IsZero() {
+			seen = d.LastSeen.Local().Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, me, d.Role, strings.Join(d.Scopes, ","), d.Status, d.EnrolledAt.Local().Format("2006-01-02 15:04"), seen)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,528 @@
+// Package engine is the spoke side of sync: it seals this device's change records into
+// signed change-sets, pushes them to the hub from a crash-safe outbox, pulls other devices'
+// sets, verifies and decrypts them and hands them to the store's merge (store.ApplyRemote),
+// keeps scope keys current from key envelopes, and checkpoints the audit chain head at the
+// hub. It owns no data of its own: state lives in the store. Enrollment, adding and revoking
+// devices are in enroll.go.
+//
+// Shaped like litestream's Replica: Start(ctx) runs a background loop with backoff, Stop()
+// cancels and waits, and SyncNow(ctx) runs one synchronous round for the "Sync now" button,
+// the CLI and tests.
+package engine
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"spoke/crypto/device"
+	"spoke/crypto/seal"
+	"spoke/store"
+	"spoke/sync/hub"
+	"spoke/sync/hub/hubclient"
+	"spoke/sync/wire"
+)
+
+// Hub is what the engine needs from the hub client (hubclient.Client satisfies it; tests wrap
+// it to inject faults).
+type Hub interface {
+	Push(ctx context.Context, sealed []byte) (hub.PushResponse, error)
+	Pull(ctx context.Context, after int64, limit int) (hubclient.Page, error)
+	Devices(ctx context.Context) ([]hub.DeviceInfo, error)
+	Envelopes(ctx context.Context) ([]hub.EnvelopeInfo, error)
+	PutEnvelopes(ctx context.Context, envs []hub.EnvelopeInfo) error
+	PutCheckpoint(ctx context.Context, cp hub.Checkpoint) error
+}
+
+var _ Hub = (*hubclient.Client)(nil)
+
+// MaxChangesPerSet bounds one change-set.
+var MaxChangesPerSet = 5000
+
+// Engine syncs one store with one hub.
+type Engine struct {
+	st  *store.Store
+	hub Hub
+
+	mu       sync.Mutex // one round at a time
+	cancel   context.CancelFunc
+	done     chan struct{}
+	statusMu sync.Mutex
+	status   Status
+}
+
+// Status is what the GUI shows.
+type Status struct {
+	LastSync time.Time
+	LastErr  error
+	Pending  int // local changes not yet at the hub
+	Refused  int64
+	Running  bool
+}
+
+// Report counts one round.
+type Report struct {
+	Pushed, Duplicates       int // sets
+	Pulled, Applied, Lost    int // sets pulled; field changes applied or lost to newer values
+	Conflicts                int
+	Refused                  int // incoming sets refused (bad signature, unknown device, bad data)
+	KeysImported             int
+	CheckpointSeq            int64
+	BytesPushed, BytesPulled int64
+}
+
+// New returns an engine for an enrolled store.
+func New(st *store.Store, h Hub) *Engine { return &Engine{st: st, hub: h} }
+
+// Dial makes a hub client from the store's saved enrollment.
+func Dial(ctx context.Context, st *store.Store) (*hubclient.Client, error) {
+	ss, err := st.SyncState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !ss.Connected() {
+		return nil, ErrNotConnected
+	}
+	key, err := st.Secret(ctx, secretTLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("device TLS key: %w", err)
+	}
+	return hubclient.New(hubclient.Identity{Addr: ss.HubAddr, DeviceID: ss.HubDeviceID, CertPEM: []byte(ss.Certificate), KeyPEM: key, CAPEM: []byte(ss.CA)})
+}
+
+// ErrNotConnected means this device has not enrolled with a hub.
+var ErrNotConnected = errors.New("this device is not connected to a hub: run 'spoke connect --code CODE' first")
+
+const (
+	secretTLSKey     = "hub_tls_key"
+	secretEnrollment = "enrollment_secret" // "tokenID\x00secret", until its envelopes are opened
+)
+
+// SyncNow runs one round: seal pending changes, push the outbox, refresh devices and keys,
+// pull and apply, checkpoint the audit head. Nothing is lost if it fails midway: the outbox
+// and the cursor are only advanced after the hub or the store confirmed.
+func (e *Engine) SyncNow(ctx context.Context) (*Report, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := &Report{}
+	err := e.round(ctx, r)
+	e.statusMu.Lock()
+	e.status.LastErr = err
+	if err == nil {
+		e.status.LastSync = time.Now()
+	}
+	e.status.Refused += int64(r.Refused)
+	if ch, sets, perr := e.st.PendingChanges(ctx); perr == nil {
+		e.status.Pending = ch + sets
+	}
+	e.statusMu.Unlock()
+	st, serr := e.st.SyncState(ctx)
+	if serr == nil {
+		if err != nil {
+			st.LastError = err.Error()
+		} else {
+			st.LastError, st.LastSync = "", time.Now().UTC()
+		}
+		st.Refused += int64(r.Refused)
+		e.st.SaveSyncState(ctx, st)
+	}
+	return r, err
+}
+
+func (e *Engine) round(ctx context.Context, r *Report) error {
+	id, err := e.st.DeviceIdentity(ctx)
+	if err != nil {
+		return err
+	}
+	if err := e.refreshDevices(ctx); err != nil {
+		return err
+	}
+	if err := e.importEnvelopes(ctx, id, r); err != nil {
+		return err
+	}
+	if err := e.sealPending(ctx, id); err != nil {
+		return err
+	}
+	if err := e.sealAudit(ctx, id); err != nil {
+		return err
+	}
+	if err := e.pushOutbox(ctx, r); err != nil {
+		return err
+	}
+	if err := e.pull(ctx, r); err != nil {
+		return err
+	}
+	return e.checkpoint(ctx, id, r)
+}
+
+// refreshDevices records every device's public keys (trust on first use: keys once recorded
+// never change) and status.
+func (e *Engine) refreshDevices(ctx context.Context) error {
+	devs, err := e.hub.Devices(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range devs {
+		p := store.Peer{DeviceID: d.ID, SigningKey: d.SigningKey, KEMKey: d.HPKEKey, Role: string(d.Role), Scopes: d.Scopes, Status: string(d.Status)}
+		if old, err := e.st.Peer(ctx, d.ID); err == nil && string(old.SigningKey) != string(d.SigningKey) {
+			continue // the hub now claims other keys for a known device: ignore
+		}
+		if err := e.st.SavePeer(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// envelopeInfo binds an HPKE envelope to its recipient, scope and version.
+func envelopeInfo(to, scope string, version uint32) []byte {
+	return seal.Label("spoke/envelope/hpke/v1", to, scope, fmt.Sprint(version))
+}
+
+// secretEnvelopeInfo binds an enrollment envelope to its token, scope and version.
+func secretEnvelopeInfo(tokenID, scope string, version uint32) []byte {
+	return seal.Label("spoke/envelope/secret/v1", tokenID, scope, fmt.Sprint(version))
+}
+
+// importEnvelopes opens key envelopes addressed to this device and stores new scope keys.
+func (e *Engine) importEnvelopes(ctx context.Context, id *device.Identity, r *Report) error {
+	envs, err := e.hub.Envelopes(ctx)
+	if err != nil {
+		return err
+	}
+	var tokenID string
+	var secret []byte
+	if b, err := e.st.Secret(ctx, secretEnrollment); err == nil {
+		for i, c := range b {
+			if c == 0 {
+				tokenID, secret = string(b[:i]), b[i+1:]
+				break
+			}
+		}
+	}
+	var got []store.ScopeKey
+	for _, env := range envs {
+		if _, _, err := e.st.ScopeKey(ctx, env.Scope, env.Version); err == nil {
+			continue // already held
+		}
+		k, err := id.Open(envelopeInfo(e.st.DeviceID(), env.Scope, env.Version), env.Sealed)
+		if err != nil && secret != nil {
+			k, err = device.OpenWithSecret(secret, secretEnvelopeInfo(tokenID, env.Scope, env.Version), env.Sealed)
+		}
+		if err != nil {
+			e.st.Record(ctx, "sync.envelope", env.Scope, "refused", "envelope does not open")
+			continue
+		}
+		got = append(got, store.ScopeKey{Scope: env.Scope, Version: env.Version, Key: k})
+	}
+	if len(got) == 0 {
+		return nil
+	}
+	if err := e.st.ImportScopeKeys(ctx, got); err != nil {
+		return err
+	}
+	r.KeysImported += len(got)
+	return nil
+}
+
+// sealPending turns local change records not yet sealed into change-sets in the outbox: one
+// set per run of one scope, at most MaxChangesPerSet changes each.
+func (e *Engine) sealPending(ctx context.Context, id *device.Identity) error {
+	for {
+		st, err := e.st.SyncState(ctx)
+		if err != nil {
+			return err
+		}
+		// One more than fits, to see whether the cut would split a row.
+		recs, err := e.st.LocalChanges(ctx, st.PushedSeq, MaxChangesPerSet+1)
+		if err != nil || len(recs) == 0 {
+			return err
+		}
+		n := 1
+		for n < len(recs) && n < MaxChangesPerSet && recs[n].Scope == recs[0].Scope {
+			n++
+		}
+		// Never split the records of one row between two sets: a receiver must be able to
+		// insert a new row from one set.
+		if n < len(recs) && recs[n].Scope == recs[0].Scope {
+			for n > 1 && recs[n].RowID == recs[n-1].RowID {
+				n--
+			}
+		}
+		run := recs[:n]
+		scope := run[0].Scope
+		key, ver, err := e.st.ScopeKey(ctx, scope, 0)
+		if err != nil {
+			return fmt.Errorf("no key for scope %s: %w", scope, err)
+		}
+		changes := make([]wire.Change, len(run))
+		for i, c := range run {
+			v, err := wire.ValueOf(c.Value)
+			if err != nil {
+				return err
+			}
+			changes[i] = wire.Change{HLC: c.HLC, Device: c.Device, Table: c.Table, RowID: c.RowID, Column: c.Column, Value: v, Sealed: c.Sealed}
+		}
+		err = e.st.Enqueue(ctx, scope, run[n-1].Seq, func(setSeq uint64) ([]byte, error) {
+			return wire.Seal(&wire.ChangeSet{Header: wire.Header{Version: 1, Scope: scope, Device: e.st.DeviceID(), Seq: setSeq, KeyVersion: ver}, Changes: changes}, key, id.Signing)
+		})
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// auditScope is the scope this device's audit entries travel in: the org for an owner
+// device, its shop for a shop device (the scopes it may write).
+func auditScope(st store.SyncState) string {
+	if st.Role == string(hub.RoleShop) && len(st.Scopes) > 0 {
+		return st.Scopes[0]
+	}
+	return store.OrgScope
+}
+
+// sealAudit puts this device's new audit entries into sets of their own, so the owner's
+// laptop holds and checks every device's chain.
+func (e *Engine) sealAudit(ctx context.Context, id *device.Identity) error {
+	for {
+		st, err := e.st.SyncState(ctx)
+		if err != nil {
+			return err
+		}
+		entries, err := e.st.LocalAudit(ctx, st.PushedAudit, MaxChangesPerSet)
+		if err != nil || len(entries) == 0 {
+			return err
+		}
+		scope := auditScope(st)
+		key, ver, err := e.st.ScopeKey(ctx, scope, 0)
+		if err != nil {
+			return fmt.Errorf("no key for scope %s: %w", scope, err)
+		}
+		changes := make([]wire.Change, len(entries))
+		for i, a := range entries {
+			changes[i] = wire.Change{HLC: uint64(a.At) << 16, Device: e.st.DeviceID(), Table: "audit", RowID: fmt.Sprint(a.Seq), Column: "entry",
+				Value: wire.Value{Kind: wire.KindBlob, Blob: store.EncodeAuditEntry(a)}}
+		}
+		err = e.st.EnqueueAudit(ctx, scope, entries[len(entries)-1].Seq, func(setSeq uint64) ([]byte, error) {
+			return wire.Seal(&wire.ChangeSet{Header: wire.Header{Version: 1, Scope: scope, Device: e.st.DeviceID(), Seq: setSeq, KeyVersion: ver}, Changes: changes}, key, id.Signing)
+		})
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// pushOutbox sends waiting sets in order; each leaves the outbox only once the hub has it.
+func (e *Engine) pushOutbox(ctx context.Context, r *Report) error {
+	sets, err := e.st.Outbox(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range sets {
+		resp, err := e.hub.Push(ctx, s.Bytes)
+		if err != nil {
+			return err
+		}
+		r.BytesPushed += int64(len(s.Bytes))
+		if resp.Duplicate {
+			r.Duplicates++
+		} else {
+			r.Pushed++
+		}
+		if err := e.st.OutboxDone(ctx, s.SetSeq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pull fetches and applies sets after the saved cursor. A set that fails verification or
+// validation is refused, counted and audited, and skipped; a set whose scope key this device
+// does not have yet stops the pull (the cursor stays, so it is retried once keys arrive).
+func (e *Engine) pull(ctx context.Context, r *Report) error {
+	for {
+		st, err := e.st.SyncState(ctx)
+		if err != nil {
+			return err
+		}
+		page, err := e.hub.Pull(ctx, st.Cursor, 200)
+		if err != nil {
+			return err
+		}
+		for _, f := range page.Frames {
+			r.BytesPulled += int64(len(f.Bytes))
+			if err := e.applyFrame(ctx, f, st.PushedSeq, r); err != nil {
+				return err
+			}
+			st.Cursor = f.Cursor
+			if err := e.st.SaveSyncState(ctx, st); err != nil {
+				return err
+			}
+		}
+		if page.Next > st.Cursor && len(page.Frames) == 0 {
+			st.Cursor = page.Next
+			if err := e.st.SaveSyncState(ctx, st); err != nil {
+				return err
+			}
+		}
+		if len(page.Frames) < 200 {
+			return nil
+		}
+	}
+}
+
+// errNeedKey stops a pull until a missing scope key arrives.
+type errNeedKey struct{ scope string }
+
+func (e errNeedKey) Error() string {
+	return "waiting for the key of scope " + e.scope + " (an owner device must share it)"
+}
+
+func (e *Engine) applyFrame(ctx context.Context, f hub.Frame, pushedSeq int64, r *Report) error {
+	h, err := wire.ParseHeader(f.Bytes)
+	if err != nil {
+		return e.refuse(ctx, r, "", "malformed")
+	}
+	if h.Device == e.st.DeviceID() {
+		return nil // our own set, relayed back
+	}
+	peer, err := e.st.Peer(ctx, h.Device)
+	if err != nil {
+		if err := e.refreshDevices(ctx); err != nil {
+			return err
+		}
+		if peer, err = e.st.Peer(ctx, h.Device); err != nil {
+			return e.refuse(ctx, r, h.Device, "unknown device")
+		}
+	}
+	if _, _, err := e.st.ScopeKey(ctx, h.Scope, h.KeyVersion); err != nil {
+		return errNeedKey{h.Scope}
+	}
+	cs, err := wire.Open(f.Bytes, ed25519.PublicKey(peer.SigningKey), func(scope string, version uint32) ([]byte, error) {
+		k, _, err := e.st.ScopeKey(ctx, scope, version)
+		return k, err
+	})
+	if err != nil {
+		return e.refuse(ctx, r, h.Device, "does not verify or decrypt")
+	}
+	if len(cs.Changes) > 0 && cs.Changes[0].Table == "audit" {
+		return e.applyAudit(ctx, h.Device, cs, r)
+	}
+	recs := make([]store.ChangeRecord, len(cs.Changes))
+	for i, c := range cs.Changes {
+		recs[i] = store.ChangeRecord{HLC: c.HLC, Device: c.Device, Scope: h.Scope, Table: c.Table, RowID: c.RowID, Column: c.Column, Value: c.Value.Any(), Sealed: c.Sealed}
+		if c.Device != h.Device {
+			return e.refuse(ctx, r, h.Device, "claims changes of another device")
+		}
+	}
+	res, err := e.st.ApplyRemote(ctx, h.Device, h.Scope, recs, pushedSeq)
+	if errors.Is(err, store.ErrRemote) {
+		return e.refuse(ctx, r, h.Device, err.Error())
+	}
+	if err != nil {
+		return err
+	}
+	r.Pulled++
+	r.Applied += res.Applied
+	r.Lost += res.Lost
+	r.Conflicts += res.Conflicts
+	return nil
+}
+
+// applyAudit stores another device's audit entries; the set must hold nothing else.
+func (e *Engine) applyAudit(ctx context.Context, from string, cs *wire.ChangeSet, r *Report) error {
+	entries := make([]store.AuditEntryWire, 0, len(cs.Changes))
+	for _, c := range cs.Changes {
+		if c.Table != "audit" || c.Column != "entry" || c.Value.Kind != wire.KindBlob {
+			return e.refuse(ctx, r, from, "audit set mixed with other records")
+		}
+		a, err := store.DecodeAuditEntry(c.Value.Blob)
+		if err != nil {
+			return e.refuse(ctx, r, from, err.Error())
+		}
+		entries = append(entries, a)
+	}
+	_, err := e.st.ApplyRemoteAudit(ctx, from, entries)
+	if errors.Is(err, store.ErrRemote) {
+		return e.refuse(ctx, r, from, err.Error())
+	}
+	if err == nil {
+		r.Pulled++
+	}
+	return err
+}
+
+// refuse counts and audits a refused set; it returns nil so the pull moves past it.
+func (e *Engine) refuse(ctx context.Context, r *Report, from, reason string) error {
+	r.Refused++
+	return e.st.Record(ctx, "sync.refused", from, "refused", reason)
+}
+
+// checkpoint signs this device's audit chain head and leaves it at the hub, so a local trail
+// truncated or rewritten later no longer matches the hub's copy (VerifyCheckpoint).
+func (e *Engine) checkpoint(ctx context.Context, id *device.Identity, r *Report) error {
+	seq, mac, err := e.st.AuditHead(ctx)
+	if err != nil || seq == 0 {
+		return err
+	}
+	if err := e.hub.PutCheckpoint(ctx, hub.SignCheckpoint(e.st.DeviceID(), uint64(seq), mac, id.Signing)); err != nil {
+		return err
+	}
+	r.CheckpointSeq = seq
+	return nil
+}
+
+// Start runs rounds in the background: every interval, sooner after local writes are
+// signalled with Poke, backing off (with jitter, up to five minutes) while the hub is down.
+func (e *Engine) Start(ctx context.Context, interval time.Duration) {
+	e.statusMu.Lock()
+	if e.cancel != nil {
+		e.statusMu.Unlock()
+		return
+	}
+	ctx, e.cancel = context.WithCancel(ctx)
+	e.done = make(chan struct{})
+	e.status.Running = true
+	e.statusMu.Unlock()
+	go func() {
+		defer close(e.done)
+		wait := interval
+		for {
+			if _, err := e.SyncNow(ctx); err != nil {
+				wait = min(max(wait*2, time.Second), 5*time.Minute)
+			} else {
+				wait = interval
+			}
+			jitter := time.Duration(rand.Int64N(int64(wait)/5 + 1))
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait + jitter):
+			}
+		}
+	}()
+}
+
+// Stop cancels the loop and waits for a running round to end.
+func (e *Engine) Stop() {
+	e.statusMu.Lock()
+	cancel, done := e.cancel, e.done
+	e.cancel = nil
+	e.status.Running = false
+	e.statusMu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}
+
+// Status returns the latest state for display.
+func (e *Engine) Status() Status {
+	e.statusMu.Lock()
+	defer e.statusMu.Unlock()
+	return e.status
+}

@@ -1,0 +1,31 @@
+// Package hub owns Spoke's headquarters server: the relay that stores sealed,
+// signed change-sets it cannot read, and hands them to the devices allowed to
+// receive them.
+//
+// The hub holds no scope key and never decrypts anything. What it checks is
+// what it can check without keys: that a pushed change-set is signed by the
+// device whose client certificate opened the connection, that the device is
+// enrolled and not revoked, that the header's scope is one the device may
+// write, and that the (device, sequence) pair is new. Everything else — the
+// body, clock skew, merge rules — is checked by the receiving spokes.
+//
+// What the package owns:
+//   - [Storage], the one interface every storage backend implements
+//     (spoke/sync/hub/sqlite, the zero-set-up default, and
+//     spoke/sync/hub/postgres for several hub processes on one database),
+//     with the shared conformance suite in spoke/sync/hub/hubtest;
+//   - the hub's own certificate authority and its data directory ([InitDir],
+//     [OpenDir]): per-device client certificates are issued at enrollment;
+//   - the enrollment code ([EnrollCode]), a single copy-pasteable token;
+//   - the HTTP API ([Server]), TLS 1.3 only with mutual TLS, its Prometheus
+//     metrics and its structured logs.
+//
+// What it never does: log, count or label anything personal. Logs and
+// metrics carry device ids, cursors, sequence numbers, sizes and reasons —
+// never a change-set body, a device label (which spokes seal, since it may
+// name a person), a remote address or a token secret. Token secrets are
+// stored only as SHA-256 hashes, and the spoke-side secret of an enrollment
+// code ([EnrollCode.Secret]) never reaches the hub at all.
+//
+// The spoke side of the API is spoke/sync/hub/hubclient.
+package hub

@@ -1,0 +1,578 @@
+// Package postgres is the hub's storage for chains that outgrow one hub
+// machine: PostgreSQL through github.com/jackc/pgx/v5, shared by any number
+// of hub processes.
+//
+// Correctness with several processes rests on the database, never on
+// process memory:
+//   - a (device, seq) pair is unique, so a push stored through one hub is a
+//     duplicate (or a replay) through every other;
+//   - change-set inserts take an EXCLUSIVE lock on the changesets table for
+//     their transaction, so cursors are assigned in commit order. Without it
+//     two hubs could commit cursors 8 and 7 in that order, and a device that
+//     had already paged past 8 would never see 7. Readers are not blocked
+//     (EXCLUSIVE lets plain SELECTs through);
+//   - redeeming a token locks its row (SELECT … FOR UPDATE), so one code
+//     enrolls one device even when two hubs receive it at once; revoking an
+//     owner device locks every active owner row, so two owners revoking each
+//     other at once cannot leave none.
+//
+// Tables are created unqualified, in the first schema of the connection's
+// search_path (add ?search_path=NAME to the URL to use a schema of its own).
+// The package stores what the hub hands it and never logs.
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"spoke/sync/hub"
+)
+
+var _ hub.Storage = (*Storage)(nil)
+
+// Storage is the PostgreSQL implementation of hub.Storage.
+type Storage struct {
+	pool *pgxpool.Pool
+}
+
+// migrateLock is the advisory lock key (two int4 halves: "spok", "hub1") that
+// serialises schema creation when several hubs start at once.
+const migrateLockA, migrateLockB = 0x73706f6b, 0x68756231
+
+const schema = `
+CREATE TABLE IF NOT EXISTS changesets (
+	cursor      BIGSERIAL PRIMARY KEY,
+	device      TEXT        NOT NULL,
+	seq         BIGINT      NOT NULL,
+	scope       TEXT        NOT NULL,
+	key_version BIGINT      NOT NULL,
+	digest      BYTEA       NOT NULL,
+	body        BYTEA       NOT NULL,
+	received_at TIMESTAMPTZ NOT NULL,
+	UNIQUE (device, seq)
+);
+CREATE INDEX IF NOT EXISTS changesets_scope_cursor ON changesets (scope, cursor);
+CREATE TABLE IF NOT EXISTS devices (
+	id          TEXT PRIMARY KEY,
+	label       BYTEA,
+	role        TEXT        NOT NULL,
+	scopes      TEXT[]      NOT NULL,
+	signing_key BYTEA       NOT NULL,
+	hpke_key    BYTEA       NOT NULL,
+	cert_serial TEXT        NOT NULL,
+	status      TEXT        NOT NULL,
+	enrolled_at TIMESTAMPTZ NOT NULL,
+	last_seen   TIMESTAMPTZ,
+	revoked_at  TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS tokens (
+	id          TEXT PRIMARY KEY,
+	secret_hash BYTEA       NOT NULL,
+	role        TEXT        NOT NULL,
+	scopes      TEXT[]      NOT NULL,
+	label       BYTEA,
+	created_by  TEXT        NOT NULL,
+	created_at  TIMESTAMPTZ NOT NULL,
+	expires_at  TIMESTAMPTZ NOT NULL,
+	used_at     TIMESTAMPTZ,
+	device      TEXT        NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS envelopes (
+	recipient  TEXT        NOT NULL,
+	scope      TEXT        NOT NULL,
+	version    BIGINT      NOT NULL,
+	sender     TEXT        NOT NULL,
+	sealed     BYTEA       NOT NULL,
+	updated_at TIMESTAMPTZ NOT NULL,
+	PRIMARY KEY (recipient, scope, version)
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+	device      TEXT        NOT NULL,
+	seq         BIGINT      NOT NULL,
+	head        BYTEA       NOT NULL,
+	signature   BYTEA       NOT NULL,
+	received_at TIMESTAMPTZ NOT NULL,
+	PRIMARY KEY (device, seq)
+);
+CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL);
+`
+
+// Open connects to the database at url (a postgres:// URL or a key=value
+// string, as pgx accepts) and creates the tables if they are missing.
+func Open(ctx context.Context, url string) (*Storage, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's message can quote the URL, password included.
+		return nil, errors.New("open hub database: the PostgreSQL URL does not parse")
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = 16 // hub requests are short; a handful of cores keeps 16 busy
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open hub database: %w", err)
+	}
+	s := &Storage{pool: pool}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Storage) migrate(ctx context.Context) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, $2)", int32(migrateLockA), int32(migrateLockB)); err != nil {
+			return fmt.Errorf("create hub schema: %w", err)
+		}
+		if _, err := tx.Exec(ctx, schema); err != nil {
+			return fmt.Errorf("create hub schema: %w", err)
+		}
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM schema_version").Scan(&n); err != nil {
+			return fmt.Errorf("create hub schema: %w", err)
+		}
+		if n == 0 {
+			if _, err := tx.Exec(ctx, "INSERT INTO schema_version(version) VALUES(1)"); err != nil {
+				return fmt.Errorf("create hub schema: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Close closes the pool.
+func (s *Storage) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Ping checks the database answers.
+func (s *Storage) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+func isUnique(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// ts returns a nullable timestamp argument: the zero time is NULL.
+func ts(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+func val(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func orNil(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+// PutChangeSet implements hub.Storage.
+func (s *Storage) PutChangeSet(ctx context.Context, cs hub.ChangeSet) (int64, bool, error) {
+	if !hub.ValidSeq(cs.Seq) {
+		return 0, false, errors.New("put change-set: sequence number out of range")
+	}
+	digest := sha256.Sum256(cs.Bytes)
+	var cursor int64
+	var dup bool
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Serialise inserts so cursors commit in order (see the package doc).
+		if _, err := tx.Exec(ctx, "LOCK TABLE changesets IN EXCLUSIVE MODE"); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO changesets(device, seq, scope, key_version, digest, body, received_at)
+			VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (device, seq) DO NOTHING RETURNING cursor`,
+			cs.Device, int64(cs.Seq), cs.Scope, int64(cs.KeyVersion), digest[:], cs.Bytes, cs.ReceivedAt.UTC()).Scan(&cursor)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		var old []byte
+		if err := tx.QueryRow(ctx, "SELECT cursor, digest FROM changesets WHERE device = $1 AND seq = $2",
+			cs.Device, int64(cs.Seq)).Scan(&cursor, &old); err != nil {
+			return err
+		}
+		if string(old) != string(digest[:]) {
+			return hub.ErrConflict
+		}
+		dup = true
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, hub.ErrConflict) {
+			return 0, false, err
+		}
+		return 0, false, fmt.Errorf("put change-set: %w", err)
+	}
+	return cursor, dup, nil
+}
+
+// ChangeSets implements hub.Storage.
+func (s *Storage) ChangeSets(ctx context.Context, f hub.ChangeSetFilter) ([]hub.ChangeSet, error) {
+	if f.Limit <= 0 || (!f.AllScopes && len(f.Scopes) == 0) {
+		return nil, nil
+	}
+	limit := min(f.Limit, hub.MaxPullLimit)
+	var rows pgx.Rows
+	var err error
+	const cols = "SELECT cursor, device, seq, scope, key_version, body, received_at FROM changesets"
+	if f.AllScopes {
+		rows, err = s.pool.Query(ctx, cols+" WHERE cursor > $1 ORDER BY cursor LIMIT $2", f.After, limit)
+	} else {
+		rows, err = s.pool.Query(ctx, cols+" WHERE cursor > $1 AND scope = ANY($2) ORDER BY cursor LIMIT $3", f.After, f.Scopes, limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read change-sets: %w", err)
+	}
+	defer rows.Close()
+	var out []hub.ChangeSet
+	for rows.Next() {
+		var c hub.ChangeSet
+		var seq, kv int64
+		if err := rows.Scan(&c.Cursor, &c.Device, &seq, &c.Scope, &kv, &c.Bytes, &c.ReceivedAt); err != nil {
+			return nil, fmt.Errorf("read change-sets: %w", err)
+		}
+		c.Seq, c.KeyVersion, c.ReceivedAt = uint64(seq), uint32(kv), c.ReceivedAt.UTC()
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read change-sets: %w", err)
+	}
+	return out, nil
+}
+
+const deviceCols = "id, label, role, scopes, signing_key, hpke_key, cert_serial, status, enrolled_at, last_seen, revoked_at"
+
+func insertDevice(ctx context.Context, tx pgx.Tx, d hub.Device) error {
+	_, err := tx.Exec(ctx, "INSERT INTO devices("+deviceCols+") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+		d.ID, d.Label, string(d.Role), nonNil(d.Scopes), d.SigningKey, d.HPKEKey, d.CertSerial, string(d.Status),
+		d.EnrolledAt.UTC(), ts(d.LastSeen), ts(d.RevokedAt))
+	if isUnique(err) {
+		return hub.ErrExists
+	}
+	return err
+}
+
+func scanDevice(r pgx.Row) (hub.Device, error) {
+	var d hub.Device
+	var role, status string
+	var seen, revoked *time.Time
+	if err := r.Scan(&d.ID, &d.Label, &role, &d.Scopes, &d.SigningKey, &d.HPKEKey, &d.CertSerial, &status, &d.EnrolledAt, &seen, &revoked); err != nil {
+		return d, err
+	}
+	d.Scopes = orNil(d.Scopes)
+	d.Role, d.Status = hub.Role(role), hub.Status(status)
+	d.EnrolledAt, d.LastSeen, d.RevokedAt = d.EnrolledAt.UTC(), val(seen), val(revoked)
+	return d, nil
+}
+
+// AddDevice implements hub.Storage.
+func (s *Storage) AddDevice(ctx context.Context, d hub.Device) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return insertDevice(ctx, tx, d) })
+	if err != nil && !errors.Is(err, hub.ErrExists) {
+		return fmt.Errorf("add device: %w", err)
+	}
+	return err
+}
+
+// Device implements hub.Storage.
+func (s *Storage) Device(ctx context.Context, id string) (hub.Device, error) {
+	d, err := scanDevice(s.pool.QueryRow(ctx, "SELECT "+deviceCols+" FROM devices WHERE id = $1", id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return d, hub.ErrNotFound
+	}
+	if err != nil {
+		return d, fmt.Errorf("read device: %w", err)
+	}
+	return d, nil
+}
+
+// Devices implements hub.Storage.
+func (s *Storage) Devices(ctx context.Context) ([]hub.Device, error) {
+	rows, err := s.pool.Query(ctx, "SELECT "+deviceCols+" FROM devices ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	defer rows.Close()
+	var out []hub.Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list devices: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// RevokeDevice implements hub.Storage.
+func (s *Storage) RevokeDevice(ctx context.Context, id string, when time.Time) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// The role never changes, so it can be read without a lock.
+		var role, status string
+		err := tx.QueryRow(ctx, "SELECT role FROM devices WHERE id = $1", id).Scan(&role)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return hub.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		owners := 0
+		if role == string(hub.RoleOwner) {
+			// Lock every active owner row, always in id order, before
+			// anything else: two owners revoking each other then queue on
+			// the first row instead of deadlocking.
+			rows, err := tx.Query(ctx, "SELECT id FROM devices WHERE role = $1 AND status = $2 ORDER BY id FOR UPDATE",
+				string(hub.RoleOwner), string(hub.StatusActive))
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				owners++
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		if err := tx.QueryRow(ctx, "SELECT status FROM devices WHERE id = $1 FOR UPDATE", id).Scan(&status); err != nil {
+			return err
+		}
+		if status == string(hub.StatusRevoked) {
+			return nil
+		}
+		if role == string(hub.RoleOwner) && owners <= 1 {
+			return hub.ErrLastOwner
+		}
+		_, err = tx.Exec(ctx, "UPDATE devices SET status = $1, revoked_at = $2 WHERE id = $3", string(hub.StatusRevoked), when.UTC(), id)
+		return err
+	})
+	if err != nil && !errors.Is(err, hub.ErrNotFound) && !errors.Is(err, hub.ErrLastOwner) {
+		return fmt.Errorf("revoke device: %w", err)
+	}
+	return err
+}
+
+// TouchDevice implements hub.Storage.
+func (s *Storage) TouchDevice(ctx context.Context, id string, when time.Time) error {
+	tag, err := s.pool.Exec(ctx, "UPDATE devices SET last_seen = $1 WHERE id = $2 AND (last_seen IS NULL OR last_seen < $1)", when.UTC(), id)
+	if err != nil {
+		return fmt.Errorf("touch device: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		var one int
+		if err := s.pool.QueryRow(ctx, "SELECT 1 FROM devices WHERE id = $1", id).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
+			return hub.ErrNotFound
+		}
+	}
+	return nil
+}
+
+// CreateToken implements hub.Storage.
+func (s *Storage) CreateToken(ctx context.Context, t hub.Token) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO tokens(id, secret_hash, role, scopes, label, created_by, created_at, expires_at)
+		VALUES($1, $2, $3, $4, $5, $6, $7, $8)`, t.ID, t.SecretHash, string(t.Role), nonNil(t.Scopes), t.Label, t.CreatedBy,
+		t.CreatedAt.UTC(), t.ExpiresAt.UTC())
+	if isUnique(err) {
+		return hub.ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("create token: %w", err)
+	}
+	return nil
+}
+
+const tokenCols = "id, secret_hash, role, scopes, label, created_by, created_at, expires_at, used_at, device"
+
+func scanToken(r pgx.Row) (hub.Token, error) {
+	var t hub.Token
+	var role string
+	var used *time.Time
+	if err := r.Scan(&t.ID, &t.SecretHash, &role, &t.Scopes, &t.Label, &t.CreatedBy, &t.CreatedAt, &t.ExpiresAt, &used, &t.Device); err != nil {
+		return t, err
+	}
+	t.Scopes = orNil(t.Scopes)
+	t.Role = hub.Role(role)
+	t.CreatedAt, t.ExpiresAt, t.UsedAt = t.CreatedAt.UTC(), t.ExpiresAt.UTC(), val(used)
+	return t, nil
+}
+
+// Token implements hub.Storage.
+func (s *Storage) Token(ctx context.Context, id string) (hub.Token, error) {
+	t, err := scanToken(s.pool.QueryRow(ctx, "SELECT "+tokenCols+" FROM tokens WHERE id = $1", id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, hub.ErrNotFound
+	}
+	if err != nil {
+		return t, fmt.Errorf("read token: %w", err)
+	}
+	return t, nil
+}
+
+// RedeemToken implements hub.Storage.
+func (s *Storage) RedeemToken(ctx context.Context, id string, secretHash []byte, now time.Time, d hub.Device) (hub.Device, error) {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		t, err := scanToken(tx.QueryRow(ctx, "SELECT "+tokenCols+" FROM tokens WHERE id = $1 FOR UPDATE", id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return hub.ErrTokenInvalid
+		}
+		if err != nil {
+			return err
+		}
+		if !hub.TokenRedeemable(t, secretHash, now) {
+			return hub.ErrTokenInvalid
+		}
+		d.Role, d.Scopes = t.Role, t.Scopes
+		if len(d.Label) == 0 {
+			d.Label = t.Label
+		}
+		if err := insertDevice(ctx, tx, d); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "UPDATE tokens SET used_at = $1, device = $2 WHERE id = $3", now.UTC(), d.ID, id); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "UPDATE envelopes SET recipient = $1 WHERE recipient = $2", d.ID, hub.TokenRecipient(id))
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, hub.ErrTokenInvalid) || errors.Is(err, hub.ErrExists) {
+			return hub.Device{}, err
+		}
+		return hub.Device{}, fmt.Errorf("redeem token: %w", err)
+	}
+	return d, nil
+}
+
+// PutEnvelope implements hub.Storage.
+func (s *Storage) PutEnvelope(ctx context.Context, e hub.Envelope) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO envelopes(recipient, scope, version, sender, sealed, updated_at) VALUES($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (recipient, scope, version) DO UPDATE SET sender = excluded.sender, sealed = excluded.sealed, updated_at = excluded.updated_at`,
+		e.To, e.Scope, int64(e.Version), e.From, e.Sealed, e.UpdatedAt.UTC())
+	if err != nil {
+		return fmt.Errorf("put envelope: %w", err)
+	}
+	return nil
+}
+
+// Envelopes implements hub.Storage.
+func (s *Storage) Envelopes(ctx context.Context, to string) ([]hub.Envelope, error) {
+	rows, err := s.pool.Query(ctx, `SELECT recipient, scope, version, sender, sealed, updated_at FROM envelopes
+		WHERE recipient = $1 ORDER BY scope, version`, to)
+	if err != nil {
+		return nil, fmt.Errorf("read envelopes: %w", err)
+	}
+	defer rows.Close()
+	var out []hub.Envelope
+	for rows.Next() {
+		var e hub.Envelope
+		var v int64
+		if err := rows.Scan(&e.To, &e.Scope, &v, &e.From, &e.Sealed, &e.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("read envelopes: %w", err)
+		}
+		e.Version, e.UpdatedAt = uint32(v), e.UpdatedAt.UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// PutCheckpoint implements hub.Storage.
+func (s *Storage) PutCheckpoint(ctx context.Context, c hub.Checkpoint) error {
+	if !hub.ValidSeq(c.Seq) {
+		return errors.New("put checkpoint: sequence number out of range")
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO checkpoints(device, seq, head, signature, received_at) VALUES($1, $2, $3, $4, $5)
+			ON CONFLICT (device, seq) DO NOTHING`, c.Device, int64(c.Seq), c.Head, c.Signature, c.ReceivedAt.UTC())
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 1 {
+			return nil
+		}
+		var head, sig []byte
+		if err := tx.QueryRow(ctx, "SELECT head, signature FROM checkpoints WHERE device = $1 AND seq = $2",
+			c.Device, int64(c.Seq)).Scan(&head, &sig); err != nil {
+			return err
+		}
+		if string(head) != string(c.Head) || string(sig) != string(c.Signature) {
+			return hub.ErrConflict
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, hub.ErrConflict) {
+		return fmt.Errorf("put checkpoint: %w", err)
+	}
+	return err
+}
+
+const checkpointCols = "device, seq, head, signature, received_at"
+
+func scanCheckpoint(r pgx.Row) (hub.Checkpoint, error) {
+	var c hub.Checkpoint
+	var seq int64
+	err := r.Scan(&c.Device, &seq, &c.Head, &c.Signature, &c.ReceivedAt)
+	c.Seq, c.ReceivedAt = uint64(seq), c.ReceivedAt.UTC()
+	return c, err
+}
+
+// LatestCheckpoint implements hub.Storage.
+func (s *Storage) LatestCheckpoint(ctx context.Context, device string) (hub.Checkpoint, error) {
+	c, err := scanCheckpoint(s.pool.QueryRow(ctx, "SELECT "+checkpointCols+" FROM checkpoints WHERE device = $1 ORDER BY seq DESC LIMIT 1", device))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, hub.ErrNotFound
+	}
+	if err != nil {
+		return c, fmt.Errorf("read checkpoint: %w", err)
+	}
+	return c, nil
+}
+
+// Checkpoints implements hub.Storage.
+func (s *Storage) Checkpoints(ctx context.Context, device string, after uint64, limit int) ([]hub.Checkpoint, error) {
+	if limit <= 0 || after >= 1<<63 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, "SELECT "+checkpointCols+" FROM checkpoints WHERE device = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+		device, int64(after), min(limit, hub.MaxPullLimit))
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []hub.Checkpoint
+	for rows.Next() {
+		c, err := scanCheckpoint(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read checkpoints: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

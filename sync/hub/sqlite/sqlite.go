@@ -1,0 +1,561 @@
+// Package sqlite is the hub's default storage: one SQLite file (modernc.org/sqlite,
+// pure Go, so the hub still builds with CGO_ENABLED=0) in the hub's data
+// directory, with no set-up at all.
+//
+// Writes go through a single connection with immediate transactions, so
+// SQLite's one-writer rule becomes a queue instead of SQLITE_BUSY errors,
+// and change-set cursors are assigned and committed in the same order: a
+// reader paging by cursor can never skip one. Reads use a separate pool.
+// Several hub processes may open the same file (each queues behind the
+// file lock), but one hub per SQLite file is the intended use; a chain that
+// outgrows it moves to spoke/sync/hub/postgres.
+//
+// The package stores what the hub hands it — sealed bytes, public keys,
+// hashes — and never logs.
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	sqlite3 "modernc.org/sqlite"
+	sqlite3lib "modernc.org/sqlite/lib"
+
+	"spoke/sync/hub"
+)
+
+var _ hub.Storage = (*Storage)(nil)
+
+// Storage is the SQLite implementation of hub.Storage.
+type Storage struct {
+	w *sql.DB // one connection: the write queue
+	r *sql.DB // readers
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS changesets (
+	cursor      INTEGER PRIMARY KEY AUTOINCREMENT,
+	device      TEXT    NOT NULL,
+	seq         INTEGER NOT NULL,
+	scope       TEXT    NOT NULL,
+	key_version INTEGER NOT NULL,
+	digest      BLOB    NOT NULL,
+	body        BLOB    NOT NULL,
+	received_at INTEGER NOT NULL,
+	UNIQUE (device, seq)
+);
+CREATE TABLE IF NOT EXISTS devices (
+	id          TEXT PRIMARY KEY,
+	label       BLOB,
+	role        TEXT    NOT NULL,
+	scopes      TEXT    NOT NULL,
+	signing_key BLOB    NOT NULL,
+	hpke_key    BLOB    NOT NULL,
+	cert_serial TEXT    NOT NULL,
+	status      TEXT    NOT NULL,
+	enrolled_at INTEGER NOT NULL,
+	last_seen   INTEGER NOT NULL DEFAULT 0,
+	revoked_at  INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS tokens (
+	id          TEXT PRIMARY KEY,
+	secret_hash BLOB    NOT NULL,
+	role        TEXT    NOT NULL,
+	scopes      TEXT    NOT NULL,
+	label       BLOB,
+	created_by  TEXT    NOT NULL,
+	created_at  INTEGER NOT NULL,
+	expires_at  INTEGER NOT NULL,
+	used_at     INTEGER NOT NULL DEFAULT 0,
+	device      TEXT    NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS envelopes (
+	recipient  TEXT    NOT NULL,
+	scope      TEXT    NOT NULL,
+	version    INTEGER NOT NULL,
+	sender     TEXT    NOT NULL,
+	sealed     BLOB    NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (recipient, scope, version)
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+	device      TEXT    NOT NULL,
+	seq         INTEGER NOT NULL,
+	head        BLOB    NOT NULL,
+	signature   BLOB    NOT NULL,
+	received_at INTEGER NOT NULL,
+	PRIMARY KEY (device, seq)
+);
+PRAGMA user_version = 1;
+`
+
+// Open opens (creating if needed, owner-only) the database file at path.
+func Open(ctx context.Context, path string) (*Storage, error) {
+	// Create the file owner-only; SQLite gives the -wal and -shm files the
+	// same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open hub database: %w", err)
+	}
+	f.Close()
+	dsn := func(readOnly bool) string {
+		q := url.Values{}
+		for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(15000)", "foreign_keys(ON)", "secure_delete(ON)"} {
+			q.Add("_pragma", p)
+		}
+		if readOnly {
+			q.Add("_pragma", "query_only(ON)")
+		}
+		// Immediate write transactions: a deferred one that upgrades to a
+		// writer can get SQLITE_BUSY without honouring busy_timeout.
+		q.Set("_txlock", "immediate")
+		return "file:" + path + "?" + q.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn(false))
+	if err != nil {
+		return nil, fmt.Errorf("open hub database: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite", dsn(true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open hub database: %w", err)
+	}
+	r.SetMaxOpenConns(4)
+	s := &Storage{w: w, r: r}
+	if _, err := w.ExecContext(ctx, schema); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("create hub schema: %w", err)
+	}
+	return s, nil
+}
+
+// Close closes both pools.
+func (s *Storage) Close() error {
+	return errors.Join(s.w.Close(), s.r.Close())
+}
+
+// Ping checks the database answers.
+func (s *Storage) Ping(ctx context.Context) error {
+	var one int
+	return s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+func ms(t time.Time) int64 { return hub.Millis(t) }
+
+func at(v int64) time.Time { return hub.FromMillis(v) }
+
+func isUnique(err error) bool {
+	var se *sqlite3.Error
+	return errors.As(err, &se) && (se.Code() == sqlite3lib.SQLITE_CONSTRAINT_PRIMARYKEY || se.Code() == sqlite3lib.SQLITE_CONSTRAINT_UNIQUE)
+}
+
+// inTx runs fn in an immediate write transaction.
+func (s *Storage) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// PutChangeSet implements hub.Storage.
+func (s *Storage) PutChangeSet(ctx context.Context, cs hub.ChangeSet) (int64, bool, error) {
+	if !hub.ValidSeq(cs.Seq) {
+		return 0, false, fmt.Errorf("put change-set: sequence number out of range")
+	}
+	digest := sha256.Sum256(cs.Bytes)
+	var cursor int64
+	var dup bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO changesets(device, seq, scope, key_version, digest, body, received_at)
+			VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(device, seq) DO NOTHING RETURNING cursor`,
+			cs.Device, int64(cs.Seq), cs.Scope, int64(cs.KeyVersion), digest[:], cs.Bytes, ms(cs.ReceivedAt)).Scan(&cursor)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var old []byte
+		if err := tx.QueryRowContext(ctx, "SELECT cursor, digest FROM changesets WHERE device = ? AND seq = ?",
+			cs.Device, int64(cs.Seq)).Scan(&cursor, &old); err != nil {
+			return err
+		}
+		if string(old) != string(digest[:]) {
+			return hub.ErrConflict
+		}
+		dup = true
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, hub.ErrConflict) {
+			return 0, false, err
+		}
+		return 0, false, fmt.Errorf("put change-set: %w", err)
+	}
+	return cursor, dup, nil
+}
+
+// ChangeSets implements hub.Storage.
+func (s *Storage) ChangeSets(ctx context.Context, f hub.ChangeSetFilter) ([]hub.ChangeSet, error) {
+	if f.Limit <= 0 || (!f.AllScopes && len(f.Scopes) == 0) {
+		return nil, nil
+	}
+	limit := min(f.Limit, hub.MaxPullLimit)
+	q := "SELECT cursor, device, seq, scope, key_version, body, received_at FROM changesets WHERE cursor > ?"
+	args := []any{f.After}
+	if !f.AllScopes {
+		q += " AND scope IN (?" + strings.Repeat(", ?", len(f.Scopes)-1) + ")"
+		for _, sc := range f.Scopes {
+			args = append(args, sc)
+		}
+	}
+	q += " ORDER BY cursor LIMIT ?"
+	args = append(args, limit)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read change-sets: %w", err)
+	}
+	defer rows.Close()
+	var out []hub.ChangeSet
+	for rows.Next() {
+		var c hub.ChangeSet
+		var seq, kv, recv int64
+		if err := rows.Scan(&c.Cursor, &c.Device, &seq, &c.Scope, &kv, &c.Bytes, &recv); err != nil {
+			return nil, fmt.Errorf("read change-sets: %w", err)
+		}
+		c.Seq, c.KeyVersion, c.ReceivedAt = uint64(seq), uint32(kv), at(recv)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read change-sets: %w", err)
+	}
+	return out, nil
+}
+
+func scopesJSON(scopes []string) string {
+	if scopes == nil {
+		scopes = []string{}
+	}
+	b, _ := json.Marshal(scopes)
+	return string(b)
+}
+
+func parseScopes(s string) ([]string, error) {
+	var out []string
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+const deviceCols = "id, label, role, scopes, signing_key, hpke_key, cert_serial, status, enrolled_at, last_seen, revoked_at"
+
+func insertDevice(ctx context.Context, tx *sql.Tx, d hub.Device) error {
+	_, err := tx.ExecContext(ctx, "INSERT INTO devices("+deviceCols+") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		d.ID, d.Label, string(d.Role), scopesJSON(d.Scopes), d.SigningKey, d.HPKEKey, d.CertSerial, string(d.Status),
+		ms(d.EnrolledAt), ms(d.LastSeen), ms(d.RevokedAt))
+	if isUnique(err) {
+		return hub.ErrExists
+	}
+	return err
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanDevice(r scanner) (hub.Device, error) {
+	var d hub.Device
+	var role, scopes, status string
+	var enrolled, seen, revoked int64
+	if err := r.Scan(&d.ID, &d.Label, &role, &scopes, &d.SigningKey, &d.HPKEKey, &d.CertSerial, &status, &enrolled, &seen, &revoked); err != nil {
+		return d, err
+	}
+	var err error
+	d.Scopes, err = parseScopes(scopes)
+	d.Role, d.Status = hub.Role(role), hub.Status(status)
+	d.EnrolledAt, d.LastSeen, d.RevokedAt = at(enrolled), at(seen), at(revoked)
+	return d, err
+}
+
+// AddDevice implements hub.Storage.
+func (s *Storage) AddDevice(ctx context.Context, d hub.Device) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return insertDevice(ctx, tx, d) })
+	if err != nil && !errors.Is(err, hub.ErrExists) {
+		return fmt.Errorf("add device: %w", err)
+	}
+	return err
+}
+
+// Device implements hub.Storage.
+func (s *Storage) Device(ctx context.Context, id string) (hub.Device, error) {
+	d, err := scanDevice(s.r.QueryRowContext(ctx, "SELECT "+deviceCols+" FROM devices WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, hub.ErrNotFound
+	}
+	if err != nil {
+		return d, fmt.Errorf("read device: %w", err)
+	}
+	return d, nil
+}
+
+// Devices implements hub.Storage.
+func (s *Storage) Devices(ctx context.Context) ([]hub.Device, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT "+deviceCols+" FROM devices ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	defer rows.Close()
+	var out []hub.Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list devices: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// RevokeDevice implements hub.Storage.
+func (s *Storage) RevokeDevice(ctx context.Context, id string, when time.Time) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var role, status string
+		err := tx.QueryRowContext(ctx, "SELECT role, status FROM devices WHERE id = ?", id).Scan(&role, &status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return hub.ErrNotFound
+		}
+		if err != nil || status == string(hub.StatusRevoked) {
+			return err
+		}
+		if role == string(hub.RoleOwner) {
+			var owners int
+			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM devices WHERE role = ? AND status = ?",
+				string(hub.RoleOwner), string(hub.StatusActive)).Scan(&owners); err != nil {
+				return err
+			}
+			if owners <= 1 {
+				return hub.ErrLastOwner
+			}
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE devices SET status = ?, revoked_at = ? WHERE id = ?", string(hub.StatusRevoked), ms(when), id)
+		return err
+	})
+	if err != nil && !errors.Is(err, hub.ErrNotFound) && !errors.Is(err, hub.ErrLastOwner) {
+		return fmt.Errorf("revoke device: %w", err)
+	}
+	return err
+}
+
+// TouchDevice implements hub.Storage.
+func (s *Storage) TouchDevice(ctx context.Context, id string, when time.Time) error {
+	res, err := s.w.ExecContext(ctx, "UPDATE devices SET last_seen = ? WHERE id = ? AND last_seen < ?", ms(when), id, ms(when))
+	if err != nil {
+		return fmt.Errorf("touch device: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		var one int
+		if err := s.r.QueryRowContext(ctx, "SELECT 1 FROM devices WHERE id = ?", id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return hub.ErrNotFound
+		}
+	}
+	return nil
+}
+
+// CreateToken implements hub.Storage.
+func (s *Storage) CreateToken(ctx context.Context, t hub.Token) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO tokens(id, secret_hash, role, scopes, label, created_by, created_at, expires_at)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.SecretHash, string(t.Role), scopesJSON(t.Scopes), t.Label, t.CreatedBy,
+		ms(t.CreatedAt), ms(t.ExpiresAt))
+	if isUnique(err) {
+		return hub.ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("create token: %w", err)
+	}
+	return nil
+}
+
+const tokenCols = "id, secret_hash, role, scopes, label, created_by, created_at, expires_at, used_at, device"
+
+func scanToken(r scanner) (hub.Token, error) {
+	var t hub.Token
+	var role, scopes string
+	var created, expires, used int64
+	if err := r.Scan(&t.ID, &t.SecretHash, &role, &scopes, &t.Label, &t.CreatedBy, &created, &expires, &used, &t.Device); err != nil {
+		return t, err
+	}
+	var err error
+	t.Scopes, err = parseScopes(scopes)
+	t.Role = hub.Role(role)
+	t.CreatedAt, t.ExpiresAt, t.UsedAt = at(created), at(expires), at(used)
+	return t, err
+}
+
+// Token implements hub.Storage.
+func (s *Storage) Token(ctx context.Context, id string) (hub.Token, error) {
+	t, err := scanToken(s.r.QueryRowContext(ctx, "SELECT "+tokenCols+" FROM tokens WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, hub.ErrNotFound
+	}
+	if err != nil {
+		return t, fmt.Errorf("read token: %w", err)
+	}
+	return t, nil
+}
+
+// RedeemToken implements hub.Storage.
+func (s *Storage) RedeemToken(ctx context.Context, id string, secretHash []byte, now time.Time, d hub.Device) (hub.Device, error) {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		t, err := scanToken(tx.QueryRowContext(ctx, "SELECT "+tokenCols+" FROM tokens WHERE id = ?", id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return hub.ErrTokenInvalid
+		}
+		if err != nil {
+			return err
+		}
+		if !hub.TokenRedeemable(t, secretHash, now) {
+			return hub.ErrTokenInvalid
+		}
+		d.Role, d.Scopes = t.Role, t.Scopes
+		if len(d.Label) == 0 {
+			d.Label = t.Label
+		}
+		if err := insertDevice(ctx, tx, d); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE tokens SET used_at = ?, device = ? WHERE id = ?", ms(now), d.ID, id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE envelopes SET recipient = ? WHERE recipient = ?", d.ID, hub.TokenRecipient(id))
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, hub.ErrTokenInvalid) || errors.Is(err, hub.ErrExists) {
+			return hub.Device{}, err
+		}
+		return hub.Device{}, fmt.Errorf("redeem token: %w", err)
+	}
+	return d, nil
+}
+
+// PutEnvelope implements hub.Storage.
+func (s *Storage) PutEnvelope(ctx context.Context, e hub.Envelope) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO envelopes(recipient, scope, version, sender, sealed, updated_at) VALUES(?, ?, ?, ?, ?, ?)
+		ON CONFLICT(recipient, scope, version) DO UPDATE SET sender = excluded.sender, sealed = excluded.sealed, updated_at = excluded.updated_at`,
+		e.To, e.Scope, int64(e.Version), e.From, e.Sealed, ms(e.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("put envelope: %w", err)
+	}
+	return nil
+}
+
+// Envelopes implements hub.Storage.
+func (s *Storage) Envelopes(ctx context.Context, to string) ([]hub.Envelope, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT recipient, scope, version, sender, sealed, updated_at FROM envelopes
+		WHERE recipient = ? ORDER BY scope, version`, to)
+	if err != nil {
+		return nil, fmt.Errorf("read envelopes: %w", err)
+	}
+	defer rows.Close()
+	var out []hub.Envelope
+	for rows.Next() {
+		var e hub.Envelope
+		var v, upd int64
+		if err := rows.Scan(&e.To, &e.Scope, &v, &e.From, &e.Sealed, &upd); err != nil {
+			return nil, fmt.Errorf("read envelopes: %w", err)
+		}
+		e.Version, e.UpdatedAt = uint32(v), at(upd)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// PutCheckpoint implements hub.Storage.
+func (s *Storage) PutCheckpoint(ctx context.Context, c hub.Checkpoint) error {
+	if !hub.ValidSeq(c.Seq) {
+		return fmt.Errorf("put checkpoint: sequence number out of range")
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO checkpoints(device, seq, head, signature, received_at) VALUES(?, ?, ?, ?, ?)
+			ON CONFLICT(device, seq) DO NOTHING`, c.Device, int64(c.Seq), c.Head, c.Signature, ms(c.ReceivedAt))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil
+		}
+		var head, sig []byte
+		if err := tx.QueryRowContext(ctx, "SELECT head, signature FROM checkpoints WHERE device = ? AND seq = ?",
+			c.Device, int64(c.Seq)).Scan(&head, &sig); err != nil {
+			return err
+		}
+		if string(head) != string(c.Head) || string(sig) != string(c.Signature) {
+			return hub.ErrConflict
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, hub.ErrConflict) {
+		return fmt.Errorf("put checkpoint: %w", err)
+	}
+	return err
+}
+
+const checkpointCols = "device, seq, head, signature, received_at"
+
+func scanCheckpoint(r scanner) (hub.Checkpoint, error) {
+	var c hub.Checkpoint
+	var seq, recv int64
+	err := r.Scan(&c.Device, &seq, &c.Head, &c.Signature, &recv)
+	c.Seq, c.ReceivedAt = uint64(seq), at(recv)
+	return c, err
+}
+
+// LatestCheckpoint implements hub.Storage.
+func (s *Storage) LatestCheckpoint(ctx context.Context, device string) (hub.Checkpoint, error) {
+	c, err := scanCheckpoint(s.r.QueryRowContext(ctx, "SELECT "+checkpointCols+" FROM checkpoints WHERE device = ? ORDER BY seq DESC LIMIT 1", device))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, hub.ErrNotFound
+	}
+	if err != nil {
+		return c, fmt.Errorf("read checkpoint: %w", err)
+	}
+	return c, nil
+}
+
+// Checkpoints implements hub.Storage.
+func (s *Storage) Checkpoints(ctx context.Context, device string, after uint64, limit int) ([]hub.Checkpoint, error) {
+	if limit <= 0 || after >= 1<<63 {
+		return nil, nil
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT "+checkpointCols+" FROM checkpoints WHERE device = ? AND seq > ? ORDER BY seq LIMIT ?",
+		device, int64(after), min(limit, hub.MaxPullLimit))
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []hub.Checkpoint
+	for rows.Next() {
+		c, err := scanCheckpoint(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read checkpoints: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

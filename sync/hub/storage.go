@@ -1,0 +1,243 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+)
+
+// Sentinel errors shared by every [Storage] implementation, so the server
+// (and the conformance suite) can test for them whatever the backend.
+var (
+	// ErrNotFound means no such device, token, checkpoint or change-set.
+	ErrNotFound = errors.New("hub: not found")
+	// ErrExists means a unique id (a device id, a token id) is already taken.
+	ErrExists = errors.New("hub: already exists")
+	// ErrConflict means a (device, sequence) pair is already stored with other
+	// bytes: a replayed sequence number carrying a different change-set, or an
+	// audit checkpoint rewritten after the fact.
+	ErrConflict = errors.New("hub: sequence already used with different content")
+	// ErrTokenInvalid is the single answer for an enrollment token that is
+	// unknown, has a wrong secret, has expired or was used already: telling
+	// them apart would help someone guessing.
+	ErrTokenInvalid = errors.New("hub: the enrollment code is unknown, expired or already used")
+	// ErrLastOwner means revoking the device would leave no active owner
+	// device, and with it no way to enroll or revoke anything again.
+	ErrLastOwner = errors.New("hub: this is the last active owner device")
+)
+
+// Role is what an enrolled device may do.
+type Role string
+
+const (
+	// RoleOwner is the owner's device: it reads and writes every scope,
+	// creates enrollment tokens, lists and revokes devices.
+	RoleOwner Role = "owner"
+	// RoleShop is a shop device: it writes only its own scopes and reads
+	// them plus the org-wide scope.
+	RoleShop Role = "shop"
+)
+
+// Status is a device's standing at the hub.
+type Status string
+
+const (
+	// StatusActive devices may push and pull.
+	StatusActive Status = "active"
+	// StatusRevoked devices are refused from the moment of revocation on.
+	StatusRevoked Status = "revoked"
+)
+
+// OrgScope is the scope of org-wide data (users, roles). Every device may
+// read it; only owner devices may write it. It matches store.OrgScope.
+const OrgScope = "org"
+
+// Device is an enrolled device as the hub knows it: public keys and standing,
+// nothing personal.
+type Device struct {
+	ID string
+	// Label is opaque to the hub: a spoke seals the device's display name
+	// under the org scope key, since it may name a person. Never logged.
+	Label []byte
+	Role  Role
+	// Scopes are the shop scopes a shop device writes and reads. Empty for
+	// an owner device, which has all of them.
+	Scopes []string
+	// SigningKey is the device's Ed25519 public key: change-sets and audit
+	// checkpoints must verify under it.
+	SigningKey []byte
+	// HPKEKey is the device's HPKE public key (MLKEM768-X25519): owner
+	// devices wrap scope keys to it. Opaque to the hub.
+	HPKEKey []byte
+	// CertSerial is the serial number (lower-case hex) of the client
+	// certificate issued at enrollment: only that certificate is accepted.
+	CertSerial string
+	Status     Status
+	EnrolledAt time.Time
+	// LastSeen is updated at most about once a minute per hub process.
+	LastSeen time.Time
+	// RevokedAt is zero for an active device.
+	RevokedAt time.Time
+}
+
+// CanWrite reports whether the device may push change-sets for scope.
+func (d Device) CanWrite(scope string) bool {
+	if d.Role == RoleOwner {
+		return true
+	}
+	return scope != OrgScope && slices.Contains(d.Scopes, scope)
+}
+
+// CanRead reports whether the device may pull change-sets of scope (and
+// so may be handed that scope's key).
+func (d Device) CanRead(scope string) bool {
+	scopes, all := d.ReadScopes()
+	return all || slices.Contains(scopes, scope)
+}
+
+// ReadScopes returns the scopes the device may pull, or all = true for an
+// owner device (which receives every shop).
+func (d Device) ReadScopes() (scopes []string, all bool) {
+	if d.Role == RoleOwner {
+		return nil, true
+	}
+	return append([]string{OrgScope}, d.Scopes...), false
+}
+
+// Token is a one-time enrollment token. The hub keeps only a hash of its
+// secret.
+type Token struct {
+	ID         string
+	SecretHash []byte // SHA-256 of the secret in the enrollment code
+	Role       Role
+	Scopes     []string
+	Label      []byte // handed to the device at enrollment; opaque
+	CreatedBy  string // device id of the owner device, or "" for spoke-hub init
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	// UsedAt and Device are set once, atomically, when the token is redeemed.
+	UsedAt time.Time
+	Device string
+}
+
+// ChangeSet is a sealed change-set as stored: its clear header fields, copied
+// out by the hub so it can filter without parsing, and the bytes as pushed.
+type ChangeSet struct {
+	Cursor     int64 // assigned by the storage, increasing in commit order
+	Device     string
+	Seq        uint64
+	Scope      string
+	KeyVersion uint32
+	Bytes      []byte
+	ReceivedAt time.Time
+}
+
+// ChangeSetFilter selects change-sets to pull.
+type ChangeSetFilter struct {
+	// After is the cursor already seen; 0 starts from the beginning.
+	After int64
+	// Scopes are the scopes wanted. An empty list selects nothing unless
+	// AllScopes is set: a forgotten filter must never mean "everything".
+	Scopes    []string
+	AllScopes bool
+	// Limit caps the number returned; at most MaxPullLimit.
+	Limit int
+}
+
+// MaxPullLimit caps one page of change-sets.
+const MaxPullLimit = 1000
+
+// TokenRecipient is the envelope recipient that stands for the device that
+// will redeem token id. Storage moves such envelopes to the device id when
+// the token is redeemed. The ':' cannot occur in a device id.
+func TokenRecipient(tokenID string) string { return "token:" + tokenID }
+
+// Envelope is a scope key wrapped for one device (HPKE to its public key, or,
+// before it enrolls, under the one-time secret of its enrollment code). The
+// hub cannot open it and keeps one per (recipient, scope, version); a later
+// put replaces it, so an owner device can re-wrap after enrollment.
+type Envelope struct {
+	To        string // device id, or TokenRecipient(token id) before enrollment
+	Scope     string
+	Version   uint32
+	From      string // device id of the sender
+	Sealed    []byte
+	UpdatedAt time.Time
+}
+
+// Checkpoint is the head of a device's audit hash chain at one sequence
+// number, signed by that device, so an entry deleted or edited later on the
+// device no longer matches what the hub holds.
+type Checkpoint struct {
+	Device     string
+	Seq        uint64
+	Head       []byte
+	Signature  []byte // Ed25519 over CheckpointMessage(Device, Seq, Head)
+	ReceivedAt time.Time
+}
+
+// Storage is everything the hub persists. Implementations must be safe for
+// concurrent use, and — for backends shared by several hub processes — correct
+// when several Storage values on the same database are used at once: a
+// token redeems once, a (device, seq) pair is stored once, and a reader
+// paging by cursor never skips a change-set that commits after it read.
+//
+// Every implementation passes spoke/sync/hub/hubtest's conformance suite.
+type Storage interface {
+	// PutChangeSet stores cs (Cursor and ReceivedAt are assigned) and returns
+	// its cursor. Storing the same bytes for the same (device, seq) again
+	// returns the original cursor and duplicate = true; other bytes for a
+	// used (device, seq) return ErrConflict.
+	PutChangeSet(ctx context.Context, cs ChangeSet) (cursor int64, duplicate bool, err error)
+	// ChangeSets returns change-sets with a cursor above f.After in cursor
+	// order, at most f.Limit of them.
+	ChangeSets(ctx context.Context, f ChangeSetFilter) ([]ChangeSet, error)
+
+	// AddDevice stores a device directly (tests, recovery). Enrollment goes
+	// through RedeemToken. ErrExists if the id is taken.
+	AddDevice(ctx context.Context, d Device) error
+	// Device returns one device, or ErrNotFound.
+	Device(ctx context.Context, id string) (Device, error)
+	// Devices returns every device, ordered by id.
+	Devices(ctx context.Context) ([]Device, error)
+	// RevokeDevice marks a device revoked at the given time. Revoking a
+	// revoked device is a no-op; revoking the last active owner device is
+	// ErrLastOwner.
+	RevokeDevice(ctx context.Context, id string, at time.Time) error
+	// TouchDevice records that the device was seen at the given time.
+	TouchDevice(ctx context.Context, id string, at time.Time) error
+
+	// CreateToken stores a new enrollment token (ErrExists if the id is taken).
+	CreateToken(ctx context.Context, t Token) error
+	// Token returns a token by id, or ErrNotFound.
+	Token(ctx context.Context, id string) (Token, error)
+	// RedeemToken atomically checks that token id exists, that secretHash
+	// matches, that it is unused and not expired at now, marks it used and
+	// stores d with the token's role, scopes and (if d has none) label. It
+	// moves envelopes addressed to TokenRecipient(id) to d.ID. Any failure
+	// of the token is ErrTokenInvalid; a taken device id is ErrExists, and
+	// then the token stays unused.
+	RedeemToken(ctx context.Context, id string, secretHash []byte, now time.Time, d Device) (Device, error)
+
+	// PutEnvelope stores or replaces the envelope for (To, Scope, Version).
+	PutEnvelope(ctx context.Context, e Envelope) error
+	// Envelopes returns the envelopes addressed to a recipient, ordered by
+	// scope and version.
+	Envelopes(ctx context.Context, to string) ([]Envelope, error)
+
+	// PutCheckpoint stores an audit checkpoint. The same (device, seq) with
+	// the same head and signature again is a no-op; with others, ErrConflict.
+	PutCheckpoint(ctx context.Context, c Checkpoint) error
+	// LatestCheckpoint returns the checkpoint with the highest seq of a
+	// device, or ErrNotFound.
+	LatestCheckpoint(ctx context.Context, device string) (Checkpoint, error)
+	// Checkpoints returns a device's checkpoints with seq above after, in
+	// seq order, at most limit of them.
+	Checkpoints(ctx context.Context, device string, after uint64, limit int) ([]Checkpoint, error)
+
+	// Ping checks that the storage answers (the health endpoint).
+	Ping(ctx context.Context) error
+	// Close releases the storage.
+	Close() error
+}
