@@ -21,7 +21,9 @@ type Anchor struct {
 }
 
 // OK reports whether nothing was wrong (a copy still arriving is not wrong).
-func (a Anchor) OK() bool { return a.Status == "ok" || a.Status == "behind" || a.Status == "no-checkpoint" }
+func (a Anchor) OK() bool {
+	return a.Status == "ok" || a.Status == "behind" || a.Status == "no-checkpoint"
+}
 
 // VerifyAnchors compares audit chains with the hub's signed checkpoints: this device's own
 // trail (detects local truncation or rewriting), and, for an owner, every device's trail as
