@@ -126,6 +126,37 @@ type OutboxSet struct {
 	Bytes         []byte
 }
 
+// EnqueueBatch stores several sets made from one window of the change log (one per scope),
+// and advances the pushed position to lastChangeSeq, all in one transaction: a crash leaves
+// either all of them or none.
+func (s *Store) EnqueueBatch(ctx context.Context, scopes []string, lastChangeSeq int64, make func(i int, setSeq uint64) ([]byte, error)) error {
+	st, err := s.SyncState(ctx)
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for i, scope := range scopes {
+		b, err := make(i, st.NextSetSeq)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO sync_outbox(set_seq, scope, last_change_seq, bytes) VALUES(?, ?, ?, ?)", st.NextSetSeq, scope, lastChangeSeq, b); err != nil {
+			return err
+		}
+		st.NextSetSeq++
+	}
+	st.PushedSeq = lastChangeSeq
+	sb, _ := json.Marshal(st)
+	if err := setMeta(ctx, tx, metaSyncState, sb); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // Enqueue seals the next set (make gets its sequence number) and stores it in the outbox
 // together with the advanced sync state, in one transaction.
 func (s *Store) Enqueue(ctx context.Context, scope string, lastChangeSeq int64, make func(setSeq uint64) ([]byte, error)) error {

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -229,46 +230,57 @@ func (e *Engine) importEnvelopes(ctx context.Context, id *device.Identity, r *Re
 	return nil
 }
 
-// sealPending turns local change records not yet sealed into change-sets in the outbox: one
-// set per run of one scope, at most MaxChangesPerSet changes each.
+// sealPending turns local change records not yet sealed into change-sets in the outbox. It
+// takes the log in windows of at most MaxChangesPerSet records, cut between rows (a receiver
+// must be able to insert a new row from one set), and makes one set per scope of the window:
+// the org's first, since shop data refers to users and shops but never the other way round,
+// then each shop's, in log order within each.
 func (e *Engine) sealPending(ctx context.Context, id *device.Identity) error {
 	for {
 		st, err := e.st.SyncState(ctx)
 		if err != nil {
 			return err
 		}
-		// One more than fits, to see whether the cut would split a row.
 		recs, err := e.st.LocalChanges(ctx, st.PushedSeq, MaxChangesPerSet+1)
 		if err != nil || len(recs) == 0 {
 			return err
 		}
-		n := 1
-		for n < len(recs) && n < MaxChangesPerSet && recs[n].Scope == recs[0].Scope {
-			n++
-		}
-		// Never split the records of one row between two sets: a receiver must be able to
-		// insert a new row from one set.
-		if n < len(recs) && recs[n].Scope == recs[0].Scope {
+		n := min(len(recs), MaxChangesPerSet)
+		if n < len(recs) {
 			for n > 1 && recs[n].RowID == recs[n-1].RowID {
 				n--
 			}
 		}
-		run := recs[:n]
-		scope := run[0].Scope
-		key, ver, err := e.st.ScopeKey(ctx, scope, 0)
-		if err != nil {
-			return fmt.Errorf("no key for scope %s: %w", scope, err)
-		}
-		changes := make([]wire.Change, len(run))
-		for i, c := range run {
+		window := recs[:n]
+		groups := map[string][]wire.Change{}
+		var scopes []string
+		for _, c := range window {
 			v, err := wire.ValueOf(c.Value)
 			if err != nil {
 				return err
 			}
-			changes[i] = wire.Change{HLC: c.HLC, Device: c.Device, Table: c.Table, RowID: c.RowID, Column: c.Column, Value: v, Sealed: c.Sealed}
+			if _, ok := groups[c.Scope]; !ok {
+				scopes = append(scopes, c.Scope)
+			}
+			groups[c.Scope] = append(groups[c.Scope], wire.Change{HLC: c.HLC, Device: c.Device, Table: c.Table, RowID: c.RowID, Column: c.Column, Value: v, Sealed: c.Sealed})
 		}
-		err = e.st.Enqueue(ctx, scope, run[n-1].Seq, func(setSeq uint64) ([]byte, error) {
-			return wire.Seal(&wire.ChangeSet{Header: wire.Header{Version: 1, Scope: scope, Device: e.st.DeviceID(), Seq: setSeq, KeyVersion: ver}, Changes: changes}, key, id.Signing)
+		slices.SortStableFunc(scopes, func(a, b string) int {
+			switch {
+			case a == b:
+				return 0
+			case a == store.OrgScope:
+				return -1
+			case b == store.OrgScope:
+				return 1
+			}
+			return 0
+		})
+		err = e.st.EnqueueBatch(ctx, scopes, window[n-1].Seq, func(i int, setSeq uint64) ([]byte, error) {
+			key, ver, err := e.st.ScopeKey(ctx, scopes[i], 0)
+			if err != nil {
+				return nil, fmt.Errorf("no key for scope %s: %w", scopes[i], err)
+			}
+			return wire.Seal(&wire.ChangeSet{Header: wire.Header{Version: 1, Scope: scopes[i], Device: e.st.DeviceID(), Seq: setSeq, KeyVersion: ver}, Changes: groups[scopes[i]]}, key, id.Signing)
 		})
 		if err != nil {
 			return err
