@@ -212,6 +212,21 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 		if err := w.s.checkSealed(ctx, w.tx, scope, touched); err != nil {
 			return err
 		}
+		// Every incoming sealed value must authenticate, also one that lost the merge (it
+		// would sit in the change log and the conflicts).
+		for _, r := range recs {
+			b, ok := r.Value.([]byte)
+			if !r.Sealed || !ok {
+				continue
+			}
+			k, err := w.s.rowKey(ctx, w.tx, r.Table, r.RowID)
+			if err != nil {
+				return &RemoteError{"a sealed value's row or key is unknown"}
+			}
+			if _, err := openField(k, r.Table, r.RowID, r.Column, b); err != nil {
+				return &RemoteError{"a sealed value fails authentication"}
+			}
+		}
 		if err := w.s.recomputeDerived(ctx, w.tx, touched); err != nil {
 			return err
 		}
@@ -377,21 +392,7 @@ func (ss *Session) Conflicts(ctx context.Context) ([]Conflict, error) {
 
 // keyForRow returns the key that seals a row's personal fields.
 func (ss *Session) keyForRow(ctx context.Context, table, id string) ([]byte, error) {
-	cust := id
-	switch table {
-	case "users":
-		k, _, err := ss.s.scopeKey(ctx, OrgScope, 1)
-		return k, err
-	case "bikes", "work_orders":
-		if err := ss.s.db.QueryRowContext(ctx, "SELECT customer_id FROM "+table+" WHERE id = ?", id).Scan(&cust); err != nil {
-			return nil, err
-		}
-	}
-	c, err := ss.s.loadCust(ctx, ss.s.db, cust)
-	if err != nil {
-		return nil, err
-	}
-	return ss.s.dek(ctx, c)
+	return ss.s.rowKey(ctx, ss.s.db, table, id)
 }
 
 // RestoreConflict puts a losing value back as a new local write (so it syncs and wins now)
@@ -586,4 +587,26 @@ func (s *Store) RawValue(ctx context.Context, table, id, column string, dst *any
 		return fmt.Errorf("unknown column %s.%s", table, column)
 	}
 	return s.db.QueryRowContext(ctx, "SELECT "+column+" FROM "+table+" WHERE id = ?", id).Scan(dst)
+}
+
+// rowKey returns the key sealing a row's personal fields, inside a transaction.
+func (s *Store) rowKey(ctx context.Context, q querier, table, id string) ([]byte, error) {
+	cust := id
+	switch table {
+	case "users":
+		k, _, err := s.scopeKey(ctx, OrgScope, 1)
+		return k, err
+	case "bikes", "work_orders":
+		if err := q.QueryRowContext(ctx, "SELECT customer_id FROM "+table+" WHERE id = ?", id).Scan(&cust); err != nil {
+			return nil, err
+		}
+	case "customers":
+	default:
+		return nil, ErrNotFound
+	}
+	c, err := scanCust(q.QueryRowContext(ctx, "SELECT "+custCols+" FROM customers WHERE id = ?", cust))
+	if err != nil {
+		return nil, err
+	}
+	return s.unwrapDEK(ctx, c)
 }

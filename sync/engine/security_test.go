@@ -1,0 +1,79 @@
+package engine
+
+import (
+	"context"
+	"testing"
+
+	"spoke/store"
+	"spoke/sync/hlc"
+	"spoke/sync/wire"
+)
+
+// TestSpokeRefusesBadSets: sets that pass the hub (validly signed by an enrolled device) but
+// carry a clock far in the future, changes attributed to another device, or values that do
+// not authenticate are refused by the receiving spoke, counted, audited, and change nothing.
+func TestSpokeRefusesBadSets(t *testing.T) {
+	ctx := context.Background()
+	_, a, owner, north := chain(t)
+	other := join(t, a, owner, north)
+	id, err := a.st.DeviceIdentity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, ver, err := a.st.ScopeKey(ctx, north, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	custID := must[string](t)(owner.CreateCustomer(ctx, store.CustomerInput{Name: "Ada", ShopID: north}))
+	a.sync(t)
+	other.sync(t)
+	before, _ := other.st.DataHash(ctx)
+	st, _ := a.st.SyncState(ctx)
+	seq := st.NextSetSeq
+	future := uint64(hlc.Timestamp(uint64(1)<<47) << 16)
+	bad := []struct {
+		name   string
+		change wire.Change
+	}{
+		{"clock far in the future", wire.Change{HLC: future, Device: a.st.DeviceID(), Table: "customers", RowID: custID, Column: "deleted_at", Value: wire.Value{Kind: wire.KindInt, Int: 1}}},
+		{"another device's change", wire.Change{HLC: 1 << 40, Device: other.st.DeviceID(), Table: "customers", RowID: custID, Column: "deleted_at", Value: wire.Value{Kind: wire.KindInt, Int: 1}}},
+		{"garbage sealed value", wire.Change{HLC: 1 << 40, Device: a.st.DeviceID(), Table: "customers", RowID: custID, Column: "name", Sealed: true, Value: wire.Value{Kind: wire.KindBlob, Blob: make([]byte, 40)}}},
+		{"column sync may not set", wire.Change{HLC: 1 << 40, Device: a.st.DeviceID(), Table: "customers", RowID: custID, Column: "email_bidx", Value: wire.Value{Kind: wire.KindBlob, Blob: make([]byte, 16)}}},
+	}
+	for _, b := range bad {
+		sealed, err := wire.Seal(&wire.ChangeSet{Header: wire.Header{Version: 1, Scope: north, Device: a.st.DeviceID(), Seq: seq, KeyVersion: ver}, Changes: []wire.Change{b.change}}, key, id.Signing)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq++
+		if _, err := a.hc.Push(ctx, sealed); err != nil {
+			t.Fatalf("%s: the hub should store a validly signed set: %v", b.name, err)
+		}
+	}
+	// Keep a's own numbering past the injected sets.
+	st, _ = a.st.SyncState(ctx)
+	st.NextSetSeq = seq
+	a.st.SaveSyncState(ctx, st)
+
+	r := other.sync(t)
+	if r.Refused != len(bad) {
+		t.Fatalf("refused %d of %d bad sets", r.Refused, len(bad))
+	}
+	ro := must[*store.Session](t)(other.st.SignIn(ctx, "olga", "owner-password-1"))
+	if recs, _ := ro.AuditLog(ctx, store.AuditFilter{Action: "sync.refused"}); len(recs) != len(bad) {
+		t.Fatalf("%d refusals audited", len(recs))
+	}
+	if after, _ := other.st.DataHash(ctx); after != before {
+		t.Fatal("a refused set changed data")
+	}
+	ss, _ := other.st.SyncState(ctx)
+	if ss.Refused < int64(len(bad)) {
+		t.Fatalf("refusals not counted in the sync state: %d", ss.Refused)
+	}
+	// The refusals are in the audit trail; the good data still flows afterwards.
+	must[string](t)(owner.CreateCustomer(ctx, store.CustomerInput{Name: "Grace", ShopID: north}))
+	a.sync(t)
+	if r := other.sync(t); r.Applied == 0 {
+		t.Fatal("sync stopped after refusals")
+	}
+}
