@@ -102,6 +102,12 @@ func TestCLITwoMachinesConverge(t *testing.T) {
 	if out := shop.ok("verify", "--hub"); !strings.Contains(out, ": ok") {
 		t.Fatalf("verify --hub:\n%s", out)
 	}
+	if out := owner.ok("conflicts", "--as", "olga"); !strings.Contains(out, "LOSING VALUE") {
+		t.Fatalf("conflicts: %s", out)
+	}
+	if code, _, _ := sam.run("conflicts", "--as", "sam"); code != 1 {
+		t.Fatal("a salesperson listed conflicts")
+	}
 	// The hub down: a clear message and a non-zero exit, nothing lost.
 	stop()
 	sam.ok("import", "--as", "sam", writeFile(t, "in4.csv", []byte("name\nMary Jackson\n")))

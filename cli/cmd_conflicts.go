@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+	"time"
+)
+
+func init() {
+	register(command{name: "conflicts", summary: "values that lost a sync merge (owner, manager); 'conflicts restore ID' brings one back", run: runConflicts})
+}
+
+func runConflicts(ctx context.Context, env Env, args []string) error {
+	restore := len(args) > 0 && args[0] == "restore"
+	if restore {
+		args = args[1:]
+	}
+	var c common
+	fs := newFlags("conflicts", env, &c, true)
+	asJSON := fs.Bool("json", false, "one JSON object per line")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	st, ss, err := c.signIn(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if restore {
+		if len(pos) != 1 {
+			return errUsage{"usage: spoke conflicts restore --as USER ID"}
+		}
+		id, err := strconv.ParseInt(pos[0], 10, 64)
+		if err != nil {
+			return errUsage{"ID is the number shown by 'spoke conflicts'"}
+		}
+		if err := ss.RestoreConflict(ctx, id); err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stdout, "Restored; it syncs to the other devices with the next round")
+		return nil
+	}
+	cs, err := ss.Conflicts(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		for _, x := range cs {
+			if err := enc.Encode(x); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tRECORDED\tTABLE\tROW\tFIELD\tLOSING VALUE")
+	for _, x := range cs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", x.ID, time.UnixMilli(x.RecordedAt).Local().Format("2006-01-02 15:04"), x.Table, x.RowID, x.Column, x.Value)
+	}
+	return tw.Flush()
+}
