@@ -50,6 +50,7 @@ type Engine struct {
 	hub Hub
 
 	mu       sync.Mutex // one round at a time
+	poke     chan struct{}
 	cancel   context.CancelFunc
 	done     chan struct{}
 	statusMu sync.Mutex
@@ -77,7 +78,17 @@ type Report struct {
 }
 
 // New returns an engine for an enrolled store.
-func New(st *store.Store, h Hub) *Engine { return &Engine{st: st, hub: h} }
+func New(st *store.Store, h Hub) *Engine {
+	return &Engine{st: st, hub: h, poke: make(chan struct{}, 1)}
+}
+
+// Poke asks the background loop for a round soon (after a local write); it never blocks.
+func (e *Engine) Poke() {
+	select {
+	case e.poke <- struct{}{}:
+	default:
+	}
+}
 
 // Dial makes a hub client from the store's saved enrollment.
 func Dial(ctx context.Context, st *store.Store) (*hubclient.Client, error) {
@@ -514,6 +525,7 @@ func (e *Engine) Start(ctx context.Context, interval time.Duration) {
 			case <-ctx.Done():
 				return
 			case <-time.After(wait + jitter):
+			case <-e.poke:
 			}
 		}
 	}()
