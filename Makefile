@@ -68,3 +68,11 @@ hubtest:
 # The full-size load test alone (part of `make test`).
 hubload:
 	./scripts/with-postgres.sh env SPOKE_HUB_LOAD=full $(GO) test -count=1 -run '^TestLoad$$' -v ./sync/hub/
+
+# One PNG per main screen of the demo shop, in English and Chinese, rendered with Fyne's
+# software test driver (no display needed) into ./screenshots/ (git-ignored).
+.PHONY: screenshots
+screenshots:
+	@mkdir -p screenshots
+	SPOKE_SCREENSHOTS=$(CURDIR)/screenshots $(GO) test -count=1 -run '^TestScreenshots$$' ./app/
+	@ls screenshots/*.png | wc -l | xargs echo "screenshots written:"

@@ -1,5 +1,6 @@
 // Spoke is an offline-first, encrypted CRM for bicycle shops. With no command it starts the
-// desktop app; with one (spoke help) it runs a headless admin command.
+// desktop app (spoke --demo: on a throw-away demo shop); with one (spoke help) it runs a
+// headless admin command.
 package main
 
 import (
@@ -21,10 +22,5 @@ func main() {
 	if err != nil {
 		os.Exit(2)
 	}
-	a := fyneapp.NewWithID("com.example.spoke")
-	w := app.New(a, opts)
-	w.W.ShowAndRun()
-	if w.Store != nil {
-		w.Store.Close()
-	}
+	app.New(fyneapp.NewWithID("com.example.spoke"), opts).Run()
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -18,7 +19,7 @@ func runCustomers(ctx context.Context, env Env, args []string) error {
 	var c common
 	fs := newFlags("customers", env, &c, true)
 	asJSON := fs.Bool("json", false, "one JSON object per line")
-	limit := fs.Int("limit", 50, "at most this many results for a query")
+	limit := fs.Int("limit", 50, "at most this many results (a query; or a listing when given)")
 	email := fs.String("email", "", "exact lookup by e-mail (blind index)")
 	phone := fs.String("phone", "", "exact lookup by phone number (blind index)")
 	serial := fs.String("serial", "", "exact lookup by bike frame serial (blind index)")
@@ -48,7 +49,11 @@ func runCustomers(ctx context.Context, env Env, args []string) error {
 			res = append(res, store.CustomerSummary{ID: c.ID, ShopID: c.ShopID, OwnerID: c.OwnerID, Owner: c.Owner, Name: c.Name, Email: c.Email, Phone: c.Phone})
 		}
 	default:
-		if res, err = ss.Search(ctx, strings.Join(pos, " "), *limit); err != nil {
+		q, n := strings.Join(pos, " "), *limit
+		if q == "" && !limitSet(fs) {
+			n = 0 // listing: everything the user may see
+		}
+		if res, err = ss.Search(ctx, q, n); err != nil {
 			return err
 		}
 	}
@@ -67,4 +72,10 @@ func runCustomers(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, r.Email, r.Phone, r.Owner)
 	}
 	return tw.Flush()
+}
+
+func limitSet(fs *flag.FlagSet) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "limit" })
+	return set
 }

@@ -2,12 +2,15 @@
 # Installs what building and testing Spoke needs on Debian 12 / Ubuntu: a C toolchain and the
 # X11/OpenGL headers Fyne's GLFW driver compiles against, gnome-keyring and dbus for a real
 # Secret Service in tests, and make. Go itself (1.26) must already be installed.
+# Also Xvfb, x11-utils (xwininfo) and Mesa's software GL for the GUI smoke test, which starts
+# the real binary on a virtual display.
 # Runs apt only for what is missing, so a second run takes a second.
 set -euo pipefail
 
 pkgs=(gcc libc6-dev pkg-config make git ca-certificates
       libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
-      gnome-keyring dbus)
+      gnome-keyring dbus
+      xvfb x11-utils libgl1-mesa-dri)
 # PostgreSQL server: scripts/with-postgres.sh runs the hub's PostgreSQL tests on a throw-away cluster.
 pkgs+=(postgresql)
 missing=()

@@ -90,25 +90,12 @@ func (ss *Session) Users(ctx context.Context) ([]User, error) {
 	if _, err := ss.require(ctx, OpUsers, target{any: true}, "user.list", ""); err != nil {
 		return nil, err
 	}
-	rows, err := ss.s.db.QueryContext(ctx, "SELECT "+userCols+" FROM users ORDER BY username")
+	raw, err := ss.s.verifiedUsers(ctx, "1 = 1")
 	if err != nil {
 		return nil, err
 	}
-	var raw []*userRow
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		raw = append(raw, u)
-	}
-	rows.Close()
 	var out []User
 	for _, r := range raw {
-		if err := ss.s.authentic(ctx, r); err != nil {
-			return nil, err
-		}
 		u, err := ss.s.toUser(ctx, r)
 		if err != nil {
 			return nil, err
@@ -277,19 +264,51 @@ type Staff struct {
 // StaffByUsername looks a colleague up by username. What they may then be assigned is
 // checked by the operation that uses them.
 func (ss *Session) StaffByUsername(ctx context.Context, username string) (Staff, error) {
-	u, err := scanUser(ss.s.db.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE username = ?", username))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Staff{}, fmt.Errorf("user: %w", ErrNotFound)
-	}
+	us, err := ss.s.verifiedUsers(ctx, "username = ?", username)
 	if err != nil {
 		return Staff{}, err
 	}
-	if err := ss.s.authentic(ctx, u); err != nil {
-		return Staff{}, err
+	if len(us) == 0 {
+		return Staff{}, fmt.Errorf("user: %w", ErrNotFound)
 	}
+	return us[0].staff(), nil
+}
+
+// staff is the directory entry of a user row.
+func (u *userRow) staff() Staff {
 	out := Staff{ID: u.id, Username: u.username, ShopID: u.shopID.String, Active: u.active}
 	for _, r := range strings.Split(u.roles, ",") {
-		out.Roles = append(out.Roles, Role(r))
+		if r != "" {
+			out.Roles = append(out.Roles, Role(r))
+		}
+	}
+	return out
+}
+
+// verifiedUsers loads the user rows matching where (ordered by username), refusing all of
+// them if any record's MAC fails: a role edited in the file is never shown or used.
+func (s *Store) verifiedUsers(ctx context.Context, where string, args ...any) ([]*userRow, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+userCols+" FROM users WHERE "+where+" ORDER BY username", args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []*userRow
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, u := range out {
+		if err := s.authentic(ctx, u); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

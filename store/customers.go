@@ -534,19 +534,9 @@ func (ss *Session) FindCustomers(ctx context.Context, field LookupField, value s
 		if err != nil {
 			return nil, err
 		}
-		var norm string
-		switch field {
-		case ByEmail:
-			norm, err = contact.NormalizeEmail(value)
-		case ByPhone:
-			norm, err = contact.NormalizePhone(value, region)
-		case BySerial:
-			norm, err = contact.NormalizeSerial(value)
-		default:
-			return nil, fmt.Errorf("unknown lookup field %q", field)
-		}
+		norm, err := normalizeLookup(field, value, region)
 		if err != nil {
-			return nil, &FieldError{string(field), "is not valid"}
+			return nil, err
 		}
 		b, err := ss.s.bidx(ctx, shop, string(field), norm)
 		if err != nil {
@@ -625,4 +615,24 @@ func (ss *Session) visibleShops(ctx context.Context) ([]string, error) {
 		out = append(out, id)
 	}
 	return out, rows.Err()
+}
+
+// normalizeLookup normalises a typed value the way its blind index was computed.
+func normalizeLookup(field LookupField, value, region string) (string, error) {
+	var norm string
+	var err error
+	switch field {
+	case ByEmail:
+		norm, err = contact.NormalizeEmail(value)
+	case ByPhone:
+		norm, err = contact.NormalizePhone(value, region)
+	case BySerial:
+		norm, err = contact.NormalizeSerial(value)
+	default:
+		return "", fmt.Errorf("unknown lookup field %q", field)
+	}
+	if err != nil {
+		return "", &FieldError{string(field), "is not valid"}
+	}
+	return norm, nil
 }

@@ -23,11 +23,23 @@ func (ss *Session) ImportRegion(ctx context.Context, t ImportTarget) (string, er
 }
 
 // ImportCustomers writes already parsed and validated rows (store/csvimport) in one
-// transaction: all or nothing. Each row goes through the same validation, sealing, change log
-// and access check as CreateCustomer; the import is one audit entry with the count.
+// transaction: all or nothing. See ImportCustomersWithProgress.
 func (ss *Session) ImportCustomers(ctx context.Context, t ImportTarget, rows []csvimport.Row) ([]string, error) {
+	return ss.ImportCustomersWithProgress(ctx, t, rows, nil)
+}
+
+// ImportCustomersWithProgress writes parsed rows in one transaction, all or nothing: each row
+// goes through the same validation, sealing, change log and access check as CreateCustomer,
+// and the import is one audit entry with the count. progress(done, total), if not nil, is
+// called every few rows from the importing goroutine, inside the transaction, so it must not
+// touch the store.
+func (ss *Session) ImportCustomersWithProgress(ctx context.Context, t ImportTarget, rows []csvimport.Row, progress func(done, total int)) ([]string, error) {
+	if progress == nil {
+		progress = func(int, int) {}
+	}
 	var ids []string
 	err := ss.write(ctx, "customer.import", func(w *wtx) error {
+		ids = ids[:0]
 		in := CustomerInput{ShopID: t.ShopID, OwnerID: t.OwnerID}
 		if err := ss.resolveShopOwner(ctx, w.tx, &in); err != nil {
 			return err
@@ -41,7 +53,10 @@ func (ss *Session) ImportCustomers(ctx context.Context, t ImportTarget, rows []c
 		}
 		now := ss.s.opts.Now()
 		bikes := 0
-		for _, r := range rows {
+		for i, r := range rows {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			c := CustomerInput{Name: r.Name, Email: r.Email, Phone: r.Phone, Address: r.Address, Notes: r.Notes, ShopID: in.ShopID, OwnerID: in.OwnerID}
 			if err := c.validate(region, now); err != nil {
 				return fmt.Errorf("line %d: %w", r.Line, err)
@@ -65,7 +80,11 @@ func (ss *Session) ImportCustomers(ctx context.Context, t ImportTarget, rows []c
 				}
 				bikes++
 			}
+			if (i+1)%50 == 0 {
+				progress(i+1, len(rows))
+			}
 		}
+		progress(len(rows), len(rows))
 		w.audit.Target = in.ShopID
 		w.audit.Fields = []string{"name", "email", "phone", "address", "notes", "bikes.serial"}
 		w.audit.Detail = fmt.Sprintf("customers=%d bikes=%d owner=%s", len(ids), bikes, in.OwnerID)

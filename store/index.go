@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"spoke/store/search"
 )
@@ -124,8 +126,18 @@ func (ss *Session) Search(ctx context.Context, query string, limit int) ([]Custo
 	defer ss.mu.RUnlock()
 	var ids []string
 	if query == "" {
+		// Everything the user may see, by name, capped like a query.
 		for id := range ss.cards {
 			ids = append(ids, id)
+		}
+		slices.SortFunc(ids, func(a, b string) int {
+			if c := strings.Compare(ss.cards[a].Name, ss.cards[b].Name); c != 0 {
+				return c
+			}
+			return strings.Compare(a, b)
+		})
+		if limit > 0 && len(ids) > limit {
+			ids = ids[:limit]
 		}
 	} else {
 		ids = ss.index.Query(query, limit)

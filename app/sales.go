@@ -1,0 +1,268 @@
+package app
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"spoke/store"
+)
+
+// SalesScreen records a sale (customer or walk-in, lines, payment method, live total) and lists
+// recent sales.
+type SalesScreen struct {
+	a    *App
+	root fyne.CanvasObject
+
+	Search   *widget.Entry
+	Found    *widget.List
+	Customer *widget.Label
+	WalkIn   *widget.Button
+	Lines    []*SaleLine
+	linesBox *fyne.Container
+	AddLine  *widget.Button
+	Payment  *widget.Select
+	Total    *widget.Label
+	Record   *widget.Button
+	Error    *msgLabel
+	Done     *msgLabel
+	Recent   *widget.List
+
+	customerID string
+	shopID     string
+	found      []store.CustomerSummary
+	recent     []store.SaleSummary
+	gen        int
+	payments   map[string]string
+}
+
+// SaleLine is one line of the sale being written.
+type SaleLine struct {
+	Desc, SKU, Qty, Price *widget.Entry
+	Remove                *widget.Button
+	row                   fyne.CanvasObject
+}
+
+func newSalesScreen(a *App) *SalesScreen {
+	s := &SalesScreen{a: a, Error: a.errorLabel(), Done: a.newMsgLabel(widget.SuccessImportance), payments: map[string]string{}}
+	s.Search = widget.NewEntry()
+	s.Search.SetPlaceHolder(a.T("Find the customer by name or phone"))
+	s.Found = widget.NewList(func() int { return len(s.found) }, func() fyne.CanvasObject {
+		l := widget.NewLabel("")
+		l.Truncation = fyne.TextTruncateEllipsis
+		return l
+	}, func(i widget.ListItemID, o fyne.CanvasObject) {
+		o.(*widget.Label).SetText(s.found[i].Name + "  " + s.found[i].Phone)
+	})
+	s.Found.OnSelected = func(i widget.ListItemID) {
+		s.Found.UnselectAll()
+		if i < len(s.found) {
+			s.SetCustomer(s.found[i].ID, s.found[i].Name, s.found[i].ShopID)
+		}
+	}
+	s.Search.OnChanged = func(q string) {
+		a.touch()
+		s.gen++
+		gen, ss, ctx := s.gen, a.ss, a.sc
+		q = strings.TrimSpace(q)
+		if q == "" {
+			s.found = nil
+			s.Found.Refresh()
+			return
+		}
+		a.async(func() func() {
+			res, err := ss.Search(ctx, q, 20)
+			return func() {
+				if gen == s.gen && err == nil {
+					s.found = res
+					s.Found.Refresh()
+				}
+			}
+		})
+	}
+	s.Customer = widget.NewLabelWithStyle(a.T("Walk-in customer"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.WalkIn = a.button(a.T("Walk-in"), theme.ContentClearIcon(), func() { s.SetCustomer("", "", "") })
+	var opts []string
+	for _, m := range store.PaymentMethods {
+		l := a.T(paymentLabel(m))
+		opts = append(opts, l)
+		s.payments[l] = m
+	}
+	s.Payment = widget.NewSelect(opts, func(string) { a.touch() })
+	s.Payment.SetSelected(opts[0])
+	s.Total = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+	s.Total.SizeName = theme.SizeNameSubHeadingText
+	s.linesBox = container.NewVBox()
+	s.AddLine = a.button(a.T("Add line"), theme.ContentAddIcon(), func() { s.addLine() })
+	s.Record = a.button(a.T("Record sale"), theme.ConfirmIcon(), s.record)
+	s.Record.Importance = widget.HighImportance
+	s.addLine()
+	s.Recent = widget.NewList(func() int { return len(s.recent) }, func() fyne.CanvasObject {
+		cells := []fyne.CanvasObject{widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")}
+		for _, c := range cells {
+			c.(*widget.Label).Truncation = fyne.TextTruncateEllipsis
+		}
+		return container.NewGridWithColumns(4, cells...)
+	}, func(i widget.ListItemID, o fyne.CanvasObject) {
+		r := s.recent[i]
+		shop, _ := a.shopByID(r.ShopID)
+		row := o.(*fyne.Container).Objects
+		name := r.CustomerName
+		if r.CustomerID == "" {
+			name = a.T("Walk-in customer")
+		}
+		row[0].(*widget.Label).SetText(minute(r.SoldAt))
+		row[1].(*widget.Label).SetText(name)
+		row[2].(*widget.Label).SetText(money(r.Total, shop.Currency))
+		row[3].(*widget.Label).SetText(a.T(paymentLabel(r.PaymentMethod)) + " · " + r.Seller)
+	})
+	head := container.NewGridWithColumns(4, widget.NewLabel(a.T("Item")), widget.NewLabel(a.T("SKU")), widget.NewLabel(a.T("Qty")), widget.NewLabel(a.T("Unit price")))
+	customer := container.NewVBox(container.NewBorder(nil, nil, nil, s.WalkIn, s.Customer), s.Search, container.NewGridWrap(fyne.NewSize(420, 150), s.Found))
+	form := container.NewVBox(heading(a.T("New sale")),
+		widget.NewCard(a.T("Customer"), "", customer),
+		widget.NewCard(a.T("Lines"), "", container.NewVBox(head, s.linesBox, s.AddLine)),
+		container.NewBorder(nil, nil, widget.NewLabel(a.T("Payment")), s.Total, s.Payment),
+		s.Error, s.Done, s.Record)
+	recentHead := container.NewGridWithColumns(4, bold(a.T("When")), bold(a.T("Customer")), bold(a.T("Total")), bold(a.T("Payment")))
+	recent := container.NewBorder(container.NewVBox(heading(a.T("Recent sales")), recentHead), nil, nil, nil, s.Recent)
+	split := container.NewHSplit(container.NewVScroll(container.NewPadded(form)), container.NewPadded(recent))
+	split.Offset = 0.5
+	s.root = split
+	s.updateTotal()
+	return s
+}
+
+func (s *SalesScreen) addLine() *SaleLine {
+	a := s.a
+	l := &SaleLine{Desc: widget.NewEntry(), SKU: widget.NewEntry(), Qty: widget.NewEntry(), Price: widget.NewEntry()}
+	l.Desc.SetPlaceHolder(a.T("e.g. Inner tube 700x28"))
+	l.Qty.SetText("1")
+	l.Price.SetPlaceHolder("0.00")
+	for _, e := range []*widget.Entry{l.Desc, l.SKU, l.Qty, l.Price} {
+		e.OnChanged = func(string) { a.touch(); s.updateTotal() }
+	}
+	l.Remove = a.button("", theme.DeleteIcon(), func() {
+		for i, x := range s.Lines {
+			if x == l {
+				s.Lines = append(s.Lines[:i], s.Lines[i+1:]...)
+				s.linesBox.Remove(l.row)
+			}
+		}
+		s.updateTotal()
+		a.relayout()
+	})
+	l.row = container.NewBorder(nil, nil, nil, l.Remove, container.NewGridWithColumns(4, l.Desc, l.SKU, l.Qty, l.Price))
+	s.Lines = append(s.Lines, l)
+	s.linesBox.Add(l.row)
+	a.relayout()
+	return l
+}
+
+func (s *SalesScreen) currency() string {
+	if sh, ok := s.a.shopByID(s.shopID); ok {
+		return sh.Currency
+	}
+	return s.a.userShop().Currency
+}
+
+// updateTotal recomputes the live total from the lines typed so far.
+func (s *SalesScreen) updateTotal() {
+	var total int64
+	for _, l := range s.Lines {
+		q, err1 := parseQty(l.Qty.Text)
+		p, err2 := parseMoney(l.Price.Text)
+		if err1 == nil && err2 == nil {
+			total += q * p
+		}
+	}
+	s.Total.SetText(s.a.T("Total") + " " + money(total, s.currency()))
+}
+
+// SetCustomer picks the customer of the sale ("" for a walk-in) and so its shop.
+func (s *SalesScreen) SetCustomer(id, name, shopID string) {
+	s.customerID, s.shopID = id, shopID
+	s.updateTotal()
+	if id == "" {
+		name = s.a.T("Walk-in customer")
+	}
+	s.Customer.SetText(name)
+	s.Search.SetText("")
+	s.found = nil
+	s.Found.Refresh()
+}
+
+// Refresh reloads the recent sales.
+func (s *SalesScreen) Refresh() {
+	a, ss, ctx := s.a, s.a.ss, s.a.sc
+	a.async(func() func() {
+		list, err := ss.RecentSales(ctx, 100)
+		return func() {
+			if a.ss != ss {
+				return
+			}
+			if err != nil {
+				s.Error.SetText(a.errText(err))
+				return
+			}
+			s.recent = list
+			s.Recent.Refresh()
+		}
+	})
+}
+
+// RecentNames lists the customer names in the recent-sales list (tests).
+func (s *SalesScreen) RecentNames() []string {
+	var out []string
+	for _, r := range s.recent {
+		out = append(out, r.CustomerName)
+	}
+	return out
+}
+
+func (s *SalesScreen) record() {
+	a, ss, ctx := s.a, s.a.ss, s.a.sc
+	s.Error.SetText("")
+	s.Done.SetText("")
+	in := store.SaleInput{CustomerID: s.customerID, PaymentMethod: s.payments[s.Payment.Selected]}
+	for i, l := range s.Lines {
+		if strings.TrimSpace(l.Desc.Text) == "" && strings.TrimSpace(l.Price.Text) == "" {
+			continue
+		}
+		q, err := parseQty(l.Qty.Text)
+		if err != nil {
+			s.Error.SetText(a.T("Line %d", i+1) + ": " + a.T("Qty") + " " + a.T("must be a whole number of at least 1"))
+			return
+		}
+		p, err := parseMoney(l.Price.Text)
+		if err != nil {
+			s.Error.SetText(a.T("Line %d", i+1) + ": " + a.T("Unit price") + " " + a.T("must be an amount like 12.50"))
+			return
+		}
+		in.Lines = append(in.Lines, store.Line{Kind: "part", SKU: strings.TrimSpace(l.SKU.Text), Description: l.Desc.Text, Qty: q, UnitPrice: p})
+	}
+	if in.CustomerID == "" && a.user.ShopID == "" {
+		in.ShopID = a.userShop().ID
+	}
+	s.Record.Disable()
+	a.async(func() func() {
+		_, err := ss.RecordSale(ctx, in)
+		return func() {
+			s.Record.Enable()
+			if err != nil {
+				s.Error.SetText(a.errText(err))
+				return
+			}
+			total := s.Total.Text
+			s.Lines = nil
+			s.linesBox.RemoveAll()
+			s.addLine()
+			s.updateTotal()
+			s.SetCustomer("", "", "")
+			s.Done.SetText(a.T("Sale recorded (%s).", total))
+			s.Refresh()
+		}
+	})
+}

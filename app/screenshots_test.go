@@ -1,0 +1,127 @@
+package app
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"spoke/store"
+)
+
+// TestScreenshots renders every main screen of the demo shop in English and in Chinese with
+// Fyne's software driver into $SPOKE_SCREENSHOTS (`make screenshots`: ./screenshots).
+func TestScreenshots(t *testing.T) {
+	out := os.Getenv("SPOKE_SCREENSHOTS")
+	if out == "" {
+		t.Skip("set SPOKE_SCREENSHOTS=DIR to render the screenshots (make screenshots)")
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{langEN, langZH} {
+		t.Run(lang, func(t *testing.T) {
+			h := newDemoApp(t)
+			a := h.a
+			a.SetLanguage(lang)
+			a.Wait()
+			shot := func(name string) {
+				t.Helper()
+				a.Wait()
+				capture(t, a, filepath.Join(out, name+"-"+lang+".png"))
+			}
+			shot("01-sign-in")
+			owner := h.staff("owner", "")
+			h.signIn(owner.Username, owner.Password)
+			if a.Shell == nil {
+				t.Fatal("owner sign-in failed")
+			}
+			cs := a.Shell.Customers
+			test.Type(cs.Search, "li")
+			shot("02-customer-search")
+			if len(cs.results) == 0 {
+				t.Fatal("no search results")
+			}
+			// A Shanghai customer with bikes and history makes the richest card.
+			pick := cs.results[0].ID
+			for _, r := range cs.results {
+				if sh, ok := a.shopByID(r.ShopID); ok && sh.Region == "CN" {
+					pick = r.ID
+					break
+				}
+			}
+			cs.Open(pick, "")
+			shot("03-customer-card")
+			cs.NewCustomer()
+			if cs.Form.Shop != nil {
+				cs.Form.Shop.SetSelectedIndex(0)
+			}
+			test.Type(cs.Form.Name, "李小龙")
+			test.Type(cs.Form.Email, "not-an-email")
+			test.Type(cs.Form.Phone, "12")
+			test.Tap(cs.Form.Save)
+			shot("04-customer-form")
+			a.Shell.Show(tabBoard)
+			shot("05-work-order-board")
+			for id, c := range a.Shell.Board.Cards {
+				if c.Status == store.StatusInProgress {
+					a.Shell.Board.OpenJob(c.Item.CustomerID, id)
+					break
+				}
+			}
+			shot("06-work-order")
+			a.Shell.Show(tabSales)
+			s := a.Shell.Sales
+			test.Type(s.Lines[0].Desc, "Inner tube 700x28")
+			test.Type(s.Lines[0].Price, "8.50")
+			l := s.addLine()
+			test.Type(l.Desc, "Tyre lever set")
+			test.Type(l.Price, "4.99")
+			shot("07-sale")
+			a.Shell.Show(tabDashboard)
+			shot("08-dashboard")
+			a.Shell.Show(tabUsers)
+			shot("09-users")
+			a.Shell.Show(tabAudit)
+			test.Tap(a.Shell.Audit.Verify)
+			shot("10-audit")
+			a.Shell.Show(tabImport)
+			shot("11-import")
+			a.Shell.Show(tabSettings)
+			shot("12-settings")
+			a.SetDark(true)
+			a.Shell.Show(tabBoard)
+			shot("13-board-dark")
+			a.SetDark(false)
+		})
+	}
+	t.Run("setup", func(t *testing.T) {
+		for _, lang := range []string{langEN, langZH} {
+			fa := test.NewTempApp(t)
+			a := New(fa, Options{DataDir: t.TempDir(), Store: store.Options{KDF: fastKDF}, ManualIdle: true, QueueUI: true,
+				KeychainProbe: func(context.Context) bool { return false }})
+			a.Wait()
+			a.SetLanguage(lang)
+			a.W.Resize(fyne.NewSize(1280, 800))
+			a.Wait()
+			s := a.Setup
+			test.Type(s.ShopName, "Spoke & Chain Portland")
+			test.Tap(s.Next)
+			test.Type(s.OwnerUsername, "olga")
+			test.Type(s.OwnerName, "Olga Owner")
+			test.Type(s.Password, "owner-password-1")
+			test.Type(s.Confirm, "owner-password-1")
+			test.Type(s.Passphrase, "a long shop passphrase")
+			test.Type(s.Passphrase2, "a long shop passphrase")
+			a.Wait()
+			capture(t, a, filepath.Join(out, "14-setup-owner-"+lang+".png"))
+			test.Tap(s.Next)
+			a.Wait()
+			capture(t, a, filepath.Join(out, "15-setup-emergency-kit-"+lang+".png"))
+			a.Close()
+		}
+	})
+}
