@@ -64,6 +64,7 @@ type Options struct {
 type Keychain interface {
 	Store(ctx context.Context, account string, secret []byte) error
 	Load(ctx context.Context, account string) ([]byte, error)
+	Delete(ctx context.Context, account string) error
 }
 
 type osKeychain struct{}
@@ -72,6 +73,7 @@ func (osKeychain) Store(ctx context.Context, a string, s []byte) error {
 	return keychain.Store(ctx, a, s)
 }
 func (osKeychain) Load(ctx context.Context, a string) ([]byte, error) { return keychain.Load(ctx, a) }
+func (osKeychain) Delete(ctx context.Context, a string) error         { return keychain.Delete(ctx, a) }
 
 func (o *Options) fill() {
 	if o.KDF == (keys.KDFParams{}) {
@@ -203,6 +205,15 @@ func create(ctx context.Context, dir string, c *CreateOptions, opts Options) (*S
 	} else if err := opts.Keychain.Store(ctx, dbID, mk); err != nil {
 		return nil, "", err
 	}
+	s, code, err := createWithKey(ctx, dir, c, opts, dbID, mk, keyStore)
+	if err != nil && keyStore == KeyStoreKeychain {
+		// No database came of it: leave no orphaned key in the keychain either.
+		opts.Keychain.Delete(context.WithoutCancel(ctx), dbID)
+	}
+	return s, code, err
+}
+
+func createWithKey(ctx context.Context, dir string, c *CreateOptions, opts Options, dbID string, mk []byte, keyStore string) (*Store, string, error) {
 	code := keys.NewRecoveryCode()
 	recWrap, err := keys.WrapWithRecoveryCode(mk, code, dbID)
 	if err != nil {
