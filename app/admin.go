@@ -221,6 +221,7 @@ func (s *UsersScreen) update(fn func(ss *store.Session, u store.User) error, ok 
 				s.Error.SetText(a.errText(err))
 				return
 			}
+			a.wrote()
 			s.NewPass.SetText("")
 			s.Info.SetText(ok)
 			s.Refresh()
@@ -241,6 +242,7 @@ func (s *UsersScreen) addUser() {
 				s.Error.SetText(a.errText(err))
 				return
 			}
+			a.wrote()
 			s.Info.SetText(a.T("Account %s added.", n.Username))
 			s.Username.SetText("")
 			s.DisplayName.SetText("")

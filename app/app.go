@@ -34,6 +34,9 @@ import (
 	"spoke/crypto/keychain"
 	"spoke/crypto/keys"
 	"spoke/store"
+	"spoke/store/backup"
+	"spoke/sync/engine"
+	"spoke/sync/hub/hubclient"
 )
 
 // Options are the GUI's command-line flags and the seams tests use.
@@ -119,8 +122,19 @@ type App struct {
 	shops   []store.Shop
 	staff   []store.Staff
 
+	// sched takes the signed-in owner's or manager's scheduled backups (nil for other roles).
+	sched *backup.Scheduler
+	// eng is the background sync loop, running while the store is open on a connected device;
+	// hc is its hub client. Both are touched on the UI goroutine only.
+	eng     *engine.Engine
+	hc      *hubclient.Client
+	syncErr error // why a connected device's loop could not start
+	// backupWarning is the backup banner's last text ("" when backups are in order).
+	backupWarning string
+
 	lastActivity time.Time
 	stopIdle     chan struct{}
+	ticks        int
 
 	// The screen on show (nil when another is shown). Tests reach widgets through these.
 	Loading *LoadingScreen
@@ -189,6 +203,13 @@ func (a *App) Close() {
 	case <-done:
 	case <-time.After(5 * time.Second):
 	}
+	// Both loops were cancelled with the context; Stop waits for a backup or round in progress
+	// to end before the store closes under it.
+	if a.sched != nil {
+		a.sched.Stop()
+		a.sched = nil
+	}
+	a.stopSync()
 	if a.ss != nil {
 		a.ss.SignOut(context.Background())
 		a.ss = nil
@@ -326,6 +347,7 @@ func (a *App) unlockWith(passphrase, recovery string, first bool) {
 			if err == nil {
 				a.st = st
 				a.showSignIn("", "")
+				a.startSync()
 				return
 			}
 			a.unlockFailed(err, first)
@@ -399,6 +421,7 @@ func (a *App) idleTicker() {
 			return
 		case <-t.C:
 			fyne.Do(a.CheckIdle)
+			fyne.Do(a.periodic)
 		}
 	}
 }
@@ -410,6 +433,22 @@ func (a *App) CheckIdle() {
 	}
 	if a.opts.Now().Sub(a.lastActivity) >= a.idle {
 		a.Lock(a.T("Locked after %d minutes without activity. Sign in again to continue.", int(a.idle/time.Minute)))
+	}
+}
+
+// periodic refreshes what changes without the user: the backup banner (the scheduler may have
+// taken a backup) and the sync screen's state (the background loop may have synced).
+func (a *App) periodic() {
+	a.ticks++
+	if a.Shell == nil {
+		return
+	}
+	// While the banner is up, look every minute, so it goes soon after a scheduled backup.
+	if a.ticks%backupStatusEvery == 0 || a.backupWarning != "" && a.ticks%(60/idleTickS) == 0 {
+		a.checkBackups()
+	}
+	if a.ticks%(60/idleTickS) == 0 && a.Shell.current == tabSync && a.Shell.Sync != nil {
+		a.Shell.Sync.Refresh()
 	}
 }
 
@@ -434,15 +473,20 @@ func (a *App) SwitchUser() {
 }
 
 func (a *App) endSession() {
-	ss := a.ss
+	ss, sched := a.ss, a.sched
 	if a.scEnd != nil {
 		a.scEnd()
 	}
-	a.ss, a.user, a.staff, a.indexed = nil, store.User{}, nil, false
+	a.ss, a.user, a.staff, a.indexed, a.sched, a.backupWarning = nil, store.User{}, nil, false, nil, ""
 	a.Shell = nil
 	a.W.SetContent(widget.NewLabel(""))
 	if ss != nil {
 		a.async(func() func() {
+			// The scheduler works as the signed-out user: it stops (its context is cancelled,
+			// a backup in progress aborts) before the session ends.
+			if sched != nil {
+				sched.Stop()
+			}
 			ss.SignOut(context.Background())
 			return nil
 		})
@@ -703,6 +747,10 @@ func fieldLabel(f string) string {
 		return "Lines"
 	case "active":
 		return "Active"
+	case "schedule":
+		return "Schedule"
+	case "updated_at":
+		return "Last changed"
 	}
 	return f
 }

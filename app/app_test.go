@@ -16,6 +16,8 @@ import (
 
 	"spoke/assets"
 	"spoke/store"
+	"spoke/store/backup"
+	"spoke/sync/hub"
 )
 
 func TestTranslationsAreComplete(t *testing.T) {
@@ -63,6 +65,20 @@ func TestTranslationsAreComplete(t *testing.T) {
 	for _, m := range store.PaymentMethods {
 		labels = append(labels, paymentLabel(m))
 	}
+	for _, k := range []string{backup.Full, backup.Incremental, backup.Differential} {
+		labels = append(labels, kindLabel(k))
+	}
+	for _, st := range []hub.Status{hub.StatusActive, hub.StatusRevoked} {
+		labels = append(labels, deviceStatusLabel(st))
+	}
+	for _, st := range anchorStatuses {
+		labels = append(labels, anchorLabel(st))
+	}
+	for _, tbl := range []string{"customers", "bikes", "work_orders", "work_order_lines", "sales", "sale_lines", "shops", "users"} {
+		labels = append(labels, tableLabel(tbl))
+	}
+	labels = append(labels, fieldLabel("schedule"), fieldLabel("updated_at"),
+		"needs a folder, positive intervals and at least one full kept")
 	for _, l := range labels {
 		if zh[l] == "" {
 			t.Errorf("label %q untranslated", l)

@@ -628,6 +628,7 @@ func (s *CustomersScreen) saveForm(f *CustomerForm) {
 			case err != nil:
 				f.Error.SetText(a.errText(err))
 			default:
+				a.wrote()
 				s.runSearch()
 				s.Open(id, "")
 			}
@@ -678,6 +679,7 @@ func (s *CustomersScreen) showBikeForm(card *store.CustomerCard) {
 					f.Error.SetText(a.errText(err))
 					return
 				}
+				a.wrote()
 				s.Open(card.ID, "")
 			}
 		})

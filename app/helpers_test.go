@@ -222,3 +222,54 @@ func capture(t *testing.T, a *App, path string) {
 		t.Fatal(err)
 	}
 }
+
+// Accounts of the small shop (newSmallApp).
+const (
+	smallOwner    = "olga"
+	smallOwnerPW  = "owner-password-1"
+	smallDevicePW = "small shop passphrase"
+)
+
+// newSmallApp creates a one-shop database with an owner and a few customers (far quicker to
+// back up, restore and sync than the demo) and starts the GUI on its sign-in screen.
+func newSmallApp(t *testing.T) *harness {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	o := store.Options{Passphrase: smallDevicePW, KDF: fastKDF}
+	st, _, err := store.Create(ctx, dir, store.CreateOptions{ShopName: "North", OwnerUsername: smallOwner, OwnerPassword: smallOwnerPW}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := st.SignIn(ctx, smallOwner, smallOwnerPW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"Ada Lovelace", "Grace Hopper", "李小龙"} {
+		if _, err := ss.CreateCustomer(ctx, store.CustomerInput{Name: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fa := test.NewTempApp(t)
+	c := &clock{t: time.Now()}
+	a := New(fa, Options{DataDir: dir, Passphrase: smallDevicePW, Store: store.Options{KDF: fastKDF}, ManualIdle: true, QueueUI: true, Now: c.Now})
+	t.Cleanup(a.Close)
+	a.W.Resize(fyne.NewSize(1280, 800))
+	a.Wait()
+	if a.SignIn == nil {
+		t.Fatalf("no sign-in screen; screen shows %q", texts(a.W.Canvas().Content()))
+	}
+	return &harness{t: t, a: a, clock: c, dir: dir}
+}
+
+// signInOwner signs the small shop's owner in.
+func (h *harness) signInOwner() {
+	h.t.Helper()
+	h.signIn(smallOwner, smallOwnerPW)
+	if h.a.Shell == nil {
+		h.t.Fatalf("owner sign-in failed: %q", screenText(h.a))
+	}
+}

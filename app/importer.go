@@ -169,6 +169,7 @@ func (s *ImportScreen) doImport() {
 				s.Status.SetText(a.T("Nothing was imported: %s", a.errText(err)))
 				return
 			}
+			a.wrote()
 			s.Progress.SetValue(1)
 			s.Status.SetText(a.T("Imported %d customer(s).", len(ids)))
 			if a.Shell != nil && a.Shell.Customers != nil {

@@ -255,6 +255,7 @@ func (s *SalesScreen) record() {
 				s.Error.SetText(a.errText(err))
 				return
 			}
+			a.wrote()
 			total := s.Total.Text
 			s.Lines = nil
 			s.linesBox.RemoveAll()

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"spoke/store"
+	"spoke/sync/hub"
 )
 
 // TestScreenshots renders every main screen of the demo shop in English and in Chinese with
@@ -96,8 +97,59 @@ func TestScreenshots(t *testing.T) {
 			a.Shell.Show(tabBoard)
 			shot("13-board-dark")
 			a.SetDark(false)
+			a.Shell.Show(tabBackups)
+			b := a.Shell.Backups
+			a.Wait()
+			shot("16-backups-none")
+			b.Folder.SetText(filepath.Join(t.TempDir(), "usb-backup"))
+			test.Tap(b.BackUpNow)
+			a.Wait()
+			b.Kind.SetSelected(b.Kind.Options[2]) // incremental
+			test.Tap(b.BackUpNow)
+			a.Wait()
+			test.Tap(b.Check)
+			shot("17-backups")
+			b.RestoreDir.SetText(filepath.Join(t.TempDir(), "restored"))
+			test.Tap(b.Restore)
+			b.ConfirmRestore.Confirm()
+			a.Wait()
+			b.scroll.ScrollToBottom()
+			shot("18-backups-restore")
 		})
 	}
+	t.Run("sync", func(t *testing.T) {
+		for _, lang := range []string{langEN, langZH} {
+			code := startHub(t)
+			h := newSmallApp(t)
+			a := h.a
+			a.SetLanguage(lang)
+			a.Wait()
+			h.signInOwner()
+			a.Shell.Show(tabSync)
+			a.Wait()
+			capture(t, a, filepath.Join(out, "19-sync-not-connected-"+lang+".png"))
+			s := a.Shell.Sync
+			s.Code.SetText(code.Encode())
+			test.Tap(s.Connect)
+			a.Wait()
+			test.Tap(s.AddDevice)
+			a.Wait()
+			second, err := hub.DecodeEnrollCode(s.NewCode.Text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st2, eng2 := enrolSecond(t, second)
+			editOnBoth(t, a, st2, eng2)
+			test.Tap(s.SyncNow)
+			a.Wait()
+			test.Tap(s.AddDevice)
+			a.Wait()
+			test.Tap(s.Verify)
+			a.Wait()
+			capture(t, a, filepath.Join(out, "20-sync-"+lang+".png"))
+			a.Close()
+		}
+	})
 	t.Run("setup", func(t *testing.T) {
 		for _, lang := range []string{langEN, langZH} {
 			fa := test.NewTempApp(t)

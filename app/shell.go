@@ -3,6 +3,7 @@ package app
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -18,6 +19,8 @@ const (
 	tabImport    = "import"
 	tabUsers     = "users"
 	tabAudit     = "audit"
+	tabBackups   = "backups"
+	tabSync      = "sync"
 	tabSettings  = "settings"
 )
 
@@ -40,14 +43,24 @@ type Shell struct {
 	Import     *ImportScreen
 	Users      *UsersScreen
 	Audit      *AuditScreen
+	Backups    *BackupsScreen
+	Sync       *SyncScreen
 	Settings   *SettingsScreen
 	current    string
 	items      map[string]*container.TabItem
+	screens    map[*container.TabItem]fyne.CanvasObject
 	refreshers map[string]func()
+	body       *screenStack
+
+	// BackupWarning is the banner under the header for owners and managers while backups
+	// are not configured, overdue, or their last drill failed.
+	BackupWarning *widget.Label
+	BackupOpen    *widget.Button
+	banner        fyne.CanvasObject
 }
 
 func (a *App) showShell() {
-	s := &Shell{a: a, items: map[string]*container.TabItem{}, refreshers: map[string]func(){}}
+	s := &Shell{a: a, items: map[string]*container.TabItem{}, screens: map[*container.TabItem]fyne.CanvasObject{}, refreshers: map[string]func(){}}
 	shopName := a.T("All shops")
 	if sh, ok := a.shopByID(a.user.ShopID); ok {
 		shopName = sh.Name
@@ -77,13 +90,20 @@ func (a *App) showShell() {
 	logo.Importance = widget.HighImportance
 	header := container.NewHBox(logo, widget.NewSeparator(), s.Who, layoutSpacer(), s.Language, s.ThemeBtn, s.SwitchBtn, s.LockBtn)
 
+	// The tabs are the navigation only: each item holds an empty placeholder and the screen
+	// shows in body beside them. So the tighter navigation theme (which makes an owner's ten
+	// tabs fit the window) overrides a handful of buttons, not every widget of every screen.
 	s.Tabs = container.NewAppTabs()
 	s.Tabs.SetTabLocation(container.TabLocationLeading)
+	s.body = newScreenStack()
 	add := func(name, label string, icon fyne.Resource, content fyne.CanvasObject, refresh func()) {
-		it := container.NewTabItemWithIcon(label, icon, content)
+		it := container.NewTabItemWithIcon(label, icon, layout.NewSpacer())
 		s.items[name] = it
+		s.screens[it] = content
 		s.refreshers[name] = refresh
 		s.Tabs.Append(it)
+		content.Hide()
+		s.body.objs = append(s.body.objs, content)
 	}
 	canCustomers := a.can(store.OpCustomerPIIOwn) || a.has(store.RoleMechanic)
 	if canCustomers {
@@ -114,10 +134,19 @@ func (a *App) showShell() {
 		s.Audit = newAuditScreen(a)
 		add(tabAudit, a.T("Audit trail"), theme.HistoryIcon(), s.Audit.root, s.Audit.Refresh)
 	}
+	if a.can(store.OpBackup) {
+		s.Backups = newBackupsScreen(a)
+		add(tabBackups, a.T("Backups"), theme.StorageIcon(), s.Backups.root, s.Backups.Refresh)
+	}
+	if a.has(store.RoleOwner) || a.has(store.RoleManager) {
+		s.Sync = newSyncScreen(a)
+		add(tabSync, a.T("Sync"), theme.ViewRefreshIcon(), s.Sync.root, s.Sync.Refresh)
+	}
 	s.Settings = newSettingsScreen(a)
 	add(tabSettings, a.T("Settings"), theme.SettingsIcon(), s.Settings.root, func() {})
 	s.Tabs.OnSelected = func(it *container.TabItem) {
 		a.touch()
+		s.display(it)
 		for name, t := range s.items {
 			if t == it && name != s.current {
 				s.current = name
@@ -125,7 +154,18 @@ func (a *App) showShell() {
 			}
 		}
 	}
-	s.root = container.NewBorder(container.NewVBox(container.NewPadded(header), widget.NewSeparator()), nil, nil, nil, s.Tabs)
+	s.BackupWarning = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.BackupWarning.Wrapping = fyne.TextWrapWord
+	s.BackupOpen = a.button(a.T("Open Backups"), theme.StorageIcon(), func() { s.Show(tabBackups) })
+	s.banner = container.NewStack(canvasRect(theme.ColorNameWarning, 0x40), container.NewPadded(
+		container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), s.BackupOpen, s.BackupWarning)))
+	if a.backupWarning == "" {
+		s.banner.Hide()
+	} else {
+		s.BackupWarning.SetText(a.backupWarning)
+	}
+	nav := container.NewThemeOverride(s.Tabs, navTheme{screenTheme{a.FyneApp}})
+	s.root = container.NewBorder(container.NewVBox(container.NewPadded(header), widget.NewSeparator(), s.banner), nil, nav, nil, s.body)
 	a.Shell = s
 	a.setContent(s.root)
 	// The first tab: customers for the counter, the board for mechanics, the dashboard for
@@ -144,6 +184,23 @@ func (a *App) showShell() {
 	if s.Customers != nil {
 		s.Customers.buildIndex()
 	}
+	a.checkBackups()
+}
+
+// setBackupWarning shows the backup banner with text, or hides it when text is empty. The
+// app keeps the text, so a rebuilt shell (another language) starts with the banner as it was.
+func (s *Shell) setBackupWarning(text string) {
+	s.a.backupWarning = text
+	if text == s.BackupWarning.Text && s.banner.Visible() == (text != "") {
+		return
+	}
+	s.BackupWarning.SetText(text)
+	if text == "" {
+		s.banner.Hide()
+	} else {
+		s.banner.Show()
+	}
+	s.a.relayout()
 }
 
 // Show selects a tab by name (a no-op for a tab the role does not have).
@@ -157,8 +214,84 @@ func (s *Shell) Show(name string) {
 	}
 	s.current = name
 	s.Tabs.Select(it)
+	s.display(it)
 	s.refreshers[name]()
 }
+
+// display shows a tab's screen in the body and hides the others (as AppTabs does with its
+// own content: every screen stays in the tree, so its widgets keep their renderers).
+func (s *Shell) display(it *container.TabItem) {
+	show := s.screens[it]
+	if show == nil || show.Visible() {
+		return
+	}
+	for _, o := range s.body.objs {
+		if o != show {
+			o.Hide()
+		}
+	}
+	show.Show()
+	s.body.Refresh()
+}
+
+// screenStack holds every screen of the shell and shows one, as AppTabs does with its
+// content: every screen stays in the tree, but a refresh reaches only the one on show (the
+// window is refreshed after each message, and the hidden screens need not be).
+type screenStack struct {
+	widget.BaseWidget
+	objs []fyne.CanvasObject
+}
+
+func newScreenStack() *screenStack {
+	s := &screenStack{}
+	s.ExtendBaseWidget(s)
+	return s
+}
+
+// CreateRenderer refreshes every screen once, hidden ones too, so each widget has its renderer
+// before a screen first shows (a list scrolled while it never had one panics in Fyne).
+func (s *screenStack) CreateRenderer() fyne.WidgetRenderer {
+	for _, o := range s.objs {
+		o.Refresh()
+	}
+	return &screenStackRenderer{s: s}
+}
+
+type screenStackRenderer struct{ s *screenStack }
+
+func (r *screenStackRenderer) Layout(size fyne.Size) {
+	for _, o := range r.s.objs {
+		if o.Visible() {
+			o.Move(fyne.NewPos(0, 0))
+			o.Resize(size)
+		}
+	}
+}
+
+func (r *screenStackRenderer) MinSize() fyne.Size {
+	var m fyne.Size
+	for _, o := range r.s.objs {
+		if o.Visible() {
+			m = m.Max(o.MinSize())
+		}
+	}
+	return m
+}
+
+// Refresh sizes the screen on show first, then refreshes it: wrapped labels measure their
+// height at the width they get.
+func (r *screenStackRenderer) Refresh() {
+	r.Layout(r.s.Size())
+	for _, o := range r.s.objs {
+		if o.Visible() {
+			o.Refresh()
+		}
+	}
+}
+
+func (r *screenStackRenderer) Objects() []fyne.CanvasObject { return r.s.objs }
+
+func (r *screenStackRenderer) Destroy() {}
 
 // Current is the selected tab's name.
 func (s *Shell) Current() string { return s.current }

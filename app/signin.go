@@ -146,6 +146,7 @@ func (s *SignInScreen) submit() {
 			a.ss, a.user, a.shops, a.staff = ss, ss.User(), shops, staff
 			a.sc, a.scEnd = context.WithCancel(a.ctx)
 			a.lastActivity = a.opts.Now()
+			a.startBackups()
 			a.showShell()
 		}
 	})

@@ -65,3 +65,32 @@ var chartPalette = []color.NRGBA{
 	{R: 0x5b, G: 0x8d, B: 0x3a, A: 0xff},
 	{R: 0x8e, G: 0x5e, B: 0xc8, A: 0xff},
 }
+
+// navTheme draws the navigation tabs tighter than Fyne's default (smaller icons, less
+// padding), so an owner's ten tabs fit an 800-pixel-high window, menu bar and backup banner
+// included. It asks the app for its current theme on every call, so switching to dark
+// reaches it too.
+type navTheme struct{ screenTheme }
+
+func (t navTheme) Size(n fyne.ThemeSizeName) float32 {
+	switch n {
+	case theme.SizeNameInlineIcon:
+		return 14
+	case theme.SizeNameInnerPadding:
+		return 5
+	}
+	return t.screenTheme.Size(n)
+}
+
+// screenTheme is the app's current theme, as a base for an override of part of the window.
+type screenTheme struct{ fa fyne.App }
+
+func (t screenTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
+	return t.fa.Settings().Theme().Color(n, v)
+}
+
+func (t screenTheme) Font(s fyne.TextStyle) fyne.Resource { return t.fa.Settings().Theme().Font(s) }
+
+func (t screenTheme) Icon(n fyne.ThemeIconName) fyne.Resource { return t.fa.Settings().Theme().Icon(n) }
+
+func (t screenTheme) Size(n fyne.ThemeSizeName) float32 { return t.fa.Settings().Theme().Size(n) }

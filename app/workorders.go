@@ -213,6 +213,7 @@ func (s *BoardScreen) Move(woID string, to store.Status) {
 				}
 				return
 			}
+			a.wrote()
 			if s.Job != nil {
 				s.OpenJob(s.Job.customerID, woID)
 			} else {
@@ -375,6 +376,7 @@ func (s *BoardScreen) showJob(card *store.CustomerCard, wo store.WorkOrder) {
 					v.Error.SetText(a.errText(err))
 					return
 				}
+				a.wrote()
 				s.OpenJob(card.ID, wo.ID)
 			}
 		})
@@ -433,6 +435,7 @@ func (s *BoardScreen) addLine(v *JobView) {
 				v.Error.SetText(a.errText(err))
 				return
 			}
+			a.wrote()
 			s.OpenJob(v.customerID, v.WO.ID)
 		}
 	})
@@ -600,6 +603,7 @@ func (s *BoardScreen) createJob(f *WorkOrderForm) {
 				f.Error.SetText(a.errText(err))
 				return
 			}
+			a.wrote()
 			s.NewForm = nil
 			s.OpenJob(cust, id)
 		}

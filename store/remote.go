@@ -167,7 +167,7 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 			}
 			if !wins {
 				res.Lost++
-				if !sameValue(r.Value, curVal) {
+				if !sameValue(r.Value, curVal) && !bookkeeping[r.Column] {
 					res.Conflicts++
 					if err := w.conflict(r, uint64(curHLC), curDev); err != nil {
 						return err
@@ -175,7 +175,7 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 				}
 				continue
 			}
-			if have && curDev == w.s.deviceID && curSeq > pushedSeq && !sameValue(r.Value, curVal) {
+			if have && curDev == w.s.deviceID && curSeq > pushedSeq && !sameValue(r.Value, curVal) && !bookkeeping[r.Column] {
 				res.Conflicts++
 				lost := ChangeRecord{HLC: uint64(curHLC), Device: curDev, Scope: r.Scope, Table: r.Table, RowID: r.RowID, Column: r.Column, Value: curVal, Sealed: curSealed}
 				if err := w.conflict(lost, r.HLC, r.Device); err != nil {
@@ -241,6 +241,9 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 	s.mu.Unlock()
 	return res, nil
 }
+
+// bookkeeping columns change with every edit; a lost value there is not worth a conflict.
+var bookkeeping = map[string]bool{"updated_at": true}
 
 func sameValue(a, b any) bool {
 	switch x := a.(type) {

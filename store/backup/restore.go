@@ -331,6 +331,10 @@ func drill(ctx context.Context, ss *store.Session, dir string, bk []byte, m *Man
 	res, err := Restore(ctx, dir, filepath.Join(scratch, "db"), Credentials{MasterKey: mk}, RestoreOptions{At: m.ID, NoReapply: true,
 		Store: store.Options{KDF: keys.KDFParams{Time: 1, Memory: 64, Threads: 1}}})
 	d.Duration = time.Since(start)
+	if ctx.Err() != nil {
+		// Cancelled (sign-out, quit): no verdict, so nothing is recorded as failed.
+		return nil, ctx.Err()
+	}
 	if err != nil {
 		d.Problem = err.Error()
 	} else {
@@ -376,8 +380,13 @@ func FolderStatus(ctx context.Context, dir string, c Credentials, s Schedule, no
 			}
 		}
 	}
-	// The most frequent scheduled kind sets how stale a backup may get.
-	limit := min(s.Incremental, s.Differential, s.Full)
+	// The most frequent scheduled kind sets how stale a backup may get (unset kinds ignored).
+	limit := time.Duration(0)
+	for _, d := range []time.Duration{s.Incremental, s.Differential, s.Full} {
+		if d > 0 && (limit == 0 || d < limit) {
+			limit = d
+		}
+	}
 	st.BackupOverdue = st.LastBackup.IsZero() || now.Sub(st.LastBackup) > limit
 	st.DrillOverdue = st.LastPassedDrill.IsZero() || now.Sub(st.LastPassedDrill) > limit
 	return st, nil

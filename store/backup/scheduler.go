@@ -16,6 +16,7 @@ type Scheduler struct {
 	every time.Duration // how often to look whether a backup is due
 	now   func() time.Time
 
+	runMu  sync.Mutex // one backup into the folder at a time, scheduled or manual
 	mu     sync.Mutex
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -62,6 +63,8 @@ func (s *Scheduler) Due(ctx context.Context) (bool, error) {
 
 // RunNow takes the backup the schedule calls for (kind "" ) or the given kind, with its drill.
 func (s *Scheduler) RunNow(ctx context.Context, kind string) (*Result, error) {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
 	c, sch, err := s.config(ctx)
 	if err != nil {
 		return nil, err
