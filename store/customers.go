@@ -601,20 +601,7 @@ func (ss *Session) visibleShops(ctx context.Context) ([]string, error) {
 	if _, ok := ss.user.permits(OpCustomerPIIOwn, target{any: true}); !ok {
 		return nil, nil
 	}
-	rows, err := ss.s.db.QueryContext(ctx, "SELECT id FROM shops ORDER BY name")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return queryStrings(ctx, ss.s.db, "SELECT id FROM shops ORDER BY name")
 }
 
 // normalizeLookup normalises a typed value the way its blind index was computed.

@@ -535,18 +535,7 @@ func (ss *Session) RotateScopeKey(ctx context.Context, scope string) (uint32, er
 
 // Scopes lists the scopes this database holds keys for.
 func (s *Store) Scopes(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT DISTINCT scope FROM scope_keys ORDER BY scope")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var sc string
-		rows.Scan(&sc)
-		out = append(out, sc)
-	}
-	return out, rows.Err()
+	return queryStrings(ctx, s.db, "SELECT DISTINCT scope FROM scope_keys ORDER BY scope")
 }
 
 // DataHash hashes the replicated tables only (not the header, audit trail or change log, which

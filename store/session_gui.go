@@ -17,20 +17,7 @@ import (
 // machine. Usernames are business data; display names (personal) are not returned, and
 // deactivated accounts are left out.
 func (s *Store) Usernames(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT username FROM users WHERE active = 1 ORDER BY username")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return queryStrings(ctx, s.db, "SELECT username FROM users WHERE active = 1 ORDER BY username")
 }
 
 // Staff lists the active staff directory (usernames, roles, shop), which every signed-in user
