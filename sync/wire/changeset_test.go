@@ -53,9 +53,10 @@ func TestSealOpenRoundTrip(t *testing.T) {
 			if want := []any{tt.cs.Header.Scope, tt.cs.Header.KeyVersion}; !reflect.DeepEqual(asked, want) {
 				t.Fatalf("keyFor asked %v, want %v", asked, want)
 			}
-			// The body is sealed: no change content is visible in the bytes.
+			// The body is sealed: no change content is visible in the bytes. Names shorter
+			// than 6 bytes turn up in random ciphertext by chance, so only longer ones count.
 			for _, c := range tt.cs.Changes {
-				if c.Column != "" && bytes.Contains(b, []byte(c.Column)) {
+				if len(c.Column) >= 6 && bytes.Contains(b, []byte(c.Column)) {
 					t.Fatalf("column name %q visible in the sealed set", c.Column)
 				}
 			}
