@@ -72,6 +72,24 @@ func scanCust(sc interface{ Scan(...any) error }) (*custRow, error) {
 	return c, err
 }
 
+// queryCusts runs a query selecting custCols and returns the rows.
+func queryCusts(ctx context.Context, q querier, query string, args ...any) ([]*custRow, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*custRow
+	for rows.Next() {
+		c, err := scanCust(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 func (s *Store) loadCust(ctx context.Context, q querier, id string) (*custRow, error) {
 	c, err := scanCust(q.QueryRowContext(ctx, "SELECT "+custCols+" FROM customers WHERE id = ? AND deleted_at = 0", id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -546,20 +564,10 @@ func (ss *Session) FindCustomers(ctx context.Context, field LookupField, value s
 		if field == BySerial {
 			q = "SELECT " + prefixed("c.", custCols) + " FROM customers c JOIN bikes b ON b.customer_id = c.id WHERE c.shop_id = ? AND c.deleted_at = 0 AND b.deleted_at = 0 AND b.serial_bidx = ?"
 		}
-		rows, err := ss.s.db.QueryContext(ctx, q, shop, b)
+		found, err := queryCusts(ctx, ss.s.db, q, shop, b)
 		if err != nil {
 			return nil, err
 		}
-		var found []*custRow
-		for rows.Next() {
-			c, err := scanCust(rows)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			found = append(found, c)
-		}
-		rows.Close()
 		for _, c := range found {
 			g, err := ss.view(ctx, c)
 			if err != nil || g == BreakGlass || g == Assigned {

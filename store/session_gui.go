@@ -148,22 +148,9 @@ func (ss *Session) FindOthers(ctx context.Context, field LookupField, value stri
 	if err != nil {
 		return nil, err
 	}
-	rows, err := ss.s.db.QueryContext(ctx, "SELECT "+custCols+" FROM customers WHERE shop_id = ? AND deleted_at = 0 AND owner_id <> ? AND "+string(field)+"_bidx = ?",
+	found, err := queryCusts(ctx, ss.s.db, "SELECT "+custCols+" FROM customers WHERE shop_id = ? AND deleted_at = 0 AND owner_id <> ? AND "+string(field)+"_bidx = ?",
 		shop, ss.user.ID, b)
 	if err != nil {
-		return nil, err
-	}
-	var found []*custRow
-	for rows.Next() {
-		c, err := scanCust(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		found = append(found, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var out []CustomerRef

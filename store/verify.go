@@ -130,20 +130,10 @@ func (s *Store) verifyScopeKeys(ctx context.Context, r *Report) error {
 
 // verifyCustomers checks customers and returns each good customer's data key.
 func (s *Store) verifyCustomers(ctx context.Context, r *Report) (map[string][]byte, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+custCols+" FROM customers")
+	all, err := queryCusts(ctx, s.db, "SELECT "+custCols+" FROM customers")
 	if err != nil {
 		return nil, err
 	}
-	var all []*custRow
-	for rows.Next() {
-		c, err := scanCust(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		all = append(all, c)
-	}
-	rows.Close()
 	deks := make(map[string][]byte, len(all))
 	regions := map[string]string{}
 	for _, c := range all {
