@@ -669,7 +669,7 @@ func (s *BackupsScreen) restore(id, dir string) {
 	a.async(func() func() {
 		var res *backup.RestoreResult
 		var notEmpty bool
-		err := ss.Authorize(ctx, store.OpBackup, "backup.restore")
+		err := ss.AuthorizeRestore(ctx)
 		if err == nil {
 			if es, rerr := os.ReadDir(dir); rerr == nil && len(es) > 0 {
 				notEmpty = true

@@ -174,3 +174,17 @@ func (ss *Session) SetBackupConfig(ctx context.Context, c BackupConfig) error {
 		return setMeta(ctx, w.tx, metaBackupConfig, b)
 	})
 }
+
+// AuthorizeRestore checks the restore half of the "backup / restore" row: the owner may
+// restore, a manager may only back up. A denial is audited.
+func (ss *Session) AuthorizeRestore(ctx context.Context) error {
+	g, err := ss.require(ctx, OpBackup, target{any: true}, "backup.restore", "")
+	if err != nil {
+		return err
+	}
+	if g != All {
+		ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "backup.restore", Outcome: "denied"})
+		return ErrForbidden
+	}
+	return nil
+}
