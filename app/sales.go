@@ -17,8 +17,7 @@ type SalesScreen struct {
 	a    *App
 	root fyne.CanvasObject
 
-	Search   *widget.Entry
-	Found    *widget.List
+	*customerPicker
 	Customer *widget.Label
 	WalkIn   *widget.Button
 	Lines    []*SaleLine
@@ -33,9 +32,7 @@ type SalesScreen struct {
 
 	customerID string
 	shopID     string
-	found      []store.CustomerSummary
 	recent     []store.SaleSummary
-	gen        int
 	payments   map[string]string
 }
 
@@ -48,41 +45,9 @@ type SaleLine struct {
 
 func newSalesScreen(a *App) *SalesScreen {
 	s := &SalesScreen{a: a, Error: a.errorLabel(), Done: a.newMsgLabel(widget.SuccessImportance), payments: map[string]string{}}
-	s.Search = widget.NewEntry()
-	s.Search.SetPlaceHolder(a.T("Find the customer by name or phone"))
-	s.Found = widget.NewList(func() int { return len(s.found) }, func() fyne.CanvasObject {
-		l := widget.NewLabel("")
-		l.Truncation = fyne.TextTruncateEllipsis
-		return l
-	}, func(i widget.ListItemID, o fyne.CanvasObject) {
-		o.(*widget.Label).SetText(s.found[i].Name + "  " + s.found[i].Phone)
+	s.customerPicker = newCustomerPicker(a, a.T("Find the customer by name or phone"), 20, func(c store.CustomerSummary) {
+		s.SetCustomer(c.ID, c.Name, c.ShopID)
 	})
-	s.Found.OnSelected = func(i widget.ListItemID) {
-		s.Found.UnselectAll()
-		if i < len(s.found) {
-			s.SetCustomer(s.found[i].ID, s.found[i].Name, s.found[i].ShopID)
-		}
-	}
-	s.Search.OnChanged = func(q string) {
-		a.touch()
-		s.gen++
-		gen, ss, ctx := s.gen, a.ss, a.sc
-		q = strings.TrimSpace(q)
-		if q == "" {
-			s.found = nil
-			s.Found.Refresh()
-			return
-		}
-		a.async(func() func() {
-			res, err := ss.Search(ctx, q, 20)
-			return func() {
-				if gen == s.gen && err == nil {
-					s.found = res
-					s.Found.Refresh()
-				}
-			}
-		})
-	}
 	s.Customer = widget.NewLabelWithStyle(a.T("Walk-in customer"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.WalkIn = a.button(a.T("Walk-in"), theme.ContentClearIcon(), func() { s.SetCustomer("", "", "") })
 	var opts []string
@@ -120,7 +85,7 @@ func newSalesScreen(a *App) *SalesScreen {
 		row[3].(*widget.Label).SetText(a.T(paymentLabel(r.PaymentMethod)) + " · " + r.Seller)
 	})
 	head := container.NewGridWithColumns(4, widget.NewLabel(a.T("Item")), widget.NewLabel(a.T("SKU")), widget.NewLabel(a.T("Qty")), widget.NewLabel(a.T("Unit price")))
-	customer := container.NewVBox(container.NewBorder(nil, nil, nil, s.WalkIn, s.Customer), s.Search, container.NewGridWrap(fyne.NewSize(420, 150), s.Found))
+	customer := container.NewVBox(container.NewBorder(nil, nil, nil, s.WalkIn, s.Customer), s.Search, container.NewGridWrap(fyne.NewSize(420, 150), s.Results))
 	form := container.NewVBox(heading(a.T("New sale")),
 		widget.NewCard(a.T("Customer"), "", customer),
 		widget.NewCard(a.T("Lines"), "", container.NewVBox(head, s.linesBox, s.AddLine)),
@@ -189,9 +154,7 @@ func (s *SalesScreen) SetCustomer(id, name, shopID string) {
 		name = s.a.T("Walk-in customer")
 	}
 	s.Customer.SetText(name)
-	s.Search.SetText("")
-	s.found = nil
-	s.Found.Refresh()
+	s.clear()
 }
 
 // Refresh reloads the recent sales.

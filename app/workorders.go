@@ -443,8 +443,7 @@ func (s *BoardScreen) addLine(v *JobView) {
 
 // WorkOrderForm opens a job: customer (preset from a card, or searched), bike, complaint.
 type WorkOrderForm struct {
-	Search    *widget.Entry
-	Results   *widget.List
+	*customerPicker
 	Customer  *widget.Label
 	Bike      *widget.Select
 	Complaint *widget.Entry
@@ -455,49 +454,18 @@ type WorkOrderForm struct {
 	Error     *msgLabel
 
 	card    *store.CustomerCard
-	found   []store.CustomerSummary
 	bikeIDs map[string]string
 	mechIDs map[string]string
-	gen     int
 }
 
 // NewWorkOrder opens the new-job form, for card's customer (and bike) when given.
 func (s *BoardScreen) NewWorkOrder(card *store.CustomerCard, bikeID string) {
 	a := s.a
-	f := &WorkOrderForm{Search: widget.NewEntry(), Customer: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+	f := &WorkOrderForm{Customer: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		Complaint: widget.NewMultiLineEntry(), Promised: widget.NewEntry(), Error: a.errorLabel(), bikeIDs: map[string]string{}, mechIDs: map[string]string{}}
-	f.Search.SetPlaceHolder(a.T("Search by name, phone or e-mail (Ctrl+F)"))
-	f.Results = widget.NewList(func() int { return len(f.found) }, func() fyne.CanvasObject {
-		l := widget.NewLabel("")
-		l.Truncation = fyne.TextTruncateEllipsis
-		return l
-	}, func(i widget.ListItemID, o fyne.CanvasObject) {
-		o.(*widget.Label).SetText(f.found[i].Name + "  " + f.found[i].Phone)
+	f.customerPicker = newCustomerPicker(a, a.T("Search by name, phone or e-mail (Ctrl+F)"), 30, func(c store.CustomerSummary) {
+		s.pickCustomer(f, c.ID, "")
 	})
-	f.Results.OnSelected = func(i widget.ListItemID) {
-		f.Results.UnselectAll()
-		if i < len(f.found) {
-			s.pickCustomer(f, f.found[i].ID, "")
-		}
-	}
-	f.Search.OnChanged = func(q string) {
-		a.touch()
-		f.gen++
-		gen, ss, ctx := f.gen, a.ss, a.sc
-		a.async(func() func() {
-			res, err := ss.Search(ctx, strings.TrimSpace(q), 30)
-			return func() {
-				if gen != f.gen || err != nil {
-					return
-				}
-				if strings.TrimSpace(q) == "" {
-					res = nil
-				}
-				f.found = res
-				f.Results.Refresh()
-			}
-		})
-	}
 	f.Bike = widget.NewSelect(nil, nil)
 	f.Complaint.SetPlaceHolder(a.T("What does the customer say is wrong?"))
 	f.Complaint.SetMinRowsVisible(3)
