@@ -57,7 +57,7 @@ type SyncScreen struct {
 	CopyCode      *widget.Button
 	codeBox       *fyne.Container
 	ConfirmRevoke *dialog.ConfirmDialog
-	devices       []hub.DeviceInfo
+	devices       []engine.DeviceEntry
 	devicesMsg    string
 	addFor        map[string]string
 
@@ -166,7 +166,7 @@ func (s *SyncScreen) devicesView() fyne.CanvasObject {
 		}
 		revoke := cells[4].(*widget.Button)
 		revoke.OnTapped = func() { a.touch(); s.AskRevoke(d.ID) }
-		if d.ID == a.st.DeviceID() || d.Status != hub.StatusActive {
+		if d.ID == a.st.DeviceID() || d.Status != "active" {
 			revoke.Hide()
 		} else {
 			revoke.Show()
@@ -208,14 +208,14 @@ func shortID(id string) string {
 }
 
 // deviceRow is one device line: id, what it reads, status, last seen.
-func (s *SyncScreen) deviceRow(d hub.DeviceInfo) []string {
+func (s *SyncScreen) deviceRow(d engine.DeviceEntry) []string {
 	a := s.a
 	id := shortID(d.ID)
 	if d.ID == a.st.DeviceID() {
 		id = a.T("%s (this one)", id)
 	}
 	reads := a.T("every shop")
-	if d.Role != hub.RoleOwner {
+	if d.Role != string(hub.RoleOwner) {
 		var names []string
 		for _, sc := range d.Scopes {
 			if sh, ok := a.shopByID(sc); ok {
@@ -693,15 +693,18 @@ func conflictValue(c store.Conflict) string {
 	return c.Value
 }
 
-// deviceStatusLabel is the English (translatable) name of a device's standing at the hub.
-func deviceStatusLabel(st hub.Status) string {
+// deviceStatusLabel is the English (translatable) name of a device's standing in the
+// owner-signed device list.
+func deviceStatusLabel(st string) string {
 	switch st {
-	case hub.StatusActive:
+	case "active":
 		return "active"
-	case hub.StatusRevoked:
+	case "revoked":
 		return "revoked"
+	case "unconfirmed":
+		return "not confirmed by an owner"
 	}
-	return string(st)
+	return st
 }
 
 // anchorLabel explains an audit anchor's status.

@@ -101,7 +101,7 @@ func runDevices(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DEVICE\tROLE\tSCOPES\tSTATUS\tENROLLED\tLAST SEEN")
+	fmt.Fprintln(tw, "DEVICE\tROLE\tSCOPES\tSTATUS\tAT HUB\tLAST SEEN")
 	for _, d := range devs {
 		me := ""
 		if d.ID == st.DeviceID() {
@@ -111,7 +111,7 @@ func runDevices(ctx context.Context, env Env, args []string) error {
 		if !d.LastSeen.IsZero() {
 			seen = d.LastSeen.Local().Format("2006-01-02 15:04")
 		}
-		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, me, d.Role, strings.Join(d.Scopes, ","), d.Status, d.EnrolledAt.Local().Format("2006-01-02 15:04"), seen)
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, me, d.Role, strings.Join(d.Scopes, ","), d.Status, d.AtHub, seen)
 	}
 	return tw.Flush()
 }

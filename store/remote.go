@@ -116,6 +116,18 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 	res := &ApplyResult{}
 	err := s.write(ctx, actor{userID: "sync"}, "sync.apply", func(w *wtx) error {
 		w.audit.Target = fromDevice
+		// A set may touch only rows of its own scope: refuse before anything is written if a
+		// row it names already belongs (itself, or through its parent) to another shop.
+		named := map[string]map[string]bool{}
+		for _, r := range recs {
+			if named[r.Table] == nil {
+				named[r.Table] = map[string]bool{}
+			}
+			named[r.Table][r.RowID] = true
+		}
+		if err := checkRowScopes(ctx, w.tx, scope, named); err != nil {
+			return err
+		}
 		touched := map[string]map[string]bool{}
 		type pending struct {
 			table string
@@ -263,16 +275,8 @@ func (w *wtx) conflict(lost ChangeRecord, winnerHLC uint64, winnerDev string) er
 // checkSealed authenticates every sealed value of the touched rows, and that each customer row
 // sits in the scope (shop) it claims: a change-set cannot plant garbage or move a customer.
 func (s *Store) checkSealed(ctx context.Context, tx *sql.Tx, scope string, touched map[string]map[string]bool) error {
-	for _, t := range []string{"customers", "bikes", "work_orders", "sales"} {
-		for id := range touched[t] {
-			var shop string
-			if err := tx.QueryRowContext(ctx, "SELECT shop_id FROM "+t+" WHERE id = ?", id).Scan(&shop); err != nil {
-				return err
-			}
-			if shop != scope {
-				return &RemoteError{"a row claims another shop than its change-set's scope"}
-			}
-		}
+	if err := checkRowScopes(ctx, tx, scope, touched); err != nil {
+		return err
 	}
 	for id := range touched["customers"] {
 		c, err := scanCust(tx.QueryRowContext(ctx, "SELECT "+custCols+" FROM customers WHERE id = ?", id))
@@ -326,6 +330,46 @@ func (s *Store) checkSealed(ctx context.Context, tx *sql.Tx, scope string, touch
 		}
 		if err := s.authentic(ctx, u); err != nil {
 			return &RemoteError{"a user record fails authentication"}
+		}
+	}
+	return nil
+}
+
+// rowShops yields every shop a row belongs to: its own shop column and those of the rows it
+// hangs from (a line's order or sale, a job's customer and bike, a sale's customer), so a set
+// cannot reach into another shop through a reference either.
+var rowShops = map[string]string{
+	"customers": "SELECT shop_id FROM customers WHERE id = ?1",
+	"bikes": `SELECT shop_id FROM bikes WHERE id = ?1
+		UNION ALL SELECT c.shop_id FROM bikes b JOIN customers c ON c.id = b.customer_id WHERE b.id = ?1`,
+	"work_orders": `SELECT shop_id FROM work_orders WHERE id = ?1
+		UNION ALL SELECT c.shop_id FROM work_orders w JOIN customers c ON c.id = w.customer_id WHERE w.id = ?1
+		UNION ALL SELECT b.shop_id FROM work_orders w JOIN bikes b ON b.id = w.bike_id WHERE w.id = ?1`,
+	"work_order_lines": "SELECT w.shop_id FROM work_order_lines l JOIN work_orders w ON w.id = l.work_order_id WHERE l.id = ?1",
+	"sales": `SELECT shop_id FROM sales WHERE id = ?1
+		UNION ALL SELECT c.shop_id FROM sales s JOIN customers c ON c.id = s.customer_id WHERE s.id = ?1`,
+	"sale_lines": "SELECT s.shop_id FROM sale_lines l JOIN sales s ON s.id = l.sale_id WHERE l.id = ?1",
+}
+
+// checkRowScopes refuses when any of the rows (table -> ids) belongs to a shop other than
+// scope, as the rows stand now inside the transaction. Rows that do not exist yet pass: run
+// it before applying (the existing shop) and after (the resulting one).
+func checkRowScopes(ctx context.Context, tx *sql.Tx, scope string, rows map[string]map[string]bool) error {
+	for table, ids := range rows {
+		q, ok := rowShops[table]
+		if !ok {
+			continue // users and shops: org scope only, checked per record
+		}
+		for id := range ids {
+			shops, err := queryStrings(ctx, tx, q, id)
+			if err != nil {
+				return err
+			}
+			for _, shop := range shops {
+				if shop != scope {
+					return &RemoteError{fmt.Sprintf("a %s row belongs to another shop than the change-set's scope", table)}
+				}
+			}
 		}
 	}
 	return nil

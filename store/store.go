@@ -16,6 +16,7 @@ import (
 	"spoke/crypto/blind"
 	"spoke/crypto/keychain"
 	"spoke/crypto/keys"
+	"spoke/crypto/roster"
 	"spoke/crypto/seal"
 	"spoke/store/contact"
 	"spoke/sync/hlc"
@@ -104,6 +105,7 @@ type Store struct {
 	current map[string]uint32            // newest version per scope
 	deks    map[string][]byte            // customer id -> unwrapped data key
 	derived map[string][]byte            // purpose -> key derived from the org key
+	roster  *roster.State                // verified roster, loaded on first use
 
 	dummyOnce sync.Once
 	dummyHash string // compared against for unknown usernames, so timing reveals nothing
@@ -242,6 +244,11 @@ func createWithKey(ctx context.Context, dir string, c *CreateOptions, opts Optio
 	}
 	s := newStore(db, dir, dbID, uuid.Must(uuid.NewV7()).String(), keyStore, mk, opts)
 	err = s.bootstrap(ctx, recWrap, passWrap, c)
+	if err == nil && c != nil {
+		// A new chain: this device is the first owner of its roster. A replica learns its
+		// chain's roster from the enrolment code and the hub.
+		err = s.writeGenesis(ctx, code)
+	}
 	if err != nil {
 		cleanup()
 		return nil, "", err

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"spoke/crypto/device"
@@ -30,6 +29,27 @@ type SyncState struct {
 	LastError    string    `json:"last_error,omitempty"`
 	Refused      int64     `json:"refused"` // incoming sets refused so far
 	CheckpointAt int64     `json:"checkpoint_at"`
+	// ScopeSeqs is the last scope sequence number this device used per scope (wire.Header
+	// ScopeSeq): receivers find a dropped set by the gap it leaves.
+	ScopeSeqs map[string]uint64 `json:"scope_seqs,omitempty"`
+	// Owner is the fingerprint of the owner device whose code enrolled this one: it must be
+	// an active owner of the roster this device verifies.
+	Owner []byte `json:"owner,omitempty"`
+	// RosterConfirmed is the newest time an owner device's signed roster head matched the
+	// roster held here (an owner device confirms its own).
+	RosterConfirmed time.Time `json:"roster_confirmed,omitzero"`
+	// RosterAlert says what was wrong with the roster the hub relayed last (planted, swapped
+	// or reordered entries, a forked or withheld head); empty when nothing was.
+	RosterAlert string `json:"roster_alert,omitempty"`
+}
+
+// nextScopeSeq advances and returns the scope sequence number for a new set of scope.
+func (st *SyncState) nextScopeSeq(scope string) uint64 {
+	if st.ScopeSeqs == nil {
+		st.ScopeSeqs = map[string]uint64{}
+	}
+	st.ScopeSeqs[scope]++
+	return st.ScopeSeqs[scope]
 }
 
 const (
@@ -129,7 +149,7 @@ type OutboxSet struct {
 // EnqueueBatch stores several sets made from one window of the change log (one per scope),
 // and advances the pushed position to lastChangeSeq, all in one transaction: a crash leaves
 // either all of them or none.
-func (s *Store) EnqueueBatch(ctx context.Context, scopes []string, lastChangeSeq int64, make func(i int, setSeq uint64) ([]byte, error)) error {
+func (s *Store) EnqueueBatch(ctx context.Context, scopes []string, lastChangeSeq int64, make func(i int, setSeq, scopeSeq uint64) ([]byte, error)) error {
 	st, err := s.SyncState(ctx)
 	if err != nil {
 		return err
@@ -140,7 +160,7 @@ func (s *Store) EnqueueBatch(ctx context.Context, scopes []string, lastChangeSeq
 	}
 	defer tx.Rollback()
 	for i, scope := range scopes {
-		b, err := make(i, st.NextSetSeq)
+		b, err := make(i, st.NextSetSeq, st.nextScopeSeq(scope))
 		if err != nil {
 			return err
 		}
@@ -157,23 +177,17 @@ func (s *Store) EnqueueBatch(ctx context.Context, scopes []string, lastChangeSeq
 	return tx.Commit()
 }
 
-// Enqueue seals the next set (make gets its sequence number) and stores it in the outbox
-// together with the advanced sync state, in one transaction.
-func (s *Store) Enqueue(ctx context.Context, scope string, lastChangeSeq int64, make func(setSeq uint64) ([]byte, error)) error {
-	return s.enqueue(ctx, scope, lastChangeSeq, -1, make)
-}
-
 // EnqueueAudit is Enqueue for a set of audit entries up to lastAuditSeq.
-func (s *Store) EnqueueAudit(ctx context.Context, scope string, lastAuditSeq int64, make func(setSeq uint64) ([]byte, error)) error {
+func (s *Store) EnqueueAudit(ctx context.Context, scope string, lastAuditSeq int64, make func(setSeq, scopeSeq uint64) ([]byte, error)) error {
 	return s.enqueue(ctx, scope, -1, lastAuditSeq, make)
 }
 
-func (s *Store) enqueue(ctx context.Context, scope string, lastChangeSeq, lastAuditSeq int64, make func(setSeq uint64) ([]byte, error)) error {
+func (s *Store) enqueue(ctx context.Context, scope string, lastChangeSeq, lastAuditSeq int64, make func(setSeq, scopeSeq uint64) ([]byte, error)) error {
 	st, err := s.SyncState(ctx)
 	if err != nil {
 		return err
 	}
-	b, err := make(st.NextSetSeq)
+	b, err := make(st.NextSetSeq, st.nextScopeSeq(scope))
 	if err != nil {
 		return err
 	}
@@ -234,43 +248,6 @@ func (s *Store) PendingChanges(ctx context.Context) (changes, sets int, err erro
 	}
 	err = s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sync_outbox").Scan(&sets)
 	return changes, sets, err
-}
-
-// Peer is another device as this one knows it.
-type Peer struct {
-	DeviceID   string
-	SigningKey []byte
-	KEMKey     []byte
-	Name, Role string
-	Scopes     []string
-	Status     string
-}
-
-// SavePeer records or updates another device's public keys and status.
-func (s *Store) SavePeer(ctx context.Context, p Peer) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sync_peers(device_id, signing_key, kem_key, name, role, scopes, status) VALUES(?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT(device_id) DO UPDATE SET name = excluded.name, role = excluded.role, scopes = excluded.scopes, status = excluded.status`,
-		p.DeviceID, p.SigningKey, p.KEMKey, p.Name, p.Role, strings.Join(p.Scopes, ","), p.Status)
-	return err
-}
-
-// Peer returns a known device. A device's keys never change once recorded (a hub that
-// swapped them later is ignored): trust on first use, from the hub's enrolment record.
-func (s *Store) Peer(ctx context.Context, id string) (*Peer, error) {
-	p := &Peer{DeviceID: id}
-	var scopes string
-	err := s.db.QueryRowContext(ctx, "SELECT signing_key, kem_key, name, role, scopes, status FROM sync_peers WHERE device_id = ?", id).
-		Scan(&p.SigningKey, &p.KEMKey, &p.Name, &p.Role, &scopes, &p.Status)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	if scopes != "" {
-		p.Scopes = strings.Split(scopes, ",")
-	}
-	return p, nil
 }
 
 // AuditHead returns the newest audit entry's seq and MAC (for checkpoints at the hub).

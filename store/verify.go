@@ -76,6 +76,7 @@ func (s *Store) Verify(ctx context.Context) (*Report, error) {
 	if err := s.verifyRemoteAudit(ctx, r); err != nil {
 		return nil, err
 	}
+	r.Problems = append(r.Problems, s.verifyRoster(ctx, s.db)...)
 	n, err := s.verifyAudit(ctx)
 	r.AuditEntries = n
 	var ce *ChainError

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"crypto/ed25519"
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
@@ -83,4 +84,22 @@ func UnwrapWithRecoveryCode(blob []byte, code, dbID string) ([]byte, error) {
 		return nil, ErrWrongPassphrase
 	}
 	return mk, err
+}
+
+// RecoverySigningKey derives the offline owner key from a recovery code: an Ed25519 key that
+// the roster's genesis names as an owner, so a new machine holding only the emergency kit can
+// sign roster entries (add itself, revoke a stolen owner device). It is not bound to the
+// database id: a new machine that has not restored anything must be able to derive it.
+func RecoverySigningKey(code string) (ed25519.PrivateKey, error) {
+	raw, err := parseRecoveryCode(code)
+	if err != nil {
+		return nil, err
+	}
+	defer seal.Wipe(raw)
+	seed, err := hkdf.Key(sha256.New, raw, nil, "spoke/recovery-owner-key/v1", ed25519.SeedSize)
+	if err != nil {
+		return nil, err
+	}
+	defer seal.Wipe(seed)
+	return ed25519.NewKeyFromSeed(seed), nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 
+	"spoke/crypto/roster"
 	"spoke/store"
 	"spoke/sync/hub"
 	"spoke/sync/hub/hubclient"
@@ -31,13 +32,13 @@ func (a Anchor) OK() bool {
 func VerifyAnchors(ctx context.Context, st *store.Store, h *hubclient.Client, all bool) ([]Anchor, error) {
 	ids := []string{st.DeviceID()}
 	if all {
-		devs, err := h.Devices(ctx)
+		local, err := st.Roster(ctx)
 		if err != nil {
 			return nil, err
 		}
-		for _, d := range devs {
-			if d.ID != st.DeviceID() {
-				ids = append(ids, d.ID)
+		for _, m := range local.Members() {
+			if m.ID != st.DeviceID() && m.ID != roster.RecoveryID {
+				ids = append(ids, m.ID)
 			}
 		}
 	}

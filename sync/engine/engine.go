@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"spoke/crypto/device"
+	"spoke/crypto/roster"
 	"spoke/crypto/seal"
 	"spoke/store"
 	"spoke/sync/hub"
@@ -37,6 +38,9 @@ type Hub interface {
 	Envelopes(ctx context.Context) ([]hub.EnvelopeInfo, error)
 	PutEnvelopes(ctx context.Context, envs []hub.EnvelopeInfo) error
 	PutCheckpoint(ctx context.Context, cp hub.Checkpoint) error
+	Roster(ctx context.Context, from uint64) (hub.RosterResponse, error)
+	AppendRoster(ctx context.Context, seq uint64, entry []byte) error
+	PutRosterHead(ctx context.Context, head []byte) error
 }
 
 var _ Hub = (*hubclient.Client)(nil)
@@ -71,7 +75,8 @@ type Report struct {
 	Pushed, Duplicates       int // sets
 	Pulled, Applied, Lost    int // sets pulled; field changes applied or lost to newer values
 	Conflicts                int
-	Refused                  int // incoming sets refused (bad signature, unknown device, bad data)
+	Refused                  int // incoming sets refused (bad signature, revoked device, bad data)
+	Held                     int // incoming sets waiting (a gap before them, an unconfirmed sender, a key not here yet)
 	KeysImported             int
 	CheckpointSeq            int64
 	BytesPushed, BytesPulled int64
@@ -150,7 +155,10 @@ func (e *Engine) round(ctx context.Context, r *Report) error {
 	if err != nil {
 		return err
 	}
-	if err := e.refreshDevices(ctx); err != nil {
+	if err := e.syncRoster(ctx, id); err != nil {
+		return err
+	}
+	if err := e.confirmEnrolments(ctx, id); err != nil {
 		return err
 	}
 	if err := e.importEnvelopes(ctx, id, r); err != nil {
@@ -169,25 +177,6 @@ func (e *Engine) round(ctx context.Context, r *Report) error {
 		return err
 	}
 	return e.checkpoint(ctx, id, r)
-}
-
-// refreshDevices records every device's public keys (trust on first use: keys once recorded
-// never change) and status.
-func (e *Engine) refreshDevices(ctx context.Context) error {
-	devs, err := e.hub.Devices(ctx)
-	if err != nil {
-		return err
-	}
-	for _, d := range devs {
-		p := store.Peer{DeviceID: d.ID, SigningKey: d.SigningKey, KEMKey: d.HPKEKey, Role: string(d.Role), Scopes: d.Scopes, Status: string(d.Status)}
-		if old, err := e.st.Peer(ctx, d.ID); err == nil && string(old.SigningKey) != string(d.SigningKey) {
-			continue // the hub now claims other keys for a known device: ignore
-		}
-		if err := e.st.SavePeer(ctx, p); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // envelopeInfo binds an HPKE envelope to its recipient, scope and version.
@@ -216,17 +205,38 @@ func (e *Engine) importEnvelopes(ctx context.Context, id *device.Identity, r *Re
 			}
 		}
 	}
+	local, err := e.st.Roster(ctx)
+	if errors.Is(err, store.ErrNoRoster) {
+		return nil // nothing can be verified before the device list arrives
+	}
+	if err != nil {
+		return err
+	}
 	var got []store.ScopeKey
 	for _, env := range envs {
 		if _, _, err := e.st.ScopeKey(ctx, env.Scope, env.Version); err == nil {
 			continue // already held
 		}
-		k, err := id.Open(envelopeInfo(e.st.DeviceID(), env.Scope, env.Version), env.Sealed)
-		if err != nil && secret != nil {
-			k, err = device.OpenWithSecret(secret, secretEnvelopeInfo(tokenID, env.Scope, env.Version), env.Sealed)
+		// Only an active owner of the verified roster may hand this device a key: the hub
+		// can seal a key of its own to this device's public key, but cannot sign it.
+		signer, _ := device.EnvelopeSigner(env.Sealed)
+		m := local.Member(signer)
+		if m == nil || !m.Active || m.Role != roster.RoleOwner || m.ID == roster.RecoveryID {
+			e.st.Record(ctx, "sync.envelope", env.Scope, "refused", "not signed by an owner of the device list")
+			continue
+		}
+		var k []byte
+		sealed, err := device.VerifyEnvelope(env.Sealed, m.SigningKey, e.st.DeviceID(), env.Scope, env.Version)
+		if err == nil {
+			k, err = id.Open(envelopeInfo(e.st.DeviceID(), env.Scope, env.Version), sealed)
+		} else if secret != nil {
+			// Sealed for this device's enrolment code before it had an id at the hub.
+			if sealed, err = device.VerifyEnvelope(env.Sealed, m.SigningKey, hub.TokenRecipient(tokenID), env.Scope, env.Version); err == nil {
+				k, err = device.OpenWithSecret(secret, secretEnvelopeInfo(tokenID, env.Scope, env.Version), sealed)
+			}
 		}
 		if err != nil {
-			e.st.Record(ctx, "sync.envelope", env.Scope, "refused", "envelope does not open")
+			e.st.Record(ctx, "sync.envelope", env.Scope, "refused", "envelope does not verify or open")
 			continue
 		}
 		got = append(got, store.ScopeKey{Scope: env.Scope, Version: env.Version, Key: k})
@@ -286,12 +296,12 @@ func (e *Engine) sealPending(ctx context.Context, id *device.Identity) error {
 			}
 			return 0
 		})
-		err = e.st.EnqueueBatch(ctx, scopes, window[n-1].Seq, func(i int, setSeq uint64) ([]byte, error) {
+		err = e.st.EnqueueBatch(ctx, scopes, window[n-1].Seq, func(i int, setSeq, scopeSeq uint64) ([]byte, error) {
 			key, ver, err := e.st.ScopeKey(ctx, scopes[i], 0)
 			if err != nil {
 				return nil, fmt.Errorf("no key for scope %s: %w", scopes[i], err)
 			}
-			return wire.Seal(&wire.ChangeSet{Header: wire.Header{Version: 1, Scope: scopes[i], Device: e.st.DeviceID(), Seq: setSeq, KeyVersion: ver}, Changes: groups[scopes[i]]}, key, id.Signing)
+			return wire.Seal(&wire.ChangeSet{Header: wire.Header{Version: 2, Scope: scopes[i], Device: e.st.DeviceID(), Seq: setSeq, KeyVersion: ver, ScopeSeq: scopeSeq}, Changes: groups[scopes[i]]}, key, id.Signing)
 		})
 		if err != nil {
 			return err
@@ -330,8 +340,8 @@ func (e *Engine) sealAudit(ctx context.Context, id *device.Identity) error {
 			changes[i] = wire.Change{HLC: uint64(a.At) << 16, Device: e.st.DeviceID(), Table: "audit", RowID: fmt.Sprint(a.Seq), Column: "entry",
 				Value: wire.Value{Kind: wire.KindBlob, Blob: store.EncodeAuditEntry(a)}}
 		}
-		err = e.st.EnqueueAudit(ctx, scope, entries[len(entries)-1].Seq, func(setSeq uint64) ([]byte, error) {
-			return wire.Seal(&wire.ChangeSet{Header: wire.Header{Version: 1, Scope: scope, Device: e.st.DeviceID(), Seq: setSeq, KeyVersion: ver}, Changes: changes}, key, id.Signing)
+		err = e.st.EnqueueAudit(ctx, scope, entries[len(entries)-1].Seq, func(setSeq, scopeSeq uint64) ([]byte, error) {
+			return wire.Seal(&wire.ChangeSet{Header: wire.Header{Version: 2, Scope: scope, Device: e.st.DeviceID(), Seq: setSeq, KeyVersion: ver, ScopeSeq: scopeSeq}, Changes: changes}, key, id.Signing)
 		})
 		if err != nil {
 			return err
@@ -363,9 +373,9 @@ func (e *Engine) pushOutbox(ctx context.Context, r *Report) error {
 	return nil
 }
 
-// pull fetches and applies sets after the saved cursor. A set that fails verification or
-// validation is refused, counted and audited, and skipped; a set whose scope key this device
-// does not have yet stops the pull (the cursor stays, so it is retried once keys arrive).
+// pull fetches and applies sets after the saved cursor, then retries the sets held back.
+// A set that fails verification or validation is refused, counted and audited, and skipped;
+// one that cannot be applied yet (see store.HeldSet) is held and the cursor moves on.
 func (e *Engine) pull(ctx context.Context, r *Report) error {
 	for {
 		st, err := e.st.SyncState(ctx)
@@ -378,7 +388,7 @@ func (e *Engine) pull(ctx context.Context, r *Report) error {
 		}
 		for _, f := range page.Frames {
 			r.BytesPulled += int64(len(f.Bytes))
-			if err := e.applyFrame(ctx, f, st.PushedSeq, r); err != nil {
+			if err := e.take(ctx, f.Bytes, st.PushedSeq, r); err != nil {
 				return err
 			}
 			st.Cursor = f.Cursor
@@ -393,39 +403,126 @@ func (e *Engine) pull(ctx context.Context, r *Report) error {
 			}
 		}
 		if len(page.Frames) < 200 {
+			break
+		}
+	}
+	return e.retryHeld(ctx, r)
+}
+
+// take applies one pulled set, or holds it.
+func (e *Engine) take(ctx context.Context, b []byte, pushedSeq int64, r *Report) error {
+	h, why, err := e.applySet(ctx, b, pushedSeq, r)
+	if err != nil || why == "" {
+		return err
+	}
+	err = e.st.Hold(ctx, store.HeldSet{Device: h.Device, Scope: h.Scope, ScopeSeq: h.ScopeSeq, Bytes: b, Reason: why})
+	if errors.Is(err, store.ErrHeldFull) {
+		return e.refuse(ctx, r, h.Device, "too many sets waiting")
+	}
+	return err
+}
+
+// retryHeld tries the held sets again until a pass applies none.
+func (e *Engine) retryHeld(ctx context.Context, r *Report) error {
+	for {
+		held, err := e.st.Held(ctx)
+		if err != nil {
+			return err
+		}
+		r.Held = len(held)
+		progress := false
+		for _, hs := range held {
+			st, err := e.st.SyncState(ctx)
+			if err != nil {
+				return err
+			}
+			_, why, err := e.applySet(ctx, hs.Bytes, st.PushedSeq, r)
+			if err != nil {
+				return err
+			}
+			if why == "" {
+				if err := e.st.Unhold(ctx, hs.ID); err != nil {
+					return err
+				}
+				r.Held--
+				progress = true
+			}
+		}
+		if !progress {
 			return nil
 		}
 	}
 }
 
-// errNeedKey stops a pull until a missing scope key arrives.
-type errNeedKey struct{ scope string }
-
-func (e errNeedKey) Error() string {
-	return "waiting for the key of scope " + e.scope + " (an owner device must share it)"
+// errNeedKey is why a set waits for a scope key.
+func needKey(scope string) string {
+	return "waiting for the key of scope " + scope + " (an owner device must share it)"
 }
 
-func (e *Engine) applyFrame(ctx context.Context, f hub.Frame, pushedSeq int64, r *Report) error {
-	h, err := wire.ParseHeader(f.Bytes)
+// applySet verifies and applies one set. It returns a reason when the set cannot be applied
+// yet and should be held; a refused set is counted and audited and returns no reason.
+func (e *Engine) applySet(ctx context.Context, b []byte, pushedSeq int64, r *Report) (wire.Header, string, error) {
+	h, err := wire.ParseHeader(b)
+	if errors.Is(err, wire.ErrVersion) {
+		return h, "made by a newer Spoke: update Spoke to read it", nil
+	}
 	if err != nil {
-		return e.refuse(ctx, r, "", "malformed")
+		return h, "", e.refuse(ctx, r, "", "malformed")
 	}
 	if h.Device == e.st.DeviceID() {
-		return nil // our own set, relayed back
+		return h, "", nil // our own set, relayed back
 	}
-	peer, err := e.st.Peer(ctx, h.Device)
+	local, err := e.st.Roster(ctx)
+	if errors.Is(err, store.ErrNoRoster) {
+		return h, "no verified device list yet", nil
+	}
 	if err != nil {
-		if err := e.refreshDevices(ctx); err != nil {
-			return err
+		return h, "", err
+	}
+	// The sender's key, standing and shops come from the owner-signed roster only.
+	m := local.Member(h.Device)
+	switch {
+	case m == nil || m.ID == roster.RecoveryID:
+		return h, "the sending device is not confirmed in the device list yet", nil
+	case !m.Active:
+		return h, "", e.refuse(ctx, r, h.Device, "the sending device was revoked")
+	case !m.CanWrite(h.Scope):
+		return h, "", e.refuse(ctx, r, h.Device, "the sending device may not write that scope")
+	}
+	if err := wire.VerifySignature(b, m.SigningKey); err != nil {
+		return h, "", e.refuse(ctx, r, h.Device, "does not verify")
+	}
+	if h.Version >= 2 {
+		last, err := e.st.AppliedSeq(ctx, h.Device, h.Scope)
+		if err != nil {
+			return h, "", err
 		}
-		if peer, err = e.st.Peer(ctx, h.Device); err != nil {
-			return e.refuse(ctx, r, h.Device, "unknown device")
+		if h.ScopeSeq <= last {
+			return h, "", nil // applied before (a replay, or relayed twice)
+		}
+		if h.ScopeSeq > last+1 {
+			return h, fmt.Sprintf("set %d of this device and scope has not arrived", last+1), nil
 		}
 	}
 	if _, _, err := e.st.ScopeKey(ctx, h.Scope, h.KeyVersion); err != nil {
-		return errNeedKey{h.Scope}
+		return h, needKey(h.Scope), nil
 	}
-	cs, err := wire.Open(f.Bytes, ed25519.PublicKey(peer.SigningKey), func(scope string, version uint32) ([]byte, error) {
+	if err := e.applyVerified(ctx, h, b, pushedSeq, r); err != nil {
+		return h, "", err
+	}
+	if h.Version >= 2 {
+		return h, "", e.st.MarkApplied(ctx, h.Device, h.Scope, h.ScopeSeq)
+	}
+	return h, "", nil
+}
+
+// applyVerified decrypts a set whose signature and sender were checked and merges it.
+func (e *Engine) applyVerified(ctx context.Context, h wire.Header, b []byte, pushedSeq int64, r *Report) error {
+	peer, err := e.st.Peer(ctx, h.Device)
+	if err != nil {
+		return err
+	}
+	cs, err := wire.Open(b, ed25519.PublicKey(peer.SigningKey), func(scope string, version uint32) ([]byte, error) {
 		k, _, err := e.st.ScopeKey(ctx, scope, version)
 		return k, err
 	})

@@ -1,22 +1,46 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"spoke/crypto/device"
+	"spoke/crypto/keys"
+	"spoke/crypto/roster"
 	"spoke/store"
 	"spoke/sync/hub"
 	"spoke/sync/hub/hubclient"
 )
 
+// ErrHubCode means a code printed by spoke-hub (no device list in it) was used on a device
+// that is not the chain's first owner device.
+var ErrHubCode = errors.New("this code was printed by the hub, so it can connect only the chain's first owner device (where 'spoke init' ran) or, with the recovery code, a new owner machine; ask the owner for a code from 'spoke devices add'")
+
 // Connect enrolls the store's device with the hub named in code: it registers this device's
-// id and public keys, keeps the client certificate (its private key sealed under the master
-// key) and the pinned hub CA, and remembers the code's one-time secret until the scope keys
-// sealed under it have been opened by the first sync.
+// id and public keys (with a proof made with the code's one-time secret, so the owner device
+// that issued the code can tell these keys from any the hub might substitute), keeps the
+// client certificate (its private key sealed under the master key) and the pinned hub CA,
+// records the chain id and issuing owner from the code, and remembers the code's one-time
+// secret until the scope keys sealed under it have been opened by the first sync.
+//
+// A code printed by spoke-hub itself carries no device list: it connects only the device
+// that holds the chain's genesis (the first owner device), or a new owner machine through
+// Recover.
 func Connect(ctx context.Context, st *store.Store, code hub.EnrollCode) (*hub.DeviceInfo, error) {
+	if !code.HasRoster() {
+		if _, err := st.Roster(ctx); err != nil {
+			return nil, ErrHubCode
+		}
+	}
+	return enroll(ctx, st, code)
+}
+
+func enroll(ctx context.Context, st *store.Store, code hub.EnrollCode) (*hub.DeviceInfo, error) {
 	ss, err := st.SyncState(ctx)
 	if err != nil {
 		return nil, err
@@ -28,7 +52,17 @@ func Connect(ctx context.Context, st *store.Store, code hub.EnrollCode) (*hub.De
 	if err != nil {
 		return nil, err
 	}
-	enr, err := hubclient.Enroll(ctx, code, hubclient.EnrollOptions{DeviceID: st.DeviceID(), SigningKey: id.SigningPublic(), HPKEKey: id.KEMPublic()})
+	if code.HasRoster() {
+		if err := st.SetRosterID(ctx, code.RosterID); err != nil {
+			return nil, err
+		}
+		ss.Owner = code.Owner[:]
+	}
+	opts := hubclient.EnrollOptions{DeviceID: st.DeviceID(), SigningKey: id.SigningPublic(), HPKEKey: id.KEMPublic()}
+	if len(code.Secret) > 0 {
+		opts.Label = device.EnrollProof(code.Secret, code.TokenID, st.DeviceID(), opts.SigningKey, opts.HPKEKey)
+	}
+	enr, err := hubclient.Enroll(ctx, code, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -53,9 +87,26 @@ func Connect(ctx context.Context, st *store.Store, code hub.EnrollCode) (*hub.De
 // AddDevice asks the hub for a one-time enrollment code for another machine: a shop device
 // (shopID set: that shop's scope plus org-wide users and roles) or another owner device (all
 // scopes). It seals the scope keys the new device may read under a fresh secret that goes only
-// into the printed code, and leaves them at the hub addressed to the token. Owner only.
+// into the printed code, signs them, and leaves them at the hub addressed to the token. The
+// code also carries the chain id and this device's fingerprint; once the new device has
+// enrolled with a proof made from the secret, this device's next sync signs it into the
+// roster (confirmEnrolments) with the role and shop chosen here. Owner only.
 func AddDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, shopID string) (string, error) {
 	st := ss.Store()
+	if err := ss.Authorize(ctx, store.OpDevices, "device.add"); err != nil {
+		return "", err
+	}
+	local, err := st.Roster(ctx)
+	if err != nil {
+		return "", err
+	}
+	if me := local.Member(st.DeviceID()); me == nil || !me.Active || me.Role != roster.RoleOwner {
+		return "", errors.New("this device is not an owner device of the device list")
+	}
+	id, err := st.DeviceIdentity(ctx)
+	if err != nil {
+		return "", err
+	}
 	req := hub.TokenRequest{Role: hub.RoleOwner}
 	scopes, err := st.Scopes(ctx)
 	if err != nil {
@@ -77,13 +128,27 @@ func AddDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, shop
 		return "", err
 	}
 	code.Secret = hub.NewSecret()
+	code.RosterID, code.Owner = local.ID(), store.Fingerprint(id.SigningPublic())
 	var envs []hub.EnvelopeInfo
+	to := hub.TokenRecipient(tok.TokenID)
 	for _, k := range ks {
 		sealed, err := device.SealWithSecret(code.Secret, secretEnvelopeInfo(tok.TokenID, k.Scope, k.Version), k.Key)
 		if err != nil {
 			return "", err
 		}
-		envs = append(envs, hub.EnvelopeInfo{To: hub.TokenRecipient(tok.TokenID), Scope: k.Scope, Version: k.Version, Sealed: sealed})
+		envs = append(envs, hub.EnvelopeInfo{To: to, Scope: k.Scope, Version: k.Version, Sealed: device.SignEnvelope(st.DeviceID(), id.Signing, to, k.Scope, k.Version, sealed)})
+	}
+	pend, err := loadPending(ctx, st)
+	if err != nil {
+		return "", err
+	}
+	role := roster.RoleOwner
+	if req.Role == hub.RoleShop {
+		role = roster.RoleShop
+	}
+	pend = append(pend, pendingEnrolment{TokenID: tok.TokenID, Secret: code.Secret, Role: role, Scopes: req.Scopes, Expires: tok.ExpiresAt})
+	if err := savePending(ctx, st, pend); err != nil {
+		return "", err
 	}
 	if err := h.PutEnvelopes(ctx, envs); err != nil {
 		return "", err
@@ -92,70 +157,127 @@ func AddDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, shop
 	return code.Encode(), nil
 }
 
-// Devices lists the devices enrolled at the hub (owner).
-func Devices(ctx context.Context, ss *store.Session, h *hubclient.Client) ([]hub.DeviceInfo, error) {
+// DeviceEntry is a device as the verified roster lists it, with what the hub says about it.
+type DeviceEntry struct {
+	ID       string    `json:"id"`
+	Role     string    `json:"role"`
+	Scopes   []string  `json:"scopes,omitempty"`
+	Status   string    `json:"status"` // active or revoked, from the roster
+	LastSeen time.Time `json:"last_seen,omitzero"`
+	// AtHub is the hub's own record: "active", "revoked", or "missing" when the hub does not
+	// know a device the roster lists.
+	AtHub string `json:"at_hub"`
+}
+
+// Devices lists the devices of the verified roster (owner), and devices the hub lists that the
+// roster does not (Status "unconfirmed": enrolled but not yet signed in by an owner device, or
+// planted by the hub).
+func Devices(ctx context.Context, ss *store.Session, h *hubclient.Client) ([]DeviceEntry, error) {
 	if err := ss.Authorize(ctx, store.OpDevices, "device.list"); err != nil {
 		return nil, err
 	}
-	return h.Devices(ctx)
-}
-
-// RevokeDevice stops a device at the hub, then rotates every scope key it could read and
-// seals the new versions to each remaining active device that reads that scope, so data
-// written from now on is sealed under keys the revoked device never receives. Owner only.
-func RevokeDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, deviceID string) (rotated []string, err error) {
-	if deviceID == ss.Store().DeviceID() {
-		return nil, errors.New("a device cannot revoke itself")
-	}
-	if err := ss.Authorize(ctx, store.OpDevices, "device.revoke"); err != nil {
+	local, err := ss.Store().Roster(ctx)
+	if err != nil {
 		return nil, err
 	}
 	devs, err := h.Devices(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var victim *hub.DeviceInfo
-	for i := range devs {
-		if devs[i].ID == deviceID {
-			victim = &devs[i]
+	atHub := map[string]hub.DeviceInfo{}
+	for _, d := range devs {
+		atHub[d.ID] = d
+	}
+	var out []DeviceEntry
+	for _, m := range local.Members() {
+		if m.ID == roster.RecoveryID {
+			continue
+		}
+		e := DeviceEntry{ID: m.ID, Role: m.Role, Scopes: m.Scopes, Status: "active", AtHub: "missing"}
+		if !m.Active {
+			e.Status = "revoked"
+		}
+		if d, ok := atHub[m.ID]; ok {
+			e.AtHub, e.LastSeen = string(d.Status), d.LastSeen
+			delete(atHub, m.ID)
+		}
+		out = append(out, e)
+	}
+	for _, d := range devs {
+		if _, ok := atHub[d.ID]; ok {
+			out = append(out, DeviceEntry{ID: d.ID, Role: string(d.Role), Scopes: d.Scopes, Status: "unconfirmed", AtHub: string(d.Status), LastSeen: d.LastSeen})
 		}
 	}
-	if victim == nil {
-		return nil, fmt.Errorf("no device %s at the hub", deviceID)
+	return out, nil
+}
+
+// RevokeDevice signs the device's revocation into the roster (every device enforces it from
+// there, whatever the hub does), stops it at the hub, then rotates every scope key it could
+// read and seals the new versions, signed, to each remaining active roster device that reads
+// that scope, so data written from now on is sealed under keys the revoked device never
+// receives. The recipients' keys come from the verified roster, never from the hub. Owner only.
+func RevokeDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, deviceID string) (rotated []string, err error) {
+	st := ss.Store()
+	if deviceID == st.DeviceID() {
+		return nil, errors.New("a device cannot revoke itself")
 	}
-	if _, err := h.Revoke(ctx, deviceID); err != nil {
+	if err := ss.Authorize(ctx, store.OpDevices, "device.revoke"); err != nil {
 		return nil, err
 	}
-	all, err := ss.Store().Scopes(ctx)
+	local, err := st.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}
-	reads := func(d hub.DeviceInfo, scope string) bool {
-		return d.Role == hub.RoleOwner || scope == store.OrgScope || slices.Contains(d.Scopes, scope)
+	victim := local.Member(deviceID)
+	if victim == nil || victim.ID == roster.RecoveryID {
+		return nil, fmt.Errorf("no device %s in the device list", deviceID)
+	}
+	id, err := st.DeviceIdentity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	signer, key := st.DeviceID(), id.Signing
+	if victim.Active {
+		entry, err := local.Next(roster.OpRevoke, roster.Member{ID: deviceID}, signer, key, time.Now().UnixMilli())
+		if err != nil {
+			return nil, err
+		}
+		e := &Engine{st: st}
+		if local, err = e.publish(ctx, h, entry); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := h.Revoke(ctx, deviceID); err != nil && !errors.Is(err, hubclient.ErrRejected) {
+		return nil, err
+	}
+	all, err := st.Scopes(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var envs []hub.EnvelopeInfo
 	for _, scope := range all {
-		if !reads(*victim, scope) {
+		could := roster.MemberState{Member: victim.Member, Active: true} // what it read before revocation
+		if !could.CanRead(scope) {
 			continue
 		}
 		v, err := ss.RotateScopeKey(ctx, scope)
 		if err != nil {
 			return rotated, err
 		}
-		key, _, err := ss.Store().ScopeKey(ctx, scope, v)
+		k, _, err := st.ScopeKey(ctx, scope, v)
 		if err != nil {
 			return rotated, err
 		}
 		rotated = append(rotated, scope)
-		for _, d := range devs {
-			if d.ID == deviceID || d.ID == ss.Store().DeviceID() || d.Status != hub.StatusActive || !reads(d, scope) {
+		for _, m := range local.Members() {
+			if m.ID == st.DeviceID() || !m.CanRead(scope) {
 				continue
 			}
-			sealed, err := device.SealTo(d.HPKEKey, envelopeInfo(d.ID, scope, v), key)
+			sealed, err := device.SealTo(m.KEMKey, envelopeInfo(m.ID, scope, v), k)
 			if err != nil {
 				return rotated, err
 			}
-			envs = append(envs, hub.EnvelopeInfo{To: d.ID, Scope: scope, Version: v, Sealed: sealed})
+			envs = append(envs, hub.EnvelopeInfo{To: m.ID, Scope: scope, Version: v, Sealed: device.SignEnvelope(signer, key, m.ID, scope, v, sealed)})
 		}
 	}
 	for len(envs) > 0 {
@@ -167,4 +289,80 @@ func RevokeDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, d
 	}
 	ss.Audit(ctx, "device.revoke", deviceID, "ok", fmt.Sprintf("rotated_scopes=%d", len(rotated)))
 	return rotated, nil
+}
+
+// Recover makes this machine an owner device of a chain whose only owner device is lost: it
+// enrolls with an owner code printed by spoke-hub, fetches the hub's roster and accepts it
+// only if its genesis was countersigned by the offline owner key derived from recoveryCode
+// (the emergency kit), then signs this device into the roster with that key. From then on
+// this device can revoke the lost one (RevokeDevice). The store should be a restore of the
+// chain's backup (a new device identity, keys inside); a fresh replica can sign the roster but
+// holds no scope keys.
+func Recover(ctx context.Context, st *store.Store, code hub.EnrollCode, recoveryCode string) error {
+	rec, err := keys.RecoverySigningKey(recoveryCode)
+	if err != nil {
+		return err
+	}
+	if _, err := enroll(ctx, st, code); err != nil {
+		return err
+	}
+	hc, err := Dial(ctx, st)
+	if err != nil {
+		return err
+	}
+	defer hc.Close()
+	var entries [][]byte
+	for {
+		resp, err := hc.Roster(ctx, uint64(len(entries)))
+		if err != nil {
+			return err
+		}
+		entries = append(entries, resp.Entries...)
+		if len(resp.Entries) < rosterPage {
+			break
+		}
+	}
+	if len(entries) == 0 {
+		return errors.New("the hub holds no device list")
+	}
+	state, err := roster.New(entries[0], [32]byte{}, rec.Public().(ed25519.PublicKey))
+	if err != nil {
+		return fmt.Errorf("the hub's device list is not the one this recovery code belongs to: %w", err)
+	}
+	for _, b := range entries[1:] {
+		if err := state.Append(b); err != nil {
+			return fmt.Errorf("the hub's device list does not verify: %w", err)
+		}
+	}
+	if err := st.SetRosterID(ctx, state.ID()); err != nil {
+		return err
+	}
+	held, err := st.RosterEntries(ctx, 0)
+	if err != nil {
+		return err
+	}
+	for i, b := range held {
+		if i < len(entries) && !bytes.Equal(b, entries[i]) {
+			return errors.New("the hub's device list differs from the one in this database")
+		}
+	}
+	if len(entries) > len(held) {
+		if _, err := st.AppendRoster(ctx, entries[len(held):]); err != nil {
+			return err
+		}
+	}
+	id, err := st.DeviceIdentity(ctx)
+	if err != nil {
+		return err
+	}
+	entry, err := state.Next(roster.OpAdd, roster.Member{ID: st.DeviceID(), Role: roster.RoleOwner, SigningKey: id.SigningPublic(), KEMKey: id.KEMPublic()},
+		roster.RecoveryID, rec, time.Now().UnixMilli())
+	if err != nil {
+		return err
+	}
+	e := &Engine{st: st}
+	if _, err := e.publish(ctx, hc, entry); err != nil {
+		return err
+	}
+	return st.Record(ctx, "device.recover", st.DeviceID(), "ok", "signed in by the offline owner key")
 }

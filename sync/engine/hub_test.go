@@ -169,6 +169,12 @@ func join(t testing.TB, a *spoke, owner *store.Session, shopID string) *spoke {
 	if r.KeysImported == 0 {
 		t.Fatal("a new device received no keys")
 	}
+	// The owner's device confirms the new device into the roster at its next sync; until
+	// then every other device holds the new device's sets.
+	a.sync(t)
+	if p, err := a.st.Peer(ctx, st.DeviceID()); err != nil || !p.Active {
+		t.Fatalf("the owner device did not confirm the new device: %v", err)
+	}
 	return s
 }
 

@@ -21,6 +21,9 @@ import (
 //	POST /v1/checkpoints             CheckpointInfo (the caller's own) → 204
 //	GET  /v1/checkpoints?device=ID&after=SEQ&limit=N
 //	                                 → CheckpointsResponse (owner: any device; others: their own)
+//	GET  /v1/roster?from=N            → RosterResponse: owner-signed roster entries from N, and heads
+//	POST /v1/roster                  RosterAppendRequest (owner) → 204; 409 when seq is taken or past the end
+//	PUT  /v1/roster/head             RosterHeadRequest (owner, its own head) → 204
 //	GET  /healthz                    → "ok" (no client certificate needed)
 //	GET  /metrics                    → Prometheus text (owner certificate; or the loopback metrics listener)
 //
@@ -35,6 +38,8 @@ const (
 	PathEnvelopes   = "/v1/envelopes"
 	PathDevices     = "/v1/devices"
 	PathCheckpoints = "/v1/checkpoints"
+	PathRoster      = "/v1/roster"
+	PathRosterHead  = "/v1/roster/head"
 	PathHealth      = "/healthz"
 	PathMetrics     = "/metrics"
 )
@@ -212,4 +217,23 @@ func ParseFrames(b []byte) ([]Frame, error) {
 		last = c
 	}
 	return out, nil
+}
+
+// RosterResponse carries roster entries (each as crypto/roster encoded it) from the requested
+// seq on, and every owner device's newest signed head. The hub relays them; spokes verify.
+type RosterResponse struct {
+	Len     uint64   `json:"len"` // entries the hub holds in all
+	Entries [][]byte `json:"entries"`
+	Heads   [][]byte `json:"heads"`
+}
+
+// RosterAppendRequest appends one entry at Seq (the roster's current length).
+type RosterAppendRequest struct {
+	Seq   uint64 `json:"seq"`
+	Entry []byte `json:"entry"`
+}
+
+// RosterHeadRequest leaves the calling owner device's newest signed roster head.
+type RosterHeadRequest struct {
+	Head []byte `json:"head"`
 }

@@ -36,14 +36,25 @@ const codePrefix = "spoke1_"
 //     only a hash of the secret);
 //   - Secret, a spoke-side one-time secret that the hub never sees: the
 //     owner device that asked for the token appends it locally and seals the
-//     scope keys for the new device under it.
+//     scope keys for the new device under it;
+//   - RosterID and Owner (format 2, codes made by an owner device): the
+//     chain id (hash of the owner-signed roster's genesis) and the SHA-256
+//     of the issuing owner device's signing key, so the new device verifies
+//     the roster the hub relays from the right genesis and trusts nothing the
+//     hub says about devices. Codes printed by spoke-hub itself (the first
+//     owner device, which makes the genesis) have neither: format 1.
 type EnrollCode struct {
 	Addr          string
 	CAFingerprint [32]byte
 	TokenID       string
 	TokenSecret   []byte
 	Secret        []byte
+	RosterID      [32]byte
+	Owner         [32]byte
 }
+
+// HasRoster reports whether the code names a roster (format 2).
+func (c EnrollCode) HasRoster() bool { return c.RosterID != [32]byte{} }
 
 // Encode returns the code as one line of base64url text with a short prefix.
 // The encoding is canonical: Decode accepts exactly what Encode produces.
@@ -51,7 +62,11 @@ type EnrollCode struct {
 // mistyped rather than as an unknown token.
 func (c EnrollCode) Encode() string {
 	var b []byte
-	b = append(b, 1)
+	version := byte(1)
+	if c.HasRoster() {
+		version = 2
+	}
+	b = append(b, version)
 	b = append(b, byte(len(c.Addr)))
 	b = append(b, c.Addr...)
 	b = append(b, c.CAFingerprint[:]...)
@@ -60,6 +75,10 @@ func (c EnrollCode) Encode() string {
 	b = append(b, c.TokenSecret...)
 	b = append(b, byte(len(c.Secret)))
 	b = append(b, c.Secret...)
+	if version == 2 {
+		b = append(b, c.RosterID[:]...)
+		b = append(b, c.Owner[:]...)
+	}
 	sum := sha256.Sum256(b)
 	b = append(b, sum[:4]...)
 	return codePrefix + base64.RawURLEncoding.EncodeToString(b)
@@ -89,7 +108,8 @@ func DecodeEnrollCode(s string) (EnrollCode, error) {
 		return EnrollCode{}, ErrBadCode
 	}
 	r := codeReader{b: body}
-	if r.byte() != 1 {
+	version := r.byte()
+	if version != 1 && version != 2 {
 		return EnrollCode{}, ErrBadCode
 	}
 	var c EnrollCode
@@ -99,6 +119,13 @@ func DecodeEnrollCode(s string) (EnrollCode, error) {
 	c.TokenSecret = r.next(TokenSecretSize)
 	if n := int(r.byte()); n > 0 {
 		c.Secret = r.next(n)
+	}
+	if version == 2 {
+		copy(c.RosterID[:], r.next(32))
+		copy(c.Owner[:], r.next(32))
+		if !c.HasRoster() || len(c.Secret) == 0 {
+			return EnrollCode{}, ErrBadCode
+		}
 	}
 	if r.bad || len(r.b) != 0 || !c.Valid() {
 		return EnrollCode{}, ErrBadCode

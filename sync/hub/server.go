@@ -109,6 +109,9 @@ func NewServer(cfg Config) (*Server, error) {
 	mux.HandleFunc("POST "+PathDevices+"/{id}/revoke", s.authed(true, s.handleRevoke))
 	mux.HandleFunc("POST "+PathCheckpoints, s.authed(false, s.handlePutCheckpoint))
 	mux.HandleFunc("GET "+PathCheckpoints, s.authed(false, s.handleCheckpoints))
+	mux.HandleFunc("GET "+PathRoster, s.authed(false, s.handleRoster))
+	mux.HandleFunc("POST "+PathRoster, s.authed(true, s.handleRosterAppend))
+	mux.HandleFunc("PUT "+PathRosterHead, s.authed(true, s.handleRosterHead))
 	mux.HandleFunc("GET "+PathHealth, s.handleHealth)
 	mux.HandleFunc("GET "+PathMetrics, s.authed(true, func(w http.ResponseWriter, r *http.Request, _ Device) {
 		s.serveMetrics(w, r)

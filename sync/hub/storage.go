@@ -236,6 +236,22 @@ type Storage interface {
 	// seq order, at most limit of them.
 	Checkpoints(ctx context.Context, device string, after uint64, limit int) ([]Checkpoint, error)
 
+	// AppendRosterEntry stores roster entry seq. Entries are numbered from 0
+	// without gaps: the same bytes for a stored seq again is a no-op; other
+	// bytes for a stored seq, or a seq past the end, is ErrConflict. The
+	// storage does not judge the bytes; the server checks them first.
+	AppendRosterEntry(ctx context.Context, seq uint64, entry []byte, at time.Time) error
+	// RosterEntries returns the entries with seq >= from, in order, at most
+	// limit of them.
+	RosterEntries(ctx context.Context, from uint64, limit int) ([][]byte, error)
+	// RosterLen returns the number of roster entries stored.
+	RosterLen(ctx context.Context) (uint64, error)
+	// PutRosterHead stores an owner device's newest signed roster head,
+	// replacing the one it had.
+	PutRosterHead(ctx context.Context, device string, head []byte, at time.Time) error
+	// RosterHeads returns every owner device's newest head, ordered by device.
+	RosterHeads(ctx context.Context) ([][]byte, error)
+
 	// Ping checks that the storage answers (the health endpoint).
 	Ping(ctx context.Context) error
 	// Close releases the storage.

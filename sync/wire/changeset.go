@@ -17,10 +17,13 @@ import (
 )
 
 const (
-	magic         = "SPKCS"
-	formatVersion = 1
-	prefixSize    = len(magic) + 1
-	keySize       = 32
+	magic = "SPKCS"
+	// formatVersion is what Seal writes. Version 2 added ScopeSeq; version 1
+	// sets (without it) still open.
+	formatVersion    = 2
+	minFormatVersion = 1
+	prefixSize       = len(magic) + 1
+	keySize          = 32
 	// sealOverhead is what AES-GCM with a random nonce adds: nonce and tag.
 	sealOverhead = 12 + 16
 	// minTail is the least that must follow the header: an empty
@@ -34,7 +37,9 @@ const (
 // Header is the clear part of a change-set: what the hub needs to route,
 // deduplicate and verify a push without reading it.
 type Header struct {
-	// Version is the format version; this package writes and reads 1.
+	// Version is the format version; this package writes 2 and reads 1 and 2.
+	// A newer one is ErrVersion: the receiver holds the set and asks for an
+	// update rather than misreading it.
 	Version uint8
 	// Scope is "org" or a shop id: which scope key seals the body.
 	Scope string
@@ -45,6 +50,11 @@ type Header struct {
 	Seq uint64
 	// KeyVersion is the version of the scope key that seals the body.
 	KeyVersion uint32
+	// ScopeSeq (version 2) numbers the device's sets of this scope from 1
+	// without gaps. A receiver reads only some scopes, so it checks for
+	// missing sets by this number, not by Seq: a hub that drops one set
+	// shows up as a gap that holds the device's later sets of the scope.
+	ScopeSeq uint64
 }
 
 // ChangeSet is a header and its change records, in order.
@@ -54,8 +64,11 @@ type ChangeSet struct {
 }
 
 func checkHeader(h *Header) error {
-	if h.Version != formatVersion {
-		return fail(ErrVersion, "header: version is not 1")
+	if h.Version < minFormatVersion || h.Version > formatVersion {
+		return fail(ErrVersion, "header: unknown format version (update Spoke)")
+	}
+	if (h.Version >= 2) != (h.ScopeSeq != 0) {
+		return fail(ErrMalformed, "header: scope sequence number is 0, or set in a version 1 header")
 	}
 	if err := checkID("header: scope", h.Scope); err != nil {
 		return err
@@ -80,7 +93,11 @@ func appendHeader(out []byte, h *Header) []byte {
 	out = appendString(out, h.Scope)
 	out = appendString(out, h.Device)
 	out = binary.BigEndian.AppendUint64(out, h.Seq)
-	return binary.BigEndian.AppendUint32(out, h.KeyVersion)
+	out = binary.BigEndian.AppendUint32(out, h.KeyVersion)
+	if h.Version >= 2 {
+		out = binary.BigEndian.AppendUint64(out, h.ScopeSeq)
+	}
+	return out
 }
 
 // parseFrame checks the framing of a sealed set and returns its header and
@@ -97,8 +114,8 @@ func parseFrame(b []byte) (Header, int, error) {
 		return h, 0, fail(ErrMalformed, "not a change-set (bad magic)")
 	}
 	h.Version = b[len(magic)]
-	if h.Version != formatVersion {
-		return h, 0, fail(ErrVersion, "header: version is not 1")
+	if h.Version < minFormatVersion || h.Version > formatVersion {
+		return h, 0, fail(ErrVersion, "header: unknown format version (update Spoke)")
 	}
 	r := reader{b: b[prefixSize:]}
 	var err error
@@ -114,6 +131,11 @@ func parseFrame(b []byte) (Header, int, error) {
 	}
 	if h.KeyVersion, ok = r.uint32(); !ok {
 		return h, 0, fail(ErrMalformed, "header: truncated key version")
+	}
+	if h.Version >= 2 {
+		if h.ScopeSeq, ok = r.uint64(); !ok {
+			return h, 0, fail(ErrMalformed, "header: truncated scope sequence number")
+		}
 	}
 	if err := checkHeader(&h); err != nil {
 		return h, 0, err

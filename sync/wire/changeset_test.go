@@ -20,6 +20,7 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	}{
 		{"sample", sampleSet()},
 		{"no changes", &ChangeSet{Header: testHeader()}},
+		{"version 2 with a scope sequence", &ChangeSet{Header: Header{Version: 2, Scope: "shop-1", Device: "d", Seq: 9, KeyVersion: 2, ScopeSeq: 4}}},
 		{"org scope, max fields", &ChangeSet{
 			Header: Header{Version: 1, Scope: "org", Device: strings.Repeat("D", maxString), Seq: 1<<64 - 1, KeyVersion: 1<<32 - 1},
 			Changes: []Change{{HLC: 7, Device: "d", Table: "users", RowID: "u", Column: "roles",
@@ -100,7 +101,9 @@ func TestSealRefuses(t *testing.T) {
 	}{
 		{"nil set", nil, key, priv, ErrMalformed},
 		{"version 0", withHeader(func(h *Header) { h.Version = 0 }), key, priv, ErrVersion},
-		{"version 2", withHeader(func(h *Header) { h.Version = 2 }), key, priv, ErrVersion},
+		{"version 3", withHeader(func(h *Header) { h.Version = 3 }), key, priv, ErrVersion},
+		{"version 2 without a scope sequence", withHeader(func(h *Header) { h.Version = 2 }), key, priv, ErrMalformed},
+		{"version 1 with a scope sequence", withHeader(func(h *Header) { h.ScopeSeq = 7 }), key, priv, ErrMalformed},
 		{"empty scope", withHeader(func(h *Header) { h.Scope = "" }), key, priv, ErrMalformed},
 		{"scope with slash", withHeader(func(h *Header) { h.Scope = "shop/1" }), key, priv, ErrMalformed},
 		{"scope too long", withHeader(func(h *Header) { h.Scope = strings.Repeat("s", maxString+1) }), key, priv, ErrTooLarge},
@@ -273,7 +276,7 @@ func TestParseHeaderRefuses(t *testing.T) {
 		{"empty", nil, ErrMalformed},
 		{"bad magic", concat([]byte("SPKCZ"), good[5:], tail), ErrMalformed},
 		{"version 0", concat(good[:5], []byte{0}, good[6:], tail), ErrVersion},
-		{"version 2", concat(good[:5], []byte{2}, good[6:], tail), ErrVersion},
+		{"version 3", concat(good[:5], []byte{3}, good[6:], tail), ErrVersion},
 		{"no room for ciphertext and signature", concat(good, tail[1:]), ErrMalformed},
 		{"declared scope length 0xffff", concat([]byte("SPKCS\x01"), u16(0xffff), make([]byte, 200)), ErrTooLarge},
 		{"declared scope length beyond input", concat([]byte("SPKCS\x01"), u16(500), make([]byte, 200)), ErrMalformed},

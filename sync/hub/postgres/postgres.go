@@ -102,6 +102,16 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 	received_at TIMESTAMPTZ NOT NULL,
 	PRIMARY KEY (device, seq)
 );
+CREATE TABLE IF NOT EXISTS roster (
+	seq         BIGINT PRIMARY KEY,
+	entry       BYTEA       NOT NULL,
+	received_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS roster_heads (
+	device      TEXT PRIMARY KEY,
+	head        BYTEA       NOT NULL,
+	received_at TIMESTAMPTZ NOT NULL
+);
 CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL);
 `
 

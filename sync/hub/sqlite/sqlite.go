@@ -94,6 +94,16 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 	received_at INTEGER NOT NULL,
 	PRIMARY KEY (device, seq)
 );
+CREATE TABLE IF NOT EXISTS roster (
+	seq         INTEGER PRIMARY KEY,
+	entry       BLOB    NOT NULL,
+	received_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS roster_heads (
+	device      TEXT PRIMARY KEY,
+	head        BLOB    NOT NULL,
+	received_at INTEGER NOT NULL
+);
 PRAGMA user_version = 1;
 `
 

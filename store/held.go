@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// Incoming change-sets that cannot be applied yet wait here rather than being dropped: a set
+// after a gap in its sender's sequence for that scope (the hub dropped or has not yet relayed
+// the one before), a set from a device the roster does not list yet (enrolled, not yet
+// confirmed by an owner device), a set sealed under a scope key that has not arrived. Sync
+// retries them after every pull, in sender order, and reports what still waits.
+
+// MaxHeld bounds the sets held at once, so a hub cannot fill the disk with sets from devices
+// that will never be confirmed; past it, new arrivals are refused and counted.
+var MaxHeld = 20000
+
+// ErrHeldFull means the held-set store is full.
+var ErrHeldFull = errors.New("too many change-sets are waiting; the oldest reason must be fixed first")
+
+// HeldSet is one waiting set.
+type HeldSet struct {
+	ID       int64
+	Device   string
+	Scope    string
+	ScopeSeq uint64
+	Bytes    []byte
+	Reason   string
+}
+
+// Hold keeps a set for later. Holding the same bytes twice keeps one copy.
+func (s *Store) Hold(ctx context.Context, h HeldSet) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sync_held").Scan(&n); err != nil {
+		return err
+	}
+	if n >= MaxHeld {
+		return ErrHeldFull
+	}
+	d := sha256.Sum256(h.Bytes)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sync_held(device_id, scope, scope_seq, digest, bytes, reason, held_at) VALUES(?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(digest) DO UPDATE SET reason = excluded.reason`, h.Device, h.Scope, int64(h.ScopeSeq), d[:], h.Bytes, h.Reason, s.opts.Now().UnixMilli())
+	return err
+}
+
+// Held lists waiting sets in the order they should be tried: by sender, scope and sequence.
+func (s *Store) Held(ctx context.Context) ([]HeldSet, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT id, device_id, scope, scope_seq, bytes, reason FROM sync_held ORDER BY device_id, scope, scope_seq, id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []HeldSet
+	for rows.Next() {
+		var h HeldSet
+		var seq int64
+		if err := rows.Scan(&h.ID, &h.Device, &h.Scope, &seq, &h.Bytes, &h.Reason); err != nil {
+			return nil, err
+		}
+		h.ScopeSeq = uint64(seq)
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// Unhold removes a set that was applied or refused.
+func (s *Store) Unhold(ctx context.Context, id int64) error {
+	_, err := s.db.ExecContext(ctx, "DELETE FROM sync_held WHERE id = ?", id)
+	return err
+}
+
+// HeldSummary is what waits, per sender and scope, for the Sync screen and `spoke sync`.
+type HeldSummary struct {
+	Device string `json:"device"`
+	Scope  string `json:"scope"`
+	Sets   int    `json:"sets"`
+	// Missing is the scope sequence number the sender's next applicable set must carry.
+	Missing uint64 `json:"missing"`
+	Reason  string `json:"reason"`
+}
+
+func (h HeldSummary) String() string {
+	return fmt.Sprintf("%d change-set(s) of device %s (scope %s) wait: %s (next expected: %d)", h.Sets, h.Device, h.Scope, h.Reason, h.Missing)
+}
+
+// HeldSummaries groups the waiting sets.
+func (s *Store) HeldSummaries(ctx context.Context) ([]HeldSummary, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT h.device_id, h.scope, COUNT(*), MIN(h.reason), COALESCE(a.scope_seq, 0) + 1
+		FROM sync_held h LEFT JOIN sync_applied a ON a.device_id = h.device_id AND a.scope = h.scope
+		GROUP BY h.device_id, h.scope ORDER BY h.device_id, h.scope`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []HeldSummary
+	for rows.Next() {
+		var h HeldSummary
+		var next int64
+		if err := rows.Scan(&h.Device, &h.Scope, &h.Sets, &h.Reason, &next); err != nil {
+			return nil, err
+		}
+		h.Missing = uint64(next)
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// AppliedSeq returns the newest scope sequence applied from a sender (0 = none yet).
+func (s *Store) AppliedSeq(ctx context.Context, device, scope string) (uint64, error) {
+	var v int64
+	err := s.db.QueryRowContext(ctx, "SELECT scope_seq FROM sync_applied WHERE device_id = ? AND scope = ?", device, scope).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return uint64(v), err
+}
+
+// MarkApplied records that a sender's set seq of scope was applied (or refused for good, so
+// the sender's later sets are not held behind it forever).
+func (s *Store) MarkApplied(ctx context.Context, device, scope string, seq uint64) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sync_applied(device_id, scope, scope_seq) VALUES(?, ?, ?)
+		ON CONFLICT(device_id, scope) DO UPDATE SET scope_seq = MAX(scope_seq, excluded.scope_seq)`, device, scope, int64(seq))
+	return err
+}

@@ -1,0 +1,101 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"spoke/sync/hub"
+)
+
+// rosterLock serialises roster appends across hub processes sharing one database, so two
+// owners appending at once get one entry each in turn, never a gap or a silent overwrite.
+const rosterLock = 0x5350_4b52
+
+// AppendRosterEntry implements hub.Storage.
+func (s *Storage) AppendRosterEntry(ctx context.Context, seq uint64, entry []byte, when time.Time) error {
+	if seq >= 1<<62 {
+		return hub.ErrConflict
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(rosterLock)); err != nil {
+			return err
+		}
+		var old []byte
+		err := tx.QueryRow(ctx, "SELECT entry FROM roster WHERE seq = $1", int64(seq)).Scan(&old)
+		if err == nil {
+			if !bytes.Equal(old, entry) {
+				return hub.ErrConflict
+			}
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		var n int64
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM roster").Scan(&n); err != nil {
+			return err
+		}
+		if uint64(n) != seq {
+			return hub.ErrConflict
+		}
+		_, err = tx.Exec(ctx, "INSERT INTO roster(seq, entry, received_at) VALUES($1, $2, $3)", int64(seq), entry, when.UTC())
+		return err
+	})
+	if err != nil && !errors.Is(err, hub.ErrConflict) {
+		return fmt.Errorf("append roster entry: %w", err)
+	}
+	return err
+}
+
+// RosterEntries implements hub.Storage.
+func (s *Storage) RosterEntries(ctx context.Context, from uint64, limit int) ([][]byte, error) {
+	if limit <= 0 || from >= 1<<62 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, "SELECT entry FROM roster WHERE seq >= $1 ORDER BY seq LIMIT $2", int64(from), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read roster: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, fmt.Errorf("read roster: %w", err)
+	}
+	return out, nil
+}
+
+// RosterLen implements hub.Storage.
+func (s *Storage) RosterLen(ctx context.Context) (uint64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM roster").Scan(&n); err != nil {
+		return 0, fmt.Errorf("count roster: %w", err)
+	}
+	return uint64(n), nil
+}
+
+// PutRosterHead implements hub.Storage.
+func (s *Storage) PutRosterHead(ctx context.Context, device string, head []byte, when time.Time) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO roster_heads(device, head, received_at) VALUES($1, $2, $3)
+		ON CONFLICT (device) DO UPDATE SET head = excluded.head, received_at = excluded.received_at`, device, head, when.UTC())
+	if err != nil {
+		return fmt.Errorf("put roster head: %w", err)
+	}
+	return nil
+}
+
+// RosterHeads implements hub.Storage.
+func (s *Storage) RosterHeads(ctx context.Context) ([][]byte, error) {
+	rows, err := s.pool.Query(ctx, "SELECT head FROM roster_heads ORDER BY device")
+	if err != nil {
+		return nil, fmt.Errorf("read roster heads: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	if err != nil {
+		return nil, fmt.Errorf("read roster heads: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,103 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"spoke/sync/hub"
+)
+
+// AppendRosterEntry implements hub.Storage.
+func (s *Storage) AppendRosterEntry(ctx context.Context, seq uint64, entry []byte, when time.Time) error {
+	if seq >= 1<<62 {
+		return hub.ErrConflict
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var old []byte
+		err := tx.QueryRowContext(ctx, "SELECT entry FROM roster WHERE seq = ?", int64(seq)).Scan(&old)
+		if err == nil {
+			if !bytes.Equal(old, entry) {
+				return hub.ErrConflict
+			}
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var n int64
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM roster").Scan(&n); err != nil {
+			return err
+		}
+		if uint64(n) != seq {
+			return hub.ErrConflict
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO roster(seq, entry, received_at) VALUES(?, ?, ?)", int64(seq), entry, ms(when))
+		return err
+	})
+	if err != nil && !errors.Is(err, hub.ErrConflict) {
+		return fmt.Errorf("append roster entry: %w", err)
+	}
+	return err
+}
+
+// RosterEntries implements hub.Storage.
+func (s *Storage) RosterEntries(ctx context.Context, from uint64, limit int) ([][]byte, error) {
+	if limit <= 0 || from >= 1<<62 {
+		return nil, nil
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT entry FROM roster WHERE seq >= ? ORDER BY seq LIMIT ?", int64(from), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read roster: %w", err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, fmt.Errorf("read roster: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// RosterLen implements hub.Storage.
+func (s *Storage) RosterLen(ctx context.Context) (uint64, error) {
+	var n int64
+	if err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM roster").Scan(&n); err != nil {
+		return 0, fmt.Errorf("count roster: %w", err)
+	}
+	return uint64(n), nil
+}
+
+// PutRosterHead implements hub.Storage.
+func (s *Storage) PutRosterHead(ctx context.Context, device string, head []byte, when time.Time) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO roster_heads(device, head, received_at) VALUES(?, ?, ?)
+		ON CONFLICT(device) DO UPDATE SET head = excluded.head, received_at = excluded.received_at`, device, head, ms(when))
+	if err != nil {
+		return fmt.Errorf("put roster head: %w", err)
+	}
+	return nil
+}
+
+// RosterHeads implements hub.Storage.
+func (s *Storage) RosterHeads(ctx context.Context) ([][]byte, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT head FROM roster_heads ORDER BY device")
+	if err != nil {
+		return nil, fmt.Errorf("read roster heads: %w", err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, fmt.Errorf("read roster heads: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
