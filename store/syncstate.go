@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"spoke/crypto/device"
 	"spoke/crypto/seal"
 )
@@ -274,4 +276,35 @@ func (s *Store) AuditMACAt(ctx context.Context, seq int64) ([]byte, error) {
 // Record audits a sync event (device-level: no user).
 func (s *Store) Record(ctx context.Context, action, target, outcome, detail string) error {
 	return s.auditAlone(ctx, actor{userID: "sync"}, auditEntry{Action: action, Target: target, Outcome: outcome, Detail: detail})
+}
+
+// BecomeNewDevice gives a restored database a device identity of its own: a new device id and
+// new keys, no hub enrolment, an empty outbox. A restore carrying the old machine's identity
+// would rewind its set sequence (its next pushes dropped as duplicates) and, if the old
+// machine still runs, two machines would sign as one. The roster and what was applied from
+// other devices stay; the device joins the chain again with a code (or `spoke connect
+// --recovery-code-file` when the old machine was the only owner device). Changes the old
+// machine made and had not synced before the backup stay here but are not sent again.
+func (s *Store) BecomeNewDevice(ctx context.Context) error {
+	old := s.deviceID
+	id := uuid.Must(uuid.NewV7()).String()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ? OR key LIKE 'secret:%'", metaSyncState); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM sync_outbox"); err != nil {
+		return err
+	}
+	if err := setMeta(ctx, tx, metaDeviceID, []byte(id)); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.deviceID = id
+	return s.auditAlone(ctx, actor{userID: "system"}, auditEntry{Action: "device.new_identity", Target: id, Detail: "previous=" + old})
 }

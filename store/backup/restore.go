@@ -285,6 +285,10 @@ func Restore(ctx context.Context, dir, newDir string, c Credentials, o RestoreOp
 	if err := st.AuditSystem(ctx, "backup.restore", target.ID, "ok", fmt.Sprintf("backups=%d reapplied_deletions=%d", len(res.Applied), res.Reapplied)); err != nil {
 		return nil, err
 	}
+	// A restored database is a new device, never the backed-up machine under its old identity.
+	if err := st.BecomeNewDevice(ctx); err != nil {
+		return nil, err
+	}
 	st.Close()
 	if err := os.Remove(newDir); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err

@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+)
+
+// TestRemoteCannotReachIntoAnotherShop plays a South shop device that writes, in South's own
+// scope, records naming North's rows: moving a North customer to South, editing a North
+// customer's fields, adding a line to a North sale or work order, hanging a South job or bike
+// on a North customer. Each set is refused whole and nothing changes on the receiver.
+func TestRemoteCannotReachIntoAnotherShop(t *testing.T) {
+	ctx := context.Background()
+	A, B, owner := newPair(t)
+	shops, _ := owner.Shops(ctx)
+	north := shops[0].ID
+	south := must[string](t)(owner.AddShop(ctx, "South", "US", "USD"))
+	if ks, err := owner.ExportScopeKeys(ctx, []string{south}); err != nil || B.st.ImportScopeKeys(ctx, ks) != nil {
+		t.Fatal("share the South key", err)
+	}
+	cust := must[string](t)(owner.CreateCustomer(ctx, CustomerInput{Name: "Ada North", ShopID: north}))
+	bike := must[string](t)(owner.AddBike(ctx, cust, Bike{Make: "Surly", Model: "Straggler"}))
+	sale := must[string](t)(owner.RecordSale(ctx, SaleInput{CustomerID: cust, ShopID: north, PaymentMethod: "card", Lines: []Line{{Kind: "part", Description: "Tube", Qty: 1, UnitPrice: 999}}}))
+	wo := must[string](t)(owner.CreateWorkOrder(ctx, WorkOrderInput{CustomerID: cust, BikeID: bike, Complaint: "Brakes squeal"}))
+	// A South customer of the attacker's own, to hang things from.
+	southCust := must[string](t)(owner.CreateCustomer(ctx, CustomerInput{Name: "Sam South", ShopID: south}))
+	exchange(t, A, B)
+	before, err := B.st.DataHash(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const hlc = uint64(1) << 40
+	rec := func(table, row, col string, v any) ChangeRecord {
+		return ChangeRecord{HLC: hlc, Device: "evil-south", Scope: south, Table: table, RowID: row, Column: col, Value: v}
+	}
+	cases := []struct {
+		name string
+		recs []ChangeRecord
+	}{
+		{"move a North customer to South", []ChangeRecord{rec("customers", cust, "shop_id", south)}},
+		{"edit a North customer's business field", []ChangeRecord{rec("customers", cust, "deleted_at", int64(1))}},
+		{"add a line to a North sale", []ChangeRecord{
+			rec("sale_lines", "evil-line-1", "sale_id", sale), rec("sale_lines", "evil-line-1", "sku", ""),
+			rec("sale_lines", "evil-line-1", "description", "x"), rec("sale_lines", "evil-line-1", "qty", int64(1000)),
+			rec("sale_lines", "evil-line-1", "unit_price", int64(9999))}},
+		{"add a line to a North work order", []ChangeRecord{
+			rec("work_order_lines", "evil-line-2", "work_order_id", wo), rec("work_order_lines", "evil-line-2", "kind", "part"),
+			rec("work_order_lines", "evil-line-2", "sku", ""), rec("work_order_lines", "evil-line-2", "description", "x"),
+			rec("work_order_lines", "evil-line-2", "qty", int64(1)), rec("work_order_lines", "evil-line-2", "unit_price", int64(1)),
+			rec("work_order_lines", "evil-line-2", "created_at", int64(1))}},
+		{"edit a North work order's status", []ChangeRecord{rec("work_orders", wo, "status", "collected")}},
+		{"a South sale of a North customer", []ChangeRecord{
+			rec("sales", "evil-sale", "shop_id", south), rec("sales", "evil-sale", "customer_id", cust),
+			rec("sales", "evil-sale", "seller_id", owner.User().ID), rec("sales", "evil-sale", "payment_method", "card"),
+			rec("sales", "evil-sale", "sold_at", int64(1)), rec("sales", "evil-sale", "created_at", int64(1))}},
+		{"move a South customer's sale line onto a North sale", []ChangeRecord{rec("sale_lines", "evil-line-1", "sale_id", sale)}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := B.st.ApplyRemote(ctx, "evil-south", south, c.recs, 0)
+			if !errors.Is(err, ErrRemote) {
+				t.Fatalf("applied: %v", err)
+			}
+			if after, _ := B.st.DataHash(ctx); after != before {
+				t.Fatal("a refused set changed data")
+			}
+		})
+	}
+	// The same device writing its own shop's rows is fine.
+	if _, err := B.st.ApplyRemote(ctx, "evil-south", south, []ChangeRecord{rec("customers", southCust, "deleted_at", int64(1))}, 0); err != nil {
+		t.Fatalf("a South device editing a South customer: %v", err)
+	}
+}
