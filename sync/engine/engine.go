@@ -55,6 +55,7 @@ type Engine struct {
 	done     chan struct{}
 	statusMu sync.Mutex
 	status   Status
+	now      func() time.Time // the clock for the enrollment secret's expiry; tests move it
 }
 
 // Status is what the GUI shows.
@@ -79,7 +80,7 @@ type Report struct {
 
 // New returns an engine for an enrolled store.
 func New(st *store.Store, h Hub) *Engine {
-	return &Engine{st: st, hub: h, poke: make(chan struct{}, 1)}
+	return &Engine{st: st, hub: h, poke: make(chan struct{}, 1), now: time.Now}
 }
 
 // Poke asks the background loop for a round soon (after a local write); it never blocks.
@@ -206,17 +207,9 @@ func (e *Engine) importEnvelopes(ctx context.Context, id *device.Identity, r *Re
 	if err != nil {
 		return err
 	}
-	var tokenID string
-	var secret []byte
-	if b, err := e.st.Secret(ctx, secretEnrollment); err == nil {
-		for i, c := range b {
-			if c == 0 {
-				tokenID, secret = string(b[:i]), b[i+1:]
-				break
-			}
-		}
-	}
+	tokenID, secret := e.enrollmentSecret(ctx)
 	var got []store.ScopeKey
+	usedSecret := false
 	for _, env := range envs {
 		if _, _, err := e.st.ScopeKey(ctx, env.Scope, env.Version); err == nil {
 			continue // already held
@@ -224,6 +217,7 @@ func (e *Engine) importEnvelopes(ctx context.Context, id *device.Identity, r *Re
 		k, err := id.Open(envelopeInfo(e.st.DeviceID(), env.Scope, env.Version), env.Sealed)
 		if err != nil && secret != nil {
 			k, err = device.OpenWithSecret(secret, secretEnvelopeInfo(tokenID, env.Scope, env.Version), env.Sealed)
+			usedSecret = usedSecret || err == nil
 		}
 		if err != nil {
 			e.st.Record(ctx, "sync.envelope", env.Scope, "refused", "envelope does not open")
@@ -238,6 +232,11 @@ func (e *Engine) importEnvelopes(ctx context.Context, id *device.Identity, r *Re
 		return err
 	}
 	r.KeysImported += len(got)
+	if usedSecret {
+		// Every envelope sealed under the code's secret reached this device with the
+		// first list after enrollment (the hub moved them at redemption): done with it.
+		e.forgetEnrollmentSecret(ctx, tokenID, "used")
+	}
 	return nil
 }
 
@@ -392,7 +391,8 @@ func (e *Engine) pull(ctx context.Context, r *Report) error {
 				return err
 			}
 		}
-		if len(page.Frames) < 200 {
+		// The hub cuts pages by bytes too: only an empty page means caught up.
+		if len(page.Frames) == 0 {
 			return nil
 		}
 	}
@@ -515,20 +515,37 @@ func (e *Engine) Start(ctx context.Context, interval time.Duration) {
 		defer close(e.done)
 		wait := interval
 		for {
-			if _, err := e.SyncNow(ctx); err != nil {
-				wait = min(max(wait*2, time.Second), 5*time.Minute)
-			} else {
-				wait = interval
+			_, err := e.SyncNow(ctx)
+			var hold bool
+			wait, hold = nextWait(wait, interval, err)
+			poke := e.poke
+			if hold {
+				poke = nil // the hub asked for a pause: a local write does not cut it short
 			}
 			jitter := time.Duration(rand.Int64N(int64(wait)/5 + 1))
 			select {
 			case <-ctx.Done():
 				return
 			case <-time.After(wait + jitter):
-			case <-e.poke:
+			case <-poke:
 			}
 		}
 	}()
+}
+
+// nextWait is the background loop's pause after a round: the interval after success,
+// doubling up to five minutes while rounds fail, and the hub's Retry-After when it refused a
+// push for coming too fast. That hub is up, so no doubling, but hold: a poke must not bring
+// the next round forward.
+func nextWait(prev, interval time.Duration, err error) (wait time.Duration, hold bool) {
+	var rl *hubclient.RateLimitedError
+	switch {
+	case err == nil:
+		return interval, false
+	case errors.As(err, &rl):
+		return max(rl.RetryAfter, time.Second), true
+	}
+	return min(max(prev*2, time.Second), 5*time.Minute), false
 }
 
 // Stop cancels the loop and waits for a running round to end.
