@@ -117,6 +117,16 @@ func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
 	return v, nil
 }
 
+// DeleteSecret removes a device secret; removing one that is absent is not an error. The
+// database runs with secure_delete, so the sealed bytes are overwritten in the file, not
+// left on a free page (copies in the WAL go at the next checkpoint; backups keep theirs).
+func (s *Store) DeleteSecret(ctx context.Context, name string) error {
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", "secret:"+name); err != nil {
+		return fmt.Errorf("delete secret %s: %w", name, err)
+	}
+	return nil
+}
+
 // DeviceIdentity returns this device's signing and HPKE keys, creating them on first use.
 func (s *Store) DeviceIdentity(ctx context.Context) (*device.Identity, error) {
 	b, err := s.Secret(ctx, metaIdentity)

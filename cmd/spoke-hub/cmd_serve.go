@@ -24,11 +24,18 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	metricsAddr := fs.String("metrics-addr", "", "also serve /metrics and /healthz without client certificates on this loopback HOST:PORT")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	maxSet := fs.Int64("max-changeset", hub.DefaultMaxChangeSet, "largest change-set accepted, in bytes")
+	maxPull := fs.Int64("max-pull-bytes", hub.DefaultMaxPullBytes, "byte budget of one pull page (a page always holds at least one change-set)")
+	pushRate := fs.Float64("push-rate", hub.DefaultPushRate, "change-sets a second each device may push after its burst (negative: no limit)")
+	pushBurst := fs.Int("push-burst", hub.DefaultPushBurst, "change-sets a device may push at once before --push-rate applies")
+	quota := fs.Int64("device-quota", hub.DefaultDeviceQuota, "bytes of change-sets kept per device; a push over it is refused with 507 (negative: no limit)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *data == "" {
 		return errUsage{"--data DIR is required"}
+	}
+	if *maxPull <= 0 || *pushBurst <= 0 || *pushRate == 0 || *quota == 0 {
+		return errUsage{"--max-pull-bytes and --push-burst must be positive; --push-rate and --device-quota positive, or negative for no limit"}
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
@@ -56,6 +63,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	defer st.Close()
 	cfg := hub.ConfigFromDir(d, st, logger)
 	cfg.MaxChangeSet = *maxSet
+	cfg.MaxPullBytes, cfg.PushRate, cfg.PushBurst, cfg.DeviceQuota = *maxPull, *pushRate, *pushBurst, *quota
 	srv, err := hub.NewServer(cfg)
 	if err != nil {
 		return err

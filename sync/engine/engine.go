@@ -59,6 +59,7 @@ type Engine struct {
 	done     chan struct{}
 	statusMu sync.Mutex
 	status   Status
+	now      func() time.Time // the clock for the enrollment secret's expiry; tests move it
 }
 
 // Status is what the GUI shows.
@@ -84,7 +85,7 @@ type Report struct {
 
 // New returns an engine for an enrolled store.
 func New(st *store.Store, h Hub) *Engine {
-	return &Engine{st: st, hub: h, poke: make(chan struct{}, 1)}
+	return &Engine{st: st, hub: h, poke: make(chan struct{}, 1), now: time.Now}
 }
 
 // Poke asks the background loop for a round soon (after a local write); it never blocks.
@@ -195,16 +196,7 @@ func (e *Engine) importEnvelopes(ctx context.Context, id *device.Identity, r *Re
 	if err != nil {
 		return err
 	}
-	var tokenID string
-	var secret []byte
-	if b, err := e.st.Secret(ctx, secretEnrollment); err == nil {
-		for i, c := range b {
-			if c == 0 {
-				tokenID, secret = string(b[:i]), b[i+1:]
-				break
-			}
-		}
-	}
+	tokenID, secret := e.enrollmentSecret(ctx)
 	local, err := e.st.Roster(ctx)
 	if errors.Is(err, store.ErrNoRoster) {
 		return nil // nothing can be verified before the device list arrives
@@ -213,6 +205,7 @@ func (e *Engine) importEnvelopes(ctx context.Context, id *device.Identity, r *Re
 		return err
 	}
 	var got []store.ScopeKey
+	usedSecret := false
 	for _, env := range envs {
 		if _, _, err := e.st.ScopeKey(ctx, env.Scope, env.Version); err == nil {
 			continue // already held
@@ -233,6 +226,7 @@ func (e *Engine) importEnvelopes(ctx context.Context, id *device.Identity, r *Re
 			// Sealed for this device's enrolment code before it had an id at the hub.
 			if sealed, err = device.VerifyEnvelope(env.Sealed, m.SigningKey, hub.TokenRecipient(tokenID), env.Scope, env.Version); err == nil {
 				k, err = device.OpenWithSecret(secret, secretEnvelopeInfo(tokenID, env.Scope, env.Version), sealed)
+				usedSecret = usedSecret || err == nil
 			}
 		}
 		if err != nil {
@@ -248,6 +242,11 @@ func (e *Engine) importEnvelopes(ctx context.Context, id *device.Identity, r *Re
 		return err
 	}
 	r.KeysImported += len(got)
+	if usedSecret {
+		// Every envelope sealed under the code's secret reached this device with the
+		// first list after enrollment (the hub moved them at redemption): done with it.
+		e.forgetEnrollmentSecret(ctx, tokenID, "used")
+	}
 	return nil
 }
 
@@ -402,7 +401,8 @@ func (e *Engine) pull(ctx context.Context, r *Report) error {
 				return err
 			}
 		}
-		if len(page.Frames) < 200 {
+		// The hub cuts pages by bytes too: only an empty page means caught up.
+		if len(page.Frames) == 0 {
 			break
 		}
 	}
@@ -454,7 +454,7 @@ func (e *Engine) retryHeld(ctx context.Context, r *Report) error {
 	}
 }
 
-// errNeedKey is why a set waits for a scope key.
+// needKey is why a set waits for a scope key.
 func needKey(scope string) string {
 	return "waiting for the key of scope " + scope + " (an owner device must share it)"
 }
@@ -612,20 +612,37 @@ func (e *Engine) Start(ctx context.Context, interval time.Duration) {
 		defer close(e.done)
 		wait := interval
 		for {
-			if _, err := e.SyncNow(ctx); err != nil {
-				wait = min(max(wait*2, time.Second), 5*time.Minute)
-			} else {
-				wait = interval
+			_, err := e.SyncNow(ctx)
+			var hold bool
+			wait, hold = nextWait(wait, interval, err)
+			poke := e.poke
+			if hold {
+				poke = nil // the hub asked for a pause: a local write does not cut it short
 			}
 			jitter := time.Duration(rand.Int64N(int64(wait)/5 + 1))
 			select {
 			case <-ctx.Done():
 				return
 			case <-time.After(wait + jitter):
-			case <-e.poke:
+			case <-poke:
 			}
 		}
 	}()
+}
+
+// nextWait is the background loop's pause after a round: the interval after success,
+// doubling up to five minutes while rounds fail, and the hub's Retry-After when it refused a
+// push for coming too fast. That hub is up, so no doubling, but hold: a poke must not bring
+// the next round forward.
+func nextWait(prev, interval time.Duration, err error) (wait time.Duration, hold bool) {
+	var rl *hubclient.RateLimitedError
+	switch {
+	case err == nil:
+		return interval, false
+	case errors.As(err, &rl):
+		return max(rl.RetryAfter, time.Second), true
+	}
+	return min(max(prev*2, time.Second), 5*time.Minute), false
 }
 
 // Stop cancels the loop and waits for a running round to end.

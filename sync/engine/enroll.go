@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -70,7 +71,8 @@ func enroll(ctx context.Context, st *store.Store, code hub.EnrollCode) (*hub.Dev
 		return nil, err
 	}
 	if len(code.Secret) > 0 {
-		if err := st.SetSecret(ctx, secretEnrollment, append(append([]byte(code.TokenID), 0), code.Secret...)); err != nil {
+		until := time.Now().Add(enr.CodeValidFor)
+		if err := st.SetSecret(ctx, secretEnrollment, encodeEnrollmentSecret(code.TokenID, until, code.Secret)); err != nil {
 			return nil, err
 		}
 	}
@@ -82,6 +84,43 @@ func enroll(ctx context.Context, st *store.Store, code hub.EnrollCode) (*hub.Dev
 	}
 	st.Record(ctx, "device.connect", st.DeviceID(), "ok", "role="+ss.Role)
 	return &enr.Device, nil
+}
+
+// The enrollment secret is kept as "tokenID \x00 until secret": until is 8 bytes of Unix
+// milliseconds, the moment the code would have expired (measured on this device's clock from
+// how long the hub said the code had left). After it the secret is not used but deleted: a
+// code is printed and pasted, so its secret is the weakest key this device ever holds, and an
+// envelope sealed under it after enrollment can only be a plant.
+func encodeEnrollmentSecret(tokenID string, until time.Time, secret []byte) []byte {
+	b := append([]byte(tokenID), 0)
+	b = binary.BigEndian.AppendUint64(b, uint64(until.UnixMilli()))
+	return append(b, secret...)
+}
+
+// enrollmentSecret returns the code's one-time secret and its token while it is valid. An
+// expired or unreadable one is deleted (and audited) and reported as none.
+func (e *Engine) enrollmentSecret(ctx context.Context) (tokenID string, secret []byte) {
+	b, err := e.st.Secret(ctx, secretEnrollment)
+	if err != nil {
+		return "", nil
+	}
+	i := max(bytes.IndexByte(b, 0), 0)
+	if i > 0 && len(b) == i+1+8+hub.SecretSize {
+		until := time.UnixMilli(int64(binary.BigEndian.Uint64(b[i+1:])))
+		if e.now().Before(until) {
+			return string(b[:i]), b[i+1+8:]
+		}
+	}
+	e.forgetEnrollmentSecret(ctx, string(b[:i]), "expired unused")
+	return "", nil
+}
+
+// forgetEnrollmentSecret deletes the enrollment secret: its envelopes were opened, or it
+// expired.
+func (e *Engine) forgetEnrollmentSecret(ctx context.Context, tokenID, why string) {
+	if err := e.st.DeleteSecret(ctx, secretEnrollment); err == nil {
+		e.st.Record(ctx, "sync.enrollment_secret", tokenID, "deleted", why)
+	}
 }
 
 // AddDevice asks the hub for a one-time enrollment code for another machine: a shop device

@@ -13,7 +13,8 @@ import (
 //	POST /v1/tokens                  TokenRequest → TokenResponse (owner)
 //	POST /v1/changesets              body: sealed change-set → PushResponse
 //	GET  /v1/changesets?after=N&limit=M
-//	                                 → frames (ChangeSetsContentType), only scopes the device reads
+//	                                 → frames (ChangeSetsContentType), only scopes the device reads,
+//	                                   at most the hub's byte budget of them (but always one)
 //	PUT  /v1/envelopes               EnvelopesRequest (owner: to any device or pending token; others: to themselves)
 //	GET  /v1/envelopes               → EnvelopesResponse, addressed to the calling device
 //	GET  /v1/devices                 → DevicesResponse (every active device: public keys and status)
@@ -27,7 +28,11 @@ import (
 //	GET  /healthz                    → "ok" (no client certificate needed)
 //	GET  /metrics                    → Prometheus text (owner certificate; or the loopback metrics listener)
 //
-// Errors are ErrorResponse with a stable code.
+// Errors are ErrorResponse with a stable code. A push can also be refused
+// for what it costs: 413 too_large (one set over the hub's size limit), 429
+// rate_limited with a Retry-After header in seconds (the device pushes too
+// fast: wait and push again), 507 quota (the device's stored change-sets
+// would go over its quota at the hub).
 
 // Routes, as registered and as they appear in the path label of
 // spoke_hub_requests_total.
@@ -95,6 +100,9 @@ type EnrollResponse struct {
 	Device      DeviceInfo `json:"device"`
 	Certificate string     `json:"certificate"` // client certificate, PEM
 	CA          string     `json:"ca"`          // hub CA certificate, PEM
+	// CodeExpiresIn is how many seconds the redeemed code had left: the
+	// spoke uses the code's one-time secret no longer than that.
+	CodeExpiresIn int64 `json:"code_expires_in,omitempty"`
 }
 
 // DeviceInfo is a device as the API shows it.

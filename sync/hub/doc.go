@@ -18,7 +18,10 @@
 //     [OpenDir]): per-device client certificates are issued at enrollment;
 //   - the enrollment code ([EnrollCode]), a single copy-pasteable token;
 //   - the HTTP API ([Server]), TLS 1.3 only with mutual TLS, its Prometheus
-//     metrics and its structured logs.
+//     metrics and its structured logs;
+//   - what one device may cost it (limits.go): a byte budget per pull page,
+//     a push rate and a stored-bytes quota per device, and the deletion of
+//     enrollment tokens that expired unused, with their envelopes.
 //
 // What it never does: log, count or label anything personal. Logs and
 // metrics carry device ids, cursors, sequence numbers, sizes and reasons —

@@ -23,11 +23,14 @@ const (
 	RejectNoCertificate  = "no_certificate"  // an authenticated endpoint called without a client certificate
 	RejectBadToken       = "bad_token"       // an enrollment token that is unknown, expired or used
 	RejectTLS            = "tls_handshake"   // TLS below 1.3, plain HTTP, or a certificate from another CA
+	RejectRateLimited    = "rate_limited"    // a device pushing faster than its rate (429)
+	RejectQuota          = "quota"           // a push that would take a device over its stored-bytes quota (507)
 )
 
 var rejectReasons = []string{
 	RejectBadSignature, RejectUnknownDevice, RejectRevoked, RejectDeviceMismatch, RejectReplay,
 	RejectScope, RejectMalformed, RejectTooLarge, RejectNoCertificate, RejectBadToken, RejectTLS,
+	RejectRateLimited, RejectQuota,
 }
 
 // metrics are the hub's counters, written in the Prometheus text format by

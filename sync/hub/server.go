@@ -13,6 +13,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -30,11 +31,13 @@ const (
 	// spoke's outbox would be stuck behind it for good.
 	DefaultMaxChangeSet = 32 << 20
 	defaultTokenTTL     = 24 * time.Hour
-	maxTokenTTL         = 30 * 24 * time.Hour
-	maxJSONBody         = 1 << 20
-	defaultPullLimit    = 200
-	touchEvery          = time.Minute
-	shutdownTimeout     = 10 * time.Second
+	// MaxTokenTTL is the longest an enrollment code stays valid. A spoke
+	// never keeps a code's one-time secret longer.
+	MaxTokenTTL      = 30 * 24 * time.Hour
+	maxJSONBody      = 1 << 20
+	defaultPullLimit = 200
+	touchEvery       = time.Minute
+	shutdownTimeout  = 10 * time.Second
 )
 
 // Config is what a Server needs.
@@ -51,6 +54,17 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxChangeSet caps a pushed body; DefaultMaxChangeSet when zero.
 	MaxChangeSet int64
+	// MaxPullBytes is the byte budget of a pull page; DefaultMaxPullBytes
+	// when zero.
+	MaxPullBytes int64
+	// PushRate is how many change-sets a second each device may push
+	// after a burst of PushBurst; DefaultPushRate and DefaultPushBurst when
+	// zero, no limit when negative.
+	PushRate  float64
+	PushBurst int
+	// DeviceQuota is how many bytes of change-sets the hub keeps per
+	// device; DefaultDeviceQuota when zero, no limit when negative.
+	DeviceQuota int64
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -66,15 +80,18 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	metrics *metrics
+	lim     *limits
 	handler http.Handler
 	caPool  *x509.CertPool
 
 	touchMu sync.Mutex
 	touched map[string]time.Time
 
-	mu   sync.Mutex
-	srv  *http.Server
-	done chan error
+	mu        sync.Mutex
+	srv       *http.Server
+	done      chan error
+	stopSweep context.CancelFunc
+	sweepDone chan struct{}
 }
 
 // NewServer checks cfg and builds the handler.
@@ -88,6 +105,18 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.MaxChangeSet <= 0 {
 		cfg.MaxChangeSet = DefaultMaxChangeSet
 	}
+	if cfg.MaxPullBytes <= 0 {
+		cfg.MaxPullBytes = DefaultMaxPullBytes
+	}
+	if cfg.PushRate == 0 {
+		cfg.PushRate = DefaultPushRate
+	}
+	if cfg.PushBurst <= 0 {
+		cfg.PushBurst = DefaultPushBurst
+	}
+	if cfg.DeviceQuota == 0 {
+		cfg.DeviceQuota = DefaultDeviceQuota
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -95,7 +124,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: logger, metrics: newMetrics(), touched: map[string]time.Time{}, caPool: x509.NewCertPool()}
+	s := &Server{cfg: cfg, log: logger, metrics: newMetrics(), lim: newLimits(), touched: map[string]time.Time{}, caPool: x509.NewCertPool()}
 	s.caPool.AddCert(cfg.CA.Cert)
 
 	mux := http.NewServeMux()
@@ -162,6 +191,13 @@ func (s *Server) Start(ln net.Listener) error {
 	s.done = make(chan error, 1)
 	srv, done := s.srv, s.done
 	go func() { done <- srv.ServeTLS(ln, "", "") }()
+	var sweepCtx context.Context
+	sweepCtx, s.stopSweep = context.WithCancel(context.Background())
+	s.sweepDone = make(chan struct{})
+	go func(done chan struct{}) {
+		defer close(done)
+		s.sweepLoop(sweepCtx, tokenSweepEvery)
+	}(s.sweepDone)
 	s.log.Info("hub serving", "addr", ln.Addr().String(), "public_addr", s.cfg.Addr)
 	return nil
 }
@@ -171,11 +207,14 @@ func (s *Server) Start(ln net.Listener) error {
 func (s *Server) Stop() error {
 	s.mu.Lock()
 	srv, done := s.srv, s.done
+	stopSweep, sweepDone := s.stopSweep, s.sweepDone
 	s.srv = nil
 	s.mu.Unlock()
 	if srv == nil {
 		return nil
 	}
+	stopSweep()
+	<-sweepDone
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(ctx)
@@ -506,9 +545,10 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("device enrolled", "device", d.ID, "role", string(d.Role), "scopes", len(d.Scopes), "token", req.TokenID)
 	writeJSON(w, http.StatusOK, EnrollResponse{
-		Device:      d.Info(),
-		Certificate: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certDER})),
-		CA:          string(s.cfg.CA.CertPEM()),
+		Device:        d.Info(),
+		Certificate:   string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certDER})),
+		CA:            string(s.cfg.CA.CertPEM()),
+		CodeExpiresIn: int64(math.Ceil(tok.ExpiresAt.Sub(now).Seconds())),
 	})
 }
 
@@ -533,9 +573,13 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, d Device) {
 	if req.TTLSeconds == 0 {
 		ttl = defaultTokenTTL
 	}
-	if ttl <= 0 || ttl > maxTokenTTL || len(req.Label) > maxLabelLen {
+	if ttl <= 0 || ttl > MaxTokenTTL || len(req.Label) > maxLabelLen {
 		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "ttl_seconds: 1 second to 30 days; label: at most 512 bytes")
 		return
+	}
+	// Each new code is a moment to drop the codes that expired unused.
+	if err := s.SweepTokens(r.Context()); err != nil {
+		s.log.Warn("delete expired tokens", "err", err)
 	}
 	code, tok, err := IssueToken(r.Context(), s.cfg.Storage, s.cfg.CA, s.cfg.Addr, req.Role, req.Scopes, req.Label, d.ID, s.cfg.Now(), ttl)
 	if err != nil {
@@ -563,11 +607,19 @@ func IssueToken(ctx context.Context, st Storage, ca *CA, addr string, role Role,
 }
 
 func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, d Device) {
+	// The rate comes first, before a body of up to 32 MiB is read.
+	if wait := s.pushWait(d.ID, s.cfg.Now()); wait > 0 {
+		s.refuseRate(w, r, wait)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxChangeSet))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			s.fail(w, r, http.StatusRequestEntityTooLarge, RejectTooLarge, RejectTooLarge, "the change-set is larger than this hub accepts")
+			s.fail(w, r, http.StatusRequestEntityTooLarge, RejectTooLarge, RejectTooLarge, fmt.Sprintf(
+				"the change-set is larger than the %s this hub accepts: ask the hub's operator to raise spoke-hub serve --max-changeset "+
+					"(the default, %s, takes every set a spoke makes); this device's later changes wait behind this set",
+				sizeText(s.cfg.MaxChangeSet), sizeText(DefaultMaxChangeSet)))
 			return
 		}
 		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "could not read the change-set")
@@ -598,6 +650,9 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, d Device) {
 		s.fail(w, r, http.StatusForbidden, RejectBadSignature, RejectBadSignature, "the change-set signature does not verify with this device's key")
 		return
 	}
+	if s.overQuota(w, r, d, int64(len(body))) {
+		return
+	}
 	cursor, dup, err := s.cfg.Storage.PutChangeSet(r.Context(), ChangeSet{
 		Device: h.Device, Seq: h.Seq, Scope: h.Scope, KeyVersion: h.KeyVersion, Bytes: body, ReceivedAt: s.cfg.Now(),
 	})
@@ -611,6 +666,9 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, d Device) {
 		return
 	}
 	s.metrics.storedOne(dup)
+	if !dup {
+		s.addStored(d.ID, int64(len(body)))
+	}
 	s.log.Info("change-set stored", "device", d.ID, "seq", h.Seq, "scope", h.Scope, "key_version", h.KeyVersion,
 		"cursor", cursor, "bytes", len(body), "duplicate", dup)
 	writeJSON(w, http.StatusOK, PushResponse{Cursor: cursor, Duplicate: dup})
@@ -625,7 +683,10 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, d Device) {
 		return
 	}
 	scopes, all := d.ReadScopes()
-	sets, err := s.cfg.Storage.ChangeSets(r.Context(), ChangeSetFilter{After: after, Scopes: scopes, AllScopes: all, Limit: int(limit)})
+	// The byte budget keeps a page (built in memory here) to about
+	// MaxPullBytes; the cursor header lets the device go on from there.
+	sets, err := s.cfg.Storage.ChangeSets(r.Context(), ChangeSetFilter{After: after, Scopes: scopes, AllScopes: all, Limit: int(limit),
+		MaxBytes: s.cfg.MaxPullBytes})
 	if err != nil {
 		s.internal(w, r, "read change-sets", err)
 		return

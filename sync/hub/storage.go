@@ -143,6 +143,14 @@ type ChangeSetFilter struct {
 	AllScopes bool
 	// Limit caps the number returned; at most MaxPullLimit.
 	Limit int
+	// MaxBytes is a byte budget for the page: the sets returned, counted by
+	// their Bytes, add up to at most MaxBytes, except that the first set is
+	// returned whatever its size (a set bigger than the budget must still
+	// move). The page stops before the first set that would go over, so
+	// the next page, after the last cursor returned, continues with it.
+	// Implementations stop in the query, by the sets' stored lengths,
+	// rather than loading bodies they then drop. Zero or less: no budget.
+	MaxBytes int64
 }
 
 // MaxPullLimit caps one page of change-sets.
@@ -191,8 +199,11 @@ type Storage interface {
 	// used (device, seq) return ErrConflict.
 	PutChangeSet(ctx context.Context, cs ChangeSet) (cursor int64, duplicate bool, err error)
 	// ChangeSets returns change-sets with a cursor above f.After in cursor
-	// order, at most f.Limit of them.
+	// order, at most f.Limit of them and within f.MaxBytes.
 	ChangeSets(ctx context.Context, f ChangeSetFilter) ([]ChangeSet, error)
+	// StoredBytes returns the total length of the change-sets stored for a
+	// device (0 for a device with none): what its push quota counts.
+	StoredBytes(ctx context.Context, device string) (int64, error)
 
 	// AddDevice stores a device directly (tests, recovery). Enrollment goes
 	// through RedeemToken. ErrExists if the id is taken.
@@ -219,6 +230,15 @@ type Storage interface {
 	// of the token is ErrTokenInvalid; a taken device id is ErrExists, and
 	// then the token stays unused.
 	RedeemToken(ctx context.Context, id string, secretHash []byte, now time.Time, d Device) (Device, error)
+
+	// DeleteExpiredTokens deletes every unused token that expired at or
+	// before now, and every envelope addressed to a TokenRecipient that is
+	// not a pending token (unused, unexpired at now): the expired tokens'
+	// envelopes and any left behind by a put that raced a redemption.
+	// Used tokens are kept, as the record of which token enrolled which
+	// device; their envelopes moved to the device at redemption. It
+	// returns how many tokens and envelopes it deleted.
+	DeleteExpiredTokens(ctx context.Context, now time.Time) (tokens, envelopes int64, err error)
 
 	// PutEnvelope stores or replaces the envelope for (To, Scope, Version).
 	PutEnvelope(ctx context.Context, e Envelope) error

@@ -8,8 +8,9 @@
 //
 // Errors callers act on are sentinels: ErrRevoked, ErrUnreachable (the
 // device is offline or the hub is down: try later), ErrNotEnrolled,
-// ErrForbidden, ErrReplay, ErrBadCode, ErrWrongHub. Messages never carry a
-// value from a change-set; the package never logs.
+// ErrForbidden, ErrReplay, ErrBadCode, ErrWrongHub, ErrTooLarge, ErrQuota,
+// and ErrRateLimited, whose *RateLimitedError says how long to wait.
+// Messages never carry a value from a change-set; the package never logs.
 package hubclient
 
 import (
@@ -57,9 +58,49 @@ var (
 	// ErrWrongHub means the server did not present the hub certificate the
 	// code or the enrollment pinned: a different server, or an interception.
 	ErrWrongHub = errors.New("the server is not the hub this device trusts (certificate mismatch); check the address, and do not go on")
+	// ErrTooLarge means one change-set is bigger than the hub accepts. The
+	// set stays in the outbox, and the ones after it wait behind it, until
+	// the hub's operator raises the limit.
+	ErrTooLarge = errors.New("a change-set is larger than the hub accepts; ask the hub's operator to raise spoke-hub serve --max-changeset (changes stay queued on this device)")
+	// ErrQuota means the hub keeps no more change-sets of this device until
+	// its operator raises the device quota. Nothing is lost: sets wait in
+	// the outbox.
+	ErrQuota = errors.New("this device has used up its room at the hub; ask the hub's operator to raise spoke-hub serve --device-quota (changes stay queued on this device)")
+	// ErrRateLimited means the device pushed faster than the hub allows;
+	// the error is a *RateLimitedError with the wait the hub asked for.
+	ErrRateLimited = errors.New("the hub asks this device to slow down")
 	// ErrRejected is any other refusal (malformed input, too large).
 	ErrRejected = errors.New("the hub refused the request")
 )
+
+// RateLimitedError is a 429 from the hub: wait RetryAfter, then try again.
+// errors.Is matches ErrRateLimited and ErrRejected.
+type RateLimitedError struct {
+	// RetryAfter is the hub's Retry-After: at least a second, at most an
+	// hour whatever the hub says, so a broken hub cannot stop sync for good.
+	RetryAfter time.Duration
+	Err        *APIError
+}
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("the hub asks this device to slow down (too many change-sets in a short time): it tries again in %s, nothing is lost", e.RetryAfter)
+}
+
+// Is makes errors.Is(err, ErrRateLimited) true.
+func (e *RateLimitedError) Is(target error) bool { return target == ErrRateLimited }
+
+// Unwrap returns the hub's refusal.
+func (e *RateLimitedError) Unwrap() error { return e.Err }
+
+// retryAfter reads a Retry-After of delay-seconds (the hub never sends an
+// HTTP date), bounded to [1 s, 1 h]; missing or unreadable, one minute.
+func retryAfter(h string) time.Duration {
+	n, err := strconv.ParseInt(strings.TrimSpace(h), 10, 64)
+	if err != nil || n < 0 {
+		return time.Minute
+	}
+	return time.Duration(min(max(n, 1), 3600)) * time.Second
+}
 
 // APIError is a refusal from the hub, with its HTTP status and the stable
 // error code. errors.Is matches it against the sentinels above.
@@ -86,6 +127,12 @@ func (e *APIError) Is(target error) bool {
 		return e.Code == hub.RejectReplay || e.Code == hub.CodeConflict
 	case ErrBadCode:
 		return e.Code == hub.RejectBadToken
+	case ErrTooLarge:
+		return e.Code == hub.RejectTooLarge
+	case ErrQuota:
+		return e.Code == hub.RejectQuota
+	case ErrRateLimited:
+		return e.Code == hub.RejectRateLimited
 	case ErrRejected:
 		return true
 	}
@@ -135,6 +182,10 @@ type EnrollOptions struct {
 type Enrollment struct {
 	Identity Identity
 	Device   hub.DeviceInfo
+	// CodeValidFor is how long the code had left when the hub redeemed it
+	// (at most hub.MaxTokenTTL, whatever the hub says): the spoke keeps
+	// the code's one-time secret no longer.
+	CodeValidFor time.Duration
 }
 
 // Enroll redeems an enrollment code at the hub it names. It makes a fresh
@@ -183,8 +234,18 @@ func Enroll(ctx context.Context, code hub.EnrollCode, o EnrollOptions) (*Enrollm
 	return &Enrollment{
 		Identity: Identity{Addr: code.Addr, DeviceID: resp.Device.ID, CertPEM: []byte(resp.Certificate),
 			KeyPEM: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), CAPEM: []byte(resp.CA)},
-		Device: resp.Device,
+		Device:       resp.Device,
+		CodeValidFor: codeValidFor(resp.CodeExpiresIn),
 	}, nil
+}
+
+// codeValidFor bounds the hub's answer: a hub that says nothing (an older
+// one) or more than a code can live gets the longest a code can live.
+func codeValidFor(secs int64) time.Duration {
+	if secs <= 0 || secs > int64(hub.MaxTokenTTL/time.Second) {
+		return hub.MaxTokenTTL
+	}
+	return time.Duration(secs) * time.Second
 }
 
 // verifyPinned accepts a server chain only if it holds the CA certificate
@@ -283,7 +344,11 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 	if json.Unmarshal(b, &e) != nil || e.Code == "" {
 		e = hub.ErrorResponse{Code: "http_" + strconv.Itoa(resp.StatusCode), Message: http.StatusText(resp.StatusCode)}
 	}
-	return nil, &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Message}
+	ae := &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Message}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		return nil, &RateLimitedError{RetryAfter: retryAfter(resp.Header.Get("Retry-After")), Err: ae}
+	}
+	return nil, ae
 }
 
 func (c *Client) transportError(ctx context.Context, err error) error {
@@ -345,7 +410,9 @@ func (c *Client) Push(ctx context.Context, sealed []byte) (hub.PushResponse, err
 }
 
 // Page is one pull: the change-sets after a cursor and the cursor to pass
-// next time. Fewer frames than the limit means the device is caught up.
+// next time. The hub cuts pages by bytes as well as by count, so a page
+// with fewer frames than the limit may still not be the last: a device is
+// caught up when a page comes back empty.
 type Page struct {
 	Frames []hub.Frame
 	Next   int64
@@ -369,6 +436,11 @@ func (c *Client) Pull(ctx context.Context, after int64, limit int) (Page, error)
 	frames, err := hub.ParseFrames(b)
 	if err != nil {
 		return Page{}, err
+	}
+	// Every frame must lie after the cursor asked for, so a caller paging
+	// until an empty page always moves forward.
+	if len(frames) > 0 && frames[0].Cursor <= after {
+		return Page{}, hub.ErrBadFrame
 	}
 	next := after
 	if len(frames) > 0 {

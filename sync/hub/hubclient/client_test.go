@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"spoke/sync/hub"
 )
@@ -25,8 +26,11 @@ func TestErrorMapping(t *testing.T) {
 		{hub.RejectReplay, ErrReplay},
 		{hub.CodeConflict, ErrReplay},
 		{hub.RejectBadToken, ErrBadCode},
+		{hub.RejectTooLarge, ErrTooLarge},
+		{hub.RejectQuota, ErrQuota},
+		{hub.RejectRateLimited, ErrRateLimited},
 	}
-	all := []error{ErrRevoked, ErrNotEnrolled, ErrForbidden, ErrReplay, ErrBadCode, ErrUnreachable}
+	all := []error{ErrRevoked, ErrNotEnrolled, ErrForbidden, ErrReplay, ErrBadCode, ErrUnreachable, ErrTooLarge, ErrQuota, ErrRateLimited}
 	for _, c := range cases {
 		err := error(&APIError{Status: 403, Code: c.code, Message: "m"})
 		for _, s := range all {
@@ -49,5 +53,34 @@ func TestUnreachableMessage(t *testing.T) {
 	var ne *net.OpError
 	if !errors.As(err, &ne) {
 		t.Fatal("the network error is not unwrapped")
+	}
+}
+
+// TestRetryAfter: the hub's wait is honoured, but never below a second or
+// above an hour, and an unreadable one waits a minute.
+func TestRetryAfter(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"12": 12 * time.Second, " 3 ": 3 * time.Second, "0": time.Second, "86400": time.Hour,
+		"": time.Minute, "soon": time.Minute, "-5": time.Minute, "Wed, 21 Oct 2015 07:28:00 GMT": time.Minute,
+	} {
+		if got := retryAfter(in); got != want {
+			t.Errorf("Retry-After %q: %v, want %v", in, got, want)
+		}
+	}
+	err := error(&RateLimitedError{RetryAfter: 5 * time.Second, Err: &APIError{Status: 429, Code: hub.RejectRateLimited}})
+	if !errors.Is(err, ErrRateLimited) || !errors.Is(err, ErrRejected) || errors.Is(err, ErrQuota) {
+		t.Errorf("RateLimitedError sentinels: %v", err)
+	}
+}
+
+// TestCodeValidFor: a hub cannot make a spoke keep a code's secret longer
+// than any code lives.
+func TestCodeValidFor(t *testing.T) {
+	for in, want := range map[int64]time.Duration{
+		3600: time.Hour, 1: time.Second, 0: hub.MaxTokenTTL, -1: hub.MaxTokenTTL, 1 << 40: hub.MaxTokenTTL,
+	} {
+		if got := codeValidFor(in); got != want {
+			t.Errorf("%d s: %v, want %v", in, got, want)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,11 +35,14 @@ func (s Suite) Run(t *testing.T) {
 		{"ChangeSetsPutAndFilter", testChangeSetsPutAndFilter},
 		{"ChangeSetsIdempotentByDeviceAndSeq", testChangeSetsIdempotent},
 		{"ChangeSetsNoSkippedCursorUnderConcurrentWriters", testNoSkippedCursor},
+		{"ChangeSetsByteBudget", testChangeSetsByteBudget},
+		{"StoredBytes", testStoredBytes},
 		{"Devices", testDevices},
 		{"Revoke", testRevoke},
 		{"RevokeOwnersConcurrently", testRevokeOwnersConcurrently},
 		{"Tokens", testTokens},
 		{"TokenRedeemsOnceUnderConcurrency", testTokenRedeemsOnce},
+		{"DeleteExpiredTokens", testDeleteExpiredTokens},
 		{"Envelopes", testEnvelopes},
 		{"Checkpoints", testCheckpoints},
 		{"Ping", func(t *testing.T, open func() hub.Storage) {
@@ -208,6 +212,113 @@ func testNoSkippedCursor(t *testing.T, open func() hub.Storage) {
 	}
 	if len(seen) != total {
 		t.Fatalf("the paging reader saw %d of %d change-sets: a cursor was skipped", len(seen), total)
+	}
+}
+
+// testChangeSetsByteBudget: a page stops before the set that would take it
+// over its byte budget, always holds at least one set, counts only the sets
+// it returns (not those of other scopes), and paging on from its last cursor
+// sees every set once.
+func testChangeSetsByteBudget(t *testing.T, open func() hub.Storage) {
+	ctx := context.Background()
+	st := open()
+	body := func(i, n int) string { return fmt.Sprintf("%d%s", i, strings.Repeat("x", n-1)) }
+	// shop-1 sets of 10, 20, 30, 40 and 50 bytes; a 1000-byte shop-2 set in
+	// between that a shop-1 reader must not be charged for.
+	var cursors []int64
+	for i, c := range []hub.ChangeSet{
+		cs("dev-a", 1, "shop-1", body(1, 10)),
+		cs("dev-a", 2, "shop-1", body(2, 20)),
+		cs("dev-b", 1, "shop-2", body(9, 1000)),
+		cs("dev-a", 3, "shop-1", body(3, 30)),
+		cs("dev-a", 4, "shop-1", body(4, 40)),
+		cs("dev-a", 5, "shop-1", body(5, 50)),
+	} {
+		cur, _, err := st.PutChangeSet(ctx, c)
+		if err != nil {
+			t.Fatalf("put %d: %v", i, err)
+		}
+		cursors = append(cursors, cur)
+	}
+	lens := func(sets []hub.ChangeSet) string {
+		var out []string
+		for _, c := range sets {
+			out = append(out, fmt.Sprint(len(c.Bytes)))
+		}
+		return strings.Join(out, ",")
+	}
+	shop1 := []string{"shop-1"}
+	for _, tc := range []struct {
+		name     string
+		f        hub.ChangeSetFilter
+		want     string
+		wantLast int64
+	}{
+		{"exactly full", hub.ChangeSetFilter{Scopes: shop1, Limit: 100, MaxBytes: 30}, "10,20", cursors[1]},
+		{"one byte short", hub.ChangeSetFilter{Scopes: shop1, Limit: 100, MaxBytes: 29}, "10", cursors[0]},
+		{"a first set over the budget still moves", hub.ChangeSetFilter{Scopes: shop1, Limit: 100, MaxBytes: 5}, "10", cursors[0]},
+		{"other scopes do not count", hub.ChangeSetFilter{After: cursors[1], Scopes: shop1, Limit: 100, MaxBytes: 70}, "30,40", cursors[4]},
+		{"the count limit still holds", hub.ChangeSetFilter{Scopes: shop1, Limit: 2, MaxBytes: 1 << 20}, "10,20", cursors[1]},
+		{"all scopes count the big set", hub.ChangeSetFilter{After: cursors[0], AllScopes: true, Limit: 100, MaxBytes: 1010}, "20", cursors[1]},
+		{"a big set alone", hub.ChangeSetFilter{After: cursors[1], AllScopes: true, Limit: 100, MaxBytes: 1010}, "1000", cursors[2]},
+		{"no budget", hub.ChangeSetFilter{Scopes: shop1, Limit: 100}, "10,20,30,40,50", cursors[5]},
+		{"nothing after the last", hub.ChangeSetFilter{After: cursors[5], Scopes: shop1, Limit: 100, MaxBytes: 5}, "", 0},
+	} {
+		got, err := st.ChangeSets(ctx, tc.f)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if lens(got) != tc.want {
+			t.Errorf("%s: set sizes %q, want %q", tc.name, lens(got), tc.want)
+		}
+		if len(got) > 0 && got[len(got)-1].Cursor != tc.wantLast {
+			t.Errorf("%s: last cursor %d, want %d", tc.name, got[len(got)-1].Cursor, tc.wantLast)
+		}
+	}
+	// Paging with a budget smaller than most sets skips nothing.
+	var after int64
+	var seen []string
+	for range 20 {
+		page, err := st.ChangeSets(ctx, hub.ChangeSetFilter{After: after, AllScopes: true, Limit: 100, MaxBytes: 35})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, c := range page {
+			seen = append(seen, string(c.Bytes[:1]))
+		}
+		after = page[len(page)-1].Cursor
+	}
+	if got := strings.Join(seen, ""); got != "129345" {
+		t.Errorf("paged by a 35-byte budget: %s, want 129345 (each set once, in order)", got)
+	}
+}
+
+// testStoredBytes: a device's stored bytes count each of its change-sets
+// once (a duplicate push adds nothing) and no other device's.
+func testStoredBytes(t *testing.T, open func() hub.Storage) {
+	ctx := context.Background()
+	st := open()
+	if n, err := st.StoredBytes(ctx, "dev-a"); err != nil || n != 0 {
+		t.Fatalf("no sets yet: %d %v", n, err)
+	}
+	for _, c := range []hub.ChangeSet{
+		cs("dev-a", 1, "shop-1", "12345"),
+		cs("dev-a", 2, "org", "1234567"),
+		cs("dev-a", 2, "org", "1234567"), // duplicate
+		cs("dev-b", 1, "shop-1", strings.Repeat("b", 100)),
+	} {
+		if _, _, err := st.PutChangeSet(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := st.StoredBytes(ctx, "dev-a"); err != nil || n != 12 {
+		t.Fatalf("dev-a: %d %v, want 12", n, err)
+	}
+	if n, _ := st.StoredBytes(ctx, "dev-b"); n != 100 {
+		t.Fatalf("dev-b: %d, want 100", n)
 	}
 }
 
@@ -437,6 +548,74 @@ func testTokenRedeemsOnce(t *testing.T, open func() hub.Storage) {
 	}
 	if all, _ := handles[0].Devices(ctx); len(all) != 1 {
 		t.Fatalf("%d devices enrolled with one token", len(all))
+	}
+}
+
+// testDeleteExpiredTokens: expired unused tokens go, with the envelopes
+// waiting for them; pending and used tokens stay; envelopes addressed to a
+// token that is not pending any more go too; device envelopes are untouched.
+func testDeleteExpiredTokens(t *testing.T, open func() hub.Storage) {
+	ctx := context.Background()
+	st := open()
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	expired := token("tok-old", secret, hub.RoleShop, "shop-1")
+	expired.ExpiresAt = t0.Add(time.Minute)
+	pending := token("tok-new", secret, hub.RoleShop, "shop-1")
+	pending.ExpiresAt = t0.Add(2 * time.Hour)
+	used := token("tok-used", secret, hub.RoleOwner)
+	for _, tok := range []hub.Token{expired, pending, used} {
+		if err := st.CreateToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.RedeemToken(ctx, "tok-used", used.SecretHash, t0, device("new-dev", "")); err != nil {
+		t.Fatal(err)
+	}
+	put := func(to string) {
+		t.Helper()
+		if err := st.PutEnvelope(ctx, hub.Envelope{To: to, Scope: "shop-1", Version: 1, From: "owner-1", Sealed: []byte("sealed " + to), UpdatedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(hub.TokenRecipient("tok-old"))
+	put(hub.TokenRecipient("tok-new"))
+	put(hub.TokenRecipient("tok-used")) // arrived after the redemption: never delivered
+	put(hub.TokenRecipient("tok-gone")) // no such token
+	put("new-dev")
+
+	now := t0.Add(time.Hour)
+	toks, envs, err := st.DeleteExpiredTokens(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if toks != 1 || envs != 3 {
+		t.Errorf("deleted %d tokens and %d envelopes, want 1 and 3", toks, envs)
+	}
+	if _, err := st.Token(ctx, "tok-old"); !errors.Is(err, hub.ErrNotFound) {
+		t.Errorf("expired token: %v, want ErrNotFound", err)
+	}
+	for _, id := range []string{"tok-new", "tok-used"} {
+		if _, err := st.Token(ctx, id); err != nil {
+			t.Errorf("token %s: %v", id, err)
+		}
+	}
+	for to, want := range map[string]int{
+		hub.TokenRecipient("tok-old"): 0, hub.TokenRecipient("tok-used"): 0, hub.TokenRecipient("tok-gone"): 0,
+		hub.TokenRecipient("tok-new"): 1, "new-dev": 1,
+	} {
+		if got, _ := st.Envelopes(ctx, to); len(got) != want {
+			t.Errorf("envelopes to %s: %d, want %d", to, len(got), want)
+		}
+	}
+	// Again: nothing left to delete. At the pending token's expiry it goes.
+	if toks, envs, err := st.DeleteExpiredTokens(ctx, now); err != nil || toks != 0 || envs != 0 {
+		t.Errorf("second sweep: %d %d %v", toks, envs, err)
+	}
+	if toks, envs, err := st.DeleteExpiredTokens(ctx, pending.ExpiresAt); err != nil || toks != 1 || envs != 1 {
+		t.Errorf("sweep at the pending token's expiry: %d %d %v", toks, envs, err)
+	}
+	if _, err := st.Token(ctx, "tok-used"); err != nil {
+		t.Errorf("a used token must stay: %v", err)
 	}
 }
 

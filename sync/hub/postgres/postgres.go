@@ -244,20 +244,33 @@ func (s *Storage) PutChangeSet(ctx context.Context, cs hub.ChangeSet) (int64, bo
 	return cursor, dup, nil
 }
 
-// ChangeSets implements hub.Storage.
+// ChangeSets implements hub.Storage. With a byte budget, an inner query
+// finds the last cursor of the page from the sets' lengths (octet_length of
+// a TOASTed bytea reads its size from the TOAST pointer, not the value), and
+// only the sets up to it are read whole.
 func (s *Storage) ChangeSets(ctx context.Context, f hub.ChangeSetFilter) ([]hub.ChangeSet, error) {
 	if f.Limit <= 0 || (!f.AllScopes && len(f.Scopes) == 0) {
 		return nil, nil
 	}
 	limit := min(f.Limit, hub.MaxPullLimit)
-	var rows pgx.Rows
-	var err error
-	const cols = "SELECT cursor, device, seq, scope, key_version, body, received_at FROM changesets"
-	if f.AllScopes {
-		rows, err = s.pool.Query(ctx, cols+" WHERE cursor > $1 ORDER BY cursor LIMIT $2", f.After, limit)
-	} else {
-		rows, err = s.pool.Query(ctx, cols+" WHERE cursor > $1 AND scope = ANY($2) ORDER BY cursor LIMIT $3", f.After, f.Scopes, limit)
+	where := "cursor > $1"
+	args := []any{f.After, limit}
+	if !f.AllScopes {
+		where += " AND scope = ANY($3)"
+		args = append(args, f.Scopes)
 	}
+	q := "SELECT cursor, device, seq, scope, key_version, body, received_at FROM changesets WHERE " + where
+	if f.MaxBytes > 0 {
+		// The page is a prefix: a set is in while the bytes up to and
+		// including it fit, and the first set always is (nothing before it).
+		args = append(args, f.MaxBytes)
+		q += fmt.Sprintf(` AND cursor <= (SELECT max(cursor) FROM (
+			SELECT cursor, n, sum(n) OVER (ORDER BY cursor ROWS UNBOUNDED PRECEDING) AS upto FROM (
+				SELECT cursor, octet_length(body) AS n FROM changesets WHERE %s ORDER BY cursor LIMIT $2) l) w
+			WHERE upto - n = 0 OR upto <= $%d)`, where, len(args))
+	}
+	q += " ORDER BY cursor LIMIT $2"
+	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read change-sets: %w", err)
 	}
@@ -276,6 +289,15 @@ func (s *Storage) ChangeSets(ctx context.Context, f hub.ChangeSetFilter) ([]hub.
 		return nil, fmt.Errorf("read change-sets: %w", err)
 	}
 	return out, nil
+}
+
+// StoredBytes implements hub.Storage.
+func (s *Storage) StoredBytes(ctx context.Context, device string) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, "SELECT COALESCE(sum(octet_length(body)), 0)::bigint FROM changesets WHERE device = $1", device).Scan(&n); err != nil {
+		return 0, fmt.Errorf("read stored bytes: %w", err)
+	}
+	return n, nil
 }
 
 const deviceCols = "id, label, role, scopes, signing_key, hpke_key, cert_serial, status, enrolled_at, last_seen, revoked_at"
@@ -479,6 +501,31 @@ func (s *Storage) RedeemToken(ctx context.Context, id string, secretHash []byte,
 		return hub.Device{}, fmt.Errorf("redeem token: %w", err)
 	}
 	return d, nil
+}
+
+// DeleteExpiredTokens implements hub.Storage. A redemption in flight holds
+// its token row (FOR UPDATE) and has moved its envelopes: both deletes wait
+// for it, then re-check their conditions and leave the now used token and
+// the moved envelopes alone.
+func (s *Storage) DeleteExpiredTokens(ctx context.Context, now time.Time) (tokens, envelopes int64, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, "DELETE FROM tokens WHERE used_at IS NULL AND expires_at <= $1", now.UTC())
+		if err != nil {
+			return err
+		}
+		tokens = tag.RowsAffected()
+		tag, err = tx.Exec(ctx, `DELETE FROM envelopes WHERE starts_with(recipient, 'token:')
+			AND substr(recipient, 7) NOT IN (SELECT id FROM tokens WHERE used_at IS NULL AND expires_at > $1)`, now.UTC())
+		if err != nil {
+			return err
+		}
+		envelopes = tag.RowsAffected()
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("delete expired tokens: %w", err)
+	}
+	return tokens, envelopes, nil
 }
 
 // PutEnvelope implements hub.Storage.

@@ -219,19 +219,33 @@ func (s *Storage) PutChangeSet(ctx context.Context, cs hub.ChangeSet) (int64, bo
 	return cursor, dup, nil
 }
 
-// ChangeSets implements hub.Storage.
+// ChangeSets implements hub.Storage. With a byte budget, an inner query
+// finds the last cursor of the page from the sets' lengths (length() of a
+// blob reads the record header, not the blob), and only the sets up to it
+// are read whole.
 func (s *Storage) ChangeSets(ctx context.Context, f hub.ChangeSetFilter) ([]hub.ChangeSet, error) {
 	if f.Limit <= 0 || (!f.AllScopes && len(f.Scopes) == 0) {
 		return nil, nil
 	}
 	limit := min(f.Limit, hub.MaxPullLimit)
-	q := "SELECT cursor, device, seq, scope, key_version, body, received_at FROM changesets WHERE cursor > ?"
+	where := "cursor > ?"
 	args := []any{f.After}
 	if !f.AllScopes {
-		q += " AND scope IN (?" + strings.Repeat(", ?", len(f.Scopes)-1) + ")"
+		where += " AND scope IN (?" + strings.Repeat(", ?", len(f.Scopes)-1) + ")"
 		for _, sc := range f.Scopes {
 			args = append(args, sc)
 		}
+	}
+	q := "SELECT cursor, device, seq, scope, key_version, body, received_at FROM changesets WHERE " + where
+	if f.MaxBytes > 0 {
+		// The page is a prefix: a set is in while the bytes up to and
+		// including it fit, and the first set always is (nothing before it).
+		q += ` AND cursor <= (SELECT MAX(cursor) FROM (
+			SELECT cursor, n, SUM(n) OVER (ORDER BY cursor ROWS UNBOUNDED PRECEDING) AS upto FROM (
+				SELECT cursor, length(body) AS n FROM changesets WHERE ` + where + ` ORDER BY cursor LIMIT ?))
+			WHERE upto - n = 0 OR upto <= ?)`
+		args = append(args, args...)
+		args = append(args, limit, f.MaxBytes)
 	}
 	q += " ORDER BY cursor LIMIT ?"
 	args = append(args, limit)
@@ -254,6 +268,15 @@ func (s *Storage) ChangeSets(ctx context.Context, f hub.ChangeSetFilter) ([]hub.
 		return nil, fmt.Errorf("read change-sets: %w", err)
 	}
 	return out, nil
+}
+
+// StoredBytes implements hub.Storage.
+func (s *Storage) StoredBytes(ctx context.Context, device string) (int64, error) {
+	var n int64
+	if err := s.r.QueryRowContext(ctx, "SELECT COALESCE(SUM(length(body)), 0) FROM changesets WHERE device = ?", device).Scan(&n); err != nil {
+		return 0, fmt.Errorf("read stored bytes: %w", err)
+	}
+	return n, nil
 }
 
 func scopesJSON(scopes []string) string {
@@ -462,6 +485,28 @@ func (s *Storage) RedeemToken(ctx context.Context, id string, secretHash []byte,
 		return hub.Device{}, fmt.Errorf("redeem token: %w", err)
 	}
 	return d, nil
+}
+
+// DeleteExpiredTokens implements hub.Storage.
+func (s *Storage) DeleteExpiredTokens(ctx context.Context, now time.Time) (tokens, envelopes int64, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM tokens WHERE used_at = 0 AND expires_at <= ?", ms(now))
+		if err != nil {
+			return err
+		}
+		tokens, _ = res.RowsAffected()
+		res, err = tx.ExecContext(ctx, `DELETE FROM envelopes WHERE substr(recipient, 1, 6) = 'token:'
+			AND substr(recipient, 7) NOT IN (SELECT id FROM tokens WHERE used_at = 0 AND expires_at > ?)`, ms(now))
+		if err != nil {
+			return err
+		}
+		envelopes, _ = res.RowsAffected()
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("delete expired tokens: %w", err)
+	}
+	return tokens, envelopes, nil
 }
 
 // PutEnvelope implements hub.Storage.
