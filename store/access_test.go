@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"spoke/store/csvimport"
 )
 
 // TestMatrixMatchesDesign compares every cell of Matrix with DESIGN.md's access table, so a
@@ -231,5 +233,164 @@ func TestAccessThroughSession(t *testing.T) {
 	}
 	if denied < 40 {
 		t.Fatalf("only %d denials audited", denied)
+	}
+}
+
+// lastAudit returns the newest audit entry of a user whose action starts with action.
+func lastAudit(t *testing.T, f *fixture, user, action string) AuditRecord {
+	t.Helper()
+	recs, err := f.users["olga"].AuditLog(context.Background(), AuditFilter{UserID: f.users[user].User().ID, Action: action, Limit: 1})
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("no %s entry for %s: %v", action, user, err)
+	}
+	return recs[0]
+}
+
+// plantCustomer writes a customer below the access check, as a device without the shop check
+// (or the hole this test guards) left it: a row in shop owned by a salesperson of another shop.
+func plantCustomer(t *testing.T, f *fixture, in CustomerInput) string {
+	t.Helper()
+	var id string
+	err := f.st.write(context.Background(), actor{userID: "test"}, "test.plant", func(w *wtx) error {
+		var err error
+		id, err = w.insertCustomer(in, w.now)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// TestSalesStayInTheirShop plays a North salesperson working in South (attack 6 of issue 8):
+// the "own" grant covers their customers in their shop only. Every refusal is ErrForbidden (or
+// not found, for reads that must not confirm a customer exists), writes nothing, and is audited
+// as denied; the same operation in their own shop works.
+func TestSalesStayInTheirShop(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sam := f.users["sam"].User().ID
+	// sam's customer kept in South: the state the attack left behind.
+	planted := plantCustomer(t, f, CustomerInput{Name: "Dora Plantedcustomer", Phone: "+49 30 1234568", ShopID: f.south, OwnerID: sam})
+	rows := []csvimport.Row{{Line: 2, Name: "Imported Person", Email: "imported@example.com"}}
+	sale := func(customer, shop string) func(ss *Session) error {
+		return func(ss *Session) error {
+			_, err := ss.RecordSale(ctx, SaleInput{CustomerID: customer, ShopID: shop, PaymentMethod: "cash", Lines: []Line{{Description: "Tube", Qty: 1, UnitPrice: 500}}})
+			return err
+		}
+	}
+	tests := []struct {
+		name   string
+		user   string
+		do     func(ss *Session) error
+		want   string // outcome
+		action string // audited as denied, when refused
+	}{
+		{"create customer in another shop", "sam", func(ss *Session) error {
+			_, err := ss.CreateCustomer(ctx, CustomerInput{Name: "South Person", ShopID: f.south})
+			return err
+		}, "forbidden", "customer.create"},
+		{"create customer in another shop for a colleague there", "sam", func(ss *Session) error {
+			_, err := ss.CreateCustomer(ctx, CustomerInput{Name: "South Person", ShopID: f.south, OwnerID: f.users["stan"].User().ID})
+			return err
+		}, "forbidden", "customer.create"},
+		{"create customer in own shop", "sam", func(ss *Session) error {
+			_, err := ss.CreateCustomer(ctx, CustomerInput{Name: "North Person", ShopID: f.north})
+			return err
+		}, "ok", ""},
+		{"south sales create in north", "stan", func(ss *Session) error {
+			_, err := ss.CreateCustomer(ctx, CustomerInput{Name: "North Person", ShopID: f.north})
+			return err
+		}, "forbidden", "customer.create"},
+		{"south sales create in south", "stan", func(ss *Session) error {
+			_, err := ss.CreateCustomer(ctx, CustomerInput{Name: "South Person"})
+			return err
+		}, "ok", ""},
+		{"import into another shop", "sam", func(ss *Session) error {
+			_, err := ss.ImportCustomers(ctx, ImportTarget{ShopID: f.south}, rows)
+			return err
+		}, "forbidden", "customer.import"},
+		{"import into own shop", "sam", func(ss *Session) error {
+			_, err := ss.ImportCustomers(ctx, ImportTarget{ShopID: f.north}, rows)
+			return err
+		}, "ok", ""},
+		{"walk-in sale in another shop", "sam", sale("", f.south), "forbidden", "sale.create"},
+		{"walk-in sale in own shop", "sam", sale("", f.north), "ok", ""},
+		{"sale for own customer kept in another shop", "sam", sale(planted, ""), "forbidden", "sale.create"},
+		{"sale for own customer in own shop", "sam", sale(f.cSam, ""), "ok", ""},
+		{"work order for own customer kept in another shop", "sam", func(ss *Session) error {
+			_, err := ss.CreateWorkOrder(ctx, WorkOrderInput{CustomerID: planted, Complaint: "creaks"})
+			return err
+		}, "forbidden", "work_order.create"},
+		{"work order for own customer in own shop", "sam", func(ss *Session) error {
+			_, err := ss.CreateWorkOrder(ctx, WorkOrderInput{CustomerID: f.cSam, Complaint: "creaks"})
+			return err
+		}, "ok", ""},
+		{"edit own customer kept in another shop", "sam", func(ss *Session) error {
+			return ss.UpdateCustomer(ctx, planted, CustomerInput{Name: "Dora Edited"})
+		}, "forbidden", "customer.update"},
+		{"read own customer kept in another shop", "sam", func(ss *Session) error {
+			_, err := ss.Customer(ctx, planted, "")
+			return err
+		}, "notfound", "customer.read"},
+		{"break-glass read in another shop", "sam", func(ss *Session) error {
+			_, err := ss.Customer(ctx, planted, "customer phoned about pick-up")
+			return err
+		}, "notfound", "customer.read"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before, err := f.st.DataHash(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = tc.do(f.users[tc.user])
+			if got := outcome(err); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+			if tc.want == "ok" {
+				return
+			}
+			if after, _ := f.st.DataHash(ctx); after != before {
+				t.Fatal("a refused operation changed data")
+			}
+			if e := lastAudit(t, f, tc.user, tc.action); e.Action != tc.action || e.Outcome != "denied" {
+				t.Fatalf("newest entry %s %s, want %s denied", e.Action, e.Outcome, tc.action)
+			}
+		})
+	}
+	// Nor do lists show the planted customer or its shop's data.
+	res, err := f.users["sam"].Search(ctx, "Planted", 10)
+	if err != nil || len(res) != 0 {
+		t.Fatalf("search: %v, %d results", err, len(res))
+	}
+	must[string](t)(f.users["olga"].CreateWorkOrder(ctx, WorkOrderInput{CustomerID: planted, Complaint: "creaks"}))
+	must[string](t)(f.users["olga"].RecordSale(ctx, SaleInput{CustomerID: planted, PaymentMethod: "card", Lines: []Line{{Description: "Lock", Qty: 1, UnitPrice: 2500}}}))
+	items, err := f.users["sam"].Board(ctx, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.ShopID != f.north {
+			t.Fatalf("sam's board shows a %s job", it.ShopID)
+		}
+	}
+	sales, err := f.users["sam"].RecentSales(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sales {
+		if s.ShopID != f.north {
+			t.Fatalf("sam's sales list shows a %s sale", s.ShopID)
+		}
+	}
+	st, err := f.users["sam"].Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range st.CustomersByShop {
+		if c.Key != "North" {
+			t.Fatalf("sam's statistics count customers of %s", c.Key)
+		}
 	}
 }

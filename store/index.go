@@ -98,7 +98,7 @@ func (ss *Session) visibleQuery() (string, []any, bool, error) {
 		case ShopOnly:
 			return base + " AND shop_id = ?", []any{ss.user.ShopID}, false, nil
 		case Own:
-			return base + " AND owner_id = ?", []any{ss.user.ID}, false, nil
+			return base + " AND owner_id = ? AND shop_id = ?", []any{ss.user.ID, ss.user.ShopID}, false, nil
 		}
 	}
 	if g, ok := ss.user.permits(OpCustomerPIIOther, target{any: true}); ok && g == Assigned {

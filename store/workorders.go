@@ -435,7 +435,7 @@ type BoardItem struct {
 }
 
 // Board lists open and recent jobs the user may see: all (owner), the shop's (manager), those of
-// their customers (sales), those assigned to them (mechanic, with customer name and phone).
+// their customers in their shop (sales), those assigned to them (mechanic, with customer name and phone).
 // mechanicID filters by mechanic; status "" means every status.
 func (ss *Session) Board(ctx context.Context, status Status, mechanicID string) ([]BoardItem, error) {
 	g, err := ss.require(ctx, OpWorkOrders, target{any: true}, "work_order.list", "")
@@ -449,8 +449,8 @@ func (ss *Session) Board(ctx context.Context, status Status, mechanicID string) 
 		q += " AND w.shop_id = ?"
 		args = append(args, ss.user.ShopID)
 	case Own:
-		q += " AND c.owner_id = ?"
-		args = append(args, ss.user.ID)
+		q += " AND c.owner_id = ? AND c.shop_id = ?"
+		args = append(args, ss.user.ID, ss.user.ShopID)
 	case Assigned:
 		q += " AND w.mechanic_id = ?"
 		args = append(args, ss.user.ID)
