@@ -267,7 +267,7 @@ func (ss *Session) CreateCustomer(ctx context.Context, in CustomerInput) (string
 	if err != nil {
 		return "", err
 	}
-	ss.indexPut(ctx, id)
+	ss.s.reindex(ctx, []string{id}, ss, "customer.create")
 	return id, nil
 }
 
@@ -415,7 +415,7 @@ func (ss *Session) UpdateCustomer(ctx context.Context, id string, in CustomerInp
 	if err != nil {
 		return err
 	}
-	ss.indexPut(ctx, id)
+	ss.s.reindex(ctx, []string{id}, ss, "customer.update")
 	return nil
 }
 
@@ -437,7 +437,7 @@ func (ss *Session) DeleteCustomer(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	ss.indexRemove(id)
+	ss.s.reindex(ctx, []string{id}, ss, "customer.delete")
 	return nil
 }
 

@@ -127,7 +127,12 @@ func (ss *Session) CreateWorkOrder(ctx context.Context, in WorkOrderInput) (stri
 		id, err = w.insertWorkOrder(c, in, StatusIntake, w.now, 0)
 		return err
 	})
-	return id, err
+	if err != nil {
+		return "", err
+	}
+	// The job's mechanic may now find its customer.
+	ss.s.reindex(ctx, []string{in.CustomerID}, ss, "work_order.create")
+	return id, nil
 }
 
 func (w *wtx) checkMechanic(shopID, userID string) error {
@@ -292,11 +297,13 @@ func (ss *Session) AddWorkOrderLine(ctx context.Context, woID string, l Line) er
 
 // MoveWorkOrder moves a job to another status along the board.
 func (ss *Session) MoveWorkOrder(ctx context.Context, woID string, to Status) error {
-	return ss.write(ctx, "work_order.status", func(w *wtx) error {
+	var cust string
+	err := ss.write(ctx, "work_order.status", func(w *wtx) error {
 		r, c, err := ss.loadWO(ctx, w.tx, woID)
 		if err != nil {
 			return err
 		}
+		cust = c.id
 		w.audit.Target = woID
 		if _, err := ss.allow(OpWorkOrders, ss.woTarget(r, c)); err != nil {
 			return err
@@ -311,16 +318,24 @@ func (ss *Session) MoveWorkOrder(ctx context.Context, woID string, to Status) er
 		}
 		return w.update("work_orders", r.shopID, woID, cols)
 	})
+	if err != nil {
+		return err
+	}
+	// A job that closes takes its customer out of the mechanic's search.
+	ss.s.reindex(ctx, []string{cust}, ss, "work_order.status")
+	return nil
 }
 
 // AssignMechanic gives a job to a mechanic of its shop ("" unassigns). Owner, manager and the
 // customer's salesperson may assign.
 func (ss *Session) AssignMechanic(ctx context.Context, woID, mechanicID string) error {
-	return ss.write(ctx, "work_order.assign", func(w *wtx) error {
+	var cust string
+	err := ss.write(ctx, "work_order.assign", func(w *wtx) error {
 		r, c, err := ss.loadWO(ctx, w.tx, woID)
 		if err != nil {
 			return err
 		}
+		cust = c.id
 		w.audit.Target = woID
 		t := ss.woTarget(r, c)
 		t.assigned = false // a mechanic cannot hand jobs around
@@ -337,6 +352,12 @@ func (ss *Session) AssignMechanic(ctx context.Context, woID, mechanicID string) 
 		w.audit.Detail = "mechanic=" + mechanicID
 		return w.update("work_orders", r.shopID, woID, []col{plain("mechanic_id", m), plain("updated_at", w.now)})
 	})
+	if err != nil {
+		return err
+	}
+	// The old mechanic loses the customer from their search, the new one gains it.
+	ss.s.reindex(ctx, []string{cust}, ss, "work_order.assign")
+	return nil
 }
 
 const woCols = "w.id, w.shop_id, w.customer_id, COALESCE(w.bike_id, ''), w.status, COALESCE(w.mechanic_id, ''), COALESCE(u.username, ''), w.promised_at, w.complaint, w.notes, w.labour_total, w.parts_total, w.total, w.created_at, w.updated_at, w.closed_at"
