@@ -394,3 +394,79 @@ func TestSalesStayInTheirShop(t *testing.T) {
 		}
 	}
 }
+
+// TestMechanicSeesOnlyOpenJobsCustomers plays attack 8 of issue 8: a mechanic's board keeps
+// every job assigned to them, but the customer's name and phone only while the job is open;
+// a collected or cancelled job also takes the customer out of their search and card, also
+// when the mechanic's search index was built before the job closed.
+func TestMechanicSeesOnlyOpenJobsCustomers(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sue, mike := f.users["sue"], f.users["mike"]
+	tests := []struct {
+		status Status
+		path   []Status
+	}{
+		{StatusIntake, nil},
+		{StatusWaitingParts, []Status{StatusApproved, StatusWaitingParts}},
+		{StatusReady, []Status{StatusApproved, StatusInProgress, StatusReady}},
+		{StatusCollected, []Status{StatusApproved, StatusInProgress, StatusReady, StatusCollected}},
+		{StatusCancelled, []Status{StatusCancelled}},
+	}
+	type job struct{ customer, wo, name string }
+	jobs := map[Status]job{}
+	for i, tc := range tests {
+		name := fmt.Sprintf("Boardcustomer %s", tc.status)
+		c := must[string](t)(sue.CreateCustomer(ctx, CustomerInput{Name: name, Phone: fmt.Sprintf("+1 415 555 02%02d", i)}))
+		wo := must[string](t)(sue.CreateWorkOrder(ctx, WorkOrderInput{CustomerID: c, Complaint: "service", MechanicID: mike.User().ID}))
+		jobs[tc.status] = job{c, wo, name}
+	}
+	// The mechanic's index is built while every job is open.
+	if res, err := mike.Search(ctx, "Boardcustomer", 50); err != nil || len(res) != len(tests) {
+		t.Fatalf("search before: %v, %d results", err, len(res))
+	}
+	for _, tc := range tests {
+		for _, s := range tc.path {
+			if err := sue.MoveWorkOrder(ctx, jobs[tc.status].wo, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	items, err := mike.Board(ctx, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := 0
+	for _, tc := range tests {
+		t.Run(string(tc.status), func(t *testing.T) {
+			j := jobs[tc.status]
+			want := tc.status.Open()
+			i := slices.IndexFunc(items, func(it BoardItem) bool { return it.ID == j.wo })
+			if i < 0 {
+				t.Fatal("the job is not on the mechanic's board")
+			}
+			if it := items[i]; it.Status != tc.status || (it.CustomerName != "") != want || (it.CustomerPhone != "") != want {
+				t.Fatalf("board: status %s name shown %v phone shown %v, want %s and %v", it.Status, it.CustomerName != "", it.CustomerPhone != "", tc.status, want)
+			}
+			_, err := mike.Customer(ctx, j.customer, "")
+			if got, w := outcome(err), map[bool]string{true: "ok", false: "notfound"}[want]; got != w {
+				t.Fatalf("card: %s, want %s", got, w)
+			}
+			res, err := mike.Search(ctx, j.name, 5)
+			if err != nil || slices.ContainsFunc(res, func(s CustomerSummary) bool { return s.ID == j.customer }) != want {
+				t.Fatalf("search: %v, %d results, want found=%v", err, len(res), want)
+			}
+			err = mike.AddWorkOrderLine(ctx, j.wo, Line{Kind: "labour", Description: "Check", Qty: 1, UnitPrice: 100})
+			if got, w := outcome(err), map[bool]string{true: "ok", false: "forbidden"}[want]; got != w {
+				t.Fatalf("add line: %s, want %s", got, w)
+			}
+		})
+		if tc.status.Open() {
+			open++
+		}
+	}
+	// The board's audit entry counts the customers it opened: the fixture's job and the open ones.
+	if e := lastAudit(t, f, "mike", "work_order.list"); e.Detail != fmt.Sprintf("jobs=%d", open+1) {
+		t.Fatalf("board audit %q, want jobs=%d", e.Detail, open+1)
+	}
+}

@@ -447,7 +447,7 @@ func (ss *Session) view(ctx context.Context, c *custRow) (Grant, error) {
 	assigned := false
 	if ss.user.Has(RoleMechanic) {
 		var one int
-		err := ss.s.db.QueryRowContext(ctx, "SELECT 1 FROM work_orders WHERE customer_id = ? AND mechanic_id = ? AND status NOT IN ('collected', 'cancelled') LIMIT 1", c.id, ss.user.ID).Scan(&one)
+		err := ss.s.db.QueryRowContext(ctx, "SELECT 1 FROM work_orders WHERE customer_id = ? AND mechanic_id = ? AND "+openJobSQL+" LIMIT 1", c.id, ss.user.ID).Scan(&one)
 		assigned = err == nil
 	}
 	t := target{shopID: c.shopID, ownerID: c.ownerID, assigned: assigned}

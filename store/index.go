@@ -105,7 +105,7 @@ func (ss *Session) visibleQuery() (string, []any, bool, error) {
 		}
 	}
 	if g, ok := ss.user.permits(OpCustomerPIIOther, target{any: true}); ok && g == Assigned {
-		return base + " AND id IN (SELECT customer_id FROM work_orders WHERE mechanic_id = ? AND status NOT IN ('collected', 'cancelled'))", []any{ss.user.ID}, true, nil
+		return base + " AND id IN (SELECT customer_id FROM work_orders WHERE mechanic_id = ? AND " + openJobSQL + ")", []any{ss.user.ID}, true, nil
 	}
 	return "", nil, false, ErrForbidden
 }

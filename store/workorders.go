@@ -43,6 +43,14 @@ var transitions = map[Status][]Status{
 // CanMove reports whether a job may go from one status to another.
 func CanMove(from, to Status) bool { return slices.Contains(transitions[from], to) }
 
+// Open reports whether a job is still being worked on. A collected or cancelled job is closed,
+// and with it a mechanic's view of its customer: the mechanic's grant is for the job at hand,
+// not for a record of everyone whose bike they once fixed.
+func (s Status) Open() bool { return s != StatusCollected && s != StatusCancelled }
+
+// openJobSQL is Status.Open as a condition on work_orders.status.
+const openJobSQL = "status NOT IN ('collected', 'cancelled')"
+
 // Line is a labour or parts line. Money is in minor units (cents), never float.
 type Line struct {
 	ID          string `json:"id,omitempty"`
@@ -265,8 +273,11 @@ func (ss *Session) loadWO(ctx context.Context, q querier, id string) (*woRow, *c
 	return r, c, nil
 }
 
+// woTarget is a job as an access target. A mechanic is "assigned" only while the job is open,
+// as in Session.view.
 func (ss *Session) woTarget(r *woRow, c *custRow) target {
-	return target{shopID: r.shopID, ownerID: c.ownerID, assigned: r.mechanicID.Valid && r.mechanicID.String == ss.user.ID}
+	return target{shopID: r.shopID, ownerID: c.ownerID,
+		assigned: r.mechanicID.Valid && r.mechanicID.String == ss.user.ID && Status(r.status).Open()}
 }
 
 // AddWorkOrderLine adds a labour or parts line and updates the totals.
@@ -381,12 +392,12 @@ func scanWO(sc interface{ Scan(...any) error }) (*WorkOrder, []byte, []byte, err
 }
 
 // workOrdersOf returns a customer's jobs with lines and opened complaint/notes; with
-// mechanicID set, only that mechanic's jobs.
+// mechanicID set, only that mechanic's open jobs.
 func (s *Store) workOrdersOf(ctx context.Context, c *custRow, mechanicID string) ([]WorkOrder, error) {
 	q := "SELECT " + woCols + " FROM work_orders w LEFT JOIN users u ON u.id = w.mechanic_id WHERE w.customer_id = ?"
 	args := []any{c.id}
 	if mechanicID != "" {
-		q += " AND w.mechanic_id = ?"
+		q += " AND w.mechanic_id = ? AND w." + openJobSQL
 		args = append(args, mechanicID)
 	}
 	rows, err := s.db.QueryContext(ctx, q+" ORDER BY w.created_at DESC, w.id", args...)
@@ -456,7 +467,8 @@ type BoardItem struct {
 }
 
 // Board lists open and recent jobs the user may see: all (owner), the shop's (manager), those of
-// their customers in their shop (sales), those assigned to them (mechanic, with customer name and phone).
+// their customers in their shop (sales), those assigned to them (mechanic, with customer name
+// and phone while the job is open).
 // mechanicID filters by mechanic; status "" means every status.
 func (ss *Session) Board(ctx context.Context, status Status, mechanicID string) ([]BoardItem, error) {
 	g, err := ss.require(ctx, OpWorkOrders, target{any: true}, "work_order.list", "")
@@ -508,6 +520,10 @@ func (ss *Session) Board(ctx context.Context, status Status, mechanicID string) 
 	rows.Close()
 	names := 0
 	for i := range items {
+		if g == Assigned && !items[i].Status.Open() {
+			// The job is done: the mechanic keeps its place on the board, not its customer.
+			continue
+		}
 		c, err := ss.s.loadCust(ctx, ss.s.db, items[i].CustomerID)
 		if err != nil {
 			continue
