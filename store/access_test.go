@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"spoke/store/csvimport"
@@ -392,6 +394,101 @@ func TestSalesStayInTheirShop(t *testing.T) {
 		if c.Key != "North" {
 			t.Fatalf("sam's statistics count customers of %s", c.Key)
 		}
+	}
+}
+
+// shownFields lists the personal fields a card carries, named as audit entries name them.
+func shownFields(c *CustomerCard) []string {
+	var out []string
+	for _, f := range []struct {
+		name  string
+		shown bool
+	}{
+		{"name", c.Name != ""}, {"email", c.Email != ""}, {"phone", c.Phone != ""}, {"address", c.Address != ""},
+		{"birthday", c.Birthday != ""}, {"notes", c.Notes != ""},
+		{"bikes.serial", slices.ContainsFunc(c.Bikes, func(b Bike) bool { return b.Serial != "" })},
+		{"work_orders.complaint", slices.ContainsFunc(c.WorkOrders, func(w WorkOrder) bool { return w.Complaint != "" })},
+		{"work_orders.notes", slices.ContainsFunc(c.WorkOrders, func(w WorkOrder) bool { return w.Notes != "" })},
+	} {
+		if f.shown {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// TestCardShowsWhatTheAuditSays plays attack 7 of issue 8: the break-glass "minimal" card must
+// carry no job text (complaints and notes are free text about the customer), and for every
+// viewer the audit entry names exactly the fields the card carried.
+func TestCardShowsWhatTheAuditSays(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sue, mike := f.users["sue"], f.users["mike"]
+	id := must[string](t)(sue.CreateCustomer(ctx, CustomerInput{Name: "Eve Fullcustomer", Email: "eve@example.com", Phone: "+1 415 555 0199",
+		Address: "1 Market St", Birthday: "1980-02-03", Notes: "prefers e-mail"}))
+	bike := must[string](t)(sue.AddBike(ctx, id, Bike{Make: "Cannondale", Model: "Topstone", Serial: "CAN555X123"}))
+	mech := mike.User().ID
+	texts := map[string]string{} // job text -> which job it belongs to
+	job := func(complaint, notes, mechanic string, path ...Status) string {
+		wo := must[string](t)(sue.CreateWorkOrder(ctx, WorkOrderInput{CustomerID: id, BikeID: bike, Complaint: complaint, Notes: notes, MechanicID: mechanic}))
+		for _, s := range path {
+			if err := sue.MoveWorkOrder(ctx, wo, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		texts[complaint], texts[notes] = wo, wo
+		return wo
+	}
+	mikesOpen := job("squeaky brakes", "recovering from knee surgery", mech)
+	job("wheel out of true", "pays cash only", "")
+	job("old drivetrain job", "said his divorce is messy", mech, StatusApproved, StatusInProgress, StatusReady, StatusCollected)
+	all := []string{"name", "email", "phone", "address", "birthday", "notes", "bikes.serial", "work_orders.complaint", "work_orders.notes"}
+	tests := []struct {
+		user       string
+		reason     string
+		action     string
+		fields     []string
+		jobs       int    // jobs on the card
+		textOf     string // the only job whose text the card may carry ("" none, "*" all)
+		breakGlass bool
+	}{
+		{"sam", "customer phoned about pick-up", "customer.read.break_glass", []string{"name", "phone"}, 3, "", true},
+		{"mike", "", "customer.read", []string{"name", "phone", "work_orders.complaint", "work_orders.notes"}, 1, mikesOpen, false},
+		{"sue", "", "customer.read", all, 3, "*", false},
+		{"mia", "", "customer.read", all, 3, "*", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.user, func(t *testing.T) {
+			card, err := f.users[tc.user].Customer(ctx, id, tc.reason)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if card.BreakGlass != tc.breakGlass || len(card.WorkOrders) != tc.jobs {
+				t.Fatalf("break-glass %v with %d jobs, want %v with %d", card.BreakGlass, len(card.WorkOrders), tc.breakGlass, tc.jobs)
+			}
+			for _, wo := range card.WorkOrders {
+				if tc.textOf != "*" && wo.ID != tc.textOf && (wo.Complaint != "" || wo.Notes != "") {
+					t.Fatalf("job %s carries its complaint or notes", wo.ID)
+				}
+			}
+			// Whatever the card's shape, no other job's text may be anywhere in it.
+			js, _ := json.Marshal(card)
+			for text, wo := range texts {
+				if tc.textOf != "*" && wo != tc.textOf && strings.Contains(string(js), text) {
+					t.Fatalf("the card contains job text of %s", wo)
+				}
+			}
+			e := lastAudit(t, f, tc.user, "customer.read")
+			if e.Action != tc.action || e.Target != id {
+				t.Fatalf("newest entry %s on %s, want %s on the customer", e.Action, e.Target, tc.action)
+			}
+			if tc.breakGlass && e.Reason != tc.reason {
+				t.Fatal("the break-glass entry lacks its reason")
+			}
+			if shown := shownFields(card); !slices.Equal(e.Fields, shown) || !slices.Equal(shown, tc.fields) {
+				t.Fatalf("audit fields %v, card shows %v, want %v", e.Fields, shown, tc.fields)
+			}
+		})
 	}
 }
 

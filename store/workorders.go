@@ -391,9 +391,10 @@ func scanWO(sc interface{ Scan(...any) error }) (*WorkOrder, []byte, []byte, err
 	return &wo, complaint, notes, err
 }
 
-// workOrdersOf returns a customer's jobs with lines and opened complaint/notes; with
-// mechanicID set, only that mechanic's open jobs.
-func (s *Store) workOrdersOf(ctx context.Context, c *custRow, mechanicID string) ([]WorkOrder, error) {
+// workOrdersOf returns a customer's jobs with lines; with mechanicID set, only that mechanic's
+// open jobs. Complaint and notes are opened only when text is true: they are free text about the
+// customer, which a minimal (break-glass) view must not carry.
+func (s *Store) workOrdersOf(ctx context.Context, c *custRow, mechanicID string, text bool) ([]WorkOrder, error) {
 	q := "SELECT " + woCols + " FROM work_orders w LEFT JOIN users u ON u.id = w.mechanic_id WHERE w.customer_id = ?"
 	args := []any{c.id}
 	if mechanicID != "" {
@@ -419,16 +420,20 @@ func (s *Store) workOrdersOf(ctx context.Context, c *custRow, mechanicID string)
 	if len(out) == 0 {
 		return nil, rows.Err()
 	}
-	k, err := s.dek(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	for i := range out {
-		if out[i].Complaint, err = openField(k, "work_orders", out[i].ID, "complaint", sealed[i][0]); err != nil {
+	var k []byte
+	if text {
+		if k, err = s.dek(ctx, c); err != nil {
 			return nil, err
 		}
-		if out[i].Notes, err = openField(k, "work_orders", out[i].ID, "notes", sealed[i][1]); err != nil {
-			return nil, err
+	}
+	for i := range out {
+		if text {
+			if out[i].Complaint, err = openField(k, "work_orders", out[i].ID, "complaint", sealed[i][0]); err != nil {
+				return nil, err
+			}
+			if out[i].Notes, err = openField(k, "work_orders", out[i].ID, "notes", sealed[i][1]); err != nil {
+				return nil, err
+			}
 		}
 		if out[i].Lines, err = s.linesOf(ctx, "work_order_lines", "work_order_id", out[i].ID); err != nil {
 			return nil, err
