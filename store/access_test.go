@@ -2,10 +2,14 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
+
+	"spoke/store/csvimport"
 )
 
 // TestMatrixMatchesDesign compares every cell of Matrix with DESIGN.md's access table, so a
@@ -231,5 +235,335 @@ func TestAccessThroughSession(t *testing.T) {
 	}
 	if denied < 40 {
 		t.Fatalf("only %d denials audited", denied)
+	}
+}
+
+// lastAudit returns the newest audit entry of a user whose action starts with action.
+func lastAudit(t *testing.T, f *fixture, user, action string) AuditRecord {
+	t.Helper()
+	recs, err := f.users["olga"].AuditLog(context.Background(), AuditFilter{UserID: f.users[user].User().ID, Action: action, Limit: 1})
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("no %s entry for %s: %v", action, user, err)
+	}
+	return recs[0]
+}
+
+// plantCustomer writes a customer below the access check, as a device without the shop check
+// (or the hole this test guards) left it: a row in shop owned by a salesperson of another shop.
+func plantCustomer(t *testing.T, f *fixture, in CustomerInput) string {
+	t.Helper()
+	var id string
+	err := f.st.write(context.Background(), actor{userID: "test"}, "test.plant", func(w *wtx) error {
+		var err error
+		id, err = w.insertCustomer(in, w.now)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// TestSalesStayInTheirShop plays a North salesperson working in South (attack 6 of issue 8):
+// the "own" grant covers their customers in their shop only. Every refusal is ErrForbidden (or
+// not found, for reads that must not confirm a customer exists), writes nothing, and is audited
+// as denied; the same operation in their own shop works.
+func TestSalesStayInTheirShop(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sam := f.users["sam"].User().ID
+	// sam's customer kept in South: the state the attack left behind.
+	planted := plantCustomer(t, f, CustomerInput{Name: "Dora Plantedcustomer", Phone: "+49 30 1234568", ShopID: f.south, OwnerID: sam})
+	rows := []csvimport.Row{{Line: 2, Name: "Imported Person", Email: "imported@example.com"}}
+	sale := func(customer, shop string) func(ss *Session) error {
+		return func(ss *Session) error {
+			_, err := ss.RecordSale(ctx, SaleInput{CustomerID: customer, ShopID: shop, PaymentMethod: "cash", Lines: []Line{{Description: "Tube", Qty: 1, UnitPrice: 500}}})
+			return err
+		}
+	}
+	tests := []struct {
+		name   string
+		user   string
+		do     func(ss *Session) error
+		want   string // outcome
+		action string // audited as denied, when refused
+	}{
+		{"create customer in another shop", "sam", func(ss *Session) error {
+			_, err := ss.CreateCustomer(ctx, CustomerInput{Name: "South Person", ShopID: f.south})
+			return err
+		}, "forbidden", "customer.create"},
+		{"create customer in another shop for a colleague there", "sam", func(ss *Session) error {
+			_, err := ss.CreateCustomer(ctx, CustomerInput{Name: "South Person", ShopID: f.south, OwnerID: f.users["stan"].User().ID})
+			return err
+		}, "forbidden", "customer.create"},
+		{"create customer in own shop", "sam", func(ss *Session) error {
+			_, err := ss.CreateCustomer(ctx, CustomerInput{Name: "North Person", ShopID: f.north})
+			return err
+		}, "ok", ""},
+		{"south sales create in north", "stan", func(ss *Session) error {
+			_, err := ss.CreateCustomer(ctx, CustomerInput{Name: "North Person", ShopID: f.north})
+			return err
+		}, "forbidden", "customer.create"},
+		{"south sales create in south", "stan", func(ss *Session) error {
+			_, err := ss.CreateCustomer(ctx, CustomerInput{Name: "South Person"})
+			return err
+		}, "ok", ""},
+		{"import into another shop", "sam", func(ss *Session) error {
+			_, err := ss.ImportCustomers(ctx, ImportTarget{ShopID: f.south}, rows)
+			return err
+		}, "forbidden", "customer.import"},
+		{"import into own shop", "sam", func(ss *Session) error {
+			_, err := ss.ImportCustomers(ctx, ImportTarget{ShopID: f.north}, rows)
+			return err
+		}, "ok", ""},
+		{"walk-in sale in another shop", "sam", sale("", f.south), "forbidden", "sale.create"},
+		{"walk-in sale in own shop", "sam", sale("", f.north), "ok", ""},
+		{"sale for own customer kept in another shop", "sam", sale(planted, ""), "forbidden", "sale.create"},
+		{"sale for own customer in own shop", "sam", sale(f.cSam, ""), "ok", ""},
+		{"work order for own customer kept in another shop", "sam", func(ss *Session) error {
+			_, err := ss.CreateWorkOrder(ctx, WorkOrderInput{CustomerID: planted, Complaint: "creaks"})
+			return err
+		}, "forbidden", "work_order.create"},
+		{"work order for own customer in own shop", "sam", func(ss *Session) error {
+			_, err := ss.CreateWorkOrder(ctx, WorkOrderInput{CustomerID: f.cSam, Complaint: "creaks"})
+			return err
+		}, "ok", ""},
+		{"edit own customer kept in another shop", "sam", func(ss *Session) error {
+			return ss.UpdateCustomer(ctx, planted, CustomerInput{Name: "Dora Edited"})
+		}, "forbidden", "customer.update"},
+		{"read own customer kept in another shop", "sam", func(ss *Session) error {
+			_, err := ss.Customer(ctx, planted, "")
+			return err
+		}, "notfound", "customer.read"},
+		{"break-glass read in another shop", "sam", func(ss *Session) error {
+			_, err := ss.Customer(ctx, planted, "customer phoned about pick-up")
+			return err
+		}, "notfound", "customer.read"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before, err := f.st.DataHash(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = tc.do(f.users[tc.user])
+			if got := outcome(err); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+			if tc.want == "ok" {
+				return
+			}
+			if after, _ := f.st.DataHash(ctx); after != before {
+				t.Fatal("a refused operation changed data")
+			}
+			if e := lastAudit(t, f, tc.user, tc.action); e.Action != tc.action || e.Outcome != "denied" {
+				t.Fatalf("newest entry %s %s, want %s denied", e.Action, e.Outcome, tc.action)
+			}
+		})
+	}
+	// Nor do lists show the planted customer or its shop's data.
+	res, err := f.users["sam"].Search(ctx, "Planted", 10)
+	if err != nil || len(res) != 0 {
+		t.Fatalf("search: %v, %d results", err, len(res))
+	}
+	must[string](t)(f.users["olga"].CreateWorkOrder(ctx, WorkOrderInput{CustomerID: planted, Complaint: "creaks"}))
+	must[string](t)(f.users["olga"].RecordSale(ctx, SaleInput{CustomerID: planted, PaymentMethod: "card", Lines: []Line{{Description: "Lock", Qty: 1, UnitPrice: 2500}}}))
+	items, err := f.users["sam"].Board(ctx, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.ShopID != f.north {
+			t.Fatalf("sam's board shows a %s job", it.ShopID)
+		}
+	}
+	sales, err := f.users["sam"].RecentSales(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sales {
+		if s.ShopID != f.north {
+			t.Fatalf("sam's sales list shows a %s sale", s.ShopID)
+		}
+	}
+	st, err := f.users["sam"].Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range st.CustomersByShop {
+		if c.Key != "North" {
+			t.Fatalf("sam's statistics count customers of %s", c.Key)
+		}
+	}
+}
+
+// shownFields lists the personal fields a card carries, named as audit entries name them.
+func shownFields(c *CustomerCard) []string {
+	var out []string
+	for _, f := range []struct {
+		name  string
+		shown bool
+	}{
+		{"name", c.Name != ""}, {"email", c.Email != ""}, {"phone", c.Phone != ""}, {"address", c.Address != ""},
+		{"birthday", c.Birthday != ""}, {"notes", c.Notes != ""},
+		{"bikes.serial", slices.ContainsFunc(c.Bikes, func(b Bike) bool { return b.Serial != "" })},
+		{"work_orders.complaint", slices.ContainsFunc(c.WorkOrders, func(w WorkOrder) bool { return w.Complaint != "" })},
+		{"work_orders.notes", slices.ContainsFunc(c.WorkOrders, func(w WorkOrder) bool { return w.Notes != "" })},
+	} {
+		if f.shown {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// TestCardShowsWhatTheAuditSays plays attack 7 of issue 8: the break-glass "minimal" card must
+// carry no job text (complaints and notes are free text about the customer), and for every
+// viewer the audit entry names exactly the fields the card carried.
+func TestCardShowsWhatTheAuditSays(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sue, mike := f.users["sue"], f.users["mike"]
+	id := must[string](t)(sue.CreateCustomer(ctx, CustomerInput{Name: "Eve Fullcustomer", Email: "eve@example.com", Phone: "+1 415 555 0199",
+		Address: "1 Market St", Birthday: "1980-02-03", Notes: "prefers e-mail"}))
+	bike := must[string](t)(sue.AddBike(ctx, id, Bike{Make: "Cannondale", Model: "Topstone", Serial: "CAN555X123"}))
+	mech := mike.User().ID
+	texts := map[string]string{} // job text -> which job it belongs to
+	job := func(complaint, notes, mechanic string, path ...Status) string {
+		wo := must[string](t)(sue.CreateWorkOrder(ctx, WorkOrderInput{CustomerID: id, BikeID: bike, Complaint: complaint, Notes: notes, MechanicID: mechanic}))
+		for _, s := range path {
+			if err := sue.MoveWorkOrder(ctx, wo, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		texts[complaint], texts[notes] = wo, wo
+		return wo
+	}
+	mikesOpen := job("squeaky brakes", "recovering from knee surgery", mech)
+	job("wheel out of true", "pays cash only", "")
+	job("old drivetrain job", "said his divorce is messy", mech, StatusApproved, StatusInProgress, StatusReady, StatusCollected)
+	all := []string{"name", "email", "phone", "address", "birthday", "notes", "bikes.serial", "work_orders.complaint", "work_orders.notes"}
+	tests := []struct {
+		user       string
+		reason     string
+		action     string
+		fields     []string
+		jobs       int    // jobs on the card
+		textOf     string // the only job whose text the card may carry ("" none, "*" all)
+		breakGlass bool
+	}{
+		{"sam", "customer phoned about pick-up", "customer.read.break_glass", []string{"name", "phone"}, 3, "", true},
+		{"mike", "", "customer.read", []string{"name", "phone", "work_orders.complaint", "work_orders.notes"}, 1, mikesOpen, false},
+		{"sue", "", "customer.read", all, 3, "*", false},
+		{"mia", "", "customer.read", all, 3, "*", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.user, func(t *testing.T) {
+			card, err := f.users[tc.user].Customer(ctx, id, tc.reason)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if card.BreakGlass != tc.breakGlass || len(card.WorkOrders) != tc.jobs {
+				t.Fatalf("break-glass %v with %d jobs, want %v with %d", card.BreakGlass, len(card.WorkOrders), tc.breakGlass, tc.jobs)
+			}
+			for _, wo := range card.WorkOrders {
+				if tc.textOf != "*" && wo.ID != tc.textOf && (wo.Complaint != "" || wo.Notes != "") {
+					t.Fatalf("job %s carries its complaint or notes", wo.ID)
+				}
+			}
+			// Whatever the card's shape, no other job's text may be anywhere in it.
+			js, _ := json.Marshal(card)
+			for text, wo := range texts {
+				if tc.textOf != "*" && wo != tc.textOf && strings.Contains(string(js), text) {
+					t.Fatalf("the card contains job text of %s", wo)
+				}
+			}
+			e := lastAudit(t, f, tc.user, "customer.read")
+			if e.Action != tc.action || e.Target != id {
+				t.Fatalf("newest entry %s on %s, want %s on the customer", e.Action, e.Target, tc.action)
+			}
+			if tc.breakGlass && e.Reason != tc.reason {
+				t.Fatal("the break-glass entry lacks its reason")
+			}
+			if shown := shownFields(card); !slices.Equal(e.Fields, shown) || !slices.Equal(shown, tc.fields) {
+				t.Fatalf("audit fields %v, card shows %v, want %v", e.Fields, shown, tc.fields)
+			}
+		})
+	}
+}
+
+// TestMechanicSeesOnlyOpenJobsCustomers plays attack 8 of issue 8: a mechanic's board keeps
+// every job assigned to them, but the customer's name and phone only while the job is open;
+// a collected or cancelled job also takes the customer out of their search and card, also
+// when the mechanic's search index was built before the job closed.
+func TestMechanicSeesOnlyOpenJobsCustomers(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	sue, mike := f.users["sue"], f.users["mike"]
+	tests := []struct {
+		status Status
+		path   []Status
+	}{
+		{StatusIntake, nil},
+		{StatusWaitingParts, []Status{StatusApproved, StatusWaitingParts}},
+		{StatusReady, []Status{StatusApproved, StatusInProgress, StatusReady}},
+		{StatusCollected, []Status{StatusApproved, StatusInProgress, StatusReady, StatusCollected}},
+		{StatusCancelled, []Status{StatusCancelled}},
+	}
+	type job struct{ customer, wo, name string }
+	jobs := map[Status]job{}
+	for i, tc := range tests {
+		name := fmt.Sprintf("Boardcustomer %s", tc.status)
+		c := must[string](t)(sue.CreateCustomer(ctx, CustomerInput{Name: name, Phone: fmt.Sprintf("+1 415 555 02%02d", i)}))
+		wo := must[string](t)(sue.CreateWorkOrder(ctx, WorkOrderInput{CustomerID: c, Complaint: "service", MechanicID: mike.User().ID}))
+		jobs[tc.status] = job{c, wo, name}
+	}
+	// The mechanic's index is built while every job is open.
+	if res, err := mike.Search(ctx, "Boardcustomer", 50); err != nil || len(res) != len(tests) {
+		t.Fatalf("search before: %v, %d results", err, len(res))
+	}
+	for _, tc := range tests {
+		for _, s := range tc.path {
+			if err := sue.MoveWorkOrder(ctx, jobs[tc.status].wo, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	items, err := mike.Board(ctx, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := 0
+	for _, tc := range tests {
+		t.Run(string(tc.status), func(t *testing.T) {
+			j := jobs[tc.status]
+			want := tc.status.Open()
+			i := slices.IndexFunc(items, func(it BoardItem) bool { return it.ID == j.wo })
+			if i < 0 {
+				t.Fatal("the job is not on the mechanic's board")
+			}
+			if it := items[i]; it.Status != tc.status || (it.CustomerName != "") != want || (it.CustomerPhone != "") != want {
+				t.Fatalf("board: status %s name shown %v phone shown %v, want %s and %v", it.Status, it.CustomerName != "", it.CustomerPhone != "", tc.status, want)
+			}
+			_, err := mike.Customer(ctx, j.customer, "")
+			if got, w := outcome(err), map[bool]string{true: "ok", false: "notfound"}[want]; got != w {
+				t.Fatalf("card: %s, want %s", got, w)
+			}
+			res, err := mike.Search(ctx, j.name, 5)
+			if err != nil || slices.ContainsFunc(res, func(s CustomerSummary) bool { return s.ID == j.customer }) != want {
+				t.Fatalf("search: %v, %d results, want found=%v", err, len(res), want)
+			}
+			err = mike.AddWorkOrderLine(ctx, j.wo, Line{Kind: "labour", Description: "Check", Qty: 1, UnitPrice: 100})
+			if got, w := outcome(err), map[bool]string{true: "ok", false: "forbidden"}[want]; got != w {
+				t.Fatalf("add line: %s, want %s", got, w)
+			}
+		})
+		if tc.status.Open() {
+			open++
+		}
+	}
+	// The board's audit entry counts the customers it opened: the fixture's job and the open ones.
+	if e := lastAudit(t, f, "mike", "work_order.list"); e.Detail != fmt.Sprintf("jobs=%d", open+1) {
+		t.Fatalf("board audit %q, want jobs=%d", e.Detail, open+1)
 	}
 }

@@ -267,7 +267,7 @@ func (ss *Session) CreateCustomer(ctx context.Context, in CustomerInput) (string
 	if err != nil {
 		return "", err
 	}
-	ss.indexPut(ctx, id)
+	ss.s.reindex(ctx, []string{id}, ss, "customer.create")
 	return id, nil
 }
 
@@ -415,7 +415,7 @@ func (ss *Session) UpdateCustomer(ctx context.Context, id string, in CustomerInp
 	if err != nil {
 		return err
 	}
-	ss.indexPut(ctx, id)
+	ss.s.reindex(ctx, []string{id}, ss, "customer.update")
 	return nil
 }
 
@@ -437,7 +437,7 @@ func (ss *Session) DeleteCustomer(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	ss.indexRemove(id)
+	ss.s.reindex(ctx, []string{id}, ss, "customer.delete")
 	return nil
 }
 
@@ -447,7 +447,7 @@ func (ss *Session) view(ctx context.Context, c *custRow) (Grant, error) {
 	assigned := false
 	if ss.user.Has(RoleMechanic) {
 		var one int
-		err := ss.s.db.QueryRowContext(ctx, "SELECT 1 FROM work_orders WHERE customer_id = ? AND mechanic_id = ? AND status NOT IN ('collected', 'cancelled') LIMIT 1", c.id, ss.user.ID).Scan(&one)
+		err := ss.s.db.QueryRowContext(ctx, "SELECT 1 FROM work_orders WHERE customer_id = ? AND mechanic_id = ? AND "+openJobSQL+" LIMIT 1", c.id, ss.user.ID).Scan(&one)
 		assigned = err == nil
 	}
 	t := target{shopID: c.shopID, ownerID: c.ownerID, assigned: assigned}
@@ -461,8 +461,11 @@ func (ss *Session) view(ctx context.Context, c *custRow) (Grant, error) {
 }
 
 // Customer opens one customer's card: details, bikes, work orders and sales. Opening another
-// salesperson's customer is break-glass: it needs a reason, returns only name, phone and the
-// bikes and jobs, and is audited with the reason. Every open is audited.
+// salesperson's customer is break-glass: it needs a reason, returns only name, phone, the bikes
+// without serials and the jobs without their complaint and notes (free text about the customer
+// is not "minimal"), and is audited with the reason. A mechanic gets name, phone and their own
+// open jobs with the text they work from. Every open is audited with exactly the fields it
+// decrypted.
 func (ss *Session) Customer(ctx context.Context, id, reason string) (*CustomerCard, error) {
 	c, err := ss.s.loadCust(ctx, ss.s.db, id)
 	if errors.Is(err, ErrNotFound) {
@@ -499,7 +502,8 @@ func (ss *Session) Customer(ctx context.Context, id, reason string) (*CustomerCa
 	if g == Assigned {
 		mech = ss.user.ID
 	}
-	if card.WorkOrders, err = ss.s.workOrdersOf(ctx, c, mech); err != nil {
+	jobText := g != BreakGlass
+	if card.WorkOrders, err = ss.s.workOrdersOf(ctx, c, mech, jobText); err != nil {
 		return nil, err
 	}
 	if !minimal {
@@ -507,9 +511,17 @@ func (ss *Session) Customer(ctx context.Context, id, reason string) (*CustomerCa
 			return nil, err
 		}
 	}
+	// The entry names what was decrypted, no more and no less, so a reviewer reading the trail
+	// knows what the user saw.
 	e := auditEntry{Action: "customer.read", Target: id, Fields: []string{"name", "phone"}}
 	if !minimal {
-		e.Fields = []string{"name", "email", "phone", "address", "birthday", "notes", "bikes.serial", "work_orders.complaint", "work_orders.notes"}
+		e.Fields = []string{"name", "email", "phone", "address", "birthday", "notes"}
+		if len(card.Bikes) > 0 {
+			e.Fields = append(e.Fields, "bikes.serial")
+		}
+	}
+	if jobText && len(card.WorkOrders) > 0 {
+		e.Fields = append(e.Fields, "work_orders.complaint", "work_orders.notes")
 	}
 	if g == BreakGlass {
 		e.Action, e.Reason = "customer.read.break_glass", reason

@@ -93,13 +93,6 @@ func (ss *Session) ImportCustomersWithProgress(ctx context.Context, t ImportTarg
 	if err != nil {
 		return nil, err
 	}
-	ss.mu.RLock()
-	built := ss.index != nil
-	ss.mu.RUnlock()
-	if built {
-		for _, id := range ids {
-			ss.indexPut(ctx, id)
-		}
-	}
+	ss.s.reindex(ctx, ids, ss, "customer.import")
 	return ids, nil
 }

@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"weak"
 
 	"spoke/store/search"
 )
@@ -65,7 +68,7 @@ func (ss *Session) BuildIndex(ctx context.Context, progress func(done, total int
 	if progress != nil {
 		progress(done, total)
 	}
-	if err := ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "customer.index", Fields: []string{"name", "email", "phone"},
+	if err := ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "customer.index", Fields: indexFields(minimal),
 		Detail: fmt.Sprintf("customers=%d", done)}); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
@@ -98,11 +101,11 @@ func (ss *Session) visibleQuery() (string, []any, bool, error) {
 		case ShopOnly:
 			return base + " AND shop_id = ?", []any{ss.user.ShopID}, false, nil
 		case Own:
-			return base + " AND owner_id = ?", []any{ss.user.ID}, false, nil
+			return base + " AND owner_id = ? AND shop_id = ?", []any{ss.user.ID, ss.user.ShopID}, false, nil
 		}
 	}
 	if g, ok := ss.user.permits(OpCustomerPIIOther, target{any: true}); ok && g == Assigned {
-		return base + " AND id IN (SELECT customer_id FROM work_orders WHERE mechanic_id = ? AND status NOT IN ('collected', 'cancelled'))", []any{ss.user.ID}, true, nil
+		return base + " AND id IN (SELECT customer_id FROM work_orders WHERE mechanic_id = ? AND " + openJobSQL + ")", []any{ss.user.ID}, true, nil
 	}
 	return "", nil, false, ErrForbidden
 }
@@ -149,26 +152,31 @@ func (ss *Session) Search(ctx context.Context, query string, limit int) ([]Custo
 	return out, nil
 }
 
-// indexPut refreshes one customer in a built index after a write.
-func (ss *Session) indexPut(ctx context.Context, id string) {
+// indexPut re-evaluates one customer in a built index after a write, local or by sync: it is
+// put back with what the user may now see, or removed. Removal is the answer to anything short
+// of a clear "visible" (deleted, moved away, unreadable), so the index fails closed.
+// It reports whether it decrypted the customer into the index.
+func (ss *Session) indexPut(ctx context.Context, id string) bool {
 	ss.mu.RLock()
 	built := ss.index != nil
 	ss.mu.RUnlock()
 	if !built {
-		return
+		return false
 	}
 	c, err := ss.s.loadCust(ctx, ss.s.db, id)
 	if err != nil {
-		return
+		ss.indexRemove(id)
+		return false
 	}
 	g, err := ss.view(ctx, c)
 	if err != nil || g == BreakGlass {
 		ss.indexRemove(id)
-		return
+		return false
 	}
 	o, err := ss.s.openCust(ctx, c, g == Assigned)
 	if err != nil {
-		return
+		ss.indexRemove(id)
+		return false
 	}
 	sum := ss.summary(ctx, c, o, map[string]string{})
 	ss.mu.Lock()
@@ -177,6 +185,7 @@ func (ss *Session) indexPut(ctx context.Context, id string) {
 		ss.cards[id] = sum
 	}
 	ss.mu.Unlock()
+	return true
 }
 
 func (ss *Session) indexRemove(id string) {
@@ -186,4 +195,123 @@ func (ss *Session) indexRemove(id string) {
 		delete(ss.cards, id)
 	}
 	ss.mu.Unlock()
+}
+
+// liveSessions is the set of a Store's signed-in sessions, so that a change arriving by sync
+// reaches every in-memory index, not only the one of a session that wrote it. It holds weak
+// pointers: a session dropped without SignOut is still collected, and its entry leaves the set
+// by itself (runtime cleanup), so the set cannot keep decrypted indexes alive.
+type liveSessions struct {
+	mu sync.Mutex
+	m  map[weak.Pointer[Session]]struct{}
+}
+
+func (l *liveSessions) add(ss *Session) {
+	wp := weak.Make(ss)
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = map[weak.Pointer[Session]]struct{}{}
+	}
+	l.m[wp] = struct{}{}
+	l.mu.Unlock()
+	runtime.AddCleanup(ss, l.forget, wp)
+}
+
+func (l *liveSessions) remove(ss *Session) { l.forget(weak.Make(ss)) }
+
+func (l *liveSessions) forget(wp weak.Pointer[Session]) {
+	l.mu.Lock()
+	delete(l.m, wp)
+	l.mu.Unlock()
+}
+
+// all returns the sessions still alive.
+func (l *liveSessions) all() []*Session {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]*Session, 0, len(l.m))
+	for wp := range l.m {
+		if ss := wp.Value(); ss != nil {
+			out = append(out, ss)
+		} else {
+			delete(l.m, wp)
+		}
+	}
+	return out
+}
+
+// refreshIndexes re-evaluates, in every live session's built index, the customers a merged
+// change-set touched: one moved to another owner or shop, deleted, or whose job for a mechanic
+// opened, was reassigned or closed. Without it a search would go on showing a customer the
+// user may no longer see, until the next sign-in. ApplyRemote calls it after its commit.
+func (s *Store) refreshIndexes(ctx context.Context, recs []ChangeRecord) {
+	if len(s.live.all()) == 0 {
+		return
+	}
+	// The merge is committed: finish reflecting it even if the caller gives up now, since a
+	// half-refreshed index would fail closed and hide visible customers until a rebuild.
+	ctx = context.WithoutCancel(ctx)
+	s.reindex(ctx, s.touchedCustomers(ctx, recs), nil, "sync")
+}
+
+// reindex re-evaluates customers in every live session's built index after a committed
+// change, local or by sync: another session on this Store (a manager who reassigned a
+// customer, a mechanic whose job was collected) must not go on finding what it may no longer
+// see. Decrypting into an index extends BuildIndex's audited bulk read, so each session that
+// opened customers gets one entry; writer, the session that made the change, has its write
+// entry already.
+func (s *Store) reindex(ctx context.Context, ids []string, writer *Session, cause string) {
+	if len(ids) == 0 {
+		return
+	}
+	for _, ss := range s.live.all() {
+		opened := 0
+		for _, id := range ids {
+			if ss.indexPut(ctx, id) {
+				opened++
+			}
+		}
+		if opened == 0 || ss == writer {
+			continue
+		}
+		_, _, minimal, _ := ss.visibleQuery()
+		s.auditAlone(ctx, ss.actor(), auditEntry{Action: "customer.index", Fields: indexFields(minimal),
+			Detail: fmt.Sprintf("%s customers=%d", cause, opened)})
+	}
+}
+
+// touchedCustomers lists the customers whose visibility a set of change records may have
+// changed: customers' own rows, and the customers of touched jobs (a mechanic's view follows
+// the open jobs assigned to them).
+func (s *Store) touchedCustomers(ctx context.Context, recs []ChangeRecord) []string {
+	seen := map[string]bool{}
+	jobs := map[string]bool{}
+	for _, r := range recs {
+		switch r.Table {
+		case "customers":
+			seen[r.RowID] = true
+		case "work_orders":
+			jobs[r.RowID] = true
+		}
+	}
+	for id := range jobs {
+		var cust string
+		if err := s.db.QueryRowContext(ctx, "SELECT customer_id FROM work_orders WHERE id = ?", id).Scan(&cust); err == nil {
+			seen[cust] = true
+		}
+	}
+	ids := make([]string, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// indexFields names what an index holds: a mechanic's has no e-mail.
+func indexFields(minimal bool) []string {
+	if minimal {
+		return []string{"name", "phone"}
+	}
+	return []string{"name", "email", "phone"}
 }

@@ -92,7 +92,10 @@ func (u *User) permits(op Op, t target) (Grant, bool) {
 		case ShopOnly, BackupOnly:
 			fits = t.any || (u.ShopID != "" && t.shopID == u.ShopID)
 		case Own:
-			fits = t.any || t.ownerID == u.ID
+			// Owning a customer is not enough: sales are scoped to their shop like every
+			// shop role, so a row (or a new customer, sale, job or import) in another shop
+			// is refused even when the salesperson is named as its owner.
+			fits = t.any || (t.ownerID == u.ID && t.shopID == u.ShopID)
 		case BreakGlass:
 			fits = t.any || (u.ShopID != "" && t.shopID == u.ShopID)
 		case Assigned:

@@ -251,6 +251,7 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 	s.mu.Lock()
 	s.deks = map[string][]byte{}
 	s.mu.Unlock()
+	s.refreshIndexes(ctx, recs)
 	return res, nil
 }
 

@@ -3,7 +3,11 @@ package store
 import (
 	"context"
 	"errors"
+	"runtime"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 // testDevice is one database in a sync test, with what it has pushed.
@@ -205,5 +209,114 @@ func TestApplyRemoteRefuses(t *testing.T) {
 	}
 	if _, err := B.st.ApplyRemote(ctx, A.st.DeviceID(), shop, shopRecs, 0); err != nil {
 		t.Fatalf("the genuine set: %v", err)
+	}
+}
+
+// TestIndexFollowsSync plays a salesperson whose customer was reassigned or deleted on another
+// device: once the change-set is applied here, their search (built before) no longer finds it,
+// and the new owner's does. A mechanic whose job was cancelled elsewhere loses its customer.
+func TestIndexFollowsSync(t *testing.T) {
+	ctx := context.Background()
+	A, B, ownerA := newPair(t)
+	shops, err := ownerA.Shops(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, u := range []struct {
+		name string
+		role Role
+	}{{"sam", RoleSales}, {"sue", RoleSales}, {"mike", RoleMechanic}} {
+		ids[u.name] = must[string](t)(ownerA.AddUser(ctx, NewUser{Username: u.name, Password: staffPW, Roles: []Role{u.role}, ShopID: shops[0].ID}))
+	}
+	samA, sueA := signIn(t, A.st, "sam", staffPW), signIn(t, A.st, "sue", staffPW)
+	moved := must[string](t)(samA.CreateCustomer(ctx, CustomerInput{Name: "Moved Synccustomer"}))
+	deleted := must[string](t)(samA.CreateCustomer(ctx, CustomerInput{Name: "Deleted Synccustomer"}))
+	must[string](t)(samA.CreateCustomer(ctx, CustomerInput{Name: "Kept Synccustomer"}))
+	fixed := must[string](t)(sueA.CreateCustomer(ctx, CustomerInput{Name: "Fixed Synccustomer"}))
+	job := must[string](t)(sueA.CreateWorkOrder(ctx, WorkOrderInput{CustomerID: fixed, Complaint: "service", MechanicID: ids["mike"]}))
+	exchange(t, A, B)
+
+	sessions := map[string]*Session{}
+	for _, u := range []string{"sam", "sue", "mike"} {
+		sessions[u] = signIn(t, B.st, u, staffPW)
+	}
+	names := func(u string) string {
+		t.Helper()
+		res, err := sessions[u].Search(ctx, "Synccustomer", 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range res {
+			out = append(out, strings.Fields(r.Name)[0])
+		}
+		slices.Sort(out)
+		return strings.Join(out, " ")
+	}
+	before := map[string]string{"sam": "Deleted Kept Moved", "sue": "Fixed", "mike": "Fixed"}
+	for u, want := range before {
+		if got := names(u); got != want {
+			t.Fatalf("%s before sync: %q, want %q", u, got, want)
+		}
+	}
+	// On A: the customer goes to sue, another is deleted, mike's job is cancelled.
+	if err := ownerA.UpdateCustomer(ctx, moved, CustomerInput{Name: "Moved Synccustomer", OwnerID: ids["sue"]}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ownerA.DeleteCustomer(ctx, deleted); err != nil {
+		t.Fatal(err)
+	}
+	if err := ownerA.MoveWorkOrder(ctx, job, StatusCancelled); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, A, B)
+	tests := []struct{ user, want string }{
+		{"sam", "Kept"},
+		{"sue", "Fixed Moved"},
+		{"mike", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.user, func(t *testing.T) {
+			if got := names(tc.user); got != tc.want {
+				t.Fatalf("after sync: %q, want %q", got, tc.want)
+			}
+		})
+	}
+	// What sue's index decrypted by sync (the customer she gained, and hers whose job changed)
+	// is an audited read, like the index build itself.
+	recs, err := signIn(t, B.st, "olga", "owner-password-1").AuditLog(ctx, AuditFilter{UserID: ids["sue"], Action: "customer.index", Limit: 1})
+	if err != nil || len(recs) != 1 || recs[0].Detail != "sync customers=2" {
+		t.Fatalf("sue's index audit: %v %v", err, recs)
+	}
+	// A signed-out session is no longer refreshed (nor kept alive) by the Store.
+	if err := sessions["sam"].SignOut(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(B.st.live.all(), sessions["sam"]) {
+		t.Fatal("a signed-out session is still registered")
+	}
+}
+
+// TestDroppedSessionIsNotKept checks that the Store's registry of sessions does not keep a
+// session (and its decrypted index) alive once the caller drops it without signing out.
+func TestDroppedSessionIsNotKept(t *testing.T) {
+	st, _ := newTestStore(t)
+	kept := signIn(t, st, "olga", "owner-password-1")
+	func() {
+		ss := signIn(t, st, "olga", "owner-password-1")
+		if _, err := ss.Search(context.Background(), "", 10); err != nil { // builds an index
+			t.Fatal(err)
+		}
+	}()
+	for range 100 {
+		runtime.GC()
+		if len(st.live.all()) == 1 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if live := st.live.all(); len(live) != 1 || live[0] != kept {
+		t.Fatalf("%d sessions registered, want only the one still held", len(live))
 	}
 }

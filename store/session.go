@@ -35,6 +35,7 @@ func (ss *Session) SignOut(ctx context.Context) error {
 	}
 	ss.index, ss.cards = nil, nil
 	ss.mu.Unlock()
+	ss.s.live.remove(ss)
 	return ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "auth.sign_out", Target: ss.user.ID})
 }
 

@@ -44,7 +44,7 @@ type SaleSummary struct {
 }
 
 // RecentSales lists the newest sales the user may see, newest first: all (owner), the shop's
-// (manager), those of their own customers and their own walk-in sales (sales). Customer names
+// (manager), those of their own customers and their own walk-in sales in their shop (sales). Customer names
 // are opened only where the user may see the customer in full; the list is one audited read.
 func (ss *Session) RecentSales(ctx context.Context, limit int) ([]SaleSummary, error) {
 	g, err := ss.require(ctx, OpSales, target{any: true}, "sale.list", "")
@@ -62,8 +62,9 @@ func (ss *Session) RecentSales(ctx context.Context, limit int) ([]SaleSummary, e
 		q += " AND s.shop_id = ?"
 		args = append(args, ss.user.ShopID)
 	case Own:
-		q += " AND (c.owner_id = ? OR (s.customer_id IS NULL AND s.seller_id = ?))"
-		args = append(args, ss.user.ID, ss.user.ID)
+		// Like the Own grant itself: only in the salesperson's shop.
+		q += " AND s.shop_id = ? AND (c.owner_id = ? OR (s.customer_id IS NULL AND s.seller_id = ?))"
+		args = append(args, ss.user.ShopID, ss.user.ID, ss.user.ID)
 	}
 	q += fmt.Sprintf(" ORDER BY s.sold_at DESC, s.id DESC LIMIT %d", limit)
 	rows, err := ss.s.db.QueryContext(ctx, q, args...)

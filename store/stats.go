@@ -38,14 +38,15 @@ func (ss *Session) Stats(ctx context.Context) (*Stats, error) {
 	case ShopOnly:
 		where, args = "c.shop_id = ?", []any{ss.user.ShopID}
 	case Own:
-		where, args = "c.owner_id = ?", []any{ss.user.ID}
+		// Like the Own grant itself: only in the salesperson's shop.
+		where, args = "c.owner_id = ? AND c.shop_id = ?", []any{ss.user.ID, ss.user.ShopID}
 	}
 	salesWhere, woWhere := "1 = 1", "1 = 1"
 	switch g {
 	case ShopOnly:
 		salesWhere, woWhere = "shop_id = ?", "shop_id = ?"
 	case Own:
-		salesWhere = "customer_id IN (SELECT id FROM customers WHERE owner_id = ?)"
+		salesWhere = "customer_id IN (SELECT id FROM customers WHERE owner_id = ? AND shop_id = ?)"
 		woWhere = salesWhere
 	}
 	suppress := g == AllShopsAggr

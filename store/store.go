@@ -109,6 +109,8 @@ type Store struct {
 
 	dummyOnce sync.Once
 	dummyHash string // compared against for unknown usernames, so timing reveals nothing
+
+	live liveSessions // signed-in sessions, whose search indexes follow incoming sync
 }
 
 // Dir is the data directory.

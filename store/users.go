@@ -386,5 +386,7 @@ func (s *Store) SignIn(ctx context.Context, username, password string) (*Session
 	if err != nil {
 		return nil, err
 	}
-	return &Session{s: s, user: user}, nil
+	ss := &Session{s: s, user: user}
+	s.live.add(ss)
+	return ss, nil
 }

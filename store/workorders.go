@@ -43,6 +43,14 @@ var transitions = map[Status][]Status{
 // CanMove reports whether a job may go from one status to another.
 func CanMove(from, to Status) bool { return slices.Contains(transitions[from], to) }
 
+// Open reports whether a job is still being worked on. A collected or cancelled job is closed,
+// and with it a mechanic's view of its customer: the mechanic's grant is for the job at hand,
+// not for a record of everyone whose bike they once fixed.
+func (s Status) Open() bool { return s != StatusCollected && s != StatusCancelled }
+
+// openJobSQL is Status.Open as a condition on work_orders.status.
+const openJobSQL = "status NOT IN ('collected', 'cancelled')"
+
 // Line is a labour or parts line. Money is in minor units (cents), never float.
 type Line struct {
 	ID          string `json:"id,omitempty"`
@@ -127,7 +135,12 @@ func (ss *Session) CreateWorkOrder(ctx context.Context, in WorkOrderInput) (stri
 		id, err = w.insertWorkOrder(c, in, StatusIntake, w.now, 0)
 		return err
 	})
-	return id, err
+	if err != nil {
+		return "", err
+	}
+	// The job's mechanic may now find its customer.
+	ss.s.reindex(ctx, []string{in.CustomerID}, ss, "work_order.create")
+	return id, nil
 }
 
 func (w *wtx) checkMechanic(shopID, userID string) error {
@@ -260,8 +273,11 @@ func (ss *Session) loadWO(ctx context.Context, q querier, id string) (*woRow, *c
 	return r, c, nil
 }
 
+// woTarget is a job as an access target. A mechanic is "assigned" only while the job is open,
+// as in Session.view.
 func (ss *Session) woTarget(r *woRow, c *custRow) target {
-	return target{shopID: r.shopID, ownerID: c.ownerID, assigned: r.mechanicID.Valid && r.mechanicID.String == ss.user.ID}
+	return target{shopID: r.shopID, ownerID: c.ownerID,
+		assigned: r.mechanicID.Valid && r.mechanicID.String == ss.user.ID && Status(r.status).Open()}
 }
 
 // AddWorkOrderLine adds a labour or parts line and updates the totals.
@@ -292,11 +308,13 @@ func (ss *Session) AddWorkOrderLine(ctx context.Context, woID string, l Line) er
 
 // MoveWorkOrder moves a job to another status along the board.
 func (ss *Session) MoveWorkOrder(ctx context.Context, woID string, to Status) error {
-	return ss.write(ctx, "work_order.status", func(w *wtx) error {
+	var cust string
+	err := ss.write(ctx, "work_order.status", func(w *wtx) error {
 		r, c, err := ss.loadWO(ctx, w.tx, woID)
 		if err != nil {
 			return err
 		}
+		cust = c.id
 		w.audit.Target = woID
 		if _, err := ss.allow(OpWorkOrders, ss.woTarget(r, c)); err != nil {
 			return err
@@ -311,16 +329,24 @@ func (ss *Session) MoveWorkOrder(ctx context.Context, woID string, to Status) er
 		}
 		return w.update("work_orders", r.shopID, woID, cols)
 	})
+	if err != nil {
+		return err
+	}
+	// A job that closes takes its customer out of the mechanic's search.
+	ss.s.reindex(ctx, []string{cust}, ss, "work_order.status")
+	return nil
 }
 
 // AssignMechanic gives a job to a mechanic of its shop ("" unassigns). Owner, manager and the
 // customer's salesperson may assign.
 func (ss *Session) AssignMechanic(ctx context.Context, woID, mechanicID string) error {
-	return ss.write(ctx, "work_order.assign", func(w *wtx) error {
+	var cust string
+	err := ss.write(ctx, "work_order.assign", func(w *wtx) error {
 		r, c, err := ss.loadWO(ctx, w.tx, woID)
 		if err != nil {
 			return err
 		}
+		cust = c.id
 		w.audit.Target = woID
 		t := ss.woTarget(r, c)
 		t.assigned = false // a mechanic cannot hand jobs around
@@ -337,6 +363,12 @@ func (ss *Session) AssignMechanic(ctx context.Context, woID, mechanicID string) 
 		w.audit.Detail = "mechanic=" + mechanicID
 		return w.update("work_orders", r.shopID, woID, []col{plain("mechanic_id", m), plain("updated_at", w.now)})
 	})
+	if err != nil {
+		return err
+	}
+	// The old mechanic loses the customer from their search, the new one gains it.
+	ss.s.reindex(ctx, []string{cust}, ss, "work_order.assign")
+	return nil
 }
 
 const woCols = "w.id, w.shop_id, w.customer_id, COALESCE(w.bike_id, ''), w.status, COALESCE(w.mechanic_id, ''), COALESCE(u.username, ''), w.promised_at, w.complaint, w.notes, w.labour_total, w.parts_total, w.total, w.created_at, w.updated_at, w.closed_at"
@@ -359,13 +391,14 @@ func scanWO(sc interface{ Scan(...any) error }) (*WorkOrder, []byte, []byte, err
 	return &wo, complaint, notes, err
 }
 
-// workOrdersOf returns a customer's jobs with lines and opened complaint/notes; with
-// mechanicID set, only that mechanic's jobs.
-func (s *Store) workOrdersOf(ctx context.Context, c *custRow, mechanicID string) ([]WorkOrder, error) {
+// workOrdersOf returns a customer's jobs with lines; with mechanicID set, only that mechanic's
+// open jobs. Complaint and notes are opened only when text is true: they are free text about the
+// customer, which a minimal (break-glass) view must not carry.
+func (s *Store) workOrdersOf(ctx context.Context, c *custRow, mechanicID string, text bool) ([]WorkOrder, error) {
 	q := "SELECT " + woCols + " FROM work_orders w LEFT JOIN users u ON u.id = w.mechanic_id WHERE w.customer_id = ?"
 	args := []any{c.id}
 	if mechanicID != "" {
-		q += " AND w.mechanic_id = ?"
+		q += " AND w.mechanic_id = ? AND w." + openJobSQL
 		args = append(args, mechanicID)
 	}
 	rows, err := s.db.QueryContext(ctx, q+" ORDER BY w.created_at DESC, w.id", args...)
@@ -387,16 +420,20 @@ func (s *Store) workOrdersOf(ctx context.Context, c *custRow, mechanicID string)
 	if len(out) == 0 {
 		return nil, rows.Err()
 	}
-	k, err := s.dek(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	for i := range out {
-		if out[i].Complaint, err = openField(k, "work_orders", out[i].ID, "complaint", sealed[i][0]); err != nil {
+	var k []byte
+	if text {
+		if k, err = s.dek(ctx, c); err != nil {
 			return nil, err
 		}
-		if out[i].Notes, err = openField(k, "work_orders", out[i].ID, "notes", sealed[i][1]); err != nil {
-			return nil, err
+	}
+	for i := range out {
+		if text {
+			if out[i].Complaint, err = openField(k, "work_orders", out[i].ID, "complaint", sealed[i][0]); err != nil {
+				return nil, err
+			}
+			if out[i].Notes, err = openField(k, "work_orders", out[i].ID, "notes", sealed[i][1]); err != nil {
+				return nil, err
+			}
 		}
 		if out[i].Lines, err = s.linesOf(ctx, "work_order_lines", "work_order_id", out[i].ID); err != nil {
 			return nil, err
@@ -435,7 +472,8 @@ type BoardItem struct {
 }
 
 // Board lists open and recent jobs the user may see: all (owner), the shop's (manager), those of
-// their customers (sales), those assigned to them (mechanic, with customer name and phone).
+// their customers in their shop (sales), those assigned to them (mechanic, with customer name
+// and phone while the job is open).
 // mechanicID filters by mechanic; status "" means every status.
 func (ss *Session) Board(ctx context.Context, status Status, mechanicID string) ([]BoardItem, error) {
 	g, err := ss.require(ctx, OpWorkOrders, target{any: true}, "work_order.list", "")
@@ -449,8 +487,8 @@ func (ss *Session) Board(ctx context.Context, status Status, mechanicID string) 
 		q += " AND w.shop_id = ?"
 		args = append(args, ss.user.ShopID)
 	case Own:
-		q += " AND c.owner_id = ?"
-		args = append(args, ss.user.ID)
+		q += " AND c.owner_id = ? AND c.shop_id = ?"
+		args = append(args, ss.user.ID, ss.user.ShopID)
 	case Assigned:
 		q += " AND w.mechanic_id = ?"
 		args = append(args, ss.user.ID)
@@ -487,6 +525,10 @@ func (ss *Session) Board(ctx context.Context, status Status, mechanicID string) 
 	rows.Close()
 	names := 0
 	for i := range items {
+		if g == Assigned && !items[i].Status.Open() {
+			// The job is done: the mechanic keeps its place on the board, not its customer.
+			continue
+		}
 		c, err := ss.s.loadCust(ctx, ss.s.db, items[i].CustomerID)
 		if err != nil {
 			continue
