@@ -45,6 +45,8 @@ func (s Suite) Run(t *testing.T) {
 		{"DeleteExpiredTokens", testDeleteExpiredTokens},
 		{"Envelopes", testEnvelopes},
 		{"Checkpoints", testCheckpoints},
+		{"Roster", testRoster},
+		{"RosterAppendsOnceUnderConcurrency", testRosterConcurrent},
 		{"Ping", func(t *testing.T, open func() hub.Storage) {
 			if err := open().Ping(context.Background()); err != nil {
 				t.Fatal(err)
@@ -687,5 +689,85 @@ func testCheckpoints(t *testing.T, open func() hub.Storage) {
 	hist, _ = st.Checkpoints(ctx, "dev-1", 0, 100)
 	if len(hist) != 3 || hist[0].Seq != 10 || hist[2].Seq != 30 {
 		t.Fatalf("history: %+v", hist)
+	}
+}
+
+// testRoster: entries append only at the end, a retry of the same bytes is fine, other bytes
+// at a taken position or a gap are ErrConflict; heads are one per device, replaced.
+func testRoster(t *testing.T, open func() hub.Storage) {
+	ctx := context.Background()
+	st := open()
+	if n, err := st.RosterLen(ctx); err != nil || n != 0 {
+		t.Fatalf("empty roster: %d %v", n, err)
+	}
+	for i, e := range []string{"genesis", "add-1", "add-2"} {
+		if err := st.AppendRosterEntry(ctx, uint64(i), []byte(e), t0); err != nil {
+			t.Fatalf("append %d: %v", i, err)
+		}
+	}
+	if err := st.AppendRosterEntry(ctx, 1, []byte("add-1"), t0); err != nil {
+		t.Fatalf("the same entry again: %v", err)
+	}
+	for name, c := range map[string]struct {
+		seq uint64
+		b   string
+	}{"other bytes at a taken position": {1, "forged"}, "a gap": {5, "late"}, "past the end by one": {4, "x"}} {
+		if err := st.AppendRosterEntry(ctx, c.seq, []byte(c.b), t0); !errors.Is(err, hub.ErrConflict) {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	got, err := st.RosterEntries(ctx, 1, 10)
+	if err != nil || len(got) != 2 || string(got[0]) != "add-1" || string(got[1]) != "add-2" {
+		t.Fatalf("entries from 1: %q %v", got, err)
+	}
+	if got, _ := st.RosterEntries(ctx, 0, 2); len(got) != 2 {
+		t.Fatalf("limit: %d", len(got))
+	}
+	if n, _ := st.RosterLen(ctx); n != 3 {
+		t.Fatalf("len %d", n)
+	}
+	for _, h := range []struct{ dev, head string }{{"owner-2", "h1"}, {"owner-1", "h2"}, {"owner-2", "h3"}} {
+		if err := st.PutRosterHead(ctx, h.dev, []byte(h.head), t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	heads, err := st.RosterHeads(ctx)
+	if err != nil || len(heads) != 2 || string(heads[0]) != "h2" || string(heads[1]) != "h3" {
+		t.Fatalf("heads: %q %v", heads, err)
+	}
+}
+
+// testRosterConcurrent: two hub processes appending at the same position store one entry.
+func testRosterConcurrent(t *testing.T, open func() hub.Storage) {
+	ctx := context.Background()
+	a, b := open(), open()
+	if err := a.AppendRosterEntry(ctx, 0, []byte("genesis"), t0); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			st := a
+			if i%2 == 1 {
+				st = b
+			}
+			errs[i] = st.AppendRosterEntry(ctx, 1, []byte(fmt.Sprintf("entry-%d", i)), t0)
+		}(i)
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, hub.ErrConflict):
+			t.Fatal(err)
+		}
+	}
+	if n, _ := a.RosterLen(ctx); ok != 1 || n != 2 {
+		t.Fatalf("%d appends won at one position; %d entries", ok, n)
 	}
 }
