@@ -17,7 +17,6 @@ import (
 	"spoke/assets"
 	"spoke/store"
 	"spoke/store/backup"
-	"spoke/sync/hub"
 )
 
 func TestTranslationsAreComplete(t *testing.T) {
@@ -68,7 +67,7 @@ func TestTranslationsAreComplete(t *testing.T) {
 	for _, k := range []string{backup.Full, backup.Incremental, backup.Differential} {
 		labels = append(labels, kindLabel(k))
 	}
-	for _, st := range []hub.Status{hub.StatusActive, hub.StatusRevoked} {
+	for _, st := range []string{"active", "revoked", "unconfirmed"} {
 		labels = append(labels, deviceStatusLabel(st))
 	}
 	for _, st := range anchorStatuses {

@@ -37,6 +37,11 @@ type SyncScreen struct {
 	Pending   *widget.Label
 	Refused   *widget.Label
 	LastError *widget.Label
+	// DeviceList says whether an owner device has confirmed the device list lately, or what
+	// was wrong with what the hub relayed; Waiting lists change-sets held back (a gap, an
+	// unconfirmed sender, a clock ahead).
+	DeviceList *widget.Label
+	Waiting    *widget.Label
 	SyncNow   *widget.Button
 	Busy      *widget.ProgressBarInfinite
 	Result    *msgLabel
@@ -74,11 +79,12 @@ type SyncScreen struct {
 	state          store.SyncState
 	pendingChanges int
 	pendingSets    int
+	held           []store.HeldSummary
 }
 
 func newSyncScreen(a *App) *SyncScreen {
 	s := &SyncScreen{a: a, Error: a.errorLabel(), addFor: map[string]string{}}
-	for _, l := range []**widget.Label{&s.State, &s.Hub, &s.Role, &s.LastSync, &s.Pending, &s.Refused, &s.LastError} {
+	for _, l := range []**widget.Label{&s.State, &s.Hub, &s.Role, &s.LastSync, &s.Pending, &s.Refused, &s.LastError, &s.DeviceList, &s.Waiting} {
 		*l = widget.NewLabel("")
 		(*l).Wrapping = fyne.TextWrapWord
 	}
@@ -93,7 +99,9 @@ func newSyncScreen(a *App) *SyncScreen {
 		widget.NewFormItem(a.T("Last sync"), s.LastSync),
 		widget.NewFormItem(a.T("Waiting to sync"), s.Pending),
 		widget.NewFormItem(a.T("Refused"), s.Refused),
-		widget.NewFormItem(a.T("Last error"), s.LastError)),
+		widget.NewFormItem(a.T("Last error"), s.LastError),
+		widget.NewFormItem(a.T("Device list"), s.DeviceList),
+		widget.NewFormItem(a.T("Held back"), s.Waiting)),
 		container.NewHBox(s.SyncNow), s.Busy, s.Result)
 
 	help := widget.NewLabel(a.T("This computer is not connected to a hub, so its data stays here. To connect it, get a one-time code (from 'spoke-hub init' or from the owner's Sync screen) and paste it below, or run: spoke connect --code CODE"))
@@ -270,6 +278,10 @@ func (s *SyncScreen) Refresh() {
 		if err == nil {
 			err = perr
 		}
+		held, herr := st.HeldSummaries(ctx)
+		if err == nil {
+			err = herr
+		}
 		var cs []store.Conflict
 		var cerr error
 		if conflicts {
@@ -283,7 +295,7 @@ func (s *SyncScreen) Refresh() {
 				s.Error.SetText(a.errText(err))
 				return
 			}
-			s.state, s.pendingChanges, s.pendingSets = state, ch, sets
+			s.state, s.pendingChanges, s.pendingSets, s.held = state, ch, sets, held
 			s.showState()
 			if conflicts {
 				s.conflicts = cs
@@ -386,6 +398,24 @@ func (s *SyncScreen) showState() {
 		s.LastError.Importance = widget.DangerImportance
 	}
 	s.LastError.SetText(lastErr)
+	s.DeviceList.Importance = widget.MediumImportance
+	if w := engine.RosterWarning(st, time.Now()); w != "" {
+		s.DeviceList.Importance = widget.DangerImportance
+		s.DeviceList.SetText(w)
+	} else {
+		s.DeviceList.SetText(a.T("confirmed by an owner device at %s", minute(st.RosterConfirmed)))
+	}
+	waiting := a.T("none")
+	s.Waiting.Importance = widget.MediumImportance
+	if len(s.held) > 0 {
+		var lines []string
+		for _, h := range s.held {
+			lines = append(lines, h.String())
+		}
+		waiting = strings.Join(lines, "\n")
+		s.Waiting.Importance = widget.WarningImportance
+	}
+	s.Waiting.SetText(waiting)
 	for _, b := range []*widget.Button{s.SyncNow, s.Verify} {
 		if connected && a.eng != nil {
 			b.Enable()

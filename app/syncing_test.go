@@ -164,7 +164,7 @@ func TestSyncScreenConnectSyncDevicesAndConflicts(t *testing.T) {
 		t.Fatalf("revoke: %q", s.DevicesNote.Text)
 	}
 	for _, d := range s.devices {
-		if d.ID == st2.DeviceID() && d.Status != hub.StatusRevoked {
+		if d.ID == st2.DeviceID() && d.Status != "revoked" {
 			t.Fatalf("second computer is %s", d.Status)
 		}
 	}

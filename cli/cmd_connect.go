@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"spoke/store"
 	"spoke/sync/engine"
@@ -18,6 +19,7 @@ func runConnect(ctx context.Context, env Env, args []string) error {
 	var c common
 	fs := newFlags("connect", env, &c, false)
 	codeText := fs.String("code", "", "the one-time enrollment code (from 'spoke-hub init' or 'spoke devices add')")
+	codeFile := fs.String("recovery-code-file", "", "file holding the recovery code (else SPOKE_RECOVERY_CODE): join as an owner device when the only owner device is lost, with a code from 'spoke-hub owner-code'")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -45,11 +47,26 @@ func runConnect(ctx context.Context, env Env, args []string) error {
 		printCreated(env, st, rc)
 	}
 	defer st.Close()
-	dev, err := engine.Connect(ctx, st, code)
+	recovery, err := c.secret(*codeFile, "SPOKE_RECOVERY_CODE")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "Connected to the hub at %s as device %s (%s)\n", code.Addr, dev.ID, dev.Role)
+	if recovery != "" {
+		if err := engine.Recover(ctx, st, code, recovery); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "Connected to the hub at %s as owner device %s, signed into the device list with the recovery code's offline owner key\n", code.Addr, st.DeviceID())
+		fmt.Fprintln(env.Stdout, "Revoke the lost device now: spoke devices revoke --as OWNER DEVICE")
+	} else {
+		dev, err := engine.Connect(ctx, st, code)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "Connected to the hub at %s as device %s (%s)\n", code.Addr, dev.ID, dev.Role)
+		if code.HasRoster() {
+			fmt.Fprintln(env.Stdout, "Other devices accept this one's changes once the owner's device has confirmed it (at its next sync, automatically).")
+		}
+	}
 	h, err := engine.Dial(ctx, st)
 	if err != nil {
 		return err
@@ -60,7 +77,26 @@ func runConnect(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("first sync: %w (run 'spoke sync' to retry)", err)
 	}
 	printReport(env, r)
+	printSyncWarnings(ctx, env, st)
 	return nil
+}
+
+// printSyncWarnings says what sync could not settle: a device list the hub may be tampering
+// with or withholding, sets waiting behind a gap, a clock that runs behind.
+func printSyncWarnings(ctx context.Context, env Env, st *store.Store) {
+	if ss, err := st.SyncState(ctx); err == nil {
+		if w := engine.RosterWarning(ss, time.Now()); w != "" {
+			fmt.Fprintln(env.Stdout, "WARNING "+w)
+		}
+	}
+	if held, err := st.HeldSummaries(ctx); err == nil {
+		for _, h := range held {
+			fmt.Fprintln(env.Stdout, "WAITING "+h.String())
+		}
+	}
+	if w := st.ClockWarning(); w != "" {
+		fmt.Fprintln(env.Stdout, "WARNING "+w)
+	}
 }
 
 func printReport(env Env, r *engine.Report) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"spoke/store"
 	"spoke/sync/engine"
@@ -77,6 +78,21 @@ func runDevices(ctx context.Context, env Env, args []string) error {
 			if !a.OK() {
 				bad++
 			}
+		}
+		// The device list: what the hub relayed is checked entry by entry; an alert means it
+		// added, swapped, reordered or withheld entries.
+		sst, err := st.SyncState(ctx)
+		if err != nil {
+			return err
+		}
+		if local, err := st.Roster(ctx); err == nil {
+			fmt.Fprintf(env.Stdout, "device list: %d entries, verified from the genesis %x\n", local.Len(), local.ID())
+		}
+		if w := engine.RosterWarning(sst, time.Now()); w != "" {
+			fmt.Fprintln(env.Stdout, "BAD "+w)
+			bad++
+		} else {
+			fmt.Fprintf(env.Stdout, "device list: confirmed by an owner device at %s\n", sst.RosterConfirmed.Local().Format("2006-01-02 15:04"))
 		}
 		if bad > 0 {
 			return errExit(1)

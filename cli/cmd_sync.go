@@ -31,5 +31,6 @@ func runSync(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	printReport(env, r)
+	printSyncWarnings(ctx, env, st)
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"spoke/crypto/keys"
 	"spoke/sync/hlc"
@@ -55,6 +56,16 @@ type RemoteError struct{ Reason string }
 
 func (e *RemoteError) Error() string { return "incoming changes refused: " + e.Reason }
 func (e *RemoteError) Unwrap() error { return ErrRemote }
+
+// ClockError means an incoming set carries a clock further ahead of this device's wall clock
+// than the skew bound. Either the sender's clock runs fast or this device's runs slow, so
+// sync holds the set (nothing is applied) and says so rather than dropping it; it is applied
+// once the clocks agree.
+type ClockError struct{ At time.Time }
+
+func (e *ClockError) Error() string {
+	return "an incoming change is dated " + e.At.Local().Format("2006-01-02 15:04") + ", ahead of this computer's clock: check the date and time on both devices"
+}
 
 // ApplyResult counts what ApplyRemote did.
 type ApplyResult struct {
@@ -111,7 +122,7 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 		maxHLC = max(maxHLC, r.HLC)
 	}
 	if _, err := s.clock.Update(hlc.Timestamp(maxHLC)); err != nil {
-		return nil, &RemoteError{"clock far in the future: " + err.Error()}
+		return nil, &ClockError{At: hlc.Timestamp(maxHLC).Wall()}
 	}
 	res := &ApplyResult{}
 	err := s.write(ctx, actor{userID: "sync"}, "sync.apply", func(w *wtx) error {

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestRemoteCannotReachIntoAnotherShop plays a South shop device that writes, in South's own
@@ -70,5 +72,36 @@ func TestRemoteCannotReachIntoAnotherShop(t *testing.T) {
 	// The same device writing its own shop's rows is fine.
 	if _, err := B.st.ApplyRemote(ctx, "evil-south", south, []ChangeRecord{rec("customers", southCust, "deleted_at", int64(1))}, 0); err != nil {
 		t.Fatalf("a South device editing a South customer: %v", err)
+	}
+}
+
+// TestClockBehindIsReported: a database whose last write is dated after the wall clock (the
+// clock was set back, or the header was edited forward) opens, keeps its clock monotonic,
+// and says so instead of trusting it silently.
+func TestClockBehindIsReported(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newTestStore(t)
+	dir := st.Dir()
+	owner := signIn(t, st, "olga", "owner-password-1")
+	must[string](t)(owner.CreateCustomer(ctx, CustomerInput{Name: "Ada"}))
+	st.Close()
+	opts := testOptions()
+	if s2, err := Open(ctx, dir, opts); err != nil || s2.ClockWarning() != "" {
+		t.Fatalf("a correct clock warned: %v", err)
+	} else {
+		s2.Close()
+	}
+	opts.Now = func() time.Time { return time.Now().Add(-48 * time.Hour) }
+	s3, err := Open(ctx, dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s3.Close()
+	if w := s3.ClockWarning(); !strings.Contains(w, "check the date and time") {
+		t.Fatalf("warning: %q", w)
+	}
+	o3 := signIn(t, s3, "olga", "owner-password-1")
+	if recs, _ := o3.AuditLog(ctx, AuditFilter{Action: "clock.behind"}); len(recs) != 1 {
+		t.Fatalf("%d clock entries audited", len(recs))
 	}
 }

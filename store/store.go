@@ -107,11 +107,21 @@ type Store struct {
 	derived map[string][]byte            // purpose -> key derived from the org key
 	roster  *roster.State                // verified roster, loaded on first use
 
+	clockWarning string // set at unlock when the header's clock is ahead of the wall clock
+
 	dummyOnce sync.Once
 	dummyHash string // compared against for unknown usernames, so timing reveals nothing
 
 	live liveSessions // signed-in sessions, whose search indexes follow incoming sync
 }
+
+// clockSlack is how far the last write may be dated after the wall clock before unlock warns:
+// the same bound sync applies to other devices' clocks.
+const clockSlack = 5 * time.Minute
+
+// ClockWarning says, in one sentence, that this computer's clock is behind the database's
+// last write, or is "" when it is not.
+func (s *Store) ClockWarning() string { return s.clockWarning }
 
 // Dir is the data directory.
 func (s *Store) Dir() string { return s.dir }
@@ -389,7 +399,16 @@ func unlock(ctx context.Context, db *sql.DB, dir string, opts Options) (*Store, 
 	}
 	if v, err := getMeta(ctx, db, metaHLC); err == nil {
 		if ts, err := strconv.ParseUint(string(v), 10, 64); err == nil {
-			s.clock.Observe(hlc.Timestamp(ts))
+			// The clock never runs backwards, so it takes the header's reading; but a header
+			// dated after this computer's clock means the clock was set back (or the file came
+			// from a machine whose clock ran fast): say so rather than trust it silently.
+			last := hlc.Timestamp(ts)
+			s.clock.Observe(last)
+			if ahead := last.Wall().Sub(opts.Now()); ahead > clockSlack {
+				s.clockWarning = fmt.Sprintf("the database's last change is dated %s, %s after this computer's clock: check the date and time settings (changes made now sort after it)",
+					last.Wall().Local().Format("2006-01-02 15:04"), ahead.Round(time.Minute))
+				s.auditAlone(ctx, actor{userID: "system"}, auditEntry{Action: "clock.behind", Outcome: "warning", Detail: fmt.Sprintf("ahead_ms=%d", ahead.Milliseconds())})
+			}
 		}
 	}
 	return s, nil

@@ -507,8 +507,8 @@ func (e *Engine) applySet(ctx context.Context, b []byte, pushedSeq int64, r *Rep
 	if _, _, err := e.st.ScopeKey(ctx, h.Scope, h.KeyVersion); err != nil {
 		return h, needKey(h.Scope), nil
 	}
-	if err := e.applyVerified(ctx, h, b, pushedSeq, r); err != nil {
-		return h, "", err
+	if why, err := e.applyVerified(ctx, h, b, pushedSeq, r); err != nil || why != "" {
+		return h, why, err
 	}
 	if h.Version >= 2 {
 		return h, "", e.st.MarkApplied(ctx, h.Device, h.Scope, h.ScopeSeq)
@@ -517,40 +517,45 @@ func (e *Engine) applySet(ctx context.Context, b []byte, pushedSeq int64, r *Rep
 }
 
 // applyVerified decrypts a set whose signature and sender were checked and merges it.
-func (e *Engine) applyVerified(ctx context.Context, h wire.Header, b []byte, pushedSeq int64, r *Report) error {
+// A set dated ahead of this device's clock is held (see store.ClockError).
+func (e *Engine) applyVerified(ctx context.Context, h wire.Header, b []byte, pushedSeq int64, r *Report) (string, error) {
 	peer, err := e.st.Peer(ctx, h.Device)
 	if err != nil {
-		return err
+		return "", err
 	}
 	cs, err := wire.Open(b, ed25519.PublicKey(peer.SigningKey), func(scope string, version uint32) ([]byte, error) {
 		k, _, err := e.st.ScopeKey(ctx, scope, version)
 		return k, err
 	})
 	if err != nil {
-		return e.refuse(ctx, r, h.Device, "does not verify or decrypt")
+		return "", e.refuse(ctx, r, h.Device, "does not verify or decrypt")
 	}
 	if len(cs.Changes) > 0 && cs.Changes[0].Table == "audit" {
-		return e.applyAudit(ctx, h.Device, cs, r)
+		return "", e.applyAudit(ctx, h.Device, cs, r)
 	}
 	recs := make([]store.ChangeRecord, len(cs.Changes))
 	for i, c := range cs.Changes {
 		recs[i] = store.ChangeRecord{HLC: c.HLC, Device: c.Device, Scope: h.Scope, Table: c.Table, RowID: c.RowID, Column: c.Column, Value: c.Value.Any(), Sealed: c.Sealed}
 		if c.Device != h.Device {
-			return e.refuse(ctx, r, h.Device, "claims changes of another device")
+			return "", e.refuse(ctx, r, h.Device, "claims changes of another device")
 		}
 	}
 	res, err := e.st.ApplyRemote(ctx, h.Device, h.Scope, recs, pushedSeq)
+	var ce *store.ClockError
+	if errors.As(err, &ce) {
+		return ce.Error(), nil
+	}
 	if errors.Is(err, store.ErrRemote) {
-		return e.refuse(ctx, r, h.Device, err.Error())
+		return "", e.refuse(ctx, r, h.Device, err.Error())
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	r.Pulled++
 	r.Applied += res.Applied
 	r.Lost += res.Lost
 	r.Conflicts += res.Conflicts
-	return nil
+	return "", nil
 }
 
 // applyAudit stores another device's audit entries; the set must hold nothing else.
