@@ -8,6 +8,9 @@ import (
 var (
 	// ErrForbidden means the signed-in user's role does not allow the operation.
 	ErrForbidden = errors.New("not allowed for your role")
+	// ErrOwnerDeviceOnly means a change to org-wide data (staff accounts, roles, shops) was
+	// tried on a shop's device; only owner devices write it.
+	ErrOwnerDeviceOnly = errors.New("staff accounts and shops are changed on an owner device (the owner's laptop), not on a shop's counter")
 	// ErrNotFound means no such record (or none this user may know exists).
 	ErrNotFound = errors.New("not found")
 	// ErrReasonRequired means a break-glass read needs a reason first.

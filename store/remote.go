@@ -63,6 +63,9 @@ func (e *RemoteError) Unwrap() error { return ErrRemote }
 // once the clocks agree.
 type ClockError struct{ At time.Time }
 
+// Unwrap makes it an ErrRemote: nothing of the set was applied.
+func (e *ClockError) Unwrap() error { return ErrRemote }
+
 func (e *ClockError) Error() string {
 	return "an incoming change is dated " + e.At.Local().Format("2006-01-02 15:04") + ", ahead of this computer's clock: check the date and time on both devices"
 }

@@ -251,3 +251,15 @@ func (s *Store) RosterEntries(ctx context.Context, from uint64) ([][]byte, error
 	}
 	return out, rows.Err()
 }
+
+// isShopDevice reports whether this device is a shop's device: enrolled as one, or listed as
+// one in the roster. Such a device may not write org-wide data.
+func (s *Store) isShopDevice(ctx context.Context) bool {
+	if st, err := s.Roster(ctx); err == nil {
+		if m := st.Member(s.deviceID); m != nil {
+			return m.Role == roster.RoleShop
+		}
+	}
+	ss, err := s.SyncState(ctx)
+	return err == nil && ss.Role == roster.RoleShop
+}

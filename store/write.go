@@ -157,10 +157,18 @@ func (w *wtx) update(table, scope, id string, cols []col) error {
 // changes appends one change record per logged column. On insert a NULL column is not
 // logged: absent means the column's default, which is what the row holds.
 func (w *wtx) changes(table, scope, id string, cols []col, insert bool) error {
+	checked := false
 	for _, c := range cols {
 		if c.derived || (insert && c.value == nil) {
 			continue
 		}
+		if !checked && scope == OrgScope && w.s.isShopDevice(w.ctx) {
+			// Org data (staff accounts, shops) is written only on owner devices: every other
+			// device refuses org changes from a shop device, so one made here could never
+			// leave. (Sign-in bookkeeping is not logged and stays allowed.)
+			return ErrOwnerDeviceOnly
+		}
+		checked = true
 		w.pending = append(w.pending, int64(w.s.clock.Now()), w.s.deviceID, scope, table, id, c.name, c.value, c.sealed)
 		if len(w.pending) >= changeBatch*changeCols {
 			if err := w.flushChanges(); err != nil {

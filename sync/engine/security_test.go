@@ -2,10 +2,14 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"spoke/store"
+	"spoke/sync/hub"
+	"spoke/sync/hub/hubclient"
 	"spoke/sync/hlc"
 	"spoke/sync/wire"
 )
@@ -80,5 +84,40 @@ func TestSpokeRefusesBadSets(t *testing.T) {
 	a.sync(t)
 	if r := other.sync(t); r.Applied == 0 {
 		t.Fatal("sync stopped after refusals")
+	}
+}
+
+// TestShopDeviceCannotWriteOrgData: staff accounts and shops change only on owner devices. At
+// a shop's counter the owner may sign in but not add staff (it would be refused everywhere);
+// and a counter whose software was altered to sign an org-scope set anyway is refused by the
+// hub and, when a colluding hub stores it regardless, by every receiving device.
+func TestShopDeviceCannotWriteOrgData(t *testing.T) {
+	ctx := context.Background()
+	h, a, owner, north := chain(t)
+	shop := join(t, a, owner, north)
+	at := must[*store.Session](t)(shop.st.SignIn(ctx, "olga", "owner-password-1"))
+	if _, err := at.AddUser(ctx, store.NewUser{Username: "mallory", Password: "mallory-password-1", Roles: []store.Role{store.RoleOwner}}); !errors.Is(err, store.ErrOwnerDeviceOnly) {
+		t.Fatalf("a counter added an owner account: %v", err)
+	}
+	id, _ := shop.st.DeviceIdentity(ctx)
+	key, ver, _ := shop.st.ScopeKey(ctx, store.OrgScope, 0)
+	users, _ := owner.Users(ctx)
+	forged := wire.Change{HLC: uint64(time.Now().UnixMilli()) << 16, Device: shop.st.DeviceID(), Table: "users", RowID: users[0].ID, Column: "roles", Value: wire.Value{Kind: wire.KindText, Text: "owner"}}
+	b, err := wire.Seal(&wire.ChangeSet{Header: wire.Header{Version: 2, Scope: store.OrgScope, Device: shop.st.DeviceID(), Seq: 999, KeyVersion: ver, ScopeSeq: 1}, Changes: []wire.Change{forged}}, key, id.Signing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := shop.hc.Push(ctx, b); !errors.Is(err, hubclient.ErrForbidden) {
+		t.Fatalf("the hub stored an org set from a counter: %v", err)
+	}
+	if _, _, err := h.storage.PutChangeSet(ctx, hub.ChangeSet{Device: shop.st.DeviceID(), Seq: 999, Scope: store.OrgScope, KeyVersion: ver, Bytes: b, ReceivedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := a.st.DataHash(ctx)
+	if r := a.sync(t); r.Refused != 1 {
+		t.Fatalf("the owner device refused %d sets", r.Refused)
+	}
+	if after, _ := a.st.DataHash(ctx); after != before {
+		t.Fatal("a counter's org set changed data")
 	}
 }
