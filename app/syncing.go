@@ -42,10 +42,10 @@ type SyncScreen struct {
 	// unconfirmed sender, a clock ahead).
 	DeviceList *widget.Label
 	Waiting    *widget.Label
-	SyncNow   *widget.Button
-	Busy      *widget.ProgressBarInfinite
-	Result    *msgLabel
-	Error     *msgLabel
+	SyncNow    *widget.Button
+	Busy       *widget.ProgressBarInfinite
+	Result     *msgLabel
+	Error      *msgLabel
 
 	// Not connected: enrol with a one-time code.
 	connectBox *fyne.Container

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"spoke/store"
+	"spoke/sync/hlc"
 	"spoke/sync/hub"
 	"spoke/sync/hub/hubclient"
-	"spoke/sync/hlc"
 	"spoke/sync/wire"
 )
 
