@@ -14,9 +14,13 @@ import (
 // confirmed by an owner device), a set sealed under a scope key that has not arrived. Sync
 // retries them after every pull, in sender order, and reports what still waits.
 
-// MaxHeld bounds the sets held at once, so a hub cannot fill the disk with sets from devices
-// that will never be confirmed; past it, new arrivals are refused and counted.
-var MaxHeld = 20000
+// MaxHeld and MaxHeldBytes bound the sets held at once, so a hub cannot fill the disk with
+// sets from devices that will never be confirmed; past them, new arrivals are refused and
+// counted.
+var (
+	MaxHeld      = 20000
+	MaxHeldBytes = int64(256 << 20)
+)
 
 // ErrHeldFull means the held-set store is full.
 var ErrHeldFull = errors.New("too many change-sets are waiting; the oldest reason must be fixed first")
@@ -34,10 +38,11 @@ type HeldSet struct {
 // Hold keeps a set for later. Holding the same bytes twice keeps one copy.
 func (s *Store) Hold(ctx context.Context, h HeldSet) error {
 	var n int
-	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sync_held").Scan(&n); err != nil {
+	var size int64
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(SUM(length(bytes)), 0) FROM sync_held").Scan(&n, &size); err != nil {
 		return err
 	}
-	if n >= MaxHeld {
+	if n >= MaxHeld || size+int64(len(h.Bytes)) > MaxHeldBytes {
 		return ErrHeldFull
 	}
 	d := sha256.Sum256(h.Bytes)

@@ -29,9 +29,11 @@ func (s *Store) writeGenesis(ctx context.Context, recoveryCode string) error {
 	if err != nil {
 		return err
 	}
-	rec, err := keys.RecoverySigningKey(recoveryCode)
-	if err != nil {
-		return err
+	var rec ed25519.PrivateKey
+	if recoveryCode != "" {
+		if rec, err = keys.RecoverySigningKey(recoveryCode); err != nil {
+			return err
+		}
 	}
 	g, err := roster.Genesis(roster.Member{ID: s.deviceID, SigningKey: id.SigningPublic(), KEMKey: id.KEMPublic()}, id.Signing, rec, s.opts.Now().UnixMilli())
 	if err != nil {
@@ -39,6 +41,24 @@ func (s *Store) writeGenesis(ctx context.Context, recoveryCode string) error {
 	}
 	_, err = s.appendRoster(ctx, [][]byte{g})
 	return err
+}
+
+// ensureGenesis gives a database made before rosters existed (a chain's first database, never
+// connected) its genesis on open, so it can connect. Without the recovery code, which is
+// never stored, it has no offline owner key: the README says how to start a new chain for
+// that. A replica, or a database already connected, is left as it is.
+func (s *Store) ensureGenesis(ctx context.Context) error {
+	if _, err := s.Roster(ctx); !errors.Is(err, ErrNoRoster) {
+		return err
+	}
+	if ss, err := s.SyncState(ctx); err != nil || ss.Connected() {
+		return err
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM scope_keys WHERE scope = ?", OrgScope).Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	return s.writeGenesis(ctx, "")
 }
 
 // RosterID returns the chain id this device's roster starts from, if it knows one.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"spoke/crypto/roster"
 )
 
 // TestRemoteCannotReachIntoAnotherShop plays a South shop device that writes, in South's own
@@ -103,5 +105,32 @@ func TestClockBehindIsReported(t *testing.T) {
 	o3 := signIn(t, s3, "olga", "owner-password-1")
 	if recs, _ := o3.AuditLog(ctx, AuditFilter{Action: "clock.behind"}); len(recs) != 1 {
 		t.Fatalf("%d clock entries audited", len(recs))
+	}
+}
+
+// TestOldDatabaseGetsGenesis: a database made before device rosters existed (never connected)
+// starts its roster on open, with this device as its owner; one that holds a roster keeps it.
+func TestOldDatabaseGetsGenesis(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newTestStore(t)
+	dir := st.Dir()
+	first := must[*roster.State](t)(st.Roster(ctx))
+	if first.Member(roster.RecoveryID) == nil {
+		t.Fatal("a new chain has no offline owner key")
+	}
+	st.Close()
+	raw := rawDB(t, dir)
+	if _, err := raw.Exec("DELETE FROM roster; DELETE FROM meta WHERE key = 'roster_id'"); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	s2, err := Open(ctx, dir, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	r := must[*roster.State](t)(s2.Roster(ctx))
+	if m := r.Member(s2.DeviceID()); m == nil || m.Role != roster.RoleOwner || r.Member(roster.RecoveryID) != nil {
+		t.Fatal("an old database did not become the owner of a new roster")
 	}
 }

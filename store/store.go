@@ -349,6 +349,10 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.ensureGenesis(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("start the device list: %w", err)
+	}
 	return s, nil
 }
 
