@@ -514,3 +514,26 @@ func TestRecoverSoleOwnerDevice(t *testing.T) {
 	}
 	converged(t, n, shop)
 }
+
+// TestHubCannotFillTheDisk: sets from a device no owner confirmed are held, but only up to
+// store.MaxHeld; past it they are refused and counted.
+func TestHubCannotFillTheDisk(t *testing.T) {
+	ctx := context.Background()
+	defer func(n int) { store.MaxHeld = n }(store.MaxHeld)
+	store.MaxHeld = 3
+	h, a, _, north := chain(t)
+	evil, _ := device.New()
+	for i := uint64(1); i <= 5; i++ {
+		b, err := wire.Seal(&wire.ChangeSet{Header: wire.Header{Version: 2, Scope: north, Device: "evil", Seq: i, KeyVersion: 1, ScopeSeq: i}}, keys.New(), evil.Signing)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := h.storage.PutChangeSet(ctx, hub.ChangeSet{Device: "evil", Seq: i, Scope: north, KeyVersion: 1, Bytes: b, ReceivedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := a.sync(t)
+	if r.Held != 3 || r.Refused != 2 {
+		t.Fatalf("held %d, refused %d", r.Held, r.Refused)
+	}
+}
