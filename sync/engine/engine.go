@@ -13,6 +13,7 @@ package engine
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -60,6 +61,8 @@ type Engine struct {
 	statusMu sync.Mutex
 	status   Status
 	now      func() time.Time // the clock for the enrollment secret's expiry; tests move it
+
+	refusedEnv map[[32]byte]bool // envelopes already refused and audited (under statusMu)
 }
 
 // Status is what the GUI shows.
@@ -215,7 +218,7 @@ func (e *Engine) importEnvelopes(ctx context.Context, id *device.Identity, r *Re
 		signer, _ := device.EnvelopeSigner(env.Sealed)
 		m := local.Member(signer)
 		if m == nil || !m.Active || m.Role != roster.RoleOwner || m.ID == roster.RecoveryID {
-			e.st.Record(ctx, "sync.envelope", env.Scope, "refused", "not signed by an owner of the device list")
+			e.refuseEnvelope(ctx, env, "not signed by an owner of the device list")
 			continue
 		}
 		var k []byte
@@ -230,7 +233,7 @@ func (e *Engine) importEnvelopes(ctx context.Context, id *device.Identity, r *Re
 			}
 		}
 		if err != nil {
-			e.st.Record(ctx, "sync.envelope", env.Scope, "refused", "envelope does not verify or open")
+			e.refuseEnvelope(ctx, env, "envelope does not verify or open")
 			continue
 		}
 		got = append(got, store.ScopeKey{Scope: env.Scope, Version: env.Version, Key: k})
@@ -248,6 +251,22 @@ func (e *Engine) importEnvelopes(ctx context.Context, id *device.Identity, r *Re
 		e.forgetEnrollmentSecret(ctx, tokenID, "used")
 	}
 	return nil
+}
+
+// refuseEnvelope audits a refused envelope once per engine: a planted envelope stays at the
+// hub and would otherwise fill the trail with the same refusal every round.
+func (e *Engine) refuseEnvelope(ctx context.Context, env hub.EnvelopeInfo, why string) {
+	d := sha256.Sum256(env.Sealed)
+	e.statusMu.Lock()
+	if e.refusedEnv == nil {
+		e.refusedEnv = map[[32]byte]bool{}
+	}
+	seen := e.refusedEnv[d]
+	e.refusedEnv[d] = true
+	e.statusMu.Unlock()
+	if !seen {
+		e.st.Record(ctx, "sync.envelope", env.Scope, "refused", why)
+	}
 }
 
 // sealPending turns local change records not yet sealed into change-sets in the outbox. It

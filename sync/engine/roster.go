@@ -55,7 +55,6 @@ func (e *Engine) syncRoster(ctx context.Context, id *device.Identity) error {
 		next, err := e.st.AppendRoster(ctx, resp.Entries)
 		if errors.Is(err, roster.ErrInvalid) {
 			alert = "the hub relayed device-list entries that do not verify (planted, swapped or reordered); they were refused"
-			e.st.Record(ctx, "roster.refused", "", "refused", "entries do not verify")
 			break
 		}
 		if err != nil {
