@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -57,11 +58,18 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 // the HLC high-water mark and one audit entry (action, plus whatever fn put in w.audit).
 // If any part fails, nothing is written: the audit trail fails closed.
 func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wtx) error) error {
+	if err := s.trailProblem(); err != nil {
+		return err // the trail was wiped or rolled back: nothing more is written to it
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
+	var fromSeq int64
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM changes").Scan(&fromSeq); err != nil {
+		return err
+	}
 	w := &wtx{s: s, tx: tx, ctx: ctx, actor: a, now: s.opts.Now().UnixMilli()}
 	w.audit = auditEntry{Action: action, Outcome: "ok"}
 	defer func() {
@@ -75,6 +83,9 @@ func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wt
 	if err := w.flushChanges(); err != nil {
 		return err
 	}
+	if err := w.recordUserVersions(fromSeq); err != nil {
+		return err
+	}
 	if err := s.appendAudit(ctx, tx, a, w.audit); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
@@ -84,7 +95,44 @@ func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wt
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.maybeRaiseAnchor(ctx)
 	return nil
+}
+
+// recordUserVersions raises the recorded version of every user record this transaction
+// logged a change for (a local edit, or one merged from another device), before the audit
+// head that covers the summary is written. A record older than its recorded version is
+// refused: the whole write rolls back.
+func (w *wtx) recordUserVersions(fromSeq int64) error {
+	ids, err := queryStrings(w.ctx, w.tx, "SELECT DISTINCT row_id FROM changes WHERE seq > ? AND tbl = 'users'", fromSeq)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	uv, err := loadUserVersions(w.ctx, w.tx)
+	if err != nil {
+		return err
+	}
+	changed := false
+	for _, id := range ids {
+		var v int64
+		err := w.tx.QueryRowContext(w.ctx, "SELECT version FROM users WHERE id = ?", id).Scan(&v)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case v < uv[id]:
+			return &ReplayError{UserID: id, Version: v, Want: uv[id]}
+		case v > uv[id]:
+			uv[id], changed = v, true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return uv.save(w.ctx, w.tx)
 }
 
 // col is one column of a row write. Sealed columns hold ciphertext already. Derived columns
