@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -104,10 +105,14 @@ func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wt
 // head that covers the summary is written. A record older than its recorded version is
 // refused: the whole write rolls back.
 func (w *wtx) recordUserVersions(fromSeq int64) error {
-	ids, err := queryStrings(w.ctx, w.tx, "SELECT DISTINCT row_id FROM changes WHERE seq > ? AND tbl = 'users'", fromSeq)
-	if err != nil || len(ids) == 0 {
+	// A range of the primary key: only this transaction's records are read (DISTINCT would
+	// make SQLite walk an index over the whole log).
+	rows, err := queryStrings(w.ctx, w.tx, "SELECT row_id FROM changes WHERE seq > ? AND tbl = 'users'", fromSeq)
+	if err != nil || len(rows) == 0 {
 		return err
 	}
+	slices.Sort(rows)
+	ids := slices.Compact(rows)
 	uv, err := loadUserVersions(w.ctx, w.tx)
 	if err != nil {
 		return err
