@@ -671,3 +671,62 @@ func TestProtect(t *testing.T) {
 	}
 	st.Close()
 }
+
+// TestUserVersionsFollowSync: versions travel with the row, so a record written on one device
+// verifies on another; the receiver records them, so a deactivation that arrived by sync cannot
+// be undone there by putting the older row back; and a concurrent edit whose winner carries a
+// lower version is merged, not refused.
+func TestUserVersionsFollowSync(t *testing.T) {
+	ctx := context.Background()
+	A, B, ownerA := newPair(t)
+	shops, _ := ownerA.Shops(ctx)
+	mike := must[string](t)(ownerA.AddUser(ctx, NewUser{Username: "mike", Password: staffPW, Roles: []Role{RoleManager}, ShopID: shops[0].ID}))
+	sam := must[string](t)(ownerA.AddUser(ctx, NewUser{Username: "sam", Password: staffPW, Roles: []Role{RoleSales}, ShopID: shops[0].ID}))
+	exchange(t, A, B)
+	oldMike := userRowCopy(t, B.st.db, "mike")
+	inactive := false
+	if err := ownerA.UpdateUser(ctx, mike, []Role{RoleSales}, &inactive, nil); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, A, B)
+	if _, err := B.st.SignIn(ctx, "mike", staffPW); !errors.Is(err, ErrInactive) {
+		t.Fatalf("deactivated by sync: %v", err)
+	}
+	curMike := userRowCopy(t, B.st.db, "mike")
+	putUserRow(t, B.st.db, oldMike)
+	if _, err := B.st.SignIn(ctx, "mike", staffPW); !errors.Is(err, ErrTampered) {
+		t.Fatalf("the pre-sync row put back on the receiver: %v", err)
+	}
+	r, err := B.st.Verify(ctx)
+	if err != nil || !hasProblem(r, "users", mike, "version", "older than the recorded version") {
+		t.Fatalf("verify on the receiver: %v %v", err, r)
+	}
+	putUserRow(t, B.st.db, curMike)
+
+	// sam edited on both owners' devices: twice on B, then once (later) on A.
+	ownerB := signIn(t, B.st, "olga", "owner-password-1")
+	for _, roles := range [][]Role{{RoleSales, RoleMarketing}, {RoleSales, RoleAuditor}} {
+		if err := ownerB.UpdateUser(ctx, sam, roles, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(5 * time.Millisecond)
+	if err := ownerA.UpdateUser(ctx, sam, []Role{RoleSales, RoleMechanic}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, A, B) // the later edit wins on B, with version 2 below B's 3: merged, not refused
+	exchange(t, B, A)
+	for _, d := range []*testDevice{A, B} {
+		staff, err := d.st.verifiedUsers(ctx, "id = ?", sam)
+		if err != nil || len(staff) != 1 || staff[0].roles != "mechanic,sales" {
+			t.Fatalf("sam after the merge: %v %+v", err, staff)
+		}
+		signIn(t, d.st, "sam", staffPW)
+		if r, err := d.st.Verify(ctx); err != nil || !r.OK() {
+			t.Fatalf("verify after the merge: %v %v", err, r.Problems)
+		}
+	}
+	if ha, _ := A.st.DataHash(ctx); ha != must[string](t)(B.st.DataHash(ctx)) {
+		t.Fatal("devices did not converge")
+	}
+}

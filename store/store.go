@@ -399,7 +399,7 @@ func (s *Store) upgradeUsers(ctx context.Context) error {
 		}
 		converted := 0
 		for _, u := range old {
-			if uv[u.id] > 0 || s.macOK(ctx, u) != nil {
+			if uv[u.id] > 0 || s.authentic(ctx, u) != nil {
 				continue
 			}
 			u.version = 1

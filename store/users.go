@@ -183,27 +183,23 @@ func scanUser(sc interface{ Scan(...any) error }) (*userRow, error) {
 	return u, err
 }
 
-// authentic checks a stored user's MAC and that the record is not older than the newest
-// version this database has recorded for that user.
-func (s *Store) authentic(ctx context.Context, u *userRow) error {
+// trusted checks a stored user's MAC and that the record is not older than the newest
+// version this database has recorded for that user: what sign-in, the user list and edits
+// rely on. A genuine older copy of the row put back into the file fails the second check.
+func (s *Store) trusted(ctx context.Context, u *userRow) error {
 	uv, err := loadUserVersions(ctx, s.db)
 	if err != nil {
 		return err
 	}
-	return s.authenticAgainst(ctx, u, uv)
-}
-
-func (s *Store) authenticAgainst(ctx context.Context, u *userRow, uv userVersions) error {
-	if err := s.macOK(ctx, u); err != nil {
+	if err := s.authentic(ctx, u); err != nil {
 		return err
 	}
-	if err := uv.check(u); err != nil {
-		return err
-	}
-	return nil
+	return uv.check(u)
 }
 
-func (s *Store) macOK(ctx context.Context, u *userRow) error {
+// authentic checks a stored user's MAC only: the merge of another device's change-set uses it,
+// and then records the merged row's version (recordUserVersions).
+func (s *Store) authentic(ctx context.Context, u *userRow) error {
 	want, err := s.userMAC(ctx, u)
 	if err != nil {
 		return err
@@ -431,7 +427,7 @@ func (s *Store) SignIn(ctx context.Context, username, password string) (*Session
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authentic(ctx, u); err != nil {
+	if err := s.trusted(ctx, u); err != nil {
 		detail := "user record fails authentication"
 		var re *ReplayError
 		if errors.As(err, &re) {

@@ -293,7 +293,7 @@ func (s *Store) verifyUsers(ctx context.Context, r *Report) error {
 		r.Users++
 		seen[u.id] = true
 		var re *ReplayError
-		if err := s.macOK(ctx, u); err != nil {
+		if err := s.authentic(ctx, u); err != nil {
 			r.add("users", u.id, "mac", "user record fails authentication (edited outside Spoke)")
 		} else if err := uv.check(u); errors.As(err, &re) {
 			r.add("users", u.id, "version", fmt.Sprintf("record version %d is older than the recorded version %d (an older copy of the row was put back)", re.Version, re.Want))

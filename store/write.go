@@ -100,10 +100,12 @@ func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wt
 	return nil
 }
 
-// recordUserVersions raises the recorded version of every user record this transaction
-// logged a change for (a local edit, or one merged from another device), before the audit
-// head that covers the summary is written. A record older than its recorded version is
-// refused: the whole write rolls back.
+// recordUserVersions records the version of every user record this transaction logged a
+// change for, before the audit head that covers the summary is written. A local edit has just
+// raised it. A merge of another device's (signed) change-set takes the winning record's
+// version, which after concurrent edits of one user on two owner devices may be lower than the
+// one this device wrote: that record is the user now. Nothing else moves the summary, so a row
+// put back into the file stays older than it.
 func (w *wtx) recordUserVersions(fromSeq int64) error {
 	// A range of the primary key: only this transaction's records are read (DISTINCT would
 	// make SQLite walk an index over the whole log).
@@ -127,10 +129,7 @@ func (w *wtx) recordUserVersions(fromSeq int64) error {
 		if err != nil {
 			return err
 		}
-		switch {
-		case v < uv[id]:
-			return &ReplayError{UserID: id, Version: v, Want: uv[id]}
-		case v > uv[id]:
+		if v != uv[id] {
 			uv[id], changed = v, true
 		}
 	}
