@@ -225,10 +225,13 @@ func (s *Store) AdoptAnchor(ctx context.Context) error {
 }
 
 func (s *Store) raiseAnchor(ctx context.Context, adopt bool) error {
+	s.raiseMu.Lock()
+	defer s.raiseMu.Unlock()
 	s.amu.Lock()
-	defer s.amu.Unlock()
 	s.lastAnchor = s.opts.Now()
-	if err := s.trailState(); err != nil {
+	err := s.trailState()
+	s.amu.Unlock()
+	if err != nil {
 		return err
 	}
 	s.mu.RLock()
@@ -268,7 +271,10 @@ func (s *Store) raiseAnchor(ctx context.Context, adopt bool) error {
 				return err
 			}
 			if te != nil {
+				// The file was swapped underneath this store: fail closed.
+				s.amu.Lock()
 				s.trailErr = te
+				s.amu.Unlock()
 				return te
 			}
 		}
@@ -295,7 +301,9 @@ func (s *Store) maybeRaiseAnchor(ctx context.Context) {
 	s.amu.Lock()
 	due := s.opts.Now().Sub(s.lastAnchor) >= anchorEvery
 	s.amu.Unlock()
-	if due {
+	if due && s.raiseMu.TryLock() {
+		// A raise already under way (a keychain dialog open) is not waited for.
+		s.raiseMu.Unlock()
 		s.raiseAnchor(ctx, false)
 	}
 }
@@ -325,7 +333,7 @@ func (s *Store) CheckAuditAnchor(ctx context.Context, source string, seq int64, 
 }
 
 // trailState is the audit trail's standing: nil, or why sign-in and writes are refused.
-// Callers other than raiseAnchor must not hold amu.
+// The caller holds amu.
 func (s *Store) trailState() error {
 	if s.trailErr != nil {
 		return s.trailErr

@@ -111,7 +111,8 @@ type Store struct {
 
 	mkFromKeychain bool // unlocked with the key from this machine's keychain
 
-	amu        sync.Mutex // guards the anchor state below
+	raiseMu    sync.Mutex // one keychain anchor raise at a time (held across keychain I/O)
+	amu        sync.Mutex // guards the anchor state below; never held across I/O
 	trailErr   error      // the unlock-time trail check failed: no sign-in, no writes
 	anchorErr  error      // an outside anchor (backup, hub) showed a rollback
 	lastAnchor time.Time  // when the keychain anchor was last raised
