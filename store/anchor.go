@@ -407,7 +407,8 @@ func (s *Store) headProblem(ctx context.Context) (*TrailError, error) {
 	}
 	key, err := s.orgDerived(ctx, purposeAudit)
 	if err != nil {
-		return nil, err
+		// A damaged org key: nothing can be checked or signed in with; verify names it.
+		return nil, nil
 	}
 	headSeq, ok, err := checkHead(ctx, conn, key, seq, mac)
 	if err != nil || ok {

@@ -211,8 +211,13 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 	if err != nil {
 		return res, err
 	}
-	// A backup is one of the moments the keychain anchor is raised to the committed head.
-	return res, ss.Store().RaiseAnchor(ctx)
+	// A backup is one of the moments the keychain anchor is raised to the committed head. A
+	// keychain that does not answer now is tried again later; a trail that no longer reaches
+	// its anchor is reported.
+	if err := ss.Store().RaiseAnchor(ctx); errors.Is(err, store.ErrRolledBack) {
+		return res, err
+	}
+	return res, nil
 }
 
 // encryptFile encrypts plain into path (via a temporary file) and returns its reference.
