@@ -663,6 +663,9 @@ func (s *BackupsScreen) restore(id, dir string) {
 	folder := s.historyFolder
 	o := a.opts.Store
 	o.Passphrase, o.RecoveryCode = "", ""
+	// The restored copy keeps its key as the data in use does on this machine: in the keychain,
+	// or under the same passphrase (whatever the backup's header held).
+	inKeychain := a.st != nil && a.st.KeyStore() == store.KeyStoreKeychain
 	s.Restore.Disable()
 	busy(s.RestoreBusy, true)
 	setMessage(s.RestoreResult, a.T("Restoring and verifying…"), widget.MediumImportance)
@@ -676,9 +679,19 @@ func (s *BackupsScreen) restore(id, dir string) {
 			}
 		}
 		if err == nil && !notEmpty {
+			protect := store.Protection{Keychain: true}
+			if !inKeychain {
+				var blobs *store.KeyBlobs
+				if blobs, err = ss.KeyBlobs(ctx); err == nil {
+					protect = store.Protection{PassphraseWrap: blobs.Passphrase}
+				}
+			}
 			var mk []byte
-			if mk, err = ss.MasterKeyCopy(ctx); err == nil {
-				res, err = backup.Restore(ctx, folder, dir, backup.Credentials{MasterKey: mk}, backup.RestoreOptions{At: id, Store: o})
+			if err == nil {
+				mk, err = ss.MasterKeyCopy(ctx)
+			}
+			if err == nil {
+				res, err = backup.Restore(ctx, folder, dir, backup.Credentials{MasterKey: mk}, backup.RestoreOptions{At: id, Store: o, Protect: protect})
 				clear(mk)
 			}
 		}
@@ -698,6 +711,14 @@ func (s *BackupsScreen) restore(id, dir string) {
 					seconds(res.Duration), len(res.Applied), res.Point.Counts["customers"], res.Point.Counts["changes"], res.Verify.AuditEntries)
 				if res.Reapplied > 0 {
 					text += " " + a.T("%d customer(s) deleted after that backup were deleted again.", res.Reapplied)
+				}
+				if res.Newest != nil {
+					text += " " + a.T("It is an older point than the newest backup: its audit trail ends at entry %d, the newest backup's at %d.", res.Point.AuditSeq, res.Newest.Point.AuditSeq)
+				}
+				if res.KeyStore == store.KeyStoreKeychain {
+					text += " " + a.T("Its key is in this computer's keychain, like the data in use now.")
+				} else {
+					text += " " + a.T("It opens with the same passphrase as the data in use now.")
 				}
 				text += "\n" + a.T("To use it, quit Spoke and start it with: spoke --data %s", dir)
 				setResult(s.RestoreResult, text, true)

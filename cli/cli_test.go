@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"spoke/crypto/keychain"
 	"spoke/crypto/keys"
 	"spoke/store"
 )
@@ -20,6 +23,7 @@ type cliT struct {
 	t    *testing.T
 	dir  string
 	vars map[string]string
+	kc   store.Keychain // nil: the OS keychain
 }
 
 func newCLI(t *testing.T) *cliT {
@@ -32,7 +36,7 @@ func (c *cliT) run(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	env := Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
 		Getenv:  func(k string) string { return c.vars[k] },
-		Options: store.Options{KDF: keys.KDFParams{Time: 1, Memory: 64, Threads: 1}}}
+		Options: store.Options{KDF: keys.KDFParams{Time: 1, Memory: 64, Threads: 1}, Keychain: c.kc}}
 	code := Run(context.Background(), env, append(append([]string{args[0]}, args[1:]...), "--data", c.dir))
 	return code, out.String(), errb.String()
 }
@@ -289,20 +293,119 @@ func TestCLIBackupRestore(t *testing.T) {
 	if out := c.ok("backup", "check", "--to", usb, "--read-data"); !strings.Contains(out, "OK") {
 		t.Fatalf("check: %s", out)
 	}
-	// A new machine: another data directory, only the recovery code.
+	// A new machine: another data directory, the recovery code and this machine's new
+	// passphrase (item 10: the restored database opens with it, not with the old one).
 	newData := filepath.Join(t.TempDir(), "laptop")
-	n := &cliT{t: t, dir: newData, vars: map[string]string{"SPOKE_RECOVERY_CODE": c.vars["RECOVERY"]}}
-	if out := n.ok("restore", "--from", usb); !strings.Contains(out, "Verified") {
+	n := &cliT{t: t, dir: newData, vars: map[string]string{"SPOKE_RECOVERY_CODE": c.vars["RECOVERY"], "SPOKE_PASSPHRASE": "the new laptop's passphrase"}}
+	if out := n.ok("restore", "--from", usb); !strings.Contains(out, "Verified") || !strings.Contains(out, "protected by the passphrase you gave") {
 		t.Fatalf("restore: %s", out)
 	}
-	n.vars["SPOKE_PASSPHRASE"] = c.vars["SPOKE_PASSPHRASE"]
 	n.vars["SPOKE_PASSWORD"] = "sales-password-1"
+	delete(n.vars, "SPOKE_RECOVERY_CODE")
 	if got := customersJSON(t, n.ok("customers", "--as", "sam", "--json")); len(got) != 3 {
 		t.Fatalf("restored %d customers", len(got))
 	}
 	n.ok("verify")
+	old := n.as("sam", "sales-password-1")
+	old.vars["SPOKE_PASSPHRASE"] = c.vars["SPOKE_PASSPHRASE"]
+	if code, _, errs := old.run("customers", "--as", "sam"); code != 1 || !strings.Contains(errs, "wrong") {
+		t.Fatalf("the old machine's passphrase on the restored database: %d %s", code, errs)
+	}
+	// verify with the recovery code alone.
+	rc := &cliT{t: t, dir: newData, vars: map[string]string{"SPOKE_RECOVERY_CODE": c.vars["RECOVERY"]}}
+	if out := rc.ok("verify"); !strings.Contains(out, "OK") {
+		t.Fatalf("verify with the recovery code: %s", out)
+	}
+	// Or this machine's keychain, when no passphrase is given.
+	kc := &memKeychain{m: map[string][]byte{}}
+	k := &cliT{t: t, dir: filepath.Join(t.TempDir(), "laptop2"), vars: map[string]string{"SPOKE_RECOVERY_CODE": c.vars["RECOVERY"]}, kc: kc}
+	if out := k.ok("restore", "--from", usb); !strings.Contains(out, "keychain") {
+		t.Fatalf("restore into the keychain: %s", out)
+	}
+	delete(k.vars, "SPOKE_RECOVERY_CODE")
+	k.vars["SPOKE_PASSWORD"] = "sales-password-1"
+	if got := customersJSON(t, k.ok("customers", "--as", "sam", "--json")); len(got) != 3 {
+		t.Fatalf("restored into the keychain: %d customers", len(got))
+	}
+	noKC := &cliT{t: t, dir: filepath.Join(t.TempDir(), "laptop3"), vars: map[string]string{"SPOKE_RECOVERY_CODE": c.vars["RECOVERY"]}, kc: &memKeychain{m: map[string][]byte{}, down: true}}
+	if code, _, errs := noKC.run("restore", "--from", usb); code != 1 || !strings.Contains(errs, "passphrase") {
+		t.Fatalf("restore with no keychain and no passphrase: %d %s", code, errs)
+	}
 	bad := &cliT{t: t, dir: filepath.Join(t.TempDir(), "x"), vars: map[string]string{"SPOKE_RECOVERY_CODE": "0000-0000-0000-0000-0000-0000-0000-0000"}}
 	if code, _, errs := bad.run("restore", "--from", usb); code != 1 || !strings.Contains(errs, "wrong") {
 		t.Fatalf("wrong code: %d %s", code, errs)
+	}
+}
+
+// memKeychain stands in for this machine's keychain.
+type memKeychain struct {
+	mu   sync.Mutex
+	m    map[string][]byte
+	down bool
+}
+
+func (k *memKeychain) Store(_ context.Context, a string, v []byte) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.down {
+		return &keychain.BackendError{Op: "store", Err: errors.New("no bus")}
+	}
+	k.m[a] = append([]byte(nil), v...)
+	return nil
+}
+
+func (k *memKeychain) Load(_ context.Context, a string) ([]byte, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.down {
+		return nil, &keychain.BackendError{Op: "load", Err: errors.New("no bus")}
+	}
+	v, ok := k.m[a]
+	if !ok {
+		return nil, keychain.ErrNotFound
+	}
+	return append([]byte(nil), v...), nil
+}
+
+func (k *memKeychain) Delete(_ context.Context, a string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.m, a)
+	return nil
+}
+
+// TestCLIVerifyFindsRollback: an older genuine copy of the database file put back is below
+// the configured backup folder's newest manifest: verify names it, sign-in fails closed.
+func TestCLIVerifyFindsRollback(t *testing.T) {
+	c := setupShop(t)
+	owner := c.as("olga", "owner-password-1")
+	usb := t.TempDir()
+	owner.ok("backup", "schedule", "--as", "olga", "--to", usb)
+	owner.ok("backup", "--as", "olga")
+	old := t.TempDir()
+	copyFile(t, filepath.Join(c.dir, store.DBFile), filepath.Join(old, store.DBFile))
+	owner.ok("user", "add", "--as", "olga", "--username", "sid", "--role", "sales")
+	owner.ok("backup", "--as", "olga")
+	if out := c.ok("verify"); !strings.Contains(out, "reaches the newest backup") {
+		t.Fatalf("verify: %s", out)
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		os.Remove(filepath.Join(c.dir, store.DBFile+suffix))
+	}
+	copyFile(t, filepath.Join(old, store.DBFile), filepath.Join(c.dir, store.DBFile))
+	code, out, _ := c.run("verify")
+	if code != 1 || !strings.Contains(out, "BAD audit - anchor: trail ends at seq") || !strings.Contains(out, "below the anchored seq") {
+		t.Fatalf("verify of a rolled-back file: %d\n%s", code, out)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"spoke/store"
 	"spoke/store/backup"
 )
 
@@ -16,7 +17,7 @@ func runRestore(ctx context.Context, env Env, args []string) error {
 	fs := newFlags("restore", env, &c, false)
 	from := fs.String("from", "", "backup folder (required)")
 	at := fs.String("at", "", "restore to this backup id (default: the newest)")
-	codeFile := fs.String("recovery-code-file", "", "file holding the recovery code (else SPOKE_RECOVERY_CODE); without it, the passphrase or this machine's keychain")
+	codeFile := fs.String("recovery-code-file", "", "file holding the recovery code (else SPOKE_RECOVERY_CODE); without it, the passphrase or this machine's keychain. The restored database keeps its key under the passphrase given now (--passphrase-file or SPOKE_PASSPHRASE), or else in this machine's keychain")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -27,7 +28,12 @@ func runRestore(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := backup.Restore(ctx, *from, c.data, cred, backup.RestoreOptions{At: *at, Store: c.env.Options})
+	cred.Keychain = c.env.Options.Keychain
+	// As init does: the master key goes to this machine's keychain, or under the passphrase
+	// given now (which also opens the folder when no recovery code is given). Never the old
+	// machine's passphrase alone.
+	protect := store.Protection{Passphrase: cred.Passphrase, Keychain: cred.Passphrase == ""}
+	r, err := backup.Restore(ctx, *from, c.data, cred, backup.RestoreOptions{At: *at, Store: c.env.Options, Protect: protect})
 	if err != nil {
 		return err
 	}
@@ -36,6 +42,15 @@ func runRestore(ctx context.Context, env Env, args []string) error {
 		r.Point.Counts["customers"], r.Point.Counts["changes"], r.Verify.AuditEntries)
 	if r.Reapplied > 0 {
 		fmt.Fprintf(env.Stdout, "Deleted again %d customer(s) whose deletion was recorded after this backup\n", r.Reapplied)
+	}
+	if r.Newest != nil {
+		fmt.Fprintf(env.Stdout, "Note: this is an older point than the newest backup (%s, %s): the restored audit trail ends at entry %d, that backup's at %d\n",
+			r.Newest.ID, r.Newest.Created.Local().Format("2006-01-02 15:04"), r.Point.AuditSeq, r.Newest.Point.AuditSeq)
+	}
+	if r.KeyStore == store.KeyStoreKeychain {
+		fmt.Fprintln(env.Stdout, "The master key is in this computer's keychain (service \"spoke\", account "+r.DatabaseID+"); the database opens without a passphrase here.")
+	} else {
+		fmt.Fprintln(env.Stdout, "The master key is protected by the passphrase you gave (SPOKE_PASSPHRASE / --passphrase-file): that passphrase, or the recovery code, opens this database.")
 	}
 	return nil
 }

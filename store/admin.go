@@ -134,7 +134,7 @@ func (ss *Session) UpdateUser(ctx context.Context, id string, roles []Role, acti
 		if err != nil {
 			return err
 		}
-		if err := ss.s.authentic(ctx, u); err != nil {
+		if err := ss.s.trusted(ctx, u); err != nil {
 			return err
 		}
 		if roles != nil {
@@ -306,7 +306,7 @@ func (s *Store) verifiedUsers(ctx context.Context, where string, args ...any) ([
 		return nil, err
 	}
 	for _, u := range out {
-		if err := s.authentic(ctx, u); err != nil {
+		if err := s.trusted(ctx, u); err != nil {
 			return nil, err
 		}
 	}

@@ -50,10 +50,50 @@ func auditMAC(key []byte, seq, at int64, userID, deviceID, action, target, field
 	return m.Sum(nil)
 }
 
-func headMAC(key []byte, seq int64, mac []byte) []byte {
+// headMAC authenticates the head pointer: the newest entry's seq and MAC, and the user-version
+// summary (meta user_versions), so putting back an older summary means putting back an older
+// head, which means cutting the trail back to it: what the anchors outside the file catch.
+func headMAC(key []byte, seq int64, mac, userVersions []byte) []byte {
+	d := sha256.Sum256(userVersions)
+	m := hmac.New(sha256.New, key)
+	m.Write(seal.Label("audit-head/v2", strconv.FormatInt(seq, 10), string(mac), string(d[:])))
+	return m.Sum(nil)
+}
+
+// headMACv1 is the head of databases from before user versions (no summary in meta yet).
+func headMACv1(key []byte, seq int64, mac []byte) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write(seal.Label("audit-head/v1", strconv.FormatInt(seq, 10), string(mac)))
 	return m.Sum(nil)
+}
+
+// checkHead reports whether the authenticated head pointer names entry seq with link mac (and
+// the current user-version summary); headSeq is the seq the pointer claims.
+func checkHead(ctx context.Context, q querier, key []byte, seq int64, mac []byte) (headSeq int64, ok bool, err error) {
+	head, err := getMeta(ctx, q, metaAuditHead)
+	if errors.Is(err, ErrNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	uv, err := getMeta(ctx, q, metaUserVersions)
+	legacy := errors.Is(err, ErrNotFound)
+	if err != nil && !legacy {
+		return 0, false, err
+	}
+	i := bytes.IndexByte(head, ':')
+	if i < 0 {
+		return 0, false, nil
+	}
+	headSeq, _ = strconv.ParseInt(string(head[:i]), 10, 64)
+	if headSeq != seq {
+		return headSeq, false, nil
+	}
+	if hmac.Equal(head[i+1:], headMAC(key, seq, mac, uv)) {
+		return headSeq, true, nil
+	}
+	return headSeq, legacy && hmac.Equal(head[i+1:], headMACv1(key, seq, mac)), nil
 }
 
 // appendAudit adds one entry at the head of the chain inside tx, and moves the authenticated
@@ -90,13 +130,20 @@ func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, a actor, e auditEnt
 		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, seq, at, a.userID, s.deviceID, e.Action, e.Target, fields, e.Outcome, e.Detail, nullBytes(reason), mac); err != nil {
 		return err
 	}
-	head := append([]byte(strconv.FormatInt(seq, 10)+":"), headMAC(key, seq, mac)...)
+	uv, err := getMeta(ctx, tx, metaUserVersions)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	head := append([]byte(strconv.FormatInt(seq, 10)+":"), headMAC(key, seq, mac, uv)...)
 	return setMeta(ctx, tx, metaAuditHead, head)
 }
 
 // auditAlone records an entry in its own transaction: for outcomes whose action did not
 // commit (denied, failed sign-in), which must still reach the trail.
 func (s *Store) auditAlone(ctx context.Context, a actor, e auditEntry) error {
+	if err := s.trailProblem(); err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -105,7 +152,11 @@ func (s *Store) auditAlone(ctx context.Context, a actor, e auditEntry) error {
 	if err := s.appendAudit(ctx, tx, a, e); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.maybeRaiseAnchor(ctx)
+	return nil
 }
 
 // ChainError names the first audit entry whose link does not hold.
@@ -115,6 +166,9 @@ type ChainError struct {
 }
 
 func (e *ChainError) Error() string {
+	if e.Seq == 0 {
+		return "audit chain broken: " + e.Reason
+	}
 	return fmt.Sprintf("audit chain broken at entry %d: %s", e.Seq, e.Reason)
 }
 
@@ -159,23 +213,19 @@ func (s *Store) verifyAudit(ctx context.Context) (int64, error) {
 	if err := rows.Err(); err != nil {
 		return n, err
 	}
-	head, err := getMeta(ctx, s.db, metaAuditHead)
-	if errors.Is(err, ErrNotFound) {
-		if n == 0 {
-			return 0, nil
+	if n == 0 {
+		org, err := hasOrgKey(ctx, s.db)
+		if err != nil || !org {
+			return 0, err // a replica before its first sync: no audit key, nothing to protect yet
 		}
-		return n, &ChainError{n, "head pointer missing"}
+		return 0, &ChainError{0, emptyTrail}
 	}
+	headSeq, ok, err := checkHead(ctx, s.db, key, n, prev)
 	if err != nil {
 		return n, err
 	}
-	i := bytes.IndexByte(head, ':')
-	if i < 0 {
-		return n, &ChainError{n, "head pointer damaged"}
-	}
-	headSeq, _ := strconv.ParseInt(string(head[:i]), 10, 64)
-	if headSeq != n || !hmac.Equal(head[i+1:], headMAC(key, n, prev)) {
-		return n, &ChainError{min(headSeq, n) + 1, fmt.Sprintf("trail ends at entry %d but its authenticated head is entry %d (entries removed from the end?)", n, headSeq)}
+	if !ok {
+		return n, &ChainError{min(headSeq, n) + 1, headMismatch(n, headSeq)}
 	}
 	return n, nil
 }

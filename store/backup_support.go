@@ -56,6 +56,47 @@ func (ss *Session) UnwrapWithMaster(ctx context.Context, wrapped, label []byte) 
 	return keys.Unwrap(ss.s.mk, wrapped, label)
 }
 
+// OpenWithMaster opens a key wrapped under the master key (a backup folder's key) without a
+// session: for checks that only unlocking allows anyway (verify against the folder's
+// manifests, restore).
+func (s *Store) OpenWithMaster(wrapped, label []byte) ([]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return keys.Unwrap(s.mk, wrapped, label)
+}
+
+// LastRestore is when this database was last restored from a backup (its newest
+// backup.restore entry), or the zero time: backups made before it belong to the copy it came
+// from, not to this trail.
+func (s *Store) LastRestore(ctx context.Context) (time.Time, error) {
+	var at int64
+	err := s.db.QueryRowContext(ctx, "SELECT at FROM audit WHERE action = 'backup.restore' AND outcome = 'ok' ORDER BY seq DESC LIMIT 1").Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.UnixMilli(at), nil
+}
+
+// BackupFolder returns the configured backup folder ("" if none), without a session: verify
+// compares the trail with that folder's newest manifest.
+func (s *Store) BackupFolder(ctx context.Context) (string, error) {
+	v, err := getMeta(ctx, s.db, metaBackupConfig)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var c BackupConfig
+	if err := json.Unmarshal(v, &c); err != nil {
+		return "", err
+	}
+	return c.Folder, nil
+}
+
 // MasterKeyCopy returns a copy of the unlocked master key, for a restore drill into a scratch
 // directory on this machine. The caller wipes it.
 func (ss *Session) MasterKeyCopy(ctx context.Context) ([]byte, error) {

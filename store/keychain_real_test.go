@@ -54,3 +54,46 @@ func TestRealKeychainStore(t *testing.T) {
 		t.Fatal("opened without the keychain entry")
 	}
 }
+
+// TestRealKeychainAnchor: the audit anchor lives in the real Secret Service beside the key
+// (account DBID/anchor); an older genuine copy of the file put back is below it: verify names
+// it and sign-in fails closed.
+func TestRealKeychainAnchor(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, _, err := Create(ctx, dir, CreateOptions{ShopName: "Keychain Cycles", OwnerUsername: "olga", OwnerPassword: "owner-password-1"}, Options{KDF: fastKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := st.DatabaseID()
+	t.Cleanup(func() {
+		keychain.Delete(context.Background(), id)
+		keychain.Delete(context.Background(), anchorAccount(id))
+	})
+	st.Close()
+	old := copyDBFiles(t, dir)
+	st, err = Open(ctx, dir, Options{KDF: fastKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := signIn(t, st, "olga", "owner-password-1")
+	must[string](t)(ss.CreateCustomer(ctx, CustomerInput{Name: "Ada Lovelace"}))
+	st.Close()
+	if _, err := keychain.Load(ctx, anchorAccount(id)); err != nil {
+		t.Fatalf("no anchor in the keychain: %v", err)
+	}
+	putBack(t, old, dir)
+	st, err = Open(ctx, dir, Options{KDF: fastKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r, err := st.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasProblem(r, "audit", "-", "anchor", "below the anchored seq") {
+		t.Fatalf("verify: %v", r.Problems)
+	}
+	failsClosed(t, st)
+}

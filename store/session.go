@@ -36,7 +36,11 @@ func (ss *Session) SignOut(ctx context.Context) error {
 	ss.index, ss.cards = nil, nil
 	ss.mu.Unlock()
 	ss.s.live.remove(ss)
-	return ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "auth.sign_out", Target: ss.user.ID})
+	if err := ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "auth.sign_out", Target: ss.user.ID}); err != nil {
+		return err
+	}
+	// Lock and sign-out anchor the trail's head outside the file (where there is a keychain).
+	return ss.s.RaiseAnchor(ctx)
 }
 
 // require checks op on t and records a denial in the audit trail.

@@ -56,8 +56,9 @@ type Options struct {
 	Now func() time.Time
 	// Keychain overrides the OS keychain (tests of a single unit).
 	Keychain Keychain
-	// MasterKey unlocks with a master key already in hand: a restore or restore drill on the
-	// machine that holds it.
+	// MasterKey unlocks with a master key already in hand: a restore or restore drill. Such a
+	// store is not held to the live database's keychain anchor (a restore is a deliberate
+	// rollback to a backup, checked against its manifest) and is not upgraded in place.
 	MasterKey []byte
 }
 
@@ -113,6 +114,14 @@ type Store struct {
 	dummyHash string // compared against for unknown usernames, so timing reveals nothing
 
 	live liveSessions // signed-in sessions, whose search indexes follow incoming sync
+
+	mkFromKeychain bool // unlocked with the key from this machine's keychain
+
+	raiseMu    sync.Mutex // one keychain anchor raise at a time (held across keychain I/O)
+	amu        sync.Mutex // guards the anchor state below; never held across I/O
+	trailErr   error      // the unlock-time trail check failed: no sign-in, no writes
+	anchorErr  error      // an outside anchor (backup, hub) showed a rollback
+	lastAnchor time.Time  // when the keychain anchor was last raised
 }
 
 // clockSlack is how far the last write may be dated after the wall clock before unlock warns:
@@ -135,8 +144,12 @@ func (s *Store) DeviceID() string { return s.deviceID }
 // KeyStore says where the master key lives: KeyStoreKeychain or KeyStorePassphrase.
 func (s *Store) KeyStore() string { return s.keyStore }
 
-// Close wipes the unlocked keys and closes the database.
+// Close raises the keychain anchor to the committed audit head, wipes the unlocked keys and
+// closes the database.
 func (s *Store) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	s.RaiseAnchor(ctx)
+	cancel()
 	s.mu.Lock()
 	seal.Wipe(s.mk)
 	for _, m := range s.scopes {
@@ -223,6 +236,13 @@ func create(ctx context.Context, dir string, c *CreateOptions, opts Options) (*S
 	if err != nil && keyStore == KeyStoreKeychain {
 		// No database came of it: leave no orphaned key in the keychain either.
 		opts.Keychain.Delete(context.WithoutCancel(ctx), dbID)
+		opts.Keychain.Delete(context.WithoutCancel(ctx), anchorAccount(dbID))
+	}
+	if err == nil && keyStore == KeyStoreKeychain {
+		// The creation entry is the first anchored head. Should this write fail, the next
+		// unlock from the keychain anchors the trail.
+		s.mkFromKeychain = true
+		s.raiseAnchor(ctx, false)
 	}
 	return s, code, err
 }
@@ -305,7 +325,9 @@ func (s *Store) bootstrap(ctx context.Context, recWrap, passWrap []byte, c *Crea
 		}
 	}
 	if c == nil {
-		// A replica: keys, shops and users arrive by sync.
+		// A replica: keys, shops and users arrive by sync. Its audit key is derived from the
+		// org key, so its trail starts with the import of that key (keys.import); until then it
+		// holds nothing a trail would protect.
 		return tx.Commit()
 	}
 	if err := s.newScopeKey(ctx, tx, OrgScope); err != nil {
@@ -349,11 +371,74 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.checkTrail(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.upgradeUsers(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("upgrade user records: %w", err)
+	}
 	if err := s.ensureGenesis(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("start the device list: %w", err)
 	}
 	return s, nil
+}
+
+// upgradeUsers converts user records from before versions (schema 4) to version 1 with the
+// version in their MAC, and records those versions, in one audited transaction. Every device
+// converts its own copy the same way, so nothing of it is logged for sync. A record whose old
+// MAC fails is left for verify to name. Restores are not converted (they must equal their
+// backup); the next ordinary unlock does it.
+func (s *Store) upgradeUsers(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM users WHERE version = 0").Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	if s.opts.MasterKey != nil || s.trailProblem() != nil {
+		return nil
+	}
+	if org, err := hasOrgKey(ctx, s.db); err != nil || !org {
+		return err
+	}
+	return s.write(ctx, systemActor(s), "store.upgrade", func(w *wtx) error {
+		rows, err := w.tx.QueryContext(ctx, "SELECT "+userCols+" FROM users WHERE version = 0")
+		if err != nil {
+			return err
+		}
+		var old []*userRow
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			old = append(old, u)
+		}
+		rows.Close()
+		uv, err := loadUserVersions(ctx, w.tx)
+		if err != nil {
+			return err
+		}
+		converted := 0
+		for _, u := range old {
+			if uv[u.id] > 0 || s.authentic(ctx, u) != nil {
+				continue
+			}
+			u.version = 1
+			if u.mac, err = s.userMAC(ctx, u); err != nil {
+				return err
+			}
+			if _, err := w.tx.ExecContext(ctx, "UPDATE users SET version = 1, mac = ? WHERE id = ?", u.mac, u.id); err != nil {
+				return err
+			}
+			uv[u.id] = 1
+			converted++
+		}
+		w.audit.Detail = fmt.Sprintf("user records converted to versions: %d", converted)
+		return uv.save(ctx, w.tx)
+	})
 }
 
 func unlock(ctx context.Context, db *sql.DB, dir string, opts Options) (*Store, error) {
@@ -368,6 +453,7 @@ func unlock(ctx context.Context, db *sql.DB, dir string, opts Options) (*Store, 
 	dbID, keyStore := string(meta[metaDBID]), string(meta[metaKeyStore])
 	var mk []byte
 	var err error
+	fromKeychain := false
 	switch {
 	case opts.MasterKey != nil:
 		mk = append([]byte(nil), opts.MasterKey...)
@@ -384,6 +470,7 @@ func unlock(ctx context.Context, db *sql.DB, dir string, opts Options) (*Store, 
 		mk, err = keys.UnwrapWithPassphrase(blob, opts.Passphrase)
 	case keyStore == KeyStoreKeychain:
 		mk, err = opts.Keychain.Load(ctx, dbID)
+		fromKeychain = true
 	default:
 		return nil, fmt.Errorf("unknown key store in database header")
 	}
@@ -394,6 +481,7 @@ func unlock(ctx context.Context, db *sql.DB, dir string, opts Options) (*Store, 
 		return nil, keys.ErrBadWrap
 	}
 	s := newStore(db, dir, dbID, string(meta[metaDeviceID]), keyStore, mk, opts)
+	s.mkFromKeychain = fromKeychain
 	check, err := getMeta(ctx, db, metaMKCheck)
 	if err != nil {
 		return nil, fmt.Errorf("read database header: %w", err)
@@ -411,11 +499,83 @@ func unlock(ctx context.Context, db *sql.DB, dir string, opts Options) (*Store, 
 			if ahead := last.Wall().Sub(opts.Now()); ahead > clockSlack {
 				s.clockWarning = fmt.Sprintf("the database's last change is dated %s, %s after this computer's clock: check the date and time settings (changes made now sort after it)",
 					last.Wall().Local().Format("2006-01-02 15:04"), ahead.Round(time.Minute))
-				s.auditAlone(ctx, actor{userID: "system"}, auditEntry{Action: "clock.behind", Outcome: "warning", Detail: fmt.Sprintf("ahead_ms=%d", ahead.Milliseconds())})
+				if opts.MasterKey == nil {
+					// Not in a restore or drill, which must reproduce their backup exactly.
+					s.auditAlone(ctx, actor{userID: "system"}, auditEntry{Action: "clock.behind", Outcome: "warning", Detail: fmt.Sprintf("ahead_ms=%d", ahead.Milliseconds())})
+				}
 			}
 		}
 	}
 	return s, nil
+}
+
+// Protection chooses where a database's master key is kept on this machine.
+type Protection struct {
+	Keychain       bool   // in the OS keychain (Options.Keychain), as init does where one answers
+	Passphrase     string // else wrapped under this passphrase (Argon2id)
+	PassphraseWrap []byte // else this wrap, made by another copy of the same database
+}
+
+// IsZero reports whether p chooses nothing (keep the header as it is).
+func (p Protection) IsZero() bool {
+	return !p.Keychain && p.Passphrase == "" && p.PassphraseWrap == nil
+}
+
+// Protect re-protects the master key as p says, replacing whatever the header held: a
+// database restored on a new machine opens with this machine's keychain or the passphrase
+// given now, and no longer with the old machine's passphrase. The change is audited.
+func (s *Store) Protect(ctx context.Context, p Protection) error {
+	var blob []byte
+	keyStore := KeyStorePassphrase
+	switch {
+	case p.Keychain:
+		keyStore = KeyStoreKeychain
+		s.mu.RLock()
+		err := s.opts.Keychain.Store(ctx, s.dbID, s.mk)
+		s.mu.RUnlock()
+		if err != nil {
+			return err
+		}
+	case p.Passphrase != "":
+		var err error
+		s.mu.RLock()
+		blob, err = keys.WrapWithPassphrase(s.mk, p.Passphrase, s.opts.KDF)
+		s.mu.RUnlock()
+		if err != nil {
+			return err
+		}
+	case p.PassphraseWrap != nil:
+		blob = p.PassphraseWrap
+	default:
+		return nil
+	}
+	err := s.write(ctx, systemActor(s), "keys.protect", func(w *wtx) error {
+		w.audit.Detail = "key_store=" + keyStore
+		if blob == nil {
+			if _, err := w.tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", metaMKPass); err != nil {
+				return err
+			}
+		} else if err := setMeta(ctx, w.tx, metaMKPass, blob); err != nil {
+			return err
+		}
+		return setMeta(ctx, w.tx, metaKeyStore, []byte(keyStore))
+	})
+	if err != nil {
+		return err
+	}
+	s.keyStore = keyStore
+	return nil
+}
+
+// ProbeKeychain reports whether the keychain of opts answers for a database id (an entry or
+// "not found" both prove it works), before a restore spends minutes and then cannot keep the key.
+func ProbeKeychain(ctx context.Context, opts Options, dbID string) error {
+	opts.fill()
+	_, err := opts.Keychain.Load(ctx, dbID)
+	if err == nil || errors.Is(err, keychain.ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 // SetPassphrase moves the master key from the keychain to a passphrase wrap, or changes the

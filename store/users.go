@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -142,14 +143,26 @@ type userRow struct {
 	lockedUntil  int64
 	lastSignIn   int64
 	createdAt    int64
-	mac          []byte
+	// version rises with every logged change of the record (roles, shop, active, password,
+	// name). The MAC covers it, and the highest version seen per user is kept in meta under the
+	// authenticated audit head, so an older, genuinely MAC'd copy of the row put back into the
+	// file (re-activating a deactivated account) is refused. Sign-in bookkeeping does not
+	// raise it: that is local to a device, and an old lock-out counter gives an attacker who has
+	// the file nothing the file's password hashes do not.
+	version int64
+	mac     []byte
 }
 
 func (u *userRow) macInput() []byte {
-	return seal.Label("user/v1", u.id, u.username, string(u.displayName), u.passwordHash, u.roles,
+	fields := []string{u.id, u.username, string(u.displayName), u.passwordHash, u.roles,
 		u.shopID.String, strconv.FormatBool(u.shopID.Valid), strconv.FormatBool(u.active),
 		strconv.FormatInt(u.failed, 10), strconv.FormatInt(u.lockedUntil, 10),
-		strconv.FormatInt(u.lastSignIn, 10), strconv.FormatInt(u.createdAt, 10))
+		strconv.FormatInt(u.lastSignIn, 10), strconv.FormatInt(u.createdAt, 10)}
+	if u.version == 0 {
+		// A record written before versions (schema 4); unlock converts it to version 1.
+		return seal.Label(append([]string{"user/v1"}, fields...)...)
+	}
+	return seal.Label(append([]string{"user/v2"}, append(fields, strconv.FormatInt(u.version, 10))...)...)
 }
 
 func (s *Store) userMAC(ctx context.Context, u *userRow) ([]byte, error) {
@@ -162,15 +175,30 @@ func (s *Store) userMAC(ctx context.Context, u *userRow) ([]byte, error) {
 	return m.Sum(nil), nil
 }
 
-const userCols = "id, username, display_name, password_hash, roles, shop_id, active, failed_attempts, locked_until, last_sign_in, created_at, mac"
+const userCols = "id, username, display_name, password_hash, roles, shop_id, active, failed_attempts, locked_until, last_sign_in, created_at, version, mac"
 
 func scanUser(sc interface{ Scan(...any) error }) (*userRow, error) {
 	u := &userRow{}
-	err := sc.Scan(&u.id, &u.username, &u.displayName, &u.passwordHash, &u.roles, &u.shopID, &u.active, &u.failed, &u.lockedUntil, &u.lastSignIn, &u.createdAt, &u.mac)
+	err := sc.Scan(&u.id, &u.username, &u.displayName, &u.passwordHash, &u.roles, &u.shopID, &u.active, &u.failed, &u.lockedUntil, &u.lastSignIn, &u.createdAt, &u.version, &u.mac)
 	return u, err
 }
 
-// authentic checks a stored user's MAC.
+// trusted checks a stored user's MAC and that the record is not older than the newest
+// version this database has recorded for that user: what sign-in, the user list and edits
+// rely on. A genuine older copy of the row put back into the file fails the second check.
+func (s *Store) trusted(ctx context.Context, u *userRow) error {
+	uv, err := loadUserVersions(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	if err := s.authentic(ctx, u); err != nil {
+		return err
+	}
+	return uv.check(u)
+}
+
+// authentic checks a stored user's MAC only: the merge of another device's change-set uses it,
+// and then records the merged row's version (recordUserVersions).
 func (s *Store) authentic(ctx context.Context, u *userRow) error {
 	want, err := s.userMAC(ctx, u)
 	if err != nil {
@@ -178,6 +206,54 @@ func (s *Store) authentic(ctx context.Context, u *userRow) error {
 	}
 	if !hmac.Equal(want, u.mac) {
 		return fmt.Errorf("user %s: %w", u.id, ErrTampered)
+	}
+	return nil
+}
+
+// metaUserVersions holds the newest version of every user record this database has held, as
+// canonical JSON ({"id": version}); the audit head's MAC covers it.
+const metaUserVersions = "user_versions"
+
+type userVersions map[string]int64
+
+func loadUserVersions(ctx context.Context, q querier) (userVersions, error) {
+	v, err := getMeta(ctx, q, metaUserVersions)
+	if errors.Is(err, ErrNotFound) {
+		return userVersions{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	uv := userVersions{}
+	if err := json.Unmarshal(v, &uv); err != nil {
+		return nil, fmt.Errorf("user versions in the header: %w", ErrTampered)
+	}
+	return uv, nil
+}
+
+func (uv userVersions) save(ctx context.Context, q querier) error {
+	b, err := json.Marshal(uv) // map keys sorted: canonical
+	if err != nil {
+		return err
+	}
+	return setMeta(ctx, q, metaUserVersions, b)
+}
+
+// ReplayError names a user record older than the version recorded for it: an older copy of
+// the row was put back.
+type ReplayError struct {
+	UserID        string
+	Version, Want int64
+}
+
+func (e *ReplayError) Error() string {
+	return fmt.Sprintf("user %s: record version %d is older than the recorded version %d (an older copy of the row was put back)", e.UserID, e.Version, e.Want)
+}
+func (e *ReplayError) Unwrap() error { return ErrTampered }
+
+func (uv userVersions) check(u *userRow) error {
+	if want := uv[u.id]; u.version < want {
+		return &ReplayError{UserID: u.id, Version: u.version, Want: want}
 	}
 	return nil
 }
@@ -217,6 +293,13 @@ func (w *wtx) writeUser(u *userRow, insert bool) error { return w.putUser(u, ins
 func (w *wtx) touchUser(u *userRow) error { return w.putUser(u, false, false) }
 
 func (w *wtx) putUser(u *userRow, insert, logged bool) error {
+	if logged {
+		uv, err := loadUserVersions(w.ctx, w.tx)
+		if err != nil {
+			return err
+		}
+		u.version = max(u.version, uv[u.id]) + 1
+	}
 	mac, err := w.s.userMAC(w.ctx, u)
 	if err != nil {
 		return err
@@ -230,7 +313,7 @@ func (w *wtx) putUser(u *userRow, insert, logged bool) error {
 		plain("username", u.username), sealedCol("display_name", u.displayName),
 		plain("password_hash", u.passwordHash), plain("roles", u.roles), plain("shop_id", shop),
 		plain("active", u.active), plain("failed_attempts", u.failed), plain("locked_until", u.lockedUntil),
-		plain("last_sign_in", u.lastSignIn), plain("created_at", u.createdAt), plain("mac", u.mac),
+		plain("last_sign_in", u.lastSignIn), plain("created_at", u.createdAt), plain("version", u.version), plain("mac", u.mac),
 	}
 	if insert {
 		return w.insert("users", OrgScope, u.id, cols)
@@ -328,6 +411,10 @@ func (w *wtx) addUser(n NewUser, defaultShop string) (string, error) {
 // audited and counted; after MaxFailedSignIns the account locks for LockOutFor. A user record
 // whose MAC does not verify (edited in the file) is refused with ErrTampered.
 func (s *Store) SignIn(ctx context.Context, username, password string) (*Session, error) {
+	if err := s.trailProblem(); err != nil {
+		// The trail was wiped or rolled back (or its anchor altered): fail closed.
+		return nil, err
+	}
 	row := s.db.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE username = ?", username)
 	u, err := scanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -340,8 +427,13 @@ func (s *Store) SignIn(ctx context.Context, username, password string) (*Session
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authentic(ctx, u); err != nil {
-		s.auditAlone(ctx, actor{userID: u.id}, auditEntry{Action: "auth.sign_in", Target: u.id, Outcome: "refused", Detail: "user record fails authentication"})
+	if err := s.trusted(ctx, u); err != nil {
+		detail := "user record fails authentication"
+		var re *ReplayError
+		if errors.As(err, &re) {
+			detail = "user record older than its recorded version"
+		}
+		s.auditAlone(ctx, actor{userID: u.id}, auditEntry{Action: "auth.sign_in", Target: u.id, Outcome: "refused", Detail: detail})
 		return nil, err
 	}
 	now := s.opts.Now().UnixMilli()

@@ -81,9 +81,14 @@ func (s *Store) Verify(ctx context.Context) (*Report, error) {
 	r.AuditEntries = n
 	var ce *ChainError
 	switch {
+	case errors.As(err, &ce) && ce.Seq == 0:
+		r.add("audit", "-", "mac", ce.Reason)
 	case errors.As(err, &ce):
 		r.add("audit", fmt.Sprint(ce.Seq), "mac", ce.Reason)
 	case err != nil:
+		return nil, err
+	}
+	if err := s.verifyAnchors(ctx, r); err != nil {
 		return nil, err
 	}
 	outcome := "ok"
@@ -279,15 +284,51 @@ func (s *Store) verifyUsers(ctx context.Context, r *Report) error {
 	if err != nil {
 		return err
 	}
+	uv, err := loadUserVersions(ctx, s.db)
+	if err != nil {
+		r.add("meta", metaUserVersions, "value", "user-version summary does not parse")
+		uv = userVersions{}
+	}
+	seen := map[string]bool{}
 	for _, u := range users {
 		r.Users++
+		seen[u.id] = true
+		var re *ReplayError
 		if err := s.authentic(ctx, u); err != nil {
 			r.add("users", u.id, "mac", "user record fails authentication (edited outside Spoke)")
+		} else if err := uv.check(u); errors.As(err, &re) {
+			r.add("users", u.id, "version", fmt.Sprintf("record version %d is older than the recorded version %d (an older copy of the row was put back)", re.Version, re.Want))
 		}
 		r.SealedValues++
 		if _, err := openField(org, "users", u.id, "display_name", u.displayName); err != nil {
 			r.add("users", u.id, "display_name", "sealed value fails authentication")
 		}
+	}
+	for id, v := range uv {
+		if !seen[id] {
+			r.add("users", id, "-", fmt.Sprintf("row missing: version %d of this user is recorded (deleted in the file)", v))
+		}
+	}
+	return nil
+}
+
+// verifyAnchors compares the trail with the heads anchored outside the file that this store
+// knows of: the keychain's, and any outside anchor (backup, hub) already checked this session.
+func (s *Store) verifyAnchors(ctx context.Context, r *Report) error {
+	if s.usesKeychainAnchor() {
+		te, err := s.checkKeychainAnchor(ctx)
+		if err != nil {
+			return err
+		}
+		if te != nil {
+			r.add("audit", "-", "anchor", te.Reason)
+		}
+	}
+	s.amu.Lock()
+	ext, _ := s.anchorErr.(*TrailError)
+	s.amu.Unlock()
+	if ext != nil {
+		r.add("audit", "-", "anchor", ext.Reason)
 	}
 	return nil
 }

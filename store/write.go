@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -57,11 +59,18 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 // the HLC high-water mark and one audit entry (action, plus whatever fn put in w.audit).
 // If any part fails, nothing is written: the audit trail fails closed.
 func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wtx) error) error {
+	if err := s.trailProblem(); err != nil {
+		return err // the trail was wiped or rolled back: nothing more is written to it
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
+	var fromSeq int64
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM changes").Scan(&fromSeq); err != nil {
+		return err
+	}
 	w := &wtx{s: s, tx: tx, ctx: ctx, actor: a, now: s.opts.Now().UnixMilli()}
 	w.audit = auditEntry{Action: action, Outcome: "ok"}
 	defer func() {
@@ -75,6 +84,9 @@ func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wt
 	if err := w.flushChanges(); err != nil {
 		return err
 	}
+	if err := w.recordUserVersions(fromSeq); err != nil {
+		return err
+	}
 	if err := s.appendAudit(ctx, tx, a, w.audit); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
@@ -84,7 +96,47 @@ func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wt
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.maybeRaiseAnchor(ctx)
 	return nil
+}
+
+// recordUserVersions records the version of every user record this transaction logged a
+// change for, before the audit head that covers the summary is written. A local edit has just
+// raised it. A merge of another device's (signed) change-set takes the winning record's
+// version, which after concurrent edits of one user on two owner devices may be lower than the
+// one this device wrote: that record is the user now. Nothing else moves the summary, so a row
+// put back into the file stays older than it.
+func (w *wtx) recordUserVersions(fromSeq int64) error {
+	// A range of the primary key: only this transaction's records are read (DISTINCT would
+	// make SQLite walk an index over the whole log).
+	rows, err := queryStrings(w.ctx, w.tx, "SELECT row_id FROM changes WHERE seq > ? AND tbl = 'users'", fromSeq)
+	if err != nil || len(rows) == 0 {
+		return err
+	}
+	slices.Sort(rows)
+	ids := slices.Compact(rows)
+	uv, err := loadUserVersions(w.ctx, w.tx)
+	if err != nil {
+		return err
+	}
+	changed := false
+	for _, id := range ids {
+		var v int64
+		err := w.tx.QueryRowContext(w.ctx, "SELECT version FROM users WHERE id = ?", id).Scan(&v)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if v != uv[id] {
+			uv[id], changed = v, true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return uv.save(w.ctx, w.tx)
 }
 
 // col is one column of a row write. Sealed columns hold ciphertext already. Derived columns

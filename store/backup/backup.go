@@ -136,6 +136,11 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 	if err != nil {
 		return nil, err
 	}
+	// A trail rolled back below the folder's newest backup is not backed up over it: the next
+	// incremental would not continue from its parent, and the rollback must be seen.
+	if err := checkTrail(ctx, ss.Store(), all); err != nil {
+		return nil, fmt.Errorf("not backing up: %w", err)
+	}
 	kind := o.Kind
 	if kind == "" {
 		kind = NextKind(all, o.Schedule, o.Now())
@@ -203,7 +208,16 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 		}
 	}
 	res.Pruned, err = prune(dir, bk, o.Schedule.KeepFulls)
-	return res, err
+	if err != nil {
+		return res, err
+	}
+	// A backup is one of the moments the keychain anchor is raised to the committed head. A
+	// keychain that does not answer now is tried again later; a trail that no longer reaches
+	// its anchor is reported.
+	if err := ss.Store().RaiseAnchor(ctx); errors.Is(err, store.ErrRolledBack) {
+		return res, err
+	}
+	return res, nil
 }
 
 // encryptFile encrypts plain into path (via a temporary file) and returns its reference.

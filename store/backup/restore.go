@@ -20,8 +20,9 @@ import (
 type Credentials struct {
 	RecoveryCode string
 	Passphrase   string
-	MasterKey    []byte // already unlocked (restore drills)
-	NoKeychain   bool   // do not try the OS keychain
+	MasterKey    []byte         // already unlocked (restore drills)
+	NoKeychain   bool           // do not try the OS keychain
+	Keychain     store.Keychain // the keychain to try (nil: the OS keychain)
 }
 
 // ErrNoCredentials means nothing given opens the folder.
@@ -48,7 +49,11 @@ func folderKeys(ctx context.Context, dir string, c Credentials) (mk, bk []byte, 
 	case c.Passphrase != "" && kf.PassphraseMK != nil:
 		mk, err = keys.UnwrapWithPassphrase(kf.PassphraseMK, c.Passphrase)
 	case !c.NoKeychain:
-		mk, err = keychain.Load(ctx, kf.DatabaseID)
+		if c.Keychain != nil {
+			mk, err = c.Keychain.Load(ctx, kf.DatabaseID)
+		} else {
+			mk, err = keychain.Load(ctx, kf.DatabaseID)
+		}
 		if err != nil {
 			err = fmt.Errorf("%w (%v)", ErrNoCredentials, err)
 		}
@@ -143,6 +148,12 @@ type RestoreOptions struct {
 	// NoReapply skips re-applying deletions recorded in backups after At (drills restore the
 	// exact point).
 	NoReapply bool
+	// Protect says how the restored database keeps its master key on this machine: in this
+	// machine's keychain or under a passphrase given now (as init does), so a restore on a new
+	// machine with the recovery code does not stay locked to the old machine's passphrase or
+	// keychain. A keychain database also gets its trail anchored there. The zero value keeps
+	// the backup's header as it is (restore drills).
+	Protect store.Protection
 }
 
 // RestoreResult reports a finished restore.
@@ -154,6 +165,10 @@ type RestoreResult struct {
 	Verify     *store.Report
 	Duration   time.Duration
 	DatabaseID string
+	KeyStore   string // where the restored database's master key is: store.KeyStoreKeychain or store.KeyStorePassphrase
+	// Newest is the folder's newest backup when an older one was restored: the restored trail
+	// ends below the audit head that backup recorded (a deliberate rollback, reported).
+	Newest *Manifest
 }
 
 // Restore rebuilds a database from the folder into newDir, which must not exist or be empty:
@@ -172,6 +187,12 @@ func Restore(ctx context.Context, dir, newDir string, c Credentials, o RestoreOp
 	}
 	defer seal.Wipe(mk)
 	defer seal.Wipe(bk)
+	if o.Protect.Keychain {
+		// Find out now, not after the restore, that this machine cannot keep the key.
+		if err := store.ProbeKeychain(ctx, o.Store, kf.DatabaseID); err != nil {
+			return nil, err
+		}
+	}
 	all, err := listManifests(dir, bk)
 	if err != nil {
 		return nil, err
@@ -282,12 +303,28 @@ func Restore(ctx context.Context, dir, newDir string, c Credentials, o RestoreOp
 	if !r.OK() {
 		return nil, fmt.Errorf("restored database fails verification: %s", r.Problems[0])
 	}
-	if err := st.AuditSystem(ctx, "backup.restore", target.ID, "ok", fmt.Sprintf("backups=%d reapplied_deletions=%d", len(res.Applied), res.Reapplied)); err != nil {
+	if newest := all[len(all)-1]; newest != target {
+		res.Newest = newest
+	}
+	if !o.Protect.IsZero() {
+		if err := st.Protect(ctx, o.Protect); err != nil {
+			return nil, fmt.Errorf("protect the restored database's key: %w", err)
+		}
+	}
+	res.KeyStore = st.KeyStore()
+	if err := st.AuditSystem(ctx, "backup.restore", target.ID, "ok", fmt.Sprintf("backups=%d reapplied_deletions=%d key_store=%s", len(res.Applied), res.Reapplied, res.KeyStore)); err != nil {
 		return nil, err
 	}
 	// A restored database is a new device, never the backed-up machine under its old identity.
 	if err := st.BecomeNewDevice(ctx); err != nil {
 		return nil, err
+	}
+	if !o.Protect.IsZero() {
+		// The restored copy is a lineage of its own: anchor its head beside the anchors of
+		// the copy it was backed up from (which may still be in use on this machine).
+		if err := st.AdoptAnchor(ctx); err != nil {
+			return nil, fmt.Errorf("anchor the restored audit trail: %w", err)
+		}
 	}
 	st.Close()
 	if err := os.Remove(newDir); err != nil && !errors.Is(err, os.ErrNotExist) {

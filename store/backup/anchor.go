@@ -1,0 +1,70 @@
+package backup
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"spoke/crypto/seal"
+	"spoke/store"
+)
+
+// CheckTrail compares st's audit trail with the newest backup of it in dir made since st was
+// last restored (older ones belong to the copy it was restored from): each manifest records
+// the audit head at its point, authenticated under the folder's backup key, so it is an anchor
+// outside the database file. A trail that ends below that head, or holds another entry at its
+// seq, was rolled back or replaced: CheckTrail returns the *store.TrailError naming the backup
+// and the store fails closed. It returns nil when the trail reaches the head or the folder holds
+// no such backup.
+func CheckTrail(ctx context.Context, st *store.Store, dir string) error {
+	raw, err := os.ReadFile(filepath.Join(dir, keyFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%s is missing: this is not a Spoke backup folder", keyFile)
+	}
+	if err != nil {
+		return err
+	}
+	var kf keyFileData
+	if err := json.Unmarshal(raw, &kf); err != nil {
+		return fmt.Errorf("%s is damaged", keyFile)
+	}
+	if kf.DatabaseID != st.DatabaseID() {
+		return fmt.Errorf("that backup folder belongs to another Spoke database")
+	}
+	bk, err := st.OpenWithMaster(kf.BackupKey, backupKeyLabel(kf.DatabaseID))
+	if err != nil {
+		return fmt.Errorf("%s: the backup key does not open with this database's master key", keyFile)
+	}
+	defer seal.Wipe(bk)
+	all, err := listManifests(dir, bk)
+	if err != nil {
+		return err
+	}
+	return checkTrail(ctx, st, all)
+}
+
+// checkTrail compares with the newest of the authenticated manifests all (oldest first).
+func checkTrail(ctx context.Context, st *store.Store, all []*Manifest) error {
+	since, err := st.LastRestore(ctx)
+	if err != nil {
+		return err
+	}
+	var newest *Manifest
+	for _, m := range all {
+		if m.Created.After(since) {
+			newest = m
+		}
+	}
+	if newest == nil || newest.Point.AuditSeq == 0 {
+		return nil
+	}
+	mac, err := hex.DecodeString(newest.Point.AuditHead)
+	if err != nil {
+		return fmt.Errorf("%s.manifest: %w", newest.ID, ErrManifest)
+	}
+	return st.CheckAuditAnchor(ctx, "backup "+newest.ID, newest.Point.AuditSeq, mac)
+}
