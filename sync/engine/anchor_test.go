@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -58,5 +60,54 @@ func TestAuditAnchoring(t *testing.T) {
 	}
 	if got[0].Status != "truncated" {
 		t.Fatalf("truncated trail reported as %q", got[0].Status)
+	}
+}
+
+// TestHubCheckpointCatchesFileRollback: the whole database file of a connected device is put
+// back to an older copy (nothing inside it is inconsistent). Its next sync holds the trail
+// against its own signed checkpoint at the hub, finds it ends below, and the store fails
+// closed: no sign-in, no writes.
+func TestHubCheckpointCatchesFileRollback(t *testing.T) {
+	ctx := context.Background()
+	_, a, _, north := chain(t)
+	dir := a.st.Dir()
+	a.st.Close()
+	old := t.TempDir()
+	for _, f := range []string{store.DBFile, store.DBFile + "-wal"} {
+		if b, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
+			os.WriteFile(filepath.Join(old, f), b, 0o600)
+		}
+	}
+	st, err := store.Open(ctx, dir, testOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := must[*store.Session](t)(st.SignIn(ctx, "olga", "owner-password-1"))
+	must[string](t)(o.CreateCustomer(ctx, store.CustomerInput{Name: "Later", ShopID: north}))
+	hc, err := Dial(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hc.Close()
+	if _, err := New(st, hc).SyncNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	for _, f := range []string{store.DBFile, store.DBFile + "-wal", store.DBFile + "-shm"} {
+		os.Remove(filepath.Join(dir, f))
+		if b, err := os.ReadFile(filepath.Join(old, f)); err == nil {
+			os.WriteFile(filepath.Join(dir, f), b, 0o600)
+		}
+	}
+	st, err = store.Open(ctx, dir, testOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := New(st, hc).SyncNow(ctx); !errors.Is(err, store.ErrRolledBack) {
+		t.Fatalf("sync after a rollback: %v", err)
+	}
+	if _, err := st.SignIn(ctx, "olga", "owner-password-1"); !errors.Is(err, store.ErrRolledBack) {
+		t.Fatalf("sign-in after a rollback: %v", err)
 	}
 }

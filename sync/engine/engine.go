@@ -39,6 +39,7 @@ type Hub interface {
 	Envelopes(ctx context.Context) ([]hub.EnvelopeInfo, error)
 	PutEnvelopes(ctx context.Context, envs []hub.EnvelopeInfo) error
 	PutCheckpoint(ctx context.Context, cp hub.Checkpoint) error
+	Checkpoints(ctx context.Context, device string, after uint64, limit int) (hub.CheckpointsResponse, error)
 	Roster(ctx context.Context, from uint64) (hub.RosterResponse, error)
 	AppendRoster(ctx context.Context, seq uint64, entry []byte) error
 	PutRosterHead(ctx context.Context, head []byte) error
@@ -608,7 +609,20 @@ func (e *Engine) refuse(ctx context.Context, r *Report, from, reason string) err
 
 // checkpoint signs this device's audit chain head and leaves it at the hub, so a local trail
 // truncated or rewritten later no longer matches the hub's copy (VerifyCheckpoint).
+//
+// First it holds this trail against the newest checkpoint the hub keeps for this device
+// (signed by this device, so the hub can withhold it but not forge it): a trail that ends
+// below it or differs there was rolled back with the file, and the store fails closed.
 func (e *Engine) checkpoint(ctx context.Context, id *device.Identity, r *Report) error {
+	cps, err := e.hub.Checkpoints(ctx, "", 0, 1)
+	if err != nil {
+		return err
+	}
+	if cp := cps.Latest; cp != nil && hub.VerifyCheckpoint(hub.Checkpoint{Device: e.st.DeviceID(), Seq: cp.Seq, Head: cp.Head, Signature: cp.Signature}, id.SigningPublic()) {
+		if err := e.st.CheckAuditAnchor(ctx, "hub checkpoint", int64(cp.Seq), cp.Head); err != nil {
+			return err
+		}
+	}
 	seq, mac, err := e.st.AuditHead(ctx)
 	if err != nil || seq == 0 {
 		return err
