@@ -217,10 +217,6 @@ func (ss *Session) AuditLog(ctx context.Context, f AuditFilter) ([]AuditRecord, 
 		return nil, err
 	}
 	defer rows.Close()
-	org, _, err := ss.s.scopeKey(ctx, OrgScope, 1)
-	if err != nil {
-		return nil, err
-	}
 	var out []AuditRecord
 	for rows.Next() {
 		var r AuditRecord
@@ -235,7 +231,7 @@ func (ss *Session) AuditLog(ctx context.Context, f AuditFilter) ([]AuditRecord, 
 			r.Fields = strings.Split(fields, ",")
 		}
 		if reason != nil && g != NoPII {
-			if r.Reason, err = openField(org, "audit", fmt.Sprint(r.Seq), "reason", reason); err != nil {
+			if r.Reason, err = ss.s.openReason(ctx, r.Seq, reason); err != nil {
 				return nil, err
 			}
 		}

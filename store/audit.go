@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -112,11 +113,7 @@ func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, a actor, e auditEnt
 	seq++
 	var reason []byte
 	if e.Reason != "" {
-		org, _, err := s.scopeKey(ctx, OrgScope, 1)
-		if err != nil {
-			return err
-		}
-		if reason, err = seal.Seal(org, []byte(e.Reason), seal.FieldAD("audit", strconv.FormatInt(seq, 10), "reason", 1)); err != nil {
+		if reason, err = s.sealReason(ctx, seq, e.Reason); err != nil {
 			return err
 		}
 	}
@@ -185,10 +182,6 @@ func (s *Store) verifyAudit(ctx context.Context) (int64, error) {
 	defer rows.Close()
 	var prev []byte
 	var want, n int64 = 1, 0
-	org, _, err := s.scopeKey(ctx, OrgScope, 1)
-	if err != nil {
-		return 0, err
-	}
 	for rows.Next() {
 		var seq, at int64
 		var user, dev, action, target, fields, outcome, detail string
@@ -204,7 +197,7 @@ func (s *Store) verifyAudit(ctx context.Context) (int64, error) {
 			return n, &ChainError{seq, "entry altered, reordered or a previous entry removed"}
 		}
 		if reason != nil {
-			if _, err := seal.Open(org, reason, seal.FieldAD("audit", strconv.FormatInt(seq, 10), "reason", 1)); err != nil {
+			if _, err := s.openReason(ctx, seq, reason); err != nil {
 				return n, &ChainError{seq, "sealed reason fails authentication"}
 			}
 		}
@@ -228,4 +221,40 @@ func (s *Store) verifyAudit(ctx context.Context) (int64, error) {
 		return n, &ChainError{min(headSeq, n) + 1, headMismatch(n, headSeq)}
 	}
 	return n, nil
+}
+
+// Break-glass reasons may hold personal data, so they are sealed under the org key: the
+// newest version, so that after a revocation rotated the org key the revoked device cannot
+// read reasons recorded since. Version 1 reasons are the bare sealed bytes (as before
+// rotation existed); later versions are prefixed with 0xFF and the version (a sealed value
+// never starts with 0xFF).
+const reasonVersioned = 0xFF
+
+func (s *Store) sealReason(ctx context.Context, seq int64, reason string) ([]byte, error) {
+	k, v, err := s.scopeKey(ctx, OrgScope, 0)
+	if err != nil {
+		return nil, err
+	}
+	ct, err := seal.Seal(k, []byte(reason), seal.FieldAD("audit", strconv.FormatInt(seq, 10), "reason", v))
+	if err != nil || v == 1 {
+		return ct, err
+	}
+	return append(binary.BigEndian.AppendUint32([]byte{reasonVersioned}, v), ct...), nil
+}
+
+// openReason opens a reason sealed by sealReason, here or on another device.
+func (s *Store) openReason(ctx context.Context, seq int64, b []byte) (string, error) {
+	v := uint32(1)
+	if len(b) > 5 && b[0] == reasonVersioned {
+		v, b = binary.BigEndian.Uint32(b[1:5]), b[5:]
+	}
+	k, _, err := s.scopeKey(ctx, OrgScope, v)
+	if err != nil {
+		return "", err
+	}
+	pt, err := seal.Open(k, b, seal.FieldAD("audit", strconv.FormatInt(seq, 10), "reason", v))
+	if err != nil {
+		return "", &SealError{Table: "audit", Row: strconv.FormatInt(seq, 10), Column: "reason", Err: err}
+	}
+	return string(pt), nil
 }

@@ -3,11 +3,13 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"spoke/crypto/roster"
+	"spoke/crypto/seal"
 )
 
 // TestRemoteCannotReachIntoAnotherShop plays a South shop device that writes, in South's own
@@ -132,5 +134,55 @@ func TestOldDatabaseGetsGenesis(t *testing.T) {
 	r := must[*roster.State](t)(s2.Roster(ctx))
 	if m := r.Member(s2.DeviceID()); m == nil || m.Role != roster.RoleOwner || r.Member(roster.RecoveryID) != nil {
 		t.Fatal("an old database did not become the owner of a new roster")
+	}
+}
+
+// TestReasonsFollowOrgKeyRotation: after the org key is rotated (a device was revoked), new
+// break-glass reasons are sealed under the new version, which the revoked device never gets;
+// old and new reasons still open for the auditors who may read them.
+func TestReasonsFollowOrgKeyRotation(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newTestStore(t)
+	owner := signIn(t, st, "olga", "owner-password-1")
+	shops, _ := owner.Shops(ctx)
+	for _, u := range []string{"sam", "sue"} {
+		must[string](t)(owner.AddUser(ctx, NewUser{Username: u, Password: staffPW, Roles: []Role{RoleSales}, ShopID: shops[0].ID}))
+	}
+	sam, sue := signIn(t, st, "sam", staffPW), signIn(t, st, "sue", staffPW)
+	c := must[string](t)(sam.CreateCustomer(ctx, CustomerInput{Name: "Ada Lovelace", Phone: "+1 415 555 0101"}))
+	if _, err := sue.Customer(ctx, c, "covering the counter before rotation"); err != nil {
+		t.Fatal(err)
+	}
+	old, _, _ := st.scopeKey(ctx, OrgScope, 1)
+	old = append([]byte(nil), old...)
+	if v := must[uint32](t)(owner.RotateScopeKey(ctx, OrgScope)); v != 2 {
+		t.Fatalf("version %d", v)
+	}
+	if _, err := sue.Customer(ctx, c, "covering the counter after rotation"); err != nil {
+		t.Fatal(err)
+	}
+	var seq int64
+	var blob []byte
+	if err := st.db.QueryRow("SELECT seq, reason FROM audit WHERE reason IS NOT NULL ORDER BY seq DESC LIMIT 1").Scan(&seq, &blob); err != nil {
+		t.Fatal(err)
+	}
+	if blob[0] != reasonVersioned {
+		t.Fatal("a reason after rotation is not sealed under the new version")
+	}
+	if _, err := seal.Open(old, blob[5:], seal.FieldAD("audit", strconv.FormatInt(seq, 10), "reason", 2)); err == nil {
+		t.Fatal("the old org key opens a reason recorded after rotation")
+	}
+	recs := must[[]AuditRecord](t)(owner.AuditLog(ctx, AuditFilter{}))
+	var got []string
+	for _, r := range recs {
+		if r.Reason != "" {
+			got = append(got, r.Reason)
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("reasons: %q", got)
+	}
+	if r, err := st.Verify(ctx); err != nil || !r.OK() {
+		t.Fatalf("verify: %v %v", err, r.Problems)
 	}
 }
