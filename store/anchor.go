@@ -50,8 +50,6 @@ func (e *TrailError) Error() string { return "audit trail: " + e.Reason }
 // Unwrap makes a TrailError both ErrRolledBack and ErrTampered.
 func (e *TrailError) Unwrap() []error { return []error{ErrRolledBack, ErrTampered} }
 
-func (e *TrailError) external() bool { return e.Source != "" }
-
 func belowAnchor(source string, ends, anchored int64) *TrailError {
 	return &TrailError{Source: source, Ends: ends, Anchored: anchored,
 		Reason: fmt.Sprintf("trail ends at seq %d below the anchored seq %d (%s)", ends, anchored, source)}

@@ -329,8 +329,17 @@ func (e *Engine) sealPending(ctx context.Context, id *device.Identity) error {
 }
 
 // auditScope is the scope this device's audit entries travel in: the org for an owner
-// device, its shop for a shop device (the scopes it may write).
-func auditScope(st store.SyncState) string {
+// device, its shop for a shop device (the scopes it may write). The roster says which this
+// device is; the hub's word at enrolment only until the roster lists it.
+func (e *Engine) auditScope(ctx context.Context, st store.SyncState) string {
+	if local, err := e.st.Roster(ctx); err == nil {
+		if m := local.Member(e.st.DeviceID()); m != nil {
+			if m.Role == roster.RoleShop {
+				return m.Scopes[0]
+			}
+			return store.OrgScope
+		}
+	}
 	if st.Role == string(hub.RoleShop) && len(st.Scopes) > 0 {
 		return st.Scopes[0]
 	}
@@ -349,7 +358,7 @@ func (e *Engine) sealAudit(ctx context.Context, id *device.Identity) error {
 		if err != nil || len(entries) == 0 {
 			return err
 		}
-		scope := auditScope(st)
+		scope := e.auditScope(ctx, st)
 		key, ver, err := e.st.ScopeKey(ctx, scope, 0)
 		if err != nil {
 			return fmt.Errorf("no key for scope %s: %w", scope, err)

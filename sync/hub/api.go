@@ -85,8 +85,10 @@ type EnrollRequest struct {
 	// DeviceID is the device's own id (its local store's device id), as it
 	// will appear in every change-set header it signs.
 	DeviceID string `json:"device_id"`
-	// Label is the device's display name, sealed by the spoke; optional
-	// when the token carries one.
+	// Label is opaque to the hub and handed back in DeviceInfo: spokes put
+	// the enrolment proof there (crypto/device.EnrollProof), by which the
+	// owner device that issued the code tells the new device's keys from any
+	// the hub might have enrolled in their place.
 	Label      []byte `json:"label,omitempty"`
 	SigningKey []byte `json:"signing_key"` // Ed25519 public key
 	HPKEKey    []byte `json:"hpke_key"`    // HPKE public key, opaque to the hub
