@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,37 +17,42 @@ const rosterLock = 0x5350_4b52
 
 // AppendRosterEntry implements hub.Storage.
 func (s *Storage) AppendRosterEntry(ctx context.Context, seq uint64, entry []byte, when time.Time) error {
-	if seq >= 1<<62 {
-		return hub.ErrConflict
-	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(rosterLock)); err != nil {
 			return err
 		}
-		var old []byte
-		err := tx.QueryRow(ctx, "SELECT entry FROM roster WHERE seq = $1", int64(seq)).Scan(&old)
-		if err == nil {
-			if !bytes.Equal(old, entry) {
-				return hub.ErrConflict
-			}
-			return nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		var n int64
-		if err := tx.QueryRow(ctx, "SELECT count(*) FROM roster").Scan(&n); err != nil {
-			return err
-		}
-		if uint64(n) != seq {
-			return hub.ErrConflict
-		}
-		_, err = tx.Exec(ctx, "INSERT INTO roster(seq, entry, received_at) VALUES($1, $2, $3)", int64(seq), entry, when.UTC())
-		return err
+		return hub.AppendRosterRule(rosterTx{ctx, tx, when}, seq, entry)
 	})
 	if err != nil && !errors.Is(err, hub.ErrConflict) {
 		return fmt.Errorf("append roster entry: %w", err)
 	}
+	return err
+}
+
+// rosterTx runs hub.AppendRosterRule's queries under the advisory lock.
+type rosterTx struct {
+	ctx  context.Context
+	tx   pgx.Tx
+	when time.Time
+}
+
+func (r rosterTx) EntryAt(seq uint64) ([]byte, bool, error) {
+	var b []byte
+	err := r.tx.QueryRow(r.ctx, "SELECT entry FROM roster WHERE seq = $1", int64(seq)).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
+	return b, err == nil, err
+}
+
+func (r rosterTx) Len() (uint64, error) {
+	var n int64
+	err := r.tx.QueryRow(r.ctx, "SELECT count(*) FROM roster").Scan(&n)
+	return uint64(n), err
+}
+
+func (r rosterTx) Insert(seq uint64, entry []byte) error {
+	_, err := r.tx.Exec(r.ctx, "INSERT INTO roster(seq, entry, received_at) VALUES($1, $2, $3)", int64(seq), entry, r.when.UTC())
 	return err
 }
 

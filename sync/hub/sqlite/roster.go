@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -13,34 +12,40 @@ import (
 
 // AppendRosterEntry implements hub.Storage.
 func (s *Storage) AppendRosterEntry(ctx context.Context, seq uint64, entry []byte, when time.Time) error {
-	if seq >= 1<<62 {
-		return hub.ErrConflict
-	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var old []byte
-		err := tx.QueryRowContext(ctx, "SELECT entry FROM roster WHERE seq = ?", int64(seq)).Scan(&old)
-		if err == nil {
-			if !bytes.Equal(old, entry) {
-				return hub.ErrConflict
-			}
-			return nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		var n int64
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM roster").Scan(&n); err != nil {
-			return err
-		}
-		if uint64(n) != seq {
-			return hub.ErrConflict
-		}
-		_, err = tx.ExecContext(ctx, "INSERT INTO roster(seq, entry, received_at) VALUES(?, ?, ?)", int64(seq), entry, ms(when))
-		return err
+		return hub.AppendRosterRule(rosterTx{ctx, tx, when}, seq, entry)
 	})
 	if err != nil && !errors.Is(err, hub.ErrConflict) {
 		return fmt.Errorf("append roster entry: %w", err)
 	}
+	return err
+}
+
+// rosterTx runs hub.AppendRosterRule's queries in an immediate transaction (the single
+// writer connection serialises appends).
+type rosterTx struct {
+	ctx  context.Context
+	tx   *sql.Tx
+	when time.Time
+}
+
+func (r rosterTx) EntryAt(seq uint64) ([]byte, bool, error) {
+	var b []byte
+	err := r.tx.QueryRowContext(r.ctx, "SELECT entry FROM roster WHERE seq = ?", int64(seq)).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	return b, err == nil, err
+}
+
+func (r rosterTx) Len() (uint64, error) {
+	var n int64
+	err := r.tx.QueryRowContext(r.ctx, "SELECT COUNT(*) FROM roster").Scan(&n)
+	return uint64(n), err
+}
+
+func (r rosterTx) Insert(seq uint64, entry []byte) error {
+	_, err := r.tx.ExecContext(r.ctx, "INSERT INTO roster(seq, entry, received_at) VALUES(?, ?, ?)", int64(seq), entry, ms(r.when))
 	return err
 }
 
