@@ -337,7 +337,11 @@ func RevokeDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, d
 // this device can revoke the lost one (RevokeDevice). The store should be a restore of the
 // chain's backup (a new device identity, keys inside); a fresh replica can sign the roster but
 // holds no scope keys.
-func Recover(ctx context.Context, st *store.Store, code hub.EnrollCode, recoveryCode string) error {
+//
+// If the hub's roster is not the recovery code's, nothing is signed and this machine is left
+// as a new, unenrolled device again (a fresh identity: the hub keeps the refused enrolment),
+// so it can try again with another code.
+func Recover(ctx context.Context, st *store.Store, code hub.EnrollCode, recoveryCode string) (err error) {
 	rec, err := keys.RecoverySigningKey(recoveryCode)
 	if err != nil {
 		return err
@@ -345,6 +349,13 @@ func Recover(ctx context.Context, st *store.Store, code hub.EnrollCode, recovery
 	if _, err := enroll(ctx, st, code); err != nil {
 		return err
 	}
+	defer func() {
+		if err != nil {
+			if rerr := st.BecomeNewDevice(context.WithoutCancel(ctx)); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+	}()
 	hc, err := Dial(ctx, st)
 	if err != nil {
 		return err
