@@ -11,6 +11,8 @@ var (
 	// ErrOwnerDeviceOnly means a change to org-wide data (staff accounts, roles, shops) was
 	// tried on a shop's device; only owner devices write it.
 	ErrOwnerDeviceOnly = errors.New("staff accounts and shops are changed on an owner device (the owner's laptop), not on a shop's counter")
+	// ErrOtherShopsDevice means a change to another shop's data was tried on a shop's device.
+	ErrOtherShopsDevice = errors.New("this computer is another shop's counter: record this on that shop's computer or the owner's laptop")
 	// ErrNotFound means no such record (or none this user may know exists).
 	ErrNotFound = errors.New("not found")
 	// ErrReasonRequired means a break-glass read needs a reason first.

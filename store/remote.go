@@ -132,12 +132,28 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 		w.audit.Target = fromDevice
 		// A set may touch only rows of its own scope: refuse before anything is written if a
 		// row it names already belongs (itself, or through its parent) to another shop.
+		// A row id names one row of one table: a record may not reuse another table's id
+		// (its merge clocks would mix with that row's).
 		named := map[string]map[string]bool{}
+		tableOf := map[string]string{}
 		for _, r := range recs {
+			if t, ok := tableOf[r.RowID]; ok && t != r.Table {
+				return &RemoteError{"a row id is used for two tables"}
+			}
+			tableOf[r.RowID] = r.Table
 			if named[r.Table] == nil {
 				named[r.Table] = map[string]bool{}
 			}
 			named[r.Table][r.RowID] = true
+		}
+		for id, t := range tableOf {
+			var n int
+			if err := w.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM changes WHERE row_id = ? AND tbl != ? LIMIT 1)", id, t).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return &RemoteError{"a row id of another table is reused"}
+			}
 		}
 		if err := checkRowScopes(ctx, w.tx, scope, named); err != nil {
 			return err
@@ -169,16 +185,16 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 			have := false
 			if !isNew {
 				var dup int
-				if err := w.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM changes WHERE row_id = ? AND col = ? AND hlc = ? AND device_id = ?",
-					r.RowID, r.Column, int64(r.HLC), r.Device).Scan(&dup); err != nil {
+				if err := w.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM changes WHERE row_id = ? AND col = ? AND hlc = ? AND device_id = ? AND tbl = ?",
+					r.RowID, r.Column, int64(r.HLC), r.Device, r.Table).Scan(&dup); err != nil {
 					return err
 				}
 				if dup > 0 {
 					res.Duplicates++
 					continue
 				}
-				err := w.tx.QueryRowContext(ctx, "SELECT hlc, device_id, seq, value, sealed FROM changes WHERE row_id = ? AND col = ? ORDER BY hlc DESC, device_id DESC LIMIT 1",
-					r.RowID, r.Column).Scan(&curHLC, &curDev, &curSeq, &curVal, &curSealed)
+				err := w.tx.QueryRowContext(ctx, "SELECT hlc, device_id, seq, value, sealed FROM changes WHERE row_id = ? AND col = ? AND tbl = ? ORDER BY hlc DESC, device_id DESC LIMIT 1",
+					r.RowID, r.Column, r.Table).Scan(&curHLC, &curDev, &curSeq, &curVal, &curSealed)
 				have = err == nil
 				if err != nil && !errors.Is(err, sql.ErrNoRows) {
 					return err
@@ -588,6 +604,32 @@ func (ss *Session) RotateScopeKey(ctx context.Context, scope string) (uint32, er
 		ss.s.mu.RUnlock()
 		w.audit.Target, w.audit.Detail = scope, fmt.Sprintf("version=%d", v)
 		return nil
+	})
+	return v, err
+}
+
+// RotateScopeKeyTo makes version v of a scope key, unless this database already holds it or a
+// newer one, and returns the version to share from now on (v, or the newer one). Revocation
+// names v after the roster entry that revoked the device: two owner devices revoking at once get
+// different entries from the roster (which takes one entry per position), so they can never make
+// two different keys of one version; and a revocation run again rotates nothing more.
+func (ss *Session) RotateScopeKeyTo(ctx context.Context, scope string, v uint32) (uint32, error) {
+	err := ss.write(ctx, "keys.rotate", func(w *wtx) error {
+		if _, err := ss.allow(OpDevices, target{any: true}); err != nil {
+			return err
+		}
+		var have uint32
+		if err := w.tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM scope_keys WHERE scope = ?", scope).Scan(&have); err != nil {
+			return err
+		}
+		w.audit.Target = scope
+		if have >= v {
+			v = have
+			w.audit.Detail = fmt.Sprintf("version=%d held", v)
+			return nil
+		}
+		w.audit.Detail = fmt.Sprintf("version=%d", v)
+		return ss.s.newScopeKeyAt(ctx, w.tx, scope, v)
 	})
 	return v, err
 }

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"spoke/crypto/keys"
 	"spoke/crypto/roster"
@@ -272,14 +273,19 @@ func (s *Store) RosterEntries(ctx context.Context, from uint64) ([][]byte, error
 	return out, rows.Err()
 }
 
-// isShopDevice reports whether this device is a shop's device: enrolled as one, or listed as
-// one in the roster. Such a device may not write org-wide data.
-func (s *Store) isShopDevice(ctx context.Context) bool {
+// mayWrite reports whether this device may write change records of scope: an owner device (or
+// one not enrolled anywhere) every scope; a shop device, enrolled as one or listed as one in
+// the roster, only its own shops. Every other device refuses the rest, so a change made here
+// anyway could never leave (the outbox would stick behind it).
+func (s *Store) mayWrite(ctx context.Context, scope string) bool {
 	if st, err := s.Roster(ctx); err == nil {
 		if m := st.Member(s.deviceID); m != nil {
-			return m.Role == roster.RoleShop
+			return m.Role != roster.RoleShop || (scope != OrgScope && slices.Contains(m.Scopes, scope))
 		}
 	}
 	ss, err := s.SyncState(ctx)
-	return err == nil && ss.Role == roster.RoleShop
+	if err != nil || ss.Role != roster.RoleShop {
+		return err == nil
+	}
+	return scope != OrgScope && slices.Contains(ss.Scopes, scope)
 }

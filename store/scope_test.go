@@ -61,6 +61,12 @@ func TestRemoteCannotReachIntoAnotherShop(t *testing.T) {
 			rec("sales", "evil-sale", "seller_id", owner.User().ID), rec("sales", "evil-sale", "payment_method", "card"),
 			rec("sales", "evil-sale", "sold_at", int64(1)), rec("sales", "evil-sale", "created_at", int64(1))}},
 		{"move a South customer's sale line onto a North sale", []ChangeRecord{rec("sale_lines", "evil-line-1", "sale_id", sale)}},
+		{"a South bike under a North customer's row id", []ChangeRecord{
+			rec("bikes", cust, "customer_id", southCust), rec("bikes", cust, "shop_id", south), rec("bikes", cust, "make", "x"),
+			rec("bikes", cust, "model", "x"), rec("bikes", cust, "created_at", int64(1)), rec("bikes", cust, "updated_at", int64(1)),
+			rec("bikes", cust, "deleted_at", int64(1))}},
+		{"one row id for two tables in one set", []ChangeRecord{
+			rec("bikes", "evil-2", "customer_id", southCust), rec("sale_lines", "evil-2", "sale_id", sale)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -108,7 +108,8 @@ type Store struct {
 	derived map[string][]byte            // purpose -> key derived from the org key
 	roster  *roster.State                // verified roster, loaded on first use
 
-	clockWarning string // set at unlock when the header's clock is ahead of the wall clock
+	clockWarning string        // set at unlock when the header's clock is ahead of the wall clock
+	clockAhead   time.Duration // by how much
 
 	dummyOnce sync.Once
 	dummyHash string // compared against for unknown usernames, so timing reveals nothing
@@ -379,9 +380,18 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("upgrade user records: %w", err)
 	}
+	if opts.MasterKey != nil {
+		// A restore or drill: it must reproduce its backup exactly, so nothing is written.
+		return s, nil
+	}
 	if err := s.ensureGenesis(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("start the device list: %w", err)
+	}
+	// Only after the trail was checked: an entry written before would give a wiped or
+	// rolled-back trail a fresh, valid head.
+	if s.clockAhead > 0 && s.trailProblem() == nil {
+		s.auditAlone(ctx, actor{userID: "system"}, auditEntry{Action: "clock.behind", Outcome: "warning", Detail: fmt.Sprintf("ahead_ms=%d", s.clockAhead.Milliseconds())})
 	}
 	return s, nil
 }
@@ -499,10 +509,7 @@ func unlock(ctx context.Context, db *sql.DB, dir string, opts Options) (*Store, 
 			if ahead := last.Wall().Sub(opts.Now()); ahead > clockSlack {
 				s.clockWarning = fmt.Sprintf("the database's last change is dated %s, %s after this computer's clock: check the date and time settings (changes made now sort after it)",
 					last.Wall().Local().Format("2006-01-02 15:04"), ahead.Round(time.Minute))
-				if opts.MasterKey == nil {
-					// Not in a restore or drill, which must reproduce their backup exactly.
-					s.auditAlone(ctx, actor{userID: "system"}, auditEntry{Action: "clock.behind", Outcome: "warning", Detail: fmt.Sprintf("ahead_ms=%d", ahead.Milliseconds())})
-				}
+				s.clockAhead = ahead
 			}
 		}
 	}
@@ -615,6 +622,11 @@ func (s *Store) newScopeKey(ctx context.Context, q querier, scope string) error 
 	if err := q.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) + 1 FROM scope_keys WHERE scope = ?", scope).Scan(&v); err != nil {
 		return err
 	}
+	return s.newScopeKeyAt(ctx, q, scope, v)
+}
+
+// newScopeKeyAt creates version v of a scope key, wrapped by the master key.
+func (s *Store) newScopeKeyAt(ctx context.Context, q querier, scope string, v uint32) error {
 	k := keys.New()
 	s.mu.RLock()
 	w, err := keys.Wrap(s.mk, k, scopeLabel(scope, v))

@@ -214,11 +214,14 @@ func (w *wtx) changes(table, scope, id string, cols []col, insert bool) error {
 		if c.derived || (insert && c.value == nil) {
 			continue
 		}
-		if !checked && scope == OrgScope && w.s.isShopDevice(w.ctx) {
-			// Org data (staff accounts, shops) is written only on owner devices: every other
-			// device refuses org changes from a shop device, so one made here could never
-			// leave. (Sign-in bookkeeping is not logged and stays allowed.)
-			return ErrOwnerDeviceOnly
+		if !checked && !w.s.mayWrite(w.ctx, scope) {
+			// Org data (staff accounts, shops) is written only on owner devices, a shop's only
+			// on that shop's devices or an owner's: every other device refuses the rest, so a
+			// change made here could never leave. (Sign-in bookkeeping is not logged.)
+			if scope == OrgScope {
+				return ErrOwnerDeviceOnly
+			}
+			return ErrOtherShopsDevice
 		}
 		checked = true
 		w.pending = append(w.pending, int64(w.s.clock.Now()), w.s.deviceID, scope, table, id, c.name, c.value, c.sealed)

@@ -77,8 +77,8 @@ const (
 	// HeadForked: the head's entry differs from this roster's at the same position: the
 	// hub shows different rosters to different devices.
 	HeadForked
-	// HeadUnverified: the head is not signed by an owner this roster knows (a forged head,
-	// or one by an owner added in entries this device has not seen).
+	// HeadUnverified: the head is not signed by an active owner this roster knows (a forged
+	// head, one by an owner added in entries this device has not seen, or a revoked one's).
 	HeadUnverified
 )
 
@@ -88,7 +88,7 @@ func (s *State) CheckHead(h *Head) HeadStatus {
 		return HeadUnverified
 	}
 	m := s.members[h.Signer]
-	if m == nil || m.Role != RoleOwner || !ed25519.Verify(m.SigningKey, h.body(), h.Sig) {
+	if m == nil || m.Role != RoleOwner || !m.Active || !ed25519.Verify(m.SigningKey, h.body(), h.Sig) {
 		return HeadUnverified
 	}
 	if h.Len == 0 {

@@ -220,6 +220,12 @@ func TestHeads(t *testing.T) {
 	if got := s.CheckHead(fh); got != HeadForked {
 		t.Fatalf("forked: %v", got)
 	}
+	rev, _ := s.Next(OpRevoke, Member{ID: laptop.m.ID}, a.m.ID, a.key, 12)
+	revoked := s.Clone()
+	revoked.Append(rev)
+	if got := revoked.CheckHead(old); got != HeadUnverified {
+		t.Fatalf("a revoked owner's head: %v", got)
+	}
 	for name, h := range map[string][]byte{
 		"signed by a shop device": s.SignHead(counter.m.ID, counter.key, 10),
 		"signed by a stranger":    s.SignHead("stranger", newKey(t), 10),

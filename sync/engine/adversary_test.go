@@ -156,7 +156,8 @@ func TestRevocationSealsOnlyToRosterKeys(t *testing.T) {
 	if r := laptop.sync(t); r.KeysImported < 2 {
 		t.Fatalf("the laptop imported %d rotated keys", r.KeysImported)
 	}
-	if _, _, err := laptop.st.ScopeKey(ctx, store.OrgScope, 2); err != nil {
+	_, orgV, _ := a.st.ScopeKey(ctx, store.OrgScope, 0)
+	if _, _, err := laptop.st.ScopeKey(ctx, store.OrgScope, orgV); err != nil || orgV < 2 {
 		t.Fatal("the org key was not rotated to the laptop")
 	}
 	// The revoked counter: refused by the hub, and by every device even if the hub let it in.
@@ -529,4 +530,43 @@ func TestHubCannotFillTheDisk(t *testing.T) {
 	if r.Held != 3 || r.Refused != 2 {
 		t.Fatalf("held %d, refused %d", r.Held, r.Refused)
 	}
+}
+
+// TestConcurrentRevocationsDoNotForkKeys: two owner devices revoke two counters without
+// syncing in between. The roster takes one entry per position, so the second is told to sync
+// and try again; the two rotations get different key versions, and every remaining device ends
+// up with both, so no set becomes unreadable.
+func TestConcurrentRevocationsDoNotForkKeys(t *testing.T) {
+	ctx := context.Background()
+	_, a, owner, north := chain(t)
+	shop1 := join(t, a, owner, north)
+	shop2 := join(t, a, owner, north)
+	laptop := join(t, a, owner, "")
+	laptop.sync(t)
+	lo := must[*store.Session](t)(laptop.st.SignIn(ctx, "olga", "owner-password-1"))
+	if _, err := RevokeDevice(ctx, owner, a.hc, shop1.st.DeviceID()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RevokeDevice(ctx, lo, laptop.hc, shop2.st.DeviceID()); err == nil || !strings.Contains(err.Error(), "sync and try again") {
+		t.Fatalf("a stale owner device revoked at a taken position: %v", err)
+	}
+	laptop.sync(t)
+	if _, err := RevokeDevice(ctx, lo, laptop.hc, shop2.st.DeviceID()); err != nil {
+		t.Fatal(err)
+	}
+	a.sync(t)
+	laptop.sync(t)
+	_, va, _ := a.st.ScopeKey(ctx, north, 0)
+	_, vl, _ := laptop.st.ScopeKey(ctx, north, 0)
+	if va != vl || va < 3 {
+		t.Fatalf("north key versions: owner %d, laptop %d", va, vl)
+	}
+	for v := uint32(1); v <= va; v++ {
+		ka, _, errA := a.st.ScopeKey(ctx, north, v)
+		kl, _, errL := laptop.st.ScopeKey(ctx, north, v)
+		if (errA == nil) != (errL == nil) || (errA == nil && string(ka) != string(kl)) {
+			t.Fatalf("north key version %d differs between the owner devices", v)
+		}
+	}
+	converged(t, a, laptop)
 }

@@ -299,7 +299,7 @@ func RevokeDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, d
 		if !could.CanRead(scope) {
 			continue
 		}
-		v, err := ss.RotateScopeKey(ctx, scope)
+		v, err := ss.RotateScopeKeyTo(ctx, scope, rotationVersion(local.Member(deviceID)))
 		if err != nil {
 			return rotated, err
 		}
@@ -328,6 +328,12 @@ func RevokeDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, d
 	}
 	ss.Audit(ctx, "device.revoke", deviceID, "ok", fmt.Sprintf("rotated_scopes=%d", len(rotated)))
 	return rotated, nil
+}
+
+// rotationVersion is the scope-key version a revocation rotates to: one past the roster entry
+// that revoked the device (entry numbers are unique and rise; version 1 is the first key).
+func rotationVersion(revoked *roster.MemberState) uint32 {
+	return uint32(revoked.RevokedAt) + 1
 }
 
 // Recover makes this machine an owner device of a chain whose only owner device is lost: it

@@ -232,7 +232,9 @@ func TestEnrollSyncRevoke(t *testing.T) {
 	if _, err := shop.eng.SyncNow(ctx); err == nil {
 		t.Fatal("a revoked device still syncs")
 	}
-	if _, _, err := shop.st.ScopeKey(ctx, north, 2); err == nil {
+	if _, v, _ := a.st.ScopeKey(ctx, north, 0); v < 2 {
+		t.Fatal("the north key was not rotated")
+	} else if _, _, err := shop.st.ScopeKey(ctx, north, v); err == nil {
 		t.Fatal("the revoked device holds the rotated key")
 	}
 	if h.srv.Rejects(hub.RejectRevoked) == 0 {

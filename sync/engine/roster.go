@@ -108,6 +108,9 @@ func (e *Engine) syncRoster(ctx context.Context, id *device.Identity) error {
 		if h.Signer == e.st.DeviceID() {
 			continue
 		}
+		if m := local.Member(h.Signer); m != nil && !m.Active {
+			continue // a revoked owner's last head: it confirms nothing any more
+		}
 		switch local.CheckHead(h) {
 		case roster.HeadCurrent:
 			at := time.UnixMilli(h.At).UTC()

@@ -99,6 +99,14 @@ func TestShopDeviceCannotWriteOrgData(t *testing.T) {
 	if _, err := at.AddUser(ctx, store.NewUser{Username: "mallory", Password: "mallory-password-1", Roles: []store.Role{store.RoleOwner}}); !errors.Is(err, store.ErrOwnerDeviceOnly) {
 		t.Fatalf("a counter added an owner account: %v", err)
 	}
+	// Nor a sale in another shop: this counter holds no key for it and no device would take it.
+	south := must[string](t)(owner.AddShop(ctx, "South", "US", "USD"))
+	a.sync(t)
+	shop.sync(t)
+	if _, err := at.RecordSale(ctx, store.SaleInput{ShopID: south, PaymentMethod: "card", Lines: []store.Line{{Kind: "part", Description: "Tube", Qty: 1, UnitPrice: 500}}}); !errors.Is(err, store.ErrOtherShopsDevice) {
+		t.Fatalf("a North counter recorded a South sale: %v", err)
+	}
+	shop.sync(t) // nothing stuck in the outbox
 	id, _ := shop.st.DeviceIdentity(ctx)
 	key, ver, _ := shop.st.ScopeKey(ctx, store.OrgScope, 0)
 	users, _ := owner.Users(ctx)
