@@ -7,8 +7,10 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"spoke/crypto/keychain"
@@ -66,7 +68,22 @@ type anchorHead struct {
 	mac []byte
 }
 
-func anchorAccount(dbID string) string { return dbID + "/anchor" }
+// anchorAccount names the keychain entry of a database in one data directory: the database id
+// and a hash of the directory's absolute path. A restore of the database into another folder
+// (same id, a new device identity) has an entry of its own, so copying it over the folder in
+// use is caught by that folder's anchor, and no number of restores pushes the live head out.
+func anchorAccount(dbID, dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	h := sha256.Sum256([]byte(dir))
+	return dbID + "/anchor/" + hex.EncodeToString(h[:8])
+}
+
+func (s *Store) anchorAccount() string { return anchorAccount(s.dbID, s.dir) }
 
 // anchorTag authenticates an anchor value under a key derived from the master key, bound to the
 // database id, so an entry written by anything but this database's holder is refused.
@@ -117,7 +134,7 @@ func (s *Store) usesKeychainAnchor() bool {
 // loadAnchor reads the keychain anchor: found is false when there is none; a value that does
 // not authenticate is errAnchorDamaged.
 func (s *Store) loadAnchor(ctx context.Context) (heads []anchorHead, found bool, err error) {
-	v, err := s.opts.Keychain.Load(ctx, anchorAccount(s.dbID))
+	v, err := s.opts.Keychain.Load(ctx, s.anchorAccount())
 	if errors.Is(err, keychain.ErrNotFound) {
 		return nil, false, nil
 	}
@@ -186,7 +203,7 @@ func (s *Store) checkKeychainAnchor(ctx context.Context) (*TrailError, error) {
 		return nil, fmt.Errorf("read the audit anchor: %w", err)
 	case !found:
 		if s.mkFromKeychain {
-			s.raiseAnchor(ctx, false)
+			s.raiseAnchor(ctx)
 		}
 		return nil, nil
 	}
@@ -209,20 +226,10 @@ func (s *Store) RaiseAnchor(ctx context.Context) error {
 	if !s.usesKeychainAnchor() {
 		return nil
 	}
-	return s.raiseAnchor(ctx, false)
+	return s.raiseAnchor(ctx)
 }
 
-// AdoptAnchor anchors the current head as a new lineage beside those already anchored: a
-// restore made on this machine, which keeps the database id of the copy it was backed up from
-// (that copy keeps its own anchor).
-func (s *Store) AdoptAnchor(ctx context.Context) error {
-	if s.keyStore != KeyStoreKeychain {
-		return nil
-	}
-	return s.raiseAnchor(ctx, true)
-}
-
-func (s *Store) raiseAnchor(ctx context.Context, adopt bool) error {
+func (s *Store) raiseAnchor(ctx context.Context) error {
 	s.raiseMu.Lock()
 	defer s.raiseMu.Unlock()
 	s.amu.Lock()
@@ -243,21 +250,10 @@ func (s *Store) raiseAnchor(ctx context.Context, adopt bool) error {
 		return err
 	}
 	heads, _, err := s.loadAnchor(ctx)
-	if errors.Is(err, errAnchorDamaged) && adopt {
-		heads, err = nil, nil
-	}
 	if err != nil {
 		return err
 	}
-	if adopt {
-		for i, h := range heads {
-			if h.seq == seq && hmac.Equal(h.mac, mac) {
-				heads = append(heads[:i:i], heads[i+1:]...)
-				break
-			}
-		}
-	}
-	if !adopt && len(heads) > 0 {
+	if len(heads) > 0 {
 		i, err := s.reaches(ctx, heads)
 		if err != nil {
 			return err
@@ -287,7 +283,7 @@ func (s *Store) raiseAnchor(ctx context.Context, adopt bool) error {
 	if len(heads) > maxAnchorHeads {
 		heads = heads[len(heads)-maxAnchorHeads:]
 	}
-	return s.opts.Keychain.Store(ctx, anchorAccount(s.dbID), s.encodeAnchor(heads))
+	return s.opts.Keychain.Store(ctx, s.anchorAccount(), s.encodeAnchor(heads))
 }
 
 // maybeRaiseAnchor raises the keychain anchor when the last raise is anchorEvery old; writes
@@ -302,7 +298,7 @@ func (s *Store) maybeRaiseAnchor(ctx context.Context) {
 	if due && s.raiseMu.TryLock() {
 		// A raise already under way (a keychain dialog open) is not waited for.
 		s.raiseMu.Unlock()
-		s.raiseAnchor(ctx, false)
+		s.raiseAnchor(ctx)
 	}
 }
 

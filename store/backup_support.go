@@ -65,21 +65,6 @@ func (s *Store) OpenWithMaster(wrapped, label []byte) ([]byte, error) {
 	return keys.Unwrap(s.mk, wrapped, label)
 }
 
-// LastRestore is when this database was last restored from a backup (its newest
-// backup.restore entry), or the zero time: backups made before it belong to the copy it came
-// from, not to this trail.
-func (s *Store) LastRestore(ctx context.Context) (time.Time, error) {
-	var at int64
-	err := s.db.QueryRowContext(ctx, "SELECT at FROM audit WHERE action = 'backup.restore' AND outcome = 'ok' ORDER BY seq DESC LIMIT 1").Scan(&at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, nil
-	}
-	if err != nil {
-		return time.Time{}, err
-	}
-	return time.UnixMilli(at), nil
-}
-
 // BackupFolder returns the configured backup folder ("" if none), without a session: verify
 // compares the trail with that folder's newest manifest.
 func (s *Store) BackupFolder(ctx context.Context) (string, error) {

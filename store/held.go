@@ -35,20 +35,78 @@ type HeldSet struct {
 	Reason   string
 }
 
-// Hold keeps a set for later. Holding the same bytes twice keeps one copy.
+// Hold keeps a set for later. Holding the same bytes twice keeps one copy. When the store is
+// full, sets of senders the roster does not list (unauthenticated: anyone, the hub included,
+// can make them) are dropped first, oldest first; when that does not make room, ErrHeldFull,
+// and sync stops there without moving past the set, so no genuine set is ever skipped.
 func (s *Store) Hold(ctx context.Context, h HeldSet) error {
-	var n int
-	var size int64
-	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(SUM(length(bytes)), 0) FROM sync_held").Scan(&n, &size); err != nil {
+	d := sha256.Sum256(h.Bytes)
+	var dup int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sync_held WHERE digest = ?", d[:]).Scan(&dup); err != nil || dup > 0 {
+		return err // held already (pulled again after a stop)
+	}
+	room := func() (bool, error) {
+		var n int
+		var size int64
+		if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(SUM(length(bytes)), 0) FROM sync_held").Scan(&n, &size); err != nil {
+			return false, err
+		}
+		return n < MaxHeld && size+int64(len(h.Bytes)) <= MaxHeldBytes, nil
+	}
+	ok, err := room()
+	if err != nil {
 		return err
 	}
-	if n >= MaxHeld || size+int64(len(h.Bytes)) > MaxHeldBytes {
-		return ErrHeldFull
+	if !ok {
+		if err := s.dropUnconfirmedHeld(ctx); err != nil {
+			return err
+		}
+		if ok, err = room(); err != nil {
+			return err
+		}
+		if !ok {
+			return ErrHeldFull
+		}
 	}
-	d := sha256.Sum256(h.Bytes)
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sync_held(device_id, scope, scope_seq, digest, bytes, reason, held_at) VALUES(?, ?, ?, ?, ?, ?, ?)
+	_, err = s.db.ExecContext(ctx, `INSERT INTO sync_held(device_id, scope, scope_seq, digest, bytes, reason, held_at) VALUES(?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(digest) DO UPDATE SET reason = excluded.reason`, h.Device, h.Scope, int64(h.ScopeSeq), d[:], h.Bytes, h.Reason, s.opts.Now().UnixMilli())
 	return err
+}
+
+// dropUnconfirmedHeld removes the oldest half of the held sets whose sender the roster does not
+// list, and audits how many.
+func (s *Store) dropUnconfirmedHeld(ctx context.Context) error {
+	local, err := s.Roster(ctx)
+	if err != nil && !errors.Is(err, ErrNoRoster) {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT id, device_id FROM sync_held ORDER BY id")
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		var dev string
+		if err := rows.Scan(&id, &dev); err != nil {
+			rows.Close()
+			return err
+		}
+		if local == nil || local.Member(dev) == nil {
+			ids = append(ids, id)
+		}
+	}
+	rows.Close()
+	ids = ids[:(len(ids)+1)/2]
+	for _, id := range ids {
+		if err := s.Unhold(ctx, id); err != nil {
+			return err
+		}
+	}
+	if len(ids) > 0 {
+		return s.auditAlone(ctx, actor{userID: "sync"}, auditEntry{Action: "sync.held.dropped", Outcome: "refused", Detail: fmt.Sprintf("sets=%d unconfirmed senders", len(ids))})
+	}
+	return nil
 }
 
 // Held lists waiting sets in the order they should be tried: by sender, scope and sequence.

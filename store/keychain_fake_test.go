@@ -51,7 +51,7 @@ func TestKeychainMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The master key, and the anchor of the audit trail's head.
-	if _, ok := kc.m[anchorAccount(st.DatabaseID())]; st.KeyStore() != KeyStoreKeychain || len(kc.m) != 2 || !ok {
+	if _, ok := kc.m[st.anchorAccount()]; st.KeyStore() != KeyStoreKeychain || len(kc.m) != 2 || !ok {
 		t.Fatalf("key store %s, %d keychain entries", st.KeyStore(), len(kc.m))
 	}
 	st.Close()

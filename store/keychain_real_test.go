@@ -68,7 +68,7 @@ func TestRealKeychainAnchor(t *testing.T) {
 	id := st.DatabaseID()
 	t.Cleanup(func() {
 		keychain.Delete(context.Background(), id)
-		keychain.Delete(context.Background(), anchorAccount(id))
+		keychain.Delete(context.Background(), anchorAccount(id, dir))
 	})
 	st.Close()
 	old := copyDBFiles(t, dir)
@@ -79,7 +79,7 @@ func TestRealKeychainAnchor(t *testing.T) {
 	ss := signIn(t, st, "olga", "owner-password-1")
 	must[string](t)(ss.CreateCustomer(ctx, CustomerInput{Name: "Ada Lovelace"}))
 	st.Close()
-	if _, err := keychain.Load(ctx, anchorAccount(id)); err != nil {
+	if _, err := keychain.Load(ctx, anchorAccount(id, dir)); err != nil {
 		t.Fatalf("no anchor in the keychain: %v", err)
 	}
 	putBack(t, old, dir)

@@ -48,7 +48,9 @@ func (s *Store) writeGenesis(ctx context.Context, recoveryCode string) error {
 // connected) its genesis on open, so it can connect. Without the recovery code, which is
 // never stored, it has no offline owner key: the README says how to start a new chain for
 // that. A replica, or a database already connected, is left as it is.
-func (s *Store) ensureGenesis(ctx context.Context) error {
+func (s *Store) ensureGenesis(ctx context.Context) error { return s.ensureGenesisWith(ctx, "") }
+
+func (s *Store) ensureGenesisWith(ctx context.Context, recoveryCode string) error {
 	if _, err := s.Roster(ctx); !errors.Is(err, ErrNoRoster) {
 		return err
 	}
@@ -59,7 +61,7 @@ func (s *Store) ensureGenesis(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM scope_keys WHERE scope = ?", OrgScope).Scan(&n); err != nil || n == 0 {
 		return err
 	}
-	return s.writeGenesis(ctx, "")
+	return s.writeGenesis(ctx, recoveryCode)
 }
 
 // RosterID returns the chain id this device's roster starts from, if it knows one.

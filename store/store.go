@@ -237,13 +237,13 @@ func create(ctx context.Context, dir string, c *CreateOptions, opts Options) (*S
 	if err != nil && keyStore == KeyStoreKeychain {
 		// No database came of it: leave no orphaned key in the keychain either.
 		opts.Keychain.Delete(context.WithoutCancel(ctx), dbID)
-		opts.Keychain.Delete(context.WithoutCancel(ctx), anchorAccount(dbID))
+		opts.Keychain.Delete(context.WithoutCancel(ctx), anchorAccount(dbID, dir))
 	}
 	if err == nil && keyStore == KeyStoreKeychain {
 		// The creation entry is the first anchored head. Should this write fail, the next
 		// unlock from the keychain anchors the trail.
 		s.mkFromKeychain = true
-		s.raiseAnchor(ctx, false)
+		s.raiseAnchor(ctx)
 	}
 	return s, code, err
 }

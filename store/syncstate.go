@@ -295,9 +295,17 @@ func (s *Store) Record(ctx context.Context, action, target, outcome, detail stri
 // other devices stay; the device joins the chain again with a code (or `spoke connect
 // --recovery-code-file` when the old machine was the only owner device). Changes the old
 // machine made and had not synced before the backup stay here but are not sent again.
-func (s *Store) BecomeNewDevice(ctx context.Context) error {
+//
+// A database that was never connected has a roster of its own making, whose only owner device
+// was the old identity: it starts a new one with this device as owner (and, given the
+// recovery code, the offline owner key), so it can still connect as the chain's first device.
+func (s *Store) BecomeNewDevice(ctx context.Context, recoveryCode string) error {
 	old := s.deviceID
 	id := uuid.Must(uuid.NewV7()).String()
+	prev, err := s.SyncState(ctx)
+	if err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -312,9 +320,25 @@ func (s *Store) BecomeNewDevice(ctx context.Context) error {
 	if err := setMeta(ctx, tx, metaDeviceID, []byte(id)); err != nil {
 		return err
 	}
+	fresh := !prev.Connected()
+	if fresh {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM roster"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", metaRosterID); err != nil {
+			return err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	s.deviceID = id
+	s.mu.Lock()
+	s.deviceID, s.roster = id, nil
+	s.mu.Unlock()
+	if fresh {
+		if err := s.ensureGenesisWith(ctx, recoveryCode); err != nil {
+			return err
+		}
+	}
 	return s.auditAlone(ctx, actor{userID: "system"}, auditEntry{Action: "device.new_identity", Target: id, Detail: "previous=" + old})
 }

@@ -13,8 +13,8 @@ import (
 	"spoke/store"
 )
 
-// CheckTrail compares st's audit trail with the newest backup of it in dir made since st was
-// last restored (older ones belong to the copy it was restored from): each manifest records
+// CheckTrail compares st's audit trail with the newest backup of it in dir that this device
+// made (the ones before a restore belong to the copy it was restored from): each manifest records
 // the audit head at its point, authenticated under the folder's backup key, so it is an anchor
 // outside the database file. A trail that ends below that head, or holds another entry at its
 // seq, was rolled back or replaced: CheckTrail returns the *store.TrailError naming the backup
@@ -47,15 +47,14 @@ func CheckTrail(ctx context.Context, st *store.Store, dir string) error {
 	return checkTrail(ctx, st, all)
 }
 
-// checkTrail compares with the newest of the authenticated manifests all (oldest first).
+// checkTrail compares with the newest of the authenticated manifests all (oldest first) that
+// this device made: a restored database is a new device (store.BecomeNewDevice), so the backups
+// of the copy it came from, and of any other restore, are not its anchors. No clocks are
+// compared: the manifest's device id says whose backup it is.
 func checkTrail(ctx context.Context, st *store.Store, all []*Manifest) error {
-	since, err := st.LastRestore(ctx)
-	if err != nil {
-		return err
-	}
 	var newest *Manifest
 	for _, m := range all {
-		if m.Created.After(since) {
+		if m.Device == st.DeviceID() {
 			newest = m
 		}
 	}

@@ -316,16 +316,11 @@ func Restore(ctx context.Context, dir, newDir string, c Credentials, o RestoreOp
 		return nil, err
 	}
 	// A restored database is a new device, never the backed-up machine under its old identity.
-	if err := st.BecomeNewDevice(ctx); err != nil {
+	if err := st.BecomeNewDevice(ctx, c.RecoveryCode); err != nil {
 		return nil, err
 	}
-	if !o.Protect.IsZero() {
-		// The restored copy is a lineage of its own: anchor its head beside the anchors of
-		// the copy it was backed up from (which may still be in use on this machine).
-		if err := st.AdoptAnchor(ctx); err != nil {
-			return nil, fmt.Errorf("anchor the restored audit trail: %w", err)
-		}
-	}
+	// The restored folder gets a keychain anchor of its own at its first unlock from the keychain
+	// (store.anchorAccount is per data directory); the copy it came from keeps its own.
 	st.Close()
 	if err := os.Remove(newDir); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err

@@ -510,7 +510,8 @@ func TestRecoverSoleOwnerDevice(t *testing.T) {
 }
 
 // TestHubCannotFillTheDisk: sets from a device no owner confirmed are held, but only up to
-// store.MaxHeld; past it they are refused and counted.
+// store.MaxHeld; past it the oldest of them are dropped (and that is audited) to make room, so
+// a flood of unauthenticated sets can neither fill the disk nor push out genuine ones.
 func TestHubCannotFillTheDisk(t *testing.T) {
 	ctx := context.Background()
 	defer func(n int) { store.MaxHeld = n }(store.MaxHeld)
@@ -527,8 +528,12 @@ func TestHubCannotFillTheDisk(t *testing.T) {
 		}
 	}
 	r := a.sync(t)
-	if r.Held != 3 || r.Refused != 2 {
+	if r.Held != 3 || r.Refused != 0 {
 		t.Fatalf("held %d, refused %d", r.Held, r.Refused)
+	}
+	o := must[*store.Session](t)(a.st.SignIn(ctx, "olga", "owner-password-1"))
+	if recs, _ := o.AuditLog(ctx, store.AuditFilter{Action: "sync.held.dropped"}); len(recs) == 0 {
+		t.Fatal("dropping held sets was not audited")
 	}
 }
 
@@ -569,4 +574,40 @@ func TestConcurrentRevocationsDoNotForkKeys(t *testing.T) {
 		}
 	}
 	converged(t, a, laptop)
+}
+
+// TestRestoredUnconnectedDatabaseConnects: a shop that never used a hub restores its backup on
+// a new machine; the restored database (a new device) owns a new device list, with the
+// recovery code's offline owner key, and connects as the chain's first device.
+func TestRestoredUnconnectedDatabaseConnects(t *testing.T) {
+	ctx := context.Background()
+	h := startHub(t)
+	st, code, err := store.Create(ctx, t.TempDir(), store.CreateOptions{ShopName: "North", OwnerUsername: "olga", OwnerPassword: "owner-password-1"}, testOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	owner := must[*store.Session](t)(st.SignIn(ctx, "olga", "owner-password-1"))
+	bdir := t.TempDir()
+	if _, err := backup.Backup(ctx, owner, bdir, backup.Options{NoDrill: true}); err != nil {
+		t.Fatal(err)
+	}
+	ndir := filepath.Join(t.TempDir(), "new")
+	if _, err := backup.Restore(ctx, bdir, ndir, backup.Credentials{RecoveryCode: code}, backup.RestoreOptions{Store: store.Options{KDF: fastKDF}}); err != nil {
+		t.Fatal(err)
+	}
+	nst, err := store.Open(ctx, ndir, store.Options{RecoveryCode: code, KDF: fastKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nst.Close()
+	r := must[*roster.State](t)(nst.Roster(ctx))
+	if m := r.Member(nst.DeviceID()); m == nil || m.Role != roster.RoleOwner || r.Member(roster.RecoveryID) == nil || r.Member(st.DeviceID()) != nil {
+		t.Fatal("the restored database does not own a device list of its own")
+	}
+	n := connect(t, nst, h.ownerCode())
+	n.sync(t)
+	if resp, err := n.hc.Roster(ctx, 0); err != nil || resp.Len != 1 {
+		t.Fatalf("the hub's device list: %+v %v", resp, err)
+	}
 }

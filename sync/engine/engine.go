@@ -446,7 +446,9 @@ func (e *Engine) take(ctx context.Context, b []byte, pushedSeq int64, r *Report)
 	}
 	err = e.st.Hold(ctx, store.HeldSet{Device: h.Device, Scope: h.Scope, ScopeSeq: h.ScopeSeq, Bytes: b, Reason: why})
 	if errors.Is(err, store.ErrHeldFull) {
-		return e.refuse(ctx, r, h.Device, "too many sets waiting")
+		// Stop here, before the cursor moves past this set: it is pulled again once the
+		// waiting sets have been applied (or their reason fixed).
+		return fmt.Errorf("%w (%d sets at most); sync stops here until they can be applied", err, store.MaxHeld)
 	}
 	return err
 }

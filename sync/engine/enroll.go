@@ -357,7 +357,7 @@ func Recover(ctx context.Context, st *store.Store, code hub.EnrollCode, recovery
 	}
 	defer func() {
 		if err != nil {
-			if rerr := st.BecomeNewDevice(context.WithoutCancel(ctx)); rerr != nil {
+			if rerr := st.BecomeNewDevice(context.WithoutCancel(ctx), ""); rerr != nil {
 				err = errors.Join(err, rerr)
 			}
 		}
