@@ -3,21 +3,43 @@ package store
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"spoke/crypto/keys"
 	"spoke/crypto/roster"
+	"spoke/crypto/seal"
 )
 
 // The owner-signed roster of the chain's devices (crypto/roster), as this device verified it.
 // Entries are kept in the roster table from the genesis on; the chain id they must start from
 // is in the header. The store never takes a device key from anywhere else: sync asks Peer.
 
-const metaRosterID = "roster_id"
+const (
+	metaRosterID  = "roster_id"
+	metaRosterMAC = "roster_mac" // HMAC under a master-key-derived key of (chain id, length, head)
+
+	purposeRosterMAC = "spoke/roster-mac/v1"
+)
+
+// rosterMAC authenticates how far this device's roster goes, so removing its newest entries
+// from the file (undoing a revocation) or swapping in another chain's list is caught: the
+// entries themselves are signed, but their number and the chain are this file's to vouch for.
+func (s *Store) rosterMAC(st *roster.State) []byte {
+	s.mu.RLock()
+	k := keys.Derive(s.mk, purposeRosterMAC)
+	s.mu.RUnlock()
+	defer seal.Wipe(k)
+	id, head := st.ID(), st.Head()
+	m := hmac.New(sha256.New, k)
+	m.Write(seal.Label(s.dbID, string(id[:]), strconv.FormatUint(st.Len(), 10), string(head[:])))
+	return m.Sum(nil)
+}
 
 // ErrNoRoster means this device holds no verified roster yet (a new device before its first
 // sync, or a database from before rosters).
@@ -51,7 +73,11 @@ func (s *Store) writeGenesis(ctx context.Context, recoveryCode string) error {
 func (s *Store) ensureGenesis(ctx context.Context) error { return s.ensureGenesisWith(ctx, "") }
 
 func (s *Store) ensureGenesisWith(ctx context.Context, recoveryCode string) error {
-	if _, err := s.Roster(ctx); !errors.Is(err, ErrNoRoster) {
+	_, err := s.Roster(ctx)
+	if errors.Is(err, ErrTampered) {
+		return nil // a damaged list stays as it is: verify names it, sync refuses to use it
+	}
+	if !errors.Is(err, ErrNoRoster) {
 		return err
 	}
 	if ss, err := s.SyncState(ctx); err != nil || ss.Connected() {
@@ -95,13 +121,20 @@ func (s *Store) SetRosterID(ctx context.Context, id [32]byte) error {
 }
 
 // Roster returns the verified roster (ErrNoRoster when there is none). The result is shared:
-// callers only read it.
+// callers only read it. It is read again when another process (the CLI beside the app) has
+// appended entries.
 func (s *Store) Roster(ctx context.Context) (*roster.State, error) {
 	s.mu.RLock()
 	st := s.roster
 	s.mu.RUnlock()
 	if st != nil {
-		return st, nil
+		var n uint64
+		if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM roster").Scan(&n); err != nil {
+			return nil, err
+		}
+		if n == st.Len() {
+			return st, nil
+		}
 	}
 	st, err := s.loadRoster(ctx, s.db)
 	if err != nil {
@@ -151,6 +184,10 @@ func (s *Store) loadRoster(ctx context.Context, q querier) (*roster.State, error
 	if st == nil {
 		return nil, ErrNoRoster
 	}
+	mac, err := getMeta(ctx, q, metaRosterMAC)
+	if err != nil || !hmac.Equal(mac, s.rosterMAC(st)) {
+		return nil, &SealError{Table: "meta", Row: metaRosterMAC, Column: "value", Err: ErrTampered}
+	}
 	return st, nil
 }
 
@@ -198,6 +235,11 @@ func (s *Store) appendRoster(ctx context.Context, entries [][]byte) (*roster.Sta
 			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO roster(seq, entry) VALUES(?, ?)", int64(next.Len()-1), b); err != nil {
+			return nil, err
+		}
+	}
+	if next != nil {
+		if err := setMeta(ctx, tx, metaRosterMAC, s.rosterMAC(next)); err != nil {
 			return nil, err
 		}
 	}

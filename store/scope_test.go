@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"spoke/crypto/device"
 	"spoke/crypto/roster"
 	"spoke/crypto/seal"
 )
@@ -190,5 +191,48 @@ func TestReasonsFollowOrgKeyRotation(t *testing.T) {
 	}
 	if r, err := st.Verify(ctx); err != nil || !r.OK() {
 		t.Fatalf("verify: %v %v", err, r.Problems)
+	}
+}
+
+// TestRosterTailCutDetected: removing the newest device-list entry from the file (undoing a
+// revocation, say) or swapping in another chain's list is refused and named by verify; an
+// entry appended by another process is seen without reopening.
+func TestRosterTailCutDetected(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newTestStore(t)
+	id := must[*device.Identity](t)(st.DeviceIdentity(ctx))
+	other := must[*device.Identity](t)(device.New())
+	r := must[*roster.State](t)(st.Roster(ctx))
+	e := must[[]byte](t)(r.Next(roster.OpAdd, roster.Member{ID: "laptop", Role: roster.RoleOwner, SigningKey: other.SigningPublic(), KEMKey: other.KEMPublic()}, st.DeviceID(), id.Signing, 1))
+	// Another process appends: this store sees it.
+	dir := st.Dir()
+	st2, err := Open(ctx, dir, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st2.AppendRoster(ctx, [][]byte{e}); err != nil {
+		t.Fatal(err)
+	}
+	st2.Close()
+	if p, err := st.Peer(ctx, "laptop"); err != nil || !p.Active {
+		t.Fatalf("an entry appended by another process is not seen: %v", err)
+	}
+	st.Close()
+	db := rawDB(t, dir)
+	if _, err := db.Exec("DELETE FROM roster WHERE seq = 1"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	st3, err := Open(ctx, dir, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st3.Close()
+	if _, err := st3.Roster(ctx); !errors.Is(err, ErrTampered) {
+		t.Fatalf("a cut device list loads: %v", err)
+	}
+	rep := must[*Report](t)(st3.Verify(ctx))
+	if !hasProblem(rep, "meta", metaRosterMAC, "value", "") {
+		t.Fatalf("verify: %v", rep.Problems)
 	}
 }

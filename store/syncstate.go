@@ -325,7 +325,7 @@ func (s *Store) BecomeNewDevice(ctx context.Context, recoveryCode string) error 
 		if _, err := tx.ExecContext(ctx, "DELETE FROM roster"); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", metaRosterID); err != nil {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM meta WHERE key IN (?, ?)", metaRosterID, metaRosterMAC); err != nil {
 			return err
 		}
 	}
