@@ -611,3 +611,34 @@ func TestRestoredUnconnectedDatabaseConnects(t *testing.T) {
 		t.Fatalf("the hub's device list: %+v %v", resp, err)
 	}
 }
+
+// TestDeviceConfirmedAfterRotationGetsNewKeys: a code made before a revocation carries the keys
+// of that day; the owner device seals the newest ones to the new device when it confirms it.
+func TestDeviceConfirmedAfterRotationGetsNewKeys(t *testing.T) {
+	ctx := context.Background()
+	_, a, owner, north := chain(t)
+	old := join(t, a, owner, north)
+	code, err := AddDevice(ctx, owner, a.hc, north)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RevokeDevice(ctx, owner, a.hc, old.st.DeviceID()); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := hub.DecodeEnrollCode(code)
+	st, _, err := store.CreateReplica(ctx, t.TempDir(), testOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	late := connect(t, st, c)
+	late.sync(t)
+	a.sync(t) // confirms it, and seals the newest keys to it
+	id := must[string](t)(owner.CreateCustomer(ctx, store.CustomerInput{Name: "After The Rotation", ShopID: north}))
+	a.sync(t)
+	late.sync(t)
+	o := must[*store.Session](t)(st.SignIn(ctx, "olga", "owner-password-1"))
+	if card, err := o.Customer(ctx, id, ""); err != nil || card.Name != "After The Rotation" {
+		t.Fatalf("the late device cannot read data sealed under the rotated key: %v", err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"spoke/crypto/device"
 	"spoke/crypto/roster"
 	"spoke/store"
+	"spoke/sync/hub"
 	"spoke/sync/hub/hubclient"
 )
 
@@ -277,6 +278,9 @@ func (e *Engine) confirmEnrolments(ctx context.Context, id *device.Identity) err
 			if local, err = e.publish(ctx, e.hub, entry); err != nil {
 				return err
 			}
+			if err := e.sealCurrentKeys(ctx, id, local.Member(d.ID)); err != nil {
+				return err
+			}
 			e.st.Record(ctx, "device.confirm", d.ID, "ok", "role="+p.Role)
 			done = true
 			break
@@ -289,4 +293,33 @@ func (e *Engine) confirmEnrolments(ctx context.Context, id *device.Identity) err
 		return savePending(ctx, e.st, keep)
 	}
 	return nil
+}
+
+// sealCurrentKeys seals, signed, the newest key of every scope a newly confirmed device reads
+// to its key from the roster: its enrolment code carried the versions of the day it was made,
+// and a revocation since then would otherwise leave it without the key new data uses.
+func (e *Engine) sealCurrentKeys(ctx context.Context, id *device.Identity, m *roster.MemberState) error {
+	scopes, err := e.st.Scopes(ctx)
+	if err != nil {
+		return err
+	}
+	var envs []hub.EnvelopeInfo
+	for _, scope := range scopes {
+		if !m.CanRead(scope) {
+			continue
+		}
+		k, v, err := e.st.ScopeKey(ctx, scope, 0)
+		if err != nil {
+			return err
+		}
+		sealed, err := device.SealTo(m.KEMKey, envelopeInfo(m.ID, scope, v), k)
+		if err != nil {
+			return err
+		}
+		envs = append(envs, hub.EnvelopeInfo{To: m.ID, Scope: scope, Version: v, Sealed: device.SignEnvelope(e.st.DeviceID(), id.Signing, m.ID, scope, v, sealed)})
+	}
+	if len(envs) == 0 {
+		return nil
+	}
+	return e.hub.PutEnvelopes(ctx, envs)
 }
