@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,6 +86,8 @@ type Report struct {
 	KeysImported             int
 	CheckpointSeq            int64
 	BytesPushed, BytesPulled int64
+
+	refusals map[[2]string]int // (sender, reason) -> sets refused this round, audited at its end
 }
 
 // New returns an engine for an enrolled store.
@@ -132,6 +135,7 @@ func (e *Engine) SyncNow(ctx context.Context) (*Report, error) {
 	defer e.mu.Unlock()
 	r := &Report{}
 	err := e.round(ctx, r)
+	e.auditRefusals(ctx, r)
 	e.statusMu.Lock()
 	e.status.LastErr = err
 	if err == nil {
@@ -613,9 +617,27 @@ func (e *Engine) applyAudit(ctx context.Context, from string, cs *wire.ChangeSet
 }
 
 // refuse counts and audits a refused set; it returns nil so the pull moves past it.
+// The refusals of a round are audited together, one entry per sender and reason with the
+// count, so a hub that relays endless junk cannot grow the trail by an entry per set.
 func (e *Engine) refuse(ctx context.Context, r *Report, from, reason string) error {
 	r.Refused++
-	return e.st.Record(ctx, "sync.refused", from, "refused", reason)
+	if r.refusals == nil {
+		r.refusals = map[[2]string]int{}
+	}
+	r.refusals[[2]string{from, reason}]++
+	return nil
+}
+
+// auditRefusals writes the round's refusal entries.
+func (e *Engine) auditRefusals(ctx context.Context, r *Report) {
+	keys := make([][2]string, 0, len(r.refusals))
+	for k := range r.refusals {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b [2]string) int { return strings.Compare(a[0]+"\x00"+a[1], b[0]+"\x00"+b[1]) })
+	for _, k := range keys {
+		e.st.Record(ctx, "sync.refused", k[0], "refused", fmt.Sprintf("%s; sets=%d", k[1], r.refusals[k]))
+	}
 }
 
 // checkpoint signs this device's audit chain head and leaves it at the hub, so a local trail
