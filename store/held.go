@@ -110,8 +110,9 @@ func (s *Store) dropUnconfirmedHeld(ctx context.Context) error {
 }
 
 // Held lists waiting sets in the order they should be tried: by sender, scope and sequence.
+// Bytes is left empty (up to MaxHeldBytes would be read at once): HeldBytes reads one set's.
 func (s *Store) Held(ctx context.Context) ([]HeldSet, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT id, device_id, scope, scope_seq, bytes, reason FROM sync_held ORDER BY device_id, scope, scope_seq, id")
+	rows, err := s.db.QueryContext(ctx, "SELECT id, device_id, scope, scope_seq, x'', reason FROM sync_held ORDER BY device_id, scope, scope_seq, id")
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +128,13 @@ func (s *Store) Held(ctx context.Context) ([]HeldSet, error) {
 		out = append(out, h)
 	}
 	return out, rows.Err()
+}
+
+// HeldBytes returns the bytes of one held set.
+func (s *Store) HeldBytes(ctx context.Context, id int64) ([]byte, error) {
+	var b []byte
+	err := s.db.QueryRowContext(ctx, "SELECT bytes FROM sync_held WHERE id = ?", id).Scan(&b)
+	return b, err
 }
 
 // Unhold removes a set that was applied or refused.

@@ -471,7 +471,11 @@ func (e *Engine) retryHeld(ctx context.Context, r *Report) error {
 			if err != nil {
 				return err
 			}
-			_, why, err := e.applySet(ctx, hs.Bytes, st.PushedSeq, r)
+			b, err := e.st.HeldBytes(ctx, hs.ID)
+			if err != nil {
+				return err
+			}
+			_, why, err := e.applySet(ctx, b, st.PushedSeq, r)
 			if err != nil {
 				return err
 			}
