@@ -92,8 +92,14 @@ func (s *Store) ensureGenesisWith(ctx context.Context, recoveryCode string) erro
 
 // RosterID returns the chain id this device's roster starts from, if it knows one.
 func (s *Store) RosterID(ctx context.Context) ([32]byte, bool, error) {
+	return s.rosterID(ctx, s.db)
+}
+
+// rosterID reads the chain id through q (a transaction's own connection, inside one: another
+// connection of the pool could be the one the transaction is waiting for).
+func (s *Store) rosterID(ctx context.Context, q querier) ([32]byte, bool, error) {
 	var id [32]byte
-	v, err := getMeta(ctx, s.db, metaRosterID)
+	v, err := getMeta(ctx, q, metaRosterID)
 	if errors.Is(err, ErrNotFound) {
 		return id, false, nil
 	}
@@ -124,19 +130,24 @@ func (s *Store) SetRosterID(ctx context.Context, id [32]byte) error {
 // callers only read it. It is read again when another process (the CLI beside the app) has
 // appended entries.
 func (s *Store) Roster(ctx context.Context) (*roster.State, error) {
+	return s.rosterVia(ctx, s.db)
+}
+
+// rosterVia is Roster reading through q.
+func (s *Store) rosterVia(ctx context.Context, q querier) (*roster.State, error) {
 	s.mu.RLock()
 	st := s.roster
 	s.mu.RUnlock()
 	if st != nil {
 		var n uint64
-		if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM roster").Scan(&n); err != nil {
+		if err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM roster").Scan(&n); err != nil {
 			return nil, err
 		}
 		if n == st.Len() {
 			return st, nil
 		}
 	}
-	st, err := s.loadRoster(ctx, s.db)
+	st, err := s.loadRoster(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +159,7 @@ func (s *Store) Roster(ctx context.Context) (*roster.State, error) {
 
 // loadRoster reads and verifies every entry from the genesis (the chain id checked).
 func (s *Store) loadRoster(ctx context.Context, q querier) (*roster.State, error) {
-	id, _, err := s.RosterID(ctx)
+	id, _, err := s.rosterID(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +229,7 @@ func (s *Store) appendRoster(ctx context.Context, entries [][]byte) (*roster.Sta
 	}
 	for _, b := range entries {
 		if next == nil {
-			id, ok, err := s.RosterID(ctx)
+			id, ok, err := s.rosterID(ctx, tx)
 			if err != nil {
 				return nil, err
 			}
@@ -321,13 +332,13 @@ func (s *Store) RosterEntries(ctx context.Context, from uint64) ([][]byte, error
 // one not enrolled anywhere) every scope; a shop device, enrolled as one or listed as one in
 // the roster, only its own shops. Every other device refuses the rest, so a change made here
 // anyway could never leave (the outbox would stick behind it).
-func (s *Store) mayWrite(ctx context.Context, scope string) bool {
-	if st, err := s.Roster(ctx); err == nil {
+func (s *Store) mayWrite(ctx context.Context, q querier, scope string) bool {
+	if st, err := s.rosterVia(ctx, q); err == nil {
 		if m := st.Member(s.deviceID); m != nil {
 			return m.Role != roster.RoleShop || (scope != OrgScope && slices.Contains(m.Scopes, scope))
 		}
 	}
-	ss, err := s.SyncState(ctx)
+	ss, err := s.syncState(ctx, q)
 	if err != nil || ss.Role != roster.RoleShop {
 		return err == nil
 	}

@@ -63,9 +63,11 @@ const (
 func (st SyncState) Connected() bool { return st.HubAddr != "" && st.Certificate != "" }
 
 // SyncState reads the state (zero value before enrollment).
-func (s *Store) SyncState(ctx context.Context) (SyncState, error) {
+func (s *Store) SyncState(ctx context.Context) (SyncState, error) { return s.syncState(ctx, s.db) }
+
+func (s *Store) syncState(ctx context.Context, q querier) (SyncState, error) {
 	var st SyncState
-	v, err := getMeta(ctx, s.db, metaSyncState)
+	v, err := getMeta(ctx, q, metaSyncState)
 	if errors.Is(err, ErrNotFound) {
 		return SyncState{NextSetSeq: 1}, nil
 	}

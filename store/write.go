@@ -34,6 +34,9 @@ type wtx struct {
 	stmts map[string]*sql.Stmt // prepared once per transaction: bulk writes reuse them
 	// pending holds change records not yet inserted (changeCols values each).
 	pending []any
+	// writable remembers, per scope, whether this device may write it (asked once per
+	// transaction, not per row: imports write thousands).
+	writable map[string]bool
 }
 
 // stmt returns a statement prepared in this transaction.
@@ -214,7 +217,7 @@ func (w *wtx) changes(table, scope, id string, cols []col, insert bool) error {
 		if c.derived || (insert && c.value == nil) {
 			continue
 		}
-		if !checked && !w.s.mayWrite(w.ctx, scope) {
+		if !checked && !w.mayWrite(scope) {
 			// Org data (staff accounts, shops) is written only on owner devices, a shop's only
 			// on that shop's devices or an owner's: every other device refuses the rest, so a
 			// change made here could never leave. (Sign-in bookkeeping is not logged.)
@@ -232,6 +235,18 @@ func (w *wtx) changes(table, scope, id string, cols []col, insert bool) error {
 		}
 	}
 	return nil
+}
+
+func (w *wtx) mayWrite(scope string) bool {
+	ok, seen := w.writable[scope]
+	if !seen {
+		if w.writable == nil {
+			w.writable = map[string]bool{}
+		}
+		ok = w.s.mayWrite(w.ctx, w.tx, scope)
+		w.writable[scope] = ok
+	}
+	return ok
 }
 
 // Change records are inserted changeBatch rows per statement: bulk writes (imports, the demo)

@@ -311,6 +311,9 @@ func TestFullBackupUnderLoad(t *testing.T) {
 				return
 			}
 			writes++
+			// A counter writes often but not back to back: without a pause this loop starves
+			// the backup's own short writes of SQLite's lock (it has no fairness) under -race.
+			time.Sleep(time.Millisecond)
 		}
 	}()
 	stopped := false
