@@ -439,12 +439,7 @@ func TestHubDropsReordersReplaysSets(t *testing.T) {
 func TestRecoverSoleOwnerDevice(t *testing.T) {
 	ctx := context.Background()
 	h := startHub(t)
-	st, code, err := store.Create(ctx, t.TempDir(), store.CreateOptions{ShopName: "North", OwnerUsername: "olga", OwnerPassword: "owner-password-1"}, testOpts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	owner := must[*store.Session](t)(st.SignIn(ctx, "olga", "owner-password-1"))
+	st, code, owner := newChainDB(t)
 	shops, _ := owner.Shops(ctx)
 	north := shops[0].ID
 	a := connect(t, st, h.ownerCode())
@@ -453,21 +448,9 @@ func TestRecoverSoleOwnerDevice(t *testing.T) {
 	must[string](t)(owner.CreateCustomer(ctx, store.CustomerInput{Name: "Ada Lovelace", ShopID: north}))
 	a.sync(t)
 	shop.sync(t)
-	bdir := t.TempDir()
-	if _, err := backup.Backup(ctx, owner, bdir, backup.Options{NoDrill: true}); err != nil {
-		t.Fatal(err)
-	}
 
 	// The laptop is stolen. A new machine: restore, then recover with the code.
-	ndir := filepath.Join(t.TempDir(), "new")
-	if _, err := backup.Restore(ctx, bdir, ndir, backup.Credentials{RecoveryCode: code}, backup.RestoreOptions{Store: store.Options{KDF: fastKDF}}); err != nil {
-		t.Fatal(err)
-	}
-	nst, err := store.Open(ctx, ndir, store.Options{RecoveryCode: code, KDF: fastKDF})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nst.Close() })
+	nst := restoreOnNewMachine(t, owner, code)
 	if nst.DeviceID() == st.DeviceID() {
 		t.Fatal("the restored database kept the stolen device's identity")
 	}
@@ -582,25 +565,8 @@ func TestConcurrentRevocationsDoNotForkKeys(t *testing.T) {
 func TestRestoredUnconnectedDatabaseConnects(t *testing.T) {
 	ctx := context.Background()
 	h := startHub(t)
-	st, code, err := store.Create(ctx, t.TempDir(), store.CreateOptions{ShopName: "North", OwnerUsername: "olga", OwnerPassword: "owner-password-1"}, testOpts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	owner := must[*store.Session](t)(st.SignIn(ctx, "olga", "owner-password-1"))
-	bdir := t.TempDir()
-	if _, err := backup.Backup(ctx, owner, bdir, backup.Options{NoDrill: true}); err != nil {
-		t.Fatal(err)
-	}
-	ndir := filepath.Join(t.TempDir(), "new")
-	if _, err := backup.Restore(ctx, bdir, ndir, backup.Credentials{RecoveryCode: code}, backup.RestoreOptions{Store: store.Options{KDF: fastKDF}}); err != nil {
-		t.Fatal(err)
-	}
-	nst, err := store.Open(ctx, ndir, store.Options{RecoveryCode: code, KDF: fastKDF})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nst.Close()
+	st, code, owner := newChainDB(t)
+	nst := restoreOnNewMachine(t, owner, code)
 	r := must[*roster.State](t)(nst.Roster(ctx))
 	if m := r.Member(nst.DeviceID()); m == nil || m.Role != roster.RoleOwner || r.Member(roster.RecoveryID) == nil || r.Member(st.DeviceID()) != nil {
 		t.Fatal("the restored database does not own a device list of its own")
@@ -641,4 +607,38 @@ func TestDeviceConfirmedAfterRotationGetsNewKeys(t *testing.T) {
 	if card, err := o.Customer(ctx, id, ""); err != nil || card.Name != "After The Rotation" {
 		t.Fatalf("the late device cannot read data sealed under the rotated key: %v", err)
 	}
+}
+
+// newChainDB creates a chain's first database (not connected) and returns it with its recovery
+// code and the owner's session.
+func newChainDB(t *testing.T) (*store.Store, string, *store.Session) {
+	t.Helper()
+	ctx := context.Background()
+	st, code, err := store.Create(ctx, t.TempDir(), store.CreateOptions{ShopName: "North", OwnerUsername: "olga", OwnerPassword: "owner-password-1"}, testOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st, code, must[*store.Session](t)(st.SignIn(ctx, "olga", "owner-password-1"))
+}
+
+// restoreOnNewMachine backs owner's database up and restores it into a new folder with the
+// recovery code, as on a new machine, and opens it.
+func restoreOnNewMachine(t *testing.T, owner *store.Session, code string) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	bdir := t.TempDir()
+	if _, err := backup.Backup(ctx, owner, bdir, backup.Options{NoDrill: true}); err != nil {
+		t.Fatal(err)
+	}
+	ndir := filepath.Join(t.TempDir(), "new")
+	if _, err := backup.Restore(ctx, bdir, ndir, backup.Credentials{RecoveryCode: code}, backup.RestoreOptions{Store: store.Options{KDF: fastKDF}}); err != nil {
+		t.Fatal(err)
+	}
+	nst, err := store.Open(ctx, ndir, store.Options{RecoveryCode: code, KDF: fastKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nst.Close() })
+	return nst
 }
