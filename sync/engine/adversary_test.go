@@ -276,19 +276,8 @@ func mustBody(t *testing.T, e *roster.Entry) []byte {
 // roster from the hub from the genesis, as the hub serves it now.
 func freshReplicaOf(t *testing.T, h *testHub, a *spoke, owner *store.Session, _ *spoke) *spoke {
 	t.Helper()
-	ctx := context.Background()
-	code, err := AddDevice(ctx, owner, a.hc, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := hub.DecodeEnrollCode(code)
-	st, _, err := store.CreateReplica(ctx, t.TempDir(), testOpts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	s := connect(t, st, c)
-	if _, err := s.eng.SyncNow(ctx); err != nil && !strings.Contains(err.Error(), "device list") {
+	s := newShopDevice(t, a, owner, "")
+	if _, err := s.eng.SyncNow(context.Background()); err != nil && !strings.Contains(err.Error(), "device list") {
 		t.Logf("sync: %v", err)
 	}
 	return s

@@ -148,23 +148,11 @@ func chain(t testing.TB) (*testHub, *spoke, *store.Session, string) {
 	return h, a, owner, shops[0].ID
 }
 
-// join enrolls a new replica with a code made on the owner's device.
+// join enrolls a new replica with a code made on the owner's device, syncs it, and has the
+// owner's device confirm it.
 func join(t testing.TB, a *spoke, owner *store.Session, shopID string) *spoke {
 	ctx := context.Background()
-	code, err := AddDevice(ctx, owner, a.hc, shopID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := hub.DecodeEnrollCode(code)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _, err := store.CreateReplica(ctx, t.TempDir(), testOpts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	s := connect(t, st, c)
+	s := newShopDevice(t, a, owner, shopID)
 	r := s.sync(t)
 	if r.KeysImported == 0 {
 		t.Fatal("a new device received no keys")
@@ -172,7 +160,7 @@ func join(t testing.TB, a *spoke, owner *store.Session, shopID string) *spoke {
 	// The owner's device confirms the new device into the roster at its next sync; until
 	// then every other device holds the new device's sets.
 	a.sync(t)
-	if p, err := a.st.Peer(ctx, st.DeviceID()); err != nil || !p.Active {
+	if p, err := a.st.Peer(ctx, s.st.DeviceID()); err != nil || !p.Active {
 		t.Fatalf("the owner device did not confirm the new device: %v", err)
 	}
 	return s

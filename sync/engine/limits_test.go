@@ -14,7 +14,7 @@ import (
 
 // newShopDevice makes a code on the owner's device and redeems it on a fresh replica,
 // without syncing yet.
-func newShopDevice(t *testing.T, a *spoke, owner *store.Session, shopID string) *spoke {
+func newShopDevice(t testing.TB, a *spoke, owner *store.Session, shopID string) *spoke {
 	t.Helper()
 	ctx := context.Background()
 	code, err := AddDevice(ctx, owner, a.hc, shopID)
