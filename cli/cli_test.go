@@ -4,16 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
-	"spoke/crypto/keychain"
+	"spoke/crypto/keychain/keychaintest"
 	"spoke/crypto/keys"
 	"spoke/store"
 )
@@ -317,7 +315,7 @@ func TestCLIBackupRestore(t *testing.T) {
 		t.Fatalf("verify with the recovery code: %s", out)
 	}
 	// Or this machine's keychain, when no passphrase is given.
-	kc := &memKeychain{m: map[string][]byte{}}
+	kc := keychaintest.New()
 	k := &cliT{t: t, dir: filepath.Join(t.TempDir(), "laptop2"), vars: map[string]string{"SPOKE_RECOVERY_CODE": c.vars["RECOVERY"]}, kc: kc}
 	if out := k.ok("restore", "--from", usb); !strings.Contains(out, "keychain") {
 		t.Fatalf("restore into the keychain: %s", out)
@@ -327,7 +325,7 @@ func TestCLIBackupRestore(t *testing.T) {
 	if got := customersJSON(t, k.ok("customers", "--as", "sam", "--json")); len(got) != 3 {
 		t.Fatalf("restored into the keychain: %d customers", len(got))
 	}
-	noKC := &cliT{t: t, dir: filepath.Join(t.TempDir(), "laptop3"), vars: map[string]string{"SPOKE_RECOVERY_CODE": c.vars["RECOVERY"]}, kc: &memKeychain{m: map[string][]byte{}, down: true}}
+	noKC := &cliT{t: t, dir: filepath.Join(t.TempDir(), "laptop3"), vars: map[string]string{"SPOKE_RECOVERY_CODE": c.vars["RECOVERY"]}, kc: &keychaintest.Mem{Down: true}}
 	if code, _, errs := noKC.run("restore", "--from", usb); code != 1 || !strings.Contains(errs, "passphrase") {
 		t.Fatalf("restore with no keychain and no passphrase: %d %s", code, errs)
 	}
@@ -335,43 +333,6 @@ func TestCLIBackupRestore(t *testing.T) {
 	if code, _, errs := bad.run("restore", "--from", usb); code != 1 || !strings.Contains(errs, "wrong") {
 		t.Fatalf("wrong code: %d %s", code, errs)
 	}
-}
-
-// memKeychain stands in for this machine's keychain.
-type memKeychain struct {
-	mu   sync.Mutex
-	m    map[string][]byte
-	down bool
-}
-
-func (k *memKeychain) Store(_ context.Context, a string, v []byte) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.down {
-		return &keychain.BackendError{Op: "store", Err: errors.New("no bus")}
-	}
-	k.m[a] = append([]byte(nil), v...)
-	return nil
-}
-
-func (k *memKeychain) Load(_ context.Context, a string) ([]byte, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.down {
-		return nil, &keychain.BackendError{Op: "load", Err: errors.New("no bus")}
-	}
-	v, ok := k.m[a]
-	if !ok {
-		return nil, keychain.ErrNotFound
-	}
-	return append([]byte(nil), v...), nil
-}
-
-func (k *memKeychain) Delete(_ context.Context, a string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	delete(k.m, a)
-	return nil
 }
 
 // TestCLIVerifyFindsRollback: an older genuine copy of the database file put back is below

@@ -7,51 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"spoke/crypto/keychain/keychaintest"
 	"spoke/crypto/keychain"
 	"spoke/crypto/keys"
 	"spoke/store"
 )
-
-// memKeychain is an in-memory OS keychain for restore tests.
-type memKeychain struct {
-	mu   sync.Mutex
-	m    map[string][]byte
-	down bool // answers like a machine without a usable keychain
-}
-
-func (k *memKeychain) Store(_ context.Context, a string, s []byte) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.down {
-		return &keychain.BackendError{Op: "store", Err: errors.New("no bus")}
-	}
-	k.m[a] = append([]byte(nil), s...)
-	return nil
-}
-
-func (k *memKeychain) Load(_ context.Context, a string) ([]byte, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.down {
-		return nil, &keychain.BackendError{Op: "load", Err: errors.New("no bus")}
-	}
-	v, ok := k.m[a]
-	if !ok {
-		return nil, keychain.ErrNotFound
-	}
-	return append([]byte(nil), v...), nil
-}
-
-func (k *memKeychain) Delete(_ context.Context, a string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	delete(k.m, a)
-	return nil
-}
 
 // TestNewMachineRestoreReprotects (item 10): restored on a new machine with the recovery code,
 // the database opens with this machine's keychain or the passphrase given now, and no longer
@@ -89,28 +52,28 @@ func TestNewMachineRestoreReprotects(t *testing.T) {
 		}
 	})
 	t.Run("this machine's keychain", func(t *testing.T) {
-		kc := &memKeychain{m: map[string][]byte{}}
+		kc := keychaintest.New()
 		dst := filepath.Join(t.TempDir(), "new-laptop")
 		res, err := Restore(ctx, e.bdir, dst, Credentials{RecoveryCode: e.code, NoKeychain: true},
 			RestoreOptions{Store: store.Options{KDF: fastKDF, Keychain: kc}, Protect: store.Protection{Keychain: true}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.KeyStore != store.KeyStoreKeychain || len(kc.m) != 1 {
-			t.Fatalf("key store %q, %d keychain entries (the key)", res.KeyStore, len(kc.m))
+		if res.KeyStore != store.KeyStoreKeychain || kc.Len() != 1 {
+			t.Fatalf("key store %q, %d keychain entries (the key)", res.KeyStore, kc.Len())
 		}
 		st, err := store.Open(ctx, dst, store.Options{Keychain: kc})
 		if err != nil {
 			t.Fatalf("open from this machine's keychain: %v", err)
 		}
-		if len(kc.m) != 2 {
-			t.Fatalf("%d keychain entries after the first unlock (key and this folder's anchor)", len(kc.m))
+		if kc.Len() != 2 {
+			t.Fatalf("%d keychain entries after the first unlock (key and this folder's anchor)", kc.Len())
 		}
 		if r, err := st.Verify(ctx); err != nil || !r.OK() {
 			t.Fatalf("%v %v", err, r.Problems)
 		}
 		st.Close()
-		empty := &memKeychain{m: map[string][]byte{}}
+		empty := keychaintest.New()
 		if _, err := store.Open(ctx, dst, store.Options{Passphrase: "pass phrase 1", Keychain: empty}); err == nil {
 			t.Fatal("the old machine's passphrase still opens it")
 		}
@@ -118,7 +81,7 @@ func TestNewMachineRestoreReprotects(t *testing.T) {
 	t.Run("no keychain answers", func(t *testing.T) {
 		dst := filepath.Join(t.TempDir(), "new-laptop")
 		_, err := Restore(ctx, e.bdir, dst, Credentials{RecoveryCode: e.code, NoKeychain: true},
-			RestoreOptions{Store: store.Options{KDF: fastKDF, Keychain: &memKeychain{down: true}}, Protect: store.Protection{Keychain: true}})
+			RestoreOptions{Store: store.Options{KDF: fastKDF, Keychain: &keychaintest.Mem{Down: true}}, Protect: store.Protection{Keychain: true}})
 		if !errors.Is(err, keychain.ErrNoKeychain) {
 			t.Fatalf("restore without a keychain: %v", err)
 		}
