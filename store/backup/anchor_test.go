@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"spoke/crypto/keychain/keychaintest"
 	"spoke/crypto/keychain"
+	"spoke/crypto/keychain/keychaintest"
 	"spoke/crypto/keys"
 	"spoke/store"
 )
