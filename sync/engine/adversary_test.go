@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -630,4 +631,46 @@ func restoreOnNewMachine(t *testing.T, owner *store.Session, code string) *store
 	}
 	t.Cleanup(func() { nst.Close() })
 	return nst
+}
+
+// TestHubCannotEnrolItsOwnKeysUnderACode: the owner makes a code; the hub enrols keys of its
+// own under that code's token before the real device does (it knows the token, not the code's
+// secret), with a made-up proof and with the real device's proof replayed over other keys. The
+// owner device confirms neither; the real device, when it comes, is confirmed.
+func TestHubCannotEnrolItsOwnKeysUnderACode(t *testing.T) {
+	ctx := context.Background()
+	h, a, owner, north := chain(t)
+	code, err := AddDevice(ctx, owner, a.hc, north)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := hub.DecodeEnrollCode(code)
+	evil, _ := device.New()
+	for i, label := range [][]byte{make([]byte, 33), device.EnrollProof(make([]byte, 32), c.TokenID, "evil-1", evil.SigningPublic(), evil.KEMPublic())} {
+		id := fmt.Sprintf("evil-%d", i)
+		if err := h.storage.AddDevice(ctx, hub.Device{ID: id, Label: label, Role: hub.RoleShop, Scopes: []string{north}, SigningKey: evil.SigningPublic(), HPKEKey: evil.KEMPublic(), CertSerial: id, Status: hub.StatusActive, EnrolledAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, _, err := store.CreateReplica(ctx, t.TempDir(), testOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	real := connect(t, st, c)
+	real.sync(t)
+	// The real device's proof, replayed by the hub over its own keys.
+	dev := must[hub.Device](t)(h.storage.Device(ctx, st.DeviceID()))
+	if err := h.storage.AddDevice(ctx, hub.Device{ID: "evil-replay", Label: dev.Label, Role: hub.RoleShop, Scopes: []string{north}, SigningKey: evil.SigningPublic(), HPKEKey: evil.KEMPublic(), CertSerial: "r", Status: hub.StatusActive, EnrolledAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	a.sync(t)
+	for _, id := range []string{"evil-0", "evil-1", "evil-replay"} {
+		if _, err := a.st.Peer(ctx, id); err == nil {
+			t.Fatalf("the owner device confirmed the hub's %s", id)
+		}
+	}
+	if p, err := a.st.Peer(ctx, st.DeviceID()); err != nil || !p.Active || p.Role != "shop" || len(p.Scopes) != 1 || p.Scopes[0] != north {
+		t.Fatalf("the real device is not confirmed with the role the owner chose: %+v %v", p, err)
+	}
 }
