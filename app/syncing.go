@@ -595,6 +595,11 @@ func (s *SyncScreen) revoke(id string) {
 	a, ss, ctx, hc, eng := s.a, s.a.ss, s.a.sc, s.a.hc, s.a.eng
 	s.DevicesNote.SetText(a.T("Revoking…"))
 	a.async(func() func() {
+		if eng != nil {
+			// Take in what the device sent before it is revoked (its later sets are refused),
+			// so the staff records it signed are signed again here.
+			eng.SyncNow(ctx)
+		}
 		rotated, err := engine.RevokeDevice(ctx, ss, hc, id)
 		var serr error
 		if err == nil && eng != nil {

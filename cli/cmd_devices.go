@@ -102,6 +102,11 @@ func runDevices(ctx context.Context, env Env, args []string) error {
 		if len(pos) != 1 {
 			return errUsage{"usage: spoke devices revoke --as OWNER DEVICE"}
 		}
+		// Take in what the device sent before it is revoked (its later sets are refused), so
+		// the staff records it signed are signed again here.
+		if _, err := engine.New(st, h).SyncNow(ctx); err != nil {
+			fmt.Fprintf(env.Stderr, "note: sync before revocation failed (%v); revoking anyway\n", err)
+		}
 		rotated, err := engine.RevokeDevice(ctx, ss, h, pos[0])
 		if err != nil {
 			return err

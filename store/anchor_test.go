@@ -583,7 +583,9 @@ func TestUpgradeConvertsUsers(t *testing.T) {
 	head := append([]byte(strconv.FormatInt(seq, 10)+":"), headMACv1(key, seq, last)...)
 	for _, q := range []string{"ALTER TABLE users DROP COLUMN version", "DELETE FROM meta WHERE key = 'user_versions'",
 		// and what migration 6 (the device roster) added
-		"DROP TABLE roster", "DROP TABLE sync_held", "DROP TABLE sync_applied", "DELETE FROM meta WHERE key = 'roster_id'",
+		"DROP TABLE roster", "DROP TABLE sync_held", "DROP TABLE sync_applied", "DELETE FROM meta WHERE key IN ('roster_id', 'roster_mac')",
+		// and migration 7 (staff signatures)
+		"ALTER TABLE users DROP COLUMN signer", "ALTER TABLE users DROP COLUMN sig",
 		"CREATE TABLE sync_peers (device_id TEXT PRIMARY KEY, signing_key BLOB NOT NULL, kem_key BLOB NOT NULL, name TEXT NOT NULL DEFAULT '', role TEXT NOT NULL DEFAULT '', scopes TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'active') STRICT",
 		"PRAGMA user_version = 4"} {
 		if _, err := db.Exec(q); err != nil {
@@ -604,7 +606,8 @@ func TestUpgradeConvertsUsers(t *testing.T) {
 		t.Fatalf("upgraded database: %v %v", err, r.Problems)
 	}
 	var v int64
-	if err := st.db.QueryRow("SELECT version FROM users WHERE id = ?", sam).Scan(&v); err != nil || v != 1 {
+	// Converted to version 1, then signed by this owner device as version 2.
+	if err := st.db.QueryRow("SELECT version FROM users WHERE id = ?", sam).Scan(&v); err != nil || v != 2 {
 		t.Fatalf("converted version %d %v", v, err)
 	}
 	var n int
@@ -616,7 +619,7 @@ func TestUpgradeConvertsUsers(t *testing.T) {
 	st.Close()
 	// The pre-upgrade row (version 0, old MAC) put back is older than the recorded version.
 	db = rawDB(t, dir)
-	putUserRow(t, db, append(oldSam, int64(0)))
+	putUserRow(t, db, append(oldSam, int64(0), "", nil)) // version 0, unsigned
 	db.Close()
 	st, err = Open(ctx, dir, testOptions())
 	if err != nil {

@@ -43,7 +43,7 @@ var contentTables = []struct{ name, order string }{
 // lateColumns were added to content tables by a migration after backups existed. While one
 // holds its default (0) it is left out of the content hash, so a backup taken before the
 // migration still verifies after a restore that migrated it.
-var lateColumns = map[string]bool{"users.version": true}
+var lateColumns = map[string]bool{"users.version": true, "users.signer": true, "users.sig": true}
 
 // pointOf computes a Point from any connection to a Spoke database (a live one inside a read
 // transaction, or a snapshot file). It reads no keys and decrypts nothing.
@@ -71,7 +71,7 @@ func pointOf(ctx context.Context, q querier) (*Point, error) {
 				return nil, err
 			}
 			for i, v := range vals {
-				if late[i] && v == int64(0) {
+				if late[i] && (v == nil || v == int64(0) || v == "") {
 					continue // a column added by a later migration hashes as absent at its default
 				}
 				hashValue(h, v)

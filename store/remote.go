@@ -78,7 +78,7 @@ type ApplyResult struct {
 // syncColumns are the columns a remote change may set, per table: exactly the logged columns.
 var syncColumns = map[string][]string{
 	"shops":            {"name", "region", "currency", "created_at"},
-	"users":            {"username", "display_name", "password_hash", "roles", "shop_id", "active", "failed_attempts", "locked_until", "last_sign_in", "created_at", "version", "mac"},
+	"users":            {"username", "display_name", "password_hash", "roles", "shop_id", "active", "failed_attempts", "locked_until", "last_sign_in", "created_at", "version", "mac", "signer", "sig"},
 	"customers":        {"shop_id", "owner_id", "dek", "dek_version", "name", "email", "phone", "address", "birthday", "notes", "created_at", "updated_at", "deleted_at"},
 	"bikes":            {"customer_id", "shop_id", "make", "model", "year", "type", "frame_size", "colour", "serial", "created_at", "updated_at", "deleted_at"},
 	"work_orders":      {"shop_id", "customer_id", "bike_id", "status", "mechanic_id", "promised_at", "complaint", "notes", "created_at", "updated_at", "closed_at"},
@@ -361,6 +361,9 @@ func (s *Store) checkSealed(ctx context.Context, tx *sql.Tx, scope string, touch
 		}
 		if err := s.authentic(ctx, u); err != nil {
 			return &RemoteError{"a user record fails authentication"}
+		}
+		if err := s.ownerSigned(ctx, tx, u); err != nil {
+			return &RemoteError{"a user record is not signed by an active owner device"}
 		}
 	}
 	return nil

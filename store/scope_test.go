@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"strconv"
 	"strings"
@@ -234,5 +235,53 @@ func TestRosterTailCutDetected(t *testing.T) {
 	rep := must[*Report](t)(st3.Verify(ctx))
 	if !hasProblem(rep, "meta", metaRosterMAC, "value", "") {
 		t.Fatalf("verify: %v", rep.Problems)
+	}
+}
+
+// TestForgedStaffRecordRefused: someone who holds the org key (a shop's counter, a revoked
+// device) computes a valid MAC for a staff record promoted to owner and puts it into another
+// device's file. Without an active owner device's signature it is refused at sign-in and named
+// by verify, unsigned or signed by the wrong key.
+func TestForgedStaffRecordRefused(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newTestStore(t)
+	owner := signIn(t, st, "olga", "owner-password-1")
+	shops, _ := owner.Shops(ctx)
+	sam := must[string](t)(owner.AddUser(ctx, NewUser{Username: "sam", Password: staffPW, Roles: []Role{RoleSales}, ShopID: shops[0].ID}))
+	counter := must[*device.Identity](t)(device.New())
+	for _, tc := range []struct {
+		name string
+		sign func(u *userRow)
+	}{
+		{"unsigned", func(u *userRow) { u.signer, u.sig = "", nil }},
+		{"signed by a key that is no owner device's", func(u *userRow) {
+			u.signer, u.sig = st.DeviceID(), ed25519.Sign(counter.Signing, u.staffStatement())
+		}},
+		{"signed by a device the roster does not list", func(u *userRow) {
+			u.signer, u.sig = "counter-1", ed25519.Sign(counter.Signing, u.staffStatement())
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u, err := scanUser(st.db.QueryRow("SELECT "+userCols+" FROM users WHERE id = ?", sam))
+			if err != nil {
+				t.Fatal(err)
+			}
+			u.roles = string(RoleOwner)
+			u.shopID.Valid, u.shopID.String = false, ""
+			tc.sign(u)
+			if u.mac, err = st.userMAC(ctx, u); err != nil { // the org key is all it takes
+				t.Fatal(err)
+			}
+			if _, err := st.db.Exec("UPDATE users SET roles = ?, shop_id = NULL, mac = ?, signer = ?, sig = ? WHERE id = ?", u.roles, u.mac, u.signer, u.sig, sam); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.SignIn(ctx, "sam", staffPW); !errors.Is(err, ErrTampered) {
+				t.Fatalf("a forged owner record signed in: %v", err)
+			}
+			r := must[*Report](t)(st.Verify(ctx))
+			if !hasProblem(r, "users", sam, "sig", "not signed by an active owner") {
+				t.Fatalf("verify: %v", r.Problems)
+			}
+		})
 	}
 }

@@ -388,6 +388,10 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("start the device list: %w", err)
 	}
+	if err := s.signOldStaff(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sign staff records: %w", err)
+	}
 	// Only after the trail was checked: an entry written before would give a wiped or
 	// rolled-back trail a fresh, valid head.
 	if s.clockAhead > 0 && s.trailProblem() == nil {

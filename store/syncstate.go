@@ -131,8 +131,20 @@ func (s *Store) DeleteSecret(ctx context.Context, name string) error {
 
 // DeviceIdentity returns this device's signing and HPKE keys, creating them on first use.
 func (s *Store) DeviceIdentity(ctx context.Context) (*device.Identity, error) {
-	b, err := s.Secret(ctx, metaIdentity)
+	return s.identityVia(ctx, s.db)
+}
+
+// identityVia is DeviceIdentity reading and, the first time, writing through q (inside a
+// write, its transaction).
+func (s *Store) identityVia(ctx context.Context, q querier) (*device.Identity, error) {
+	ct, err := getMeta(ctx, q, "secret:"+metaIdentity)
 	if err == nil {
+		s.mu.RLock()
+		b, err := seal.Open(s.mk, ct, s.secretLabel(metaIdentity))
+		s.mu.RUnlock()
+		if err != nil {
+			return nil, &SealError{Table: "meta", Row: metaIdentity, Column: "value", Err: err}
+		}
 		return device.Unmarshal(b)
 	}
 	if !errors.Is(err, ErrNotFound) {
@@ -142,11 +154,17 @@ func (s *Store) DeviceIdentity(ctx context.Context) (*device.Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err = id.Marshal()
+	b, err := id.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	if err := s.SetSecret(ctx, metaIdentity, b); err != nil {
+	s.mu.RLock()
+	ct, err = seal.Seal(s.mk, b, s.secretLabel(metaIdentity))
+	s.mu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	if err := setMeta(ctx, q, "secret:"+metaIdentity, ct); err != nil {
 		return nil, err
 	}
 	return id, nil
@@ -339,6 +357,10 @@ func (s *Store) BecomeNewDevice(ctx context.Context, recoveryCode string) error 
 	s.mu.Unlock()
 	if fresh {
 		if err := s.ensureGenesisWith(ctx, recoveryCode); err != nil {
+			return err
+		}
+		// Its staff records were signed by the old identity, which the new list does not name.
+		if _, err := s.signStaffBy(ctx, actor{userID: "system"}, old); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -20,6 +21,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"spoke/crypto/keys"
+	"spoke/crypto/roster"
 	"spoke/crypto/seal"
 )
 
@@ -151,6 +153,18 @@ type userRow struct {
 	// the file nothing the file's password hashes do not.
 	version int64
 	mac     []byte
+	// signer and sig: the owner device that wrote the record's staff facts (everything but
+	// sign-in bookkeeping) and its Ed25519 signature over them (staffStatement).
+	signer string
+	sig    []byte
+}
+
+// staffStatement is what an owner device signs of a staff record: who the person is, what
+// they may do, and the record's version. Sign-in bookkeeping is local and not signed.
+func (u *userRow) staffStatement() []byte {
+	return seal.Label("spoke/staff-record/v1", u.id, u.username, string(u.displayName), u.passwordHash, u.roles,
+		u.shopID.String, strconv.FormatBool(u.shopID.Valid), strconv.FormatBool(u.active),
+		strconv.FormatInt(u.createdAt, 10), strconv.FormatInt(u.version, 10))
 }
 
 func (u *userRow) macInput() []byte {
@@ -175,11 +189,11 @@ func (s *Store) userMAC(ctx context.Context, u *userRow) ([]byte, error) {
 	return m.Sum(nil), nil
 }
 
-const userCols = "id, username, display_name, password_hash, roles, shop_id, active, failed_attempts, locked_until, last_sign_in, created_at, version, mac"
+const userCols = "id, username, display_name, password_hash, roles, shop_id, active, failed_attempts, locked_until, last_sign_in, created_at, version, mac, signer, sig"
 
 func scanUser(sc interface{ Scan(...any) error }) (*userRow, error) {
 	u := &userRow{}
-	err := sc.Scan(&u.id, &u.username, &u.displayName, &u.passwordHash, &u.roles, &u.shopID, &u.active, &u.failed, &u.lockedUntil, &u.lastSignIn, &u.createdAt, &u.version, &u.mac)
+	err := sc.Scan(&u.id, &u.username, &u.displayName, &u.passwordHash, &u.roles, &u.shopID, &u.active, &u.failed, &u.lockedUntil, &u.lastSignIn, &u.createdAt, &u.version, &u.mac, &u.signer, &u.sig)
 	return u, err
 }
 
@@ -194,7 +208,38 @@ func (s *Store) trusted(ctx context.Context, u *userRow) error {
 	if err := s.authentic(ctx, u); err != nil {
 		return err
 	}
+	if err := s.ownerSigned(ctx, s.db, u); err != nil {
+		return err
+	}
 	return uv.check(u)
+}
+
+// ErrUnsignedStaff means a staff record is not signed by an active owner device of the device
+// list: forged by someone who holds only the org key (a shop device, a revoked device), or
+// signed by an owner device revoked since and not yet signed again by another.
+var ErrUnsignedStaff = fmt.Errorf("the staff record is not signed by an active owner device (sync, or ask the owner to save the account again): %w", ErrTampered)
+
+// ownerSigned checks a staff record's signature against the verified roster, read through q.
+// A database without a roster yet (a replica before its first sync holds no staff), and a
+// restore, which must reproduce its backup and is signed at its first ordinary unlock, accept
+// records from before signatures.
+func (s *Store) ownerSigned(ctx context.Context, q querier, u *userRow) error {
+	r, err := s.rosterVia(ctx, q)
+	if errors.Is(err, ErrNoRoster) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(u.sig) == 0 && u.signer == "" && s.opts.MasterKey != nil {
+		return nil
+	}
+	m := r.Member(u.signer)
+	if m == nil || !m.Active || m.Role != roster.RoleOwner || m.ID == roster.RecoveryID ||
+		!ed25519.Verify(m.SigningKey, u.staffStatement(), u.sig) {
+		return fmt.Errorf("user %s: %w", u.id, ErrUnsignedStaff)
+	}
+	return nil
 }
 
 // authentic checks a stored user's MAC only: the merge of another device's change-set uses it,
@@ -300,6 +345,13 @@ func (w *wtx) putUser(u *userRow, insert, logged bool) error {
 		}
 		u.version = max(u.version, uv[u.id]) + 1
 	}
+	if logged || insert {
+		id, err := w.s.identityVia(w.ctx, w.tx)
+		if err != nil {
+			return err
+		}
+		u.signer, u.sig = w.s.deviceID, ed25519.Sign(id.Signing, u.staffStatement())
+	}
 	mac, err := w.s.userMAC(w.ctx, u)
 	if err != nil {
 		return err
@@ -314,6 +366,7 @@ func (w *wtx) putUser(u *userRow, insert, logged bool) error {
 		plain("password_hash", u.passwordHash), plain("roles", u.roles), plain("shop_id", shop),
 		plain("active", u.active), plain("failed_attempts", u.failed), plain("locked_until", u.lockedUntil),
 		plain("last_sign_in", u.lastSignIn), plain("created_at", u.createdAt), plain("version", u.version), plain("mac", u.mac),
+		plain("signer", u.signer), plain("sig", u.sig),
 	}
 	if insert {
 		return w.insert("users", OrgScope, u.id, cols)
@@ -481,4 +534,75 @@ func (s *Store) SignIn(ctx context.Context, username, password string) (*Session
 	ss := &Session{s: s, user: user}
 	s.live.add(ss)
 	return ss, nil
+}
+
+// signStaffBy signs again, as this owner device, every staff record signed by signer ("" for
+// records from before signatures), as logged writes: each gets a new version and travels to
+// the other devices. Revocation calls it for the revoked device's records; unlock for old ones.
+func (s *Store) signStaffBy(ctx context.Context, a actor, signer string) (int, error) {
+	n := 0
+	err := s.write(ctx, a, "user.sign", func(w *wtx) error {
+		rows, err := w.tx.QueryContext(ctx, "SELECT "+userCols+" FROM users WHERE signer = ? ORDER BY id", signer)
+		if err != nil {
+			return err
+		}
+		var us []*userRow
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			us = append(us, u)
+		}
+		rows.Close()
+		uv, err := loadUserVersions(ctx, w.tx)
+		if err != nil {
+			return err
+		}
+		for _, u := range us {
+			// Only a record this database trusts is signed: an older genuine row put back into
+			// the file must not be laundered by a fresh signature. Verify names the others.
+			if s.authentic(ctx, u) != nil || uv.check(u) != nil {
+				continue
+			}
+			if err := w.putUser(u, false, true); err != nil {
+				return err
+			}
+			n++
+		}
+		w.audit.Detail = fmt.Sprintf("records=%d", n)
+		return nil
+	})
+	return n, err
+}
+
+// SignStaffAgain signs again, as this owner device, the staff records signed by a device that
+// was revoked, so every device keeps accepting them (owner only).
+func (ss *Session) SignStaffAgain(ctx context.Context, revoked string) (int, error) {
+	if _, err := ss.require(ctx, OpUsers, target{any: true}, "user.sign", revoked); err != nil {
+		return 0, err
+	}
+	return ss.s.signStaffBy(ctx, ss.actor(), revoked)
+}
+
+// signOldStaff signs the records from before staff signatures, on an owner device of the
+// roster, at unlock.
+func (s *Store) signOldStaff(ctx context.Context) error {
+	r, err := s.Roster(ctx)
+	if err != nil {
+		return nil // no roster yet, or a damaged one (verify names it)
+	}
+	if m := r.Member(s.deviceID); m == nil || !m.Active || m.Role != roster.RoleOwner {
+		return nil
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM users WHERE signer = ''").Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	if s.trailProblem() != nil {
+		return nil
+	}
+	_, err = s.signStaffBy(ctx, actor{userID: "system"}, "")
+	return err
 }

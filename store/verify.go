@@ -296,6 +296,8 @@ func (s *Store) verifyUsers(ctx context.Context, r *Report) error {
 		var re *ReplayError
 		if err := s.authentic(ctx, u); err != nil {
 			r.add("users", u.id, "mac", "user record fails authentication (edited outside Spoke)")
+		} else if err := s.ownerSigned(ctx, s.db, u); err != nil {
+			r.add("users", u.id, "sig", "staff record is not signed by an active owner device (forged with the org key, or its signer was revoked)")
 		} else if err := uv.check(u); errors.As(err, &re) {
 			r.add("users", u.id, "version", fmt.Sprintf("record version %d is older than the recorded version %d (an older copy of the row was put back)", re.Version, re.Want))
 		}

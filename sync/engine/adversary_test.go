@@ -674,3 +674,37 @@ func TestHubCannotEnrolItsOwnKeysUnderACode(t *testing.T) {
 		t.Fatalf("the real device is not confirmed with the role the owner chose: %+v %v", p, err)
 	}
 }
+
+// TestRevokedOwnersStaffRecordsSignedAgain: staff records are signed by the owner device that
+// wrote them. When that device is revoked, the revoking owner signs them again, so the counter
+// keeps letting the staff in; and nobody can sign records with the revoked device's key any more.
+func TestRevokedOwnersStaffRecordsSignedAgain(t *testing.T) {
+	ctx := context.Background()
+	_, a, owner, north := chain(t)
+	shop := join(t, a, owner, north)
+	laptop := join(t, a, owner, "")
+	laptop.sync(t)
+	lo := must[*store.Session](t)(laptop.st.SignIn(ctx, "olga", "owner-password-1"))
+	sam := must[store.User](t)(lo.UserByName(ctx, "sam"))
+	pw := "sales-password-2"
+	if err := lo.UpdateUser(ctx, sam.ID, nil, nil, &pw); err != nil { // now signed by the laptop
+		t.Fatal(err)
+	}
+	laptop.sync(t)
+	shop.sync(t)
+	if _, err := shop.st.SignIn(ctx, "sam", pw); err != nil {
+		t.Fatalf("sam on the counter after the laptop's change: %v", err)
+	}
+	a.sync(t) // as the CLI and the app do before revoking
+	if _, err := RevokeDevice(ctx, owner, a.hc, laptop.st.DeviceID()); err != nil {
+		t.Fatal(err)
+	}
+	a.sync(t)
+	shop.sync(t)
+	if _, err := shop.st.SignIn(ctx, "sam", pw); err != nil {
+		t.Fatalf("sam on the counter after the laptop was revoked: %v", err)
+	}
+	if r, err := shop.st.Verify(ctx); err != nil || !r.OK() {
+		t.Fatalf("verify on the counter: %v %v", err, r.Problems)
+	}
+}

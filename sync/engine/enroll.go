@@ -254,7 +254,9 @@ func Devices(ctx context.Context, ss *store.Session, h *hubclient.Client) ([]Dev
 // there, whatever the hub does), stops it at the hub, then rotates every scope key it could
 // read and seals the new versions, signed, to each remaining active roster device that reads
 // that scope, so data written from now on is sealed under keys the revoked device never
-// receives. The recipients' keys come from the verified roster, never from the hub. Owner only.
+// receives. The recipients' keys come from the verified roster, never from the hub. Staff
+// records the revoked owner device signed are signed again by this one; sync first, so that
+// what it sent before the revocation is here to be signed. Owner only.
 func RevokeDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, deviceID string) (rotated []string, err error) {
 	st := ss.Store()
 	if deviceID == st.DeviceID() {
@@ -288,6 +290,12 @@ func RevokeDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, d
 	}
 	if _, err := h.Revoke(ctx, deviceID); err != nil && !errors.Is(err, hubclient.ErrRejected) {
 		return nil, err
+	}
+	// Staff records the revoked device signed no longer verify anywhere: sign them again here.
+	if victim.Role == roster.RoleOwner {
+		if _, err := ss.SignStaffAgain(ctx, deviceID); err != nil {
+			return nil, err
+		}
 	}
 	all, err := st.Scopes(ctx)
 	if err != nil {
