@@ -165,6 +165,13 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 		}
 		newRows := map[string]*pending{}
 		var order []string
+		// A staff record merges as a whole: it is MAC'd and owner-signed as one, so a mix of
+		// two writes' columns would be neither. The write with the greatest (HLC, device) of
+		// any of its columns wins all of them.
+		userWins, err := w.userRowsWin(recs)
+		if err != nil {
+			return err
+		}
 		// A row this device has never seen has no field to merge with: its records all win,
 		// in order, without a lookup per field (the common case of a first sync).
 		unseen := map[string]bool{}
@@ -201,6 +208,9 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 				}
 			}
 			wins := !have || r.HLC > uint64(curHLC) || (r.HLC == uint64(curHLC) && r.Device > curDev)
+			if rw, ok := userWins[r.RowID]; ok && r.Table == "users" {
+				wins = rw
+			}
 			w.pending = append(w.pending, int64(r.HLC), r.Device, r.Scope, r.Table, r.RowID, r.Column, r.Value, r.Sealed)
 			if len(w.pending) >= changeBatch*changeCols {
 				if err := w.flushChanges(); err != nil {
@@ -283,6 +293,38 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 	s.mu.Unlock()
 	s.refreshIndexes(ctx, recs)
 	return res, nil
+}
+
+// userRowsWin decides, for each staff record the set writes that this device already holds,
+// whether the set's write wins the whole row: its newest (HLC, device) against the newest held.
+func (w *wtx) userRowsWin(recs []ChangeRecord) (map[string]bool, error) {
+	type clock struct {
+		hlc uint64
+		dev string
+	}
+	after := func(a, b clock) bool { return a.hlc > b.hlc || (a.hlc == b.hlc && a.dev > b.dev) }
+	in := map[string]clock{}
+	for _, r := range recs {
+		if r.Table == "users" {
+			if c := (clock{r.HLC, r.Device}); after(c, in[r.RowID]) {
+				in[r.RowID] = c
+			}
+		}
+	}
+	out := map[string]bool{}
+	for id, c := range in {
+		var h int64
+		var dev string
+		err := w.tx.QueryRowContext(w.ctx, "SELECT hlc, device_id FROM changes WHERE row_id = ? AND tbl = 'users' ORDER BY hlc DESC, device_id DESC LIMIT 1", id).Scan(&h, &dev)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = after(c, clock{uint64(h), dev})
+	}
+	return out, nil
 }
 
 // bookkeeping columns change with every edit; a lost value there is not worth a conflict.

@@ -285,3 +285,59 @@ func TestForgedStaffRecordRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestStaffRecordMergesWhole: another owner device's write of a staff record whose clocks
+// interleave with this device's own write (some columns older, some newer) replaces the row
+// whole when its newest clock is the later one, so the merged row is still MAC'd and signed;
+// a per-column merge would mix the two writes into a row that is neither.
+func TestStaffRecordMergesWhole(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newTestStore(t)
+	owner := signIn(t, st, "olga", "owner-password-1")
+	shops, _ := owner.Shops(ctx)
+	sam := must[string](t)(owner.AddUser(ctx, NewUser{Username: "sam", Password: staffPW, Roles: []Role{RoleSales}, ShopID: shops[0].ID}))
+	// A second owner device in the roster.
+	id := must[*device.Identity](t)(st.DeviceIdentity(ctx))
+	lap := must[*device.Identity](t)(device.New())
+	r := must[*roster.State](t)(st.Roster(ctx))
+	e := must[[]byte](t)(r.Next(roster.OpAdd, roster.Member{ID: "laptop", Role: roster.RoleOwner, SigningKey: lap.SigningPublic(), KEMKey: lap.KEMPublic()}, st.DeviceID(), id.Signing, 1))
+	must[*roster.State](t)(st.AppendRoster(ctx, [][]byte{e}))
+	// This device promotes sam; the laptop, at about the same moment, deactivates sam.
+	if err := owner.UpdateUser(ctx, sam, []Role{RoleManager}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	u := must[*userRow](t)(scanUser(st.db.QueryRow("SELECT "+userCols+" FROM users WHERE id = ?", sam)))
+	var lo, hi int64
+	if err := st.db.QueryRow("SELECT MIN(hlc), MAX(hlc) FROM changes WHERE row_id = ? AND tbl = 'users' AND hlc >= (SELECT MAX(hlc) - 100 FROM changes WHERE row_id = ?)", sam, sam).Scan(&lo, &hi); err != nil {
+		t.Fatal(err)
+	}
+	theirs := *u
+	theirs.roles, theirs.active = string(RoleSales), false
+	theirs.signer, theirs.sig = "laptop", nil
+	theirs.sig = ed25519.Sign(lap.Signing, theirs.staffStatement())
+	theirs.mac = must[[]byte](t)(st.userMAC(ctx, &theirs))
+	var shop any = theirs.shopID.String
+	cols := []struct {
+		name string
+		v    any
+	}{{"username", theirs.username}, {"display_name", theirs.displayName}, {"password_hash", theirs.passwordHash}, {"roles", theirs.roles},
+		{"shop_id", shop}, {"active", int64(0)}, {"created_at", theirs.createdAt}, {"version", theirs.version}, {"mac", theirs.mac},
+		{"signer", theirs.signer}, {"sig", theirs.sig}}
+	var recs []ChangeRecord
+	for i, c := range cols {
+		h := uint64(lo) - 1 // older than this device's write...
+		if i%2 == 1 {
+			h = uint64(hi) + uint64(i) // ...and, for every other column, newer
+		}
+		recs = append(recs, ChangeRecord{HLC: h, Device: "laptop", Scope: OrgScope, Table: "users", RowID: sam, Column: c.name, Value: c.v, Sealed: c.name == "display_name"})
+	}
+	if _, err := st.ApplyRemote(ctx, "laptop", OrgScope, recs, 1<<40); err != nil {
+		t.Fatalf("a whole staff write from another owner device: %v", err)
+	}
+	if _, err := st.SignIn(ctx, "sam", staffPW); !errors.Is(err, ErrInactive) {
+		t.Fatalf("the later write did not win the whole record: %v", err)
+	}
+	if rep := must[*Report](t)(st.Verify(ctx)); !rep.OK() {
+		t.Fatalf("verify: %v", rep.Problems)
+	}
+}

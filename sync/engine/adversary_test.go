@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -707,4 +708,41 @@ func TestRevokedOwnersStaffRecordsSignedAgain(t *testing.T) {
 	if r, err := shop.st.Verify(ctx); err != nil || !r.OK() {
 		t.Fatalf("verify on the counter: %v %v", err, r.Problems)
 	}
+}
+
+// TestConcurrentStaffEditsConverge: two owner devices change the same staff account without
+// syncing in between. The record merges as a whole (the later write wins every column), so it
+// stays MAC'd and owner-signed, nothing is refused, and both devices agree.
+func TestConcurrentStaffEditsConverge(t *testing.T) {
+	ctx := context.Background()
+	_, a, owner, north := chain(t)
+	laptop := join(t, a, owner, "")
+	laptop.sync(t)
+	lo := must[*store.Session](t)(laptop.st.SignIn(ctx, "olga", "owner-password-1"))
+	sam := must[store.User](t)(owner.UserByName(ctx, "sam"))
+	if err := owner.UpdateUser(ctx, sam.ID, []store.Role{store.RoleManager}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Millisecond) // the laptop's write is the later one
+	off := false
+	if err := lo.UpdateUser(ctx, sam.ID, nil, &off, nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		ra := a.sync(t)
+		rl := laptop.sync(t)
+		if ra.Refused+rl.Refused != 0 {
+			t.Fatalf("refused: owner %d, laptop %d", ra.Refused, rl.Refused)
+		}
+	}
+	for _, d := range []*spoke{a, laptop} {
+		if r, err := d.st.Verify(ctx); err != nil || !r.OK() {
+			t.Fatalf("verify: %v %v", err, r.Problems)
+		}
+		if _, err := d.st.SignIn(ctx, "sam", "sales-password-1"); !errors.Is(err, store.ErrInactive) {
+			t.Fatalf("the later write (deactivation) did not win everywhere: %v", err)
+		}
+	}
+	_ = north
+	converged(t, a, laptop)
 }
