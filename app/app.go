@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -73,6 +74,9 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	if fs.NArg() > 0 {
+		return o, &ExtraArgError{Arg: fs.Arg(0)}
+	}
 	o.Passphrase = os.Getenv("SPOKE_PASSPHRASE")
 	if *pf != "" {
 		b, err := os.ReadFile(*pf)
@@ -83,6 +87,24 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 		o.Passphrase = strings.TrimRight(string(b), "\r\n")
 	}
 	return o, nil
+}
+
+// ExtraArgError is a word after the desktop app's flags: a command given after global flags
+// (spoke --data DIR customers), or a mistyped one; main hands it to the CLI, which says which.
+type ExtraArgError struct{ Arg string }
+
+func (e *ExtraArgError) Error() string { return fmt.Sprintf("unknown command %q", e.Arg) }
+
+// CheckDisplay says, in one sentence, why the desktop app cannot start here: on Linux and the
+// BSDs without an X11 or Wayland display, GLFW would otherwise panic with a stack trace.
+func CheckDisplay() error {
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd":
+		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+			return errors.New("the desktop app needs a display (neither DISPLAY nor WAYLAND_DISPLAY is set); 'spoke help' lists the commands that run without one")
+		}
+	}
+	return nil
 }
 
 // Preference keys.
