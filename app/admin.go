@@ -278,6 +278,7 @@ type AuditScreen struct {
 	records []store.AuditRecord
 	userIDs map[string]string
 	since   map[string]time.Duration
+	gen     int // which Refresh the shown records answer; older answers are dropped
 }
 
 func newAuditScreen(a *App) *AuditScreen {
@@ -364,11 +365,13 @@ func (s *AuditScreen) Refresh() {
 	if d := s.since[s.Since.Selected]; d > 0 {
 		f.Since = a.opts.Now().Add(-d)
 	}
+	s.gen++
+	gen := s.gen
 	a.async(func() func() {
 		recs, err := ss.AuditLog(ctx, f)
 		return func() {
-			if a.ss != ss {
-				return
+			if a.ss != ss || gen != s.gen {
+				return // signed out, or a newer load (other filters) was asked for since
 			}
 			if err != nil {
 				s.Error.SetText(a.errText(err))

@@ -35,6 +35,7 @@ import (
 	"spoke/crypto/keychain"
 	"spoke/crypto/keys"
 	"spoke/store"
+	"spoke/store/contact"
 	"spoke/store/backup"
 	"spoke/sync/engine"
 	"spoke/sync/hub/hubclient"
@@ -652,6 +653,16 @@ func (a *App) shopByID(id string) (store.Shop, bool) {
 		}
 	}
 	return store.Shop{}, false
+}
+
+// phone shows a stored E.164 number the way people write it in the customer's shop's country
+// (the user's shop when it is not known); E.164 stays underneath, in the store.
+func (a *App) phone(e164, shopID string) string {
+	region := a.userShop().Region
+	if s, ok := a.shopByID(shopID); ok {
+		region = s.Region
+	}
+	return contact.FormatPhone(e164, region)
 }
 
 // userShop is the signed-in user's shop, or the first shop for org-wide users.

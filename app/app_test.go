@@ -233,8 +233,12 @@ func TestCreateAndEditCustomerWithValidation(t *testing.T) {
 	if cs.Card == nil {
 		t.Fatalf("not saved: %q", screenText(a))
 	}
-	if got := cs.Card.Details["phone"].Text; got != "+15035550199" {
+	// Shown as people in the shop's country write it; stored in E.164.
+	if got := cs.Card.Details["phone"].Text; got != "(503) 555-0199" {
 		t.Fatalf("phone shown as %q", got)
+	}
+	if found, err := a.ss.FindCustomers(context.Background(), store.ByPhone, "+15035550199"); err != nil || len(found) != 1 || found[0].Phone != "+15035550199" {
+		t.Fatalf("phone not stored in E.164: %v %v", found, err)
 	}
 	// Edit: a bad phone is reported on the phone field and changes nothing.
 	test.Tap(cs.Card.Edit)
@@ -249,7 +253,7 @@ func TestCreateAndEditCustomerWithValidation(t *testing.T) {
 	f.Notes.SetText("prefers e-mail")
 	test.Tap(f.Save)
 	a.Wait()
-	if cs.Card == nil || cs.Card.Details["phone"].Text != "+49301234567" || cs.Card.Details["notes"].Text != "prefers e-mail" {
+	if cs.Card == nil || cs.Card.Details["phone"].Text != "+49 30 1234567" || cs.Card.Details["notes"].Text != "prefers e-mail" {
 		t.Fatalf("edit not shown: %q", screenText(a))
 	}
 	// The new customer is found by search.

@@ -77,7 +77,7 @@ func newCustomersScreen(a *App) *CustomersScreen {
 		r := s.results[i]
 		row := o.(*fyne.Container).Objects
 		row[0].(*widget.Label).SetText(r.Name)
-		row[1].(*widget.Label).SetText(r.Phone)
+		row[1].(*widget.Label).SetText(a.phone(r.Phone, r.ShopID))
 		row[2].(*widget.Label).SetText(r.Email)
 		row[3].(*widget.Label).SetText(r.Owner)
 	})
@@ -353,7 +353,7 @@ func (s *CustomersScreen) showCard(card *store.CustomerCard) {
 		v.Details[key] = l
 		form.Append(label, l)
 	}
-	addField("phone", a.T("Phone"), card.Phone)
+	addField("phone", a.T("Phone"), a.phone(card.Phone, card.ShopID))
 	if !card.Minimal {
 		addField("email", a.T("E-mail"), card.Email)
 		addField("address", a.T("Address"), card.Address)
@@ -495,7 +495,7 @@ func (s *CustomersScreen) showForm(card *store.CustomerCard) {
 		title = a.T("Edit customer")
 		f.Name.SetText(card.Name)
 		f.Email.SetText(card.Email)
-		f.Phone.SetText(card.Phone)
+		f.Phone.SetText(a.phone(card.Phone, card.ShopID))
 		f.Address.SetText(card.Address)
 		f.Birthday.SetText(card.Birthday)
 		f.Notes.SetText(card.Notes)

@@ -28,7 +28,7 @@ func newCustomerPicker(a *App, placeholder string, limit int, pick func(store.Cu
 		l.Truncation = fyne.TextTruncateEllipsis
 		return l
 	}, func(i widget.ListItemID, o fyne.CanvasObject) {
-		o.(*widget.Label).SetText(p.found[i].Name + "  " + p.found[i].Phone)
+		o.(*widget.Label).SetText(p.found[i].Name + "  " + a.phone(p.found[i].Phone, p.found[i].ShopID))
 	})
 	p.Results.OnSelected = func(i widget.ListItemID) {
 		p.Results.UnselectAll()

@@ -301,7 +301,7 @@ func (s *BoardScreen) showJob(card *store.CustomerCard, wo store.WorkOrder) {
 	notes.Wrapping = fyne.TextWrapWord
 	info := widget.NewForm(
 		widget.NewFormItem(a.T("Status"), v.Status),
-		widget.NewFormItem(a.T("Phone"), widget.NewLabel(card.Phone)),
+		widget.NewFormItem(a.T("Phone"), widget.NewLabel(a.phone(card.Phone, card.ShopID))),
 		widget.NewFormItem(a.T("Complaint"), complaint),
 		widget.NewFormItem(a.T("Notes"), notes),
 		widget.NewFormItem(a.T("Opened"), widget.NewLabel(minute(wo.CreatedAt))),
@@ -512,7 +512,7 @@ func (s *BoardScreen) pickCustomer(f *WorkOrderForm, id, reason string) {
 func (s *BoardScreen) setJobCustomer(f *WorkOrderForm, card *store.CustomerCard, bikeID string) {
 	a := s.a
 	f.card = card
-	f.Customer.SetText(card.Name + "  " + card.Phone)
+	f.Customer.SetText(card.Name + "  " + a.phone(card.Phone, card.ShopID))
 	none := a.T("No particular bike")
 	opts := []string{none}
 	f.bikeIDs = map[string]string{none: ""}

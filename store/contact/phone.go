@@ -108,3 +108,25 @@ func isE164(e string) bool {
 	}
 	return true
 }
+
+// FormatPhone shows an E.164 number the way people in region write it: national format for a
+// number of that region ("(206) 555-6622" in the US), international format otherwise
+// ("+49 151 03555075"). Anything that does not parse is returned as it is.
+func FormatPhone(e164, region string) (out string) {
+	defer func() {
+		if recover() != nil {
+			out = e164
+		}
+	}()
+	if e164 == "" || len(e164) > maxPhoneInput {
+		return e164
+	}
+	n, err := phonenumbers.Parse(e164, "ZZ")
+	if err != nil {
+		return e164
+	}
+	if phonenumbers.GetRegionCodeForNumber(n) == strings.ToUpper(region) {
+		return phonenumbers.Format(n, phonenumbers.NATIONAL)
+	}
+	return phonenumbers.Format(n, phonenumbers.INTERNATIONAL)
+}
