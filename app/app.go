@@ -35,8 +35,8 @@ import (
 	"spoke/crypto/keychain"
 	"spoke/crypto/keys"
 	"spoke/store"
-	"spoke/store/contact"
 	"spoke/store/backup"
+	"spoke/store/contact"
 	"spoke/sync/engine"
 	"spoke/sync/hub/hubclient"
 )
