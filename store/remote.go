@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"spoke/crypto/keys"
-	"spoke/sync/hlc"
+	"spoke/hlc"
 )
 
 // ChangeRecord is one field-level change as sync carries it.

@@ -18,8 +18,8 @@ import (
 	"spoke/crypto/keys"
 	"spoke/crypto/roster"
 	"spoke/crypto/seal"
+	"spoke/hlc"
 	"spoke/store/contact"
-	"spoke/sync/hlc"
 )
 
 // OrgScope is the scope of org-wide data: users, roles, audit reasons.

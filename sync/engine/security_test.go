@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"spoke/hlc"
 	"spoke/store"
-	"spoke/sync/hlc"
 	"spoke/sync/hub"
 	"spoke/sync/hub/hubclient"
 	"spoke/sync/wire"

@@ -26,7 +26,7 @@ const minChangeSize = 8 + 4*(2+1) + 1 + 1
 // change log.
 type Change struct {
 	// HLC is the hybrid logical clock of the change: 48-bit Unix
-	// milliseconds << 16 | counter (see spoke/sync/hlc).
+	// milliseconds << 16 | counter (see spoke/hlc).
 	HLC uint64
 	// Device is the device that made the change, the last-writer-wins
 	// tie-break. It usually equals Header.Device, but a relayed change keeps

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"spoke/sync/hlc"
+	"spoke/hlc"
 )
 
 func ExampleClock() {
