@@ -376,23 +376,22 @@ func hasOrgKey(ctx context.Context, q querier) (bool, error) {
 
 // headProblem checks, in one read transaction, that the trail is not empty and that its newest
 // entry is the head the header authenticates.
-func (s *Store) headProblem(ctx context.Context) (*TrailError, error) {
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN DEFERRED"); err != nil {
-		return nil, err
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-	org, err := hasOrgKey(ctx, conn)
+func (s *Store) headProblem(ctx context.Context) (te *TrailError, err error) {
+	err = s.readTx(ctx, func(q querier) error {
+		te, err = s.headProblemIn(ctx, q)
+		return err
+	})
+	return te, err
+}
+
+func (s *Store) headProblemIn(ctx context.Context, q querier) (*TrailError, error) {
+	org, err := hasOrgKey(ctx, q)
 	if err != nil || !org {
 		return nil, err
 	}
 	var seq int64
 	var mac []byte
-	err = conn.QueryRowContext(ctx, "SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").Scan(&seq, &mac)
+	err = q.QueryRowContext(ctx, "SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").Scan(&seq, &mac)
 	if errors.Is(err, sql.ErrNoRows) {
 		return &TrailError{Reason: emptyTrail}, nil
 	}
@@ -404,7 +403,7 @@ func (s *Store) headProblem(ctx context.Context) (*TrailError, error) {
 		// A damaged org key: nothing can be checked or signed in with; verify names it.
 		return nil, nil
 	}
-	headSeq, ok, err := checkHead(ctx, conn, key, seq, mac)
+	headSeq, ok, err := checkHead(ctx, q, key, seq, mac)
 	if err != nil || ok {
 		return nil, err
 	}

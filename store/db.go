@@ -131,6 +131,21 @@ func setMeta(ctx context.Context, q querier, key string, value []byte) error {
 	return err
 }
 
+// readTx runs fn on one connection inside one read transaction, so everything it reads is one
+// consistent snapshot while writers go on.
+func (s *Store) readTx(ctx context.Context, fn func(q querier) error) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN DEFERRED"); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+	return fn(conn)
+}
+
 // querier is what *sql.DB, *sql.Tx and *sql.Conn share.
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)

@@ -112,7 +112,7 @@ func (s *Store) dropUnconfirmedHeld(ctx context.Context) error {
 // Held lists waiting sets in the order they should be tried: by sender, scope and sequence.
 // Bytes is left empty (up to MaxHeldBytes would be read at once): HeldBytes reads one set's.
 func (s *Store) Held(ctx context.Context) ([]HeldSet, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT id, device_id, scope, scope_seq, x'', reason FROM sync_held ORDER BY device_id, scope, scope_seq, id")
+	rows, err := s.db.QueryContext(ctx, "SELECT id, device_id, scope, scope_seq, reason FROM sync_held ORDER BY device_id, scope, scope_seq, id")
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func (s *Store) Held(ctx context.Context) ([]HeldSet, error) {
 	for rows.Next() {
 		var h HeldSet
 		var seq int64
-		if err := rows.Scan(&h.ID, &h.Device, &h.Scope, &seq, &h.Bytes, &h.Reason); err != nil {
+		if err := rows.Scan(&h.ID, &h.Device, &h.Scope, &seq, &h.Reason); err != nil {
 			return nil, err
 		}
 		h.ScopeSeq = uint64(seq)

@@ -139,17 +139,12 @@ func hashValue(h interface{ Write([]byte) (int, error) }, v any) {
 }
 
 // Point returns the live database's current Point (in one read transaction).
-func (s *Store) Point(ctx context.Context) (*Point, error) {
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN DEFERRED"); err != nil {
-		return nil, err
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-	return pointOf(ctx, conn)
+func (s *Store) Point(ctx context.Context) (p *Point, err error) {
+	err = s.readTx(ctx, func(q querier) error {
+		p, err = pointOf(ctx, q)
+		return err
+	})
+	return p, err
 }
 
 // FilePoint computes the Point of a database file without unlocking it.

@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -303,7 +302,7 @@ func (s *Store) verifyRoster(ctx context.Context, q querier) []Problem {
 	if errors.As(err, &se) {
 		return []Problem{{Table: se.Table, Row: se.Row, Column: se.Column, Reason: "does not verify (edited, reordered or planted)"}}
 	}
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err != nil {
 		return []Problem{{Table: "roster", Row: "-", Column: "entry", Reason: err.Error()}}
 	}
 	return nil

@@ -212,12 +212,11 @@ func (w *wtx) update(table, scope, id string, cols []col) error {
 // changes appends one change record per logged column. On insert a NULL column is not
 // logged: absent means the column's default, which is what the row holds.
 func (w *wtx) changes(table, scope, id string, cols []col, insert bool) error {
-	checked := false
 	for _, c := range cols {
 		if c.derived || (insert && c.value == nil) {
 			continue
 		}
-		if !checked && !w.mayWrite(scope) {
+		if !w.mayWrite(scope) { // asked once per transaction and scope
 			// Org data (staff accounts, shops) is written only on owner devices, a shop's only
 			// on that shop's devices or an owner's: every other device refuses the rest, so a
 			// change made here could never leave. (Sign-in bookkeeping is not logged.)
@@ -226,7 +225,6 @@ func (w *wtx) changes(table, scope, id string, cols []col, insert bool) error {
 			}
 			return ErrOtherShopsDevice
 		}
-		checked = true
 		w.pending = append(w.pending, int64(w.s.clock.Now()), w.s.deviceID, scope, table, id, c.name, c.value, c.sealed)
 		if len(w.pending) >= changeBatch*changeCols {
 			if err := w.flushChanges(); err != nil {

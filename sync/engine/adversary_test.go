@@ -230,7 +230,7 @@ func TestHubCannotAddOrAlterDevices(t *testing.T) {
 			for i, b := range planted {
 				h.exec(t, "INSERT INTO roster(seq, entry, received_at) VALUES(?, ?, 0)", int64(from)+int64(i), b)
 			}
-			fresh := freshReplicaOf(t, h, a, owner, laptop)
+			fresh := freshReplicaOf(t, a, owner)
 			st, _ := fresh.st.SyncState(ctx)
 			if st.RosterAlert == "" {
 				t.Fatal("no alert for a tampered device list")
@@ -276,7 +276,7 @@ func mustBody(t *testing.T, e *roster.Entry) []byte {
 
 // freshReplicaOf enrols a new owner device with a code from a, and syncs it once: it reads the
 // roster from the hub from the genesis, as the hub serves it now.
-func freshReplicaOf(t *testing.T, h *testHub, a *spoke, owner *store.Session, _ *spoke) *spoke {
+func freshReplicaOf(t *testing.T, a *spoke, owner *store.Session) *spoke {
 	t.Helper()
 	s := newShopDevice(t, a, owner, "")
 	if _, err := s.eng.SyncNow(context.Background()); err != nil && !strings.Contains(err.Error(), "device list") {

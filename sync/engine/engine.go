@@ -546,7 +546,7 @@ func (e *Engine) applySet(ctx context.Context, b []byte, pushedSeq int64, r *Rep
 	if _, _, err := e.st.ScopeKey(ctx, h.Scope, h.KeyVersion); err != nil {
 		return h, needKey(h.Scope), nil
 	}
-	if why, err := e.applyVerified(ctx, h, b, pushedSeq, r); err != nil || why != "" {
+	if why, err := e.applyVerified(ctx, h, ed25519.PublicKey(m.SigningKey), b, pushedSeq, r); err != nil || why != "" {
 		return h, why, err
 	}
 	if h.Version >= 2 {
@@ -557,12 +557,8 @@ func (e *Engine) applySet(ctx context.Context, b []byte, pushedSeq int64, r *Rep
 
 // applyVerified decrypts a set whose signature and sender were checked and merges it.
 // A set dated ahead of this device's clock is held (see store.ClockError).
-func (e *Engine) applyVerified(ctx context.Context, h wire.Header, b []byte, pushedSeq int64, r *Report) (string, error) {
-	peer, err := e.st.Peer(ctx, h.Device)
-	if err != nil {
-		return "", err
-	}
-	cs, err := wire.Open(b, ed25519.PublicKey(peer.SigningKey), func(scope string, version uint32) ([]byte, error) {
+func (e *Engine) applyVerified(ctx context.Context, h wire.Header, pub ed25519.PublicKey, b []byte, pushedSeq int64, r *Report) (string, error) {
+	cs, err := wire.Open(b, pub, func(scope string, version uint32) ([]byte, error) {
 		k, _, err := e.st.ScopeKey(ctx, scope, version)
 		return k, err
 	})

@@ -283,8 +283,7 @@ func RevokeDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, d
 		if err != nil {
 			return nil, err
 		}
-		e := &Engine{st: st}
-		if local, err = e.publish(ctx, h, entry); err != nil {
+		if local, err = publish(ctx, st, h, entry); err != nil {
 			return nil, err
 		}
 	}
@@ -424,8 +423,7 @@ func Recover(ctx context.Context, st *store.Store, code hub.EnrollCode, recovery
 	if err != nil {
 		return err
 	}
-	e := &Engine{st: st}
-	if _, err := e.publish(ctx, hc, entry); err != nil {
+	if _, err := publish(ctx, st, hc, entry); err != nil {
 		return err
 	}
 	return st.Record(ctx, "device.recover", st.DeviceID(), "ok", "signed in by the offline owner key")

@@ -37,7 +37,7 @@ func (e *Engine) syncRoster(ctx context.Context, id *device.Identity) error {
 	if err != nil {
 		return err
 	}
-	alert := ""
+	alert, code := "", "" // what to tell a person; the fixed word the audit entry carries
 	var heads [][]byte
 	var hubLen uint64
 	for {
@@ -55,7 +55,7 @@ func (e *Engine) syncRoster(ctx context.Context, id *device.Identity) error {
 		}
 		next, err := e.st.AppendRoster(ctx, resp.Entries)
 		if errors.Is(err, roster.ErrInvalid) {
-			alert = "the hub relayed device-list entries that do not verify (planted, swapped or reordered); they were refused"
+			alert, code = "the hub relayed device-list entries that do not verify (planted, swapped or reordered); they were refused", "invalid-entries"
 			break
 		}
 		if err != nil {
@@ -103,7 +103,7 @@ func (e *Engine) syncRoster(ctx context.Context, id *device.Identity) error {
 	for _, hb := range heads {
 		h, err := roster.DecodeHead(hb)
 		if err != nil {
-			alert = "the hub relayed a malformed device-list head"
+			alert, code = "the hub relayed a malformed device-list head", "unverified"
 			continue
 		}
 		if h.Signer == e.st.DeviceID() {
@@ -119,11 +119,11 @@ func (e *Engine) syncRoster(ctx context.Context, id *device.Identity) error {
 				st.RosterConfirmed = at
 			}
 		case roster.HeadAhead:
-			alert = fmt.Sprintf("owner device %s signed a device list of %d entries but the hub gave this device %d: entries are being withheld", h.Signer, h.Len, local.Len())
+			alert, code = fmt.Sprintf("owner device %s signed a device list of %d entries but the hub gave this device %d: entries are being withheld", h.Signer, h.Len, local.Len()), "withheld"
 		case roster.HeadForked:
-			alert = fmt.Sprintf("owner device %s holds a different device list than this device: the hub shows different lists to different devices", h.Signer)
+			alert, code = fmt.Sprintf("owner device %s holds a different device list than this device: the hub shows different lists to different devices", h.Signer), "forked"
 		case roster.HeadUnverified:
-			alert = "the hub relayed a device-list head that no owner of this device list signed"
+			alert, code = "the hub relayed a device-list head that no owner of this device list signed", "unverified"
 		}
 	}
 	if len(st.Owner) > 0 && alert == "" {
@@ -135,27 +135,14 @@ func (e *Engine) syncRoster(ctx context.Context, id *device.Identity) error {
 			}
 		}
 		if !ok {
-			alert = "the owner device that enrolled this one is not an active owner in the device list"
+			alert, code = "the owner device that enrolled this one is not an active owner in the device list", "issuer-not-owner"
 		}
 	}
 	if alert != "" && alert != st.RosterAlert {
-		e.st.Record(ctx, "roster.alert", "", "refused", alertCode(alert))
+		e.st.Record(ctx, "roster.alert", "", "refused", code)
 	}
 	st.RosterAlert = alert
 	return e.st.SaveSyncState(ctx, st)
-}
-
-// alertCode is the audit detail for a roster alert: a short fixed word, never hub input.
-func alertCode(alert string) string {
-	switch {
-	case bytes.Contains([]byte(alert), []byte("withheld")):
-		return "withheld"
-	case bytes.Contains([]byte(alert), []byte("different")):
-		return "forked"
-	case bytes.Contains([]byte(alert), []byte("do not verify")):
-		return "invalid-entries"
-	}
-	return "unverified"
 }
 
 // RosterWarning is what a person should be told about the device list, or "": an alert about
@@ -178,7 +165,7 @@ func RosterWarning(st store.SyncState, now time.Time) string {
 
 // publish appends a signed entry at the hub first, then here: if another owner took the
 // position meanwhile, nothing forks locally, and the next round signs again on top.
-func (e *Engine) publish(ctx context.Context, h rosterHub, entry []byte) (*roster.State, error) {
+func publish(ctx context.Context, st *store.Store, h rosterHub, entry []byte) (*roster.State, error) {
 	ent, err := roster.Decode(entry)
 	if err != nil {
 		return nil, err
@@ -189,7 +176,7 @@ func (e *Engine) publish(ctx context.Context, h rosterHub, entry []byte) (*roste
 		}
 		return nil, err
 	}
-	return e.st.AppendRoster(ctx, [][]byte{entry})
+	return st.AppendRoster(ctx, [][]byte{entry})
 }
 
 // rosterHub is the hub's roster endpoints.
@@ -209,10 +196,6 @@ type pendingEnrolment struct {
 }
 
 const secretPending = "pending_enrolments"
-
-func (e *Engine) pending(ctx context.Context) ([]pendingEnrolment, error) {
-	return loadPending(ctx, e.st)
-}
 
 func loadPending(ctx context.Context, st *store.Store) ([]pendingEnrolment, error) {
 	b, err := st.Secret(ctx, secretPending)
@@ -245,7 +228,7 @@ func savePending(ctx context.Context, st *store.Store, p []pendingEnrolment) err
 // device's codes and proved it with the code's secret. A device the hub enrolled under a
 // token with other keys than the code's holder has no valid proof and is never confirmed.
 func (e *Engine) confirmEnrolments(ctx context.Context, id *device.Identity) error {
-	pend, err := e.pending(ctx)
+	pend, err := loadPending(ctx, e.st)
 	if err != nil || len(pend) == 0 {
 		return err
 	}
@@ -275,7 +258,7 @@ func (e *Engine) confirmEnrolments(ctx context.Context, id *device.Identity) err
 			if err != nil {
 				return err
 			}
-			if local, err = e.publish(ctx, e.hub, entry); err != nil {
+			if local, err = publish(ctx, e.st, e.hub, entry); err != nil {
 				return err
 			}
 			if err := e.sealCurrentKeys(ctx, id, local.Member(d.ID)); err != nil {
