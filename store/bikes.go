@@ -89,14 +89,14 @@ func (w *wtx) insertBike(c *custRow, b Bike, createdAt int64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sb, err := w.s.bidx(w.ctx, c.shopID, "serial", b.Serial)
+	idx, err := w.indexCols("bikes", c.shopID, map[string]string{"serial": b.Serial})
 	if err != nil {
 		return "", err
 	}
 	err = w.insert("bikes", c.shopID, id, []col{
 		plain("customer_id", c.id), plain("shop_id", c.shopID), plain("make", b.Make), plain("model", b.Model),
 		plain("year", b.Year), plain("type", b.Type), plain("frame_size", b.FrameSize), plain("colour", b.Colour),
-		sealedCol("serial", serial), derived("serial_bidx", nullBytes(sb)), plain("created_at", createdAt), plain("updated_at", createdAt),
+		sealedCol("serial", serial), idx[0], plain("created_at", createdAt), plain("updated_at", createdAt),
 	})
 	w.audit.Fields = append(w.audit.Fields, "bikes.serial")
 	return id, err

@@ -312,16 +312,11 @@ func (w *wtx) insertCustomer(in CustomerInput, createdAt int64) (string, error) 
 		}
 		cols = append(cols, sealedCol(f.col, sv))
 	}
-	eb, err := w.s.bidx(ctx, in.ShopID, "email", in.Email)
+	idx, err := w.indexCols("customers", in.ShopID, map[string]string{"email": in.Email, "phone": in.Phone})
 	if err != nil {
 		return "", err
 	}
-	pb, err := w.s.bidx(ctx, in.ShopID, "phone", in.Phone)
-	if err != nil {
-		return "", err
-	}
-	cols = append(cols, derived("email_bidx", nullBytes(eb)), derived("phone_bidx", nullBytes(pb)),
-		plain("created_at", createdAt), plain("updated_at", createdAt))
+	cols = append(append(cols, idx...), plain("created_at", createdAt), plain("updated_at", createdAt))
 	if err := w.insert("customers", in.ShopID, id, cols); err != nil {
 		return "", err
 	}
@@ -373,6 +368,7 @@ func (ss *Session) UpdateCustomer(ctx context.Context, id string, in CustomerInp
 			return err
 		}
 		var cols []col
+		changed := map[string]string{}
 		for _, f := range []struct{ col, old, new string }{
 			{"name", old.name, in.Name}, {"email", old.email, in.Email}, {"phone", old.phone, in.Phone},
 			{"address", old.address, in.Address}, {"birthday", old.birthday, in.Birthday}, {"notes", old.notes, in.Notes},
@@ -386,14 +382,13 @@ func (ss *Session) UpdateCustomer(ctx context.Context, id string, in CustomerInp
 			}
 			cols = append(cols, sealedCol(f.col, sv))
 			w.audit.Fields = append(w.audit.Fields, f.col)
-			if f.col == "email" || f.col == "phone" {
-				b, err := ss.s.bidx(ctx, c.shopID, f.col, f.new)
-				if err != nil {
-					return err
-				}
-				cols = append(cols, derived(f.col+"_bidx", nullBytes(b)))
-			}
+			changed[f.col] = f.new
 		}
+		idx, err := w.indexCols("customers", c.shopID, changed)
+		if err != nil {
+			return err
+		}
+		cols = append(cols, idx...)
 		if in.OwnerID != "" && in.OwnerID != c.ownerID {
 			in.ShopID = c.shopID
 			if err := ss.resolveShopOwner(ctx, w.tx, &in); err != nil {
@@ -560,15 +555,7 @@ func (ss *Session) FindCustomers(ctx context.Context, field LookupField, value s
 	}
 	var out []Customer
 	for _, shop := range shops {
-		region, err := ss.s.shopRegion(ctx, ss.s.db, shop)
-		if err != nil {
-			return nil, err
-		}
-		norm, err := normalizeLookup(field, value, region)
-		if err != nil {
-			return nil, err
-		}
-		b, err := ss.s.bidx(ctx, shop, string(field), norm)
+		b, err := ss.s.lookupIndex(ctx, field, shop, value)
 		if err != nil {
 			return nil, err
 		}
@@ -622,24 +609,4 @@ func (ss *Session) visibleShops(ctx context.Context) ([]string, error) {
 		return nil, nil
 	}
 	return queryStrings(ctx, ss.s.db, "SELECT id FROM shops ORDER BY name")
-}
-
-// normalizeLookup normalises a typed value the way its blind index was computed.
-func normalizeLookup(field LookupField, value, region string) (string, error) {
-	var norm string
-	var err error
-	switch field {
-	case ByEmail:
-		norm, err = contact.NormalizeEmail(value)
-	case ByPhone:
-		norm, err = contact.NormalizePhone(value, region)
-	case BySerial:
-		norm, err = contact.NormalizeSerial(value)
-	default:
-		return "", fmt.Errorf("unknown lookup field %q", field)
-	}
-	if err != nil {
-		return "", &FieldError{string(field), "is not valid"}
-	}
-	return norm, nil
 }

@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"spoke/crypto/keys"
-	"spoke/store/contact"
 )
 
 // Point describes the database at one consistent moment: what a backup records and what a
@@ -31,26 +30,17 @@ type Point struct {
 	DeviceID      string           `json:"device_id"`
 }
 
-// contentTables are hashed in this order, each by its primary key, so two databases with the
-// same content give the same hash whatever their page layout. The change log is covered by
-// count and highest seq (hashing millions of rows per backup would dominate its cost);
-// Verify authenticates its sealed values.
-var contentTables = []struct{ name, order string }{
-	{"meta", "key"}, {"scope_keys", "scope, version"}, {"shops", "id"}, {"users", "id"}, {"customers", "id"},
-	{"bikes", "id"}, {"work_orders", "id"}, {"work_order_lines", "id"}, {"sales", "id"}, {"sale_lines", "id"}, {"audit", "seq"},
-}
-
-// lateColumns were added to content tables by a migration after backups existed. While one
-// holds its default (0) it is left out of the content hash, so a backup taken before the
-// migration still verifies after a restore that migrated it.
-var lateColumns = map[string]bool{"users.version": true, "users.signer": true, "users.sig": true}
+// Every content table of the registry (schema.go) is hashed, in its order, each by its primary
+// key, so two databases with the same content give the same hash whatever their page layout.
+// The change log is covered by count and highest seq (hashing millions of rows per backup
+// would dominate its cost); Verify authenticates its sealed values.
 
 // pointOf computes a Point from any connection to a Spoke database (a live one inside a read
 // transaction, or a snapshot file). It reads no keys and decrypts nothing.
 func pointOf(ctx context.Context, q querier) (*Point, error) {
 	p := &Point{Counts: map[string]int64{}}
 	h := sha256.New()
-	for _, t := range contentTables {
+	for _, t := range schema {
 		rows, err := q.QueryContext(ctx, "SELECT * FROM "+t.name+" ORDER BY "+t.order)
 		if err != nil {
 			return nil, fmt.Errorf("hash %s: %w", t.name, err)
@@ -61,7 +51,7 @@ func pointOf(ctx context.Context, q querier) (*Point, error) {
 		late := make([]bool, len(cols))
 		for i := range vals {
 			ptrs[i] = &vals[i]
-			late[i] = lateColumns[t.name+"."+cols[i]]
+			late[i] = isLate(t.name, cols[i])
 		}
 		var n int64
 		h.Write([]byte(t.name))
@@ -276,7 +266,7 @@ func (s *Store) ApplyDelta(ctx context.Context, path string) error {
 			rows.Close()
 			return err
 		}
-		if !replayable[tbl] || !isIdent(column) {
+		if !replayable(tbl) || !isIdent(column) {
 			rows.Close()
 			return fmt.Errorf("delta names an unknown table or column")
 		}
@@ -342,10 +332,6 @@ func (s *Store) ApplyDelta(ctx context.Context, path string) error {
 	return nil
 }
 
-// replayable are the tables whose rows the change log rebuilds.
-var replayable = map[string]bool{"shops": true, "users": true, "customers": true, "bikes": true,
-	"work_orders": true, "work_order_lines": true, "sales": true, "sale_lines": true}
-
 func isIdent(s string) bool {
 	if s == "" || len(s) > 64 {
 		return false
@@ -386,114 +372,6 @@ func upsertRow(ctx context.Context, tx *sql.Tx, table, id string, cols []col) er
 	for _, c := range cols {
 		if _, err := tx.ExecContext(ctx, "UPDATE "+table+" SET "+c.name+" = ? WHERE id = ?", c.value, id); err != nil {
 			return fmt.Errorf("replay update of %s.%s: %w", table, c.name, err)
-		}
-	}
-	return nil
-}
-
-// recomputeDerived rebuilds the columns the change log leaves out for the touched rows.
-func (s *Store) recomputeDerived(ctx context.Context, tx *sql.Tx, touched map[string]map[string]bool) error {
-	for id := range touched["customers"] {
-		c, err := scanCust(tx.QueryRowContext(ctx, "SELECT "+custCols+" FROM customers WHERE id = ?", id))
-		if err != nil {
-			return err
-		}
-		k, err := s.unwrapDEK(ctx, c)
-		if err != nil {
-			return err
-		}
-		region, err := s.shopRegion(ctx, tx, c.shopID)
-		if err != nil {
-			return err
-		}
-		email, err := openField(k, "customers", id, "email", c.email)
-		if err != nil {
-			return err
-		}
-		phone, err := openField(k, "customers", id, "phone", c.phone)
-		if err != nil {
-			return err
-		}
-		if email != "" {
-			email, _ = contact.NormalizeEmail(email)
-		}
-		if phone != "" {
-			phone, _ = contact.NormalizePhone(phone, region)
-		}
-		eb, err := s.bidx(ctx, c.shopID, "email", email)
-		if err != nil {
-			return err
-		}
-		pb, err := s.bidx(ctx, c.shopID, "phone", phone)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "UPDATE customers SET email_bidx = ?, phone_bidx = ? WHERE id = ?", nullBytes(eb), nullBytes(pb), id); err != nil {
-			return err
-		}
-	}
-	for id := range touched["bikes"] {
-		var custID, shop string
-		var serial []byte
-		if err := tx.QueryRowContext(ctx, "SELECT customer_id, shop_id, serial FROM bikes WHERE id = ?", id).Scan(&custID, &shop, &serial); err != nil {
-			return err
-		}
-		c, err := scanCust(tx.QueryRowContext(ctx, "SELECT "+custCols+" FROM customers WHERE id = ?", custID))
-		if err != nil {
-			return err
-		}
-		k, err := s.unwrapDEK(ctx, c)
-		if err != nil {
-			return err
-		}
-		sn, err := openField(k, "bikes", id, "serial", serial)
-		if err != nil {
-			return err
-		}
-		if sn != "" {
-			sn, _ = contact.NormalizeSerial(sn)
-		}
-		b, err := s.bidx(ctx, shop, "serial", sn)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "UPDATE bikes SET serial_bidx = ? WHERE id = ?", nullBytes(b), id); err != nil {
-			return err
-		}
-	}
-	wos := map[string]bool{}
-	for id := range touched["work_orders"] {
-		wos[id] = true
-	}
-	for id := range touched["work_order_lines"] {
-		var wo string
-		if err := tx.QueryRowContext(ctx, "SELECT work_order_id FROM work_order_lines WHERE id = ?", id).Scan(&wo); err != nil {
-			return err
-		}
-		wos[wo] = true
-	}
-	for id := range wos {
-		if _, err := tx.ExecContext(ctx, `UPDATE work_orders SET
-			labour_total = (SELECT COALESCE(SUM(qty * unit_price), 0) FROM work_order_lines WHERE work_order_id = ?1 AND kind = 'labour'),
-			parts_total = (SELECT COALESCE(SUM(qty * unit_price), 0) FROM work_order_lines WHERE work_order_id = ?1 AND kind = 'part'),
-			total = (SELECT COALESCE(SUM(qty * unit_price), 0) FROM work_order_lines WHERE work_order_id = ?1) WHERE id = ?1`, id); err != nil {
-			return err
-		}
-	}
-	sales := map[string]bool{}
-	for id := range touched["sales"] {
-		sales[id] = true
-	}
-	for id := range touched["sale_lines"] {
-		var sid string
-		if err := tx.QueryRowContext(ctx, "SELECT sale_id FROM sale_lines WHERE id = ?", id).Scan(&sid); err != nil {
-			return err
-		}
-		sales[sid] = true
-	}
-	for id := range sales {
-		if _, err := tx.ExecContext(ctx, "UPDATE sales SET total = (SELECT COALESCE(SUM(qty * unit_price), 0) FROM sale_lines WHERE sale_id = ?1) WHERE id = ?1", id); err != nil {
-			return err
 		}
 	}
 	return nil

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"spoke/crypto/keys"
@@ -75,21 +74,6 @@ type ApplyResult struct {
 	Applied, Duplicates, Lost, Conflicts int
 }
 
-// syncColumns are the columns a remote change may set, per table: exactly the logged columns.
-var syncColumns = map[string][]string{
-	"shops":            {"name", "region", "currency", "created_at"},
-	"users":            {"username", "display_name", "password_hash", "roles", "shop_id", "active", "failed_attempts", "locked_until", "last_sign_in", "created_at", "version", "mac", "signer", "sig"},
-	"customers":        {"shop_id", "owner_id", "dek", "dek_version", "name", "email", "phone", "address", "birthday", "notes", "created_at", "updated_at", "deleted_at"},
-	"bikes":            {"customer_id", "shop_id", "make", "model", "year", "type", "frame_size", "colour", "serial", "created_at", "updated_at", "deleted_at"},
-	"work_orders":      {"shop_id", "customer_id", "bike_id", "status", "mechanic_id", "promised_at", "complaint", "notes", "created_at", "updated_at", "closed_at"},
-	"work_order_lines": {"work_order_id", "kind", "sku", "description", "qty", "unit_price", "created_at"},
-	"sales":            {"shop_id", "customer_id", "seller_id", "payment_method", "sold_at", "created_at"},
-	"sale_lines":       {"sale_id", "sku", "description", "qty", "unit_price"},
-}
-
-var sealedColumns = map[string]bool{"users.display_name": true, "customers.name": true, "customers.email": true, "customers.phone": true,
-	"customers.address": true, "customers.birthday": true, "customers.notes": true, "bikes.serial": true, "work_orders.complaint": true, "work_orders.notes": true}
-
 // ApplyRemote merges change records from another device, all or nothing, through the same
 // checks as a local write: every table and column must be one sync may set; every record must
 // belong to the set's scope (a shop's rows to that shop, users and shops to org); sealed values
@@ -112,7 +96,7 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 			return nil, &RemoteError{"a record is outside the change-set's scope"}
 		case (r.Table == "users" || r.Table == "shops") != (scope == OrgScope):
 			return nil, &RemoteError{"users and shops travel only in the org scope, shop data only in its shop's scope"}
-		case sealedColumns[r.Table+"."+r.Column] != r.Sealed:
+		case isSealed(r.Table, r.Column) != r.Sealed:
 			return nil, &RemoteError{fmt.Sprintf("%s.%s sealed flag is wrong", r.Table, r.Column)}
 		case r.Device == "" || r.RowID == "" || len(r.RowID) > 64:
 			return nil, &RemoteError{"a record lacks its device or row id"}
@@ -207,19 +191,20 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 					return err
 				}
 			}
-			wins := !have || r.HLC > uint64(curHLC) || (r.HLC == uint64(curHLC) && r.Device > curDev)
+			in := incoming{at: stamp{r.HLC, r.Device}, column: r.Column, value: r.Value}
 			if rw, ok := userWins[r.RowID]; ok && r.Table == "users" {
-				wins = rw
+				in.rowWins = &rw
 			}
+			v := decide(in, held{ok: have, at: stamp{uint64(curHLC), curDev}, value: curVal, unpushed: curDev == w.s.deviceID && curSeq > pushedSeq})
 			w.pending = append(w.pending, int64(r.HLC), r.Device, r.Scope, r.Table, r.RowID, r.Column, r.Value, r.Sealed)
 			if len(w.pending) >= changeBatch*changeCols {
 				if err := w.flushChanges(); err != nil {
 					return err
 				}
 			}
-			if !wins {
+			if !v.apply {
 				res.Lost++
-				if !sameValue(r.Value, curVal) && !bookkeeping[r.Column] {
+				if v.conflict {
 					res.Conflicts++
 					if err := w.conflict(r, uint64(curHLC), curDev); err != nil {
 						return err
@@ -227,7 +212,7 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 				}
 				continue
 			}
-			if have && curDev == w.s.deviceID && curSeq > pushedSeq && !sameValue(r.Value, curVal) && !bookkeeping[r.Column] {
+			if v.conflict {
 				res.Conflicts++
 				lost := ChangeRecord{HLC: uint64(curHLC), Device: curDev, Scope: r.Scope, Table: r.Table, RowID: r.RowID, Column: r.Column, Value: curVal, Sealed: curSealed}
 				if err := w.conflict(lost, r.HLC, r.Device); err != nil {
@@ -298,21 +283,16 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 // userRowsWin decides, for each staff record the set writes that this device already holds,
 // whether the set's write wins the whole row: its newest (HLC, device) against the newest held.
 func (w *wtx) userRowsWin(recs []ChangeRecord) (map[string]bool, error) {
-	type clock struct {
-		hlc uint64
-		dev string
-	}
-	after := func(a, b clock) bool { return a.hlc > b.hlc || (a.hlc == b.hlc && a.dev > b.dev) }
-	in := map[string]clock{}
+	in := map[string]stamp{}
 	for _, r := range recs {
 		if r.Table == "users" {
-			if c := (clock{r.HLC, r.Device}); after(c, in[r.RowID]) {
+			if c := (stamp{r.HLC, r.Device}); c.after(in[r.RowID]) {
 				in[r.RowID] = c
 			}
 		}
 	}
-	out := map[string]bool{}
-	for id, c := range in {
+	have := map[string]stamp{}
+	for id := range in {
 		var h int64
 		var dev string
 		err := w.tx.QueryRowContext(w.ctx, "SELECT hlc, device_id FROM changes WHERE row_id = ? AND tbl = 'users' ORDER BY hlc DESC, device_id DESC LIMIT 1", id).Scan(&h, &dev)
@@ -322,21 +302,9 @@ func (w *wtx) userRowsWin(recs []ChangeRecord) (map[string]bool, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[id] = after(c, clock{uint64(h), dev})
+		have[id] = stamp{uint64(h), dev}
 	}
-	return out, nil
-}
-
-// bookkeeping columns change with every edit; a lost value there is not worth a conflict.
-var bookkeeping = map[string]bool{"updated_at": true}
-
-func sameValue(a, b any) bool {
-	switch x := a.(type) {
-	case []byte:
-		y, ok := b.([]byte)
-		return ok && string(x) == string(y)
-	}
-	return a == b
+	return rowVerdicts(in, have), nil
 }
 
 func (w *wtx) conflict(lost ChangeRecord, winnerHLC uint64, winnerDev string) error {
@@ -351,48 +319,13 @@ func (s *Store) checkSealed(ctx context.Context, tx *sql.Tx, scope string, touch
 	if err := checkRowScopes(ctx, tx, scope, touched); err != nil {
 		return err
 	}
-	for id := range touched["customers"] {
-		c, err := scanCust(tx.QueryRowContext(ctx, "SELECT "+custCols+" FROM customers WHERE id = ?", id))
-		if err != nil {
-			return err
+	for _, t := range schema {
+		if t.key != sealedByOwnKey && t.key != sealedByCustomer {
+			continue // staff records: MAC and owner signature below
 		}
-		k, err := s.unwrapDEK(ctx, c)
-		if err != nil {
-			return &RemoteError{"a customer key does not open"}
-		}
-		for _, f := range []struct {
-			col string
-			v   []byte
-		}{{"name", c.name}, {"email", c.email}, {"phone", c.phone}, {"address", c.address}, {"birthday", c.birthday}, {"notes", c.note}} {
-			if _, err := openField(k, "customers", id, f.col, f.v); err != nil {
-				return &RemoteError{"a sealed customer value fails authentication"}
-			}
-		}
-	}
-	for _, t := range []string{"bikes", "work_orders"} {
-		for id := range touched[t] {
-			var cust string
-			if err := tx.QueryRowContext(ctx, "SELECT customer_id FROM "+t+" WHERE id = ?", id).Scan(&cust); err != nil {
+		for id := range touched[t.name] {
+			if err := s.openRow(ctx, tx, &t, id); err != nil {
 				return err
-			}
-			c, err := scanCust(tx.QueryRowContext(ctx, "SELECT "+custCols+" FROM customers WHERE id = ?", cust))
-			if err != nil {
-				return &RemoteError{"a row refers to an unknown customer"}
-			}
-			k, err := s.unwrapDEK(ctx, c)
-			if err != nil {
-				return &RemoteError{"a customer key does not open"}
-			}
-			cols := []string{"serial"}
-			if t == "work_orders" {
-				cols = []string{"complaint", "notes"}
-			}
-			for _, column := range cols {
-				var v []byte
-				tx.QueryRowContext(ctx, "SELECT "+column+" FROM "+t+" WHERE id = ?", id).Scan(&v)
-				if _, err := openField(k, t, id, column, v); err != nil {
-					return &RemoteError{"a sealed value fails authentication"}
-				}
 			}
 		}
 	}
@@ -406,6 +339,24 @@ func (s *Store) checkSealed(ctx context.Context, tx *sql.Tx, scope string, touch
 		}
 		if err := s.ownerSigned(ctx, tx, u); err != nil {
 			return &RemoteError{"a user record is not signed by an active owner device"}
+		}
+	}
+	return nil
+}
+
+// openRow authenticates every sealed value of one row under the key the registry names for it.
+func (s *Store) openRow(ctx context.Context, tx *sql.Tx, t *table, id string) error {
+	k, err := s.rowKey(ctx, tx, t.name, id)
+	if err != nil {
+		return &RemoteError{fmt.Sprintf("a %s row's customer or key is unknown", t.name)}
+	}
+	for _, c := range t.personalCols() {
+		var v []byte
+		if err := tx.QueryRowContext(ctx, "SELECT "+c.name+" FROM "+t.name+" WHERE id = ?", id).Scan(&v); err != nil {
+			return err
+		}
+		if _, err := openField(k, t.name, id, c.name, v); err != nil {
+			return &RemoteError{fmt.Sprintf("a sealed %s value fails authentication", t.name)}
 		}
 	}
 	return nil
@@ -537,13 +488,11 @@ func (ss *Session) RestoreConflict(ctx context.Context, id int64) error {
 			return ErrForbidden
 		}
 		w.audit.Fields = []string{column}
-		if err := w.update(tbl, scope, row, []col{{name: column, value: value, sealed: sealed}}); err != nil {
+		if err := w.update(tbl, scope, row, []col{plain(column, value)}); err != nil {
 			return err
 		}
-		if strings.HasSuffix(column, "email") || strings.HasSuffix(column, "phone") || column == "serial" {
-			if err := w.s.recomputeDerived(ctx, w.tx, map[string]map[string]bool{tbl: {row: true}}); err != nil {
-				return err
-			}
+		if err := w.s.recomputeDerived(ctx, w.tx, map[string]map[string]bool{tbl: {row: true}}); err != nil {
+			return err
 		}
 		_, err = w.tx.ExecContext(ctx, "UPDATE conflicts SET resolved_at = ? WHERE id = ?", w.now, id)
 		return err
@@ -688,8 +637,8 @@ func (s *Store) Scopes(ctx context.Context) ([]string, error) {
 // are per device): two devices that converged have equal data hashes.
 func (s *Store) DataHash(ctx context.Context) (string, error) {
 	h := sha256.New()
-	for _, t := range contentTables {
-		if !replayable[t.name] {
+	for _, t := range schema {
+		if !t.synced {
 			continue
 		}
 		rows, err := s.db.QueryContext(ctx, "SELECT * FROM "+t.name+" ORDER BY "+t.order)

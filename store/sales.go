@@ -68,11 +68,9 @@ func (w *wtx) insertSale(in SaleInput, sellerID string) (string, error) {
 	if len(in.Lines) == 0 {
 		ve.add("lines", "a sale needs at least one line")
 	}
-	var total int64
 	for i := range in.Lines {
 		in.Lines[i].Kind = "part"
 		in.Lines[i].validate(i, &ve)
-		total += in.Lines[i].Total()
 	}
 	if err := ve.orNil(); err != nil {
 		return "", err
@@ -88,7 +86,7 @@ func (w *wtx) insertSale(in SaleInput, sellerID string) (string, error) {
 	}
 	if err := w.insert("sales", in.ShopID, id, []col{
 		plain("shop_id", in.ShopID), plain("customer_id", cust), plain("seller_id", sellerID), plain("payment_method", in.PaymentMethod),
-		derived("total", total), plain("sold_at", soldAt), plain("created_at", w.now),
+		plain("sold_at", soldAt), plain("created_at", w.now),
 	}); err != nil {
 		return "", err
 	}
@@ -98,6 +96,13 @@ func (w *wtx) insertSale(in SaleInput, sellerID string) (string, error) {
 		}); err != nil {
 			return "", err
 		}
+	}
+	if err := w.retotal("sales", id); err != nil {
+		return "", err
+	}
+	var total int64
+	if err := w.tx.QueryRowContext(w.ctx, "SELECT total FROM sales WHERE id = ?", id).Scan(&total); err != nil {
+		return "", err
 	}
 	w.audit.Detail = fmt.Sprintf("sale=%s total=%d", id, total)
 	return id, nil

@@ -137,15 +137,7 @@ func (ss *Session) FindOthers(ctx context.Context, field LookupField, value stri
 		return nil, nil
 	}
 	shop := ss.user.ShopID
-	region, err := ss.s.shopRegion(ctx, ss.s.db, shop)
-	if err != nil {
-		return nil, err
-	}
-	norm, err := normalizeLookup(field, value, region)
-	if err != nil {
-		return nil, err
-	}
-	b, err := ss.s.bidx(ctx, shop, string(field), norm)
+	b, err := ss.s.lookupIndex(ctx, field, shop, value)
 	if err != nil {
 		return nil, err
 	}

@@ -373,7 +373,7 @@ func (w *wtx) putUser(u *userRow, insert, logged bool) error {
 	}
 	if !logged {
 		for i := range cols {
-			cols[i].derived = true // written, not logged
+			cols[i].unlogged = true // written, not logged
 		}
 	}
 	return w.update("users", OrgScope, u.id, cols)

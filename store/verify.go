@@ -8,7 +8,6 @@ import (
 
 	"spoke/crypto/keys"
 	"spoke/crypto/seal"
-	"spoke/store/contact"
 )
 
 // Problem is one thing Verify found wrong: where, never what value.
@@ -61,11 +60,13 @@ func (s *Store) Verify(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.verifySealedTable(ctx, r, deks, "bikes", "customer_id", []string{"serial"}); err != nil {
-		return nil, err
-	}
-	if err := s.verifySealedTable(ctx, r, deks, "work_orders", "customer_id", []string{"complaint", "notes"}); err != nil {
-		return nil, err
+	for _, t := range schema {
+		if t.key != sealedByOwnKey && t.key != sealedByCustomer {
+			continue // staff records: verifyUsers
+		}
+		if err := s.verifySealed(ctx, r, deks, &t); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.verifyUsers(ctx, r); err != nil {
 		return nil, err
@@ -141,7 +142,6 @@ func (s *Store) verifyCustomers(ctx context.Context, r *Report) (map[string][]by
 		return nil, err
 	}
 	deks := make(map[string][]byte, len(all))
-	regions := map[string]string{}
 	for _, c := range all {
 		r.WrappedKeys++
 		sk, _, err := s.scopeKey(ctx, c.shopID, c.dekVersion)
@@ -155,111 +155,86 @@ func (s *Store) verifyCustomers(ctx context.Context, r *Report) (map[string][]by
 			continue
 		}
 		deks[c.id] = k
-		vals := map[string]string{}
-		for _, f := range []struct {
-			col string
-			v   []byte
-		}{{"name", c.name}, {"email", c.email}, {"phone", c.phone}, {"address", c.address}, {"birthday", c.birthday}, {"notes", c.note}} {
-			if f.v == nil {
-				continue
-			}
-			r.SealedValues++
-			pt, err := openField(k, "customers", c.id, f.col, f.v)
-			if err != nil {
-				r.add("customers", c.id, f.col, "sealed value fails authentication")
-				continue
-			}
-			vals[f.col] = pt
-		}
-		if _, ok := regions[c.shopID]; !ok {
-			regions[c.shopID], _ = s.shopRegion(ctx, s.db, c.shopID)
-		}
-		for _, f := range []struct {
-			col    string
-			stored []byte
-		}{{"email", c.emailBidx}, {"phone", c.phoneBidx}} {
-			r.BlindIndexes++
-			var norm string
-			if v := vals[f.col]; v != "" {
-				if f.col == "email" {
-					norm, _ = contact.NormalizeEmail(v)
-				} else {
-					norm, _ = contact.NormalizePhone(v, regions[c.shopID])
-				}
-			}
-			want, err := s.bidx(ctx, c.shopID, f.col, norm)
-			if err != nil {
-				return nil, err
-			}
-			if _, sealedOK := vals[f.col]; !sealedOK && (c.email != nil && f.col == "email" || c.phone != nil && f.col == "phone") {
-				continue // already reported as a sealed-value problem
-			}
-			if !bytes.Equal(want, f.stored) {
-				r.add("customers", c.id, f.col+"_bidx", "blind index does not match the sealed value")
-			}
-		}
 	}
 	return deks, nil
 }
 
-// verifySealedTable opens the sealed columns of a table whose rows belong to a customer.
-func (s *Store) verifySealedTable(ctx context.Context, r *Report, deks map[string][]byte, table, fk string, cols []string) error {
-	q := "SELECT id, " + fk
-	for _, c := range cols {
-		q += ", " + c
+// verifySealed opens every sealed value of a table whose rows are sealed under a customer's
+// data key (the registry says which columns), and recomputes every blind index over them.
+func (s *Store) verifySealed(ctx context.Context, r *Report, deks map[string][]byte, t *table) error {
+	owner := "customer_id"
+	if t.key == sealedByOwnKey {
+		owner = "id"
 	}
-	if table == "bikes" {
-		q += ", serial_bidx, shop_id"
+	personal, idx := t.personalCols(), t.indexedCols()
+	q := "SELECT id, " + owner + ", shop_id"
+	for _, c := range personal {
+		q += ", " + c.name
 	}
-	rows, err := s.db.QueryContext(ctx, q+" FROM "+table)
+	for _, c := range idx {
+		q += ", " + c.index.column
+	}
+	rows, err := s.db.QueryContext(ctx, q+" FROM "+t.name)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	regions := map[string]string{}
 	for rows.Next() {
-		var id, cust string
-		vals := make([][]byte, len(cols))
-		dest := []any{&id, &cust}
-		for i := range vals {
-			dest = append(dest, &vals[i])
+		var id, cust, shop string
+		sealed := make([][]byte, len(personal))
+		stored := make([][]byte, len(idx))
+		dest := []any{&id, &cust, &shop}
+		for i := range sealed {
+			dest = append(dest, &sealed[i])
 		}
-		var bidx []byte
-		var shop string
-		if table == "bikes" {
-			dest = append(dest, &bidx, &shop)
+		for i := range stored {
+			dest = append(dest, &stored[i])
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
 		k := deks[cust]
-		for i, c := range cols {
-			if vals[i] == nil {
+		if k == nil && t.key == sealedByOwnKey {
+			continue // the customer's wrapped key is already reported
+		}
+		if _, ok := regions[shop]; !ok {
+			if regions[shop], err = s.shopRegion(ctx, s.db, shop); err != nil {
+				return err
+			}
+		}
+		opened := map[string]string{}
+		bad := map[string]bool{}
+		for i, c := range personal {
+			if sealed[i] == nil {
 				continue
 			}
 			r.SealedValues++
 			if k == nil {
-				r.add(table, id, c, "customer key unavailable")
+				r.add(t.name, id, c.name, "customer key unavailable")
+				bad[c.name] = true
 				continue
 			}
-			pt, err := openField(k, table, id, c, vals[i])
+			pt, err := openField(k, t.name, id, c.name, sealed[i])
 			if err != nil {
-				r.add(table, id, c, "sealed value fails authentication")
+				r.add(t.name, id, c.name, "sealed value fails authentication")
+				bad[c.name] = true
 				continue
 			}
-			if table == "bikes" {
-				r.BlindIndexes++
-				norm, _ := contact.NormalizeSerial(pt)
-				want, err := s.bidx(ctx, shop, "serial", norm)
-				if err != nil {
-					return err
-				}
-				if !bytes.Equal(want, bidx) {
-					r.add(table, id, "serial_bidx", "blind index does not match the sealed value")
-				}
-			}
+			opened[c.name] = pt
 		}
-		if table == "bikes" && vals[0] == nil && bidx != nil {
-			r.add(table, id, "serial_bidx", "blind index without a serial")
+		for i, c := range idx {
+			r.BlindIndexes++
+			if bad[c.name] {
+				continue // already reported as a sealed-value problem
+			}
+			want, err := s.blindIndexOf(ctx, t.name, c.name, shop, regions[shop], opened[c.name])
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(want, stored[i]) {
+				r.add(t.name, id, c.index.column, "blind index does not match the sealed value")
+			}
 		}
 	}
 	return rows.Err()

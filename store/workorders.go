@@ -205,18 +205,9 @@ func (w *wtx) insertWorkOrder(c *custRow, in WorkOrderInput, status Status, crea
 	if in.MechanicID != "" {
 		mech = in.MechanicID
 	}
-	var labour, parts int64
-	for _, l := range in.Lines {
-		if l.Kind == "labour" {
-			labour += l.Total()
-		} else {
-			parts += l.Total()
-		}
-	}
 	err = w.insert("work_orders", c.shopID, id, []col{
 		plain("shop_id", c.shopID), plain("customer_id", c.id), plain("bike_id", bike), plain("status", string(status)),
 		plain("mechanic_id", mech), plain("promised_at", promised), sealedCol("complaint", complaint), sealedCol("notes", notes),
-		derived("labour_total", labour), derived("parts_total", parts), derived("total", labour+parts),
 		plain("created_at", createdAt), plain("updated_at", createdAt), plain("closed_at", closedAt),
 	})
 	if err != nil {
@@ -226,6 +217,9 @@ func (w *wtx) insertWorkOrder(c *custRow, in WorkOrderInput, status Status, crea
 		if err := w.insertLine(c.shopID, id, l, createdAt); err != nil {
 			return "", err
 		}
+	}
+	if err := w.retotal("work_orders", id); err != nil {
+		return "", err
 	}
 	w.audit.Target = id
 	w.audit.Fields = []string{"complaint", "notes"}
@@ -237,18 +231,6 @@ func (w *wtx) insertLine(shopID, woID string, l Line, at int64) error {
 		plain("work_order_id", woID), plain("kind", l.Kind), plain("sku", l.SKU), plain("description", l.Description),
 		plain("qty", l.Qty), plain("unit_price", l.UnitPrice), plain("created_at", at),
 	})
-}
-
-// retotal recomputes a job's totals from its lines, in SQL, in integer minor units.
-func (w *wtx) retotal(shopID, woID string) error {
-	var labour, parts int64
-	if err := w.tx.QueryRowContext(w.ctx, `SELECT
-		COALESCE(SUM(CASE WHEN kind = 'labour' THEN qty * unit_price END), 0),
-		COALESCE(SUM(CASE WHEN kind = 'part' THEN qty * unit_price END), 0)
-		FROM work_order_lines WHERE work_order_id = ?`, woID).Scan(&labour, &parts); err != nil {
-		return err
-	}
-	return w.update("work_orders", shopID, woID, []col{derived("labour_total", labour), derived("parts_total", parts), derived("total", labour+parts)})
 }
 
 // woRow is the access-relevant part of a stored job.
@@ -302,7 +284,7 @@ func (ss *Session) AddWorkOrderLine(ctx context.Context, woID string, l Line) er
 		if err := w.insertLine(r.shopID, woID, l, w.now); err != nil {
 			return err
 		}
-		return w.retotal(r.shopID, woID)
+		return w.retotal("work_orders", woID)
 	})
 }
 

@@ -142,19 +142,20 @@ func (w *wtx) recordUserVersions(fromSeq int64) error {
 	return uv.save(w.ctx, w.tx)
 }
 
-// col is one column of a row write. Sealed columns hold ciphertext already. Derived columns
-// (blind indexes, totals) are written but not logged: a receiving device recomputes them
-// from the logged values, so they cannot disagree.
+// col is one column of a row write. What happens to it beyond the row is the schema
+// registry's to say (schema.go): Personal columns hold ciphertext already and are logged as
+// sealed, Derived ones (blind indexes, totals) are written but never logged (a receiving
+// device recomputes them, so they cannot disagree), Business ones are logged as they are.
+// unlogged marks a write the change log must not carry even though the column syncs (a
+// staff record's sign-in bookkeeping).
 type col struct {
-	name    string
-	value   any
-	sealed  bool
-	derived bool
+	name     string
+	value    any
+	unlogged bool
 }
 
 func plain(name string, v any) col        { return col{name: name, value: v} }
-func derived(name string, v any) col      { return col{name: name, value: v, derived: true} }
-func sealedCol(name string, v []byte) col { return col{name: name, value: nullBytes(v), sealed: true} }
+func sealedCol(name string, v []byte) col { return col{name: name, value: nullBytes(v)} }
 
 func nullBytes(b []byte) any {
 	if b == nil {
@@ -213,7 +214,11 @@ func (w *wtx) update(table, scope, id string, cols []col) error {
 // logged: absent means the column's default, which is what the row holds.
 func (w *wtx) changes(table, scope, id string, cols []col, insert bool) error {
 	for _, c := range cols {
-		if c.derived || (insert && c.value == nil) {
+		class := classOf(table, c.name)
+		if class == 0 {
+			return fmt.Errorf("store: %s.%s is not in the schema registry", table, c.name)
+		}
+		if class == Derived || c.unlogged || (insert && c.value == nil) {
 			continue
 		}
 		if !w.mayWrite(scope) { // asked once per transaction and scope
@@ -225,7 +230,7 @@ func (w *wtx) changes(table, scope, id string, cols []col, insert bool) error {
 			}
 			return ErrOtherShopsDevice
 		}
-		w.pending = append(w.pending, int64(w.s.clock.Now()), w.s.deviceID, scope, table, id, c.name, c.value, c.sealed)
+		w.pending = append(w.pending, int64(w.s.clock.Now()), w.s.deviceID, scope, table, id, c.name, c.value, class == Personal)
 		if len(w.pending) >= changeBatch*changeCols {
 			if err := w.flushChanges(); err != nil {
 				return err

@@ -1,0 +1,72 @@
+package store
+
+import "testing"
+
+// TestDecide is the merge rule as a table: last writer by (HLC, device) wins, a loser that
+// differs is a conflict, bookkeeping columns never are, an overwritten unpushed local write is.
+func TestDecide(t *testing.T) {
+	yes, no := true, false
+	a, b := "dev-a", "dev-b"
+	for _, tc := range []struct {
+		name string
+		in   incoming
+		cur  held
+		want verdict
+	}{
+		{"nothing held: apply", incoming{at: stamp{5, a}, column: "name", value: "x"}, held{}, verdict{apply: true}},
+		{"later clock wins", incoming{at: stamp{6, a}, column: "name", value: "x"}, held{ok: true, at: stamp{5, b}, value: "y"}, verdict{apply: true}},
+		{"earlier clock loses, differing value is a conflict", incoming{at: stamp{4, b}, column: "name", value: "x"}, held{ok: true, at: stamp{5, a}, value: "y"}, verdict{conflict: true}},
+		{"earlier clock loses, same value is no conflict", incoming{at: stamp{4, b}, column: "name", value: "y"}, held{ok: true, at: stamp{5, a}, value: "y"}, verdict{}},
+		{"tie: greater device wins", incoming{at: stamp{5, b}, column: "name", value: "x"}, held{ok: true, at: stamp{5, a}, value: "y"}, verdict{apply: true}},
+		{"tie: smaller device loses", incoming{at: stamp{5, a}, column: "name", value: "x"}, held{ok: true, at: stamp{5, b}, value: "y"}, verdict{conflict: true}},
+		{"same write again: not later, same value", incoming{at: stamp{5, a}, column: "name", value: "y"}, held{ok: true, at: stamp{5, a}, value: "y"}, verdict{}},
+		{"bookkeeping loser is no conflict", incoming{at: stamp{4, b}, column: "updated_at", value: int64(1)}, held{ok: true, at: stamp{5, a}, value: int64(2)}, verdict{}},
+		{"overwriting an unpushed local write keeps it", incoming{at: stamp{6, b}, column: "notes", value: "x"}, held{ok: true, at: stamp{5, a}, value: "y", unpushed: true}, verdict{apply: true, conflict: true}},
+		{"overwriting a pushed write keeps nothing", incoming{at: stamp{6, b}, column: "notes", value: "x"}, held{ok: true, at: stamp{5, a}, value: "y"}, verdict{apply: true}},
+		{"bytes compare by content", incoming{at: stamp{4, b}, column: "serial", value: []byte("s")}, held{ok: true, at: stamp{5, a}, value: []byte("s")}, verdict{}},
+		{"staff row won as a whole: an older column still applies", incoming{at: stamp{3, b}, column: "roles", value: "sales", rowWins: &yes}, held{ok: true, at: stamp{5, a}, value: "manager"}, verdict{apply: true}},
+		{"staff row lost as a whole: a newer column still loses", incoming{at: stamp{9, b}, column: "roles", value: "sales", rowWins: &no}, held{ok: true, at: stamp{5, a}, value: "manager"}, verdict{conflict: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := decide(tc.in, tc.cur); got != tc.want {
+				t.Errorf("decide = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestMergeConverges: whatever order two devices see the same writes in, decide leaves both
+// holding the same value.
+func TestMergeConverges(t *testing.T) {
+	writes := []incoming{
+		{at: stamp{5, "a"}, column: "name", value: "one"},
+		{at: stamp{7, "b"}, column: "name", value: "two"},
+		{at: stamp{7, "a"}, column: "name", value: "three"},
+		{at: stamp{6, "c"}, column: "name", value: "four"},
+	}
+	apply := func(order []int) any {
+		var cur held
+		for _, i := range order {
+			if decide(writes[i], cur).apply {
+				cur = held{ok: true, at: writes[i].at, value: writes[i].value}
+			}
+		}
+		return cur.value
+	}
+	want := apply([]int{0, 1, 2, 3})
+	for _, order := range [][]int{{3, 2, 1, 0}, {1, 0, 3, 2}, {2, 3, 0, 1}, {0, 2, 1, 3}} {
+		if got := apply(order); got != want {
+			t.Errorf("order %v converged to %v, want %v", order, got, want)
+		}
+	}
+	if want != "two" {
+		t.Errorf("winner %v, want the greatest (HLC, device): two", want)
+	}
+}
+
+func TestRowVerdicts(t *testing.T) {
+	got := rowVerdicts(map[string]stamp{"u1": {9, "a"}, "u2": {3, "a"}, "u3": {1, "a"}}, map[string]stamp{"u1": {5, "b"}, "u2": {5, "b"}})
+	if len(got) != 2 || !got["u1"] || got["u2"] {
+		t.Errorf("rowVerdicts = %v, want u1 wins, u2 loses, u3 absent (not held)", got)
+	}
+}

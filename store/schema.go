@@ -1,0 +1,214 @@
+package store
+
+import (
+	"fmt"
+
+	"spoke/store/contact"
+)
+
+// Class is what a column holds, and so how every part of the store treats it: sync, the change
+// log, verify, backups (the content hash) and erasure all read it from the registry below
+// instead of keeping lists of their own.
+type Class uint8
+
+// The column classes.
+const (
+	// Business data: plain text in the file, logged and synced as it is.
+	Business Class = iota + 1
+	// Personal data, sealed (AES-GCM bound to table, row and column) under the row's key: the
+	// customer's data key, or the org key for staff. Logged and synced as ciphertext only;
+	// every receiver and Verify authenticate it; erasing the key erases it.
+	Personal
+	// Derived from other columns on this device (blind indexes, totals): written, never logged
+	// or synced, recomputed after every local write and merge so it cannot disagree.
+	Derived
+)
+
+// column is one column of a content table.
+type column struct {
+	name  string
+	class Class
+	// index names the Derived column holding this Personal column's blind index, and how a
+	// value is normalised before it is indexed and when it is looked up.
+	index *blindIndex
+	// late columns were added by a migration after backups existed: at their default they
+	// are left out of the content hash, so an older backup still verifies once restored.
+	late bool
+}
+
+// blindIndex is the exact-lookup index of one personal column.
+type blindIndex struct {
+	column    string                                     // the Derived column holding it
+	normalise func(value, region string) (string, error) // "" in, "" out: no index
+}
+
+// sealedBy says which key seals a table's personal columns.
+type sealedBy uint8
+
+const (
+	sealedByNone     sealedBy = iota // no personal columns
+	sealedByOwnKey                   // the row is a customer: its own data key
+	sealedByCustomer                 // the row hangs from a customer (customer_id): that data key
+	sealedByOrg                      // the org scope key (staff records)
+)
+
+// table is one content table of the registry.
+type table struct {
+	name   string
+	order  string // the content hash reads rows in this order (primary key)
+	synced bool   // rows travel in change-sets and are rebuilt from the change log
+	key    sealedBy
+	cols   []column // synced tables only: every column but id
+}
+
+func biz(name string) column      { return column{name: name, class: Business} }
+func personal(name string) column { return column{name: name, class: Personal} }
+func derivedCol(name string) column {
+	return column{name: name, class: Derived}
+}
+func indexed(name, index string, normalise func(v, region string) (string, error)) column {
+	return column{name: name, class: Personal, index: &blindIndex{column: index, normalise: normalise}}
+}
+func late(c column) column { c.late = true; return c }
+
+func normEmail(v, _ string) (string, error)  { return contact.NormalizeEmail(v) }
+func normSerial(v, _ string) (string, error) { return contact.NormalizeSerial(v) }
+
+// schema is the registry: every content table in content-hash order, and for the synced ones
+// every column with its class. Adding a sealed field is a line here and the domain code that
+// reads and writes it (plus its migration).
+var schema = []table{
+	{name: "meta", order: "key"},
+	{name: "scope_keys", order: "scope, version"},
+	{name: "shops", order: "id", synced: true, cols: []column{
+		biz("name"), biz("region"), biz("currency"), biz("created_at"),
+	}},
+	{name: "users", order: "id", synced: true, key: sealedByOrg, cols: []column{
+		biz("username"), personal("display_name"), biz("password_hash"), biz("roles"), biz("shop_id"), biz("active"),
+		biz("failed_attempts"), biz("locked_until"), biz("last_sign_in"), biz("created_at"),
+		late(biz("version")), biz("mac"), late(biz("signer")), late(biz("sig")),
+	}},
+	{name: "customers", order: "id", synced: true, key: sealedByOwnKey, cols: []column{
+		biz("shop_id"), biz("owner_id"), biz("dek"), biz("dek_version"),
+		personal("name"), indexed("email", "email_bidx", normEmail), indexed("phone", "phone_bidx", contact.NormalizePhone),
+		personal("address"), personal("birthday"), personal("notes"),
+		derivedCol("email_bidx"), derivedCol("phone_bidx"),
+		biz("created_at"), biz("updated_at"), biz("deleted_at"),
+	}},
+	{name: "bikes", order: "id", synced: true, key: sealedByCustomer, cols: []column{
+		biz("customer_id"), biz("shop_id"), biz("make"), biz("model"), biz("year"), biz("type"), biz("frame_size"), biz("colour"),
+		indexed("serial", "serial_bidx", normSerial), derivedCol("serial_bidx"),
+		biz("created_at"), biz("updated_at"), biz("deleted_at"),
+	}},
+	{name: "work_orders", order: "id", synced: true, key: sealedByCustomer, cols: []column{
+		biz("shop_id"), biz("customer_id"), biz("bike_id"), biz("status"), biz("mechanic_id"), biz("promised_at"),
+		personal("complaint"), personal("notes"),
+		derivedCol("labour_total"), derivedCol("parts_total"), derivedCol("total"),
+		biz("created_at"), biz("updated_at"), biz("closed_at"),
+	}},
+	{name: "work_order_lines", order: "id", synced: true, cols: []column{
+		biz("work_order_id"), biz("kind"), biz("sku"), biz("description"), biz("qty"), biz("unit_price"), biz("created_at"),
+	}},
+	{name: "sales", order: "id", synced: true, cols: []column{
+		biz("shop_id"), biz("customer_id"), biz("seller_id"), biz("payment_method"), derivedCol("total"), biz("sold_at"), biz("created_at"),
+	}},
+	{name: "sale_lines", order: "id", synced: true, cols: []column{
+		biz("sale_id"), biz("sku"), biz("description"), biz("qty"), biz("unit_price"),
+	}},
+	{name: "audit", order: "seq"},
+}
+
+// The registry's views, built once from schema.
+var (
+	tables      = map[string]*table{}
+	columns     = map[string]*column{} // "table.column"
+	syncColumns = map[string][]string{}
+)
+
+func init() {
+	for i := range schema {
+		t := &schema[i]
+		tables[t.name] = t
+		for j := range t.cols {
+			c := &t.cols[j]
+			columns[t.name+"."+c.name] = c
+			if c.class != Derived {
+				syncColumns[t.name] = append(syncColumns[t.name], c.name)
+			}
+			if c.class == Personal && t.key == sealedByNone {
+				panic(fmt.Sprintf("schema: %s.%s is personal but %s has no sealing key", t.name, c.name, t.name))
+			}
+			if c.index != nil && !t.has(c.index.column, Derived) {
+				panic(fmt.Sprintf("schema: %s.%s's blind index %s must be a Derived column of %s", t.name, c.name, c.index.column, t.name))
+			}
+		}
+	}
+}
+
+// has reports whether the table declares the column with that class.
+func (t *table) has(name string, class Class) bool {
+	for _, c := range t.cols {
+		if c.name == name {
+			return c.class == class
+		}
+	}
+	return false
+}
+
+// personalCols returns the table's Personal columns in declaration order.
+func (t *table) personalCols() []*column {
+	var out []*column
+	for i := range t.cols {
+		if t.cols[i].class == Personal {
+			out = append(out, &t.cols[i])
+		}
+	}
+	return out
+}
+
+// classOf returns a column's class, or 0 when the registry does not know it.
+func classOf(table, col string) Class {
+	if c := columns[table+"."+col]; c != nil {
+		return c.class
+	}
+	return 0
+}
+
+// isSealed reports whether a column holds sealed personal data.
+func isSealed(table, col string) bool { return classOf(table, col) == Personal }
+
+// isLate reports whether a column was added after backups existed (see column.late).
+func isLate(table, col string) bool {
+	c := columns[table+"."+col]
+	return c != nil && c.late
+}
+
+// replayable reports whether the change log rebuilds a table's rows.
+func replayable(name string) bool {
+	t := tables[name]
+	return t != nil && t.synced
+}
+
+// indexedCols returns the table's Personal columns that carry a blind index.
+func (t *table) indexedCols() []*column {
+	var out []*column
+	for _, c := range t.personalCols() {
+		if c.index != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// lookupColumn maps an exact-lookup field to the personal column whose blind index answers it.
+func lookupColumn(field LookupField) (*table, *column, error) {
+	tbl := "customers"
+	if field == BySerial {
+		tbl = "bikes"
+	}
+	c := columns[tbl+"."+string(field)]
+	if c == nil || c.index == nil {
+		return nil, nil, fmt.Errorf("unknown lookup field %q", field)
+	}
+	return tables[tbl], c, nil
+}
