@@ -19,6 +19,7 @@ type Bike struct {
 	FrameSize  string    `json:"frame_size,omitempty"`
 	Colour     string    `json:"colour,omitempty"`
 	Serial     string    `json:"serial,omitempty"`
+	Notes      string    `json:"notes,omitempty"` // fit and service notes (saddle height, torque limits): sealed
 	CreatedAt  time.Time `json:"created_at"`
 }
 
@@ -31,7 +32,7 @@ func (b *Bike) validate(now time.Time) error {
 	if b.Make == "" {
 		ve.add("make", "is required")
 	}
-	if len(b.Make) > 100 || len(b.Model) > 100 || len(b.Colour) > 50 || len(b.FrameSize) > 20 {
+	if len(b.Make) > 100 || len(b.Model) > 100 || len(b.Colour) > 50 || len(b.FrameSize) > 20 || len(b.Notes) > 2000 {
 		ve.add("bike", "a text field is too long")
 	}
 	if b.Year != 0 && (b.Year < 1900 || b.Year > now.Year()+1) {
@@ -89,6 +90,10 @@ func (w *wtx) insertBike(c *custRow, b Bike, createdAt int64) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	notes, err := sealField(k, "bikes", id, "notes", b.Notes)
+	if err != nil {
+		return "", err
+	}
 	idx, err := w.indexCols("bikes", c.shopID, map[string]string{"serial": b.Serial})
 	if err != nil {
 		return "", err
@@ -96,7 +101,7 @@ func (w *wtx) insertBike(c *custRow, b Bike, createdAt int64) (string, error) {
 	err = w.insert("bikes", c.shopID, id, []col{
 		plain("customer_id", c.id), plain("shop_id", c.shopID), plain("make", b.Make), plain("model", b.Model),
 		plain("year", b.Year), plain("type", b.Type), plain("frame_size", b.FrameSize), plain("colour", b.Colour),
-		sealedCol("serial", serial), idx[0], plain("created_at", createdAt), plain("updated_at", createdAt),
+		sealedCol("serial", serial), idx[0], sealedCol("notes", notes), plain("created_at", createdAt), plain("updated_at", createdAt),
 	})
 	w.audit.Fields = append(w.audit.Fields, "bikes.serial")
 	return id, err
@@ -104,23 +109,23 @@ func (w *wtx) insertBike(c *custRow, b Bike, createdAt int64) (string, error) {
 
 // bikesOf returns a customer's bikes; minimal views get no serials.
 func (s *Store) bikesOf(ctx context.Context, c *custRow, minimal bool) ([]Bike, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT id, make, model, year, type, frame_size, colour, serial, created_at FROM bikes WHERE customer_id = ? AND deleted_at = 0 ORDER BY created_at, id", c.id)
+	rows, err := s.db.QueryContext(ctx, "SELECT id, make, model, year, type, frame_size, colour, serial, notes, created_at FROM bikes WHERE customer_id = ? AND deleted_at = 0 ORDER BY created_at, id", c.id)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []Bike
-	var sealedSerials [][]byte
+	var sealedSerials, sealedNotes [][]byte
 	for rows.Next() {
 		var b Bike
-		var serial []byte
+		var serial, notes []byte
 		var created int64
-		if err := rows.Scan(&b.ID, &b.Make, &b.Model, &b.Year, &b.Type, &b.FrameSize, &b.Colour, &serial, &created); err != nil {
+		if err := rows.Scan(&b.ID, &b.Make, &b.Model, &b.Year, &b.Type, &b.FrameSize, &b.Colour, &serial, &notes, &created); err != nil {
 			return nil, err
 		}
 		b.CustomerID, b.CreatedAt = c.id, time.UnixMilli(created)
 		out = append(out, b)
-		sealedSerials = append(sealedSerials, serial)
+		sealedSerials, sealedNotes = append(sealedSerials, serial), append(sealedNotes, notes)
 	}
 	if err := rows.Err(); err != nil || minimal {
 		return out, err
@@ -131,6 +136,9 @@ func (s *Store) bikesOf(ctx context.Context, c *custRow, minimal bool) ([]Bike, 
 	}
 	for i := range out {
 		if out[i].Serial, err = openField(k, "bikes", out[i].ID, "serial", sealedSerials[i]); err != nil {
+			return nil, err
+		}
+		if out[i].Notes, err = openField(k, "bikes", out[i].ID, "notes", sealedNotes[i]); err != nil {
 			return nil, err
 		}
 	}

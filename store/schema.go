@@ -98,7 +98,7 @@ var schema = []table{
 	{name: "bikes", order: "id", synced: true, key: sealedByCustomer, cols: []column{
 		biz("customer_id"), biz("shop_id"), biz("make"), biz("model"), biz("year"), biz("type"), biz("frame_size"), biz("colour"),
 		indexed("serial", "serial_bidx", normSerial), derivedCol("serial_bidx"),
-		biz("created_at"), biz("updated_at"), biz("deleted_at"),
+		biz("created_at"), biz("updated_at"), biz("deleted_at"), late(personal("notes")),
 	}},
 	{name: "work_orders", order: "id", synced: true, key: sealedByCustomer, cols: []column{
 		biz("shop_id"), biz("customer_id"), biz("bike_id"), biz("status"), biz("mechanic_id"), biz("promised_at"),

@@ -1,8 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -119,5 +122,91 @@ func TestDerivedNeverLogged(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("the fixture wrote nothing")
+	}
+}
+
+// TestNewSealedFieldGetsEveryGuard: bikes.notes was added as one registry line (a Personal,
+// late column) plus the domain code in bikes.go and its migration. Nothing else was edited,
+// yet it is sealed at rest and in the change log, travels and opens on a second device,
+// Verify catches it edited in the file, and a change-set carrying a forged value is refused.
+func TestNewSealedFieldGetsEveryGuard(t *testing.T) {
+	ctx := context.Background()
+	a, b, owner := newPair(t)
+	const secret = "saddle 72.5cm, carbon seatpost 5Nm"
+	cust := must[string](t)(owner.CreateCustomer(ctx, CustomerInput{Name: "Nia Notes", Email: "nia@example.com"}))
+	bike := must[string](t)(owner.AddBike(ctx, cust, Bike{Make: "Canyon", Serial: "WCN111", Notes: secret}))
+
+	var raw []byte
+	if err := a.st.db.QueryRow("SELECT notes FROM bikes WHERE id = ?", bike).Scan(&raw); err != nil || len(raw) == 0 || bytes.Contains(raw, []byte("saddle")) {
+		t.Fatalf("notes at rest: %q %v (want ciphertext)", raw, err)
+	}
+	var sealed bool
+	if err := a.st.db.QueryRow("SELECT sealed FROM changes WHERE tbl = 'bikes' AND col = 'notes'").Scan(&sealed); err != nil || !sealed {
+		t.Fatalf("notes change record sealed=%v %v", sealed, err)
+	}
+
+	// Forged on the way: the same set with the notes value's last byte flipped is refused whole.
+	recs, err := a.st.LocalChanges(ctx, 0, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := slices.Clone(recs)
+	for i, r := range forged {
+		if r.Table == "bikes" && r.Column == "notes" {
+			v := slices.Clone(r.Value.([]byte))
+			v[len(v)-1] ^= 1
+			forged[i].Value = v
+		}
+	}
+	var shopRecs []ChangeRecord
+	for _, r := range forged {
+		if r.Scope != OrgScope {
+			shopRecs = append(shopRecs, r)
+		}
+	}
+	exchangeScope(t, a, b, OrgScope)
+	if _, err := b.st.ApplyRemote(ctx, a.st.DeviceID(), shopRecs[0].Scope, shopRecs, 0); !errors.Is(err, ErrRemote) || !strings.Contains(err.Error(), "sealed bikes value") {
+		t.Fatalf("forged notes: %v, want refused as a sealed bikes value failing authentication", err)
+	}
+	exchange(t, a, b)
+	rb := signIn(t, b.st, "olga", "owner-password-1")
+	c, err := rb.Customer(ctx, cust, "")
+	if err != nil || len(c.Bikes) != 1 || c.Bikes[0].Notes != secret {
+		t.Fatalf("notes on the second device: %+v %v", c, err)
+	}
+
+	// Edited in the file: Verify names the column.
+	raw[len(raw)-1] ^= 1
+	if _, err := a.st.db.Exec("UPDATE bikes SET notes = ? WHERE id = ?", raw, bike); err != nil {
+		t.Fatal(err)
+	}
+	r, err := a.st.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range r.Problems {
+		found = found || (p.Table == "bikes" && p.Column == "notes")
+	}
+	if !found {
+		t.Fatalf("Verify missed the edited notes: %v", r.Problems)
+	}
+}
+
+// exchangeScope delivers from's changes of one scope only.
+func exchangeScope(t *testing.T, from, to *testDevice, scope string) {
+	t.Helper()
+	recs, err := from.st.LocalChanges(context.Background(), 0, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mine []ChangeRecord
+	for _, r := range recs {
+		if r.Scope == scope {
+			mine = append(mine, r)
+		}
+	}
+	if _, err := to.st.ApplyRemote(context.Background(), from.st.DeviceID(), scope, mine, to.pushed); err != nil {
+		t.Fatalf("apply %s: %v", scope, err)
 	}
 }
