@@ -1,6 +1,9 @@
 package store
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // TestDecide is the merge rule as a table: last writer by (HLC, device) wins, a loser that
 // differs is a conflict, bookkeeping columns never are, an overwritten unpushed local write is.
@@ -68,5 +71,49 @@ func TestRowVerdicts(t *testing.T) {
 	got := rowVerdicts(map[string]stamp{"u1": {9, "a"}, "u2": {3, "a"}, "u3": {1, "a"}}, map[string]stamp{"u1": {5, "b"}, "u2": {5, "b"}})
 	if len(got) != 2 || !got["u1"] || got["u2"] {
 		t.Errorf("rowVerdicts = %v, want u1 wins, u2 loses, u3 absent (not held)", got)
+	}
+}
+
+// TestSetWritingAFieldTwiceConverges: a set that carries two writes of one field, the newer
+// first (a reordering sender or hub), leaves the newer value, as two separate sets would.
+func TestSetWritingAFieldTwiceConverges(t *testing.T) {
+	ctx := context.Background()
+	a, b, owner := newPair(t)
+	id := must[string](t)(owner.CreateCustomer(ctx, CustomerInput{Name: "First Name", Email: "twice@example.com"}))
+	if err := owner.UpdateCustomer(ctx, id, CustomerInput{Name: "Second Name", Email: "twice@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	exchangeScope(t, a, b, OrgScope)
+	recs, err := a.st.LocalChanges(ctx, 0, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shop []ChangeRecord
+	var names []int
+	for _, r := range recs {
+		if r.Scope == OrgScope {
+			continue
+		}
+		if r.Table == "customers" && r.Column == "name" {
+			names = append(names, len(shop))
+		}
+		shop = append(shop, r)
+	}
+	if len(names) != 2 {
+		t.Fatalf("want two name writes, got %d", len(names))
+	}
+	// Newer write first: swap the two records.
+	shop[names[0]], shop[names[1]] = shop[names[1]], shop[names[0]]
+	res, err := b.st.ApplyRemote(ctx, a.st.DeviceID(), shop[0].Scope, shop, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Lost != 1 {
+		t.Errorf("lost = %d, want the older name write to lose", res.Lost)
+	}
+	rb := signIn(t, b.st, "olga", "owner-password-1")
+	c, err := rb.Customer(ctx, id, "")
+	if err != nil || c.Name != "Second Name" {
+		t.Fatalf("name on the receiver %q %v, want the newer write", c.Name, err)
 	}
 }

@@ -78,191 +78,52 @@ type ApplyResult struct {
 // checks as a local write: every table and column must be one sync may set; every record must
 // belong to the set's scope (a shop's rows to that shop, users and shops to org); sealed values
 // must authenticate under this database's keys; no clock may be further ahead than the skew
-// bound. Each field takes the value with the greatest (HLC, device id); a value that loses, and
-// a local unpushed value overwritten, are kept as conflicts. Rows are rebuilt, derived columns
+// bound. Each field takes the value the merge rule (merge.go) picks; a value that loses, and a
+// local unpushed value overwritten, are kept as conflicts. Rows are rebuilt, derived columns
 // recomputed, the records added to the local change log, and one audit entry written.
 // pushedSeq is the highest local seq already pushed (for conflict detection).
+//
+// It runs in steps, each its own function: checkRecords (the set alone), checkRowIdentity and
+// checkRowScopes (the set against the rows it names), plan (the merge decisions, reading
+// only), applyPlan (the writes), then checkSealed and the sealed-value check of every incoming
+// value (the result), and recomputeDerived.
 func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs []ChangeRecord, pushedSeq int64) (*ApplyResult, error) {
 	if fromDevice == s.deviceID {
 		return &ApplyResult{Duplicates: len(recs)}, nil
 	}
-	var maxHLC uint64
-	for _, r := range recs {
-		cols, ok := syncColumns[r.Table]
-		switch {
-		case !ok || !slices.Contains(cols, r.Column):
-			return nil, &RemoteError{fmt.Sprintf("unknown table or column %s.%s", r.Table, r.Column)}
-		case r.Scope != scope:
-			return nil, &RemoteError{"a record is outside the change-set's scope"}
-		case (r.Table == "users" || r.Table == "shops") != (scope == OrgScope):
-			return nil, &RemoteError{"users and shops travel only in the org scope, shop data only in its shop's scope"}
-		case isSealed(r.Table, r.Column) != r.Sealed:
-			return nil, &RemoteError{fmt.Sprintf("%s.%s sealed flag is wrong", r.Table, r.Column)}
-		case r.Device == "" || r.RowID == "" || len(r.RowID) > 64:
-			return nil, &RemoteError{"a record lacks its device or row id"}
-		}
-		switch r.Value.(type) {
-		case nil, int64, string, []byte:
-		default:
-			return nil, &RemoteError{"a value has an unsupported type"}
-		}
-		maxHLC = max(maxHLC, r.HLC)
+	maxHLC, err := checkRecords(scope, recs)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := s.clock.Update(hlc.Timestamp(maxHLC)); err != nil {
 		return nil, &ClockError{At: hlc.Timestamp(maxHLC).Wall()}
 	}
-	res := &ApplyResult{}
-	err := s.write(ctx, actor{userID: "sync"}, "sync.apply", func(w *wtx) error {
+	var res *ApplyResult
+	err = s.write(ctx, actor{userID: "sync"}, "sync.apply", func(w *wtx) error {
 		w.audit.Target = fromDevice
 		// A set may touch only rows of its own scope: refuse before anything is written if a
 		// row it names already belongs (itself, or through its parent) to another shop.
-		// A row id names one row of one table: a record may not reuse another table's id
-		// (its merge clocks would mix with that row's).
-		named := map[string]map[string]bool{}
-		tableOf := map[string]string{}
-		for _, r := range recs {
-			if t, ok := tableOf[r.RowID]; ok && t != r.Table {
-				return &RemoteError{"a row id is used for two tables"}
-			}
-			tableOf[r.RowID] = r.Table
-			if named[r.Table] == nil {
-				named[r.Table] = map[string]bool{}
-			}
-			named[r.Table][r.RowID] = true
-		}
-		for id, t := range tableOf {
-			var n int
-			if err := w.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM changes WHERE row_id = ? AND tbl != ? LIMIT 1)", id, t).Scan(&n); err != nil {
-				return err
-			}
-			if n > 0 {
-				return &RemoteError{"a row id of another table is reused"}
-			}
+		named, err := w.checkRowIdentity(recs)
+		if err != nil {
+			return err
 		}
 		if err := checkRowScopes(ctx, w.tx, scope, named); err != nil {
 			return err
 		}
-		touched := map[string]map[string]bool{}
-		type pending struct {
-			table string
-			cols  []col
-		}
-		newRows := map[string]*pending{}
-		var order []string
-		// A staff record merges as a whole: it is MAC'd and owner-signed as one, so a mix of
-		// two writes' columns would be neither. The write with the greatest (HLC, device) of
-		// any of its columns wins all of them.
-		userWins, err := w.userRowsWin(recs)
+		steps, r, err := w.plan(recs, pushedSeq)
 		if err != nil {
 			return err
 		}
-		// A row this device has never seen has no field to merge with: its records all win,
-		// in order, without a lookup per field (the common case of a first sync).
-		unseen := map[string]bool{}
-		for _, r := range recs {
-			isNew, looked := unseen[r.RowID]
-			if !looked {
-				var n int
-				if err := w.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM changes WHERE row_id = ? LIMIT 1)", r.RowID).Scan(&n); err != nil {
-					return err
-				}
-				isNew = n == 0
-				unseen[r.RowID] = isNew
-			}
-			var curHLC, curSeq int64
-			var curDev string
-			var curVal any
-			var curSealed bool
-			have := false
-			if !isNew {
-				var dup int
-				if err := w.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM changes WHERE row_id = ? AND col = ? AND hlc = ? AND device_id = ? AND tbl = ?",
-					r.RowID, r.Column, int64(r.HLC), r.Device, r.Table).Scan(&dup); err != nil {
-					return err
-				}
-				if dup > 0 {
-					res.Duplicates++
-					continue
-				}
-				err := w.tx.QueryRowContext(ctx, "SELECT hlc, device_id, seq, value, sealed FROM changes WHERE row_id = ? AND col = ? AND tbl = ? ORDER BY hlc DESC, device_id DESC LIMIT 1",
-					r.RowID, r.Column, r.Table).Scan(&curHLC, &curDev, &curSeq, &curVal, &curSealed)
-				have = err == nil
-				if err != nil && !errors.Is(err, sql.ErrNoRows) {
-					return err
-				}
-			}
-			in := incoming{at: stamp{r.HLC, r.Device}, column: r.Column, value: r.Value}
-			if rw, ok := userWins[r.RowID]; ok && r.Table == "users" {
-				in.rowWins = &rw
-			}
-			v := decide(in, held{ok: have, at: stamp{uint64(curHLC), curDev}, value: curVal, unpushed: curDev == w.s.deviceID && curSeq > pushedSeq})
-			w.pending = append(w.pending, int64(r.HLC), r.Device, r.Scope, r.Table, r.RowID, r.Column, r.Value, r.Sealed)
-			if len(w.pending) >= changeBatch*changeCols {
-				if err := w.flushChanges(); err != nil {
-					return err
-				}
-			}
-			if !v.apply {
-				res.Lost++
-				if v.conflict {
-					res.Conflicts++
-					if err := w.conflict(r, uint64(curHLC), curDev); err != nil {
-						return err
-					}
-				}
-				continue
-			}
-			if v.conflict {
-				res.Conflicts++
-				lost := ChangeRecord{HLC: uint64(curHLC), Device: curDev, Scope: r.Scope, Table: r.Table, RowID: r.RowID, Column: r.Column, Value: curVal, Sealed: curSealed}
-				if err := w.conflict(lost, r.HLC, r.Device); err != nil {
-					return err
-				}
-			}
-			res.Applied++
-			var exists int
-			w.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+r.Table+" WHERE id = ?", r.RowID).Scan(&exists)
-			if exists > 0 {
-				if _, err := w.tx.ExecContext(ctx, "UPDATE "+r.Table+" SET "+r.Column+" = ? WHERE id = ?", r.Value, r.RowID); err != nil {
-					return &RemoteError{fmt.Sprintf("%s.%s: %v", r.Table, r.Column, err)}
-				}
-			} else {
-				p := newRows[r.RowID]
-				if p == nil {
-					p = &pending{table: r.Table}
-					newRows[r.RowID] = p
-					order = append(order, r.RowID)
-				}
-				p.cols = append(p.cols, col{name: r.Column, value: r.Value})
-			}
-			if touched[r.Table] == nil {
-				touched[r.Table] = map[string]bool{}
-			}
-			touched[r.Table][r.RowID] = true
-		}
-		for _, id := range order {
-			p := newRows[id]
-			if err := upsertRow(ctx, w.tx, p.table, id, p.cols); err != nil {
-				return &RemoteError{fmt.Sprintf("a new %s row is incomplete or out of order", p.table)}
-			}
+		res = r
+		touched, err := w.applyPlan(steps)
+		if err != nil {
+			return err
 		}
 		if err := w.s.checkSealed(ctx, w.tx, scope, touched); err != nil {
 			return err
 		}
-		// Every incoming sealed value must authenticate, also one that lost the merge (it
-		// would sit in the change log and the conflicts).
-		for _, r := range recs {
-			b, ok := r.Value.([]byte)
-			if !r.Sealed || !ok {
-				continue
-			}
-			k, err := w.s.rowKey(ctx, w.tx, r.Table, r.RowID)
-			if err != nil {
-				return &RemoteError{"a sealed value's row or key is unknown"}
-			}
-			if _, err := openField(k, r.Table, r.RowID, r.Column, b); err != nil {
-				return &RemoteError{"a sealed value fails authentication"}
-			}
+		if err := w.checkIncomingSealed(recs); err != nil {
+			return err
 		}
 		if err := w.s.recomputeDerived(ctx, w.tx, touched); err != nil {
 			return err
@@ -278,6 +139,252 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 	s.mu.Unlock()
 	s.refreshIndexes(ctx, recs)
 	return res, nil
+}
+
+// checkRecords checks a set on its own: known tables and columns (the registry's synced
+// ones), the set's scope, the sealed flags, ids and value types. It returns the newest clock.
+func checkRecords(scope string, recs []ChangeRecord) (uint64, error) {
+	var maxHLC uint64
+	for _, r := range recs {
+		cols, ok := syncColumns[r.Table]
+		switch {
+		case !ok || !slices.Contains(cols, r.Column):
+			return 0, &RemoteError{fmt.Sprintf("unknown table or column %s.%s", r.Table, r.Column)}
+		case r.Scope != scope:
+			return 0, &RemoteError{"a record is outside the change-set's scope"}
+		case (r.Table == "users" || r.Table == "shops") != (scope == OrgScope):
+			return 0, &RemoteError{"users and shops travel only in the org scope, shop data only in its shop's scope"}
+		case isSealed(r.Table, r.Column) != r.Sealed:
+			return 0, &RemoteError{fmt.Sprintf("%s.%s sealed flag is wrong", r.Table, r.Column)}
+		case r.Device == "" || r.RowID == "" || len(r.RowID) > 64:
+			return 0, &RemoteError{"a record lacks its device or row id"}
+		}
+		switch r.Value.(type) {
+		case nil, int64, string, []byte:
+		default:
+			return 0, &RemoteError{"a value has an unsupported type"}
+		}
+		maxHLC = max(maxHLC, r.HLC)
+	}
+	return maxHLC, nil
+}
+
+// checkRowIdentity: a row id names one row of one table, so a record may not reuse another
+// table's id (its merge clocks would mix with that row's). It returns the rows named.
+func (w *wtx) checkRowIdentity(recs []ChangeRecord) (map[string]map[string]bool, error) {
+	named := map[string]map[string]bool{}
+	tableOf := map[string]string{}
+	for _, r := range recs {
+		if t, ok := tableOf[r.RowID]; ok && t != r.Table {
+			return nil, &RemoteError{"a row id is used for two tables"}
+		}
+		tableOf[r.RowID] = r.Table
+		if named[r.Table] == nil {
+			named[r.Table] = map[string]bool{}
+		}
+		named[r.Table][r.RowID] = true
+	}
+	for id, t := range tableOf {
+		var n int
+		if err := w.tx.QueryRowContext(w.ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM changes WHERE row_id = ? AND tbl != ? LIMIT 1)", id, t).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return nil, &RemoteError{"a row id of another table is reused"}
+		}
+	}
+	return named, nil
+}
+
+// step is the merge's decision for one incoming record: what was held, and the verdict.
+type step struct {
+	rec ChangeRecord
+	cur held
+	v   verdict
+}
+
+// field names one cell.
+type field struct{ table, row, column string }
+
+// plan decides every record of the set against what this device holds, reading only. A field
+// the set writes twice is decided the second time against the set's own first write.
+func (w *wtx) plan(recs []ChangeRecord, pushedSeq int64) ([]step, *ApplyResult, error) {
+	res := &ApplyResult{}
+	// A staff record merges as a whole: it is MAC'd and owner-signed as one, so a mix of
+	// two writes' columns would be neither.
+	userWins, err := w.userRowsWin(recs)
+	if err != nil {
+		return nil, nil, err
+	}
+	// A row this device has never seen has no field to merge with: its records all win,
+	// in order, without a lookup per field (the common case of a first sync).
+	unseen := map[string]bool{}
+	inSet := map[field]heldAt{}
+	seen := map[field]map[stamp]bool{}
+	var steps []step
+	for _, r := range recs {
+		f, at := field{r.Table, r.RowID, r.Column}, stamp{r.HLC, r.Device}
+		if seen[f][at] {
+			res.Duplicates++
+			continue
+		}
+		isNew, looked := unseen[r.RowID]
+		if !looked {
+			var n int
+			if err := w.tx.QueryRowContext(w.ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM changes WHERE row_id = ? LIMIT 1)", r.RowID).Scan(&n); err != nil {
+				return nil, nil, err
+			}
+			isNew = n == 0
+			unseen[r.RowID] = isNew
+		}
+		cur, ok := inSet[f]
+		if !ok && !isNew {
+			dup, h, err := w.heldField(r)
+			if err != nil {
+				return nil, nil, err
+			}
+			if dup {
+				res.Duplicates++
+				continue
+			}
+			cur = h
+			cur.unpushed = h.ok && h.at.device == w.s.deviceID && h.seq > pushedSeq
+		}
+		if seen[f] == nil {
+			seen[f] = map[stamp]bool{}
+		}
+		seen[f][at] = true
+		in := incoming{at: at, column: r.Column, value: r.Value}
+		if rw, ok := userWins[r.RowID]; ok && r.Table == "users" {
+			in.rowWins = &rw
+		}
+		v := decide(in, cur.held)
+		steps = append(steps, step{rec: r, cur: cur.held, v: v})
+		if v.conflict {
+			res.Conflicts++
+		}
+		if v.apply {
+			res.Applied++
+			inSet[f] = heldAt{held: held{ok: true, at: at, value: r.Value}}
+		} else {
+			res.Lost++
+		}
+	}
+	return steps, res, nil
+}
+
+// heldAt is a held field with where its write sits in the local change log.
+type heldAt struct {
+	held
+	seq    int64
+	sealed bool
+}
+
+// heldField reads the newest write this device holds for the record's field, and whether
+// it holds this very write already.
+func (w *wtx) heldField(r ChangeRecord) (dup bool, h heldAt, err error) {
+	var n int
+	if err := w.tx.QueryRowContext(w.ctx, "SELECT COUNT(*) FROM changes WHERE row_id = ? AND col = ? AND hlc = ? AND device_id = ? AND tbl = ?",
+		r.RowID, r.Column, int64(r.HLC), r.Device, r.Table).Scan(&n); err != nil {
+		return false, h, err
+	}
+	if n > 0 {
+		return true, h, nil
+	}
+	var at int64
+	err = w.tx.QueryRowContext(w.ctx, "SELECT hlc, device_id, seq, value, sealed FROM changes WHERE row_id = ? AND col = ? AND tbl = ? ORDER BY hlc DESC, device_id DESC LIMIT 1",
+		r.RowID, r.Column, r.Table).Scan(&at, &h.at.device, &h.seq, &h.value, &h.sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, heldAt{}, nil
+	}
+	if err != nil {
+		return false, h, err
+	}
+	h.ok, h.at.hlc = true, uint64(at)
+	return false, h, nil
+}
+
+// applyPlan carries out the decisions: every decided record enters the change log, each
+// conflict is kept, each winning value is written to its row (new rows inserted whole, in
+// the order the set introduced them). It returns the rows written (table -> ids).
+func (w *wtx) applyPlan(steps []step) (map[string]map[string]bool, error) {
+	ctx := w.ctx
+	touched := map[string]map[string]bool{}
+	newRows := map[string]*newRow{}
+	var order []string
+	for _, st := range steps {
+		r := st.rec
+		w.pending = append(w.pending, int64(r.HLC), r.Device, r.Scope, r.Table, r.RowID, r.Column, r.Value, r.Sealed)
+		if len(w.pending) >= changeBatch*changeCols {
+			if err := w.flushChanges(); err != nil {
+				return nil, err
+			}
+		}
+		if st.v.conflict {
+			lost, winner := r, st.cur.at
+			if st.v.apply {
+				lost = ChangeRecord{HLC: st.cur.at.hlc, Device: st.cur.at.device, Scope: r.Scope, Table: r.Table, RowID: r.RowID, Column: r.Column, Value: st.cur.value, Sealed: r.Sealed}
+				winner = stamp{r.HLC, r.Device}
+			}
+			if err := w.conflict(lost, winner.hlc, winner.device); err != nil {
+				return nil, err
+			}
+		}
+		if !st.v.apply {
+			continue
+		}
+		var exists int
+		w.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+r.Table+" WHERE id = ?", r.RowID).Scan(&exists)
+		if exists > 0 {
+			if _, err := w.tx.ExecContext(ctx, "UPDATE "+r.Table+" SET "+r.Column+" = ? WHERE id = ?", r.Value, r.RowID); err != nil {
+				return nil, &RemoteError{fmt.Sprintf("%s.%s: %v", r.Table, r.Column, err)}
+			}
+		} else {
+			p := newRows[r.RowID]
+			if p == nil {
+				p = &newRow{table: r.Table}
+				newRows[r.RowID] = p
+				order = append(order, r.RowID)
+			}
+			p.cols = append(p.cols, col{name: r.Column, value: r.Value})
+		}
+		if touched[r.Table] == nil {
+			touched[r.Table] = map[string]bool{}
+		}
+		touched[r.Table][r.RowID] = true
+	}
+	for _, id := range order {
+		p := newRows[id]
+		if err := upsertRow(ctx, w.tx, p.table, id, p.cols); err != nil {
+			return nil, &RemoteError{fmt.Sprintf("a new %s row is incomplete or out of order", p.table)}
+		}
+	}
+	return touched, nil
+}
+
+// newRow is a row the set introduces, gathered column by column.
+type newRow struct {
+	table string
+	cols  []col
+}
+
+// checkIncomingSealed: every incoming sealed value must authenticate, also one that lost the
+// merge (it would sit in the change log and the conflicts).
+func (w *wtx) checkIncomingSealed(recs []ChangeRecord) error {
+	for _, r := range recs {
+		b, ok := r.Value.([]byte)
+		if !r.Sealed || !ok {
+			continue
+		}
+		k, err := w.s.rowKey(w.ctx, w.tx, r.Table, r.RowID)
+		if err != nil {
+			return &RemoteError{"a sealed value's row or key is unknown"}
+		}
+		if _, err := openField(k, r.Table, r.RowID, r.Column, b); err != nil {
+			return &RemoteError{"a sealed value fails authentication"}
+		}
+	}
+	return nil
 }
 
 // userRowsWin decides, for each staff record the set writes that this device already holds,
