@@ -19,10 +19,6 @@ import (
 	"spoke/store/backup"
 )
 
-// backupStatusEvery is how often (in idle-ticker ticks) the shell re-reads the backup folder
-// for its warning banner, so a backup the scheduler took meanwhile clears it.
-const backupStatusEvery = 60 // 5 minutes
-
 // BackupsScreen is the owner's and managers' backup desk: the folder and schedule, "Back up
 // now", the history with each backup's restore drill, a full check of the folder, and (owner
 // only, per the access matrix) a restore into a new data directory.
@@ -204,63 +200,6 @@ func (s *BackupsScreen) restoreCard() fyne.CanvasObject {
 		widget.NewFormItem("", container.NewHBox(s.Restore))), s.RestoreBusy, s.RestoreResult))
 }
 
-func newBusy() *widget.ProgressBarInfinite {
-	b := widget.NewProgressBarInfinite()
-	b.Stop()
-	b.Hide()
-	return b
-}
-
-func busy(b *widget.ProgressBarInfinite, on bool) {
-	if on {
-		b.Show()
-		b.Start()
-	} else {
-		b.Stop()
-		b.Hide()
-	}
-}
-
-// note is a wrapping explanation (a card's subtitle would not wrap, and would widen the window).
-func note(text string) *widget.Label {
-	l := widget.NewLabel(text)
-	l.Wrapping = fyne.TextWrapWord
-	return l
-}
-
-func wrapLabel() *widget.Label {
-	l := widget.NewLabel("")
-	l.Wrapping = fyne.TextWrapWord
-	return l
-}
-
-// setResult shows a result line in success or danger colours.
-func setResult(l *msgLabel, text string, ok bool) {
-	imp := widget.SuccessImportance
-	if !ok {
-		imp = widget.DangerImportance
-	}
-	setMessage(l, text, imp)
-}
-
-// setMessage shows a message in the given colour.
-func setMessage(l *msgLabel, text string, imp widget.Importance) {
-	l.Importance = imp
-	l.SetText(text)
-	l.Refresh()
-}
-
-// chooseFolder shows Fyne's folder picker and hands back the chosen path.
-func chooseFolder(a *App, done func(string)) {
-	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
-		if err == nil && u != nil {
-			done(u.Path())
-		}
-	}, a.W)
-	d.Resize(fyne.NewSize(800, 560))
-	d.Show()
-}
-
 func (s *BackupsScreen) durationSelect(choices []time.Duration) *widget.Select {
 	var opts []string
 	for _, d := range choices {
@@ -325,21 +264,6 @@ func (s *BackupsScreen) formConfig() (store.BackupConfig, error) {
 		return c, errors.New(a.T("Choose a folder outside Spoke's data folder, ideally on another disk: a backup must survive the loss of this one."))
 	}
 	return c, nil
-}
-
-// within reports whether path is dir or inside it.
-func within(path, dir string) bool {
-	rel, err := filepath.Rel(filepath.Clean(dir), filepath.Clean(path))
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}
-
-// folderEmpty reports whether a folder is missing or holds nothing.
-func folderEmpty(dir string) bool {
-	es, err := os.ReadDir(dir)
-	if err != nil {
-		return errors.Is(err, os.ErrNotExist)
-	}
-	return len(es) == 0
 }
 
 // Refresh reloads the saved configuration and the history.
@@ -725,155 +649,4 @@ func (s *BackupsScreen) restore(id, dir string) {
 			}
 		}
 	})
-}
-
-// kindLabel is the English (translatable) name of a backup kind.
-func kindLabel(k string) string {
-	switch k {
-	case backup.Full:
-		return "Full"
-	case backup.Incremental:
-		return "Incremental"
-	case backup.Differential:
-		return "Differential"
-	}
-	return k
-}
-
-// durationLabel names an interval: minutes, hours or days.
-func (a *App) durationLabel(d time.Duration) string {
-	switch {
-	case d%(24*time.Hour) == 0:
-		if d == 24*time.Hour {
-			return a.T("1 day")
-		}
-		return a.T("%d days", int(d/(24*time.Hour)))
-	case d%time.Hour == 0:
-		if d == time.Hour {
-			return a.T("1 hour")
-		}
-		return a.T("%d hours", int(d/time.Hour))
-	}
-	return a.T("%d minutes", int(d/time.Minute))
-}
-
-// seconds shows a duration as "1.2s" (no space, so a wrapped line never splits it).
-func seconds(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
-
-// byteSize shows a size as "812 KB" or "1.6 GB".
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%d KB", n>>10)
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-// canRestore reports whether a role grants backups in full (restore included): the owner.
-// A manager's grant is backup only.
-func (a *App) canRestore() bool {
-	for _, r := range a.user.Roles {
-		if store.Matrix[store.OpBackup][r] == store.All {
-			return true
-		}
-	}
-	return false
-}
-
-// startBackups makes the signed-in owner's or manager's scheduler and starts it when a folder
-// is configured. It stops at sign-out, lock and quit.
-func (a *App) startBackups() {
-	if !a.can(store.OpBackup) {
-		return
-	}
-	ss, ctx := a.ss, a.sc
-	sched := backup.NewScheduler(ss)
-	a.sched = sched
-	a.async(func() func() {
-		cfg, err := ss.BackupConfig(ctx)
-		if err != nil || cfg.Folder == "" {
-			return nil
-		}
-		return func() {
-			if a.sched == sched {
-				sched.Start(ctx)
-			}
-		}
-	})
-}
-
-// backupState is what the shell's warning banner is made from.
-type backupState struct {
-	cfg    store.BackupConfig
-	empty  bool
-	status *backup.Status
-	err    error
-}
-
-// checkBackups re-reads the backup folder and shows or hides the shell's warning banner.
-func (a *App) checkBackups() {
-	if a.Shell == nil || !a.can(store.OpBackup) {
-		return
-	}
-	ss, ctx, now := a.ss, a.sc, a.opts.Now()
-	a.async(func() func() {
-		var b backupState
-		b.cfg, b.err = ss.BackupConfig(ctx)
-		if b.err == nil && b.cfg.Folder != "" {
-			b.empty = folderEmpty(b.cfg.Folder)
-			if !b.empty {
-				var mk []byte
-				if mk, b.err = ss.MasterKeyCopy(ctx); b.err == nil {
-					sch := backup.Schedule{Full: b.cfg.Full, Differential: b.cfg.Differential, Incremental: b.cfg.Incremental, KeepFulls: b.cfg.KeepFulls}
-					b.status, b.err = backup.FolderStatus(ctx, b.cfg.Folder, backup.Credentials{MasterKey: mk}, sch, now)
-					clear(mk)
-				}
-			}
-		}
-		return func() {
-			if a.ss == ss && a.Shell != nil {
-				a.Shell.setBackupWarning(a.backupWarningText(b))
-			}
-		}
-	})
-}
-
-// backupWarningText is the banner's text ("" when backups are in order).
-func (a *App) backupWarningText(b backupState) string {
-	switch {
-	case errors.Is(b.err, context.Canceled):
-		return ""
-	case b.err != nil && b.cfg.Folder == "":
-		return a.errText(b.err)
-	case b.cfg.Folder == "":
-		return a.T("No backup folder is set up: if this computer is lost or breaks, the shop's data is gone. Choose a folder on a USB disk or network share under Backups.")
-	case b.empty:
-		return a.T("No backup has been taken yet. Open Backups and tap Back up now.")
-	case b.err != nil:
-		return a.T("The backup folder %s cannot be read (%s). Is the disk connected?", b.cfg.Folder, a.errText(b.err))
-	}
-	st := b.status
-	var parts []string
-	if st.LastDrillFailed {
-		parts = append(parts, a.T("The last restore drill FAILED: the newest backup may not restore. Check the folder and take a full backup."))
-	}
-	if st.BackupOverdue {
-		if st.LastBackup.IsZero() {
-			parts = append(parts, a.T("Backups are overdue: there is none yet."))
-		} else {
-			parts = append(parts, a.T("Backups are overdue: the last one was taken %s.", minute(st.LastBackup)))
-		}
-	}
-	if st.DrillOverdue && !st.LastDrillFailed {
-		if st.LastPassedDrill.IsZero() {
-			parts = append(parts, a.T("No restore drill has passed yet."))
-		} else {
-			parts = append(parts, a.T("No restore drill has passed since %s.", minute(st.LastPassedDrill)))
-		}
-	}
-	return strings.Join(parts, " ")
 }

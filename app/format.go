@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -176,4 +177,37 @@ func (c *columns) weight(i int) float32 {
 		return c.weights[i]
 	}
 	return 1
+}
+
+// durationLabel names an interval: minutes, hours or days.
+func (a *App) durationLabel(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		if d == 24*time.Hour {
+			return a.T("1 day")
+		}
+		return a.T("%d days", int(d/(24*time.Hour)))
+	case d%time.Hour == 0:
+		if d == time.Hour {
+			return a.T("1 hour")
+		}
+		return a.T("%d hours", int(d/time.Hour))
+	}
+	return a.T("%d minutes", int(d/time.Minute))
+}
+
+// seconds shows a duration as "1.2s" (no space, so a wrapped line never splits it).
+func seconds(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
+
+// byteSize shows a size as "812 KB" or "1.6 GB".
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d B", n)
 }
