@@ -5,10 +5,13 @@
 //
 // Threading: anything that can take more than a frame (keychain reads, Argon2id unlock and
 // sign-in, index builds, imports, every store call) runs in a goroutine started with
-// App.async, which hands the result back to the UI goroutine with fyne.DoAndWait. Tests call
-// App.Wait to let that work finish before they look at the screen.
+// App.async, which hands the result back to the UI goroutine with fyne.DoAndWait. A screen's
+// store calls go through load (or loadLatest, do), which hands the answer back only while the
+// session that asked is still signed in. Tests call App.Wait to let that work finish before
+// they look at the screen.
 //
 // Screens are structs that keep their widgets as exported fields, so tests can tap and type.
+// Widgets shared by screens live in app/ui, which never sees the App.
 package app
 
 import (

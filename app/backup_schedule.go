@@ -19,18 +19,12 @@ func (a *App) startBackups() {
 	if !a.can(store.OpBackup) {
 		return
 	}
-	ss, ctx := a.ss, a.sc
-	sched := backup.NewScheduler(ss)
+	ctx := a.sc
+	sched := backup.NewScheduler(a.ss)
 	a.sched = sched
-	a.async(func() func() {
-		cfg, err := ss.BackupConfig(ctx)
-		if err != nil || cfg.Folder == "" {
-			return nil
-		}
-		return func() {
-			if a.sched == sched {
-				sched.Start(ctx)
-			}
+	load(a, func(ctx context.Context, ss *store.Session) (store.BackupConfig, error) { return ss.BackupConfig(ctx) }, func(cfg store.BackupConfig, err error) {
+		if err == nil && cfg.Folder != "" && a.sched == sched {
+			sched.Start(ctx)
 		}
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"spoke/app/ui"
 	"spoke/store"
 	"spoke/store/backup"
 )
@@ -39,12 +40,12 @@ type BackupsScreen struct {
 	Kind      *widget.Select
 	BackUpNow *widget.Button
 	Busy      *widget.ProgressBarInfinite
-	Result    *msgLabel
+	Result    *ui.Message
 
 	// Check the folder.
 	Check       *widget.Button
 	CheckBusy   *widget.ProgressBarInfinite
-	CheckResult *msgLabel
+	CheckResult *ui.Message
 
 	// History, newest first.
 	History *widget.List
@@ -57,14 +58,14 @@ type BackupsScreen struct {
 	RestoreBrowse *widget.Button
 	Restore       *widget.Button
 	RestoreBusy   *widget.ProgressBarInfinite
-	RestoreResult *msgLabel
+	RestoreResult *ui.Message
 	// ConfirmRestore is the warning shown before a restore starts (tests confirm it).
 	ConfirmRestore *dialog.ConfirmDialog
 	restoreIDs     map[string]string
 	historyFolder  string // the folder the history (and so a restore) reads
 
-	Error  *msgLabel
-	Info   *msgLabel
+	Error  *ui.Message
+	Info   *ui.Message
 	scroll *container.Scroll
 
 	durations map[string]time.Duration
@@ -86,7 +87,7 @@ func newBackupsScreen(a *App) *BackupsScreen {
 	s.Folder = widget.NewEntry()
 	s.Folder.SetPlaceHolder(a.T("USB disk or network share"))
 	s.Browse = a.button(a.T("Choose…"), theme.FolderOpenIcon(), func() {
-		chooseFolder(a, func(p string) { s.Folder.SetText(p) })
+		ui.ChooseFolder(a.W, func(p string) { s.Folder.SetText(p) })
 	})
 	s.FullEvery = s.durationSelect(fullChoices)
 	s.DiffEvery = s.durationSelect(diffChoices)
@@ -111,29 +112,17 @@ func newBackupsScreen(a *App) *BackupsScreen {
 	s.Kind.Selected = asScheduled
 	s.BackUpNow = a.button(a.T("Back up now"), theme.UploadIcon(), s.backUpNow)
 	s.BackUpNow.Importance = widget.HighImportance
-	s.Busy = newBusy()
+	s.Busy = ui.NewBusy()
 	s.Result = a.newMsgLabel(widget.MediumImportance)
 
 	s.Check = a.button(a.T("Check folder"), theme.SearchIcon(), s.check)
-	s.CheckBusy = newBusy()
+	s.CheckBusy = ui.NewBusy()
 	s.CheckResult = a.newMsgLabel(widget.MediumImportance)
 
-	s.Summary = wrapLabel()
-	s.History = widget.NewList(func() int { return len(s.entries) }, func() fyne.CanvasObject {
-		cells := make([]fyne.CanvasObject, 6)
-		for i := range cells {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			cells[i] = l
-		}
-		cells[0].(*widget.Label).TextStyle.Bold = true
-		return container.New(&columns{weights: historyWeights}, cells...)
-	}, func(i widget.ListItemID, o fyne.CanvasObject) {
-		cells := o.(*fyne.Container).Objects
-		for j, text := range s.historyRow(i) {
-			cells[j].(*widget.Label).SetText(text)
-		}
-		drill := cells[5].(*widget.Label)
+	s.Summary = ui.WrapLabel()
+	s.History = ui.NewList(func() int { return len(s.entries) }, ui.RowSpec{Weights: historyWeights, Labels: 6, BoldFirst: true}, func(i widget.ListItemID, row ui.Row) {
+		row.SetTexts(s.historyRow(i)...)
+		drill := row.Label(5)
 		imp := widget.SuccessImportance
 		if d := s.entries[i].Drill; d == nil {
 			imp = widget.LowImportance
@@ -147,7 +136,7 @@ func newBackupsScreen(a *App) *BackupsScreen {
 	})
 
 	setup := widget.NewCard(a.T("Backup folder and schedule"), "", container.NewVBox(
-		note(a.T("Spoke backs up on this schedule while it is open, and restores every backup into a scratch folder to prove it works (the drill).")),
+		ui.Note(a.T("Spoke backs up on this schedule while it is open, and restores every backup into a scratch folder to prove it works (the drill).")),
 		widget.NewForm(
 			widget.NewFormItem(a.T("Folder"), container.NewBorder(nil, nil, nil, s.Browse, s.Folder)),
 			widget.NewFormItem(a.T("Full backup every"), s.FullEvery),
@@ -158,15 +147,14 @@ func newBackupsScreen(a *App) *BackupsScreen {
 	now := widget.NewCard(a.T("Back up now"), "", container.NewVBox(
 		container.NewBorder(nil, nil, widget.NewLabel(a.T("Kind")), s.BackUpNow, s.Kind), s.Busy, s.Result))
 	check := widget.NewCard(a.T("Check folder"), "", container.NewVBox(
-		note(a.T("Authenticates every manifest and decrypts every byte of every backup, and checks that each chain is complete.")),
+		ui.Note(a.T("Authenticates every manifest and decrypts every byte of every backup, and checks that each chain is complete.")),
 		container.NewHBox(s.Check), s.CheckBusy, s.CheckResult))
 	left := container.NewVBox(s.Error, s.Info, setup, now, check)
 	if a.canRestore() {
 		left.Add(s.restoreCard())
 	}
-	head := container.New(&columns{weights: historyWeights}, bold(a.T("Kind")), bold(a.T("Time")), bold(a.T("Parent")),
-		bold(a.T("Customers")), bold(a.T("Size")), bold(a.T("Restore drill")))
-	right := container.NewBorder(container.NewVBox(heading(a.T("Backup history")), s.Summary, head), nil, nil, nil, s.History)
+	head := ui.Header(historyWeights, a.T("Kind"), a.T("Time"), a.T("Parent"), a.T("Customers"), a.T("Size"), a.T("Restore drill"))
+	right := container.NewBorder(container.NewVBox(ui.Heading(a.T("Backup history")), s.Summary, head), nil, nil, nil, s.History)
 	s.scroll = container.NewVScroll(left)
 	split := container.NewHSplit(s.scroll, right)
 	split.Offset = 0.42
@@ -184,11 +172,11 @@ func (s *BackupsScreen) restoreCard() fyne.CanvasObject {
 	s.RestoreDir = widget.NewEntry()
 	s.RestoreDir.SetPlaceHolder(a.T("A new, empty folder"))
 	s.RestoreBrowse = a.button(a.T("Choose…"), theme.FolderOpenIcon(), func() {
-		chooseFolder(a, func(p string) { s.RestoreDir.SetText(p) })
+		ui.ChooseFolder(a.W, func(p string) { s.RestoreDir.SetText(p) })
 	})
 	s.Restore = a.button(a.T("Restore…"), theme.HistoryIcon(), s.askRestore)
 	s.Restore.Importance = widget.WarningImportance
-	s.RestoreBusy = newBusy()
+	s.RestoreBusy = ui.NewBusy()
 	s.RestoreResult = a.newMsgLabel(widget.MediumImportance)
 	s.RestoreResult.Selectable = true
 	warn := widget.NewLabel(a.T("A restore never touches the data Spoke is using now. It rebuilds the chosen backup into a NEW, empty folder and verifies it there; to work with it, quit Spoke and start it on that folder."))
@@ -268,56 +256,51 @@ func (s *BackupsScreen) formConfig() (store.BackupConfig, error) {
 
 // Refresh reloads the saved configuration and the history.
 func (s *BackupsScreen) Refresh() {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
+	a := s.a
 	sched := a.sched
-	if ss == nil {
-		return
-	}
-	a.async(func() func() {
+	// Filled in by the work below, read by the hand-back after it.
+	var es []backup.Entry
+	var lerr error
+	var last *backup.Result
+	var lastErr error
+	load(a, func(ctx context.Context, ss *store.Session) (store.BackupConfig, error) {
 		cfg, err := ss.BackupConfig(ctx)
-		var es []backup.Entry
-		var lerr error
 		if err == nil && cfg.Folder != "" && !folderEmpty(cfg.Folder) {
 			es, lerr = listBackups(ctx, ss, cfg.Folder)
 		}
-		var last *backup.Result
-		var lastErr error
 		if sched != nil {
 			last, lastErr = sched.Last()
 		}
-		return func() {
-			if a.ss != ss {
-				return
-			}
-			if err != nil {
-				s.Error.SetText(a.errText(err))
-				return
-			}
-			if !s.loaded {
-				// The form shows what is saved once; later refreshes keep what is being typed.
-				s.loaded = true
-				s.setSchedule(cfg)
-			}
-			s.historyFolder = cfg.Folder
-			s.setEntries(es)
-			var notes []string
-			switch {
-			case cfg.Folder == "":
-				notes = append(notes, a.T("No backup folder is set up yet."))
-			case lerr != nil:
-				notes = append(notes, a.T("The backup folder cannot be read: %s", a.errText(lerr)))
-			case len(es) == 0:
-				notes = append(notes, a.T("No backup in %s yet.", cfg.Folder))
-			default:
-				notes = append(notes, a.T("%d backup(s) in %s.", len(es), cfg.Folder))
-			}
-			if lastErr != nil && !errors.Is(lastErr, context.Canceled) {
-				notes = append(notes, a.T("The last backup failed: %s", a.errText(lastErr)))
-			} else if last != nil && last.Drill != nil && !last.Drill.Passed {
-				notes = append(notes, a.T("The last restore drill FAILED: %s", last.Drill.Problem))
-			}
-			s.Summary.SetText(strings.Join(notes, " "))
+		return cfg, err
+	}, func(cfg store.BackupConfig, err error) {
+		if err != nil {
+			s.Error.SetText(a.errText(err))
+			return
 		}
+		if !s.loaded {
+			// The form shows what is saved once; later refreshes keep what is being typed.
+			s.loaded = true
+			s.setSchedule(cfg)
+		}
+		s.historyFolder = cfg.Folder
+		s.setEntries(es)
+		var notes []string
+		switch {
+		case cfg.Folder == "":
+			notes = append(notes, a.T("No backup folder is set up yet."))
+		case lerr != nil:
+			notes = append(notes, a.T("The backup folder cannot be read: %s", a.errText(lerr)))
+		case len(es) == 0:
+			notes = append(notes, a.T("No backup in %s yet.", cfg.Folder))
+		default:
+			notes = append(notes, a.T("%d backup(s) in %s.", len(es), cfg.Folder))
+		}
+		if lastErr != nil && !errors.Is(lastErr, context.Canceled) {
+			notes = append(notes, a.T("The last backup failed: %s", a.errText(lastErr)))
+		} else if last != nil && last.Drill != nil && !last.Drill.Passed {
+			notes = append(notes, a.T("The last restore drill FAILED: %s", last.Drill.Problem))
+		}
+		s.Summary.SetText(strings.Join(notes, " "))
 	})
 }
 
@@ -399,7 +382,7 @@ func (s *BackupsScreen) Kinds() []string {
 }
 
 func (s *BackupsScreen) save() {
-	a, ss, ctx, sched := s.a, s.a.ss, s.a.sc, s.a.sched
+	a, sched := s.a, s.a.sched
 	s.Error.SetText("")
 	s.Info.SetText("")
 	cfg, err := s.formConfig()
@@ -407,29 +390,27 @@ func (s *BackupsScreen) save() {
 		s.Error.SetText(err.Error())
 		return
 	}
-	a.async(func() func() {
+	var empty bool
+	do(a, func(ctx context.Context, ss *store.Session) error {
 		err := ss.SetBackupConfig(ctx, cfg)
-		empty := folderEmpty(cfg.Folder)
-		return func() {
-			if a.ss != ss {
-				return
-			}
-			if err != nil {
-				s.Error.SetText(a.errText(err))
-				return
-			}
-			if empty {
-				// The first backup into a folder is taken in view, so its drill is seen to pass.
-				s.Info.SetText(a.T("Saved. Tap Back up now for the first backup; after that Spoke backs up on this schedule while it is open."))
-			} else {
-				s.Info.SetText(a.T("Saved. Spoke backs up on this schedule while it is open."))
-				if a.sched == sched && sched != nil {
-					sched.Start(a.sc)
-				}
-			}
-			s.Refresh()
-			a.checkBackups()
+		empty = folderEmpty(cfg.Folder)
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.Error.SetText(a.errText(err))
+			return
 		}
+		if empty {
+			// The first backup into a folder is taken in view, so its drill is seen to pass.
+			s.Info.SetText(a.T("Saved. Tap Back up now for the first backup; after that Spoke backs up on this schedule while it is open."))
+		} else {
+			s.Info.SetText(a.T("Saved. Spoke backs up on this schedule while it is open."))
+			if a.sched == sched && sched != nil {
+				sched.Start(a.sc)
+			}
+		}
+		s.Refresh()
+		a.checkBackups()
 	})
 }
 
@@ -437,7 +418,7 @@ func (s *BackupsScreen) save() {
 // is stopped meanwhile (a scheduled backup in progress ends first), so only one backup writes
 // to the folder at a time.
 func (s *BackupsScreen) backUpNow() {
-	a, ss, ctx, sched := s.a, s.a.ss, s.a.sc, s.a.sched
+	a, sched := s.a, s.a.sched
 	s.Error.SetText("")
 	s.Info.SetText("")
 	cfg, err := s.formConfig()
@@ -451,39 +432,35 @@ func (s *BackupsScreen) backUpNow() {
 	kind := s.kinds[s.Kind.Selected]
 	s.BackUpNow.Disable()
 	s.Save.Disable()
-	busy(s.Busy, true)
-	setMessage(s.Result, a.T("Backing up, then restoring the backup into a scratch folder to prove it works…"), widget.MediumImportance)
-	a.async(func() func() {
+	ui.SetBusy(s.Busy, true)
+	s.Result.Set(a.T("Backing up, then restoring the backup into a scratch folder to prove it works…"), widget.MediumImportance)
+	load(a, func(ctx context.Context, ss *store.Session) (*backup.Result, error) {
 		saved, err := ss.BackupConfig(ctx)
 		if err == nil && saved != cfg {
 			err = ss.SetBackupConfig(ctx, cfg)
 		}
-		var r *backup.Result
-		if err == nil {
-			sched.Stop()
-			r, err = sched.RunNow(ctx, kind)
+		if err != nil {
+			return nil, err
 		}
-		return func() {
-			busy(s.Busy, false)
-			s.BackUpNow.Enable()
-			s.Save.Enable()
-			if a.ss != ss {
-				return
-			}
-			if a.sched == sched {
-				sched.Start(a.sc)
-			}
-			s.showResult(r, err)
-			s.Refresh()
-			a.checkBackups()
+		sched.Stop()
+		return sched.RunNow(ctx, kind)
+	}, func(r *backup.Result, err error) {
+		ui.SetBusy(s.Busy, false)
+		s.BackUpNow.Enable()
+		s.Save.Enable()
+		if a.sched == sched {
+			sched.Start(a.sc)
 		}
+		s.showResult(r, err)
+		s.Refresh()
+		a.checkBackups()
 	})
 }
 
 func (s *BackupsScreen) showResult(r *backup.Result, err error) {
 	a := s.a
 	if r == nil || r.Manifest == nil {
-		setResult(s.Result, a.T("The backup failed: %s", a.errText(err)), false)
+		s.Result.SetResult(a.T("The backup failed: %s", a.errText(err)), false)
 		return
 	}
 	m := r.Manifest
@@ -508,7 +485,7 @@ func (s *BackupsScreen) showResult(r *backup.Result, err error) {
 		ok = false
 		text += " " + a.errText(err)
 	}
-	setResult(s.Result, text, ok)
+	s.Result.SetResult(text, ok)
 }
 
 // check authenticates and decrypts every byte in the folder.
@@ -521,8 +498,8 @@ func (s *BackupsScreen) check() {
 	}
 	s.Error.SetText("")
 	s.Check.Disable()
-	busy(s.CheckBusy, true)
-	setMessage(s.CheckResult, a.T("Checking every backup…"), widget.MediumImportance)
+	ui.SetBusy(s.CheckBusy, true)
+	s.CheckResult.Set(a.T("Checking every backup…"), widget.MediumImportance)
 	a.async(func() func() {
 		mk, err := ss.MasterKeyCopy(ctx)
 		var problems []string
@@ -531,22 +508,22 @@ func (s *BackupsScreen) check() {
 			clear(mk)
 		}
 		return func() {
-			busy(s.CheckBusy, false)
+			ui.SetBusy(s.CheckBusy, false)
 			s.Check.Enable()
 			if a.ss != ss {
 				return
 			}
 			switch {
 			case err != nil:
-				setResult(s.CheckResult, a.T("The folder cannot be checked: %s", a.errText(err)), false)
+				s.CheckResult.SetResult(a.T("The folder cannot be checked: %s", a.errText(err)), false)
 			case len(problems) == 0:
-				setResult(s.CheckResult, a.T("All good: every backup authenticates and decrypts, and every chain is complete."), true)
+				s.CheckResult.SetResult(a.T("All good: every backup authenticates and decrypts, and every chain is complete."), true)
 			default:
 				lines := problems
 				if len(lines) > 10 {
 					lines = append(lines[:10:10], a.T("…and %d more", len(problems)-10))
 				}
-				setResult(s.CheckResult, a.T("%d problem(s) found:", len(problems))+"\n"+strings.Join(lines, "\n"), false)
+				s.CheckResult.SetResult(a.T("%d problem(s) found:", len(problems))+"\n"+strings.Join(lines, "\n"), false)
 			}
 		}
 	})
@@ -560,26 +537,19 @@ func (s *BackupsScreen) askRestore() {
 	id := s.restoreIDs[s.RestoreAt.Selected]
 	switch {
 	case id == "":
-		setResult(s.RestoreResult, a.T("There is no backup to restore yet."), false)
+		s.RestoreResult.SetResult(a.T("There is no backup to restore yet."), false)
 		return
 	case dir == "" || !filepath.IsAbs(dir):
-		setResult(s.RestoreResult, a.T("Give the full path of a new, empty folder to restore into."), false)
+		s.RestoreResult.SetResult(a.T("Give the full path of a new, empty folder to restore into."), false)
 		return
 	case a.st != nil && (within(dir, a.st.Dir()) || within(a.st.Dir(), dir)):
-		setResult(s.RestoreResult, a.T("That is Spoke's current data folder. A restore goes into a new, empty folder and never over the data in use."), false)
+		s.RestoreResult.SetResult(a.T("That is Spoke's current data folder. A restore goes into a new, empty folder and never over the data in use."), false)
 		return
 	}
 	dir = filepath.Clean(dir)
-	s.ConfirmRestore = dialog.NewConfirm(a.T("Restore into a new folder?"),
+	s.ConfirmRestore = ui.Confirm(a.W, a.T("Restore into a new folder?"),
 		a.T("Spoke rebuilds backup %s into\n%s\nand verifies it there. The data in use now is not changed.\nTo work with the restored data afterwards, quit Spoke and start it with: spoke --data %s\nAnything entered after that backup is not in it.", s.RestoreAt.Selected, dir, dir),
-		func(ok bool) {
-			if ok {
-				s.restore(id, dir)
-			}
-		}, a.W)
-	s.ConfirmRestore.SetConfirmText(a.T("Restore"))
-	s.ConfirmRestore.SetConfirmImportance(widget.WarningImportance)
-	s.ConfirmRestore.Show()
+		a.T("Restore"), widget.WarningImportance, func() { s.restore(id, dir) })
 }
 
 func (s *BackupsScreen) restore(id, dir string) {
@@ -591,8 +561,8 @@ func (s *BackupsScreen) restore(id, dir string) {
 	// or under the same passphrase (whatever the backup's header held).
 	inKeychain := a.st != nil && a.st.KeyStore() == store.KeyStoreKeychain
 	s.Restore.Disable()
-	busy(s.RestoreBusy, true)
-	setMessage(s.RestoreResult, a.T("Restoring and verifying…"), widget.MediumImportance)
+	ui.SetBusy(s.RestoreBusy, true)
+	s.RestoreResult.Set(a.T("Restoring and verifying…"), widget.MediumImportance)
 	a.async(func() func() {
 		var res *backup.RestoreResult
 		var notEmpty bool
@@ -620,16 +590,16 @@ func (s *BackupsScreen) restore(id, dir string) {
 			}
 		}
 		return func() {
-			busy(s.RestoreBusy, false)
+			ui.SetBusy(s.RestoreBusy, false)
 			s.Restore.Enable()
 			if a.ss != ss {
 				return
 			}
 			switch {
 			case notEmpty:
-				setResult(s.RestoreResult, a.T("%s is not empty. Choose a new, empty folder: a restore never overwrites existing data.", dir), false)
+				s.RestoreResult.SetResult(a.T("%s is not empty. Choose a new, empty folder: a restore never overwrites existing data.", dir), false)
 			case err != nil:
-				setResult(s.RestoreResult, a.T("Nothing was restored: %s", a.errText(err)), false)
+				s.RestoreResult.SetResult(a.T("Nothing was restored: %s", a.errText(err)), false)
 			default:
 				text := a.T("Restored and verified in %s: %d backup(s) applied; content hash, %d customers, %d change records and an audit chain of %d entries match the backup.",
 					seconds(res.Duration), len(res.Applied), res.Point.Counts["customers"], res.Point.Counts["changes"], res.Verify.AuditEntries)
@@ -645,7 +615,7 @@ func (s *BackupsScreen) restore(id, dir string) {
 					text += " " + a.T("It opens with the same passphrase as the data in use now.")
 				}
 				text += "\n" + a.T("To use it, quit Spoke and start it with: spoke --data %s", dir)
-				setResult(s.RestoreResult, text, true)
+				s.RestoreResult.SetResult(text, true)
 			}
 		}
 	})

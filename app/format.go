@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"fyne.io/fyne/v2"
-
 	"spoke/store"
 )
 
@@ -143,41 +141,6 @@ func paymentLabel(m string) string {
 // boardStatuses are the board's columns: every status but cancelled.
 var boardStatuses = []store.Status{store.StatusIntake, store.StatusEstimate, store.StatusApproved, store.StatusInProgress,
 	store.StatusWaitingParts, store.StatusReady, store.StatusCollected}
-
-// columns lays cells out side by side, each as wide as its share of the weights (a table row
-// whose columns need different room).
-type columns struct{ weights []float32 }
-
-func (c *columns) MinSize(objs []fyne.CanvasObject) fyne.Size {
-	var w, h float32
-	for _, o := range objs {
-		m := o.MinSize()
-		w += m.Width
-		h = max(h, m.Height)
-	}
-	return fyne.NewSize(w, h)
-}
-
-func (c *columns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	var total float32
-	for i := range objs {
-		total += c.weight(i)
-	}
-	x := float32(0)
-	for i, o := range objs {
-		w := size.Width * c.weight(i) / total
-		o.Move(fyne.NewPos(x, 0))
-		o.Resize(fyne.NewSize(w, size.Height))
-		x += w
-	}
-}
-
-func (c *columns) weight(i int) float32 {
-	if i < len(c.weights) {
-		return c.weights[i]
-	}
-	return 1
-}
 
 // durationLabel names an interval: minutes, hours or days.
 func (a *App) durationLabel(d time.Duration) string {

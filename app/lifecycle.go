@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"spoke/app/ui"
 	"spoke/assets"
 	"spoke/cli"
 	"spoke/crypto/keychain"
@@ -172,7 +173,7 @@ func (a *App) showLoading(msg string) *LoadingScreen {
 	l.Message.Wrapping = fyne.TextWrapWord
 	icon := widget.NewIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	box := container.NewVBox(container.NewCenter(container.NewGridWrap(fyne.NewSize(96, 96), icon)), l.Message, l.Progress)
-	a.setContent(centered(box, 460))
+	a.setContent(ui.Centered(box, 460))
 	a.Loading = l
 	return l
 }
@@ -181,7 +182,7 @@ func (a *App) showFatal(err error) {
 	msg := widget.NewLabel(a.errText(err))
 	msg.Wrapping = fyne.TextWrapWord
 	title := widget.NewLabelWithStyle(a.T("Spoke could not start"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	a.setContent(centered(container.NewVBox(title, msg), 560))
+	a.setContent(ui.Centered(container.NewVBox(title, msg), 560))
 }
 
 // Lock signs the user out and shows the sign-in screen with that user preselected. Every
