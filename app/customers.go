@@ -305,10 +305,7 @@ func (s *CustomersScreen) showCard(card *store.CustomerCard) {
 	v.Back = a.button(a.T("Back to search"), theme.NavigateBackIcon(), s.showList)
 	v.Edit = a.button(a.T("Edit"), theme.DocumentCreateIcon(), func() { s.showForm(card) })
 	v.NewSale = a.button(a.T("New sale"), theme.ContentAddIcon(), func() {
-		if a.Shell != nil && a.Shell.Sales != nil {
-			a.Shell.Show(tabSales)
-			a.Shell.Sales.SetCustomer(card.ID, card.Name, card.ShopID)
-		}
+		a.navigate(routeNewSale{CustomerID: card.ID, Name: card.Name, ShopID: card.ShopID})
 	})
 	v.AddBike = a.button(a.T("Add bike"), theme.ContentAddIcon(), func() { s.showBikeForm(card) })
 	writable := !card.Minimal && a.can(store.OpCustomerWrite)
@@ -368,10 +365,7 @@ func (s *CustomersScreen) showCard(card *store.CustomerCard) {
 		}
 		bike := b
 		job := a.button(a.T("New work order"), theme.ContentAddIcon(), func() {
-			if a.Shell != nil && a.Shell.Board != nil {
-				a.Shell.Show(tabBoard)
-				a.Shell.Board.NewWorkOrder(card, bike.ID)
-			}
+			a.navigate(routeNewWorkOrder{Card: card, BikeID: bike.ID})
 		})
 		if !a.canCreateJobs() {
 			job.Hide()
@@ -394,10 +388,7 @@ func (s *CustomersScreen) showCard(card *store.CustomerCard) {
 			label += " · " + w.Mechanic
 		}
 		btn := a.button(label, theme.ListIcon(), func() {
-			if a.Shell != nil && a.Shell.Board != nil {
-				a.Shell.Show(tabBoard)
-				a.Shell.Board.OpenJob(card.ID, w.ID)
-			}
+			a.navigate(routeJob{CustomerID: card.ID, WorkOrderID: w.ID})
 		})
 		btn.Alignment = widget.ButtonAlignLeading
 		v.OpenJobs = append(v.OpenJobs, btn)

@@ -44,8 +44,8 @@ func (a *App) periodic() {
 	if a.ticks%backupStatusEvery == 0 || a.backupWarning != "" && a.ticks%(60/idleTickS) == 0 {
 		a.checkBackups()
 	}
-	if a.ticks%(60/idleTickS) == 0 && a.Shell.current == tabSync && a.Shell.Sync != nil {
-		a.Shell.Sync.Refresh()
+	if a.ticks%(60/idleTickS) == 0 {
+		a.Shell.refreshShown(tabSync)
 	}
 }
 

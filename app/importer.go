@@ -174,8 +174,6 @@ func (s *ImportScreen) doImport() {
 		a.wrote()
 		s.Progress.SetValue(1)
 		s.Status.SetText(a.T("Imported %d customer(s).", len(ids)))
-		if a.Shell != nil && a.Shell.Customers != nil {
-			a.Shell.Customers.runSearch()
-		}
+		a.customersChanged()
 	})
 }

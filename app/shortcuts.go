@@ -48,33 +48,18 @@ func (a *App) installShortcuts() {
 }
 
 // ShortcutFind (Ctrl+F) opens customer search with the cursor in the search field.
-func (a *App) ShortcutFind() {
-	if a.Shell == nil || a.Shell.Customers == nil {
-		return
-	}
-	a.Shell.Show(tabCustomers)
-	a.Shell.Customers.showList()
-	a.W.Canvas().Focus(a.Shell.Customers.Search)
-}
+func (a *App) ShortcutFind() { a.navigate(routeFindCustomer{}) }
 
 // ShortcutNewCustomer (Ctrl+N) opens the new-customer form.
 func (a *App) ShortcutNewCustomer() {
-	if a.Shell == nil || a.Shell.Customers == nil || !a.can(store.OpCustomerWrite) {
-		return
+	if a.can(store.OpCustomerWrite) {
+		a.navigate(routeNewCustomer{})
 	}
-	a.Shell.Show(tabCustomers)
-	a.Shell.Customers.NewCustomer()
 }
 
 // ShortcutNewWorkOrder (Ctrl+J) opens the new-work-order form, for the open customer if any.
 func (a *App) ShortcutNewWorkOrder() {
-	if a.Shell == nil || a.Shell.Board == nil || !a.canCreateJobs() {
-		return
+	if a.canCreateJobs() {
+		a.navigate(routeNewWorkOrder{OpenCustomer: true})
 	}
-	var card *store.CustomerCard
-	if cs := a.Shell.Customers; cs != nil && cs.Card != nil && a.Shell.current == tabCustomers {
-		card = cs.Card.card
-	}
-	a.Shell.Show(tabBoard)
-	a.Shell.Board.NewWorkOrder(card, "")
 }
