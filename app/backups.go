@@ -498,8 +498,8 @@ func (s *BackupsScreen) check() {
 	}
 	s.Error.SetText("")
 	s.Check.Disable()
-	ui.SetBusy(s.CheckBusy, true)
-	s.CheckResult.Set(a.T("Checking every backup…"), widget.MediumImportance)
+	busy(s.CheckBusy, true)
+	setMessage(s.CheckResult, a.T("Checking every backup…"), widget.MediumImportance)
 	a.async(func() func() {
 		mk, err := ss.MasterKeyCopy(ctx)
 		var problems []string
@@ -508,22 +508,22 @@ func (s *BackupsScreen) check() {
 			clear(mk)
 		}
 		return func() {
-			ui.SetBusy(s.CheckBusy, false)
+			busy(s.CheckBusy, false)
 			s.Check.Enable()
 			if a.ss != ss {
 				return
 			}
 			switch {
 			case err != nil:
-				s.CheckResult.SetResult(a.T("The folder cannot be checked: %s", a.errText(err)), false)
+				setResult(s.CheckResult, a.T("The folder cannot be checked: %s", a.errText(err)), false)
 			case len(problems) == 0:
-				s.CheckResult.SetResult(a.T("All good: every backup authenticates and decrypts, and every chain is complete."), true)
+				setResult(s.CheckResult, a.T("All good: every backup authenticates and decrypts, and every chain is complete."), true)
 			default:
 				lines := problems
 				if len(lines) > 10 {
 					lines = append(lines[:10:10], a.T("…and %d more", len(problems)-10))
 				}
-				s.CheckResult.SetResult(a.T("%d problem(s) found:", len(problems))+"\n"+strings.Join(lines, "\n"), false)
+				setResult(s.CheckResult, a.T("%d problem(s) found:", len(problems))+"\n"+strings.Join(lines, "\n"), false)
 			}
 		}
 	})
@@ -561,8 +561,8 @@ func (s *BackupsScreen) restore(id, dir string) {
 	// or under the same passphrase (whatever the backup's header held).
 	inKeychain := a.st != nil && a.st.KeyStore() == store.KeyStoreKeychain
 	s.Restore.Disable()
-	ui.SetBusy(s.RestoreBusy, true)
-	s.RestoreResult.Set(a.T("Restoring and verifying…"), widget.MediumImportance)
+	busy(s.RestoreBusy, true)
+	setMessage(s.RestoreResult, a.T("Restoring and verifying…"), widget.MediumImportance)
 	a.async(func() func() {
 		var res *backup.RestoreResult
 		var notEmpty bool
@@ -590,16 +590,16 @@ func (s *BackupsScreen) restore(id, dir string) {
 			}
 		}
 		return func() {
-			ui.SetBusy(s.RestoreBusy, false)
+			busy(s.RestoreBusy, false)
 			s.Restore.Enable()
 			if a.ss != ss {
 				return
 			}
 			switch {
 			case notEmpty:
-				s.RestoreResult.SetResult(a.T("%s is not empty. Choose a new, empty folder: a restore never overwrites existing data.", dir), false)
+				setResult(s.RestoreResult, a.T("%s is not empty. Choose a new, empty folder: a restore never overwrites existing data.", dir), false)
 			case err != nil:
-				s.RestoreResult.SetResult(a.T("Nothing was restored: %s", a.errText(err)), false)
+				setResult(s.RestoreResult, a.T("Nothing was restored: %s", a.errText(err)), false)
 			default:
 				text := a.T("Restored and verified in %s: %d backup(s) applied; content hash, %d customers, %d change records and an audit chain of %d entries match the backup.",
 					seconds(res.Duration), len(res.Applied), res.Point.Counts["customers"], res.Point.Counts["changes"], res.Verify.AuditEntries)
@@ -615,7 +615,7 @@ func (s *BackupsScreen) restore(id, dir string) {
 					text += " " + a.T("It opens with the same passphrase as the data in use now.")
 				}
 				text += "\n" + a.T("To use it, quit Spoke and start it with: spoke --data %s", dir)
-				s.RestoreResult.SetResult(text, true)
+				setResult(s.RestoreResult, text, true)
 			}
 		}
 	})

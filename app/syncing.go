@@ -469,7 +469,7 @@ func (s *SyncScreen) connect() {
 		return
 	}
 	s.Connect.Disable()
-	ui.SetBusy(s.Busy, true)
+	busy(s.Busy, true)
 	a.async(func() func() {
 		code, err := hub.DecodeEnrollCode(text)
 		if err != nil {
@@ -495,7 +495,7 @@ func (s *SyncScreen) connect() {
 			if err == nil {
 				a.setSync(hc, eng) // connected, whoever is signed in by now
 			}
-			ui.SetBusy(s.Busy, false)
+			busy(s.Busy, false)
 			s.Connect.Enable()
 			if a.ss != ss {
 				return
@@ -510,9 +510,9 @@ func (s *SyncScreen) connect() {
 			}
 			s.Code.SetText("")
 			if serr != nil {
-				s.Result.SetResult(a.T("Connected, but the first sync failed: %s. It is retried in the background.", a.errText(serr)), false)
+				setResult(s.Result, a.T("Connected, but the first sync failed: %s. It is retried in the background.", a.errText(serr)), false)
 			} else {
-				s.Result.SetResult(a.T("Connected.")+" "+a.report(r), true)
+				setResult(s.Result, a.T("Connected.")+" "+a.report(r), true)
 			}
 			s.Refresh()
 		}
@@ -592,8 +592,8 @@ func (s *SyncScreen) verify() {
 	}
 	all := a.can(store.OpDevices)
 	s.Verify.Disable()
-	ui.SetBusy(s.VerifyBusy, true)
-	s.Anchors.Set(a.T("Verifying…"), widget.MediumImportance)
+	busy(s.VerifyBusy, true)
+	setMessage(s.Anchors, a.T("Verifying…"), widget.MediumImportance)
 	a.async(func() func() {
 		var err error
 		if all {
@@ -607,13 +607,13 @@ func (s *SyncScreen) verify() {
 			anchors, err = engine.VerifyAnchors(ctx, st, hc, all)
 		}
 		return func() {
-			ui.SetBusy(s.VerifyBusy, false)
+			busy(s.VerifyBusy, false)
 			s.Verify.Enable()
 			if a.ss != ss {
 				return
 			}
 			if err != nil {
-				s.Anchors.SetResult(a.errText(err), false)
+				setResult(s.Anchors, a.errText(err), false)
 				return
 			}
 			ok := true
@@ -630,7 +630,7 @@ func (s *SyncScreen) verify() {
 			if !ok {
 				head = a.T("TAMPERED: an audit chain does not match its checkpoint at the hub.")
 			}
-			s.Anchors.SetResult(head+"\n"+strings.Join(lines, "\n"), ok)
+			setResult(s.Anchors, head+"\n"+strings.Join(lines, "\n"), ok)
 		}
 	})
 }
