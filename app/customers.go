@@ -68,20 +68,9 @@ func newCustomersScreen(a *App) *CustomersScreen {
 	if !a.can(store.OpCustomerWrite) {
 		s.NewBtn.Hide()
 	}
-	s.Results = widget.NewList(func() int { return len(s.results) }, func() fyne.CanvasObject {
-		name := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		cells := []fyne.CanvasObject{name, widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")}
-		for _, c := range cells {
-			c.(*widget.Label).Truncation = fyne.TextTruncateEllipsis
-		}
-		return container.NewGridWithColumns(4, cells...)
-	}, func(i widget.ListItemID, o fyne.CanvasObject) {
+	s.Results = ui.NewList(func() int { return len(s.results) }, ui.RowSpec{Labels: 4, BoldFirst: true}, func(i widget.ListItemID, row ui.Row) {
 		r := s.results[i]
-		row := o.(*fyne.Container).Objects
-		row[0].(*widget.Label).SetText(r.Name)
-		row[1].(*widget.Label).SetText(a.phone(r.Phone, r.ShopID))
-		row[2].(*widget.Label).SetText(r.Email)
-		row[3].(*widget.Label).SetText(r.Owner)
+		row.SetTexts(r.Name, a.phone(r.Phone, r.ShopID), r.Email, r.Owner)
 	})
 	s.Results.OnSelected = func(i widget.ListItemID) {
 		a.touch()
@@ -94,7 +83,7 @@ func newCustomersScreen(a *App) *CustomersScreen {
 	s.IndexLabel = widget.NewLabel(a.T("Building the search index…"))
 	s.indexBox = container.NewVBox(s.IndexLabel, s.IndexProgress)
 	s.indexBox.Hide()
-	header := container.NewGridWithColumns(4, ui.Bold(a.T("Name")), ui.Bold(a.T("Phone")), ui.Bold(a.T("E-mail")), ui.Bold(a.T("Salesperson")))
+	header := ui.Header(nil, a.T("Name"), a.T("Phone"), a.T("E-mail"), a.T("Salesperson"))
 	s.Count.Importance = widget.LowImportance
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, s.NewBtn, s.Search), s.indexBox, s.Count, header)
 	var bottom fyne.CanvasObject

@@ -67,24 +67,14 @@ func newSalesScreen(a *App) *SalesScreen {
 	s.Record = a.button(a.T("Record sale"), theme.ConfirmIcon(), s.record)
 	s.Record.Importance = widget.HighImportance
 	s.addLine()
-	s.Recent = widget.NewList(func() int { return len(s.recent) }, func() fyne.CanvasObject {
-		cells := []fyne.CanvasObject{widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")}
-		for _, c := range cells {
-			c.(*widget.Label).Truncation = fyne.TextTruncateEllipsis
-		}
-		return container.NewGridWithColumns(4, cells...)
-	}, func(i widget.ListItemID, o fyne.CanvasObject) {
+	s.Recent = ui.NewList(func() int { return len(s.recent) }, ui.RowSpec{Labels: 4}, func(i widget.ListItemID, row ui.Row) {
 		r := s.recent[i]
 		shop, _ := a.shopByID(r.ShopID)
-		row := o.(*fyne.Container).Objects
 		name := r.CustomerName
 		if r.CustomerID == "" {
 			name = a.T("Walk-in customer")
 		}
-		row[0].(*widget.Label).SetText(minute(r.SoldAt))
-		row[1].(*widget.Label).SetText(name)
-		row[2].(*widget.Label).SetText(money(r.Total, shop.Currency))
-		row[3].(*widget.Label).SetText(a.T(paymentLabel(r.PaymentMethod)) + " · " + r.Seller)
+		row.SetTexts(minute(r.SoldAt), name, money(r.Total, shop.Currency), a.T(paymentLabel(r.PaymentMethod))+" · "+r.Seller)
 	})
 	head := container.NewGridWithColumns(4, widget.NewLabel(a.T("Item")), widget.NewLabel(a.T("SKU")), widget.NewLabel(a.T("Qty")), widget.NewLabel(a.T("Unit price")))
 	customer := container.NewVBox(container.NewBorder(nil, nil, nil, s.WalkIn, s.Customer), s.Search, container.NewGridWrap(fyne.NewSize(420, 150), s.Results))
@@ -93,7 +83,7 @@ func newSalesScreen(a *App) *SalesScreen {
 		widget.NewCard(a.T("Lines"), "", container.NewVBox(head, s.linesBox, s.AddLine)),
 		container.NewBorder(nil, nil, widget.NewLabel(a.T("Payment")), s.Total, s.Payment),
 		s.Error, s.Done, s.Record)
-	recentHead := container.NewGridWithColumns(4, ui.Bold(a.T("When")), ui.Bold(a.T("Customer")), ui.Bold(a.T("Total")), ui.Bold(a.T("Payment")))
+	recentHead := ui.Header(nil, a.T("When"), a.T("Customer"), a.T("Total"), a.T("Payment"))
 	recent := container.NewBorder(container.NewVBox(ui.Heading(a.T("Recent sales")), recentHead), nil, nil, nil, s.Recent)
 	split := container.NewHSplit(container.NewVScroll(container.NewPadded(form)), container.NewPadded(recent))
 	split.Offset = 0.5
