@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"spoke/app/ui"
 	"spoke/store"
 )
 
@@ -40,8 +42,8 @@ type UsersScreen struct {
 	Password    *widget.Entry
 	Add         *widget.Button
 
-	Error *msgLabel
-	Info  *msgLabel
+	Error *ui.Message
+	Info  *ui.Message
 
 	roles map[string]store.Role
 	shops map[string]string
@@ -61,18 +63,8 @@ func newUsersScreen(a *App) *UsersScreen {
 		shopNames = append(shopNames, sh.Name)
 		s.shops[sh.Name] = sh.ID
 	}
-	s.List = widget.NewList(func() int { return len(s.users) }, func() fyne.CanvasObject {
-		cells := make([]fyne.CanvasObject, 5)
-		for i := range cells {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			cells[i] = l
-		}
-		cells[0].(*widget.Label).TextStyle.Bold = true
-		return container.NewGridWithColumns(5, cells...)
-	}, func(i widget.ListItemID, o fyne.CanvasObject) {
+	s.List = ui.NewList(func() int { return len(s.users) }, ui.RowSpec{Labels: 5, BoldFirst: true}, func(i widget.ListItemID, row ui.Row) {
 		u := s.users[i]
-		row := o.(*fyne.Container).Objects
 		var roles []string
 		for _, r := range u.Roles {
 			roles = append(roles, a.T(roleLabel(r)))
@@ -88,14 +80,10 @@ func newUsersScreen(a *App) *UsersScreen {
 		case u.LockedUntil.After(a.opts.Now()):
 			state = a.T("locked out")
 		}
-		row[0].(*widget.Label).SetText(u.Username)
-		row[1].(*widget.Label).SetText(u.DisplayName)
-		row[2].(*widget.Label).SetText(strings.Join(roles, ", ") + " · " + shop)
-		row[3].(*widget.Label).SetText(state)
-		row[4].(*widget.Label).SetText(minute(u.LastSignIn))
+		row.SetTexts(u.Username, u.DisplayName, strings.Join(roles, ", ")+" · "+shop, state, minute(u.LastSignIn))
 	})
 	s.List.OnSelected = func(i widget.ListItemID) { a.touch(); s.Select(i) }
-	s.Selected = heading(a.T("Choose an account in the list"))
+	s.Selected = ui.Heading(a.T("Choose an account in the list"))
 	s.Role = widget.NewSelect(roleNames, nil)
 	ctx := a.sc
 	s.ChangeRole = a.button(a.T("Change role"), theme.ConfirmIcon(), func() {
@@ -137,8 +125,8 @@ func newUsersScreen(a *App) *UsersScreen {
 		widget.NewFormItem(a.T("Username"), s.Username), widget.NewFormItem(a.T("Display name"), s.DisplayName),
 		widget.NewFormItem(a.T("Role"), s.NewRole), widget.NewFormItem(a.T("Shop"), s.Shop),
 		widget.NewFormItem(a.T("Password"), s.Password), widget.NewFormItem("", s.Add)))
-	head := container.NewGridWithColumns(5, bold(a.T("Username")), bold(a.T("Display name")), bold(a.T("Role")), bold(a.T("State")), bold(a.T("Last sign-in")))
-	left := container.NewBorder(container.NewVBox(heading(a.T("Staff accounts")), head), nil, nil, nil, s.List)
+	head := ui.Header(nil, a.T("Username"), a.T("Display name"), a.T("Role"), a.T("State"), a.T("Last sign-in"))
+	left := container.NewBorder(container.NewVBox(ui.Heading(a.T("Staff accounts")), head), nil, nil, nil, s.List)
 	right := container.NewVScroll(container.NewVBox(s.Error, s.Info, edit, add))
 	split := container.NewHSplit(left, right)
 	split.Offset = 0.6
@@ -148,27 +136,24 @@ func newUsersScreen(a *App) *UsersScreen {
 
 // Refresh reloads the accounts.
 func (s *UsersScreen) Refresh() {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
-	a.async(func() func() {
+	a := s.a
+	var staff []store.Staff
+	load(a, func(ctx context.Context, ss *store.Session) ([]store.User, error) {
 		users, err := ss.Users(ctx)
-		var staff []store.Staff
 		if err == nil {
 			staff, err = ss.Staff(ctx)
 		}
-		return func() {
-			if a.ss != ss {
-				return
-			}
-			if err != nil {
-				s.Error.SetText(a.errText(err))
-				return
-			}
-			s.users = users
-			a.staff = staff
-			s.List.Refresh()
-			if s.sel >= 0 && s.sel < len(users) {
-				s.Select(s.sel)
-			}
+		return users, err
+	}, func(users []store.User, err error) {
+		if err != nil {
+			s.Error.SetText(a.errText(err))
+			return
+		}
+		s.users = users
+		a.staff = staff
+		s.List.Refresh()
+		if s.sel >= 0 && s.sel < len(users) {
+			s.Select(s.sel)
 		}
 	})
 }
@@ -207,48 +192,45 @@ func (s *UsersScreen) SelectUser(username string) bool {
 }
 
 func (s *UsersScreen) update(fn func(ss *store.Session, u store.User) error, ok string) {
-	a, ss := s.a, s.a.ss
+	a := s.a
 	if s.sel < 0 || s.sel >= len(s.users) {
 		return
 	}
 	u := s.users[s.sel]
 	s.Error.SetText("")
 	s.Info.SetText("")
-	a.async(func() func() {
-		err := fn(ss, u)
-		return func() {
-			if err != nil {
-				s.Error.SetText(a.errText(err))
-				return
-			}
-			a.wrote()
-			s.NewPass.SetText("")
-			s.Info.SetText(ok)
-			s.Refresh()
+	do(a, func(_ context.Context, ss *store.Session) error { return fn(ss, u) }, func(err error) {
+		if err != nil {
+			s.Error.SetText(a.errText(err))
+			return
 		}
+		a.wrote()
+		s.NewPass.SetText("")
+		s.Info.SetText(ok)
+		s.Refresh()
 	})
 }
 
 func (s *UsersScreen) addUser() {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
+	a := s.a
 	s.Error.SetText("")
 	s.Info.SetText("")
 	n := store.NewUser{Username: strings.TrimSpace(s.Username.Text), DisplayName: strings.TrimSpace(s.DisplayName.Text),
 		Password: s.Password.Text, Roles: []store.Role{s.roles[s.NewRole.Selected]}, ShopID: s.shops[s.Shop.Selected]}
-	a.async(func() func() {
+	do(a, func(ctx context.Context, ss *store.Session) error {
 		_, err := ss.AddUser(ctx, n)
-		return func() {
-			if err != nil {
-				s.Error.SetText(a.errText(err))
-				return
-			}
-			a.wrote()
-			s.Info.SetText(a.T("Account %s added.", n.Username))
-			s.Username.SetText("")
-			s.DisplayName.SetText("")
-			s.Password.SetText("")
-			s.Refresh()
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.Error.SetText(a.errText(err))
+			return
 		}
+		a.wrote()
+		s.Info.SetText(a.T("Account %s added.", n.Username))
+		s.Username.SetText("")
+		s.DisplayName.SetText("")
+		s.Password.SetText("")
+		s.Refresh()
 	})
 }
 
@@ -274,19 +256,17 @@ type AuditScreen struct {
 	Verify  *widget.Button
 	Result  *widget.Label
 	Busy    *widget.ProgressBarInfinite
-	Error   *msgLabel
+	Error   *ui.Message
 	records []store.AuditRecord
 	userIDs map[string]string
 	since   map[string]time.Duration
-	gen     int // which Refresh the shown records answer; older answers are dropped
+	loads   latest // which Refresh the shown records answer; older answers are dropped
 }
 
 func newAuditScreen(a *App) *AuditScreen {
-	s := &AuditScreen{a: a, Error: a.errorLabel(), Result: widget.NewLabel(""), Busy: widget.NewProgressBarInfinite(),
+	s := &AuditScreen{a: a, Error: a.errorLabel(), Result: widget.NewLabel(""), Busy: ui.NewBusy(),
 		userIDs: map[string]string{}, since: map[string]time.Duration{}}
 	s.Result.Wrapping = fyne.TextWrapWord
-	s.Busy.Stop()
-	s.Busy.Hide()
 	s.Action = widget.NewEntry()
 	s.Action.SetPlaceHolder(a.T("action starts with, e.g. customer. or auth."))
 	s.Action.OnSubmitted = func(string) { s.Refresh() }
@@ -313,17 +293,8 @@ func newAuditScreen(a *App) *AuditScreen {
 	s.Apply = a.button(a.T("Filter"), theme.SearchIcon(), s.Refresh)
 	s.Verify = a.button(a.T("Verify chain"), theme.ConfirmIcon(), s.verify)
 	s.Verify.Importance = widget.HighImportance
-	s.List = widget.NewList(func() int { return len(s.records) }, func() fyne.CanvasObject {
-		cells := make([]fyne.CanvasObject, 5)
-		for i := range cells {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			cells[i] = l
-		}
-		return container.NewGridWithColumns(5, cells...)
-	}, func(i widget.ListItemID, o fyne.CanvasObject) {
+	s.List = ui.NewList(func() int { return len(s.records) }, ui.RowSpec{Labels: 5}, func(i widget.ListItemID, row ui.Row) {
 		r := s.records[i]
-		row := o.(*fyne.Container).Objects
 		user := r.Username
 		if user == "" {
 			user = r.UserID
@@ -335,52 +306,43 @@ func newAuditScreen(a *App) *AuditScreen {
 		if r.Reason != "" {
 			detail = a.T("reason") + ": " + r.Reason + " " + detail
 		}
-		row[0].(*widget.Label).SetText(fmt.Sprintf("#%d %s", r.Seq, r.At.Local().Format("01-02 15:04:05")))
-		row[1].(*widget.Label).SetText(user)
-		row[2].(*widget.Label).SetText(r.Action)
-		outcome := row[3].(*widget.Label)
-		outcome.SetText(a.T(r.Outcome))
+		row.SetTexts(fmt.Sprintf("#%d %s", r.Seq, r.At.Local().Format("01-02 15:04:05")), user, r.Action, a.T(r.Outcome), detail)
+		outcome := row.Label(3)
 		outcome.Importance = widget.MediumImportance
 		if r.Outcome != "ok" {
 			outcome.Importance = widget.DangerImportance
 		}
 		outcome.Refresh()
-		row[4].(*widget.Label).SetText(detail)
 	})
 	filters := container.NewBorder(nil, nil, nil, container.NewHBox(s.User, s.Since, s.Apply), s.Action)
-	head := container.NewGridWithColumns(5, bold(a.T("When")), bold(a.T("Who")), bold(a.T("Action")), bold(a.T("Outcome")), bold(a.T("Details")))
+	head := ui.Header(nil, a.T("When"), a.T("Who"), a.T("Action"), a.T("Outcome"), a.T("Details"))
 	verify := widget.NewCard(a.T("Tamper check"), a.T("Walks the whole hash chain and re-authenticates every stored record."),
 		container.NewVBox(s.Verify, s.Busy, s.Result))
 	if !a.has(store.RoleOwner) && !a.has(store.RoleAuditor) && !a.has(store.RoleManager) {
 		verify.Hide()
 	}
-	s.root = container.NewBorder(container.NewVBox(heading(a.T("Audit trail")), filters, s.Error, head), verify, nil, nil, s.List)
+	s.root = container.NewBorder(container.NewVBox(ui.Heading(a.T("Audit trail")), filters, s.Error, head), verify, nil, nil, s.List)
 	return s
 }
 
 // Refresh reloads the trail with the current filters.
 func (s *AuditScreen) Refresh() {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
+	a := s.a
 	f := store.AuditFilter{Action: strings.TrimSpace(s.Action.Text), UserID: s.userIDs[s.User.Selected], Limit: 500}
 	if d := s.since[s.Since.Selected]; d > 0 {
 		f.Since = a.opts.Now().Add(-d)
 	}
-	s.gen++
-	gen := s.gen
-	a.async(func() func() {
-		recs, err := ss.AuditLog(ctx, f)
-		return func() {
-			if a.ss != ss || gen != s.gen {
-				return // signed out, or a newer load (other filters) was asked for since
-			}
-			if err != nil {
-				s.Error.SetText(a.errText(err))
-				return
-			}
-			s.Error.SetText("")
-			s.records = recs
-			s.List.Refresh()
+	// Dropped when signed out, or when a newer load (other filters) was asked for since.
+	loadLatest(a, &s.loads, func(ctx context.Context, ss *store.Session) ([]store.AuditRecord, error) {
+		return ss.AuditLog(ctx, f)
+	}, func(recs []store.AuditRecord, err error) {
+		if err != nil {
+			s.Error.SetText(a.errText(err))
+			return
 		}
+		s.Error.SetText("")
+		s.records = recs
+		s.List.Refresh()
 	})
 }
 
@@ -394,43 +356,38 @@ func (s *AuditScreen) Actions() []string {
 }
 
 func (s *AuditScreen) verify() {
-	a, st, ctx := s.a, s.a.st, s.a.sc
+	a, st := s.a, s.a.st
 	s.Verify.Disable()
-	s.Busy.Show()
-	s.Busy.Start()
+	ui.SetBusy(s.Busy, true)
 	s.Result.SetText(a.T("Verifying…"))
-	a.async(func() func() {
-		rep, err := st.Verify(ctx)
-		return func() {
-			s.Busy.Stop()
-			s.Busy.Hide()
-			s.Verify.Enable()
-			var ce *store.ChainError
-			switch {
-			case errors.As(err, &ce):
-				s.Result.Importance = widget.DangerImportance
-				s.Result.SetText(a.T("TAMPERED: the audit chain breaks at entry %d (%s).", ce.Seq, ce.Reason))
-			case err != nil:
-				s.Result.Importance = widget.DangerImportance
-				s.Result.SetText(a.errText(err))
-			case rep.OK():
-				s.Result.Importance = widget.SuccessImportance
-				s.Result.SetText(a.T("All good: %d audit entries chained, %d sealed values, %d keys, %d user records and %d blind indexes verified.",
-					rep.AuditEntries, rep.SealedValues, rep.WrappedKeys, rep.Users, rep.BlindIndexes))
-			default:
-				var lines []string
-				for i, p := range rep.Problems {
-					if i == 10 {
-						lines = append(lines, a.T("…and %d more", len(rep.Problems)-10))
-						break
-					}
-					lines = append(lines, p.String())
+	load(a, func(ctx context.Context, _ *store.Session) (*store.Report, error) { return st.Verify(ctx) }, func(rep *store.Report, err error) {
+		ui.SetBusy(s.Busy, false)
+		s.Verify.Enable()
+		var ce *store.ChainError
+		switch {
+		case errors.As(err, &ce):
+			s.Result.Importance = widget.DangerImportance
+			s.Result.SetText(a.T("TAMPERED: the audit chain breaks at entry %d (%s).", ce.Seq, ce.Reason))
+		case err != nil:
+			s.Result.Importance = widget.DangerImportance
+			s.Result.SetText(a.errText(err))
+		case rep.OK():
+			s.Result.Importance = widget.SuccessImportance
+			s.Result.SetText(a.T("All good: %d audit entries chained, %d sealed values, %d keys, %d user records and %d blind indexes verified.",
+				rep.AuditEntries, rep.SealedValues, rep.WrappedKeys, rep.Users, rep.BlindIndexes))
+		default:
+			var lines []string
+			for i, p := range rep.Problems {
+				if i == 10 {
+					lines = append(lines, a.T("…and %d more", len(rep.Problems)-10))
+					break
 				}
-				s.Result.Importance = widget.DangerImportance
-				s.Result.SetText(a.T("%d problem(s) found:", len(rep.Problems)) + "\n" + strings.Join(lines, "\n"))
+				lines = append(lines, p.String())
 			}
-			s.Result.Refresh()
-			s.Refresh()
+			s.Result.Importance = widget.DangerImportance
+			s.Result.SetText(a.T("%d problem(s) found:", len(rep.Problems)) + "\n" + strings.Join(lines, "\n"))
 		}
+		s.Result.Refresh()
+		s.Refresh()
 	})
 }

@@ -76,7 +76,10 @@ func TestTranslationsAreComplete(t *testing.T) {
 	for _, tbl := range []string{"customers", "bikes", "work_orders", "work_order_lines", "sales", "sale_lines", "shops", "users"} {
 		labels = append(labels, tableLabel(tbl))
 	}
-	labels = append(labels, fieldLabel("schedule"), fieldLabel("updated_at"),
+	for _, l := range fieldLabels {
+		labels = append(labels, l)
+	}
+	labels = append(labels, fieldLabel("lines[0]"), fieldLabel("schedule"), fieldLabel("updated_at"),
 		"needs a folder, positive intervals and at least one full kept")
 	for _, l := range labels {
 		if zh[l] == "" {

@@ -15,13 +15,10 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"spoke/app/ui"
 	"spoke/store"
 	"spoke/store/backup"
 )
-
-// backupStatusEvery is how often (in idle-ticker ticks) the shell re-reads the backup folder
-// for its warning banner, so a backup the scheduler took meanwhile clears it.
-const backupStatusEvery = 60 // 5 minutes
 
 // BackupsScreen is the owner's and managers' backup desk: the folder and schedule, "Back up
 // now", the history with each backup's restore drill, a full check of the folder, and (owner
@@ -43,12 +40,12 @@ type BackupsScreen struct {
 	Kind      *widget.Select
 	BackUpNow *widget.Button
 	Busy      *widget.ProgressBarInfinite
-	Result    *msgLabel
+	Result    *ui.Message
 
 	// Check the folder.
 	Check       *widget.Button
 	CheckBusy   *widget.ProgressBarInfinite
-	CheckResult *msgLabel
+	CheckResult *ui.Message
 
 	// History, newest first.
 	History *widget.List
@@ -61,14 +58,14 @@ type BackupsScreen struct {
 	RestoreBrowse *widget.Button
 	Restore       *widget.Button
 	RestoreBusy   *widget.ProgressBarInfinite
-	RestoreResult *msgLabel
+	RestoreResult *ui.Message
 	// ConfirmRestore is the warning shown before a restore starts (tests confirm it).
 	ConfirmRestore *dialog.ConfirmDialog
 	restoreIDs     map[string]string
 	historyFolder  string // the folder the history (and so a restore) reads
 
-	Error  *msgLabel
-	Info   *msgLabel
+	Error  *ui.Message
+	Info   *ui.Message
 	scroll *container.Scroll
 
 	durations map[string]time.Duration
@@ -90,7 +87,7 @@ func newBackupsScreen(a *App) *BackupsScreen {
 	s.Folder = widget.NewEntry()
 	s.Folder.SetPlaceHolder(a.T("USB disk or network share"))
 	s.Browse = a.button(a.T("Choose…"), theme.FolderOpenIcon(), func() {
-		chooseFolder(a, func(p string) { s.Folder.SetText(p) })
+		ui.ChooseFolder(a.W, func(p string) { s.Folder.SetText(p) })
 	})
 	s.FullEvery = s.durationSelect(fullChoices)
 	s.DiffEvery = s.durationSelect(diffChoices)
@@ -115,29 +112,17 @@ func newBackupsScreen(a *App) *BackupsScreen {
 	s.Kind.Selected = asScheduled
 	s.BackUpNow = a.button(a.T("Back up now"), theme.UploadIcon(), s.backUpNow)
 	s.BackUpNow.Importance = widget.HighImportance
-	s.Busy = newBusy()
+	s.Busy = ui.NewBusy()
 	s.Result = a.newMsgLabel(widget.MediumImportance)
 
 	s.Check = a.button(a.T("Check folder"), theme.SearchIcon(), s.check)
-	s.CheckBusy = newBusy()
+	s.CheckBusy = ui.NewBusy()
 	s.CheckResult = a.newMsgLabel(widget.MediumImportance)
 
-	s.Summary = wrapLabel()
-	s.History = widget.NewList(func() int { return len(s.entries) }, func() fyne.CanvasObject {
-		cells := make([]fyne.CanvasObject, 6)
-		for i := range cells {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			cells[i] = l
-		}
-		cells[0].(*widget.Label).TextStyle.Bold = true
-		return container.New(&columns{weights: historyWeights}, cells...)
-	}, func(i widget.ListItemID, o fyne.CanvasObject) {
-		cells := o.(*fyne.Container).Objects
-		for j, text := range s.historyRow(i) {
-			cells[j].(*widget.Label).SetText(text)
-		}
-		drill := cells[5].(*widget.Label)
+	s.Summary = ui.WrapLabel()
+	s.History = ui.NewList(func() int { return len(s.entries) }, ui.RowSpec{Weights: historyWeights, Labels: 6, BoldFirst: true}, func(i widget.ListItemID, row ui.Row) {
+		row.SetTexts(s.historyRow(i)...)
+		drill := row.Label(5)
 		imp := widget.SuccessImportance
 		if d := s.entries[i].Drill; d == nil {
 			imp = widget.LowImportance
@@ -151,7 +136,7 @@ func newBackupsScreen(a *App) *BackupsScreen {
 	})
 
 	setup := widget.NewCard(a.T("Backup folder and schedule"), "", container.NewVBox(
-		note(a.T("Spoke backs up on this schedule while it is open, and restores every backup into a scratch folder to prove it works (the drill).")),
+		ui.Note(a.T("Spoke backs up on this schedule while it is open, and restores every backup into a scratch folder to prove it works (the drill).")),
 		widget.NewForm(
 			widget.NewFormItem(a.T("Folder"), container.NewBorder(nil, nil, nil, s.Browse, s.Folder)),
 			widget.NewFormItem(a.T("Full backup every"), s.FullEvery),
@@ -162,15 +147,14 @@ func newBackupsScreen(a *App) *BackupsScreen {
 	now := widget.NewCard(a.T("Back up now"), "", container.NewVBox(
 		container.NewBorder(nil, nil, widget.NewLabel(a.T("Kind")), s.BackUpNow, s.Kind), s.Busy, s.Result))
 	check := widget.NewCard(a.T("Check folder"), "", container.NewVBox(
-		note(a.T("Authenticates every manifest and decrypts every byte of every backup, and checks that each chain is complete.")),
+		ui.Note(a.T("Authenticates every manifest and decrypts every byte of every backup, and checks that each chain is complete.")),
 		container.NewHBox(s.Check), s.CheckBusy, s.CheckResult))
 	left := container.NewVBox(s.Error, s.Info, setup, now, check)
 	if a.canRestore() {
 		left.Add(s.restoreCard())
 	}
-	head := container.New(&columns{weights: historyWeights}, bold(a.T("Kind")), bold(a.T("Time")), bold(a.T("Parent")),
-		bold(a.T("Customers")), bold(a.T("Size")), bold(a.T("Restore drill")))
-	right := container.NewBorder(container.NewVBox(heading(a.T("Backup history")), s.Summary, head), nil, nil, nil, s.History)
+	head := ui.Header(historyWeights, a.T("Kind"), a.T("Time"), a.T("Parent"), a.T("Customers"), a.T("Size"), a.T("Restore drill"))
+	right := container.NewBorder(container.NewVBox(ui.Heading(a.T("Backup history")), s.Summary, head), nil, nil, nil, s.History)
 	s.scroll = container.NewVScroll(left)
 	split := container.NewHSplit(s.scroll, right)
 	split.Offset = 0.42
@@ -188,11 +172,11 @@ func (s *BackupsScreen) restoreCard() fyne.CanvasObject {
 	s.RestoreDir = widget.NewEntry()
 	s.RestoreDir.SetPlaceHolder(a.T("A new, empty folder"))
 	s.RestoreBrowse = a.button(a.T("Choose…"), theme.FolderOpenIcon(), func() {
-		chooseFolder(a, func(p string) { s.RestoreDir.SetText(p) })
+		ui.ChooseFolder(a.W, func(p string) { s.RestoreDir.SetText(p) })
 	})
 	s.Restore = a.button(a.T("Restore…"), theme.HistoryIcon(), s.askRestore)
 	s.Restore.Importance = widget.WarningImportance
-	s.RestoreBusy = newBusy()
+	s.RestoreBusy = ui.NewBusy()
 	s.RestoreResult = a.newMsgLabel(widget.MediumImportance)
 	s.RestoreResult.Selectable = true
 	warn := widget.NewLabel(a.T("A restore never touches the data Spoke is using now. It rebuilds the chosen backup into a NEW, empty folder and verifies it there; to work with it, quit Spoke and start it on that folder."))
@@ -202,63 +186,6 @@ func (s *BackupsScreen) restoreCard() fyne.CanvasObject {
 		widget.NewFormItem(a.T("Backup"), s.RestoreAt),
 		widget.NewFormItem(a.T("Into"), container.NewBorder(nil, nil, nil, s.RestoreBrowse, s.RestoreDir)),
 		widget.NewFormItem("", container.NewHBox(s.Restore))), s.RestoreBusy, s.RestoreResult))
-}
-
-func newBusy() *widget.ProgressBarInfinite {
-	b := widget.NewProgressBarInfinite()
-	b.Stop()
-	b.Hide()
-	return b
-}
-
-func busy(b *widget.ProgressBarInfinite, on bool) {
-	if on {
-		b.Show()
-		b.Start()
-	} else {
-		b.Stop()
-		b.Hide()
-	}
-}
-
-// note is a wrapping explanation (a card's subtitle would not wrap, and would widen the window).
-func note(text string) *widget.Label {
-	l := widget.NewLabel(text)
-	l.Wrapping = fyne.TextWrapWord
-	return l
-}
-
-func wrapLabel() *widget.Label {
-	l := widget.NewLabel("")
-	l.Wrapping = fyne.TextWrapWord
-	return l
-}
-
-// setResult shows a result line in success or danger colours.
-func setResult(l *msgLabel, text string, ok bool) {
-	imp := widget.SuccessImportance
-	if !ok {
-		imp = widget.DangerImportance
-	}
-	setMessage(l, text, imp)
-}
-
-// setMessage shows a message in the given colour.
-func setMessage(l *msgLabel, text string, imp widget.Importance) {
-	l.Importance = imp
-	l.SetText(text)
-	l.Refresh()
-}
-
-// chooseFolder shows Fyne's folder picker and hands back the chosen path.
-func chooseFolder(a *App, done func(string)) {
-	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
-		if err == nil && u != nil {
-			done(u.Path())
-		}
-	}, a.W)
-	d.Resize(fyne.NewSize(800, 560))
-	d.Show()
 }
 
 func (s *BackupsScreen) durationSelect(choices []time.Duration) *widget.Select {
@@ -327,73 +254,53 @@ func (s *BackupsScreen) formConfig() (store.BackupConfig, error) {
 	return c, nil
 }
 
-// within reports whether path is dir or inside it.
-func within(path, dir string) bool {
-	rel, err := filepath.Rel(filepath.Clean(dir), filepath.Clean(path))
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}
-
-// folderEmpty reports whether a folder is missing or holds nothing.
-func folderEmpty(dir string) bool {
-	es, err := os.ReadDir(dir)
-	if err != nil {
-		return errors.Is(err, os.ErrNotExist)
-	}
-	return len(es) == 0
-}
-
 // Refresh reloads the saved configuration and the history.
 func (s *BackupsScreen) Refresh() {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
+	a := s.a
 	sched := a.sched
-	if ss == nil {
-		return
-	}
-	a.async(func() func() {
+	// Filled in by the work below, read by the hand-back after it.
+	var es []backup.Entry
+	var lerr error
+	var last *backup.Result
+	var lastErr error
+	load(a, func(ctx context.Context, ss *store.Session) (store.BackupConfig, error) {
 		cfg, err := ss.BackupConfig(ctx)
-		var es []backup.Entry
-		var lerr error
 		if err == nil && cfg.Folder != "" && !folderEmpty(cfg.Folder) {
 			es, lerr = listBackups(ctx, ss, cfg.Folder)
 		}
-		var last *backup.Result
-		var lastErr error
 		if sched != nil {
 			last, lastErr = sched.Last()
 		}
-		return func() {
-			if a.ss != ss {
-				return
-			}
-			if err != nil {
-				s.Error.SetText(a.errText(err))
-				return
-			}
-			if !s.loaded {
-				// The form shows what is saved once; later refreshes keep what is being typed.
-				s.loaded = true
-				s.setSchedule(cfg)
-			}
-			s.historyFolder = cfg.Folder
-			s.setEntries(es)
-			var notes []string
-			switch {
-			case cfg.Folder == "":
-				notes = append(notes, a.T("No backup folder is set up yet."))
-			case lerr != nil:
-				notes = append(notes, a.T("The backup folder cannot be read: %s", a.errText(lerr)))
-			case len(es) == 0:
-				notes = append(notes, a.T("No backup in %s yet.", cfg.Folder))
-			default:
-				notes = append(notes, a.T("%d backup(s) in %s.", len(es), cfg.Folder))
-			}
-			if lastErr != nil && !errors.Is(lastErr, context.Canceled) {
-				notes = append(notes, a.T("The last backup failed: %s", a.errText(lastErr)))
-			} else if last != nil && last.Drill != nil && !last.Drill.Passed {
-				notes = append(notes, a.T("The last restore drill FAILED: %s", last.Drill.Problem))
-			}
-			s.Summary.SetText(strings.Join(notes, " "))
+		return cfg, err
+	}, func(cfg store.BackupConfig, err error) {
+		if err != nil {
+			s.Error.SetText(a.errText(err))
+			return
 		}
+		if !s.loaded {
+			// The form shows what is saved once; later refreshes keep what is being typed.
+			s.loaded = true
+			s.setSchedule(cfg)
+		}
+		s.historyFolder = cfg.Folder
+		s.setEntries(es)
+		var notes []string
+		switch {
+		case cfg.Folder == "":
+			notes = append(notes, a.T("No backup folder is set up yet."))
+		case lerr != nil:
+			notes = append(notes, a.T("The backup folder cannot be read: %s", a.errText(lerr)))
+		case len(es) == 0:
+			notes = append(notes, a.T("No backup in %s yet.", cfg.Folder))
+		default:
+			notes = append(notes, a.T("%d backup(s) in %s.", len(es), cfg.Folder))
+		}
+		if lastErr != nil && !errors.Is(lastErr, context.Canceled) {
+			notes = append(notes, a.T("The last backup failed: %s", a.errText(lastErr)))
+		} else if last != nil && last.Drill != nil && !last.Drill.Passed {
+			notes = append(notes, a.T("The last restore drill FAILED: %s", last.Drill.Problem))
+		}
+		s.Summary.SetText(strings.Join(notes, " "))
 	})
 }
 
@@ -475,7 +382,7 @@ func (s *BackupsScreen) Kinds() []string {
 }
 
 func (s *BackupsScreen) save() {
-	a, ss, ctx, sched := s.a, s.a.ss, s.a.sc, s.a.sched
+	a, sched := s.a, s.a.sched
 	s.Error.SetText("")
 	s.Info.SetText("")
 	cfg, err := s.formConfig()
@@ -483,29 +390,27 @@ func (s *BackupsScreen) save() {
 		s.Error.SetText(err.Error())
 		return
 	}
-	a.async(func() func() {
+	var empty bool
+	do(a, func(ctx context.Context, ss *store.Session) error {
 		err := ss.SetBackupConfig(ctx, cfg)
-		empty := folderEmpty(cfg.Folder)
-		return func() {
-			if a.ss != ss {
-				return
-			}
-			if err != nil {
-				s.Error.SetText(a.errText(err))
-				return
-			}
-			if empty {
-				// The first backup into a folder is taken in view, so its drill is seen to pass.
-				s.Info.SetText(a.T("Saved. Tap Back up now for the first backup; after that Spoke backs up on this schedule while it is open."))
-			} else {
-				s.Info.SetText(a.T("Saved. Spoke backs up on this schedule while it is open."))
-				if a.sched == sched && sched != nil {
-					sched.Start(a.sc)
-				}
-			}
-			s.Refresh()
-			a.checkBackups()
+		empty = folderEmpty(cfg.Folder)
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.Error.SetText(a.errText(err))
+			return
 		}
+		if empty {
+			// The first backup into a folder is taken in view, so its drill is seen to pass.
+			s.Info.SetText(a.T("Saved. Tap Back up now for the first backup; after that Spoke backs up on this schedule while it is open."))
+		} else {
+			s.Info.SetText(a.T("Saved. Spoke backs up on this schedule while it is open."))
+			if a.sched == sched && sched != nil {
+				sched.Start(a.sc)
+			}
+		}
+		s.Refresh()
+		a.checkBackups()
 	})
 }
 
@@ -513,7 +418,7 @@ func (s *BackupsScreen) save() {
 // is stopped meanwhile (a scheduled backup in progress ends first), so only one backup writes
 // to the folder at a time.
 func (s *BackupsScreen) backUpNow() {
-	a, ss, ctx, sched := s.a, s.a.ss, s.a.sc, s.a.sched
+	a, sched := s.a, s.a.sched
 	s.Error.SetText("")
 	s.Info.SetText("")
 	cfg, err := s.formConfig()
@@ -527,39 +432,35 @@ func (s *BackupsScreen) backUpNow() {
 	kind := s.kinds[s.Kind.Selected]
 	s.BackUpNow.Disable()
 	s.Save.Disable()
-	busy(s.Busy, true)
-	setMessage(s.Result, a.T("Backing up, then restoring the backup into a scratch folder to prove it works…"), widget.MediumImportance)
-	a.async(func() func() {
+	ui.SetBusy(s.Busy, true)
+	s.Result.Set(a.T("Backing up, then restoring the backup into a scratch folder to prove it works…"), widget.MediumImportance)
+	load(a, func(ctx context.Context, ss *store.Session) (*backup.Result, error) {
 		saved, err := ss.BackupConfig(ctx)
 		if err == nil && saved != cfg {
 			err = ss.SetBackupConfig(ctx, cfg)
 		}
-		var r *backup.Result
-		if err == nil {
-			sched.Stop()
-			r, err = sched.RunNow(ctx, kind)
+		if err != nil {
+			return nil, err
 		}
-		return func() {
-			busy(s.Busy, false)
-			s.BackUpNow.Enable()
-			s.Save.Enable()
-			if a.ss != ss {
-				return
-			}
-			if a.sched == sched {
-				sched.Start(a.sc)
-			}
-			s.showResult(r, err)
-			s.Refresh()
-			a.checkBackups()
+		sched.Stop()
+		return sched.RunNow(ctx, kind)
+	}, func(r *backup.Result, err error) {
+		ui.SetBusy(s.Busy, false)
+		s.BackUpNow.Enable()
+		s.Save.Enable()
+		if a.sched == sched {
+			sched.Start(a.sc)
 		}
+		s.showResult(r, err)
+		s.Refresh()
+		a.checkBackups()
 	})
 }
 
 func (s *BackupsScreen) showResult(r *backup.Result, err error) {
 	a := s.a
 	if r == nil || r.Manifest == nil {
-		setResult(s.Result, a.T("The backup failed: %s", a.errText(err)), false)
+		s.Result.SetResult(a.T("The backup failed: %s", a.errText(err)), false)
 		return
 	}
 	m := r.Manifest
@@ -584,7 +485,7 @@ func (s *BackupsScreen) showResult(r *backup.Result, err error) {
 		ok = false
 		text += " " + a.errText(err)
 	}
-	setResult(s.Result, text, ok)
+	s.Result.SetResult(text, ok)
 }
 
 // check authenticates and decrypts every byte in the folder.
@@ -636,26 +537,19 @@ func (s *BackupsScreen) askRestore() {
 	id := s.restoreIDs[s.RestoreAt.Selected]
 	switch {
 	case id == "":
-		setResult(s.RestoreResult, a.T("There is no backup to restore yet."), false)
+		s.RestoreResult.SetResult(a.T("There is no backup to restore yet."), false)
 		return
 	case dir == "" || !filepath.IsAbs(dir):
-		setResult(s.RestoreResult, a.T("Give the full path of a new, empty folder to restore into."), false)
+		s.RestoreResult.SetResult(a.T("Give the full path of a new, empty folder to restore into."), false)
 		return
 	case a.st != nil && (within(dir, a.st.Dir()) || within(a.st.Dir(), dir)):
-		setResult(s.RestoreResult, a.T("That is Spoke's current data folder. A restore goes into a new, empty folder and never over the data in use."), false)
+		s.RestoreResult.SetResult(a.T("That is Spoke's current data folder. A restore goes into a new, empty folder and never over the data in use."), false)
 		return
 	}
 	dir = filepath.Clean(dir)
-	s.ConfirmRestore = dialog.NewConfirm(a.T("Restore into a new folder?"),
+	s.ConfirmRestore = ui.Confirm(a.W, a.T("Restore into a new folder?"),
 		a.T("Spoke rebuilds backup %s into\n%s\nand verifies it there. The data in use now is not changed.\nTo work with the restored data afterwards, quit Spoke and start it with: spoke --data %s\nAnything entered after that backup is not in it.", s.RestoreAt.Selected, dir, dir),
-		func(ok bool) {
-			if ok {
-				s.restore(id, dir)
-			}
-		}, a.W)
-	s.ConfirmRestore.SetConfirmText(a.T("Restore"))
-	s.ConfirmRestore.SetConfirmImportance(widget.WarningImportance)
-	s.ConfirmRestore.Show()
+		a.T("Restore"), widget.WarningImportance, func() { s.restore(id, dir) })
 }
 
 func (s *BackupsScreen) restore(id, dir string) {
@@ -725,155 +619,4 @@ func (s *BackupsScreen) restore(id, dir string) {
 			}
 		}
 	})
-}
-
-// kindLabel is the English (translatable) name of a backup kind.
-func kindLabel(k string) string {
-	switch k {
-	case backup.Full:
-		return "Full"
-	case backup.Incremental:
-		return "Incremental"
-	case backup.Differential:
-		return "Differential"
-	}
-	return k
-}
-
-// durationLabel names an interval: minutes, hours or days.
-func (a *App) durationLabel(d time.Duration) string {
-	switch {
-	case d%(24*time.Hour) == 0:
-		if d == 24*time.Hour {
-			return a.T("1 day")
-		}
-		return a.T("%d days", int(d/(24*time.Hour)))
-	case d%time.Hour == 0:
-		if d == time.Hour {
-			return a.T("1 hour")
-		}
-		return a.T("%d hours", int(d/time.Hour))
-	}
-	return a.T("%d minutes", int(d/time.Minute))
-}
-
-// seconds shows a duration as "1.2s" (no space, so a wrapped line never splits it).
-func seconds(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
-
-// byteSize shows a size as "812 KB" or "1.6 GB".
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%d KB", n>>10)
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-// canRestore reports whether a role grants backups in full (restore included): the owner.
-// A manager's grant is backup only.
-func (a *App) canRestore() bool {
-	for _, r := range a.user.Roles {
-		if store.Matrix[store.OpBackup][r] == store.All {
-			return true
-		}
-	}
-	return false
-}
-
-// startBackups makes the signed-in owner's or manager's scheduler and starts it when a folder
-// is configured. It stops at sign-out, lock and quit.
-func (a *App) startBackups() {
-	if !a.can(store.OpBackup) {
-		return
-	}
-	ss, ctx := a.ss, a.sc
-	sched := backup.NewScheduler(ss)
-	a.sched = sched
-	a.async(func() func() {
-		cfg, err := ss.BackupConfig(ctx)
-		if err != nil || cfg.Folder == "" {
-			return nil
-		}
-		return func() {
-			if a.sched == sched {
-				sched.Start(ctx)
-			}
-		}
-	})
-}
-
-// backupState is what the shell's warning banner is made from.
-type backupState struct {
-	cfg    store.BackupConfig
-	empty  bool
-	status *backup.Status
-	err    error
-}
-
-// checkBackups re-reads the backup folder and shows or hides the shell's warning banner.
-func (a *App) checkBackups() {
-	if a.Shell == nil || !a.can(store.OpBackup) {
-		return
-	}
-	ss, ctx, now := a.ss, a.sc, a.opts.Now()
-	a.async(func() func() {
-		var b backupState
-		b.cfg, b.err = ss.BackupConfig(ctx)
-		if b.err == nil && b.cfg.Folder != "" {
-			b.empty = folderEmpty(b.cfg.Folder)
-			if !b.empty {
-				var mk []byte
-				if mk, b.err = ss.MasterKeyCopy(ctx); b.err == nil {
-					sch := backup.Schedule{Full: b.cfg.Full, Differential: b.cfg.Differential, Incremental: b.cfg.Incremental, KeepFulls: b.cfg.KeepFulls}
-					b.status, b.err = backup.FolderStatus(ctx, b.cfg.Folder, backup.Credentials{MasterKey: mk}, sch, now)
-					clear(mk)
-				}
-			}
-		}
-		return func() {
-			if a.ss == ss && a.Shell != nil {
-				a.Shell.setBackupWarning(a.backupWarningText(b))
-			}
-		}
-	})
-}
-
-// backupWarningText is the banner's text ("" when backups are in order).
-func (a *App) backupWarningText(b backupState) string {
-	switch {
-	case errors.Is(b.err, context.Canceled):
-		return ""
-	case b.err != nil && b.cfg.Folder == "":
-		return a.errText(b.err)
-	case b.cfg.Folder == "":
-		return a.T("No backup folder is set up: if this computer is lost or breaks, the shop's data is gone. Choose a folder on a USB disk or network share under Backups.")
-	case b.empty:
-		return a.T("No backup has been taken yet. Open Backups and tap Back up now.")
-	case b.err != nil:
-		return a.T("The backup folder %s cannot be read (%s). Is the disk connected?", b.cfg.Folder, a.errText(b.err))
-	}
-	st := b.status
-	var parts []string
-	if st.LastDrillFailed {
-		parts = append(parts, a.T("The last restore drill FAILED: the newest backup may not restore. Check the folder and take a full backup."))
-	}
-	if st.BackupOverdue {
-		if st.LastBackup.IsZero() {
-			parts = append(parts, a.T("Backups are overdue: there is none yet."))
-		} else {
-			parts = append(parts, a.T("Backups are overdue: the last one was taken %s.", minute(st.LastBackup)))
-		}
-	}
-	if st.DrillOverdue && !st.LastDrillFailed {
-		if st.LastPassedDrill.IsZero() {
-			parts = append(parts, a.T("No restore drill has passed yet."))
-		} else {
-			parts = append(parts, a.T("No restore drill has passed since %s.", minute(st.LastPassedDrill)))
-		}
-	}
-	return strings.Join(parts, " ")
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"spoke/app/ui"
 	"spoke/store"
 )
 
@@ -31,7 +33,7 @@ type CustomersScreen struct {
 	IndexLabel    *widget.Label
 	indexBox      *fyne.Container
 	listView      fyne.CanvasObject
-	Error         *msgLabel
+	Error         *ui.Message
 
 	// Break-glass lookup (sales): another salesperson's customer, by exact phone or e-mail.
 	OtherValue  *widget.Entry
@@ -41,7 +43,7 @@ type CustomersScreen struct {
 	otherID     string
 
 	results    []store.CustomerSummary
-	gen        int
+	searches   latest // the results shown answer the newest search
 	indexReady bool
 
 	Card       *CardView
@@ -66,20 +68,9 @@ func newCustomersScreen(a *App) *CustomersScreen {
 	if !a.can(store.OpCustomerWrite) {
 		s.NewBtn.Hide()
 	}
-	s.Results = widget.NewList(func() int { return len(s.results) }, func() fyne.CanvasObject {
-		name := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		cells := []fyne.CanvasObject{name, widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")}
-		for _, c := range cells {
-			c.(*widget.Label).Truncation = fyne.TextTruncateEllipsis
-		}
-		return container.NewGridWithColumns(4, cells...)
-	}, func(i widget.ListItemID, o fyne.CanvasObject) {
+	s.Results = ui.NewList(func() int { return len(s.results) }, ui.RowSpec{Labels: 4, BoldFirst: true}, func(i widget.ListItemID, row ui.Row) {
 		r := s.results[i]
-		row := o.(*fyne.Container).Objects
-		row[0].(*widget.Label).SetText(r.Name)
-		row[1].(*widget.Label).SetText(a.phone(r.Phone, r.ShopID))
-		row[2].(*widget.Label).SetText(r.Email)
-		row[3].(*widget.Label).SetText(r.Owner)
+		row.SetTexts(r.Name, a.phone(r.Phone, r.ShopID), r.Email, r.Owner)
 	})
 	s.Results.OnSelected = func(i widget.ListItemID) {
 		a.touch()
@@ -92,7 +83,7 @@ func newCustomersScreen(a *App) *CustomersScreen {
 	s.IndexLabel = widget.NewLabel(a.T("Building the search index…"))
 	s.indexBox = container.NewVBox(s.IndexLabel, s.IndexProgress)
 	s.indexBox.Hide()
-	header := container.NewGridWithColumns(4, bold(a.T("Name")), bold(a.T("Phone")), bold(a.T("E-mail")), bold(a.T("Salesperson")))
+	header := ui.Header(nil, a.T("Name"), a.T("Phone"), a.T("E-mail"), a.T("Salesperson"))
 	s.Count.Importance = widget.LowImportance
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, s.NewBtn, s.Search), s.indexBox, s.Count, header)
 	var bottom fyne.CanvasObject
@@ -134,38 +125,32 @@ func (s *CustomersScreen) showList() {
 // buildIndex decrypts what the user may see into the in-memory index, off the UI goroutine,
 // with a progress bar when it takes more than a moment.
 func (s *CustomersScreen) buildIndex() {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
+	a := s.a
 	if a.indexed {
 		s.indexReady = true
 		s.runSearch()
 		return
 	}
 	start := time.Now()
-	a.async(func() func() {
-		err := ss.BuildIndex(ctx, func(done, total int) {
+	do(a, func(ctx context.Context, ss *store.Session) error {
+		return ss.BuildIndex(ctx, func(done, total int) {
 			if total == 0 || done == total || time.Since(start) < 300*time.Millisecond {
 				return
 			}
 			f := float64(done) / float64(total)
-			a.ui(func() {
-				if a.ss == ss {
-					s.indexBox.Show()
-					s.IndexProgress.SetValue(f)
-				}
+			a.handBack(ss, func() {
+				s.indexBox.Show()
+				s.IndexProgress.SetValue(f)
 			})
 		})
-		return func() {
-			if a.ss != ss {
-				return
-			}
-			s.indexBox.Hide()
-			s.indexReady = true
-			a.indexed = err == nil
-			if err != nil && !errors.Is(err, store.ErrForbidden) {
-				s.Error.SetText(a.errText(err))
-			}
-			s.runSearch()
+	}, func(err error) {
+		s.indexBox.Hide()
+		s.indexReady = true
+		a.indexed = err == nil
+		if err != nil && !errors.Is(err, store.ErrForbidden) {
+			s.Error.SetText(a.errText(err))
 		}
+		s.runSearch()
 	})
 }
 
@@ -174,9 +159,8 @@ func (s *CustomersScreen) runSearch() {
 	if !s.indexReady {
 		return
 	}
-	s.gen++
-	a, gen, q, ss, ctx := s.a, s.gen, strings.TrimSpace(s.Search.Text), s.a.ss, s.a.sc
-	a.async(func() func() {
+	a, q := s.a, strings.TrimSpace(s.Search.Text)
+	loadLatest(a, &s.searches, func(ctx context.Context, ss *store.Session) ([]store.CustomerSummary, error) {
 		res, err := ss.Search(ctx, q, 200)
 		if q == "" {
 			slices.SortFunc(res, func(x, y store.CustomerSummary) int { return strings.Compare(x.Name, y.Name) })
@@ -184,20 +168,17 @@ func (s *CustomersScreen) runSearch() {
 				res = res[:200]
 			}
 		}
-		return func() {
-			if gen != s.gen || a.ss != ss {
-				return
-			}
-			if err != nil {
-				s.Error.SetText(a.errText(err))
-				return
-			}
-			s.results = res
-			s.Results.UnselectAll()
-			s.Results.ScrollToTop()
-			s.Results.Refresh()
-			s.Count.SetText(a.T("%d shown", len(res)))
+		return res, err
+	}, func(res []store.CustomerSummary, err error) {
+		if err != nil {
+			s.Error.SetText(a.errText(err))
+			return
 		}
+		s.results = res
+		s.Results.UnselectAll()
+		s.Results.ScrollToTop()
+		s.Results.Refresh()
+		s.Count.SetText(a.T("%d shown", len(res)))
 	})
 }
 
@@ -212,32 +193,28 @@ func (s *CustomersScreen) ResultNames() []string {
 
 // Open opens a customer's card; another salesperson's customer first asks for a reason.
 func (s *CustomersScreen) Open(id, reason string) {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
-	a.async(func() func() {
-		card, err := ss.Customer(ctx, id, reason)
-		return func() {
-			if a.ss != ss {
+	a := s.a
+	load(a, func(ctx context.Context, ss *store.Session) (*store.CustomerCard, error) {
+		return ss.Customer(ctx, id, reason)
+	}, func(card *store.CustomerCard, err error) {
+		switch {
+		case errors.Is(err, store.ErrReasonRequired):
+			if s.BreakGlass != nil && reason != "" {
+				s.BreakGlass.Error.SetText(a.T("Give a reason of at least 5 characters."))
 				return
 			}
-			switch {
-			case errors.Is(err, store.ErrReasonRequired):
-				if s.BreakGlass != nil && reason != "" {
-					s.BreakGlass.Error.SetText(a.T("Give a reason of at least 5 characters."))
-					return
-				}
-				s.showBreakGlass(id)
-			case err != nil:
-				s.Error.SetText(a.errText(err))
-			default:
-				s.showCard(card)
-			}
+			s.showBreakGlass(id)
+		case err != nil:
+			s.Error.SetText(a.errText(err))
+		default:
+			s.showCard(card)
 		}
 	})
 }
 
 // findOther looks up a colleague's customer by exact phone or e-mail (no personal data back).
 func (s *CustomersScreen) findOther() {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
+	a := s.a
 	v := strings.TrimSpace(s.OtherValue.Text)
 	field := store.ByPhone
 	if strings.Contains(v, "@") {
@@ -245,19 +222,18 @@ func (s *CustomersScreen) findOther() {
 	}
 	s.OtherOpen.Hide()
 	s.otherID = ""
-	a.async(func() func() {
-		refs, err := ss.FindOthers(ctx, field, v)
-		return func() {
-			switch {
-			case err != nil:
-				s.OtherResult.SetText(a.errText(err))
-			case len(refs) == 0:
-				s.OtherResult.SetText(a.T("No colleague's customer has that phone or e-mail."))
-			default:
-				s.otherID = refs[0].ID
-				s.OtherResult.SetText(a.T("A customer of %s matches. Opening it needs a reason and is recorded.", refs[0].Owner))
-				s.OtherOpen.Show()
-			}
+	load(a, func(ctx context.Context, ss *store.Session) ([]store.CustomerRef, error) {
+		return ss.FindOthers(ctx, field, v)
+	}, func(refs []store.CustomerRef, err error) {
+		switch {
+		case err != nil:
+			s.OtherResult.SetText(a.errText(err))
+		case len(refs) == 0:
+			s.OtherResult.SetText(a.T("No colleague's customer has that phone or e-mail."))
+		default:
+			s.otherID = refs[0].ID
+			s.OtherResult.SetText(a.T("A customer of %s matches. Opening it needs a reason and is recorded.", refs[0].Owner))
+			s.OtherOpen.Show()
 		}
 	})
 }
@@ -267,7 +243,7 @@ type BreakGlassPanel struct {
 	Reason *widget.Entry
 	Open   *widget.Button
 	Cancel *widget.Button
-	Error  *msgLabel
+	Error  *ui.Message
 }
 
 func (s *CustomersScreen) showBreakGlass(id string) {
@@ -287,10 +263,10 @@ func (s *CustomersScreen) showBreakGlass(id string) {
 	p.Cancel = a.button(a.T("Cancel"), theme.CancelIcon(), s.showList)
 	msg := widget.NewLabel(a.T("This customer belongs to another salesperson. You may open it only for a real need: your reason is recorded in the audit trail with your name, and you will see only the name, phone, bikes and work orders."))
 	msg.Wrapping = fyne.TextWrapWord
-	box := container.NewVBox(heading(a.T("Break-glass: why do you need this customer?")), msg, p.Reason, p.Error, container.NewHBox(p.Cancel, p.Open))
+	box := container.NewVBox(ui.Heading(a.T("Break-glass: why do you need this customer?")), msg, p.Reason, p.Error, container.NewHBox(p.Cancel, p.Open))
 	s.Card, s.Form, s.BikeForm = nil, nil, nil
 	s.BreakGlass = p
-	s.setBody(container.NewVScroll(centered(box, 600)))
+	s.setBody(container.NewVScroll(ui.Centered(box, 600)))
 	a.W.Canvas().Focus(p.Reason)
 }
 
@@ -314,14 +290,11 @@ func (s *CustomersScreen) showCard(card *store.CustomerCard) {
 	a := s.a
 	v := &CardView{card: card, Customer: *card, Details: map[string]*widget.Label{}}
 	shop, _ := a.shopByID(card.ShopID)
-	v.Name = heading(card.Name)
+	v.Name = ui.Heading(card.Name)
 	v.Back = a.button(a.T("Back to search"), theme.NavigateBackIcon(), s.showList)
 	v.Edit = a.button(a.T("Edit"), theme.DocumentCreateIcon(), func() { s.showForm(card) })
 	v.NewSale = a.button(a.T("New sale"), theme.ContentAddIcon(), func() {
-		if a.Shell != nil && a.Shell.Sales != nil {
-			a.Shell.Show(tabSales)
-			a.Shell.Sales.SetCustomer(card.ID, card.Name, card.ShopID)
-		}
+		a.navigate(routeNewSale{CustomerID: card.ID, Name: card.Name, ShopID: card.ShopID})
 	})
 	v.AddBike = a.button(a.T("Add bike"), theme.ContentAddIcon(), func() { s.showBikeForm(card) })
 	writable := !card.Minimal && a.can(store.OpCustomerWrite)
@@ -381,10 +354,7 @@ func (s *CustomersScreen) showCard(card *store.CustomerCard) {
 		}
 		bike := b
 		job := a.button(a.T("New work order"), theme.ContentAddIcon(), func() {
-			if a.Shell != nil && a.Shell.Board != nil {
-				a.Shell.Show(tabBoard)
-				a.Shell.Board.NewWorkOrder(card, bike.ID)
-			}
+			a.navigate(routeNewWorkOrder{Card: card, BikeID: bike.ID})
 		})
 		if !a.canCreateJobs() {
 			job.Hide()
@@ -407,10 +377,7 @@ func (s *CustomersScreen) showCard(card *store.CustomerCard) {
 			label += " · " + w.Mechanic
 		}
 		btn := a.button(label, theme.ListIcon(), func() {
-			if a.Shell != nil && a.Shell.Board != nil {
-				a.Shell.Show(tabBoard)
-				a.Shell.Board.OpenJob(card.ID, w.ID)
-			}
+			a.navigate(routeJob{CustomerID: card.ID, WorkOrderID: w.ID})
 		})
 		btn.Alignment = widget.ButtonAlignLeading
 		v.OpenJobs = append(v.OpenJobs, btn)
@@ -457,10 +424,10 @@ type CustomerForm struct {
 	Notes       *widget.Entry
 	Shop        *widget.Select // org-wide users with several shops
 	Salesperson *widget.Select // owner and manager: whose customer
-	FieldErrors map[string]*msgLabel
+	FieldErrors map[string]*ui.Message
 	Save        *widget.Button
 	Cancel      *widget.Button
-	Error       *msgLabel
+	Error       *ui.Message
 	shopIDs     map[string]string
 	staffIDs    map[string]string
 }
@@ -484,7 +451,7 @@ func phoneExample(region string) string {
 
 func (s *CustomersScreen) showForm(card *store.CustomerCard) {
 	a := s.a
-	f := &CustomerForm{FieldErrors: map[string]*msgLabel{}, Error: a.errorLabel(), shopIDs: map[string]string{}, staffIDs: map[string]string{}}
+	f := &CustomerForm{FieldErrors: map[string]*ui.Message{}, Error: a.errorLabel(), shopIDs: map[string]string{}, staffIDs: map[string]string{}}
 	f.Name, f.Email, f.Phone, f.Address, f.Birthday = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 	f.Notes = widget.NewMultiLineEntry()
 	f.Notes.SetMinRowsVisible(3)
@@ -553,10 +520,10 @@ func (s *CustomersScreen) showForm(card *store.CustomerCard) {
 			s.showList()
 		}
 	})
-	box := container.NewVBox(heading(title), form, f.Error, container.NewHBox(f.Cancel, f.Save))
+	box := container.NewVBox(ui.Heading(title), form, f.Error, container.NewHBox(f.Cancel, f.Save))
 	s.Card, s.BreakGlass, s.BikeForm = nil, nil, nil
 	s.Form = f
-	s.setBody(container.NewVScroll(centered(box, 640)))
+	s.setBody(container.NewVScroll(ui.Centered(box, 640)))
 	a.W.Canvas().Focus(f.Name)
 }
 
@@ -578,7 +545,7 @@ func (f *CustomerForm) fillSalespeople(a *App, shopID string) {
 }
 
 func (s *CustomersScreen) saveForm(f *CustomerForm) {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
+	a := s.a
 	for _, l := range f.FieldErrors {
 		l.SetText("")
 		l.Hide()
@@ -603,35 +570,29 @@ func (s *CustomersScreen) saveForm(f *CustomerForm) {
 	}
 	f.Save.Disable()
 	id := f.id
-	a.async(func() func() {
-		var err error
+	load(a, func(ctx context.Context, ss *store.Session) (string, error) {
 		if id == "" {
-			id, err = ss.CreateCustomer(ctx, in)
-		} else {
-			err = ss.UpdateCustomer(ctx, id, in)
+			return ss.CreateCustomer(ctx, in)
 		}
-		return func() {
-			f.Save.Enable()
-			if a.ss != ss {
-				return
+		return id, ss.UpdateCustomer(ctx, id, in)
+	}, func(id string, err error) {
+		f.Save.Enable()
+		var ve *store.ValidationError
+		var fe *store.FieldError
+		switch {
+		case errors.As(err, &ve):
+			for _, e := range ve.Fields {
+				f.showFieldError(a, e.Field, a.T(e.Reason))
 			}
-			var ve *store.ValidationError
-			var fe *store.FieldError
-			switch {
-			case errors.As(err, &ve):
-				for _, e := range ve.Fields {
-					f.showFieldError(a, e.Field, a.T(e.Reason))
-				}
-				f.Error.SetText(a.T("Please correct the marked fields."))
-			case errors.As(err, &fe):
-				f.showFieldError(a, fe.Field, a.T(fe.Reason))
-			case err != nil:
-				f.Error.SetText(a.errText(err))
-			default:
-				a.wrote()
-				s.runSearch()
-				s.Open(id, "")
-			}
+			f.Error.SetText(a.T("Please correct the marked fields."))
+		case errors.As(err, &fe):
+			f.showFieldError(a, fe.Field, a.T(fe.Reason))
+		case err != nil:
+			f.Error.SetText(a.errText(err))
+		default:
+			a.wrote()
+			s.runSearch()
+			s.Open(id, "")
 		}
 	})
 }
@@ -654,11 +615,11 @@ type BikeForm struct {
 	Make, Model, Year, Colour, Size, Serial *widget.Entry
 	Type                                    *widget.Select
 	Save, Cancel                            *widget.Button
-	Error                                   *msgLabel
+	Error                                   *ui.Message
 }
 
 func (s *CustomersScreen) showBikeForm(card *store.CustomerCard) {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
+	a := s.a
 	f := &BikeForm{Make: widget.NewEntry(), Model: widget.NewEntry(), Year: widget.NewEntry(), Colour: widget.NewEntry(),
 		Size: widget.NewEntry(), Serial: widget.NewEntry(), Type: widget.NewSelect(store.BikeTypes, nil), Error: a.errorLabel()}
 	f.Serial.SetPlaceHolder(a.T("letters and digits, as stamped under the bottom bracket"))
@@ -672,16 +633,16 @@ func (s *CustomersScreen) showBikeForm(card *store.CustomerCard) {
 			}
 			b.Year = n
 		}
-		a.async(func() func() {
+		do(a, func(ctx context.Context, ss *store.Session) error {
 			_, err := ss.AddBike(ctx, card.ID, b)
-			return func() {
-				if err != nil {
-					f.Error.SetText(a.errText(err))
-					return
-				}
-				a.wrote()
-				s.Open(card.ID, "")
+			return err
+		}, func(err error) {
+			if err != nil {
+				f.Error.SetText(a.errText(err))
+				return
 			}
+			a.wrote()
+			s.Open(card.ID, "")
 		})
 	})
 	f.Save.Importance = widget.HighImportance
@@ -689,8 +650,8 @@ func (s *CustomersScreen) showBikeForm(card *store.CustomerCard) {
 	form := widget.NewForm(widget.NewFormItem(a.T("Make")+" *", f.Make), widget.NewFormItem(a.T("Model"), f.Model),
 		widget.NewFormItem(a.T("Year"), f.Year), widget.NewFormItem(a.T("Type"), f.Type), widget.NewFormItem(a.T("Colour"), f.Colour),
 		widget.NewFormItem(a.T("Frame size"), f.Size), widget.NewFormItem(a.T("Frame serial"), f.Serial))
-	box := container.NewVBox(heading(a.T("Add a bike for %s", card.Name)), form, f.Error, container.NewHBox(f.Cancel, f.Save))
+	box := container.NewVBox(ui.Heading(a.T("Add a bike for %s", card.Name)), form, f.Error, container.NewHBox(f.Cancel, f.Save))
 	s.Card, s.Form, s.BreakGlass = nil, nil, nil
 	s.BikeForm = f
-	s.setBody(container.NewVScroll(centered(box, 600)))
+	s.setBody(container.NewVScroll(ui.Centered(box, 600)))
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"image/color"
 	"strconv"
 
@@ -10,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"spoke/app/ui"
 	"spoke/store"
 )
 
@@ -27,7 +29,7 @@ type DashboardScreen struct {
 	OpenJobs     *widget.Label
 	ThisMonth    *widget.Label
 	Note         *widget.Label
-	Error        *msgLabel
+	Error        *ui.Message
 	Stats        *store.Stats
 }
 
@@ -73,19 +75,13 @@ func newDashboardScreen(a *App) *DashboardScreen {
 
 // Refresh reloads the statistics.
 func (s *DashboardScreen) Refresh() {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
-	a.async(func() func() {
-		st, err := ss.Stats(ctx)
-		return func() {
-			if a.ss != ss {
-				return
-			}
-			if err != nil {
-				s.Error.SetText(a.errText(err))
-				return
-			}
-			s.show(st)
+	a := s.a
+	load(a, func(ctx context.Context, ss *store.Session) (*store.Stats, error) { return ss.Stats(ctx) }, func(st *store.Stats, err error) {
+		if err != nil {
+			s.Error.SetText(a.errText(err))
+			return
 		}
+		s.show(st)
 	})
 }
 

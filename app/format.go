@@ -2,11 +2,10 @@ package app
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
-
-	"fyne.io/fyne/v2"
 
 	"spoke/store"
 )
@@ -143,37 +142,35 @@ func paymentLabel(m string) string {
 var boardStatuses = []store.Status{store.StatusIntake, store.StatusEstimate, store.StatusApproved, store.StatusInProgress,
 	store.StatusWaitingParts, store.StatusReady, store.StatusCollected}
 
-// columns lays cells out side by side, each as wide as its share of the weights (a table row
-// whose columns need different room).
-type columns struct{ weights []float32 }
-
-func (c *columns) MinSize(objs []fyne.CanvasObject) fyne.Size {
-	var w, h float32
-	for _, o := range objs {
-		m := o.MinSize()
-		w += m.Width
-		h = max(h, m.Height)
+// durationLabel names an interval: minutes, hours or days.
+func (a *App) durationLabel(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		if d == 24*time.Hour {
+			return a.T("1 day")
+		}
+		return a.T("%d days", int(d/(24*time.Hour)))
+	case d%time.Hour == 0:
+		if d == time.Hour {
+			return a.T("1 hour")
+		}
+		return a.T("%d hours", int(d/time.Hour))
 	}
-	return fyne.NewSize(w, h)
+	return a.T("%d minutes", int(d/time.Minute))
 }
 
-func (c *columns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	var total float32
-	for i := range objs {
-		total += c.weight(i)
-	}
-	x := float32(0)
-	for i, o := range objs {
-		w := size.Width * c.weight(i) / total
-		o.Move(fyne.NewPos(x, 0))
-		o.Resize(fyne.NewSize(w, size.Height))
-		x += w
-	}
-}
+// seconds shows a duration as "1.2s" (no space, so a wrapped line never splits it).
+func seconds(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
 
-func (c *columns) weight(i int) float32 {
-	if i < len(c.weights) {
-		return c.weights[i]
+// byteSize shows a size as "812 KB" or "1.6 GB".
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", n>>10)
 	}
-	return 1
+	return fmt.Sprintf("%d B", n)
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"io"
 	"os"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"spoke/app/ui"
 	"spoke/store"
 	"spoke/store/csvimport"
 )
@@ -88,8 +90,8 @@ func newImportScreen(a *App) *ImportScreen {
 		widget.NewFormItem(a.T("File"), container.NewBorder(nil, nil, nil, s.Browse, s.Path)),
 		widget.NewFormItem(a.T("Customers of"), s.AssignTo),
 		widget.NewFormItem("", s.Skip))
-	top := container.NewVBox(heading(a.T("Import customers")), help, form, container.NewHBox(s.Check, s.Import), s.Progress, s.Status,
-		bold(a.T("Problems by line")))
+	top := container.NewVBox(ui.Heading(a.T("Import customers")), help, form, container.NewHBox(s.Check, s.Import), s.Progress, s.Status,
+		ui.Bold(a.T("Problems by line")))
 	s.root = container.NewBorder(top, nil, nil, nil, s.Errors)
 	return s
 }
@@ -101,7 +103,7 @@ func (s *ImportScreen) target() store.ImportTarget {
 
 // check parses and validates the file off the UI goroutine.
 func (s *ImportScreen) check() {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
+	a := s.a
 	path := strings.TrimSpace(s.Path.Text)
 	t := s.target()
 	s.Import.Disable()
@@ -110,7 +112,7 @@ func (s *ImportScreen) check() {
 	s.lineErrors, s.rows = nil, nil
 	s.Errors.Refresh()
 	skip := s.Skip.Checked
-	a.async(func() func() {
+	load(a, func(ctx context.Context, ss *store.Session) (*csvimport.Result, error) {
 		region, err := ss.ImportRegion(ctx, t)
 		var res *csvimport.Result
 		if err == nil {
@@ -120,36 +122,36 @@ func (s *ImportScreen) check() {
 				f.Close()
 			}
 		}
-		return func() {
-			if err != nil {
-				if os.IsNotExist(err) {
-					s.Status.SetText(a.T("No such file."))
-				} else {
-					s.Status.SetText(a.errText(err))
-				}
-				return
+		return res, err
+	}, func(res *csvimport.Result, err error) {
+		if err != nil {
+			if os.IsNotExist(err) {
+				s.Status.SetText(a.T("No such file."))
+			} else {
+				s.Status.SetText(a.errText(err))
 			}
-			s.lineErrors = res.Errors
-			s.rows = res.Rows
-			s.Errors.Refresh()
-			msg := a.T("%d customer(s) ready to import; %d problem(s).", len(res.Rows), len(res.Errors))
-			if res.Converted != "" {
-				msg += " " + a.T("The file was %s-encoded and was converted.", res.Converted)
-			}
-			if len(res.Errors) > 0 && !skip {
-				msg += " " + a.T("Fix the lines below, or tick the box to skip them; nothing is imported meanwhile.")
-			}
-			s.Status.SetText(msg)
-			if len(res.Rows) > 0 {
-				s.Import.Enable()
-			}
+			return
+		}
+		s.lineErrors = res.Errors
+		s.rows = res.Rows
+		s.Errors.Refresh()
+		msg := a.T("%d customer(s) ready to import; %d problem(s).", len(res.Rows), len(res.Errors))
+		if res.Converted != "" {
+			msg += " " + a.T("The file was %s-encoded and was converted.", res.Converted)
+		}
+		if len(res.Errors) > 0 && !skip {
+			msg += " " + a.T("Fix the lines below, or tick the box to skip them; nothing is imported meanwhile.")
+		}
+		s.Status.SetText(msg)
+		if len(res.Rows) > 0 {
+			s.Import.Enable()
 		}
 	})
 }
 
 // doImport writes the checked rows in one transaction, with a progress bar.
 func (s *ImportScreen) doImport() {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
+	a := s.a
 	rows, t := s.rows, s.target()
 	if len(rows) == 0 {
 		return
@@ -157,24 +159,21 @@ func (s *ImportScreen) doImport() {
 	s.Import.Disable()
 	s.Check.Disable()
 	s.Status.SetText(a.T("Importing…"))
-	a.async(func() func() {
-		ids, err := ss.ImportCustomersWithProgress(ctx, t, rows, func(done, total int) {
+	load(a, func(ctx context.Context, ss *store.Session) ([]string, error) {
+		return ss.ImportCustomersWithProgress(ctx, t, rows, func(done, total int) {
 			f := float64(done) / float64(total)
-			a.ui(func() { s.Progress.SetValue(f) })
+			a.handBack(ss, func() { s.Progress.SetValue(f) })
 		})
-		return func() {
-			s.Check.Enable()
-			s.rows = nil
-			if err != nil {
-				s.Status.SetText(a.T("Nothing was imported: %s", a.errText(err)))
-				return
-			}
-			a.wrote()
-			s.Progress.SetValue(1)
-			s.Status.SetText(a.T("Imported %d customer(s).", len(ids)))
-			if a.Shell != nil && a.Shell.Customers != nil {
-				a.Shell.Customers.runSearch()
-			}
+	}, func(ids []string, err error) {
+		s.Check.Enable()
+		s.rows = nil
+		if err != nil {
+			s.Status.SetText(a.T("Nothing was imported: %s", a.errText(err)))
+			return
 		}
+		a.wrote()
+		s.Progress.SetValue(1)
+		s.Status.SetText(a.T("Imported %d customer(s).", len(ids)))
+		a.customersChanged()
 	})
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -16,8 +17,8 @@ type customerPicker struct {
 	Search  *widget.Entry
 	Results *widget.List
 
-	found []store.CustomerSummary
-	gen   int
+	found    []store.CustomerSummary
+	searches latest
 }
 
 func newCustomerPicker(a *App, placeholder string, limit int, pick func(store.CustomerSummary)) *customerPicker {
@@ -38,21 +39,19 @@ func newCustomerPicker(a *App, placeholder string, limit int, pick func(store.Cu
 	}
 	p.Search.OnChanged = func(q string) {
 		a.touch()
-		p.gen++
-		gen, ss, ctx := p.gen, a.ss, a.sc
 		q = strings.TrimSpace(q)
 		if q == "" {
+			p.searches.drop()
 			p.found = nil
 			p.Results.Refresh()
 			return
 		}
-		a.async(func() func() {
-			res, err := ss.Search(ctx, q, limit)
-			return func() {
-				if gen == p.gen && err == nil {
-					p.found = res
-					p.Results.Refresh()
-				}
+		loadLatest(a, &p.searches, func(ctx context.Context, ss *store.Session) ([]store.CustomerSummary, error) {
+			return ss.Search(ctx, q, limit)
+		}, func(res []store.CustomerSummary, err error) {
+			if err == nil {
+				p.found = res
+				p.Results.Refresh()
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -8,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"spoke/app/ui"
 	"spoke/store"
 )
 
@@ -26,8 +28,8 @@ type SalesScreen struct {
 	Payment  *widget.Select
 	Total    *widget.Label
 	Record   *widget.Button
-	Error    *msgLabel
-	Done     *msgLabel
+	Error    *ui.Message
+	Done     *ui.Message
 	Recent   *widget.List
 
 	customerID string
@@ -65,34 +67,24 @@ func newSalesScreen(a *App) *SalesScreen {
 	s.Record = a.button(a.T("Record sale"), theme.ConfirmIcon(), s.record)
 	s.Record.Importance = widget.HighImportance
 	s.addLine()
-	s.Recent = widget.NewList(func() int { return len(s.recent) }, func() fyne.CanvasObject {
-		cells := []fyne.CanvasObject{widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")}
-		for _, c := range cells {
-			c.(*widget.Label).Truncation = fyne.TextTruncateEllipsis
-		}
-		return container.NewGridWithColumns(4, cells...)
-	}, func(i widget.ListItemID, o fyne.CanvasObject) {
+	s.Recent = ui.NewList(func() int { return len(s.recent) }, ui.RowSpec{Labels: 4}, func(i widget.ListItemID, row ui.Row) {
 		r := s.recent[i]
 		shop, _ := a.shopByID(r.ShopID)
-		row := o.(*fyne.Container).Objects
 		name := r.CustomerName
 		if r.CustomerID == "" {
 			name = a.T("Walk-in customer")
 		}
-		row[0].(*widget.Label).SetText(minute(r.SoldAt))
-		row[1].(*widget.Label).SetText(name)
-		row[2].(*widget.Label).SetText(money(r.Total, shop.Currency))
-		row[3].(*widget.Label).SetText(a.T(paymentLabel(r.PaymentMethod)) + " · " + r.Seller)
+		row.SetTexts(minute(r.SoldAt), name, money(r.Total, shop.Currency), a.T(paymentLabel(r.PaymentMethod))+" · "+r.Seller)
 	})
 	head := container.NewGridWithColumns(4, widget.NewLabel(a.T("Item")), widget.NewLabel(a.T("SKU")), widget.NewLabel(a.T("Qty")), widget.NewLabel(a.T("Unit price")))
 	customer := container.NewVBox(container.NewBorder(nil, nil, nil, s.WalkIn, s.Customer), s.Search, container.NewGridWrap(fyne.NewSize(420, 150), s.Results))
-	form := container.NewVBox(heading(a.T("New sale")),
+	form := container.NewVBox(ui.Heading(a.T("New sale")),
 		widget.NewCard(a.T("Customer"), "", customer),
 		widget.NewCard(a.T("Lines"), "", container.NewVBox(head, s.linesBox, s.AddLine)),
 		container.NewBorder(nil, nil, widget.NewLabel(a.T("Payment")), s.Total, s.Payment),
 		s.Error, s.Done, s.Record)
-	recentHead := container.NewGridWithColumns(4, bold(a.T("When")), bold(a.T("Customer")), bold(a.T("Total")), bold(a.T("Payment")))
-	recent := container.NewBorder(container.NewVBox(heading(a.T("Recent sales")), recentHead), nil, nil, nil, s.Recent)
+	recentHead := ui.Header(nil, a.T("When"), a.T("Customer"), a.T("Total"), a.T("Payment"))
+	recent := container.NewBorder(container.NewVBox(ui.Heading(a.T("Recent sales")), recentHead), nil, nil, nil, s.Recent)
 	split := container.NewHSplit(container.NewVScroll(container.NewPadded(form)), container.NewPadded(recent))
 	split.Offset = 0.5
 	s.root = split
@@ -159,20 +151,16 @@ func (s *SalesScreen) SetCustomer(id, name, shopID string) {
 
 // Refresh reloads the recent sales.
 func (s *SalesScreen) Refresh() {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
-	a.async(func() func() {
-		list, err := ss.RecentSales(ctx, 100)
-		return func() {
-			if a.ss != ss {
-				return
-			}
-			if err != nil {
-				s.Error.SetText(a.errText(err))
-				return
-			}
-			s.recent = list
-			s.Recent.Refresh()
+	a := s.a
+	load(a, func(ctx context.Context, ss *store.Session) ([]store.SaleSummary, error) {
+		return ss.RecentSales(ctx, 100)
+	}, func(list []store.SaleSummary, err error) {
+		if err != nil {
+			s.Error.SetText(a.errText(err))
+			return
 		}
+		s.recent = list
+		s.Recent.Refresh()
 	})
 }
 
@@ -186,7 +174,7 @@ func (s *SalesScreen) RecentNames() []string {
 }
 
 func (s *SalesScreen) record() {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
+	a := s.a
 	s.Error.SetText("")
 	s.Done.SetText("")
 	in := store.SaleInput{CustomerID: s.customerID, PaymentMethod: s.payments[s.Payment.Selected]}
@@ -210,23 +198,23 @@ func (s *SalesScreen) record() {
 		in.ShopID = a.userShop().ID
 	}
 	s.Record.Disable()
-	a.async(func() func() {
+	do(a, func(ctx context.Context, ss *store.Session) error {
 		_, err := ss.RecordSale(ctx, in)
-		return func() {
-			s.Record.Enable()
-			if err != nil {
-				s.Error.SetText(a.errText(err))
-				return
-			}
-			a.wrote()
-			total := s.Total.Text
-			s.Lines = nil
-			s.linesBox.RemoveAll()
-			s.addLine()
-			s.updateTotal()
-			s.SetCustomer("", "", "")
-			s.Done.SetText(a.T("Sale recorded (%s).", total))
-			s.Refresh()
+		return err
+	}, func(err error) {
+		s.Record.Enable()
+		if err != nil {
+			s.Error.SetText(a.errText(err))
+			return
 		}
+		a.wrote()
+		total := s.Total.Text
+		s.Lines = nil
+		s.linesBox.RemoveAll()
+		s.addLine()
+		s.updateTotal()
+		s.SetCustomer("", "", "")
+		s.Done.SetText(a.T("Sale recorded (%s).", total))
+		s.Refresh()
 	})
 }

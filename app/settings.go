@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"spoke/app/ui"
 	"spoke/store"
 )
 
@@ -80,6 +81,6 @@ func newSettingsScreen(a *App) *SettingsScreen {
 		widget.NewFormItem(a.T("Data folder"), widget.NewLabel(dir)),
 		widget.NewFormItem(a.T("Signed in as"), widget.NewLabel(a.user.Username)),
 	)
-	s.root = container.NewVScroll(container.NewVBox(heading(a.T("Settings")), form))
+	s.root = container.NewVScroll(container.NewVBox(ui.Heading(a.T("Settings")), form))
 	return s
 }

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"spoke/app/ui"
 	"spoke/crypto/keychain"
 	"spoke/store"
 )
@@ -41,7 +42,7 @@ type SetupScreen struct {
 	Copy     *widget.Button
 
 	Back, Next *widget.Button
-	Error      *msgLabel
+	Error      *ui.Message
 	Busy       *widget.ProgressBarInfinite
 
 	keychainOK   bool
@@ -85,16 +86,14 @@ func (a *App) showSetup() {
 	s.Next = a.button("", theme.NavigateNextIcon(), s.next)
 	s.Next.Importance = widget.HighImportance
 	s.Error = a.errorLabel()
-	s.Busy = widget.NewProgressBarInfinite()
-	s.Busy.Stop()
-	s.Busy.Hide()
-	s.title = heading("")
+	s.Busy = ui.NewBusy()
+	s.title = ui.Heading("")
 	s.intro = widget.NewLabel("")
 	s.intro.Wrapping = fyne.TextWrapWord
 	s.body = container.NewVBox()
 	s.keychainOK = true
 	box := container.NewVBox(s.title, s.intro, s.body, s.Error, s.Busy, container.NewHBox(s.Back, layoutSpacer(), s.Next))
-	a.setContent(container.NewVScroll(centered(box, 620)))
+	a.setContent(container.NewVScroll(ui.Centered(box, 620)))
 	a.Setup = s
 	s.relabel()
 	probe := a.opts.KeychainProbe
@@ -227,13 +226,11 @@ func (s *SetupScreen) create() {
 	}
 	dir := a.opts.DataDir
 	s.Next.Disable()
-	s.Busy.Show()
-	s.Busy.Start()
+	ui.SetBusy(s.Busy, true)
 	a.async(func() func() {
 		st, code, err := store.Create(a.ctx, dir, c, o)
 		return func() {
-			s.Busy.Stop()
-			s.Busy.Hide()
+			ui.SetBusy(s.Busy, false)
 			s.Next.Enable()
 			if errors.Is(err, keychain.ErrNoKeychain) {
 				s.keychainOK, s.probed = false, true

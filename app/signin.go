@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"spoke/app/ui"
 	"spoke/assets"
 	"spoke/store"
 )
@@ -21,7 +22,7 @@ type SignInScreen struct {
 	Password *widget.Entry
 	SignIn   *widget.Button
 	Notice   *widget.Label
-	Error    *msgLabel
+	Error    *ui.Message
 	Busy     *widget.ProgressBarInfinite
 	// DemoStaff lists the demo shop's accounts (demo only); tapping one fills the form.
 	DemoStaff *widget.List
@@ -31,7 +32,7 @@ func layoutSpacer() fyne.CanvasObject { return layout.NewSpacer() }
 
 func (a *App) showSignIn(user, notice string) {
 	s := &SignInScreen{a: a, Password: widget.NewPasswordEntry(), Notice: widget.NewLabel(notice), Error: a.errorLabel(),
-		Busy: widget.NewProgressBarInfinite()}
+		Busy: ui.NewBusy()}
 	s.User = widget.NewSelect(nil, func(string) { a.touch() })
 	s.User.PlaceHolder = a.T("Choose your name")
 	s.Password.SetPlaceHolder(a.T("Password"))
@@ -43,8 +44,7 @@ func (a *App) showSignIn(user, notice string) {
 	}
 	s.SignIn = a.button(a.T("Sign in"), theme.LoginIcon(), s.submit)
 	s.SignIn.Importance = widget.HighImportance
-	s.Busy.Stop()
-	s.Busy.Hide()
+	ui.SetBusy(s.Busy, false)
 	lang := widget.NewSelect([]string{languageNames[langEN], languageNames[langZH]}, func(v string) {
 		for k, n := range languageNames {
 			if n == v {
@@ -53,11 +53,11 @@ func (a *App) showSignIn(user, notice string) {
 		}
 	})
 	lang.Selected = languageNames[a.lang]
-	title := heading(a.T("Sign in to Spoke"))
+	title := ui.Heading(a.T("Sign in to Spoke"))
 	form := widget.NewForm(widget.NewFormItem(a.T("Name"), s.User), widget.NewFormItem(a.T("Password"), s.Password))
 	logo := widget.NewIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	box := container.NewVBox(container.NewCenter(container.NewGridWrap(fyne.NewSize(88, 88), logo)), title, s.Notice, form, s.SignIn, s.Busy, s.Error)
-	var content fyne.CanvasObject = centered(box, 420)
+	var content fyne.CanvasObject = ui.Centered(box, 420)
 	if a.demo != nil {
 		staff := a.demo.Chain.Staff
 		s.DemoStaff = widget.NewList(func() int { return len(staff) }, func() fyne.CanvasObject {
@@ -76,8 +76,8 @@ func (a *App) showSignIn(user, notice string) {
 		}
 		info := widget.NewLabel(a.T("This is a throw-away demo shop with synthetic customers; it is deleted when Spoke closes. Tap an account to sign in as that person."))
 		info.Wrapping = fyne.TextWrapWord
-		demo := container.NewBorder(container.NewVBox(heading(a.T("Demo accounts")), info,
-			container.NewGridWithColumns(3, bold(a.T("Username")), bold(a.T("Role")), bold(a.T("Password")))), nil, nil, nil, s.DemoStaff)
+		demo := container.NewBorder(container.NewVBox(ui.Heading(a.T("Demo accounts")), info,
+			container.NewGridWithColumns(3, ui.Bold(a.T("Username")), ui.Bold(a.T("Role")), ui.Bold(a.T("Password")))), nil, nil, nil, s.DemoStaff)
 		content = container.NewHSplit(content, container.NewPadded(demo))
 		content.(*container.Split).Offset = 0.5
 	}
@@ -103,10 +103,6 @@ func (a *App) showSignIn(user, notice string) {
 	})
 }
 
-func bold(s string) *widget.Label {
-	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-}
-
 func (s *SignInScreen) submit() {
 	a := s.a
 	user, pw := s.User.Selected, s.Password.Text
@@ -116,8 +112,7 @@ func (s *SignInScreen) submit() {
 	}
 	s.Error.SetText("")
 	s.SignIn.Disable()
-	s.Busy.Show()
-	s.Busy.Start()
+	ui.SetBusy(s.Busy, true)
 	st := a.st
 	a.async(func() func() {
 		ss, err := st.SignIn(a.ctx, user, pw)
@@ -130,8 +125,7 @@ func (s *SignInScreen) submit() {
 			}
 		}
 		return func() {
-			s.Busy.Stop()
-			s.Busy.Hide()
+			ui.SetBusy(s.Busy, false)
 			s.SignIn.Enable()
 			if err != nil {
 				s.Password.SetText("")

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"spoke/app/ui"
 	"spoke/store"
 	"spoke/sync/engine"
 	"spoke/sync/hub"
@@ -44,8 +46,8 @@ type SyncScreen struct {
 	Waiting    *widget.Label
 	SyncNow    *widget.Button
 	Busy       *widget.ProgressBarInfinite
-	Result     *msgLabel
-	Error      *msgLabel
+	Result     *ui.Message
+	Error      *ui.Message
 
 	// Not connected: enrol with a one-time code.
 	connectBox *fyne.Container
@@ -69,7 +71,7 @@ type SyncScreen struct {
 	// Audit chains against the hub's checkpoints.
 	Verify     *widget.Button
 	VerifyBusy *widget.ProgressBarInfinite
-	Anchors    *msgLabel
+	Anchors    *ui.Message
 
 	// Owner and manager: conflicts.
 	Conflicts     *widget.List
@@ -91,7 +93,7 @@ func newSyncScreen(a *App) *SyncScreen {
 	s.State.TextStyle.Bold = true
 	s.SyncNow = a.button(a.T("Sync now"), theme.ViewRefreshIcon(), s.syncNow)
 	s.SyncNow.Importance = widget.HighImportance
-	s.Busy = newBusy()
+	s.Busy = ui.NewBusy()
 	s.Result = a.newMsgLabel(widget.MediumImportance)
 	s.statusBox = container.NewVBox(widget.NewForm(
 		widget.NewFormItem(a.T("Hub"), s.Hub),
@@ -118,16 +120,16 @@ func newSyncScreen(a *App) *SyncScreen {
 		s.connectBox.Add(widget.NewLabel(a.T("Ask the owner to connect this computer.")))
 	}
 	s.statusBox.Hide() // showState shows it once the state says connected
-	left := container.NewVBox(heading(a.T("Sync")), s.State, s.Error, s.statusBox, s.connectBox)
+	left := container.NewVBox(ui.Heading(a.T("Sync")), s.State, s.Error, s.statusBox, s.connectBox)
 
 	s.Anchors = a.newMsgLabel(widget.MediumImportance)
 	s.Verify = a.button(a.T("Verify audit chains"), theme.ConfirmIcon(), s.verify)
-	s.VerifyBusy = newBusy()
+	s.VerifyBusy = ui.NewBusy()
 	what := a.T("Compares this device's audit trail with the signed checkpoints it left at the hub, so a trail cut short or rewritten here shows.")
 	if a.has(store.RoleOwner) {
 		what = a.T("Compares every device's audit trail, as copied here by sync, with the signed checkpoints that device left at the hub, so a trail cut short or rewritten on any device shows.")
 	}
-	verify := widget.NewCard(a.T("Audit chains"), "", container.NewVBox(note(what), container.NewHBox(s.Verify), s.VerifyBusy, s.Anchors))
+	verify := widget.NewCard(a.T("Audit chains"), "", container.NewVBox(ui.Note(what), container.NewHBox(s.Verify), s.VerifyBusy, s.Anchors))
 	left.Add(verify)
 
 	var right []fyne.CanvasObject
@@ -155,24 +157,16 @@ func newSyncScreen(a *App) *SyncScreen {
 
 func (s *SyncScreen) devicesView() fyne.CanvasObject {
 	a := s.a
-	s.DevicesNote = wrapLabel()
-	s.Devices = widget.NewList(func() int { return len(s.devices) }, func() fyne.CanvasObject {
-		cells := make([]fyne.CanvasObject, 4)
-		for i := range cells {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			cells[i] = l
-		}
+	s.DevicesNote = ui.WrapLabel()
+	rows := ui.RowSpec{Weights: deviceWeights, Labels: 4, Extra: func() []fyne.CanvasObject {
 		revoke := widget.NewButtonWithIcon(a.T("Revoke"), theme.CancelIcon(), nil)
 		revoke.Importance = widget.DangerImportance
-		return container.New(&columns{weights: deviceWeights}, append(cells, revoke)...)
-	}, func(i widget.ListItemID, o fyne.CanvasObject) {
+		return []fyne.CanvasObject{revoke}
+	}}
+	s.Devices = ui.NewList(func() int { return len(s.devices) }, rows, func(i widget.ListItemID, row ui.Row) {
 		d := s.devices[i]
-		cells := o.(*fyne.Container).Objects
-		for j, text := range s.deviceRow(d) {
-			cells[j].(*widget.Label).SetText(text)
-		}
-		revoke := cells[4].(*widget.Button)
+		row.SetTexts(s.deviceRow(d)...)
+		revoke := row.Cell(4).(*widget.Button)
 		revoke.OnTapped = func() { a.touch(); s.AskRevoke(d.ID) }
 		if d.ID == a.st.DeviceID() || d.Status != "active" {
 			revoke.Hide()
@@ -199,8 +193,8 @@ func (s *SyncScreen) devicesView() fyne.CanvasObject {
 	codeHelp.Wrapping = fyne.TextWrapWord
 	s.codeBox = container.NewVBox(codeHelp, container.NewBorder(nil, nil, nil, s.CopyCode, s.NewCode))
 	s.codeBox.Hide()
-	head := container.New(&columns{weights: deviceWeights}, bold(a.T("Device")), bold(a.T("Reads")), bold(a.T("Status")), bold(a.T("Last seen")), widget.NewLabel(""))
-	top := container.NewVBox(heading(a.T("Devices")), container.NewBorder(nil, nil, nil, s.AddDevice, s.AddFor), s.codeBox, s.DevicesNote, head)
+	head := ui.Header(deviceWeights, a.T("Device"), a.T("Reads"), a.T("Status"), a.T("Last seen"), "")
+	top := container.NewVBox(ui.Heading(a.T("Devices")), container.NewBorder(nil, nil, nil, s.AddDevice, s.AddFor), s.codeBox, s.DevicesNote, head)
 	return container.NewBorder(top, nil, nil, nil, s.Devices)
 }
 
@@ -239,110 +233,95 @@ func (s *SyncScreen) deviceRow(d engine.DeviceEntry) []string {
 
 func (s *SyncScreen) conflictsView() fyne.CanvasObject {
 	a := s.a
-	s.ConflictsNote = wrapLabel()
-	s.Conflicts = widget.NewList(func() int { return len(s.conflicts) }, func() fyne.CanvasObject {
-		cells := make([]fyne.CanvasObject, 3)
-		for i := range cells {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			cells[i] = l
-		}
-		restore := widget.NewButtonWithIcon(a.T("Restore"), theme.HistoryIcon(), nil)
-		return container.New(&columns{weights: conflictWeights}, append(cells, restore)...)
-	}, func(i widget.ListItemID, o fyne.CanvasObject) {
+	s.ConflictsNote = ui.WrapLabel()
+	rows := ui.RowSpec{Weights: conflictWeights, Labels: 3, Extra: func() []fyne.CanvasObject {
+		return []fyne.CanvasObject{widget.NewButtonWithIcon(a.T("Restore"), theme.HistoryIcon(), nil)}
+	}}
+	s.Conflicts = ui.NewList(func() int { return len(s.conflicts) }, rows, func(i widget.ListItemID, row ui.Row) {
 		c := s.conflicts[i]
-		cells := o.(*fyne.Container).Objects
-		cells[0].(*widget.Label).SetText(shortTime(time.UnixMilli(c.RecordedAt)))
-		cells[1].(*widget.Label).SetText(a.T(tableLabel(c.Table)) + " · " + a.T(fieldLabel(c.Column)))
-		cells[2].(*widget.Label).SetText(conflictValue(c))
-		cells[3].(*widget.Button).OnTapped = func() { a.touch(); s.RestoreConflict(c.ID) }
+		row.SetTexts(shortTime(time.UnixMilli(c.RecordedAt)), a.T(tableLabel(c.Table))+" · "+a.T(fieldLabel(c.Column)), conflictValue(c))
+		row.Cell(3).(*widget.Button).OnTapped = func() { a.touch(); s.RestoreConflict(c.ID) }
 	})
 	help := widget.NewLabel(a.T("When two computers changed the same field before syncing, the later change wins and the other value is kept here. Restore brings a kept value back (it then wins everywhere)."))
 	help.Wrapping = fyne.TextWrapWord
-	head := container.New(&columns{weights: conflictWeights}, bold(a.T("Recorded")), bold(a.T("Field")), bold(a.T("Value that lost")), widget.NewLabel(""))
-	return container.NewBorder(container.NewVBox(heading(a.T("Conflicts")), help, s.ConflictsNote, head), nil, nil, nil, s.Conflicts)
+	head := ui.Header(conflictWeights, a.T("Recorded"), a.T("Field"), a.T("Value that lost"), "")
+	return container.NewBorder(container.NewVBox(ui.Heading(a.T("Conflicts")), help, s.ConflictsNote, head), nil, nil, nil, s.Conflicts)
 }
 
 var conflictWeights = []float32{0.9, 1.3, 2, 0.9}
 
 // Refresh reloads the state, the devices and the conflicts.
 func (s *SyncScreen) Refresh() {
-	a, ss, ctx, st := s.a, s.a.ss, s.a.sc, s.a.st
-	if ss == nil {
-		return
-	}
+	a, st := s.a, s.a.st
 	conflicts := s.Conflicts != nil
-	a.async(func() func() {
+	// Filled in by the work below, read by the hand-back after it.
+	var ch, sets int
+	var held []store.HeldSummary
+	var cs []store.Conflict
+	var cerr error
+	load(a, func(ctx context.Context, ss *store.Session) (store.SyncState, error) {
 		state, err := st.SyncState(ctx)
-		ch, sets, perr := st.PendingChanges(ctx)
+		var perr, herr error
+		ch, sets, perr = st.PendingChanges(ctx)
 		if err == nil {
 			err = perr
 		}
-		held, herr := st.HeldSummaries(ctx)
+		held, herr = st.HeldSummaries(ctx)
 		if err == nil {
 			err = herr
 		}
-		var cs []store.Conflict
-		var cerr error
 		if conflicts {
 			cs, cerr = ss.Conflicts(ctx)
 		}
-		return func() {
-			if a.ss != ss {
-				return
+		return state, err
+	}, func(state store.SyncState, err error) {
+		if err != nil {
+			s.Error.SetText(a.errText(err))
+			return
+		}
+		s.state, s.pendingChanges, s.pendingSets, s.held = state, ch, sets, held
+		s.showState()
+		if conflicts {
+			s.conflicts = cs
+			s.Conflicts.Refresh()
+			switch {
+			case cerr != nil:
+				s.ConflictsNote.SetText(a.errText(cerr))
+			case len(cs) == 0:
+				s.ConflictsNote.SetText(a.T("No conflicts."))
+			default:
+				s.ConflictsNote.SetText(a.T("%d value(s) lost a merge.", len(cs)))
 			}
-			if err != nil {
-				s.Error.SetText(a.errText(err))
-				return
-			}
-			s.state, s.pendingChanges, s.pendingSets, s.held = state, ch, sets, held
-			s.showState()
-			if conflicts {
-				s.conflicts = cs
-				s.Conflicts.Refresh()
-				switch {
-				case cerr != nil:
-					s.ConflictsNote.SetText(a.errText(cerr))
-				case len(cs) == 0:
-					s.ConflictsNote.SetText(a.T("No conflicts."))
-				default:
-					s.ConflictsNote.SetText(a.T("%d value(s) lost a merge.", len(cs)))
-				}
-			}
-			if s.Devices != nil && state.Connected() {
-				s.refreshDevices()
-			}
+		}
+		if s.Devices != nil && state.Connected() {
+			s.refreshDevices()
 		}
 	})
 }
 
 func (s *SyncScreen) refreshDevices() {
-	a, ss, ctx, hc := s.a, s.a.ss, s.a.sc, s.a.hc
-	if ss == nil {
+	a, hc := s.a, s.a.hc
+	if a.ss == nil {
 		return
 	}
 	if hc == nil {
 		s.DevicesNote.SetText(s.notRunning())
 		return
 	}
-	a.async(func() func() {
-		devs, err := engine.Devices(ctx, ss, hc)
-		return func() {
-			if a.ss != ss {
-				return
-			}
-			if err != nil {
-				s.DevicesNote.SetText(a.T("The hub did not answer: %s", a.errText(err)))
-				return
-			}
-			s.devices = devs
-			s.Devices.Refresh()
-			note := a.T("%d device(s) enrolled.", len(devs))
-			if s.devicesMsg != "" {
-				note, s.devicesMsg = s.devicesMsg, ""
-			}
-			s.DevicesNote.SetText(note)
+	load(a, func(ctx context.Context, ss *store.Session) ([]engine.DeviceEntry, error) {
+		return engine.Devices(ctx, ss, hc)
+	}, func(devs []engine.DeviceEntry, err error) {
+		if err != nil {
+			s.DevicesNote.SetText(a.T("The hub did not answer: %s", a.errText(err)))
+			return
 		}
+		s.devices = devs
+		s.Devices.Refresh()
+		note := a.T("%d device(s) enrolled.", len(devs))
+		if s.devicesMsg != "" {
+			note, s.devicesMsg = s.devicesMsg, ""
+		}
+		s.DevicesNote.SetText(note)
 	})
 }
 
@@ -445,28 +424,22 @@ func (s *SyncScreen) notRunning() string {
 
 // syncNow runs one round off the UI goroutine, then shows what it did.
 func (s *SyncScreen) syncNow() {
-	a, ss, ctx, eng := s.a, s.a.ss, s.a.sc, s.a.eng
+	a, eng := s.a, s.a.eng
 	if eng == nil {
 		return
 	}
 	s.SyncNow.Disable()
-	busy(s.Busy, true)
-	setMessage(s.Result, a.T("Syncing…"), widget.MediumImportance)
-	a.async(func() func() {
-		r, err := eng.SyncNow(ctx)
-		return func() {
-			busy(s.Busy, false)
-			s.SyncNow.Enable()
-			if a.ss != ss {
-				return
-			}
-			if err != nil {
-				setResult(s.Result, a.T("The sync failed: %s", a.errText(err)), false)
-			} else {
-				setResult(s.Result, a.report(r), r.Refused == 0)
-			}
-			s.Refresh()
+	ui.SetBusy(s.Busy, true)
+	s.Result.Set(a.T("Syncing…"), widget.MediumImportance)
+	load(a, func(ctx context.Context, _ *store.Session) (*engine.Report, error) { return eng.SyncNow(ctx) }, func(r *engine.Report, err error) {
+		ui.SetBusy(s.Busy, false)
+		s.SyncNow.Enable()
+		if err != nil {
+			s.Result.SetResult(a.T("The sync failed: %s", a.errText(err)), false)
+		} else {
+			s.Result.SetResult(a.report(r), r.Refused == 0)
 		}
+		s.Refresh()
 	})
 }
 
@@ -550,78 +523,64 @@ var errBadCode = errors.New("bad code")
 
 // addDevice asks the hub for a one-time code for another computer and shows it.
 func (s *SyncScreen) addDevice() {
-	a, ss, ctx, hc := s.a, s.a.ss, s.a.sc, s.a.hc
+	a, hc := s.a, s.a.hc
 	if hc == nil {
 		return
 	}
 	shopID := s.addFor[s.AddFor.Selected]
 	s.AddDevice.Disable()
 	s.DevicesNote.SetText(a.T("Asking the hub for a code…"))
-	a.async(func() func() {
-		code, err := engine.AddDevice(ctx, ss, hc, shopID)
-		return func() {
-			s.AddDevice.Enable()
-			if a.ss != ss {
-				return
-			}
-			if err != nil {
-				s.DevicesNote.SetText(a.T("No code: %s", a.errText(err)))
-				return
-			}
-			s.DevicesNote.SetText("")
-			s.NewCode.SetText(code)
-			s.codeBox.Show()
-			a.relayout()
+	load(a, func(ctx context.Context, ss *store.Session) (string, error) {
+		return engine.AddDevice(ctx, ss, hc, shopID)
+	}, func(code string, err error) {
+		s.AddDevice.Enable()
+		if err != nil {
+			s.DevicesNote.SetText(a.T("No code: %s", a.errText(err)))
+			return
 		}
+		s.DevicesNote.SetText("")
+		s.NewCode.SetText(code)
+		s.codeBox.Show()
+		a.relayout()
 	})
 }
 
 // AskRevoke asks before revoking a device.
 func (s *SyncScreen) AskRevoke(id string) {
 	a := s.a
-	s.ConfirmRevoke = dialog.NewConfirm(a.T("Revoke this device?"),
+	s.ConfirmRevoke = ui.Confirm(a.W, a.T("Revoke this device?"),
 		a.T("The hub will refuse device\n%s\nfrom now on, and the keys of every shop it could read are replaced, so it receives nothing written from now on.\nWhat it already holds stays on it. To join again it needs a new code.", id),
-		func(ok bool) {
-			if ok {
-				s.revoke(id)
-			}
-		}, a.W)
-	s.ConfirmRevoke.SetConfirmText(a.T("Revoke"))
-	s.ConfirmRevoke.SetConfirmImportance(widget.DangerImportance)
-	s.ConfirmRevoke.Show()
+		a.T("Revoke"), widget.DangerImportance, func() { s.revoke(id) })
 }
 
 func (s *SyncScreen) revoke(id string) {
-	a, ss, ctx, hc, eng := s.a, s.a.ss, s.a.sc, s.a.hc, s.a.eng
+	a, hc, eng := s.a, s.a.hc, s.a.eng
 	s.DevicesNote.SetText(a.T("Revoking…"))
-	a.async(func() func() {
+	var serr error // the sync after the revocation
+	load(a, func(ctx context.Context, ss *store.Session) ([]string, error) {
 		if eng != nil {
 			// Take in what the device sent before it is revoked (its later sets are refused),
 			// so the staff records it signed are signed again here.
 			eng.SyncNow(ctx)
 		}
 		rotated, err := engine.RevokeDevice(ctx, ss, hc, id)
-		var serr error
 		if err == nil && eng != nil {
 			// The new keys reach the remaining devices with the next round.
 			_, serr = eng.SyncNow(ctx)
 		}
-		return func() {
-			if a.ss != ss {
-				return
-			}
-			if err != nil {
-				s.DevicesNote.SetText(a.T("Not revoked: %s", a.errText(err)))
-				return
-			}
-			msg := a.T("Revoked; the keys of %d scope(s) were replaced for the remaining devices.", len(rotated))
-			if serr != nil {
-				msg += " " + a.T("The sync afterwards failed: %s", a.errText(serr))
-			}
-			s.DevicesNote.SetText(msg)
-			s.devicesMsg = msg // the device list reloads below; the message stays
-			s.Refresh()
+		return rotated, err
+	}, func(rotated []string, err error) {
+		if err != nil {
+			s.DevicesNote.SetText(a.T("Not revoked: %s", a.errText(err)))
+			return
 		}
+		msg := a.T("Revoked; the keys of %d scope(s) were replaced for the remaining devices.", len(rotated))
+		if serr != nil {
+			msg += " " + a.T("The sync afterwards failed: %s", a.errText(serr))
+		}
+		s.DevicesNote.SetText(msg)
+		s.devicesMsg = msg // the device list reloads below; the message stays
+		s.Refresh()
 	})
 }
 
@@ -678,20 +637,14 @@ func (s *SyncScreen) verify() {
 
 // RestoreConflict brings a losing value back as a new local write.
 func (s *SyncScreen) RestoreConflict(id int64) {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
-	a.async(func() func() {
-		err := ss.RestoreConflict(ctx, id)
-		return func() {
-			if a.ss != ss {
-				return
-			}
-			if err != nil {
-				s.ConflictsNote.SetText(a.errText(err))
-				return
-			}
-			a.wrote()
-			s.Refresh()
+	a := s.a
+	do(a, func(ctx context.Context, ss *store.Session) error { return ss.RestoreConflict(ctx, id) }, func(err error) {
+		if err != nil {
+			s.ConflictsNote.SetText(a.errText(err))
+			return
 		}
+		a.wrote()
+		s.Refresh()
 	})
 }
 

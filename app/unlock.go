@@ -5,6 +5,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"spoke/app/ui"
 )
 
 // UnlockScreen asks for the database passphrase (or the recovery code) where the master key
@@ -15,13 +17,13 @@ type UnlockScreen struct {
 	Passphrase  *widget.Entry
 	UseRecovery *widget.Check
 	Unlock      *widget.Button
-	Error       *msgLabel
+	Error       *ui.Message
 	Busy        *widget.ProgressBarInfinite
 }
 
 func (a *App) showUnlock(why string) {
 	s := &UnlockScreen{a: a, Why: widget.NewLabel(why), Passphrase: widget.NewPasswordEntry(), Error: a.errorLabel(),
-		Busy: widget.NewProgressBarInfinite()}
+		Busy: ui.NewBusy()}
 	s.Why.Wrapping = fyne.TextWrapWord
 	s.Passphrase.SetPlaceHolder(a.T("Passphrase"))
 	s.UseRecovery = widget.NewCheck(a.T("Use the recovery code from the emergency kit instead"), func(on bool) {
@@ -37,10 +39,8 @@ func (a *App) showUnlock(why string) {
 	s.Unlock = a.button(a.T("Unlock"), theme.LoginIcon(), s.submit)
 	s.Unlock.Importance = widget.HighImportance
 	s.Passphrase.OnSubmitted = func(string) { s.submit() }
-	s.Busy.Hide()
-	s.Busy.Stop()
-	box := container.NewVBox(heading(a.T("Unlock Spoke")), s.Why, s.Passphrase, s.UseRecovery, s.Unlock, s.Busy, s.Error)
-	a.setContent(centered(box, 520))
+	box := container.NewVBox(ui.Heading(a.T("Unlock Spoke")), s.Why, s.Passphrase, s.UseRecovery, s.Unlock, s.Busy, s.Error)
+	a.setContent(ui.Centered(box, 520))
 	a.Unlock = s
 	a.W.Canvas().Focus(s.Passphrase)
 }
@@ -52,8 +52,7 @@ func (s *UnlockScreen) submit() {
 	}
 	s.Error.SetText("")
 	s.Unlock.Disable()
-	s.Busy.Show()
-	s.Busy.Start()
+	ui.SetBusy(s.Busy, true)
 	if s.UseRecovery.Checked {
 		s.a.unlockWith("", s.Passphrase.Text, false)
 	} else {
@@ -63,8 +62,7 @@ func (s *UnlockScreen) submit() {
 
 // failed shows why unlocking did not work; what was typed stays, so a typo can be fixed.
 func (s *UnlockScreen) failed(msg string) {
-	s.Busy.Stop()
-	s.Busy.Hide()
+	ui.SetBusy(s.Busy, false)
 	s.Unlock.Enable()
 	s.Error.SetText(msg)
 	s.a.W.Canvas().Focus(s.Passphrase)

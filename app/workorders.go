@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"spoke/app/ui"
 	"spoke/store"
 )
 
@@ -23,13 +25,13 @@ type BoardScreen struct {
 	Mechanic  *widget.Select
 	NewBtn    *widget.Button
 	RefreshBt *widget.Button
-	Error     *msgLabel
+	Error     *ui.Message
 	boardView fyne.CanvasObject
 	columns   map[store.Status]*fyne.Container
 	counts    map[store.Status]*widget.Label
 	items     []store.BoardItem
 	mechIDs   map[string]string
-	gen       int
+	loads     latest // the board shown answers the newest Refresh
 
 	// Cards are the jobs on show, by id; each has a button to move it one step along.
 	Cards map[string]*JobCard
@@ -103,23 +105,17 @@ func (s *BoardScreen) Refresh() {
 	if s.Job != nil || s.NewForm != nil {
 		return
 	}
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
-	s.gen++
-	gen := s.gen
+	a := s.a
 	mech := s.mechIDs[s.Mechanic.Selected]
-	a.async(func() func() {
-		items, err := ss.Board(ctx, "", mech)
-		return func() {
-			if gen != s.gen || a.ss != ss {
-				return
-			}
-			if err != nil {
-				s.Error.SetText(a.errText(err))
-				return
-			}
-			s.items = items
-			s.render()
+	loadLatest(a, &s.loads, func(ctx context.Context, ss *store.Session) ([]store.BoardItem, error) {
+		return ss.Board(ctx, "", mech)
+	}, func(items []store.BoardItem, err error) {
+		if err != nil {
+			s.Error.SetText(a.errText(err))
+			return
 		}
+		s.items = items
+		s.render()
 	})
 }
 
@@ -201,24 +197,21 @@ func (s *BoardScreen) card(it store.BoardItem) fyne.CanvasObject {
 
 // Move moves a job to another status and reloads whatever is on show.
 func (s *BoardScreen) Move(woID string, to store.Status) {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
-	a.async(func() func() {
-		err := ss.MoveWorkOrder(ctx, woID, to)
-		return func() {
-			if err != nil {
-				if s.Job != nil {
-					s.Job.Error.SetText(a.errText(err))
-				} else {
-					s.Error.SetText(a.errText(err))
-				}
-				return
-			}
-			a.wrote()
+	a := s.a
+	do(a, func(ctx context.Context, ss *store.Session) error { return ss.MoveWorkOrder(ctx, woID, to) }, func(err error) {
+		if err != nil {
 			if s.Job != nil {
-				s.OpenJob(s.Job.customerID, woID)
+				s.Job.Error.SetText(a.errText(err))
 			} else {
-				s.Refresh()
+				s.Error.SetText(a.errText(err))
 			}
+			return
+		}
+		a.wrote()
+		if s.Job != nil {
+			s.OpenJob(s.Job.customerID, woID)
+		} else {
+			s.Refresh()
 		}
 	})
 }
@@ -253,30 +246,26 @@ type JobView struct {
 	Assign   *widget.Button
 	Moves    map[store.Status]*widget.Button
 	Back     *widget.Button
-	Error    *msgLabel
+	Error    *ui.Message
 }
 
 // OpenJob loads a job (through the customer's card, which applies the user's view) and shows it.
 func (s *BoardScreen) OpenJob(customerID, woID string) {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
-	a.async(func() func() {
-		card, err := ss.Customer(ctx, customerID, "")
-		return func() {
-			if a.ss != ss {
-				return
-			}
-			if err != nil {
-				s.Error.SetText(a.errText(err))
-				return
-			}
-			for _, wo := range card.WorkOrders {
-				if wo.ID == woID {
-					s.showJob(card, wo)
-					return
-				}
-			}
-			s.Error.SetText(a.T("Not found, or not visible to you."))
+	a := s.a
+	load(a, func(ctx context.Context, ss *store.Session) (*store.CustomerCard, error) {
+		return ss.Customer(ctx, customerID, "")
+	}, func(card *store.CustomerCard, err error) {
+		if err != nil {
+			s.Error.SetText(a.errText(err))
+			return
 		}
+		for _, wo := range card.WorkOrders {
+			if wo.ID == woID {
+				s.showJob(card, wo)
+				return
+			}
+		}
+		s.Error.SetText(a.T("Not found, or not visible to you."))
 	})
 }
 
@@ -291,7 +280,7 @@ func (s *BoardScreen) showJob(card *store.CustomerCard, wo store.WorkOrder) {
 			bike = strings.TrimSpace(b.Make + " " + b.Model)
 		}
 	}
-	v.Title = heading(card.Name + "  ·  " + bike)
+	v.Title = ui.Heading(card.Name + "  ·  " + bike)
 	v.Status = widget.NewLabelWithStyle(a.T(statusLabel(wo.Status)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.Status.Importance = widget.HighImportance
 	v.Back = a.button(a.T("Back to the board"), theme.NavigateBackIcon(), s.ShowBoard)
@@ -309,9 +298,9 @@ func (s *BoardScreen) showJob(card *store.CustomerCard, wo store.WorkOrder) {
 	)
 	// Lines and totals.
 	row := func(desc fyne.CanvasObject, rest ...fyne.CanvasObject) fyne.CanvasObject {
-		return container.NewBorder(nil, nil, nil, container.New(&fixedWidth{w: 290}, container.NewGridWithColumns(3, rest...)), desc)
+		return container.NewBorder(nil, nil, nil, ui.FixedWidth(290, container.NewGridWithColumns(3, rest...)), desc)
 	}
-	v.Lines = container.NewVBox(row(bold(a.T("Item")), bold(a.T("Qty")), bold(a.T("Unit price")), bold(a.T("Amount"))))
+	v.Lines = container.NewVBox(row(ui.Bold(a.T("Item")), ui.Bold(a.T("Qty")), ui.Bold(a.T("Unit price")), ui.Bold(a.T("Amount"))))
 	for _, l := range wo.Lines {
 		kind := a.T("Part")
 		if l.Kind == "labour" {
@@ -348,7 +337,7 @@ func (s *BoardScreen) showJob(card *store.CustomerCard, wo store.WorkOrder) {
 	live("")
 	v.AddLine = a.button(a.T("Add line"), theme.ContentAddIcon(), func() { s.addLine(v) })
 	closed := wo.Status == store.StatusCollected || wo.Status == store.StatusCancelled
-	newLine := container.NewVBox(v.Kind, container.NewBorder(nil, nil, nil, container.New(&fixedWidth{w: 200}, container.NewGridWithColumns(2, v.Qty, v.Price)), v.Desc),
+	newLine := container.NewVBox(v.Kind, container.NewBorder(nil, nil, nil, ui.FixedWidth(200, container.NewGridWithColumns(2, v.Qty, v.Price)), v.Desc),
 		container.NewBorder(nil, nil, nil, v.AddLine, v.LineTotal))
 	if closed {
 		newLine.Hide()
@@ -368,17 +357,14 @@ func (s *BoardScreen) showJob(card *store.CustomerCard, wo store.WorkOrder) {
 		v.Mechanic.Selected = wo.Mechanic
 	}
 	v.Assign = a.button(a.T("Assign"), theme.ConfirmIcon(), func() {
-		ss, ctx, id := a.ss, a.sc, ids[v.Mechanic.Selected]
-		a.async(func() func() {
-			err := ss.AssignMechanic(ctx, wo.ID, id)
-			return func() {
-				if err != nil {
-					v.Error.SetText(a.errText(err))
-					return
-				}
-				a.wrote()
-				s.OpenJob(card.ID, wo.ID)
+		id := ids[v.Mechanic.Selected]
+		do(a, func(ctx context.Context, ss *store.Session) error { return ss.AssignMechanic(ctx, wo.ID, id) }, func(err error) {
+			if err != nil {
+				v.Error.SetText(a.errText(err))
+				return
 			}
+			a.wrote()
+			s.OpenJob(card.ID, wo.ID)
 		})
 	})
 	mechRow := container.NewHBox(widget.NewLabel(a.T("Mechanic")), v.Mechanic, v.Assign)
@@ -412,7 +398,7 @@ func (s *BoardScreen) showJob(card *store.CustomerCard, wo store.WorkOrder) {
 }
 
 func (s *BoardScreen) addLine(v *JobView) {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
+	a := s.a
 	q, err := parseQty(v.Qty.Text)
 	if err != nil {
 		v.Error.SetText(a.T("Qty") + ": " + a.T("must be a whole number of at least 1"))
@@ -428,16 +414,13 @@ func (s *BoardScreen) addLine(v *JobView) {
 		kind = "labour"
 	}
 	l := store.Line{Kind: kind, Description: v.Desc.Text, Qty: q, UnitPrice: p}
-	a.async(func() func() {
-		err := ss.AddWorkOrderLine(ctx, v.WO.ID, l)
-		return func() {
-			if err != nil {
-				v.Error.SetText(a.errText(err))
-				return
-			}
-			a.wrote()
-			s.OpenJob(v.customerID, v.WO.ID)
+	do(a, func(ctx context.Context, ss *store.Session) error { return ss.AddWorkOrderLine(ctx, v.WO.ID, l) }, func(err error) {
+		if err != nil {
+			v.Error.SetText(a.errText(err))
+			return
 		}
+		a.wrote()
+		s.OpenJob(v.customerID, v.WO.ID)
 	})
 }
 
@@ -451,7 +434,7 @@ type WorkOrderForm struct {
 	Promised  *widget.Entry
 	Create    *widget.Button
 	Cancel    *widget.Button
-	Error     *msgLabel
+	Error     *ui.Message
 
 	card    *store.CustomerCard
 	bikeIDs map[string]string
@@ -482,10 +465,10 @@ func (s *BoardScreen) NewWorkOrder(card *store.CustomerCard, bikeID string) {
 		widget.NewFormItem(a.T("Complaint")+" *", f.Complaint),
 		widget.NewFormItem(a.T("Mechanic"), f.Mechanic),
 		widget.NewFormItem(a.T("Promised"), f.Promised))
-	box := container.NewVBox(heading(a.T("New work order")), form, f.Error, container.NewHBox(f.Cancel, f.Create))
+	box := container.NewVBox(ui.Heading(a.T("New work order")), form, f.Error, container.NewHBox(f.Cancel, f.Create))
 	s.Job = nil
 	s.NewForm = f
-	s.setBody(container.NewVScroll(centered(box, 700)))
+	s.setBody(container.NewVScroll(ui.Centered(box, 700)))
 	if card != nil {
 		pickerBox.Hide()
 		s.setJobCustomer(f, card, bikeID)
@@ -496,16 +479,15 @@ func (s *BoardScreen) NewWorkOrder(card *store.CustomerCard, bikeID string) {
 }
 
 func (s *BoardScreen) pickCustomer(f *WorkOrderForm, id, reason string) {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
-	a.async(func() func() {
-		card, err := ss.Customer(ctx, id, reason)
-		return func() {
-			if err != nil {
-				f.Error.SetText(a.errText(err))
-				return
-			}
-			s.setJobCustomer(f, card, "")
+	a := s.a
+	load(a, func(ctx context.Context, ss *store.Session) (*store.CustomerCard, error) {
+		return ss.Customer(ctx, id, reason)
+	}, func(card *store.CustomerCard, err error) {
+		if err != nil {
+			f.Error.SetText(a.errText(err))
+			return
 		}
+		s.setJobCustomer(f, card, "")
 	})
 }
 
@@ -542,7 +524,7 @@ func (s *BoardScreen) setJobCustomer(f *WorkOrderForm, card *store.CustomerCard,
 }
 
 func (s *BoardScreen) createJob(f *WorkOrderForm) {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
+	a := s.a
 	if f.card == nil {
 		f.Error.SetText(a.T("Customer") + ": " + a.T("choose a customer first"))
 		return
@@ -563,18 +545,15 @@ func (s *BoardScreen) createJob(f *WorkOrderForm) {
 	}
 	f.Create.Disable()
 	cust := f.card.ID
-	a.async(func() func() {
-		id, err := ss.CreateWorkOrder(ctx, in)
-		return func() {
-			f.Create.Enable()
-			if err != nil {
-				f.Error.SetText(a.errText(err))
-				return
-			}
-			a.wrote()
-			s.NewForm = nil
-			s.OpenJob(cust, id)
+	load(a, func(ctx context.Context, ss *store.Session) (string, error) { return ss.CreateWorkOrder(ctx, in) }, func(id string, err error) {
+		f.Create.Enable()
+		if err != nil {
+			f.Error.SetText(a.errText(err))
+			return
 		}
+		a.wrote()
+		s.NewForm = nil
+		s.OpenJob(cust, id)
 	})
 }
 

@@ -1,0 +1,102 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"spoke/crypto/keychain"
+	"spoke/store"
+	"spoke/store/backup"
+)
+
+// errText turns an error into a sentence for the screen. Store errors never hold personal
+// values, so they may be shown; known ones are translated.
+func (a *App) errText(err error) string {
+	var ve *store.ValidationError
+	var fe *store.FieldError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &ve):
+		var parts []string
+		for _, f := range ve.Fields {
+			parts = append(parts, a.T(fieldLabel(f.Field))+": "+a.T(f.Reason))
+		}
+		return strings.Join(parts, "; ")
+	case errors.As(err, &fe):
+		return a.T(fieldLabel(fe.Field)) + ": " + a.T(fe.Reason)
+	case errors.Is(err, store.ErrForbidden):
+		return a.T("Your role does not allow this.")
+	case errors.Is(err, store.ErrNotFound):
+		return a.T("Not found, or not visible to you.")
+	case errors.Is(err, store.ErrBadCredentials):
+		return a.T("Wrong username or password.")
+	case errors.Is(err, store.ErrLockedOut):
+		return a.T("This account is locked after repeated failed sign-ins. Wait 15 minutes or ask the owner to reset the password.")
+	case errors.Is(err, store.ErrInactive):
+		return a.T("This account is deactivated. Ask the owner.")
+	case errors.Is(err, store.ErrTampered):
+		return a.T("A stored record failed authentication: the database was altered outside Spoke. Ask the owner to run Verify.")
+	case errors.Is(err, keychain.ErrNoKeychain):
+		return a.T("No system keychain answered on this computer, so Spoke cannot fetch the database key from it. Enter the passphrase, or the recovery code from the emergency kit.")
+	case errors.Is(err, context.Canceled):
+		return a.T("Cancelled.")
+	}
+	return err.Error()
+}
+
+// fieldLabels are the (translatable) form labels of the store's field names.
+var fieldLabels = map[string]string{
+	"name":           "Name",
+	"email":          "E-mail",
+	"phone":          "Phone",
+	"address":        "Address",
+	"birthday":       "Birthday",
+	"notes":          "Notes",
+	"text":           "Text",
+	"shop":           "Shop",
+	"owner":          "Salesperson",
+	"username":       "Username",
+	"password":       "Password",
+	"role":           "Role",
+	"region":         "Country",
+	"complaint":      "Complaint",
+	"bike":           "Bike",
+	"mechanic":       "Mechanic",
+	"status":         "Status",
+	"make":           "Make",
+	"year":           "Year",
+	"type":           "Type",
+	"serial":         "Frame serial",
+	"payment_method": "Payment",
+	"lines":          "Lines",
+	"active":         "Active",
+	"schedule":       "Schedule",
+	"updated_at":     "Last changed",
+}
+
+// fieldLabel maps a store field name to its (translatable) form label: a line of a work order
+// or sale ("lines[2]") is a "Line"; an unknown name is shown as it is.
+func fieldLabel(f string) string {
+	if strings.HasPrefix(f, "lines[") {
+		return "Line"
+	}
+	if l, ok := fieldLabels[f]; ok {
+		return l
+	}
+	return f
+}
+
+// kindLabel is the English (translatable) name of a backup kind.
+func kindLabel(k string) string {
+	switch k {
+	case backup.Full:
+		return "Full"
+	case backup.Incremental:
+		return "Incremental"
+	case backup.Differential:
+		return "Differential"
+	}
+	return k
+}
