@@ -773,16 +773,8 @@ func byteSize(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// canRestore reports whether a role grants backups in full (restore included): the owner.
-// A manager's grant is backup only.
-func (a *App) canRestore() bool {
-	for _, r := range a.user.Roles {
-		if store.Matrix[store.OpBackup][r] == store.All {
-			return true
-		}
-	}
-	return false
-}
+// canRestore reports whether the user may restore (the owner; a manager may only back up).
+func (a *App) canRestore() bool { return a.can(store.OpRestore) }
 
 // startBackups makes the signed-in owner's or manager's scheduler and starts it when a folder
 // is configured. It stops at sign-out, lock and quit.
