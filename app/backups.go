@@ -397,14 +397,10 @@ func (s *BackupsScreen) Refresh() {
 	})
 }
 
-// listBackups reads the folder's history with this machine's unlocked master key.
+// listBackups reads the folder's history with this machine's unlocked database (the session's
+// backup grant, checked by backup.List).
 func listBackups(ctx context.Context, ss *store.Session, folder string) ([]backup.Entry, error) {
-	mk, err := ss.MasterKeyCopy(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(mk)
-	return backup.List(ctx, folder, backup.Credentials{MasterKey: mk})
+	return backup.List(ctx, folder, backup.Credentials{Session: ss})
 }
 
 // setEntries shows the history newest first and offers each backup for a restore.
@@ -600,12 +596,7 @@ func (s *BackupsScreen) check() {
 	busy(s.CheckBusy, true)
 	setMessage(s.CheckResult, a.T("Checking every backup…"), widget.MediumImportance)
 	a.async(func() func() {
-		mk, err := ss.MasterKeyCopy(ctx)
-		var problems []string
-		if err == nil {
-			problems, err = backup.Check(ctx, folder, backup.Credentials{MasterKey: mk}, true)
-			clear(mk)
-		}
+		problems, err := backup.Check(ctx, folder, backup.Credentials{Session: ss}, true)
 		return func() {
 			busy(s.CheckBusy, false)
 			s.Check.Enable()
@@ -663,38 +654,15 @@ func (s *BackupsScreen) restore(id, dir string) {
 	folder := s.historyFolder
 	o := a.opts.Store
 	o.Passphrase, o.RecoveryCode = "", ""
-	// The restored copy keeps its key as the data in use does on this machine: in the keychain,
-	// or under the same passphrase (whatever the backup's header held).
-	inKeychain := a.st != nil && a.st.KeyStore() == store.KeyStoreKeychain
 	s.Restore.Disable()
 	busy(s.RestoreBusy, true)
 	setMessage(s.RestoreResult, a.T("Restoring and verifying…"), widget.MediumImportance)
 	a.async(func() func() {
-		var res *backup.RestoreResult
-		var notEmpty bool
-		err := ss.AuthorizeRestore(ctx)
-		if err == nil {
-			if es, rerr := os.ReadDir(dir); rerr == nil && len(es) > 0 {
-				notEmpty = true
-			}
-		}
-		if err == nil && !notEmpty {
-			protect := store.Protection{Keychain: true}
-			if !inKeychain {
-				var blobs *store.KeyBlobs
-				if blobs, err = ss.KeyBlobs(ctx); err == nil {
-					protect = store.Protection{PassphraseWrap: blobs.Passphrase}
-				}
-			}
-			var mk []byte
-			if err == nil {
-				mk, err = ss.MasterKeyCopy(ctx)
-			}
-			if err == nil {
-				res, err = backup.Restore(ctx, folder, dir, backup.Credentials{MasterKey: mk}, backup.RestoreOptions{At: id, Store: o, Protect: protect})
-				clear(mk)
-			}
-		}
+		// The restore checks the owner's grant first (a denial is audited), refuses a used
+		// folder, and keeps the restored copy's key as the data in use does on this machine:
+		// in the keychain, or under the same passphrase (whatever the backup's header held).
+		res, err := backup.Restore(ctx, folder, dir, backup.Credentials{Session: ss}, backup.RestoreOptions{At: id, Store: o, ProtectLikeSession: true})
+		notEmpty := errors.Is(err, backup.ErrTargetNotEmpty)
 		return func() {
 			busy(s.RestoreBusy, false)
 			s.Restore.Enable()
@@ -818,12 +786,8 @@ func (a *App) checkBackups() {
 		if b.err == nil && b.cfg.Folder != "" {
 			b.empty = folderEmpty(b.cfg.Folder)
 			if !b.empty {
-				var mk []byte
-				if mk, b.err = ss.MasterKeyCopy(ctx); b.err == nil {
-					sch := backup.Schedule{Full: b.cfg.Full, Differential: b.cfg.Differential, Incremental: b.cfg.Incremental, KeepFulls: b.cfg.KeepFulls}
-					b.status, b.err = backup.FolderStatus(ctx, b.cfg.Folder, backup.Credentials{MasterKey: mk}, sch, now)
-					clear(mk)
-				}
+				sch := backup.Schedule{Full: b.cfg.Full, Differential: b.cfg.Differential, Incremental: b.cfg.Incremental, KeepFulls: b.cfg.KeepFulls}
+				b.status, b.err = backup.FolderStatus(ctx, b.cfg.Folder, backup.Credentials{Session: ss}, sch, now)
 			}
 		}
 		return func() {

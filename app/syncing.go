@@ -502,15 +502,12 @@ func (s *SyncScreen) connect() {
 		if err != nil {
 			err = errBadCode
 		}
-		if err == nil {
-			err = ss.Authorize(ctx, store.OpDevices, "device.connect")
-		}
 		var hc *hubclient.Client
 		var eng *engine.Engine
 		var r *engine.Report
 		var serr error
 		if err == nil {
-			_, err = engine.Connect(ctx, st, code)
+			_, err = engine.Connect(ctx, ss, code) // the owner's: Connect checks and audits
 		}
 		if err == nil {
 			if hc, err = engine.Dial(ctx, st); err == nil {
@@ -636,16 +633,15 @@ func (s *SyncScreen) verify() {
 	busy(s.VerifyBusy, true)
 	setMessage(s.Anchors, a.T("Verifying…"), widget.MediumImportance)
 	a.async(func() func() {
-		var err error
-		if all {
-			err = ss.Authorize(ctx, store.OpDevices, "device.verify")
+		if eng != nil {
+			eng.SyncNow(ctx) // compare with the newest copies; a failure leaves what is here
 		}
 		var anchors []engine.Anchor
-		if err == nil {
-			if eng != nil {
-				eng.SyncNow(ctx) // compare with the newest copies; a failure leaves what is here
-			}
-			anchors, err = engine.VerifyAnchors(ctx, st, hc, all)
+		var err error
+		if all {
+			anchors, err = engine.VerifyAnchors(ctx, ss, hc) // every device's: checks the owner's grant
+		} else {
+			anchors, err = engine.VerifyOwnAnchor(ctx, st, hc)
 		}
 		return func() {
 			busy(s.VerifyBusy, false)

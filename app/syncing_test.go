@@ -182,7 +182,7 @@ func enrolSecond(t *testing.T, code hub.EnrollCode) (*store.Store, *engine.Engin
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	if _, err := engine.Connect(ctx, st, code); err != nil {
+	if _, err := engine.Join(ctx, st, code); err != nil {
 		t.Fatal(err)
 	}
 	hc, err := engine.Dial(ctx, st)

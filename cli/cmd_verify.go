@@ -84,7 +84,7 @@ func runVerify(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 		defer h.Close()
-		anchors, err := engine.VerifyAnchors(ctx, st, h, false)
+		anchors, err := engine.VerifyOwnAnchor(ctx, st, h)
 		if err != nil {
 			return err
 		}

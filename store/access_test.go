@@ -182,9 +182,15 @@ func TestAccessThroughSession(t *testing.T) {
 			return fmt.Sprintf("reasons=%v", reasons), err
 		}, map[string]string{"olga": "ok/reasons=true", "mia": "ok/reasons=true", "mo": "ok/reasons=false", "sam": "forbidden", "sue": "forbidden",
 			"stan": "forbidden", "mike": "forbidden", "mark": "forbidden", "aud": "ok/reasons=false"}},
-		{"restore a backup", func(ss *Session) (string, error) { return "", ss.AuthorizeRestore(ctx) },
+		{"restore a backup", func(ss *Session) (string, error) {
+			_, err := ss.BackupKeys(ctx, OpRestore, "backup.restore")
+			return "", err
+		},
 			map[string]string{"olga": "ok", "mia": "forbidden", "mo": "forbidden", "sam": "forbidden", "sue": "forbidden", "stan": "forbidden", "mike": "forbidden", "mark": "forbidden", "aud": "forbidden"}},
-		{"back up", func(ss *Session) (string, error) { return "", ss.Authorize(ctx, OpBackup, "backup.create") },
+		{"back up", func(ss *Session) (string, error) {
+			_, err := ss.BackupKeys(ctx, OpBackup, "backup.create")
+			return "", err
+		},
 			map[string]string{"olga": "ok", "mia": "ok", "mo": "ok", "sam": "forbidden", "sue": "forbidden", "stan": "forbidden", "mike": "forbidden", "mark": "forbidden", "aud": "forbidden"}},
 		{"list users", func(ss *Session) (string, error) { _, err := ss.Users(ctx); return "", err },
 			map[string]string{"olga": "ok", "mia": "forbidden", "mo": "forbidden", "sam": "forbidden", "sue": "forbidden", "stan": "forbidden", "mike": "forbidden", "mark": "forbidden", "aud": "forbidden"}},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"spoke/crypto/keys"
+	"spoke/crypto/seal"
 )
 
 // KeyBlobs are the wrapped forms of the master key kept in the database header; a backup
@@ -20,40 +21,67 @@ type KeyBlobs struct {
 	Passphrase []byte // master key wrapped by the passphrase (nil for keychain databases)
 }
 
-// KeyBlobs returns the wrapped master-key forms (owner or backup-capable users only).
-func (ss *Session) KeyBlobs(ctx context.Context) (*KeyBlobs, error) {
-	if _, err := ss.require(ctx, OpBackup, target{any: true}, "backup.keys", ""); err != nil {
+// BackupKeys lends the unlocked master key to a backup operation without handing it out: it
+// wraps and opens a backup folder's key under it and opens a restored copy of the database
+// with it. It is obtained only through a session that holds the operation's grant (OpBackup
+// to back up, list, check and drill; OpRestore to restore), and the key never leaves the
+// store: the backup package, the GUI and the CLI see only what it wraps and opens.
+type BackupKeys struct {
+	s  *Store
+	op Op
+}
+
+// BackupKeys checks op (OpBackup or OpRestore) for the signed-in user, auditing a denial under
+// action, and returns the master key's narrow stand-in for that operation.
+func (ss *Session) BackupKeys(ctx context.Context, op Op, action string) (*BackupKeys, error) {
+	if op != OpBackup && op != OpRestore {
+		return nil, fmt.Errorf("backup keys for %q: %w", op, ErrForbidden)
+	}
+	if _, err := ss.require(ctx, op, target{any: true}, action, ""); err != nil {
 		return nil, err
 	}
-	rec, err := getMeta(ctx, ss.s.db, metaMKRecovery)
+	return &BackupKeys{s: ss.s, op: op}, nil
+}
+
+// Blobs returns the wrapped master-key forms a backup folder keeps copies of.
+func (k *BackupKeys) Blobs(ctx context.Context) (*KeyBlobs, error) {
+	rec, err := getMeta(ctx, k.s.db, metaMKRecovery)
 	if err != nil {
 		return nil, err
 	}
-	pass, err := getMeta(ctx, ss.s.db, metaMKPass)
+	pass, err := getMeta(ctx, k.s.db, metaMKPass)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	return &KeyBlobs{DatabaseID: ss.s.dbID, Recovery: rec, Passphrase: pass}, nil
+	return &KeyBlobs{DatabaseID: k.s.dbID, Recovery: rec, Passphrase: pass}, nil
 }
 
-// WrapWithMaster wraps a key (e.g. a backup key) under the master key, bound to label.
-func (ss *Session) WrapWithMaster(ctx context.Context, key, label []byte) ([]byte, error) {
-	if _, err := ss.require(ctx, OpBackup, target{any: true}, "backup.keys", ""); err != nil {
-		return nil, err
-	}
-	ss.s.mu.RLock()
-	defer ss.s.mu.RUnlock()
-	return keys.Wrap(ss.s.mk, key, label)
+// KeyStore says where the database in use keeps its master key (KeyStoreKeychain or
+// KeyStorePassphrase): a restored copy is protected the same way.
+func (k *BackupKeys) KeyStore() string { return k.s.keyStore }
+
+// Wrap wraps a key (a backup folder's key) under the master key, bound to label.
+func (k *BackupKeys) Wrap(key, label []byte) ([]byte, error) {
+	k.s.mu.RLock()
+	defer k.s.mu.RUnlock()
+	return keys.Wrap(k.s.mk, key, label)
 }
 
-// UnwrapWithMaster opens what WrapWithMaster made.
-func (ss *Session) UnwrapWithMaster(ctx context.Context, wrapped, label []byte) ([]byte, error) {
-	if _, err := ss.require(ctx, OpBackup, target{any: true}, "backup.keys", ""); err != nil {
-		return nil, err
-	}
-	ss.s.mu.RLock()
-	defer ss.s.mu.RUnlock()
-	return keys.Unwrap(ss.s.mk, wrapped, label)
+// Unwrap opens what Wrap made.
+func (k *BackupKeys) Unwrap(wrapped, label []byte) ([]byte, error) {
+	k.s.mu.RLock()
+	defer k.s.mu.RUnlock()
+	return keys.Unwrap(k.s.mk, wrapped, label)
+}
+
+// Open opens the database in dir (a copy restored from a backup of this database, or a
+// restore drill's scratch copy) with this database's master key.
+func (k *BackupKeys) Open(ctx context.Context, dir string, o Options) (*Store, error) {
+	k.s.mu.RLock()
+	o.MasterKey = append([]byte(nil), k.s.mk...)
+	k.s.mu.RUnlock()
+	defer seal.Wipe(o.MasterKey)
+	return Open(ctx, dir, o)
 }
 
 // OpenWithMaster opens a key wrapped under the master key (a backup folder's key) without a
@@ -80,17 +108,6 @@ func (s *Store) BackupFolder(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return c.Folder, nil
-}
-
-// MasterKeyCopy returns a copy of the unlocked master key, for a restore drill into a scratch
-// directory on this machine. The caller wipes it.
-func (ss *Session) MasterKeyCopy(ctx context.Context) ([]byte, error) {
-	if _, err := ss.require(ctx, OpBackup, target{any: true}, "backup.keys", ""); err != nil {
-		return nil, err
-	}
-	ss.s.mu.RLock()
-	defer ss.s.mu.RUnlock()
-	return append([]byte(nil), ss.s.mk...), nil
 }
 
 // Audit records a backup-related event in the trail (backup, drill, restore): counts, ids and
@@ -199,10 +216,4 @@ func (ss *Session) SetBackupConfig(ctx context.Context, c BackupConfig) error {
 		w.audit.Detail = fmt.Sprintf("full=%s differential=%s incremental=%s keep=%d", c.Full, c.Differential, c.Incremental, c.KeepFulls)
 		return setMeta(ctx, w.tx, metaBackupConfig, b)
 	})
-}
-
-// AuthorizeRestore checks the restore row of the matrix (the owner only). A denial is audited.
-func (ss *Session) AuthorizeRestore(ctx context.Context) error {
-	_, err := ss.require(ctx, OpRestore, target{any: true}, "backup.restore", "")
-	return err
 }

@@ -46,11 +46,11 @@ type Result struct {
 }
 
 // openFolder reads or creates the folder's key file and returns the backup key.
-func openFolder(ctx context.Context, ss *store.Session, dir string) ([]byte, *keyFileData, error) {
+func openFolder(ctx context.Context, k *store.BackupKeys, dir string) ([]byte, *keyFileData, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("backup folder: %w", err)
 	}
-	blobs, err := ss.KeyBlobs(ctx)
+	blobs, err := k.Blobs(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -60,7 +60,7 @@ func openFolder(ctx context.Context, ss *store.Session, dir string) ([]byte, *ke
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		bk := keys.New()
-		w, err := ss.WrapWithMaster(ctx, bk, backupKeyLabel(blobs.DatabaseID))
+		w, err := k.Wrap(bk, backupKeyLabel(blobs.DatabaseID))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -79,7 +79,7 @@ func openFolder(ctx context.Context, ss *store.Session, dir string) ([]byte, *ke
 	if kf.DatabaseID != blobs.DatabaseID {
 		return nil, nil, fmt.Errorf("that backup folder belongs to another Spoke database; use an empty folder")
 	}
-	bk, err := ss.UnwrapWithMaster(ctx, kf.BackupKey, backupKeyLabel(kf.DatabaseID))
+	bk, err := k.Unwrap(kf.BackupKey, backupKeyLabel(kf.DatabaseID))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: the backup key does not open with this database's master key", keyFile)
 	}
@@ -127,7 +127,17 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 	if o.Schedule == (Schedule{}) {
 		o.Schedule = DefaultSchedule
 	}
-	bk, _, err := openFolder(ctx, ss, dir)
+	// The run checks the user's backup grant itself (a denial is audited): the store and the
+	// master key's stand-in come only with it.
+	st, err := ss.StoreFor(ctx, store.OpBackup, "backup.create")
+	if err != nil {
+		return nil, err
+	}
+	k, err := ss.BackupKeys(ctx, store.OpBackup, "backup.create")
+	if err != nil {
+		return nil, err
+	}
+	bk, _, err := openFolder(ctx, k, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +148,7 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 	}
 	// A trail rolled back below the folder's newest backup is not backed up over it: the next
 	// incremental would not continue from its parent, and the rollback must be seen.
-	if err := checkTrail(ctx, ss.Store(), all); err != nil {
+	if err := checkTrail(ctx, st, all); err != nil {
 		return nil, fmt.Errorf("not backing up: %w", err)
 	}
 	kind := o.Kind
@@ -202,7 +212,7 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 	}
 	res := &Result{Manifest: m}
 	if !o.NoDrill {
-		res.Drill, err = drill(ctx, ss, dir, bk, m)
+		res.Drill, err = drill(ctx, ss, k, dir, bk, m)
 		if err != nil {
 			return res, err
 		}
@@ -214,7 +224,7 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 	// A backup is one of the moments the keychain anchor is raised to the committed head. A
 	// keychain that does not answer now is tried again later; a trail that no longer reaches
 	// its anchor is reported.
-	if err := ss.Store().RaiseAnchor(ctx); errors.Is(err, store.ErrRolledBack) {
+	if err := st.RaiseAnchor(ctx); errors.Is(err, store.ErrRolledBack) {
 		return res, err
 	}
 	return res, nil

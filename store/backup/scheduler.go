@@ -49,11 +49,10 @@ func (s *Scheduler) Due(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	mk, err := s.ss.MasterKeyCopy(ctx)
-	if err != nil {
+	st, err := FolderStatus(ctx, c.Folder, Credentials{Session: s.ss}, sch, s.now())
+	if errors.Is(err, store.ErrForbidden) {
 		return false, err
 	}
-	st, err := FolderStatus(ctx, c.Folder, Credentials{MasterKey: mk}, sch, s.now())
 	if err != nil {
 		// A folder with no key file yet has never been backed up to.
 		return true, nil

@@ -22,7 +22,8 @@ func TestAuditAnchoring(t *testing.T) {
 	shop.sync(t)
 	a.sync(t)
 	laptop.sync(t)
-	anchors, err := VerifyAnchors(ctx, laptop.st, laptop.hc, true)
+	olga := must[*store.Session](t)(laptop.st.SignIn(ctx, "olga", "owner-password-1"))
+	anchors, err := VerifyAnchors(ctx, olga, laptop.hc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func TestAuditAnchoring(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	got, err := VerifyAnchors(ctx, st, shop.hc, false)
+	got, err := VerifyOwnAnchor(ctx, st, shop.hc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,13 +32,51 @@ var ErrHubCode = errors.New("this code was printed by the hub, so it can connect
 // A code printed by spoke-hub itself carries no device list: it connects only the device
 // that holds the chain's genesis (the first owner device), or a new owner machine through
 // Recover.
-func Connect(ctx context.Context, st *store.Store, code hub.EnrollCode) (*hub.DeviceInfo, error) {
+//
+// Connecting a database that has staff is the owner's (the devices grant): Connect checks the
+// session itself and audits a denial. A database no one works in yet joins with Join.
+func Connect(ctx context.Context, ss *store.Session, code hub.EnrollCode) (*hub.DeviceInfo, error) {
+	st, err := ss.StoreFor(ctx, store.OpDevices, "device.connect")
+	if err != nil {
+		return nil, err
+	}
+	return enrolAudited(ctx, st, code, func(role string) {
+		ss.Audit(ctx, "device.connect", st.DeviceID(), "ok", "role="+role)
+	})
+}
+
+// ErrHasStaff means Join was given a database people already work in: connecting it needs an
+// owner signed in (Connect).
+var ErrHasStaff = errors.New("this database has staff accounts: sign in as the owner to connect it (--as OWNER)")
+
+// Join connects a database that has no staff yet (a replica just made for a new machine, which
+// sync then fills): the one-time code, made by an owner device or the hub's operator, is the
+// grant, and the database holds nothing a person could reach. A database with staff is refused
+// (ErrHasStaff): it connects only through an owner's session (Connect).
+func Join(ctx context.Context, st *store.Store, code hub.EnrollCode) (*hub.DeviceInfo, error) {
+	staffed, err := st.HasStaff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if staffed {
+		return nil, ErrHasStaff
+	}
+	return enrolAudited(ctx, st, code, func(role string) {
+		st.Record(ctx, "device.connect", st.DeviceID(), "ok", "role="+role)
+	})
+}
+
+func enrolAudited(ctx context.Context, st *store.Store, code hub.EnrollCode, audit func(role string)) (*hub.DeviceInfo, error) {
 	if !code.HasRoster() {
 		if _, err := st.Roster(ctx); err != nil {
 			return nil, ErrHubCode
 		}
 	}
-	return enroll(ctx, st, code)
+	dev, err := enroll(ctx, st, code)
+	if err == nil {
+		audit(string(dev.Role))
+	}
+	return dev, err
 }
 
 func enroll(ctx context.Context, st *store.Store, code hub.EnrollCode) (*hub.DeviceInfo, error) {
@@ -82,7 +120,6 @@ func enroll(ctx context.Context, st *store.Store, code hub.EnrollCode) (*hub.Dev
 	if err := st.SaveSyncState(ctx, ss); err != nil {
 		return nil, err
 	}
-	st.Record(ctx, "device.connect", st.DeviceID(), "ok", "role="+ss.Role)
 	return &enr.Device, nil
 }
 
@@ -131,8 +168,8 @@ func (e *Engine) forgetEnrollmentSecret(ctx context.Context, tokenID, why string
 // enrolled with a proof made from the secret, this device's next sync signs it into the
 // roster (confirmEnrolments) with the role and shop chosen here. Owner only.
 func AddDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, shopID string) (string, error) {
-	st := ss.Store()
-	if err := ss.Authorize(ctx, store.OpDevices, "device.add"); err != nil {
+	st, err := ss.StoreFor(ctx, store.OpDevices, "device.add")
+	if err != nil {
 		return "", err
 	}
 	local, err := st.Roster(ctx)
@@ -212,10 +249,11 @@ type DeviceEntry struct {
 // roster does not (Status "unconfirmed": enrolled but not yet signed in by an owner device, or
 // planted by the hub).
 func Devices(ctx context.Context, ss *store.Session, h *hubclient.Client) ([]DeviceEntry, error) {
-	if err := ss.Authorize(ctx, store.OpDevices, "device.list"); err != nil {
+	st, err := ss.StoreFor(ctx, store.OpDevices, "device.list")
+	if err != nil {
 		return nil, err
 	}
-	local, err := ss.Store().Roster(ctx)
+	local, err := st.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -258,12 +296,12 @@ func Devices(ctx context.Context, ss *store.Session, h *hubclient.Client) ([]Dev
 // records the revoked owner device signed are signed again by this one; sync first, so that
 // what it sent before the revocation is here to be signed. Owner only.
 func RevokeDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, deviceID string) (rotated []string, err error) {
-	st := ss.Store()
+	st, err := ss.StoreFor(ctx, store.OpDevices, "device.revoke")
+	if err != nil {
+		return nil, err
+	}
 	if deviceID == st.DeviceID() {
 		return nil, errors.New("a device cannot revoke itself")
-	}
-	if err := ss.Authorize(ctx, store.OpDevices, "device.revoke"); err != nil {
-		return nil, err
 	}
 	local, err := st.Roster(ctx)
 	if err != nil {
@@ -359,9 +397,11 @@ func Recover(ctx context.Context, st *store.Store, code hub.EnrollCode, recovery
 	if err != nil {
 		return err
 	}
-	if _, err := enroll(ctx, st, code); err != nil {
+	dev, err := enroll(ctx, st, code)
+	if err != nil {
 		return err
 	}
+	st.Record(ctx, "device.connect", st.DeviceID(), "ok", "role="+string(dev.Role))
 	defer func() {
 		if err != nil {
 			if rerr := st.BecomeNewDevice(context.WithoutCancel(ctx), ""); rerr != nil {

@@ -98,7 +98,15 @@ type spoke struct {
 func connect(t testing.TB, st *store.Store, code hub.EnrollCode) *spoke {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := Connect(ctx, st, code); err != nil {
+	// A database with staff connects through its owner's session; a new replica joins.
+	var err error
+	if staffed, _ := st.HasStaff(ctx); staffed {
+		owner := must[*store.Session](t)(st.SignIn(ctx, "olga", "owner-password-1"))
+		_, err = Connect(ctx, owner, code)
+	} else {
+		_, err = Join(ctx, st, code)
+	}
+	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
 	hc, err := Dial(ctx, st)

@@ -1,0 +1,88 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"spoke/store"
+)
+
+// deniedIn counts the denied entries of action by user in the owner's view of the trail.
+func deniedIn(t *testing.T, owner *store.Session, action string, user *store.Session) int {
+	t.Helper()
+	recs := must[[]store.AuditRecord](t)(owner.AuditLog(context.Background(), store.AuditFilter{Action: action}))
+	n := 0
+	for _, r := range recs {
+		if r.Action == action && r.Outcome == "denied" && r.UserID == user.User().ID {
+			n++
+		}
+	}
+	return n
+}
+
+// TestDeviceOperationsCheckTheirGrant: connecting, adding, listing, revoking and verifying
+// every device's chain are the owner's, and each operation checks the session it is given
+// (not its caller) and audits the refusal. A database with staff cannot slip in through Join.
+func TestDeviceOperationsCheckTheirGrant(t *testing.T) {
+	ctx := context.Background()
+	h, a, owner, north := chain(t)
+	must[string](t)(owner.AddUser(ctx, store.NewUser{Username: "mia", Password: "manager-password-1", Roles: []store.Role{store.RoleManager}, ShopID: north}))
+	sam := must[*store.Session](t)(a.st.SignIn(ctx, "sam", "sales-password-1"))
+	mia := must[*store.Session](t)(a.st.SignIn(ctx, "mia", "manager-password-1"))
+	other := join(t, a, owner, north)
+
+	for _, u := range []*store.Session{sam, mia} {
+		for _, c := range []struct {
+			action string
+			run    func() error
+		}{
+			{"device.add", func() error { _, err := AddDevice(ctx, u, a.hc, north); return err }},
+			{"device.list", func() error { _, err := Devices(ctx, u, a.hc); return err }},
+			{"device.revoke", func() error { _, err := RevokeDevice(ctx, u, a.hc, other.st.DeviceID()); return err }},
+			{"device.verify", func() error { _, err := VerifyAnchors(ctx, u, a.hc); return err }},
+			{"device.connect", func() error { _, err := Connect(ctx, u, h.ownerCode()); return err }},
+		} {
+			if err := c.run(); !errors.Is(err, store.ErrForbidden) {
+				t.Errorf("%s %s: %v", u.User().Username, c.action, err)
+			}
+			if n := deniedIn(t, owner, c.action, u); n != 1 {
+				t.Errorf("%s's refused %s audited %d times", u.User().Username, c.action, n)
+			}
+		}
+	}
+	// Nothing was revoked.
+	for _, d := range must[[]DeviceEntry](t)(Devices(ctx, owner, a.hc)) {
+		if d.ID == other.st.DeviceID() && d.Status == "revoked" {
+			t.Fatal("a refused revocation revoked the device")
+		}
+	}
+
+	// A fresh database with an owner and a salesperson: the salesperson cannot connect it,
+	// Join refuses it (it has staff), the owner connects it.
+	st, _, err := store.Create(ctx, t.TempDir(), store.CreateOptions{ShopName: "East", OwnerUsername: "olga", OwnerPassword: "owner-password-1"}, testOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	o2 := must[*store.Session](t)(st.SignIn(ctx, "olga", "owner-password-1"))
+	shops := must[[]store.Shop](t)(o2.Shops(ctx))
+	must[string](t)(o2.AddUser(ctx, store.NewUser{Username: "sue", Password: "sales-password-1", Roles: []store.Role{store.RoleSales}, ShopID: shops[0].ID}))
+	sue := must[*store.Session](t)(st.SignIn(ctx, "sue", "sales-password-1"))
+	h2 := startHub(t)
+	if _, err := Connect(ctx, sue, h2.ownerCode()); !errors.Is(err, store.ErrForbidden) {
+		t.Fatalf("salesperson connect: %v", err)
+	}
+	if n := deniedIn(t, o2, "device.connect", sue); n != 1 {
+		t.Fatalf("refused connect audited %d times", n)
+	}
+	if _, err := Join(ctx, st, h2.ownerCode()); !errors.Is(err, ErrHasStaff) {
+		t.Fatalf("join of a staffed database: %v", err)
+	}
+	if sst := must[store.SyncState](t)(st.SyncState(ctx)); sst.Connected() {
+		t.Fatal("a refused connect enrolled the device")
+	}
+	if _, err := Connect(ctx, o2, h2.ownerCode()); err != nil {
+		t.Fatalf("owner connect: %v", err)
+	}
+}
