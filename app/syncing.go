@@ -510,8 +510,8 @@ func (s *SyncScreen) connect() {
 			_, err = engine.Connect(ctx, ss, code) // the owner's: Connect checks and audits
 		}
 		if err == nil {
-			if hc, err = engine.Dial(ctx, st); err == nil {
-				eng = engine.New(st, hc)
+			if hc, err = engine.Dial(ctx, st.Replica()); err == nil {
+				eng = engine.New(st.Replica(), hc)
 				r, serr = eng.SyncNow(ctx)
 			}
 		}
@@ -641,7 +641,7 @@ func (s *SyncScreen) verify() {
 		if all {
 			anchors, err = engine.VerifyAnchors(ctx, ss, hc) // every device's: checks the owner's grant
 		} else {
-			anchors, err = engine.VerifyOwnAnchor(ctx, st, hc)
+			anchors, err = engine.VerifyOwnAnchor(ctx, st.Replica(), hc)
 		}
 		return func() {
 			busy(s.VerifyBusy, false)
@@ -773,13 +773,13 @@ func (a *App) startSync() {
 		if err != nil || !state.Connected() {
 			return nil
 		}
-		hc, err := engine.Dial(a.ctx, st)
+		hc, err := engine.Dial(a.ctx, st.Replica())
 		return func() {
 			if err != nil {
 				a.syncErr = err
 				return
 			}
-			a.setSync(hc, engine.New(st, hc))
+			a.setSync(hc, engine.New(st.Replica(), hc))
 		}
 	})
 }

@@ -52,7 +52,7 @@ func runConnect(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if recovery != "" {
-		if err := engine.Recover(ctx, st, code, recovery); err != nil {
+		if err := engine.Recover(ctx, st.Replica(), code, recovery); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "Connected to the hub at %s as owner device %s, signed into the device list with the recovery code's offline owner key\n", code.Addr, st.DeviceID())
@@ -67,12 +67,12 @@ func runConnect(ctx context.Context, env Env, args []string) error {
 			fmt.Fprintln(env.Stdout, "Other devices accept this one's changes once the owner's device has confirmed it (at its next sync, automatically).")
 		}
 	}
-	h, err := engine.Dial(ctx, st)
+	h, err := engine.Dial(ctx, st.Replica())
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	r, err := engine.New(st, h).SyncNow(ctx)
+	r, err := engine.New(st.Replica(), h).SyncNow(ctx)
 	if err != nil {
 		return fmt.Errorf("first sync: %w (run 'spoke sync' to retry)", err)
 	}
@@ -122,7 +122,7 @@ func connectAs(ctx context.Context, c *common, st *store.Store, code hub.EnrollC
 		return nil, err
 	}
 	if !staffed {
-		return engine.Join(ctx, st, code)
+		return engine.Join(ctx, st.Replica(), code)
 	}
 	if c.as == "" {
 		return nil, errUsage{"--as OWNER is required: this database has staff accounts, and connecting it is the owner's"}

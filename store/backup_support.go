@@ -60,19 +60,16 @@ func (k *BackupKeys) Blobs(ctx context.Context) (*KeyBlobs, error) {
 // KeyStorePassphrase): a restored copy is protected the same way.
 func (k *BackupKeys) KeyStore() string { return k.s.keyStore }
 
-// Wrap wraps a key (a backup folder's key) under the master key, bound to label.
-func (k *BackupKeys) Wrap(key, label []byte) ([]byte, error) {
+// WrapBackupKey wraps a backup folder's key under the master key, bound to this database. It
+// wraps nothing else.
+func (k *BackupKeys) WrapBackupKey(backupKey []byte) ([]byte, error) {
 	k.s.mu.RLock()
 	defer k.s.mu.RUnlock()
-	return keys.Wrap(k.s.mk, key, label)
+	return keys.Wrap(k.s.mk, backupKey, backupKeyLabel(k.s.dbID))
 }
 
-// Unwrap opens what Wrap made.
-func (k *BackupKeys) Unwrap(wrapped, label []byte) ([]byte, error) {
-	k.s.mu.RLock()
-	defer k.s.mu.RUnlock()
-	return keys.Unwrap(k.s.mk, wrapped, label)
-}
+// OpenBackupKey opens what WrapBackupKey made.
+func (k *BackupKeys) OpenBackupKey(wrapped []byte) ([]byte, error) { return k.s.OpenBackupKey(wrapped) }
 
 // Open opens the database in dir (a copy restored from a backup of this database, or a
 // restore drill's scratch copy) with this database's master key.
@@ -84,13 +81,16 @@ func (k *BackupKeys) Open(ctx context.Context, dir string, o Options) (*Store, e
 	return Open(ctx, dir, o)
 }
 
-// OpenWithMaster opens a key wrapped under the master key (a backup folder's key) without a
-// session: for checks that only unlocking allows anyway (verify against the folder's
-// manifests, restore).
-func (s *Store) OpenWithMaster(wrapped, label []byte) ([]byte, error) {
+// backupKeyLabel binds a backup folder's key, wrapped under the master key, to its database.
+func backupKeyLabel(dbID string) []byte { return seal.Label("backup-key", dbID) }
+
+// OpenBackupKey opens a backup folder's key wrapped under this database's master key, without a
+// session: for the check that only unlocking allows anyway (verify compares the trail with the
+// folder's manifests). It opens nothing else: the label is the backup key's.
+func (s *Store) OpenBackupKey(wrapped []byte) ([]byte, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return keys.Unwrap(s.mk, wrapped, label)
+	return keys.Unwrap(s.mk, wrapped, backupKeyLabel(s.dbID))
 }
 
 // BackupFolder returns the configured backup folder ("" if none), without a session: verify
@@ -108,17 +108,6 @@ func (s *Store) BackupFolder(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return c.Folder, nil
-}
-
-// Audit records a backup-related event in the trail (backup, drill, restore): counts, ids and
-// outcomes only.
-func (ss *Session) Audit(ctx context.Context, action, target, outcome, detail string) error {
-	return ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: action, Target: target, Outcome: outcome, Detail: detail})
-}
-
-// AuditSystem records an event with no signed-in user (a restore before anyone signs in).
-func (s *Store) AuditSystem(ctx context.Context, action, target, outcome, detail string) error {
-	return s.auditAlone(ctx, actor{userID: "system"}, auditEntry{Action: action, Target: target, Outcome: outcome, Detail: detail})
 }
 
 // DeletedCustomersIn lists the customers a delta file marks deleted (deleted_at set). Restore
@@ -151,7 +140,7 @@ func DeletedCustomersIn(ctx context.Context, deltaPath string) ([]string, error)
 // many it deleted.
 func (s *Store) ReapplyDeletions(ctx context.Context, ids []string) (int, error) {
 	n := 0
-	err := s.write(ctx, actor{userID: "system"}, "backup.restore.reapply_deletions", func(w *wtx) error {
+	err := s.write(ctx, restoreActor, "backup.restore.reapply_deletions", func(w *wtx) error {
 		for _, id := range ids {
 			c, err := s.loadCust(ctx, w.tx, id)
 			if errors.Is(err, ErrNotFound) {

@@ -36,6 +36,10 @@ type Options struct {
 	Schedule Schedule
 	NoDrill  bool             // skip the automatic restore drill (tests of the drill itself)
 	Now      func() time.Time // tests inject
+	// By is whom the backup's and the drill's audit entries name: nil for the signed-in user who
+	// asked for it; store.System("backup-scheduler") for a scheduled run no one started. The
+	// grant is the session's either way.
+	By store.Principal
 }
 
 // Result is what Backup did.
@@ -60,7 +64,7 @@ func openFolder(ctx context.Context, k *store.BackupKeys, dir string) ([]byte, *
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		bk := keys.New()
-		w, err := k.Wrap(bk, backupKeyLabel(blobs.DatabaseID))
+		w, err := k.WrapBackupKey(bk)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -79,7 +83,7 @@ func openFolder(ctx context.Context, k *store.BackupKeys, dir string) ([]byte, *
 	if kf.DatabaseID != blobs.DatabaseID {
 		return nil, nil, fmt.Errorf("that backup folder belongs to another Spoke database; use an empty folder")
 	}
-	bk, err := k.Unwrap(kf.BackupKey, backupKeyLabel(kf.DatabaseID))
+	bk, err := k.OpenBackupKey(kf.BackupKey)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: the backup key does not open with this database's master key", keyFile)
 	}
@@ -137,6 +141,10 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 	if err != nil {
 		return nil, err
 	}
+	by := o.By
+	if by == nil {
+		by = ss
+	}
 	bk, _, err := openFolder(ctx, k, dir)
 	if err != nil {
 		return nil, err
@@ -192,13 +200,13 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 		m.FromChangeSeq, m.FromAuditSeq = parent.Point.ChangeSeq, parent.Point.AuditSeq
 	}
 	if err != nil {
-		ss.Audit(ctx, "backup.create", id, "failed", "kind="+kind)
+		st.Audit(ctx, by, store.Event{Action: "backup.create", Target: id, Outcome: "failed", Detail: "kind=" + kind})
 		return nil, err
 	}
 	m.Point, m.Device, m.DatabaseID, m.SchemaVersion = *p, p.DeviceID, p.DatabaseID, p.SchemaVersion
 	ref, err := encryptFile(filepath.Join(dir, id+".data"), plain, bk, id)
 	if err != nil {
-		ss.Audit(ctx, "backup.create", id, "failed", "kind="+kind)
+		st.Audit(ctx, by, store.Event{Action: "backup.create", Target: id, Outcome: "failed", Detail: "kind=" + kind})
 		return nil, err
 	}
 	m.Files = []FileRef{ref}
@@ -207,12 +215,12 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 		os.Remove(filepath.Join(dir, id+".data"))
 		return nil, err
 	}
-	if err := ss.Audit(ctx, "backup.create", id, "ok", fmt.Sprintf("kind=%s customers=%d changes=%d bytes=%d", kind, p.Counts["customers"], p.Counts["changes"], ref.Size)); err != nil {
+	if err := st.Audit(ctx, by, store.Event{Action: "backup.create", Target: id, Detail: fmt.Sprintf("kind=%s customers=%d changes=%d bytes=%d", kind, p.Counts["customers"], p.Counts["changes"], ref.Size)}); err != nil {
 		return nil, err
 	}
 	res := &Result{Manifest: m}
 	if !o.NoDrill {
-		res.Drill, err = drill(ctx, ss, k, dir, bk, m)
+		res.Drill, err = drill(ctx, st, by, k, dir, bk, m)
 		if err != nil {
 			return res, err
 		}

@@ -91,7 +91,7 @@ func folderKeys(ctx context.Context, dir string, c Credentials, k *store.BackupK
 	}
 	u := &unlocked{kf: kf, keys: k}
 	if k != nil {
-		if u.bk, err = k.Unwrap(kf.BackupKey, backupKeyLabel(kf.DatabaseID)); err != nil {
+		if u.bk, err = k.OpenBackupKey(kf.BackupKey); err != nil {
 			return nil, fmt.Errorf("the backup key does not open with that key: %w", keys.ErrWrongPassphrase)
 		}
 		return u, nil
@@ -405,7 +405,8 @@ func restore(ctx context.Context, dir, newDir string, c Credentials, k *store.Ba
 		}
 	}
 	res.KeyStore = st.KeyStore()
-	if err := st.AuditSystem(ctx, "backup.restore", target.ID, "ok", fmt.Sprintf("backups=%d reapplied_deletions=%d key_store=%s", len(res.Applied), res.Reapplied, res.KeyStore)); err != nil {
+	// The restored copy records its own restore: work done to it by no one signed in there.
+	if err := st.Audit(ctx, store.System("restore"), store.Event{Action: "backup.restore", Target: target.ID, Detail: fmt.Sprintf("backups=%d reapplied_deletions=%d key_store=%s", len(res.Applied), res.Reapplied, res.KeyStore)}); err != nil {
 		return nil, err
 	}
 	// A restored database is a new device, never the backed-up machine under its old identity.
@@ -444,7 +445,7 @@ func samePoint(got, want *store.Point) error {
 
 // drill restores backup m into a scratch directory with the live master key, verifies it as a
 // real restore would, wipes it, and records the result in the folder and the audit trail.
-func drill(ctx context.Context, ss *store.Session, k *store.BackupKeys, dir string, bk []byte, m *Manifest) (*Drill, error) {
+func drill(ctx context.Context, st *store.Store, by store.Principal, k *store.BackupKeys, dir string, bk []byte, m *Manifest) (*Drill, error) {
 	start := time.Now()
 	d := &Drill{BackupID: m.ID, At: time.Now().UTC()}
 	scratch, err := os.MkdirTemp("", "spoke-drill-")
@@ -471,7 +472,7 @@ func drill(ctx context.Context, ss *store.Session, k *store.BackupKeys, dir stri
 	if !d.Passed {
 		outcome = "failed"
 	}
-	if err := ss.Audit(ctx, "backup.drill", m.ID, outcome, fmt.Sprintf("duration_ms=%d customers=%d", d.Duration.Milliseconds(), d.Counts["customers"])); err != nil {
+	if err := st.Audit(ctx, by, store.Event{Action: "backup.drill", Target: m.ID, Outcome: outcome, Detail: fmt.Sprintf("duration_ms=%d customers=%d", d.Duration.Milliseconds(), d.Counts["customers"])}); err != nil {
 		return d, err
 	}
 	return d, nil

@@ -31,7 +31,7 @@ func (a Anchor) OK() bool {
 // checks the session itself and audits a denial. Run Store.Verify too: it checks every chain's
 // links.
 func VerifyAnchors(ctx context.Context, ss *store.Session, h *hubclient.Client) ([]Anchor, error) {
-	st, err := ss.StoreFor(ctx, store.OpDevices, "device.verify")
+	st, err := replicaFor(ctx, ss, "device.verify")
 	if err != nil {
 		return nil, err
 	}
@@ -40,11 +40,11 @@ func VerifyAnchors(ctx context.Context, ss *store.Session, h *hubclient.Client) 
 
 // VerifyOwnAnchor compares this device's own trail with its signed checkpoint at the hub
 // (detects local truncation or rewriting): device-level, like sync, so it needs no user.
-func VerifyOwnAnchor(ctx context.Context, st *store.Store, h *hubclient.Client) ([]Anchor, error) {
+func VerifyOwnAnchor(ctx context.Context, st Replica, h *hubclient.Client) ([]Anchor, error) {
 	return verifyAnchors(ctx, st, h, false)
 }
 
-func verifyAnchors(ctx context.Context, st *store.Store, h *hubclient.Client, all bool) ([]Anchor, error) {
+func verifyAnchors(ctx context.Context, st Replica, h *hubclient.Client, all bool) ([]Anchor, error) {
 	ids := []string{st.DeviceID()}
 	if all {
 		local, err := st.Roster(ctx)
@@ -106,7 +106,7 @@ func verifyAnchors(ctx context.Context, st *store.Store, h *hubclient.Client, al
 	return out, nil
 }
 
-func idOrSelf(id string, st *store.Store) string {
+func idOrSelf(id string, st Replica) string {
 	if id == st.DeviceID() {
 		return ""
 	}

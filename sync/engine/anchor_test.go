@@ -55,7 +55,7 @@ func TestAuditAnchoring(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	got, err := VerifyOwnAnchor(ctx, st, shop.hc)
+	got, err := VerifyOwnAnchor(ctx, st.Replica(), shop.hc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,12 +85,12 @@ func TestHubCheckpointCatchesFileRollback(t *testing.T) {
 	}
 	o := must[*store.Session](t)(st.SignIn(ctx, "olga", "owner-password-1"))
 	must[string](t)(o.CreateCustomer(ctx, store.CustomerInput{Name: "Later", ShopID: north}))
-	hc, err := Dial(ctx, st)
+	hc, err := Dial(ctx, st.Replica())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer hc.Close()
-	if _, err := New(st, hc).SyncNow(ctx); err != nil {
+	if _, err := New(st.Replica(), hc).SyncNow(ctx); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
@@ -105,7 +105,7 @@ func TestHubCheckpointCatchesFileRollback(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := New(st, hc).SyncNow(ctx); !errors.Is(err, store.ErrRolledBack) {
+	if _, err := New(st.Replica(), hc).SyncNow(ctx); !errors.Is(err, store.ErrRolledBack) {
 		t.Fatalf("sync after a rollback: %v", err)
 	}
 	if _, err := st.SignIn(ctx, "olga", "owner-password-1"); !errors.Is(err, store.ErrRolledBack) {

@@ -76,7 +76,7 @@ func TestDeviceOperationsCheckTheirGrant(t *testing.T) {
 	if n := deniedIn(t, o2, "device.connect", sue); n != 1 {
 		t.Fatalf("refused connect audited %d times", n)
 	}
-	if _, err := Join(ctx, st, h2.ownerCode()); !errors.Is(err, ErrHasStaff) {
+	if _, err := Join(ctx, st.Replica(), h2.ownerCode()); !errors.Is(err, ErrHasStaff) {
 		t.Fatalf("join of a staffed database: %v", err)
 	}
 	if sst := must[store.SyncState](t)(st.SyncState(ctx)); sst.Connected() {
