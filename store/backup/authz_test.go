@@ -132,3 +132,51 @@ func TestBackupOperationsCheckTheirGrant(t *testing.T) {
 		t.Fatalf("restore into a used folder: %v", err)
 	}
 }
+
+// TestScheduledBackupNamesItsPrincipal: a backup the scheduler takes because it was due is
+// audited under "system:backup-scheduler" with this device's id (no person started it); one
+// taken with "Back up now" (RunNow) names the user who asked.
+func TestScheduledBackupNamesItsPrincipal(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.change(t, 2)
+	if err := e.ss.SetBackupConfig(ctx, store.BackupConfig{Folder: e.bdir, Full: 7 * 24 * time.Hour, Differential: 24 * time.Hour, Incremental: time.Hour, KeepFulls: 2}); err != nil {
+		t.Fatal(err)
+	}
+	s := NewScheduler(e.ss)
+	s.every = 10 * time.Millisecond
+	s.Start(ctx)
+	deadline := time.Now().Add(20 * time.Second)
+	for r, _ := s.Last(); r == nil; r, _ = s.Last() {
+		if time.Now().After(deadline) {
+			s.Stop()
+			t.Fatal("scheduler never backed up")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.Stop()
+	scheduled, _ := s.Last()
+	manual, err := s.RunNow(ctx, Incremental)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := e.ss.AuditLog(ctx, store.AuditFilter{Action: "backup."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{scheduled.Manifest.ID: "system:backup-scheduler", manual.Manifest.ID: e.ss.User().ID}
+	seen := map[string]int{}
+	for _, r := range recs {
+		by, ok := want[r.Target]
+		if !ok || (r.Action != "backup.create" && r.Action != "backup.drill") {
+			continue
+		}
+		if r.UserID != by || r.DeviceID != e.st.DeviceID() {
+			t.Errorf("%s of %s recorded by %q on %q, want %q on %q", r.Action, r.Target, r.UserID, r.DeviceID, by, e.st.DeviceID())
+		}
+		seen[r.Target]++
+	}
+	if seen[scheduled.Manifest.ID] != 2 || seen[manual.Manifest.ID] != 2 {
+		t.Fatalf("backup and drill entries: %v", seen)
+	}
+}

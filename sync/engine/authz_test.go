@@ -85,4 +85,57 @@ func TestDeviceOperationsCheckTheirGrant(t *testing.T) {
 	if _, err := Connect(ctx, o2, h2.ownerCode()); err != nil {
 		t.Fatalf("owner connect: %v", err)
 	}
+	ok := false
+	for _, r := range must[[]store.AuditRecord](t)(o2.AuditLog(ctx, store.AuditFilter{Action: "device.connect", Limit: 1000})) {
+		ok = ok || (r.Outcome == "ok" && r.UserID == o2.User().ID && r.DeviceID == st.DeviceID())
+	}
+	if !ok {
+		t.Fatal("the owner's connect is not in the trail under the owner")
+	}
+}
+
+// TestSyncRoundNamesItsPrincipal: what a sync round records on a device (the change-sets and
+// keys it applied, the device it confirmed) names
+// a system principal and that device, never an anonymous "sync" or "system".
+func TestSyncRoundNamesItsPrincipal(t *testing.T) {
+	ctx := context.Background()
+	_, a, owner, north := chain(t)
+	must[string](t)(owner.CreateCustomer(ctx, store.CustomerInput{Name: "Ada Lovelace", Email: "ada@example.com", ShopID: north}))
+	a.sync(t)
+	laptop := join(t, a, owner, "") // a new database: joins with the code alone, then syncs
+	lo := must[*store.Session](t)(laptop.st.SignIn(ctx, "olga", "owner-password-1"))
+	// (A new database's own enrolment is not in its trail: it holds no org key to chain entries
+	// under until its first sync brings one, as before.)
+	want := map[string]string{"sync.apply": "system:sync", "keys.import": "system:sync"}
+	seen := map[string]bool{}
+	for _, prefix := range []string{"sync.", "keys.", "device."} {
+		for _, r := range must[[]store.AuditRecord](t)(lo.AuditLog(ctx, store.AuditFilter{Action: prefix, Limit: 10000})) {
+			if r.DeviceID != laptop.st.DeviceID() {
+				continue // copies of other devices' trails
+			}
+			if r.UserID == "sync" || r.UserID == "system" || r.UserID == "" {
+				t.Errorf("%s recorded anonymously as %q", r.Action, r.UserID)
+			}
+			if by, ok := want[r.Action]; ok {
+				seen[r.Action] = true
+				if r.UserID != by {
+					t.Errorf("%s recorded by %q, want %q", r.Action, r.UserID, by)
+				}
+			}
+		}
+	}
+	// The owner device's round confirmed the laptop into the device list.
+	for _, r := range must[[]store.AuditRecord](t)(owner.AuditLog(ctx, store.AuditFilter{Action: "device.confirm", Limit: 10000})) {
+		if r.DeviceID == a.st.DeviceID() {
+			seen[r.Action] = true
+			if r.UserID != "system:sync" {
+				t.Errorf("device.confirm recorded by %q", r.UserID)
+			}
+		}
+	}
+	for _, act := range []string{"sync.apply", "keys.import", "device.confirm"} {
+		if !seen[act] {
+			t.Errorf("no %s entry on its device", act)
+		}
+	}
 }
