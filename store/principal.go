@@ -54,9 +54,16 @@ func (s *Store) Audit(ctx context.Context, by Principal, e Event) error {
 
 // The store's own work that no person started, under named principals: what sync applies and
 // imports (System("sync"), as the engine's round records it), what a restore does to the
-// restored copy (System("restore")), and a new device identity (System("device-identity")).
+// restored copy (System("restore")), a new device identity (System("device-identity")), staff
+// records signed again at unlock (System("upgrade")), a clock found behind (System("clock")) and
+// an integrity check (System("verify")), and the store's own upkeep: creation, schema upgrade,
+// key protection (System("store")).
 var (
+	storeActor, _    = System("store").auditActor()
 	syncActor, _     = System("sync").auditActor()
 	restoreActor, _  = System("restore").auditActor()
 	identityActor, _ = System("device-identity").auditActor()
+	upgradeActor, _  = System("upgrade").auditActor()
+	clockActor, _    = System("clock").auditActor()
+	verifyActor, _   = System("verify").auditActor()
 )

@@ -51,3 +51,33 @@ func TestAuditNamesItsPrincipal(t *testing.T) {
 		t.Fatalf("verify: %v %v", err, r.Problems)
 	}
 }
+
+// TestNoAnonymousSystemEntries: the store's own work (creation, key protection, verify, a
+// restore's re-applied deletions) never lands in the trail as an anonymous "system" or "sync".
+func TestNoAnonymousSystemEntries(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newTestStore(t)
+	if _, err := st.Verify(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ReapplyDeletions(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	owner := signIn(t, st, "olga", "owner-password-1")
+	recs := must[[]AuditRecord](t)(owner.AuditLog(ctx, AuditFilter{Limit: 10000}))
+	named := 0
+	for _, r := range recs {
+		switch {
+		case r.UserID == "system" || r.UserID == "sync" || r.UserID == "" || r.UserID == "system:":
+			t.Errorf("%s recorded anonymously as %q", r.Action, r.UserID)
+		case r.UserID == "system:store" || r.UserID == "system:verify" || r.UserID == "system:restore":
+			named++
+			if r.DeviceID != st.DeviceID() {
+				t.Errorf("%s recorded on %q, not this device", r.Action, r.DeviceID)
+			}
+		}
+	}
+	if named < 3 {
+		t.Fatalf("expected the store's creation, verify and re-applied deletions under named principals: %+v", recs)
+	}
+}

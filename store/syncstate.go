@@ -355,7 +355,7 @@ func (s *Store) BecomeNewDevice(ctx context.Context, recoveryCode string) error 
 			return err
 		}
 		// Its staff records were signed by the old identity, which the new list does not name.
-		if _, err := s.signStaffBy(ctx, actor{userID: "system"}, old); err != nil {
+		if _, err := s.signStaffBy(ctx, identityActor, old); err != nil {
 			return err
 		}
 	}
