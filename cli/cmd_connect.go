@@ -18,6 +18,7 @@ func init() {
 func runConnect(ctx context.Context, env Env, args []string) error {
 	var c common
 	fs := newFlags("connect", env, &c, true)
+	fs.Lookup("as").Usage = "sign in as this owner (required when the database has staff accounts; a new one joins with the code alone)"
 	codeText := fs.String("code", "", "the one-time enrollment code (from 'spoke-hub init' or 'spoke devices add')")
 	codeFile := fs.String("recovery-code-file", "", "file holding the recovery code (else SPOKE_RECOVERY_CODE): join as an owner device when the only owner device is lost, with a code from 'spoke-hub owner-code'")
 	if _, err := parse(fs, args); err != nil {
