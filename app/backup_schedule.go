@@ -42,25 +42,21 @@ func (a *App) checkBackups() {
 	if a.Shell == nil || !a.can(store.OpBackup) {
 		return
 	}
-	ss, ctx, now := a.ss, a.sc, a.opts.Now()
-	a.async(func() func() {
+	now := a.opts.Now()
+	load(a, func(ctx context.Context, ss *store.Session) (backupState, error) {
 		var b backupState
 		b.cfg, b.err = ss.BackupConfig(ctx)
 		if b.err == nil && b.cfg.Folder != "" {
 			b.empty = folderEmpty(b.cfg.Folder)
 			if !b.empty {
-				var mk []byte
-				if mk, b.err = ss.MasterKeyCopy(ctx); b.err == nil {
-					sch := backup.Schedule{Full: b.cfg.Full, Differential: b.cfg.Differential, Incremental: b.cfg.Incremental, KeepFulls: b.cfg.KeepFulls}
-					b.status, b.err = backup.FolderStatus(ctx, b.cfg.Folder, backup.Credentials{MasterKey: mk}, sch, now)
-					clear(mk)
-				}
+				sch := backup.Schedule{Full: b.cfg.Full, Differential: b.cfg.Differential, Incremental: b.cfg.Incremental, KeepFulls: b.cfg.KeepFulls}
+				b.status, b.err = backup.FolderStatus(ctx, b.cfg.Folder, backup.Credentials{Session: ss}, sch, now)
 			}
 		}
-		return func() {
-			if a.ss == ss && a.Shell != nil {
-				a.Shell.setBackupWarning(a.backupWarningText(b))
-			}
+		return b, nil // the banner shows b.err itself
+	}, func(b backupState, _ error) {
+		if a.Shell != nil {
+			a.Shell.setBackupWarning(a.backupWarningText(b))
 		}
 	})
 }

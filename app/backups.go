@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -304,14 +303,10 @@ func (s *BackupsScreen) Refresh() {
 	})
 }
 
-// listBackups reads the folder's history with this machine's unlocked master key.
+// listBackups reads the folder's history with this machine's unlocked database (the session's
+// backup grant, checked by backup.List).
 func listBackups(ctx context.Context, ss *store.Session, folder string) ([]backup.Entry, error) {
-	mk, err := ss.MasterKeyCopy(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(mk)
-	return backup.List(ctx, folder, backup.Credentials{MasterKey: mk})
+	return backup.List(ctx, folder, backup.Credentials{Session: ss})
 }
 
 // setEntries shows the history newest first and offers each backup for a restore.
@@ -490,7 +485,7 @@ func (s *BackupsScreen) showResult(r *backup.Result, err error) {
 
 // check authenticates and decrypts every byte in the folder.
 func (s *BackupsScreen) check() {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
+	a := s.a
 	folder := strings.TrimSpace(s.Folder.Text)
 	if folder == "" {
 		s.Error.SetText(a.T("Choose a backup folder first."))
@@ -498,33 +493,24 @@ func (s *BackupsScreen) check() {
 	}
 	s.Error.SetText("")
 	s.Check.Disable()
-	busy(s.CheckBusy, true)
-	setMessage(s.CheckResult, a.T("Checking every backup…"), widget.MediumImportance)
-	a.async(func() func() {
-		mk, err := ss.MasterKeyCopy(ctx)
-		var problems []string
-		if err == nil {
-			problems, err = backup.Check(ctx, folder, backup.Credentials{MasterKey: mk}, true)
-			clear(mk)
-		}
-		return func() {
-			busy(s.CheckBusy, false)
-			s.Check.Enable()
-			if a.ss != ss {
-				return
+	ui.SetBusy(s.CheckBusy, true)
+	s.CheckResult.Set(a.T("Checking every backup…"), widget.MediumImportance)
+	load(a, func(ctx context.Context, ss *store.Session) ([]string, error) {
+		return backup.Check(ctx, folder, backup.Credentials{Session: ss}, true)
+	}, func(problems []string, err error) {
+		ui.SetBusy(s.CheckBusy, false)
+		s.Check.Enable()
+		switch {
+		case err != nil:
+			s.CheckResult.SetResult(a.T("The folder cannot be checked: %s", a.errText(err)), false)
+		case len(problems) == 0:
+			s.CheckResult.SetResult(a.T("All good: every backup authenticates and decrypts, and every chain is complete."), true)
+		default:
+			lines := problems
+			if len(lines) > 10 {
+				lines = append(lines[:10:10], a.T("…and %d more", len(problems)-10))
 			}
-			switch {
-			case err != nil:
-				setResult(s.CheckResult, a.T("The folder cannot be checked: %s", a.errText(err)), false)
-			case len(problems) == 0:
-				setResult(s.CheckResult, a.T("All good: every backup authenticates and decrypts, and every chain is complete."), true)
-			default:
-				lines := problems
-				if len(lines) > 10 {
-					lines = append(lines[:10:10], a.T("…and %d more", len(problems)-10))
-				}
-				setResult(s.CheckResult, a.T("%d problem(s) found:", len(problems))+"\n"+strings.Join(lines, "\n"), false)
-			}
+			s.CheckResult.SetResult(a.T("%d problem(s) found:", len(problems))+"\n"+strings.Join(lines, "\n"), false)
 		}
 	})
 }
@@ -553,70 +539,43 @@ func (s *BackupsScreen) askRestore() {
 }
 
 func (s *BackupsScreen) restore(id, dir string) {
-	a, ss, ctx := s.a, s.a.ss, s.a.sc
+	a := s.a
 	folder := s.historyFolder
 	o := a.opts.Store
 	o.Passphrase, o.RecoveryCode = "", ""
-	// The restored copy keeps its key as the data in use does on this machine: in the keychain,
-	// or under the same passphrase (whatever the backup's header held).
-	inKeychain := a.st != nil && a.st.KeyStore() == store.KeyStoreKeychain
 	s.Restore.Disable()
-	busy(s.RestoreBusy, true)
-	setMessage(s.RestoreResult, a.T("Restoring and verifying…"), widget.MediumImportance)
-	a.async(func() func() {
-		var res *backup.RestoreResult
-		var notEmpty bool
-		err := ss.AuthorizeRestore(ctx)
-		if err == nil {
-			if es, rerr := os.ReadDir(dir); rerr == nil && len(es) > 0 {
-				notEmpty = true
+	ui.SetBusy(s.RestoreBusy, true)
+	s.RestoreResult.Set(a.T("Restoring and verifying…"), widget.MediumImportance)
+	load(a, func(ctx context.Context, ss *store.Session) (*backup.RestoreResult, error) {
+		// The restore checks the owner's grant first (a denial is audited), refuses a used
+		// folder, and keeps the restored copy's key as the data in use does on this machine:
+		// in the keychain, or under the same passphrase (whatever the backup's header held).
+		return backup.Restore(ctx, folder, dir, backup.Credentials{Session: ss}, backup.RestoreOptions{At: id, Store: o, ProtectLikeSession: true})
+	}, func(res *backup.RestoreResult, err error) {
+		notEmpty := errors.Is(err, backup.ErrTargetNotEmpty)
+		ui.SetBusy(s.RestoreBusy, false)
+		s.Restore.Enable()
+		switch {
+		case notEmpty:
+			s.RestoreResult.SetResult(a.T("%s is not empty. Choose a new, empty folder: a restore never overwrites existing data.", dir), false)
+		case err != nil:
+			s.RestoreResult.SetResult(a.T("Nothing was restored: %s", a.errText(err)), false)
+		default:
+			text := a.T("Restored and verified in %s: %d backup(s) applied; content hash, %d customers, %d change records and an audit chain of %d entries match the backup.",
+				seconds(res.Duration), len(res.Applied), res.Point.Counts["customers"], res.Point.Counts["changes"], res.Verify.AuditEntries)
+			if res.Reapplied > 0 {
+				text += " " + a.T("%d customer(s) deleted after that backup were deleted again.", res.Reapplied)
 			}
-		}
-		if err == nil && !notEmpty {
-			protect := store.Protection{Keychain: true}
-			if !inKeychain {
-				var blobs *store.KeyBlobs
-				if blobs, err = ss.KeyBlobs(ctx); err == nil {
-					protect = store.Protection{PassphraseWrap: blobs.Passphrase}
-				}
+			if res.Newest != nil {
+				text += " " + a.T("It is an older point than the newest backup: its audit trail ends at entry %d, the newest backup's at %d.", res.Point.AuditSeq, res.Newest.Point.AuditSeq)
 			}
-			var mk []byte
-			if err == nil {
-				mk, err = ss.MasterKeyCopy(ctx)
+			if res.KeyStore == store.KeyStoreKeychain {
+				text += " " + a.T("Its key is in this computer's keychain, like the data in use now.")
+			} else {
+				text += " " + a.T("It opens with the same passphrase as the data in use now.")
 			}
-			if err == nil {
-				res, err = backup.Restore(ctx, folder, dir, backup.Credentials{MasterKey: mk}, backup.RestoreOptions{At: id, Store: o, Protect: protect})
-				clear(mk)
-			}
-		}
-		return func() {
-			busy(s.RestoreBusy, false)
-			s.Restore.Enable()
-			if a.ss != ss {
-				return
-			}
-			switch {
-			case notEmpty:
-				setResult(s.RestoreResult, a.T("%s is not empty. Choose a new, empty folder: a restore never overwrites existing data.", dir), false)
-			case err != nil:
-				setResult(s.RestoreResult, a.T("Nothing was restored: %s", a.errText(err)), false)
-			default:
-				text := a.T("Restored and verified in %s: %d backup(s) applied; content hash, %d customers, %d change records and an audit chain of %d entries match the backup.",
-					seconds(res.Duration), len(res.Applied), res.Point.Counts["customers"], res.Point.Counts["changes"], res.Verify.AuditEntries)
-				if res.Reapplied > 0 {
-					text += " " + a.T("%d customer(s) deleted after that backup were deleted again.", res.Reapplied)
-				}
-				if res.Newest != nil {
-					text += " " + a.T("It is an older point than the newest backup: its audit trail ends at entry %d, the newest backup's at %d.", res.Point.AuditSeq, res.Newest.Point.AuditSeq)
-				}
-				if res.KeyStore == store.KeyStoreKeychain {
-					text += " " + a.T("Its key is in this computer's keychain, like the data in use now.")
-				} else {
-					text += " " + a.T("It opens with the same passphrase as the data in use now.")
-				}
-				text += "\n" + a.T("To use it, quit Spoke and start it with: spoke --data %s", dir)
-				setResult(s.RestoreResult, text, true)
-			}
+			text += "\n" + a.T("To use it, quit Spoke and start it with: spoke --data %s", dir)
+			s.RestoreResult.SetResult(text, true)
 		}
 	})
 }

@@ -469,25 +469,22 @@ func (s *SyncScreen) connect() {
 		return
 	}
 	s.Connect.Disable()
-	busy(s.Busy, true)
+	ui.SetBusy(s.Busy, true)
 	a.async(func() func() {
 		code, err := hub.DecodeEnrollCode(text)
 		if err != nil {
 			err = errBadCode
-		}
-		if err == nil {
-			err = ss.Authorize(ctx, store.OpDevices, "device.connect")
 		}
 		var hc *hubclient.Client
 		var eng *engine.Engine
 		var r *engine.Report
 		var serr error
 		if err == nil {
-			_, err = engine.Connect(ctx, st, code)
+			_, err = engine.Connect(ctx, ss, code) // the owner's: Connect checks and audits
 		}
 		if err == nil {
-			if hc, err = engine.Dial(ctx, st); err == nil {
-				eng = engine.New(st, hc)
+			if hc, err = engine.Dial(ctx, st.Replica()); err == nil {
+				eng = engine.New(st.Replica(), hc)
 				r, serr = eng.SyncNow(ctx)
 			}
 		}
@@ -495,7 +492,7 @@ func (s *SyncScreen) connect() {
 			if err == nil {
 				a.setSync(hc, eng) // connected, whoever is signed in by now
 			}
-			busy(s.Busy, false)
+			ui.SetBusy(s.Busy, false)
 			s.Connect.Enable()
 			if a.ss != ss {
 				return
@@ -510,9 +507,9 @@ func (s *SyncScreen) connect() {
 			}
 			s.Code.SetText("")
 			if serr != nil {
-				setResult(s.Result, a.T("Connected, but the first sync failed: %s. It is retried in the background.", a.errText(serr)), false)
+				s.Result.SetResult(a.T("Connected, but the first sync failed: %s. It is retried in the background.", a.errText(serr)), false)
 			} else {
-				setResult(s.Result, a.T("Connected.")+" "+a.report(r), true)
+				s.Result.SetResult(a.T("Connected.")+" "+a.report(r), true)
 			}
 			s.Refresh()
 		}
@@ -586,52 +583,44 @@ func (s *SyncScreen) revoke(id string) {
 
 // verify syncs, then compares audit chains with the hub's signed checkpoints.
 func (s *SyncScreen) verify() {
-	a, ss, ctx, st, hc, eng := s.a, s.a.ss, s.a.sc, s.a.st, s.a.hc, s.a.eng
+	a, st, hc, eng := s.a, s.a.st, s.a.hc, s.a.eng
 	if hc == nil {
 		return
 	}
 	all := a.can(store.OpDevices)
 	s.Verify.Disable()
-	busy(s.VerifyBusy, true)
-	setMessage(s.Anchors, a.T("Verifying…"), widget.MediumImportance)
-	a.async(func() func() {
-		var err error
+	ui.SetBusy(s.VerifyBusy, true)
+	s.Anchors.Set(a.T("Verifying…"), widget.MediumImportance)
+	load(a, func(ctx context.Context, ss *store.Session) ([]engine.Anchor, error) {
+		if eng != nil {
+			eng.SyncNow(ctx) // compare with the newest copies; a failure leaves what is here
+		}
 		if all {
-			err = ss.Authorize(ctx, store.OpDevices, "device.verify")
+			return engine.VerifyAnchors(ctx, ss, hc) // every device's: checks the owner's grant
 		}
-		var anchors []engine.Anchor
-		if err == nil {
-			if eng != nil {
-				eng.SyncNow(ctx) // compare with the newest copies; a failure leaves what is here
-			}
-			anchors, err = engine.VerifyAnchors(ctx, st, hc, all)
+		return engine.VerifyOwnAnchor(ctx, st.Replica(), hc)
+	}, func(anchors []engine.Anchor, err error) {
+		ui.SetBusy(s.VerifyBusy, false)
+		s.Verify.Enable()
+		if err != nil {
+			s.Anchors.SetResult(a.errText(err), false)
+			return
 		}
-		return func() {
-			busy(s.VerifyBusy, false)
-			s.Verify.Enable()
-			if a.ss != ss {
-				return
+		ok := true
+		var lines []string
+		for _, an := range anchors {
+			dev := shortID(an.Device)
+			if an.Device == st.DeviceID() {
+				dev = a.T("%s (this one)", dev)
 			}
-			if err != nil {
-				setResult(s.Anchors, a.errText(err), false)
-				return
-			}
-			ok := true
-			var lines []string
-			for _, an := range anchors {
-				dev := shortID(an.Device)
-				if an.Device == st.DeviceID() {
-					dev = a.T("%s (this one)", dev)
-				}
-				lines = append(lines, fmt.Sprintf("%s → %s", dev, a.T(anchorLabel(an.Status))))
-				ok = ok && an.OK()
-			}
-			head := a.T("All audit chains match their checkpoints at the hub.")
-			if !ok {
-				head = a.T("TAMPERED: an audit chain does not match its checkpoint at the hub.")
-			}
-			setResult(s.Anchors, head+"\n"+strings.Join(lines, "\n"), ok)
+			lines = append(lines, fmt.Sprintf("%s → %s", dev, a.T(anchorLabel(an.Status))))
+			ok = ok && an.OK()
 		}
+		head := a.T("All audit chains match their checkpoints at the hub.")
+		if !ok {
+			head = a.T("TAMPERED: an audit chain does not match its checkpoint at the hub.")
+		}
+		s.Anchors.SetResult(head+"\n"+strings.Join(lines, "\n"), ok)
 	})
 }
 
@@ -730,13 +719,13 @@ func (a *App) startSync() {
 		if err != nil || !state.Connected() {
 			return nil
 		}
-		hc, err := engine.Dial(a.ctx, st)
+		hc, err := engine.Dial(a.ctx, st.Replica())
 		return func() {
 			if err != nil {
 				a.syncErr = err
 				return
 			}
-			a.setSync(hc, engine.New(st, hc))
+			a.setSync(hc, engine.New(st.Replica(), hc))
 		}
 	})
 }

@@ -182,15 +182,15 @@ func enrolSecond(t *testing.T, code hub.EnrollCode) (*store.Store, *engine.Engin
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	if _, err := engine.Connect(ctx, st, code); err != nil {
+	if _, err := engine.Join(ctx, st.Replica(), code); err != nil {
 		t.Fatal(err)
 	}
-	hc, err := engine.Dial(ctx, st)
+	hc, err := engine.Dial(ctx, st.Replica())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(hc.Close)
-	eng := engine.New(st, hc)
+	eng := engine.New(st.Replica(), hc)
 	if _, err := eng.SyncNow(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -25,13 +25,3 @@ func (a *App) relayout() {
 func (a *App) button(label string, icon fyne.Resource, fn func()) *widget.Button {
 	return widget.NewButtonWithIcon(label, icon, func() { a.touch(); fn() })
 }
-
-// busy, setResult and setMessage keep the backup screen's check and restore, and the backup
-// banner's check, word for word as they were while the authorisation change rewrites them
-// (their master-key handling moves into the store). They then call ui.SetBusy and the
-// ui.Message methods directly, and these three go.
-func busy(b *widget.ProgressBarInfinite, on bool) { ui.SetBusy(b, on) }
-
-func setResult(l *ui.Message, text string, ok bool) { l.SetResult(text, ok) }
-
-func setMessage(l *ui.Message, text string, imp widget.Importance) { l.Set(text, imp) }

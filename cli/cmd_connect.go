@@ -17,7 +17,8 @@ func init() {
 
 func runConnect(ctx context.Context, env Env, args []string) error {
 	var c common
-	fs := newFlags("connect", env, &c, false)
+	fs := newFlags("connect", env, &c, true)
+	fs.Lookup("as").Usage = "sign in as this owner (required when the database has staff accounts; a new one joins with the code alone)"
 	codeText := fs.String("code", "", "the one-time enrollment code (from 'spoke-hub init' or 'spoke devices add')")
 	codeFile := fs.String("recovery-code-file", "", "file holding the recovery code (else SPOKE_RECOVERY_CODE): join as an owner device when the only owner device is lost, with a code from 'spoke-hub owner-code'")
 	if _, err := parse(fs, args); err != nil {
@@ -52,13 +53,13 @@ func runConnect(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if recovery != "" {
-		if err := engine.Recover(ctx, st, code, recovery); err != nil {
+		if err := engine.Recover(ctx, st.Replica(), code, recovery); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "Connected to the hub at %s as owner device %s, signed into the device list with the recovery code's offline owner key\n", code.Addr, st.DeviceID())
 		fmt.Fprintln(env.Stdout, "Revoke the lost device now: spoke devices revoke --as OWNER DEVICE")
 	} else {
-		dev, err := engine.Connect(ctx, st, code)
+		dev, err := connectAs(ctx, &c, st, code)
 		if err != nil {
 			return err
 		}
@@ -67,12 +68,12 @@ func runConnect(ctx context.Context, env Env, args []string) error {
 			fmt.Fprintln(env.Stdout, "Other devices accept this one's changes once the owner's device has confirmed it (at its next sync, automatically).")
 		}
 	}
-	h, err := engine.Dial(ctx, st)
+	h, err := engine.Dial(ctx, st.Replica())
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	r, err := engine.New(st, h).SyncNow(ctx)
+	r, err := engine.New(st.Replica(), h).SyncNow(ctx)
 	if err != nil {
 		return fmt.Errorf("first sync: %w (run 'spoke sync' to retry)", err)
 	}
@@ -111,4 +112,33 @@ func printReport(env Env, r *engine.Report) {
 		fmt.Fprintf(env.Stdout, ", REFUSED %d change-set(s) (see 'spoke audit')", r.Refused)
 	}
 	fmt.Fprintln(env.Stdout)
+}
+
+// connectAs enrols st: a database with staff accounts through the owner's session (--as, the
+// password from --password-file or SPOKE_PASSWORD; engine.Connect checks the grant and audits
+// a denial), a new one without staff with the code alone (engine.Join).
+func connectAs(ctx context.Context, c *common, st *store.Store, code hub.EnrollCode) (*hub.DeviceInfo, error) {
+	staffed, err := st.HasStaff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !staffed {
+		return engine.Join(ctx, st.Replica(), code)
+	}
+	if c.as == "" {
+		return nil, errUsage{"--as OWNER is required: this database has staff accounts, and connecting it is the owner's"}
+	}
+	pw, err := c.secret(c.passwordFile, "SPOKE_PASSWORD")
+	if err != nil {
+		return nil, err
+	}
+	if pw == "" {
+		return nil, errUsage{"no password: give --password-file FILE or set SPOKE_PASSWORD"}
+	}
+	ss, err := st.SignIn(ctx, c.as, pw)
+	if err != nil {
+		return nil, err
+	}
+	defer ss.SignOut(context.WithoutCancel(ctx))
+	return engine.Connect(ctx, ss, code)
 }

@@ -21,12 +21,12 @@ func runSync(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	h, err := engine.Dial(ctx, st)
+	h, err := engine.Dial(ctx, st.Replica())
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	r, err := engine.New(st, h).SyncNow(ctx)
+	r, err := engine.New(st.Replica(), h).SyncNow(ctx)
 	if err != nil {
 		return err
 	}

@@ -79,12 +79,12 @@ func runVerify(ctx context.Context, env Env, args []string) error {
 	}
 	bad := len(r.Problems)
 	if *withHub {
-		h, err := engine.Dial(ctx, st)
+		h, err := engine.Dial(ctx, st.Replica())
 		if err != nil {
 			return err
 		}
 		defer h.Close()
-		anchors, err := engine.VerifyAnchors(ctx, st, h, false)
+		anchors, err := engine.VerifyOwnAnchor(ctx, st.Replica(), h)
 		if err != nil {
 			return err
 		}

@@ -124,7 +124,7 @@ func TestNoPlaintextOnDisk(t *testing.T) {
 	c.ok("backup", "check", "--to", usb, "--read-data")
 	// Through a hub: its database, its logs.
 	code, stop, hubDir, hubLogs := startHubLogged(t)
-	owner.ok("connect", "--code", code)
+	owner.ok("connect", "--as", "olga", "--code", code)
 	owner.ok("sync")
 	stop()
 	scanDir(t, c.dir, plants)

@@ -66,7 +66,7 @@ func TestCLITwoMachinesConverge(t *testing.T) {
 	owner := shop.as("olga", "owner-password-1")
 	sam := shop.as("sam", "sales-password-1")
 	sam.ok("import", "--as", "sam", writeFile(t, "in.csv", []byte("name,email\nAda Lovelace,ada@example.com\n")))
-	if out := owner.ok("connect", "--code", code); !strings.Contains(out, "Connected") || !strings.Contains(out, "pushed") {
+	if out := owner.ok("connect", "--as", "olga", "--code", code); !strings.Contains(out, "Connected") || !strings.Contains(out, "pushed") {
 		t.Fatalf("connect: %s", out)
 	}
 	addCode := strings.TrimSpace(owner.ok("devices", "add", "--as", "olga"))
@@ -116,4 +116,27 @@ func TestCLITwoMachinesConverge(t *testing.T) {
 		t.Fatalf("sync with the hub down: exit %d, %s", code2, errs)
 	}
 	shop.ok("verify")
+}
+
+// TestCLIConnectNeedsTheOwner: a database with staff connects only as its owner. Without --as
+// the command says so; a salesperson is refused by the operation itself and the denial is in
+// the trail; the owner then connects.
+func TestCLIConnectNeedsTheOwner(t *testing.T) {
+	code, stop := startHub(t)
+	defer stop()
+	shop := setupShop(t)
+	if exit, _, errs := shop.run("connect", "--code", code); exit != 2 || !strings.Contains(errs, "--as OWNER") {
+		t.Fatalf("connect without --as: exit %d, %s", exit, errs)
+	}
+	sam := shop.as("sam", "sales-password-1")
+	if exit, _, errs := sam.run("connect", "--as", "sam", "--code", code); exit == 0 || !strings.Contains(errs, "not allowed") {
+		t.Fatalf("salesperson connect: exit %d, %s", exit, errs)
+	}
+	owner := shop.as("olga", "owner-password-1")
+	if out := owner.ok("audit", "--as", "olga", "--action", "device.connect"); !strings.Contains(out, "denied") {
+		t.Fatalf("the refused connect is not in the trail:\n%s", out)
+	}
+	if out := owner.ok("connect", "--as", "olga", "--code", code); !strings.Contains(out, "Connected") {
+		t.Fatalf("owner connect: %s", out)
+	}
 }

@@ -12,7 +12,7 @@ import (
 	"spoke/store/csvimport"
 )
 
-// TestMatrixMatchesDesign compares every cell of Matrix with DESIGN.md's access table, so a
+// TestMatrixMatchesDesign compares every cell of matrix with DESIGN.md's access table, so a
 // change to either shows up here.
 func TestMatrixMatchesDesign(t *testing.T) {
 	// Columns: owner, manager, sales, mechanic, marketing, auditor ("-" = no access).
@@ -29,17 +29,18 @@ func TestMatrixMatchesDesign(t *testing.T) {
 		OpDataSubject:      {All, ShopOnly, Deny, Deny, Deny, Deny},
 		OpAudit:            {All, ShopOnly, Deny, Deny, Deny, NoPII},
 		OpUsers:            {All, Deny, Deny, Deny, Deny, Deny},
-		OpBackup:           {All, BackupOnly, Deny, Deny, Deny, Deny},
+		OpBackup:           {All, All, Deny, Deny, Deny, Deny},
+		OpRestore:          {All, Deny, Deny, Deny, Deny, Deny},
 		OpDevices:          {All, Deny, Deny, Deny, Deny, Deny},
 	}
-	if len(design) != len(Ops) || len(Matrix) != len(Ops) {
-		t.Fatalf("design has %d ops, Ops %d, Matrix %d", len(design), len(Ops), len(Matrix))
+	if len(design) != len(Ops) || len(matrix) != len(Ops) {
+		t.Fatalf("design has %d ops, Ops %d, matrix %d", len(design), len(Ops), len(matrix))
 	}
 	for _, op := range Ops {
 		for i, r := range Roles {
 			t.Run(fmt.Sprintf("%s/%s", op, r), func(t *testing.T) {
-				if got, want := Matrix[op][r], design[op][i]; got != want {
-					t.Fatalf("Matrix = %q, DESIGN.md = %q", got, want)
+				if got, want := matrix[op][r], design[op][i]; got != want {
+					t.Fatalf("matrix = %q, DESIGN.md = %q", got, want)
 				}
 			})
 		}
@@ -181,9 +182,15 @@ func TestAccessThroughSession(t *testing.T) {
 			return fmt.Sprintf("reasons=%v", reasons), err
 		}, map[string]string{"olga": "ok/reasons=true", "mia": "ok/reasons=true", "mo": "ok/reasons=false", "sam": "forbidden", "sue": "forbidden",
 			"stan": "forbidden", "mike": "forbidden", "mark": "forbidden", "aud": "ok/reasons=false"}},
-		{"restore a backup", func(ss *Session) (string, error) { return "", ss.AuthorizeRestore(ctx) },
+		{"restore a backup", func(ss *Session) (string, error) {
+			_, err := ss.BackupKeys(ctx, OpRestore, "backup.restore")
+			return "", err
+		},
 			map[string]string{"olga": "ok", "mia": "forbidden", "mo": "forbidden", "sam": "forbidden", "sue": "forbidden", "stan": "forbidden", "mike": "forbidden", "mark": "forbidden", "aud": "forbidden"}},
-		{"back up", func(ss *Session) (string, error) { return "", ss.Authorize(ctx, OpBackup, "backup.create") },
+		{"back up", func(ss *Session) (string, error) {
+			_, err := ss.BackupKeys(ctx, OpBackup, "backup.create")
+			return "", err
+		},
 			map[string]string{"olga": "ok", "mia": "ok", "mo": "ok", "sam": "forbidden", "sue": "forbidden", "stan": "forbidden", "mike": "forbidden", "mark": "forbidden", "aud": "forbidden"}},
 		{"list users", func(ss *Session) (string, error) { _, err := ss.Users(ctx); return "", err },
 			map[string]string{"olga": "ok", "mia": "forbidden", "mo": "forbidden", "sam": "forbidden", "sue": "forbidden", "stan": "forbidden", "mike": "forbidden", "mark": "forbidden", "aud": "forbidden"}},
@@ -565,5 +572,33 @@ func TestMechanicSeesOnlyOpenJobsCustomers(t *testing.T) {
 	// The board's audit entry counts the customers it opened: the fixture's job and the open ones.
 	if e := lastAudit(t, f, "mike", "work_order.list"); e.Detail != fmt.Sprintf("jobs=%d", open+1) {
 		t.Fatalf("board audit %q, want jobs=%d", e.Detail, open+1)
+	}
+}
+
+// TestMayAnswersTheMatrix: Session.May is what the GUI asks to show a screen; it follows the
+// matrix (a "request" grant is not a grant) and audits nothing.
+func TestMayAnswersTheMatrix(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	before := must[[]AuditRecord](t)(f.users["olga"].AuditLog(ctx, AuditFilter{}))
+	for _, c := range []struct {
+		op   Op
+		user string
+		want bool
+	}{
+		{OpRestore, "olga", true}, {OpRestore, "mia", false}, {OpRestore, "sam", false},
+		{OpBackup, "olga", true}, {OpBackup, "mia", true}, {OpBackup, "sam", false}, {OpBackup, "aud", false},
+		{OpDevices, "olga", true}, {OpDevices, "mia", false},
+		{OpCustomerDelete, "sam", false}, {OpCustomerDelete, "mia", true},
+		{OpStats, "mark", true}, {OpStats, "mike", false},
+		{OpAudit, "aud", true},
+	} {
+		if got := f.users[c.user].May(c.op); got != c.want {
+			t.Errorf("%s May(%s) = %v, want %v", c.user, c.op, got, c.want)
+		}
+	}
+	after := must[[]AuditRecord](t)(f.users["olga"].AuditLog(ctx, AuditFilter{}))
+	if len(after) != len(before)+1 { // the second AuditLog read is itself audited, nothing else
+		t.Fatalf("May wrote to the audit trail: %d entries before, %d after", len(before), len(after))
 	}
 }

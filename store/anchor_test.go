@@ -69,7 +69,7 @@ func failsClosed(t *testing.T, st *Store) {
 	if _, err := st.SignIn(ctx, "olga", "owner-password-1"); !errors.Is(err, ErrRolledBack) || !errors.Is(err, ErrTampered) {
 		t.Fatalf("sign-in on a rolled-back trail: %v", err)
 	}
-	if err := st.Record(ctx, "sync.test", "", "ok", ""); !errors.Is(err, ErrRolledBack) {
+	if err := st.Audit(ctx, System("sync"), Event{Action: "sync.test"}); !errors.Is(err, ErrRolledBack) {
 		t.Fatalf("write on a rolled-back trail: %v", err)
 	}
 }
@@ -271,7 +271,7 @@ func TestAnchorRollbackDetected(t *testing.T) {
 				t.Fatal(err)
 			}
 			for seq := headSeq(t, st); seq <= f.anchor+2; seq++ {
-				if err := st.AuditSystem(ctx, "test.fork", "", "ok", ""); err != nil {
+				if err := st.Audit(ctx, System("test"), Event{Action: "test.fork"}); err != nil {
 					t.Fatal(err)
 				}
 			}

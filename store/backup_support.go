@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"spoke/crypto/keys"
+	"spoke/crypto/seal"
 )
 
 // KeyBlobs are the wrapped forms of the master key kept in the database header; a backup
@@ -20,49 +21,76 @@ type KeyBlobs struct {
 	Passphrase []byte // master key wrapped by the passphrase (nil for keychain databases)
 }
 
-// KeyBlobs returns the wrapped master-key forms (owner or backup-capable users only).
-func (ss *Session) KeyBlobs(ctx context.Context) (*KeyBlobs, error) {
-	if _, err := ss.require(ctx, OpBackup, target{any: true}, "backup.keys", ""); err != nil {
+// BackupKeys lends the unlocked master key to a backup operation without handing it out: it
+// wraps and opens a backup folder's key under it and opens a restored copy of the database
+// with it. It is obtained only through a session that holds the operation's grant (OpBackup
+// to back up, list, check and drill; OpRestore to restore), and the key never leaves the
+// store: the backup package, the GUI and the CLI see only what it wraps and opens.
+type BackupKeys struct {
+	s  *Store
+	op Op
+}
+
+// BackupKeys checks op (OpBackup or OpRestore) for the signed-in user, auditing a denial under
+// action, and returns the master key's narrow stand-in for that operation.
+func (ss *Session) BackupKeys(ctx context.Context, op Op, action string) (*BackupKeys, error) {
+	if op != OpBackup && op != OpRestore {
+		return nil, fmt.Errorf("backup keys for %q: %w", op, ErrForbidden)
+	}
+	if _, err := ss.require(ctx, op, target{any: true}, action, ""); err != nil {
 		return nil, err
 	}
-	rec, err := getMeta(ctx, ss.s.db, metaMKRecovery)
+	return &BackupKeys{s: ss.s, op: op}, nil
+}
+
+// Blobs returns the wrapped master-key forms a backup folder keeps copies of.
+func (k *BackupKeys) Blobs(ctx context.Context) (*KeyBlobs, error) {
+	rec, err := getMeta(ctx, k.s.db, metaMKRecovery)
 	if err != nil {
 		return nil, err
 	}
-	pass, err := getMeta(ctx, ss.s.db, metaMKPass)
+	pass, err := getMeta(ctx, k.s.db, metaMKPass)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	return &KeyBlobs{DatabaseID: ss.s.dbID, Recovery: rec, Passphrase: pass}, nil
+	return &KeyBlobs{DatabaseID: k.s.dbID, Recovery: rec, Passphrase: pass}, nil
 }
 
-// WrapWithMaster wraps a key (e.g. a backup key) under the master key, bound to label.
-func (ss *Session) WrapWithMaster(ctx context.Context, key, label []byte) ([]byte, error) {
-	if _, err := ss.require(ctx, OpBackup, target{any: true}, "backup.keys", ""); err != nil {
-		return nil, err
-	}
-	ss.s.mu.RLock()
-	defer ss.s.mu.RUnlock()
-	return keys.Wrap(ss.s.mk, key, label)
+// KeyStore says where the database in use keeps its master key (KeyStoreKeychain or
+// KeyStorePassphrase): a restored copy is protected the same way.
+func (k *BackupKeys) KeyStore() string { return k.s.keyStore }
+
+// WrapBackupKey wraps a backup folder's key under the master key, bound to this database. It
+// wraps nothing else.
+func (k *BackupKeys) WrapBackupKey(backupKey []byte) ([]byte, error) {
+	k.s.mu.RLock()
+	defer k.s.mu.RUnlock()
+	return keys.Wrap(k.s.mk, backupKey, backupKeyLabel(k.s.dbID))
 }
 
-// UnwrapWithMaster opens what WrapWithMaster made.
-func (ss *Session) UnwrapWithMaster(ctx context.Context, wrapped, label []byte) ([]byte, error) {
-	if _, err := ss.require(ctx, OpBackup, target{any: true}, "backup.keys", ""); err != nil {
-		return nil, err
-	}
-	ss.s.mu.RLock()
-	defer ss.s.mu.RUnlock()
-	return keys.Unwrap(ss.s.mk, wrapped, label)
+// OpenBackupKey opens what WrapBackupKey made.
+func (k *BackupKeys) OpenBackupKey(wrapped []byte) ([]byte, error) { return k.s.OpenBackupKey(wrapped) }
+
+// Open opens the database in dir (a copy restored from a backup of this database, or a
+// restore drill's scratch copy) with this database's master key.
+func (k *BackupKeys) Open(ctx context.Context, dir string, o Options) (*Store, error) {
+	k.s.mu.RLock()
+	o.MasterKey = append([]byte(nil), k.s.mk...)
+	k.s.mu.RUnlock()
+	defer seal.Wipe(o.MasterKey)
+	return Open(ctx, dir, o)
 }
 
-// OpenWithMaster opens a key wrapped under the master key (a backup folder's key) without a
-// session: for checks that only unlocking allows anyway (verify against the folder's
-// manifests, restore).
-func (s *Store) OpenWithMaster(wrapped, label []byte) ([]byte, error) {
+// backupKeyLabel binds a backup folder's key, wrapped under the master key, to its database.
+func backupKeyLabel(dbID string) []byte { return seal.Label("backup-key", dbID) }
+
+// OpenBackupKey opens a backup folder's key wrapped under this database's master key, without a
+// session: for the check that only unlocking allows anyway (verify compares the trail with the
+// folder's manifests). It opens nothing else: the label is the backup key's.
+func (s *Store) OpenBackupKey(wrapped []byte) ([]byte, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return keys.Unwrap(s.mk, wrapped, label)
+	return keys.Unwrap(s.mk, wrapped, backupKeyLabel(s.dbID))
 }
 
 // BackupFolder returns the configured backup folder ("" if none), without a session: verify
@@ -80,28 +108,6 @@ func (s *Store) BackupFolder(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return c.Folder, nil
-}
-
-// MasterKeyCopy returns a copy of the unlocked master key, for a restore drill into a scratch
-// directory on this machine. The caller wipes it.
-func (ss *Session) MasterKeyCopy(ctx context.Context) ([]byte, error) {
-	if _, err := ss.require(ctx, OpBackup, target{any: true}, "backup.keys", ""); err != nil {
-		return nil, err
-	}
-	ss.s.mu.RLock()
-	defer ss.s.mu.RUnlock()
-	return append([]byte(nil), ss.s.mk...), nil
-}
-
-// Audit records a backup-related event in the trail (backup, drill, restore): counts, ids and
-// outcomes only.
-func (ss *Session) Audit(ctx context.Context, action, target, outcome, detail string) error {
-	return ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: action, Target: target, Outcome: outcome, Detail: detail})
-}
-
-// AuditSystem records an event with no signed-in user (a restore before anyone signs in).
-func (s *Store) AuditSystem(ctx context.Context, action, target, outcome, detail string) error {
-	return s.auditAlone(ctx, actor{userID: "system"}, auditEntry{Action: action, Target: target, Outcome: outcome, Detail: detail})
 }
 
 // DeletedCustomersIn lists the customers a delta file marks deleted (deleted_at set). Restore
@@ -134,7 +140,7 @@ func DeletedCustomersIn(ctx context.Context, deltaPath string) ([]string, error)
 // many it deleted.
 func (s *Store) ReapplyDeletions(ctx context.Context, ids []string) (int, error) {
 	n := 0
-	err := s.write(ctx, actor{userID: "system"}, "backup.restore.reapply_deletions", func(w *wtx) error {
+	err := s.write(ctx, restoreActor, "backup.restore.reapply_deletions", func(w *wtx) error {
 		for _, id := range ids {
 			c, err := s.loadCust(ctx, w.tx, id)
 			if errors.Is(err, ErrNotFound) {
@@ -199,18 +205,4 @@ func (ss *Session) SetBackupConfig(ctx context.Context, c BackupConfig) error {
 		w.audit.Detail = fmt.Sprintf("full=%s differential=%s incremental=%s keep=%d", c.Full, c.Differential, c.Incremental, c.KeepFulls)
 		return setMeta(ctx, w.tx, metaBackupConfig, b)
 	})
-}
-
-// AuthorizeRestore checks the restore half of the "backup / restore" row: the owner may
-// restore, a manager may only back up. A denial is audited.
-func (ss *Session) AuthorizeRestore(ctx context.Context) error {
-	g, err := ss.require(ctx, OpBackup, target{any: true}, "backup.restore", "")
-	if err != nil {
-		return err
-	}
-	if g != All {
-		ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "backup.restore", Outcome: "denied"})
-		return ErrForbidden
-	}
-	return nil
 }

@@ -104,7 +104,7 @@ func (s *Store) dropUnconfirmedHeld(ctx context.Context) error {
 		}
 	}
 	if len(ids) > 0 {
-		return s.auditAlone(ctx, actor{userID: "sync"}, auditEntry{Action: "sync.held.dropped", Outcome: "refused", Detail: fmt.Sprintf("sets=%d unconfirmed senders", len(ids))})
+		return s.auditAlone(ctx, syncActor, auditEntry{Action: "sync.held.dropped", Outcome: "refused", Detail: fmt.Sprintf("sets=%d unconfirmed senders", len(ids))})
 	}
 	return nil
 }

@@ -17,13 +17,14 @@ const (
 	OpDataSubject      Op = "data-subject export / erasure"
 	OpAudit            Op = "audit log, alerts"
 	OpUsers            Op = "users, roles, permission review"
-	OpBackup           Op = "backup / restore"
+	OpBackup           Op = "backup"
+	OpRestore          Op = "restore"
 	OpDevices          Op = "devices, keys, enrollment"
 )
 
 // Ops lists the matrix rows in DESIGN.md's order (plus sales, which follows work orders).
 var Ops = []Op{OpCustomerPIIOwn, OpCustomerPIIOther, OpCustomerWrite, OpCustomerDelete, OpWorkOrders, OpSales,
-	OpStats, OpCampaigns, OpBulk, OpDataSubject, OpAudit, OpUsers, OpBackup, OpDevices}
+	OpStats, OpCampaigns, OpBulk, OpDataSubject, OpAudit, OpUsers, OpBackup, OpRestore, OpDevices}
 
 // Grant is how far a role may perform an operation.
 type Grant string
@@ -40,12 +41,12 @@ const (
 	SecondApprover Grant = "second approver" // allowed, but held for a second approver
 	Request        Grant = "request"         // may ask someone who holds the grant
 	NoPII          Grant = "no PII"          // auditor: the trail without reasons or values
-	BackupOnly     Grant = "backup"          // manager: may back up, not restore
 )
 
-// Matrix is DESIGN.md's access matrix. Every check in the store reads it; the tests compare it
-// cell by cell with the design and exercise it through the Session.
-var Matrix = map[Op]map[Role]Grant{
+// matrix is DESIGN.md's access matrix. Every check in the store reads it; the tests compare it
+// cell by cell with the design and exercise it through the Session. It is unexported data:
+// callers outside the store ask Session.May, and every operation checks it itself.
+var matrix = map[Op]map[Role]Grant{
 	OpCustomerPIIOwn:   {RoleOwner: All, RoleManager: ShopOnly, RoleSales: Own},
 	OpCustomerPIIOther: {RoleOwner: All, RoleManager: ShopOnly, RoleSales: BreakGlass, RoleMechanic: Assigned},
 	OpCustomerWrite:    {RoleOwner: All, RoleManager: ShopOnly, RoleSales: Own},
@@ -58,7 +59,8 @@ var Matrix = map[Op]map[Role]Grant{
 	OpDataSubject:      {RoleOwner: All, RoleManager: ShopOnly},
 	OpAudit:            {RoleOwner: All, RoleManager: ShopOnly, RoleAuditor: NoPII},
 	OpUsers:            {RoleOwner: All},
-	OpBackup:           {RoleOwner: All, RoleManager: BackupOnly},
+	OpBackup:           {RoleOwner: All, RoleManager: All},
+	OpRestore:          {RoleOwner: All},
 	OpDevices:          {RoleOwner: All},
 }
 
@@ -74,7 +76,7 @@ type target struct {
 func (u *User) grants(op Op) []Grant {
 	var out []Grant
 	for _, r := range u.Roles {
-		if g := Matrix[op][r]; g != Deny {
+		if g := matrix[op][r]; g != Deny {
 			out = append(out, g)
 		}
 	}
@@ -89,7 +91,7 @@ func (u *User) permits(op Op, t target) (Grant, bool) {
 		switch g {
 		case All, AllShopsAggr, NoPII:
 			fits = true
-		case ShopOnly, BackupOnly:
+		case ShopOnly:
 			fits = t.any || (u.ShopID != "" && t.shopID == u.ShopID)
 		case Own:
 			// Owning a customer is not enough: sales are scoped to their shop like every
@@ -114,7 +116,7 @@ func rank(g Grant) int {
 	switch g {
 	case All, AllShopsAggr:
 		return 9
-	case ShopOnly, BackupOnly, NoPII:
+	case ShopOnly, NoPII:
 		return 8
 	case Own:
 		return 7
@@ -128,4 +130,12 @@ func rank(g Grant) int {
 		return 1
 	}
 	return 0
+}
+
+// May reports whether the user's roles grant op at all (on some row): what the GUI asks to
+// show or hide a screen or a button. It audits nothing and decides nothing: every operation
+// checks its own grant, per row, and audits a denial.
+func (ss *Session) May(op Op) bool {
+	g, ok := ss.user.permits(op, target{any: true})
+	return ok && g != Request
 }

@@ -99,7 +99,7 @@ func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs 
 		return nil, &ClockError{At: hlc.Timestamp(maxHLC).Wall()}
 	}
 	var res *ApplyResult
-	err = s.write(ctx, actor{userID: "sync"}, "sync.apply", func(w *wtx) error {
+	err = s.write(ctx, syncActor, "sync.apply", func(w *wtx) error {
 		w.audit.Target = fromDevice
 		// A set may touch only rows of its own scope: refuse before anything is written if a
 		// row it names already belongs (itself, or through its parent) to another shop.
@@ -645,10 +645,10 @@ func (ss *Session) ExportScopeKeys(ctx context.Context, scopes []string) ([]Scop
 	return out, nil
 }
 
-// ImportScopeKeys stores scope keys received from another device (sealed to this one),
+// importScopeKeys stores scope keys received from another device (sealed to this one),
 // wrapped under this database's master key. A version already present must be identical.
-func (s *Store) ImportScopeKeys(ctx context.Context, ks []ScopeKey) error {
-	return s.write(ctx, actor{userID: "sync"}, "keys.import", func(w *wtx) error {
+func (s *Store) importScopeKeys(ctx context.Context, ks []ScopeKey) error {
+	return s.write(ctx, syncActor, "keys.import", func(w *wtx) error {
 		for _, k := range ks {
 			if len(k.Key) != 32 || k.Version == 0 || k.Scope == "" {
 				return &RemoteError{"a received key is malformed"}
@@ -682,11 +682,6 @@ func (s *Store) ImportScopeKeys(ctx context.Context, ks []ScopeKey) error {
 		w.audit.Detail = fmt.Sprintf("keys=%d", len(ks))
 		return nil
 	})
-}
-
-// ScopeKey returns a scope key (version 0 = newest) for sealing or opening change-sets.
-func (s *Store) ScopeKey(ctx context.Context, scope string, version uint32) ([]byte, uint32, error) {
-	return s.scopeKey(ctx, scope, version)
 }
 
 // RotateScopeKey makes a new version of a scope key (after a device is revoked): new customer
@@ -773,9 +768,9 @@ func (s *Store) DataHash(ctx context.Context) (string, error) {
 	return fmt.Sprintf("%x", h.Sum(nil)), nil
 }
 
-// RawValue reads one stored column as it is on disk (sealed values stay sealed): for sync
+// rawValue reads one stored column as it is on disk (sealed values stay sealed): for sync
 // tests that compare what devices hold, never for showing data.
-func (s *Store) RawValue(ctx context.Context, table, id, column string, dst *any) error {
+func (s *Store) rawValue(ctx context.Context, table, id, column string, dst *any) error {
 	cols, ok := syncColumns[table]
 	if !ok || !slices.Contains(cols, column) {
 		return fmt.Errorf("unknown column %s.%s", table, column)

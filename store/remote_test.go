@@ -61,7 +61,7 @@ func newPair(t *testing.T) (*testDevice, *testDevice, *Session) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.ImportScopeKeys(ctx, ks); err != nil {
+	if err := b.Replica().ImportScopeKeys(ctx, ks); err != nil {
 		t.Fatal(err)
 	}
 	return &testDevice{st: a}, &testDevice{st: b}, owner

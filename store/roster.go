@@ -47,7 +47,7 @@ var ErrNoRoster = errors.New("no verified device roster yet")
 // writeGenesis starts the roster of a new chain: this device as its first owner, and the
 // offline owner key derived from the recovery code, which countersigns.
 func (s *Store) writeGenesis(ctx context.Context, recoveryCode string) error {
-	id, err := s.DeviceIdentity(ctx)
+	id, err := s.deviceIdentity(ctx)
 	if err != nil {
 		return err
 	}

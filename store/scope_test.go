@@ -24,7 +24,7 @@ func TestRemoteCannotReachIntoAnotherShop(t *testing.T) {
 	shops, _ := owner.Shops(ctx)
 	north := shops[0].ID
 	south := must[string](t)(owner.AddShop(ctx, "South", "US", "USD"))
-	if ks, err := owner.ExportScopeKeys(ctx, []string{south}); err != nil || B.st.ImportScopeKeys(ctx, ks) != nil {
+	if ks, err := owner.ExportScopeKeys(ctx, []string{south}); err != nil || B.st.Replica().ImportScopeKeys(ctx, ks) != nil {
 		t.Fatal("share the South key", err)
 	}
 	cust := must[string](t)(owner.CreateCustomer(ctx, CustomerInput{Name: "Ada North", ShopID: north}))
@@ -201,7 +201,7 @@ func TestReasonsFollowOrgKeyRotation(t *testing.T) {
 func TestRosterTailCutDetected(t *testing.T) {
 	ctx := context.Background()
 	st, _ := newTestStore(t)
-	id := must[*device.Identity](t)(st.DeviceIdentity(ctx))
+	id := must[*device.Identity](t)(st.Replica().DeviceIdentity(ctx))
 	other := must[*device.Identity](t)(device.New())
 	r := must[*roster.State](t)(st.Roster(ctx))
 	e := must[[]byte](t)(r.Next(roster.OpAdd, roster.Member{ID: "laptop", Role: roster.RoleOwner, SigningKey: other.SigningPublic(), KEMKey: other.KEMPublic()}, st.DeviceID(), id.Signing, 1))
@@ -297,7 +297,7 @@ func TestStaffRecordMergesWhole(t *testing.T) {
 	shops, _ := owner.Shops(ctx)
 	sam := must[string](t)(owner.AddUser(ctx, NewUser{Username: "sam", Password: staffPW, Roles: []Role{RoleSales}, ShopID: shops[0].ID}))
 	// A second owner device in the roster.
-	id := must[*device.Identity](t)(st.DeviceIdentity(ctx))
+	id := must[*device.Identity](t)(st.Replica().DeviceIdentity(ctx))
 	lap := must[*device.Identity](t)(device.New())
 	r := must[*roster.State](t)(st.Roster(ctx))
 	e := must[[]byte](t)(r.Next(roster.OpAdd, roster.Member{ID: "laptop", Role: roster.RoleOwner, SigningKey: lap.SigningPublic(), KEMKey: lap.KEMPublic()}, st.DeviceID(), id.Signing, 1))

@@ -22,8 +22,16 @@ type Session struct {
 // User returns the signed-in user.
 func (ss *Session) User() User { return *ss.user }
 
-// Store returns the store this session belongs to.
-func (ss *Session) Store() *Store { return ss.s }
+// StoreFor returns the store for an operation outside this package that needs op (device
+// enrolment, listing and revocation, a backup run), when the user holds op's grant; a denial is
+// audited under action. It is the only way from a session to its store, so such an operation
+// cannot reach the store without its check.
+func (ss *Session) StoreFor(ctx context.Context, op Op, action string) (*Store, error) {
+	if _, err := ss.require(ctx, op, target{any: true}, action, ""); err != nil {
+		return nil, err
+	}
+	return ss.s, nil
+}
 
 func (ss *Session) actor() actor { return actor{userID: ss.user.ID, shopID: ss.user.ShopID} }
 
@@ -78,9 +86,10 @@ func (ss *Session) write(ctx context.Context, action string, fn func(w *wtx) err
 	return err
 }
 
-// Authorize checks that the user may perform op at all (any row), auditing a denial. For
-// operations outside the store (device enrollment, revocation) that still follow the matrix.
-func (ss *Session) Authorize(ctx context.Context, op Op, action string) error {
-	_, err := ss.require(ctx, op, target{any: true}, action, "")
-	return err
+// HasStaff reports whether the database has any staff account (active or not): a database
+// without one (a replica just made for a new machine) holds nothing a person could reach.
+func (s *Store) HasStaff(ctx context.Context) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n)
+	return n > 0, err
 }

@@ -395,7 +395,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	// Only after the trail was checked: an entry written before would give a wiped or
 	// rolled-back trail a fresh, valid head.
 	if s.clockAhead > 0 && s.trailProblem() == nil {
-		s.auditAlone(ctx, actor{userID: "system"}, auditEntry{Action: "clock.behind", Outcome: "warning", Detail: fmt.Sprintf("ahead_ms=%d", s.clockAhead.Milliseconds())})
+		s.auditAlone(ctx, clockActor, auditEntry{Action: "clock.behind", Outcome: "warning", Detail: fmt.Sprintf("ahead_ms=%d", s.clockAhead.Milliseconds())})
 	}
 	return s, nil
 }

@@ -93,8 +93,8 @@ func (s *Store) SaveSyncState(ctx context.Context, st SyncState) error {
 // secretLabel binds a sealed header secret to its name and this database.
 func (s *Store) secretLabel(name string) []byte { return seal.Label("meta-secret", name, s.dbID) }
 
-// SetSecret stores a device secret (TLS private key, identity) sealed under the master key.
-func (s *Store) SetSecret(ctx context.Context, name string, value []byte) error {
+// setSecret stores a device secret (TLS private key, identity) sealed under the master key.
+func (s *Store) setSecret(ctx context.Context, name string, value []byte) error {
 	s.mu.RLock()
 	ct, err := seal.Seal(s.mk, value, s.secretLabel(name))
 	s.mu.RUnlock()
@@ -104,8 +104,8 @@ func (s *Store) SetSecret(ctx context.Context, name string, value []byte) error 
 	return setMeta(ctx, s.db, "secret:"+name, ct)
 }
 
-// Secret reads a sealed device secret (ErrNotFound if absent).
-func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
+// secret reads a sealed device secret (ErrNotFound if absent).
+func (s *Store) secret(ctx context.Context, name string) ([]byte, error) {
 	ct, err := getMeta(ctx, s.db, "secret:"+name)
 	if err != nil {
 		return nil, err
@@ -119,22 +119,22 @@ func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
 	return v, nil
 }
 
-// DeleteSecret removes a device secret; removing one that is absent is not an error. The
+// deleteSecret removes a device secret; removing one that is absent is not an error. The
 // database runs with secure_delete, so the sealed bytes are overwritten in the file, not
 // left on a free page (copies in the WAL go at the next checkpoint; backups keep theirs).
-func (s *Store) DeleteSecret(ctx context.Context, name string) error {
+func (s *Store) deleteSecret(ctx context.Context, name string) error {
 	if _, err := s.db.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", "secret:"+name); err != nil {
 		return fmt.Errorf("delete secret %s: %w", name, err)
 	}
 	return nil
 }
 
-// DeviceIdentity returns this device's signing and HPKE keys, creating them on first use.
-func (s *Store) DeviceIdentity(ctx context.Context) (*device.Identity, error) {
+// deviceIdentity returns this device's signing and HPKE keys, creating them on first use.
+func (s *Store) deviceIdentity(ctx context.Context) (*device.Identity, error) {
 	return s.identityVia(ctx, s.db)
 }
 
-// identityVia is DeviceIdentity reading and, the first time, writing through q (inside a
+// identityVia is deviceIdentity reading and, the first time, writing through q (inside a
 // write, its transaction).
 func (s *Store) identityVia(ctx context.Context, q querier) (*device.Identity, error) {
 	ct, err := getMeta(ctx, q, "secret:"+metaIdentity)
@@ -303,11 +303,6 @@ func (s *Store) AuditMACAt(ctx context.Context, seq int64) ([]byte, error) {
 	return mac, err
 }
 
-// Record audits a sync event (device-level: no user).
-func (s *Store) Record(ctx context.Context, action, target, outcome, detail string) error {
-	return s.auditAlone(ctx, actor{userID: "sync"}, auditEntry{Action: action, Target: target, Outcome: outcome, Detail: detail})
-}
-
 // BecomeNewDevice gives a restored database a device identity of its own: a new device id and
 // new keys, no hub enrolment, an empty outbox. A restore carrying the old machine's identity
 // would rewind its set sequence (its next pushes dropped as duplicates) and, if the old
@@ -360,9 +355,9 @@ func (s *Store) BecomeNewDevice(ctx context.Context, recoveryCode string) error 
 			return err
 		}
 		// Its staff records were signed by the old identity, which the new list does not name.
-		if _, err := s.signStaffBy(ctx, actor{userID: "system"}, old); err != nil {
+		if _, err := s.signStaffBy(ctx, identityActor, old); err != nil {
 			return err
 		}
 	}
-	return s.auditAlone(ctx, actor{userID: "system"}, auditEntry{Action: "device.new_identity", Target: id, Detail: "previous=" + old})
+	return s.auditAlone(ctx, identityActor, auditEntry{Action: "device.new_identity", Target: id, Detail: "previous=" + old})
 }

@@ -603,6 +603,6 @@ func (s *Store) signOldStaff(ctx context.Context) error {
 	if s.trailProblem() != nil {
 		return nil
 	}
-	_, err = s.signStaffBy(ctx, actor{userID: "system"}, "")
+	_, err = s.signStaffBy(ctx, upgradeActor, "")
 	return err
 }

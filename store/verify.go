@@ -96,7 +96,7 @@ func (s *Store) Verify(ctx context.Context) (*Report, error) {
 	if !r.OK() {
 		outcome = "failed"
 	}
-	if err := s.auditAlone(ctx, actor{userID: "system"}, auditEntry{Action: "store.verify", Outcome: outcome,
+	if err := s.auditAlone(ctx, verifyActor, auditEntry{Action: "store.verify", Outcome: outcome,
 		Detail: fmt.Sprintf("problems=%d", len(r.Problems))}); err != nil && r.OK() {
 		return nil, fmt.Errorf("audit: %w", err)
 	}

@@ -20,7 +20,8 @@ type actor struct {
 	shopID string
 }
 
-func systemActor(*Store) actor { return actor{userID: "system"} }
+// systemActor is the store's own upkeep (creation, schema upgrade, key protection).
+func systemActor(*Store) actor { return storeActor }
 
 // wtx is one write transaction: every row it writes is mirrored as change records, and it
 // carries the audit entry that commits with it.

@@ -35,7 +35,7 @@ func CheckTrail(ctx context.Context, st *store.Store, dir string) error {
 	if kf.DatabaseID != st.DatabaseID() {
 		return fmt.Errorf("that backup folder belongs to another Spoke database")
 	}
-	bk, err := st.OpenWithMaster(kf.BackupKey, backupKeyLabel(kf.DatabaseID))
+	bk, err := st.OpenBackupKey(kf.BackupKey)
 	if err != nil {
 		return fmt.Errorf("%s: the backup key does not open with this database's master key", keyFile)
 	}

@@ -36,6 +36,10 @@ type Options struct {
 	Schedule Schedule
 	NoDrill  bool             // skip the automatic restore drill (tests of the drill itself)
 	Now      func() time.Time // tests inject
+	// By is whom the backup's and the drill's audit entries name: nil for the signed-in user who
+	// asked for it; store.System("backup-scheduler") for a scheduled run no one started. The
+	// grant is the session's either way.
+	By store.Principal
 }
 
 // Result is what Backup did.
@@ -46,11 +50,11 @@ type Result struct {
 }
 
 // openFolder reads or creates the folder's key file and returns the backup key.
-func openFolder(ctx context.Context, ss *store.Session, dir string) ([]byte, *keyFileData, error) {
+func openFolder(ctx context.Context, k *store.BackupKeys, dir string) ([]byte, *keyFileData, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("backup folder: %w", err)
 	}
-	blobs, err := ss.KeyBlobs(ctx)
+	blobs, err := k.Blobs(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -60,7 +64,7 @@ func openFolder(ctx context.Context, ss *store.Session, dir string) ([]byte, *ke
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		bk := keys.New()
-		w, err := ss.WrapWithMaster(ctx, bk, backupKeyLabel(blobs.DatabaseID))
+		w, err := k.WrapBackupKey(bk)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -79,7 +83,7 @@ func openFolder(ctx context.Context, ss *store.Session, dir string) ([]byte, *ke
 	if kf.DatabaseID != blobs.DatabaseID {
 		return nil, nil, fmt.Errorf("that backup folder belongs to another Spoke database; use an empty folder")
 	}
-	bk, err := ss.UnwrapWithMaster(ctx, kf.BackupKey, backupKeyLabel(kf.DatabaseID))
+	bk, err := k.OpenBackupKey(kf.BackupKey)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: the backup key does not open with this database's master key", keyFile)
 	}
@@ -127,7 +131,21 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 	if o.Schedule == (Schedule{}) {
 		o.Schedule = DefaultSchedule
 	}
-	bk, _, err := openFolder(ctx, ss, dir)
+	// The run checks the user's backup grant itself (a denial is audited): the store and the
+	// master key's stand-in come only with it.
+	st, err := ss.StoreFor(ctx, store.OpBackup, "backup.create")
+	if err != nil {
+		return nil, err
+	}
+	k, err := ss.BackupKeys(ctx, store.OpBackup, "backup.create")
+	if err != nil {
+		return nil, err
+	}
+	by := o.By
+	if by == nil {
+		by = ss
+	}
+	bk, _, err := openFolder(ctx, k, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +156,7 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 	}
 	// A trail rolled back below the folder's newest backup is not backed up over it: the next
 	// incremental would not continue from its parent, and the rollback must be seen.
-	if err := checkTrail(ctx, ss.Store(), all); err != nil {
+	if err := checkTrail(ctx, st, all); err != nil {
 		return nil, fmt.Errorf("not backing up: %w", err)
 	}
 	kind := o.Kind
@@ -182,13 +200,13 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 		m.FromChangeSeq, m.FromAuditSeq = parent.Point.ChangeSeq, parent.Point.AuditSeq
 	}
 	if err != nil {
-		ss.Audit(ctx, "backup.create", id, "failed", "kind="+kind)
+		st.Audit(ctx, by, store.Event{Action: "backup.create", Target: id, Outcome: "failed", Detail: "kind=" + kind})
 		return nil, err
 	}
 	m.Point, m.Device, m.DatabaseID, m.SchemaVersion = *p, p.DeviceID, p.DatabaseID, p.SchemaVersion
 	ref, err := encryptFile(filepath.Join(dir, id+".data"), plain, bk, id)
 	if err != nil {
-		ss.Audit(ctx, "backup.create", id, "failed", "kind="+kind)
+		st.Audit(ctx, by, store.Event{Action: "backup.create", Target: id, Outcome: "failed", Detail: "kind=" + kind})
 		return nil, err
 	}
 	m.Files = []FileRef{ref}
@@ -197,12 +215,12 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 		os.Remove(filepath.Join(dir, id+".data"))
 		return nil, err
 	}
-	if err := ss.Audit(ctx, "backup.create", id, "ok", fmt.Sprintf("kind=%s customers=%d changes=%d bytes=%d", kind, p.Counts["customers"], p.Counts["changes"], ref.Size)); err != nil {
+	if err := st.Audit(ctx, by, store.Event{Action: "backup.create", Target: id, Detail: fmt.Sprintf("kind=%s customers=%d changes=%d bytes=%d", kind, p.Counts["customers"], p.Counts["changes"], ref.Size)}); err != nil {
 		return nil, err
 	}
 	res := &Result{Manifest: m}
 	if !o.NoDrill {
-		res.Drill, err = drill(ctx, ss, dir, bk, m)
+		res.Drill, err = drill(ctx, st, by, k, dir, bk, m)
 		if err != nil {
 			return res, err
 		}
@@ -214,7 +232,7 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 	// A backup is one of the moments the keychain anchor is raised to the committed head. A
 	// keychain that does not answer now is tried again later; a trail that no longer reaches
 	// its anchor is reported.
-	if err := ss.Store().RaiseAnchor(ctx); errors.Is(err, store.ErrRolledBack) {
+	if err := st.RaiseAnchor(ctx); errors.Is(err, store.ErrRolledBack) {
 		return res, err
 	}
 	return res, nil

@@ -36,6 +36,8 @@ type keyFileData struct {
 	PassphraseMK []byte `json:"master_key_wrapped_by_passphrase,omitempty"`
 }
 
+// backupKeyLabel is the label the backup key is wrapped under; the store wraps it with the same
+// one (store.BackupKeys.WrapBackupKey), so a folder opens with the session or the recovery code.
 func backupKeyLabel(dbID string) []byte { return seal.Label("backup-key", dbID) }
 
 // FileRef is one file of a backup with its size and hash.

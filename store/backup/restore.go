@@ -15,12 +15,14 @@ import (
 	"spoke/store"
 )
 
-// Credentials open a backup folder: the recovery code (a new machine), the passphrase, or
-// the master key in this machine's keychain.
+// Credentials open a backup folder: the signed-in session (this machine's unlocked database,
+// which checks the user's grant: backup to list, check and read the status; restore to
+// restore), the recovery code (a new machine), the passphrase, or the master key in this
+// machine's keychain.
 type Credentials struct {
+	Session      *store.Session // the signed-in user of the database in use
 	RecoveryCode string
 	Passphrase   string
-	MasterKey    []byte         // already unlocked (restore drills)
 	NoKeychain   bool           // do not try the OS keychain
 	Keychain     store.Keychain // the keychain to try (nil: the OS keychain)
 }
@@ -28,22 +30,74 @@ type Credentials struct {
 // ErrNoCredentials means nothing given opens the folder.
 var ErrNoCredentials = errors.New("cannot open the backup: give the recovery code (--recovery-code-file or SPOKE_RECOVERY_CODE) or the passphrase, or restore on the machine whose keychain holds the key")
 
-// folderKeys returns the master key and the backup key of a folder.
-func folderKeys(ctx context.Context, dir string, c Credentials) (mk, bk []byte, kf *keyFileData, err error) {
+// ErrTargetNotEmpty means a restore was asked into a used folder (existing data is never
+// overwritten).
+var ErrTargetNotEmpty = errors.New("restore target is not empty")
+
+// unlocked is an opened folder: its backup key, and how to open a restored copy (the master
+// key recovered from the credentials, or the session's stand-in that never hands it out).
+type unlocked struct {
+	mk   []byte
+	keys *store.BackupKeys
+	bk   []byte
+	kf   *keyFileData
+}
+
+func (u *unlocked) wipe() {
+	seal.Wipe(u.mk)
+	seal.Wipe(u.bk)
+}
+
+// open opens the restored database in dir under the folder's master key.
+func (u *unlocked) open(ctx context.Context, dir string, o store.Options) (*store.Store, error) {
+	if u.keys != nil {
+		return u.keys.Open(ctx, dir, o)
+	}
+	o.MasterKey = u.mk
+	return store.Open(ctx, dir, o)
+}
+
+// readKeyFile reads the folder's key file.
+func readKeyFile(dir string) (*keyFileData, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, keyFile))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, nil, fmt.Errorf("%s is missing: this is not a Spoke backup folder", keyFile)
+		return nil, fmt.Errorf("%s is missing: this is not a Spoke backup folder", keyFile)
 	}
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	kf = &keyFileData{}
+	kf := &keyFileData{}
 	if err := json.Unmarshal(raw, kf); err != nil {
-		return nil, nil, nil, fmt.Errorf("%s is damaged", keyFile)
+		return nil, fmt.Errorf("%s is damaged", keyFile)
 	}
+	return kf, nil
+}
+
+// sessionKeys checks the session's grant for op (a denial audited under action) before
+// anything in the folder is read.
+func sessionKeys(ctx context.Context, c Credentials, op store.Op, action string) (*store.BackupKeys, error) {
+	if c.Session == nil {
+		return nil, nil
+	}
+	return c.Session.BackupKeys(ctx, op, action)
+}
+
+// folderKeys opens a folder with the credentials; k, when not nil, is the session's stand-in
+// already obtained under its grant.
+func folderKeys(ctx context.Context, dir string, c Credentials, k *store.BackupKeys) (*unlocked, error) {
+	kf, err := readKeyFile(dir)
+	if err != nil {
+		return nil, err
+	}
+	u := &unlocked{kf: kf, keys: k}
+	if k != nil {
+		if u.bk, err = k.OpenBackupKey(kf.BackupKey); err != nil {
+			return nil, fmt.Errorf("the backup key does not open with that key: %w", keys.ErrWrongPassphrase)
+		}
+		return u, nil
+	}
+	var mk []byte
 	switch {
-	case c.MasterKey != nil:
-		mk = append([]byte(nil), c.MasterKey...)
 	case c.RecoveryCode != "":
 		mk, err = keys.UnwrapWithRecoveryCode(kf.RecoveryMK, c.RecoveryCode, kf.DatabaseID)
 	case c.Passphrase != "" && kf.PassphraseMK != nil:
@@ -61,14 +115,23 @@ func folderKeys(ctx context.Context, dir string, c Credentials) (mk, bk []byte, 
 		err = ErrNoCredentials
 	}
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	bk, err = keys.Unwrap(mk, kf.BackupKey, backupKeyLabel(kf.DatabaseID))
-	if err != nil {
+	u.mk = mk
+	if u.bk, err = keys.Unwrap(mk, kf.BackupKey, backupKeyLabel(kf.DatabaseID)); err != nil {
 		seal.Wipe(mk)
-		return nil, nil, nil, fmt.Errorf("the backup key does not open with that key: %w", keys.ErrWrongPassphrase)
+		return nil, fmt.Errorf("the backup key does not open with that key: %w", keys.ErrWrongPassphrase)
 	}
-	return mk, bk, kf, nil
+	return u, nil
+}
+
+// openWith checks the session's grant (when the credentials are a session), then opens the folder.
+func openWith(ctx context.Context, dir string, c Credentials, op store.Op, action string) (*unlocked, error) {
+	k, err := sessionKeys(ctx, c, op, action)
+	if err != nil {
+		return nil, err
+	}
+	return folderKeys(ctx, dir, c, k)
 }
 
 // Entry is one backup as listed.
@@ -79,12 +142,16 @@ type Entry struct {
 
 // List returns every backup in the folder, oldest first, with its drill result.
 func List(ctx context.Context, dir string, c Credentials) ([]Entry, error) {
-	mk, bk, _, err := folderKeys(ctx, dir, c)
+	return list(ctx, dir, c, "backup.list")
+}
+
+func list(ctx context.Context, dir string, c Credentials, action string) ([]Entry, error) {
+	u, err := openWith(ctx, dir, c, store.OpBackup, action)
 	if err != nil {
 		return nil, err
 	}
-	defer seal.Wipe(mk)
-	defer seal.Wipe(bk)
+	defer u.wipe()
+	bk := u.bk
 	ms, err := listManifests(dir, bk)
 	if err != nil {
 		return nil, err
@@ -104,12 +171,12 @@ func List(ctx context.Context, dir string, c Credentials) ([]Entry, error) {
 // order, every file has its recorded size and hash; with readData it also decrypts and
 // authenticates every byte (like restic check --read-data). It returns one line per problem.
 func Check(ctx context.Context, dir string, c Credentials, readData bool) ([]string, error) {
-	mk, bk, _, err := folderKeys(ctx, dir, c)
+	u, err := openWith(ctx, dir, c, store.OpBackup, "backup.check")
 	if err != nil {
 		return nil, err
 	}
-	defer seal.Wipe(mk)
-	defer seal.Wipe(bk)
+	defer u.wipe()
+	bk := u.bk
 	ms, err := listManifests(dir, bk)
 	if err != nil {
 		return []string{err.Error()}, nil
@@ -154,6 +221,10 @@ type RestoreOptions struct {
 	// keychain. A keychain database also gets its trail anchored there. The zero value keeps
 	// the backup's header as it is (restore drills).
 	Protect store.Protection
+	// ProtectLikeSession (with a session's credentials) protects the restored copy as the
+	// database in use keeps its key: in this machine's keychain, or under the same passphrase.
+	// It overrides Protect.
+	ProtectLikeSession bool
 }
 
 // RestoreResult reports a finished restore.
@@ -176,17 +247,41 @@ type RestoreResult struct {
 // Everything happens in a scratch directory beside newDir, which becomes newDir only after
 // the content hash, counts and audit head equal the manifest's and Verify passes; on any
 // failure nothing is left at newDir. Deletions recorded in later backups are applied again.
+//
+// With a session's credentials, Restore checks the user's restore grant (the owner's) first and
+// audits a denial; the recovery code or passphrase are a grant of their own (a new machine).
 func Restore(ctx context.Context, dir, newDir string, c Credentials, o RestoreOptions) (*RestoreResult, error) {
-	start := time.Now()
-	if entries, err := os.ReadDir(newDir); err == nil && len(entries) > 0 {
-		return nil, fmt.Errorf("restore target %s is not empty: choose a new data directory (existing data is never overwritten)", newDir)
-	}
-	mk, bk, kf, err := folderKeys(ctx, dir, c)
+	k, err := sessionKeys(ctx, c, store.OpRestore, "backup.restore")
 	if err != nil {
 		return nil, err
 	}
-	defer seal.Wipe(mk)
-	defer seal.Wipe(bk)
+	if o.ProtectLikeSession {
+		if k == nil {
+			return nil, errors.New("ProtectLikeSession needs a session's credentials")
+		}
+		o.Protect = store.Protection{Keychain: true}
+		if k.KeyStore() != store.KeyStoreKeychain {
+			blobs, err := k.Blobs(ctx)
+			if err != nil {
+				return nil, err
+			}
+			o.Protect = store.Protection{PassphraseWrap: blobs.Passphrase}
+		}
+	}
+	return restore(ctx, dir, newDir, c, k, o)
+}
+
+func restore(ctx context.Context, dir, newDir string, c Credentials, k *store.BackupKeys, o RestoreOptions) (*RestoreResult, error) {
+	start := time.Now()
+	if entries, err := os.ReadDir(newDir); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("restore target %s is not empty: choose a new data directory (existing data is never overwritten): %w", newDir, ErrTargetNotEmpty)
+	}
+	u, err := folderKeys(ctx, dir, c, k)
+	if err != nil {
+		return nil, err
+	}
+	defer u.wipe()
+	bk, kf := u.bk, u.kf
 	if o.Protect.Keychain {
 		// Find out now, not after the restore, that this machine cannot keep the key.
 		if err := store.ProbeKeychain(ctx, o.Store, kf.DatabaseID); err != nil {
@@ -247,9 +342,7 @@ func Restore(ctx context.Context, dir, newDir string, c Credentials, o RestoreOp
 		return nil, err
 	}
 	res.Applied = append(res.Applied, chain[0].ID)
-	so := o.Store
-	so.MasterKey = mk
-	st, err := store.Open(ctx, work, so)
+	st, err := u.open(ctx, work, o.Store)
 	if err != nil {
 		return nil, fmt.Errorf("open restored database: %w", err)
 	}
@@ -312,7 +405,8 @@ func Restore(ctx context.Context, dir, newDir string, c Credentials, o RestoreOp
 		}
 	}
 	res.KeyStore = st.KeyStore()
-	if err := st.AuditSystem(ctx, "backup.restore", target.ID, "ok", fmt.Sprintf("backups=%d reapplied_deletions=%d key_store=%s", len(res.Applied), res.Reapplied, res.KeyStore)); err != nil {
+	// The restored copy records its own restore: work done to it by no one signed in there.
+	if err := st.Audit(ctx, store.System("restore"), store.Event{Action: "backup.restore", Target: target.ID, Detail: fmt.Sprintf("backups=%d reapplied_deletions=%d key_store=%s", len(res.Applied), res.Reapplied, res.KeyStore)}); err != nil {
 		return nil, err
 	}
 	// A restored database is a new device, never the backed-up machine under its old identity.
@@ -351,7 +445,7 @@ func samePoint(got, want *store.Point) error {
 
 // drill restores backup m into a scratch directory with the live master key, verifies it as a
 // real restore would, wipes it, and records the result in the folder and the audit trail.
-func drill(ctx context.Context, ss *store.Session, dir string, bk []byte, m *Manifest) (*Drill, error) {
+func drill(ctx context.Context, st *store.Store, by store.Principal, k *store.BackupKeys, dir string, bk []byte, m *Manifest) (*Drill, error) {
 	start := time.Now()
 	d := &Drill{BackupID: m.ID, At: time.Now().UTC()}
 	scratch, err := os.MkdirTemp("", "spoke-drill-")
@@ -359,12 +453,7 @@ func drill(ctx context.Context, ss *store.Session, dir string, bk []byte, m *Man
 		return nil, err
 	}
 	defer os.RemoveAll(scratch)
-	mk, err := ss.MasterKeyCopy(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer seal.Wipe(mk)
-	res, err := Restore(ctx, dir, filepath.Join(scratch, "db"), Credentials{MasterKey: mk}, RestoreOptions{At: m.ID, NoReapply: true,
+	res, err := restore(ctx, dir, filepath.Join(scratch, "db"), Credentials{}, k, RestoreOptions{At: m.ID, NoReapply: true,
 		Store: store.Options{KDF: keys.KDFParams{Time: 1, Memory: 64, Threads: 1}}})
 	d.Duration = time.Since(start)
 	if ctx.Err() != nil {
@@ -383,7 +472,7 @@ func drill(ctx context.Context, ss *store.Session, dir string, bk []byte, m *Man
 	if !d.Passed {
 		outcome = "failed"
 	}
-	if err := ss.Audit(ctx, "backup.drill", m.ID, outcome, fmt.Sprintf("duration_ms=%d customers=%d", d.Duration.Milliseconds(), d.Counts["customers"])); err != nil {
+	if err := st.Audit(ctx, by, store.Event{Action: "backup.drill", Target: m.ID, Outcome: outcome, Detail: fmt.Sprintf("duration_ms=%d customers=%d", d.Duration.Milliseconds(), d.Counts["customers"])}); err != nil {
 		return d, err
 	}
 	return d, nil
@@ -402,7 +491,7 @@ func FolderStatus(ctx context.Context, dir string, c Credentials, s Schedule, no
 	if s == (Schedule{}) {
 		s = DefaultSchedule
 	}
-	es, err := List(ctx, dir, c)
+	es, err := list(ctx, dir, c, "backup.status")
 	if err != nil {
 		return nil, err
 	}

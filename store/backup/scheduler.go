@@ -49,11 +49,10 @@ func (s *Scheduler) Due(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	mk, err := s.ss.MasterKeyCopy(ctx)
-	if err != nil {
+	st, err := FolderStatus(ctx, c.Folder, Credentials{Session: s.ss}, sch, s.now())
+	if errors.Is(err, store.ErrForbidden) {
 		return false, err
 	}
-	st, err := FolderStatus(ctx, c.Folder, Credentials{MasterKey: mk}, sch, s.now())
 	if err != nil {
 		// A folder with no key file yet has never been backed up to.
 		return true, nil
@@ -61,15 +60,23 @@ func (s *Scheduler) Due(ctx context.Context) (bool, error) {
 	return st.BackupOverdue, nil
 }
 
-// RunNow takes the backup the schedule calls for (kind "" ) or the given kind, with its drill.
+// RunNow takes the backup the schedule calls for (kind "" ) or the given kind, with its drill:
+// asked for by the signed-in user, so audited under them.
 func (s *Scheduler) RunNow(ctx context.Context, kind string) (*Result, error) {
+	return s.run(ctx, kind, nil)
+}
+
+// scheduler is the principal of the backups the scheduler takes when due: no one asked for them.
+const scheduler = store.System("backup-scheduler")
+
+func (s *Scheduler) run(ctx context.Context, kind string, by store.Principal) (*Result, error) {
 	s.runMu.Lock()
 	defer s.runMu.Unlock()
 	c, sch, err := s.config(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r, err := Backup(ctx, s.ss, c.Folder, Options{Kind: kind, Schedule: sch, Now: s.now})
+	r, err := Backup(ctx, s.ss, c.Folder, Options{Kind: kind, Schedule: sch, Now: s.now, By: by})
 	s.mu.Lock()
 	s.last, s.err = r, err
 	s.mu.Unlock()
@@ -99,7 +106,7 @@ func (s *Scheduler) Start(ctx context.Context) {
 		defer t.Stop()
 		for {
 			if due, err := s.Due(ctx); err == nil && due {
-				s.RunNow(ctx, "")
+				s.run(ctx, "", scheduler)
 			}
 			select {
 			case <-ctx.Done():

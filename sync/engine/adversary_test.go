@@ -73,7 +73,7 @@ func TestHubCannotPlantKeys(t *testing.T) {
 	}
 	lp := must[hub.Device](t)(h.storage.Device(ctx, laptop.st.DeviceID()))
 	planted := keys.New()
-	_, cur, _ := laptop.st.ScopeKey(ctx, north, 0)
+	_, cur, _ := laptop.st.Replica().ScopeKey(ctx, north, 0)
 	v := cur + 1
 	sealed, err := device.SealTo(lp.HPKEKey, envelopeInfo(laptop.st.DeviceID(), north, v), planted)
 	if err != nil {
@@ -93,7 +93,7 @@ func TestHubCannotPlantKeys(t *testing.T) {
 		if r.KeysImported != 0 {
 			t.Fatalf("%s: a planted key was imported", name)
 		}
-		if _, _, err := laptop.st.ScopeKey(ctx, north, v); err == nil {
+		if _, _, err := laptop.st.Replica().ScopeKey(ctx, north, v); err == nil {
 			t.Fatalf("%s: the planted key version is held", name)
 		}
 	}
@@ -158,8 +158,8 @@ func TestRevocationSealsOnlyToRosterKeys(t *testing.T) {
 	if r := laptop.sync(t); r.KeysImported < 2 {
 		t.Fatalf("the laptop imported %d rotated keys", r.KeysImported)
 	}
-	_, orgV, _ := a.st.ScopeKey(ctx, store.OrgScope, 0)
-	if _, _, err := laptop.st.ScopeKey(ctx, store.OrgScope, orgV); err != nil || orgV < 2 {
+	_, orgV, _ := a.st.Replica().ScopeKey(ctx, store.OrgScope, 0)
+	if _, _, err := laptop.st.Replica().ScopeKey(ctx, store.OrgScope, orgV); err != nil || orgV < 2 {
 		t.Fatal("the org key was not rotated to the laptop")
 	}
 	// The revoked counter: refused by the hub, and by every device even if the hub let it in.
@@ -370,7 +370,7 @@ func TestHubDropsReordersReplaysSets(t *testing.T) {
 	_, a, owner, north := chain(t)
 	laptop := join(t, a, owner, "")
 	liar := &lyingHub{Hub: laptop.hc}
-	laptop.eng = New(laptop.st, liar)
+	laptop.eng = New(laptop.st.Replica(), liar)
 	sam := must[store.User](t)(owner.UserByName(ctx, "sam"))
 	st, _ := a.st.SyncState(ctx)
 	dropped := st.ScopeSeqs[store.OrgScope] + 1 // the next org set: the deactivation
@@ -445,22 +445,22 @@ func TestRecoverSoleOwnerDevice(t *testing.T) {
 	if nst.DeviceID() == st.DeviceID() {
 		t.Fatal("the restored database kept the stolen device's identity")
 	}
-	if err := Recover(ctx, nst, h.ownerCode(), keys.NewRecoveryCode()); err == nil {
+	if err := Recover(ctx, nst.Replica(), h.ownerCode(), keys.NewRecoveryCode()); err == nil {
 		t.Fatal("another chain's recovery code was accepted")
 	}
 	if ss, _ := nst.SyncState(ctx); ss.Connected() {
 		t.Fatal("a refused recovery left the machine enrolled")
 	}
 	// The right code, with a fresh owner code from the hub.
-	if err := Recover(ctx, nst, h.ownerCode(), code); err != nil {
+	if err := Recover(ctx, nst.Replica(), h.ownerCode(), code); err != nil {
 		t.Fatalf("recover: %v", err)
 	}
-	hc, err := Dial(ctx, nst)
+	hc, err := Dial(ctx, nst.Replica())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(hc.Close)
-	n := &spoke{st: nst, eng: New(nst, hc), hc: hc}
+	n := &spoke{st: nst, eng: New(nst.Replica(), hc), hc: hc}
 	n.sync(t)
 	nowner := must[*store.Session](t)(nst.SignIn(ctx, "olga", "owner-password-1"))
 	if _, err := RevokeDevice(ctx, nowner, hc, st.DeviceID()); err != nil {
@@ -535,14 +535,14 @@ func TestConcurrentRevocationsDoNotForkKeys(t *testing.T) {
 	}
 	a.sync(t)
 	laptop.sync(t)
-	_, va, _ := a.st.ScopeKey(ctx, north, 0)
-	_, vl, _ := laptop.st.ScopeKey(ctx, north, 0)
+	_, va, _ := a.st.Replica().ScopeKey(ctx, north, 0)
+	_, vl, _ := laptop.st.Replica().ScopeKey(ctx, north, 0)
 	if va != vl || va < 3 {
 		t.Fatalf("north key versions: owner %d, laptop %d", va, vl)
 	}
 	for v := uint32(1); v <= va; v++ {
-		ka, _, errA := a.st.ScopeKey(ctx, north, v)
-		kl, _, errL := laptop.st.ScopeKey(ctx, north, v)
+		ka, _, errA := a.st.Replica().ScopeKey(ctx, north, v)
+		kl, _, errL := laptop.st.Replica().ScopeKey(ctx, north, v)
 		if (errA == nil) != (errL == nil) || (errA == nil && string(ka) != string(kl)) {
 			t.Fatalf("north key version %d differs between the owner devices", v)
 		}

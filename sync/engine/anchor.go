@@ -26,10 +26,25 @@ func (a Anchor) OK() bool {
 	return a.Status == "ok" || a.Status == "behind" || a.Status == "no-checkpoint"
 }
 
-// VerifyAnchors compares audit chains with the hub's signed checkpoints: this device's own
-// trail (detects local truncation or rewriting), and, for an owner, every device's trail as
-// copied here by sync. Run Store.Verify too: it checks every chain's links.
-func VerifyAnchors(ctx context.Context, st *store.Store, h *hubclient.Client, all bool) ([]Anchor, error) {
+// VerifyAnchors compares every device's audit trail as copied here by sync, this device's
+// own included, with the hub's signed checkpoints. It is the owner's (the devices grant): it
+// checks the session itself and audits a denial. Run Store.Verify too: it checks every chain's
+// links.
+func VerifyAnchors(ctx context.Context, ss *store.Session, h *hubclient.Client) ([]Anchor, error) {
+	st, err := replicaFor(ctx, ss, "device.verify")
+	if err != nil {
+		return nil, err
+	}
+	return verifyAnchors(ctx, st, h, true)
+}
+
+// VerifyOwnAnchor compares this device's own trail with its signed checkpoint at the hub
+// (detects local truncation or rewriting): device-level, like sync, so it needs no user.
+func VerifyOwnAnchor(ctx context.Context, st Replica, h *hubclient.Client) ([]Anchor, error) {
+	return verifyAnchors(ctx, st, h, false)
+}
+
+func verifyAnchors(ctx context.Context, st Replica, h *hubclient.Client, all bool) ([]Anchor, error) {
 	ids := []string{st.DeviceID()}
 	if all {
 		local, err := st.Roster(ctx)
@@ -91,7 +106,7 @@ func VerifyAnchors(ctx context.Context, st *store.Store, h *hubclient.Client, al
 	return out, nil
 }
 
-func idOrSelf(id string, st *store.Store) string {
+func idOrSelf(id string, st Replica) string {
 	if id == st.DeviceID() {
 		return ""
 	}

@@ -22,7 +22,8 @@ func TestAuditAnchoring(t *testing.T) {
 	shop.sync(t)
 	a.sync(t)
 	laptop.sync(t)
-	anchors, err := VerifyAnchors(ctx, laptop.st, laptop.hc, true)
+	olga := must[*store.Session](t)(laptop.st.SignIn(ctx, "olga", "owner-password-1"))
+	anchors, err := VerifyAnchors(ctx, olga, laptop.hc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func TestAuditAnchoring(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	got, err := VerifyAnchors(ctx, st, shop.hc, false)
+	got, err := VerifyOwnAnchor(ctx, st.Replica(), shop.hc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,12 +85,12 @@ func TestHubCheckpointCatchesFileRollback(t *testing.T) {
 	}
 	o := must[*store.Session](t)(st.SignIn(ctx, "olga", "owner-password-1"))
 	must[string](t)(o.CreateCustomer(ctx, store.CustomerInput{Name: "Later", ShopID: north}))
-	hc, err := Dial(ctx, st)
+	hc, err := Dial(ctx, st.Replica())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer hc.Close()
-	if _, err := New(st, hc).SyncNow(ctx); err != nil {
+	if _, err := New(st.Replica(), hc).SyncNow(ctx); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
@@ -104,7 +105,7 @@ func TestHubCheckpointCatchesFileRollback(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := New(st, hc).SyncNow(ctx); !errors.Is(err, store.ErrRolledBack) {
+	if _, err := New(st.Replica(), hc).SyncNow(ctx); !errors.Is(err, store.ErrRolledBack) {
 		t.Fatalf("sync after a rollback: %v", err)
 	}
 	if _, err := st.SignIn(ctx, "olga", "owner-password-1"); !errors.Is(err, store.ErrRolledBack) {

@@ -144,7 +144,7 @@ func TestConvergenceUnderFaults(t *testing.T) {
 		user, pw string
 	}{{a, "olga", "owner-password-1"}, {shopDev, "mia", "manager-password"}, {laptop, "olga", "owner-password-1"}} {
 		f := &faultyHub{Hub: x.sp.hc, rng: rand.New(rand.NewPCG(rng.Uint64(), 1)), on: true}
-		x.sp.eng = New(x.sp.st, f)
+		x.sp.eng = New(x.sp.st.Replica(), f)
 		workers = append(workers, &worker{sp: x.sp, ss: signIn(x.sp, x.user, x.pw), faulty: f, shop: north})
 	}
 	failures := 0
@@ -226,7 +226,7 @@ func TestConvergenceUnderFaults(t *testing.T) {
 	checked := 0
 	for f, wv := range winners {
 		var got any
-		if err := a.st.RawValue(ctx, f.table, f.row, f.col, &got); err != nil {
+		if err := a.st.Replica().RawValue(ctx, f.table, f.row, f.col, &got); err != nil {
 			t.Fatalf("%s.%s of %s: %v", f.table, f.col, f.row, err)
 		}
 		if fmt.Sprint(got) != fmt.Sprint(wv.value) {

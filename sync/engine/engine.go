@@ -53,7 +53,7 @@ var MaxChangesPerSet = 5000
 
 // Engine syncs one store with one hub.
 type Engine struct {
-	st  *store.Store
+	st  Replica
 	hub Hub
 
 	mu       sync.Mutex // one round at a time
@@ -91,7 +91,7 @@ type Report struct {
 }
 
 // New returns an engine for an enrolled store.
-func New(st *store.Store, h Hub) *Engine {
+func New(st Replica, h Hub) *Engine {
 	return &Engine{st: st, hub: h, poke: make(chan struct{}, 1), now: time.Now}
 }
 
@@ -104,7 +104,7 @@ func (e *Engine) Poke() {
 }
 
 // Dial makes a hub client from the store's saved enrollment.
-func Dial(ctx context.Context, st *store.Store) (*hubclient.Client, error) {
+func Dial(ctx context.Context, st Replica) (*hubclient.Client, error) {
 	ss, err := st.SyncState(ctx)
 	if err != nil {
 		return nil, err
@@ -270,7 +270,7 @@ func (e *Engine) refuseEnvelope(ctx context.Context, env hub.EnvelopeInfo, why s
 	e.refusedEnv[d] = true
 	e.statusMu.Unlock()
 	if !seen {
-		e.st.Record(ctx, "sync.envelope", env.Scope, "refused", why)
+		e.st.Audit(ctx, syncPrincipal, store.Event{Action: "sync.envelope", Target: env.Scope, Outcome: "refused", Detail: why})
 	}
 }
 
@@ -636,7 +636,7 @@ func (e *Engine) auditRefusals(ctx context.Context, r *Report) {
 	}
 	slices.SortFunc(keys, func(a, b [2]string) int { return strings.Compare(a[0]+"\x00"+a[1], b[0]+"\x00"+b[1]) })
 	for _, k := range keys {
-		e.st.Record(ctx, "sync.refused", k[0], "refused", fmt.Sprintf("%s; sets=%d", k[1], r.refusals[k]))
+		e.st.Audit(ctx, syncPrincipal, store.Event{Action: "sync.refused", Target: k[0], Outcome: "refused", Detail: fmt.Sprintf("%s; sets=%d", k[1], r.refusals[k])})
 	}
 }
 

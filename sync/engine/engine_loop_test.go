@@ -22,7 +22,7 @@ func TestStartStopPoke(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var v any
-		if err := other.st.RawValue(ctx, "customers", id, "shop_id", &v); err == nil {
+		if err := other.st.Replica().RawValue(ctx, "customers", id, "shop_id", &v); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -32,16 +32,54 @@ var ErrHubCode = errors.New("this code was printed by the hub, so it can connect
 // A code printed by spoke-hub itself carries no device list: it connects only the device
 // that holds the chain's genesis (the first owner device), or a new owner machine through
 // Recover.
-func Connect(ctx context.Context, st *store.Store, code hub.EnrollCode) (*hub.DeviceInfo, error) {
+//
+// Connecting a database that has staff is the owner's (the devices grant): Connect checks the
+// session itself and audits a denial. A database no one works in yet joins with Join.
+func Connect(ctx context.Context, ss *store.Session, code hub.EnrollCode) (*hub.DeviceInfo, error) {
+	st, err := replicaFor(ctx, ss, "device.connect")
+	if err != nil {
+		return nil, err
+	}
+	return enrolAudited(ctx, st, code, func(role string) {
+		st.Audit(ctx, ss, store.Event{Action: "device.connect", Target: st.DeviceID(), Detail: "role=" + role})
+	})
+}
+
+// ErrHasStaff means Join was given a database people already work in: connecting it needs an
+// owner signed in (Connect).
+var ErrHasStaff = errors.New("this database has staff accounts: sign in as the owner to connect it (--as OWNER)")
+
+// Join connects a database that has no staff yet (a replica just made for a new machine, which
+// sync then fills): the one-time code, made by an owner device or the hub's operator, is the
+// grant, and the database holds nothing a person could reach. A database with staff is refused
+// (ErrHasStaff): it connects only through an owner's session (Connect).
+func Join(ctx context.Context, st Replica, code hub.EnrollCode) (*hub.DeviceInfo, error) {
+	staffed, err := st.HasStaff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if staffed {
+		return nil, ErrHasStaff
+	}
+	return enrolAudited(ctx, st, code, func(role string) {
+		st.Audit(ctx, enrolPrincipal, store.Event{Action: "device.connect", Target: st.DeviceID(), Outcome: "ok", Detail: "role=" + role})
+	})
+}
+
+func enrolAudited(ctx context.Context, st Replica, code hub.EnrollCode, audit func(role string)) (*hub.DeviceInfo, error) {
 	if !code.HasRoster() {
 		if _, err := st.Roster(ctx); err != nil {
 			return nil, ErrHubCode
 		}
 	}
-	return enroll(ctx, st, code)
+	dev, err := enroll(ctx, st, code)
+	if err == nil {
+		audit(string(dev.Role))
+	}
+	return dev, err
 }
 
-func enroll(ctx context.Context, st *store.Store, code hub.EnrollCode) (*hub.DeviceInfo, error) {
+func enroll(ctx context.Context, st Replica, code hub.EnrollCode) (*hub.DeviceInfo, error) {
 	ss, err := st.SyncState(ctx)
 	if err != nil {
 		return nil, err
@@ -82,7 +120,6 @@ func enroll(ctx context.Context, st *store.Store, code hub.EnrollCode) (*hub.Dev
 	if err := st.SaveSyncState(ctx, ss); err != nil {
 		return nil, err
 	}
-	st.Record(ctx, "device.connect", st.DeviceID(), "ok", "role="+ss.Role)
 	return &enr.Device, nil
 }
 
@@ -119,7 +156,7 @@ func (e *Engine) enrollmentSecret(ctx context.Context) (tokenID string, secret [
 // expired.
 func (e *Engine) forgetEnrollmentSecret(ctx context.Context, tokenID, why string) {
 	if err := e.st.DeleteSecret(ctx, secretEnrollment); err == nil {
-		e.st.Record(ctx, "sync.enrollment_secret", tokenID, "deleted", why)
+		e.st.Audit(ctx, syncPrincipal, store.Event{Action: "sync.enrollment_secret", Target: tokenID, Outcome: "deleted", Detail: why})
 	}
 }
 
@@ -131,8 +168,8 @@ func (e *Engine) forgetEnrollmentSecret(ctx context.Context, tokenID, why string
 // enrolled with a proof made from the secret, this device's next sync signs it into the
 // roster (confirmEnrolments) with the role and shop chosen here. Owner only.
 func AddDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, shopID string) (string, error) {
-	st := ss.Store()
-	if err := ss.Authorize(ctx, store.OpDevices, "device.add"); err != nil {
+	st, err := replicaFor(ctx, ss, "device.add")
+	if err != nil {
 		return "", err
 	}
 	local, err := st.Roster(ctx)
@@ -192,7 +229,7 @@ func AddDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, shop
 	if err := h.PutEnvelopes(ctx, envs); err != nil {
 		return "", err
 	}
-	ss.Audit(ctx, "device.add", tok.TokenID, "ok", fmt.Sprintf("role=%s scopes=%d expires=%s", req.Role, len(scopes), tok.ExpiresAt.Format("2006-01-02T15:04Z")))
+	st.Audit(ctx, ss, store.Event{Action: "device.add", Target: tok.TokenID, Detail: fmt.Sprintf("role=%s scopes=%d expires=%s", req.Role, len(scopes), tok.ExpiresAt.Format("2006-01-02T15:04Z"))})
 	return code.Encode(), nil
 }
 
@@ -212,10 +249,11 @@ type DeviceEntry struct {
 // roster does not (Status "unconfirmed": enrolled but not yet signed in by an owner device, or
 // planted by the hub).
 func Devices(ctx context.Context, ss *store.Session, h *hubclient.Client) ([]DeviceEntry, error) {
-	if err := ss.Authorize(ctx, store.OpDevices, "device.list"); err != nil {
+	st, err := replicaFor(ctx, ss, "device.list")
+	if err != nil {
 		return nil, err
 	}
-	local, err := ss.Store().Roster(ctx)
+	local, err := st.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -258,12 +296,12 @@ func Devices(ctx context.Context, ss *store.Session, h *hubclient.Client) ([]Dev
 // records the revoked owner device signed are signed again by this one; sync first, so that
 // what it sent before the revocation is here to be signed. Owner only.
 func RevokeDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, deviceID string) (rotated []string, err error) {
-	st := ss.Store()
+	st, err := replicaFor(ctx, ss, "device.revoke")
+	if err != nil {
+		return nil, err
+	}
 	if deviceID == st.DeviceID() {
 		return nil, errors.New("a device cannot revoke itself")
-	}
-	if err := ss.Authorize(ctx, store.OpDevices, "device.revoke"); err != nil {
-		return nil, err
 	}
 	local, err := st.Roster(ctx)
 	if err != nil {
@@ -333,7 +371,7 @@ func RevokeDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, d
 		}
 		envs = envs[n:]
 	}
-	ss.Audit(ctx, "device.revoke", deviceID, "ok", fmt.Sprintf("rotated_scopes=%d", len(rotated)))
+	st.Audit(ctx, ss, store.Event{Action: "device.revoke", Target: deviceID, Detail: fmt.Sprintf("rotated_scopes=%d", len(rotated))})
 	return rotated, nil
 }
 
@@ -354,14 +392,16 @@ func rotationVersion(revoked *roster.MemberState) uint32 {
 // If the hub's roster is not the recovery code's, nothing is signed and this machine is left
 // as a new, unenrolled device again (a fresh identity: the hub keeps the refused enrolment),
 // so it can try again with another code.
-func Recover(ctx context.Context, st *store.Store, code hub.EnrollCode, recoveryCode string) (err error) {
+func Recover(ctx context.Context, st Replica, code hub.EnrollCode, recoveryCode string) (err error) {
 	rec, err := keys.RecoverySigningKey(recoveryCode)
 	if err != nil {
 		return err
 	}
-	if _, err := enroll(ctx, st, code); err != nil {
+	dev, err := enroll(ctx, st, code)
+	if err != nil {
 		return err
 	}
+	st.Audit(ctx, recoveryPrincipal, store.Event{Action: "device.connect", Target: st.DeviceID(), Outcome: "ok", Detail: "role=" + string(dev.Role)})
 	defer func() {
 		if err != nil {
 			if rerr := st.BecomeNewDevice(context.WithoutCancel(ctx), ""); rerr != nil {
@@ -426,5 +466,15 @@ func Recover(ctx context.Context, st *store.Store, code hub.EnrollCode, recovery
 	if _, err := publish(ctx, st, hc, entry); err != nil {
 		return err
 	}
-	return st.Record(ctx, "device.recover", st.DeviceID(), "ok", "signed in by the offline owner key")
+	return st.Audit(ctx, recoveryPrincipal, store.Event{Action: "device.recover", Target: st.DeviceID(), Outcome: "ok", Detail: "signed in by the offline owner key"})
+}
+
+// replicaFor checks the devices grant of the signed-in user (a denial is audited under action)
+// and returns the store's sync port: the only way a device operation reaches the store.
+func replicaFor(ctx context.Context, ss *store.Session, action string) (Replica, error) {
+	s, err := ss.StoreFor(ctx, store.OpDevices, action)
+	if err != nil {
+		return nil, err
+	}
+	return s.Replica(), nil
 }

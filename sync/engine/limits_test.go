@@ -39,14 +39,14 @@ func TestEnrollmentSecretDeletedAfterFirstSync(t *testing.T) {
 	ctx := context.Background()
 	_, a, owner, north := chain(t)
 	s := newShopDevice(t, a, owner, north)
-	if _, err := s.st.Secret(ctx, secretEnrollment); err != nil {
+	if _, err := s.st.Replica().Secret(ctx, secretEnrollment); err != nil {
 		t.Fatalf("Connect did not keep the enrollment secret: %v", err)
 	}
 	r := s.sync(t)
 	if r.KeysImported == 0 {
 		t.Fatal("the first sync imported no keys")
 	}
-	if _, err := s.st.Secret(ctx, secretEnrollment); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.st.Replica().Secret(ctx, secretEnrollment); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("the enrollment secret is still stored after the first sync: %v", err)
 	}
 	// Later rounds work without it.
@@ -54,7 +54,7 @@ func TestEnrollmentSecretDeletedAfterFirstSync(t *testing.T) {
 	a.sync(t)
 	s.sync(t)
 	var v any
-	if err := s.st.RawValue(ctx, "customers", id, "shop_id", &v); err != nil {
+	if err := s.st.Replica().RawValue(ctx, "customers", id, "shop_id", &v); err != nil {
 		t.Fatalf("the shop device no longer syncs: %v", err)
 	}
 }
@@ -72,11 +72,11 @@ func TestExpiredEnrollmentSecretRefused(t *testing.T) {
 	if r.KeysImported != 0 {
 		t.Fatalf("imported %d keys with an expired enrollment secret", r.KeysImported)
 	}
-	if _, err := s.st.Secret(ctx, secretEnrollment); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.st.Replica().Secret(ctx, secretEnrollment); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("the expired enrollment secret is still stored: %v", err)
 	}
 	for _, sc := range []string{store.OrgScope, north} {
-		if _, _, err := s.st.ScopeKey(ctx, sc, 0); err == nil {
+		if _, _, err := s.st.Replica().ScopeKey(ctx, sc, 0); err == nil {
 			t.Errorf("the device holds a key for %s", sc)
 		}
 	}
@@ -97,7 +97,7 @@ func TestPullGoesOnPastShortPages(t *testing.T) {
 	s.sync(t)
 	for _, id := range ids {
 		var v any
-		if err := s.st.RawValue(ctx, "customers", id, "shop_id", &v); err != nil {
+		if err := s.st.Replica().RawValue(ctx, "customers", id, "shop_id", &v); err != nil {
 			t.Fatalf("customer %s did not arrive through one-set pages: %v", id, err)
 		}
 	}

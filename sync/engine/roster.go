@@ -139,7 +139,7 @@ func (e *Engine) syncRoster(ctx context.Context, id *device.Identity) error {
 		}
 	}
 	if alert != "" && alert != st.RosterAlert {
-		e.st.Record(ctx, "roster.alert", "", "refused", code)
+		e.st.Audit(ctx, syncPrincipal, store.Event{Action: "roster.alert", Outcome: "refused", Detail: code})
 	}
 	st.RosterAlert = alert
 	return e.st.SaveSyncState(ctx, st)
@@ -165,7 +165,7 @@ func RosterWarning(st store.SyncState, now time.Time) string {
 
 // publish appends a signed entry at the hub first, then here: if another owner took the
 // position meanwhile, nothing forks locally, and the next round signs again on top.
-func publish(ctx context.Context, st *store.Store, h rosterHub, entry []byte) (*roster.State, error) {
+func publish(ctx context.Context, st Replica, h rosterHub, entry []byte) (*roster.State, error) {
 	ent, err := roster.Decode(entry)
 	if err != nil {
 		return nil, err
@@ -197,7 +197,7 @@ type pendingEnrolment struct {
 
 const secretPending = "pending_enrolments"
 
-func loadPending(ctx context.Context, st *store.Store) ([]pendingEnrolment, error) {
+func loadPending(ctx context.Context, st Replica) ([]pendingEnrolment, error) {
 	b, err := st.Secret(ctx, secretPending)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
@@ -213,7 +213,7 @@ func loadPending(ctx context.Context, st *store.Store) ([]pendingEnrolment, erro
 	return out, err
 }
 
-func savePending(ctx context.Context, st *store.Store, p []pendingEnrolment) error {
+func savePending(ctx context.Context, st Replica, p []pendingEnrolment) error {
 	b, err := json.Marshal(p)
 	if err != nil {
 		return err
@@ -264,7 +264,7 @@ func (e *Engine) confirmEnrolments(ctx context.Context, id *device.Identity) err
 			if err := e.sealCurrentKeys(ctx, id, local.Member(d.ID)); err != nil {
 				return err
 			}
-			e.st.Record(ctx, "device.confirm", d.ID, "ok", "role="+p.Role)
+			e.st.Audit(ctx, syncPrincipal, store.Event{Action: "device.confirm", Target: d.ID, Outcome: "ok", Detail: "role=" + p.Role})
 			done = true
 			break
 		}

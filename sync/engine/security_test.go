@@ -22,11 +22,11 @@ func TestSpokeRefusesBadSets(t *testing.T) {
 	ctx := context.Background()
 	_, a, owner, north := chain(t)
 	other := join(t, a, owner, north)
-	id, err := a.st.DeviceIdentity(ctx)
+	id, err := a.st.Replica().DeviceIdentity(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, ver, err := a.st.ScopeKey(ctx, north, 0)
+	key, ver, err := a.st.Replica().ScopeKey(ctx, north, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,8 +107,8 @@ func TestShopDeviceCannotWriteOrgData(t *testing.T) {
 		t.Fatalf("a North counter recorded a South sale: %v", err)
 	}
 	shop.sync(t) // nothing stuck in the outbox
-	id, _ := shop.st.DeviceIdentity(ctx)
-	key, ver, _ := shop.st.ScopeKey(ctx, store.OrgScope, 0)
+	id, _ := shop.st.Replica().DeviceIdentity(ctx)
+	key, ver, _ := shop.st.Replica().ScopeKey(ctx, store.OrgScope, 0)
 	users, _ := owner.Users(ctx)
 	forged := wire.Change{HLC: uint64(time.Now().UnixMilli()) << 16, Device: shop.st.DeviceID(), Table: "users", RowID: users[0].ID, Column: "roles", Value: wire.Value{Kind: wire.KindText, Text: "owner"}}
 	b, err := wire.Seal(&wire.ChangeSet{Header: wire.Header{Version: 2, Scope: store.OrgScope, Device: shop.st.DeviceID(), Seq: 999, KeyVersion: ver, ScopeSeq: 1}, Changes: []wire.Change{forged}}, key, id.Signing)
