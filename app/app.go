@@ -38,7 +38,7 @@ import (
 	"spoke/store/backup"
 	"spoke/store/contact"
 	"spoke/sync/engine"
-	"spoke/sync/hub/hubclient"
+	"spoke/sync/hubclient"
 )
 
 // Options are the GUI's command-line flags and the seams tests use.

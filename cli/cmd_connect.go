@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"spoke/protocol"
 	"spoke/store"
 	"spoke/sync/engine"
-	"spoke/sync/hub"
 )
 
 func init() {
@@ -26,7 +26,7 @@ func runConnect(ctx context.Context, env Env, args []string) error {
 	if *codeText == "" {
 		return errUsage{"--code CODE is required"}
 	}
-	code, err := hub.DecodeEnrollCode(strings.TrimSpace(*codeText))
+	code, err := protocol.DecodeEnrollCode(strings.TrimSpace(*codeText))
 	if err != nil {
 		return err
 	}

@@ -13,9 +13,9 @@ import (
 	"spoke/crypto/device"
 	"spoke/crypto/keys"
 	"spoke/crypto/roster"
+	"spoke/protocol"
 	"spoke/store"
-	"spoke/sync/hub"
-	"spoke/sync/hub/hubclient"
+	"spoke/sync/hubclient"
 )
 
 // ErrHubCode means a code printed by spoke-hub (no device list in it) was used on a device
@@ -32,7 +32,7 @@ var ErrHubCode = errors.New("this code was printed by the hub, so it can connect
 // A code printed by spoke-hub itself carries no device list: it connects only the device
 // that holds the chain's genesis (the first owner device), or a new owner machine through
 // Recover.
-func Connect(ctx context.Context, st *store.Store, code hub.EnrollCode) (*hub.DeviceInfo, error) {
+func Connect(ctx context.Context, st *store.Store, code protocol.EnrollCode) (*protocol.DeviceInfo, error) {
 	if !code.HasRoster() {
 		if _, err := st.Roster(ctx); err != nil {
 			return nil, ErrHubCode
@@ -41,7 +41,7 @@ func Connect(ctx context.Context, st *store.Store, code hub.EnrollCode) (*hub.De
 	return enroll(ctx, st, code)
 }
 
-func enroll(ctx context.Context, st *store.Store, code hub.EnrollCode) (*hub.DeviceInfo, error) {
+func enroll(ctx context.Context, st *store.Store, code protocol.EnrollCode) (*protocol.DeviceInfo, error) {
 	ss, err := st.SyncState(ctx)
 	if err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ func (e *Engine) enrollmentSecret(ctx context.Context) (tokenID string, secret [
 		return "", nil
 	}
 	i := max(bytes.IndexByte(b, 0), 0)
-	if i > 0 && len(b) == i+1+8+hub.SecretSize {
+	if i > 0 && len(b) == i+1+8+protocol.SecretSize {
 		until := time.UnixMilli(int64(binary.BigEndian.Uint64(b[i+1:])))
 		if e.now().Before(until) {
 			return string(b[:i]), b[i+1+8:]
@@ -146,13 +146,13 @@ func AddDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, shop
 	if err != nil {
 		return "", err
 	}
-	req := hub.TokenRequest{Role: hub.RoleOwner}
+	req := protocol.TokenRequest{Role: protocol.RoleOwner}
 	scopes, err := st.Scopes(ctx)
 	if err != nil {
 		return "", err
 	}
 	if shopID != "" {
-		req = hub.TokenRequest{Role: hub.RoleShop, Scopes: []string{shopID}}
+		req = protocol.TokenRequest{Role: protocol.RoleShop, Scopes: []string{shopID}}
 		if !slices.Contains(scopes, shopID) {
 			return "", fmt.Errorf("no such shop")
 		}
@@ -166,23 +166,23 @@ func AddDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, shop
 	if err != nil {
 		return "", err
 	}
-	code.Secret = hub.NewSecret()
+	code.Secret = protocol.NewSecret()
 	code.RosterID, code.Owner = local.ID(), store.Fingerprint(id.SigningPublic())
-	var envs []hub.EnvelopeInfo
-	to := hub.TokenRecipient(tok.TokenID)
+	var envs []protocol.EnvelopeInfo
+	to := protocol.TokenRecipient(tok.TokenID)
 	for _, k := range ks {
 		sealed, err := device.SealWithSecret(code.Secret, secretEnvelopeInfo(tok.TokenID, k.Scope, k.Version), k.Key)
 		if err != nil {
 			return "", err
 		}
-		envs = append(envs, hub.EnvelopeInfo{To: to, Scope: k.Scope, Version: k.Version, Sealed: device.SignEnvelope(st.DeviceID(), id.Signing, to, k.Scope, k.Version, sealed)})
+		envs = append(envs, protocol.EnvelopeInfo{To: to, Scope: k.Scope, Version: k.Version, Sealed: device.SignEnvelope(st.DeviceID(), id.Signing, to, k.Scope, k.Version, sealed)})
 	}
 	pend, err := loadPending(ctx, st)
 	if err != nil {
 		return "", err
 	}
 	role := roster.RoleOwner
-	if req.Role == hub.RoleShop {
+	if req.Role == protocol.RoleShop {
 		role = roster.RoleShop
 	}
 	pend = append(pend, pendingEnrolment{TokenID: tok.TokenID, Secret: code.Secret, Role: role, Scopes: req.Scopes, Expires: tok.ExpiresAt})
@@ -223,7 +223,7 @@ func Devices(ctx context.Context, ss *store.Session, h *hubclient.Client) ([]Dev
 	if err != nil {
 		return nil, err
 	}
-	atHub := map[string]hub.DeviceInfo{}
+	atHub := map[string]protocol.DeviceInfo{}
 	for _, d := range devs {
 		atHub[d.ID] = d
 	}
@@ -300,7 +300,7 @@ func RevokeDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, d
 	if err != nil {
 		return nil, err
 	}
-	var envs []hub.EnvelopeInfo
+	var envs []protocol.EnvelopeInfo
 	for _, scope := range all {
 		could := roster.MemberState{Member: victim.Member, Active: true} // what it read before revocation
 		if !could.CanRead(scope) {
@@ -323,7 +323,7 @@ func RevokeDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, d
 			if err != nil {
 				return rotated, err
 			}
-			envs = append(envs, hub.EnvelopeInfo{To: m.ID, Scope: scope, Version: v, Sealed: device.SignEnvelope(signer, key, m.ID, scope, v, sealed)})
+			envs = append(envs, protocol.EnvelopeInfo{To: m.ID, Scope: scope, Version: v, Sealed: device.SignEnvelope(signer, key, m.ID, scope, v, sealed)})
 		}
 	}
 	for len(envs) > 0 {
@@ -354,7 +354,7 @@ func rotationVersion(revoked *roster.MemberState) uint32 {
 // If the hub's roster is not the recovery code's, nothing is signed and this machine is left
 // as a new, unenrolled device again (a fresh identity: the hub keeps the refused enrolment),
 // so it can try again with another code.
-func Recover(ctx context.Context, st *store.Store, code hub.EnrollCode, recoveryCode string) (err error) {
+func Recover(ctx context.Context, st *store.Store, code protocol.EnrollCode, recoveryCode string) (err error) {
 	rec, err := keys.RecoverySigningKey(recoveryCode)
 	if err != nil {
 		return err
