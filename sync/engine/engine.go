@@ -26,6 +26,7 @@ import (
 	"spoke/crypto/roster"
 	"spoke/crypto/seal"
 	"spoke/protocol"
+	"spoke/protocol/auditrec"
 	"spoke/store"
 	"spoke/sync/hubclient"
 	"spoke/sync/wire"
@@ -370,7 +371,7 @@ func (e *Engine) sealAudit(ctx context.Context, id *device.Identity) error {
 		changes := make([]wire.Change, len(entries))
 		for i, a := range entries {
 			changes[i] = wire.Change{HLC: uint64(a.At) << 16, Device: e.st.DeviceID(), Table: "audit", RowID: fmt.Sprint(a.Seq), Column: "entry",
-				Value: wire.Value{Kind: wire.KindBlob, Blob: store.EncodeAuditEntry(a)}}
+				Value: wire.Value{Kind: wire.KindBlob, Blob: auditrec.Encode(a)}}
 		}
 		err = e.st.EnqueueAudit(ctx, scope, entries[len(entries)-1].Seq, func(setSeq, scopeSeq uint64) ([]byte, error) {
 			return wire.Seal(&wire.ChangeSet{Header: wire.Header{Version: 2, Scope: scope, Device: e.st.DeviceID(), Seq: setSeq, KeyVersion: ver, ScopeSeq: scopeSeq}, Changes: changes}, key, id.Signing)
@@ -595,12 +596,12 @@ func (e *Engine) applyVerified(ctx context.Context, h wire.Header, pub ed25519.P
 
 // applyAudit stores another device's audit entries; the set must hold nothing else.
 func (e *Engine) applyAudit(ctx context.Context, from string, cs *wire.ChangeSet, r *Report) error {
-	entries := make([]store.AuditEntryWire, 0, len(cs.Changes))
+	entries := make([]auditrec.Entry, 0, len(cs.Changes))
 	for _, c := range cs.Changes {
 		if c.Table != "audit" || c.Column != "entry" || c.Value.Kind != wire.KindBlob {
 			return e.refuse(ctx, r, from, "audit set mixed with other records")
 		}
-		a, err := store.DecodeAuditEntry(c.Value.Blob)
+		a, err := auditrec.Decode(c.Value.Blob)
 		if err != nil {
 			return e.refuse(ctx, r, from, err.Error())
 		}
