@@ -31,9 +31,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"spoke/assets"
-	"spoke/cli"
 	"spoke/crypto/keychain"
 	"spoke/crypto/keys"
+	"spoke/demo"
 	"spoke/store"
 	"spoke/store/backup"
 	"spoke/store/contact"
@@ -68,7 +68,7 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	var o Options
 	fs := flag.NewFlagSet("spoke", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.DataDir, "data", cli.DefaultDataDir(), "data directory")
+	fs.StringVar(&o.DataDir, "data", store.DefaultDataDir(), "data directory")
 	fs.BoolVar(&o.Demo, "demo", false, "start on a throw-away demo shop")
 	fs.IntVar(&o.DemoCustomers, "demo-customers", 1200, "number of customers in the demo shop")
 	pf := fs.String("passphrase-file", "", "file holding the database passphrase (else SPOKE_PASSPHRASE; else the OS keychain)")
@@ -133,7 +133,7 @@ type App struct {
 	closing atomic.Bool
 
 	st      *store.Store
-	demo    *cli.DemoShop
+	demo    *demo.Created
 	demoDir string
 
 	ss *store.Session
@@ -299,7 +299,7 @@ func (a *App) Store() *store.Store { return a.st }
 func (a *App) Session() *store.Session { return a.ss }
 
 // Demo is the demo shop (nil unless started with --demo).
-func (a *App) Demo() *cli.DemoShop { return a.demo }
+func (a *App) Demo() *demo.Created { return a.demo }
 
 func (a *App) setContent(o fyne.CanvasObject) {
 	a.Loading, a.Unlock, a.Setup, a.SignIn = nil, nil, nil, nil
@@ -334,7 +334,7 @@ func (a *App) startDemo() {
 			// A throw-away shop gets a throw-away passphrase held only in memory.
 			o.Passphrase = fmt.Sprintf("demo-%d-%d", os.Getpid(), time.Now().UnixNano())
 		}
-		d, err := cli.CreateDemo(a.ctx, dir, n, 1, o, func(stage string, done, total int) {
+		d, err := demo.CreateShop(a.ctx, dir, n, 1, o, func(stage string, done, total int) {
 			if total > 0 {
 				f := float64(done) / float64(total)
 				a.ui(func() {

@@ -12,8 +12,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"spoke/csvimport"
 	"spoke/store"
-	"spoke/store/csvimport"
 )
 
 // maxImportBytes bounds what an import reads into memory.
@@ -94,9 +94,9 @@ func newImportScreen(a *App) *ImportScreen {
 	return s
 }
 
-func (s *ImportScreen) target() store.ImportTarget {
+func (s *ImportScreen) target() csvimport.Target {
 	st := s.owners[s.AssignTo.Selected]
-	return store.ImportTarget{OwnerID: st.ID, ShopID: st.ShopID}
+	return csvimport.Target{OwnerID: st.ID, ShopID: st.ShopID}
 }
 
 // check parses and validates the file off the UI goroutine.
@@ -111,7 +111,7 @@ func (s *ImportScreen) check() {
 	s.Errors.Refresh()
 	skip := s.Skip.Checked
 	a.async(func() func() {
-		region, err := ss.ImportRegion(ctx, t)
+		region, err := csvimport.Region(ctx, ss, t)
 		var res *csvimport.Result
 		if err == nil {
 			var f *os.File
@@ -158,7 +158,7 @@ func (s *ImportScreen) doImport() {
 	s.Check.Disable()
 	s.Status.SetText(a.T("Importing…"))
 	a.async(func() func() {
-		ids, err := ss.ImportCustomersWithProgress(ctx, t, rows, func(done, total int) {
+		ids, err := csvimport.Import(ctx, ss, t, rows, func(done, total int) {
 			f := float64(done) / float64(total)
 			a.ui(func() { s.Progress.SetValue(f) })
 		})

@@ -59,9 +59,7 @@ var rules = []rule{
 var allowedFyne = map[string]bool{"spoke": true, "spoke/app": true}
 
 // known are today's exceptions, each due to go (issue "architecture").
-var known = map[[2]string]string{
-	{"spoke/app", "spoke/cli"}: "CreateDemo and DefaultDataDir live in cli; they move down",
-}
+var known = map[[2]string]string{}
 
 func TestLayers(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
