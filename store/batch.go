@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -19,6 +21,7 @@ type Batch struct {
 	regions map[string]string   // shop id -> phone region
 	owners  map[[2]string]bool  // (shop, owner) pairs resolved in this batch
 	custs   map[string]*custRow // customers added or loaded in this batch
+	keyed   map[string]bool     // those of custs whose data key insertBike can reach
 	added   []string            // customers added, for the search index after commit
 }
 
@@ -29,7 +32,7 @@ type Batch struct {
 func (ss *Session) Batch(ctx context.Context, action string, fn func(b *Batch) error) error {
 	var added []string
 	err := ss.write(ctx, action, func(w *wtx) error {
-		b := &Batch{ss: ss, w: w, regions: map[string]string{}, owners: map[[2]string]bool{}, custs: map[string]*custRow{}}
+		b := &Batch{ss: ss, w: w, regions: map[string]string{}, owners: map[[2]string]bool{}, custs: map[string]*custRow{}, keyed: map[string]bool{}}
 		if err := fn(b); err != nil {
 			return err
 		}
@@ -48,9 +51,6 @@ func (ss *Session) Batch(ctx context.Context, action string, fn func(b *Batch) e
 func (b *Batch) Summarize(target string, fields []string, detail string) {
 	b.w.audit.Target, b.w.audit.Fields, b.w.audit.Detail = target, fields, detail
 }
-
-// Now is the time the batch's rows are written at.
-func (b *Batch) Now() time.Time { return time.UnixMilli(b.w.now) }
 
 // stamp returns the creation time of a row: now, or a given earlier time, which only the
 // owner may set (the demo loader backdates its history; nobody else rewrites when a row was
@@ -126,26 +126,47 @@ func (b *Batch) AddCustomer(in CustomerInput, createdAt time.Time) (string, erro
 		return "", err
 	}
 	b.custs[id] = &custRow{id: id, shopID: in.ShopID, ownerID: in.OwnerID}
+	b.keyed[id] = true // insertCustomer keeps the new data key
 	b.added = append(b.added, id)
 	return id, nil
 }
 
-// customer returns a customer added in this batch, or loads it.
-func (b *Batch) customer(id string) (*custRow, error) {
-	if c, ok := b.custs[id]; ok {
+// customer returns a customer added in this batch, or loads it (with its wrapped data key
+// only when withKey: a bike is sealed under it, a work order or a sale needs only the
+// customer's shop and owner). Loads go through statements prepared once per batch: loaders
+// look up every customer their work orders and sales name.
+func (b *Batch) customer(id string, withKey bool) (*custRow, error) {
+	if c, ok := b.custs[id]; ok && (!withKey || b.keyed[id]) {
 		return c, nil
 	}
-	c, err := b.ss.s.loadCust(b.w.ctx, b.w.tx, id)
+	var c *custRow
+	var err error
+	if withKey {
+		var st *sql.Stmt
+		if st, err = b.w.stmt("SELECT " + custCols + " FROM customers WHERE id = ? AND deleted_at = 0"); err == nil {
+			c, err = scanCust(st.QueryRowContext(b.w.ctx, id))
+		}
+	} else {
+		var st *sql.Stmt
+		if st, err = b.w.stmt("SELECT shop_id, owner_id FROM customers WHERE id = ? AND deleted_at = 0"); err == nil {
+			c = &custRow{id: id}
+			err = st.QueryRowContext(b.w.ctx, id).Scan(&c.shopID, &c.ownerID)
+		}
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
 	if err != nil {
 		return nil, err
 	}
-	b.custs[id] = &custRow{id: c.id, shopID: c.shopID, ownerID: c.ownerID}
-	return b.custs[id], nil
+	b.custs[id] = c
+	b.keyed[id] = withKey
+	return c, nil
 }
 
 // AddBike adds a bike to a customer as AddBike does, created at createdAt (zero: now).
 func (b *Batch) AddBike(customerID string, bike Bike, createdAt time.Time) (string, error) {
-	c, err := b.customer(customerID)
+	c, err := b.customer(customerID, true)
 	if err != nil {
 		return "", err
 	}
@@ -165,7 +186,7 @@ func (b *Batch) AddBike(customerID string, bike Bike, createdAt time.Time) (stri
 // AddWorkOrder opens a work order as CreateWorkOrder does. A status other than intake, or a
 // creation or closing time (zero: now, not closed), is history only the owner may write.
 func (b *Batch) AddWorkOrder(in WorkOrderInput, status Status, createdAt, closedAt time.Time) (string, error) {
-	c, err := b.customer(in.CustomerID)
+	c, err := b.customer(in.CustomerID, false)
 	if err != nil {
 		return "", err
 	}
@@ -199,7 +220,7 @@ func (b *Batch) AddWorkOrder(in WorkOrderInput, status Status, createdAt, closed
 func (b *Batch) AddSale(in SaleInput, sellerID string) (string, error) {
 	t := target{shopID: in.ShopID, ownerID: b.ss.user.ID}
 	if in.CustomerID != "" {
-		c, err := b.customer(in.CustomerID)
+		c, err := b.customer(in.CustomerID, false)
 		if err != nil {
 			return "", err
 		}
