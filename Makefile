@@ -42,7 +42,7 @@ keychain:
 # A short run of every fuzz target (each decoder and importer).
 FUZZTIME ?= 15s
 fuzz:
-	@for pkg in ./crypto/seal ./crypto/keys ./crypto/device ./crypto/roster ./store/contact ./store/csvimport ./store/search ./hlc ./sync/wire ./sync/hub ./store; do \
+	@for pkg in ./crypto/seal ./crypto/stream ./crypto/keys ./crypto/device ./crypto/roster ./store/contact ./csvimport ./store/search ./hlc ./sync/wire ./protocol ./protocol/auditrec ./store; do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
@@ -50,7 +50,7 @@ fuzz:
 
 bench:
 	$(GO) test ./store/ -run '^$$' -bench 'TypeAhead|LookupEmail|CreateCustomer|UnlockToSearchable' -benchtime 3s -timeout 60m
-	$(GO) test ./store/ -run '^$$' -bench LoadDemo -benchtime 1x
+	$(GO) test ./demo/ -run '^$$' -bench LoadDemo -benchtime 1x
 
 package:
 	$(GO) install fyne.io/tools/cmd/fyne@v1.7.4

@@ -23,12 +23,12 @@ import (
 	"fyne.io/fyne/v2"
 
 	"spoke/assets"
-	"spoke/cli"
 	"spoke/crypto/keychain"
+	"spoke/demo"
 	"spoke/store"
 	"spoke/store/backup"
 	"spoke/sync/engine"
-	"spoke/sync/hub/hubclient"
+	"spoke/sync/hubclient"
 )
 
 // Preference keys.
@@ -56,7 +56,7 @@ type App struct {
 	closing atomic.Bool
 
 	st      *store.Store
-	demo    *cli.DemoShop
+	demo    *demo.Created
 	demoDir string
 
 	ss *store.Session
@@ -133,7 +133,7 @@ func (a *App) Store() *store.Store { return a.st }
 func (a *App) Session() *store.Session { return a.ss }
 
 // Demo is the demo shop (nil unless started with --demo).
-func (a *App) Demo() *cli.DemoShop { return a.demo }
+func (a *App) Demo() *demo.Created { return a.demo }
 
 func (a *App) setContent(o fyne.CanvasObject) {
 	a.Loading, a.Unlock, a.Setup, a.SignIn = nil, nil, nil, nil

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"spoke/cli"
 	"spoke/store"
 )
 
@@ -42,7 +41,7 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	var o Options
 	fs := flag.NewFlagSet("spoke", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.DataDir, "data", cli.DefaultDataDir(), "data directory")
+	fs.StringVar(&o.DataDir, "data", store.DefaultDataDir(), "data directory")
 	fs.BoolVar(&o.Demo, "demo", false, "start on a throw-away demo shop")
 	fs.IntVar(&o.DemoCustomers, "demo-customers", 1200, "number of customers in the demo shop")
 	pf := fs.String("passphrase-file", "", "file holding the database passphrase (else SPOKE_PASSPHRASE; else the OS keychain)")

@@ -15,10 +15,9 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
-	"spoke/cli"
 	"spoke/crypto/keys"
+	"spoke/demo"
 	"spoke/store"
-	"spoke/store/demo"
 )
 
 var fastKDF = keys.KDFParams{Time: 1, Memory: 64, Threads: 1}
@@ -57,8 +56,8 @@ func demoTemplate(t *testing.T) (string, *demo.Chain) {
 		if demoErr != nil {
 			return
 		}
-		var d *cli.DemoShop
-		d, demoErr = cli.CreateDemo(context.Background(), filepath.Join(demoDir, "db"), testCustomers(), 1,
+		var d *demo.Created
+		d, demoErr = demo.CreateShop(context.Background(), filepath.Join(demoDir, "db"), testCustomers(), 1,
 			store.Options{KDF: fastKDF, Passphrase: demoPass}, nil)
 		if demoErr == nil {
 			demoChain = d.Chain
@@ -134,7 +133,7 @@ func newDemoApp(t *testing.T) *harness {
 		t.Fatalf("no sign-in screen; screen shows %q", texts(a.W.Canvas().Content()))
 	}
 	// Like --demo: the sign-in screen lists the demo accounts.
-	a.demo = &cli.DemoShop{Chain: chain}
+	a.demo = &demo.Created{Chain: chain}
 	a.showSignIn("", "")
 	a.Wait()
 	return &harness{t: t, a: a, clock: c, chain: chain, dir: dir}

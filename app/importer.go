@@ -14,8 +14,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"spoke/app/ui"
+	"spoke/csvimport"
 	"spoke/store"
-	"spoke/store/csvimport"
 )
 
 // maxImportBytes bounds what an import reads into memory.
@@ -96,9 +96,9 @@ func newImportScreen(a *App) *ImportScreen {
 	return s
 }
 
-func (s *ImportScreen) target() store.ImportTarget {
+func (s *ImportScreen) target() csvimport.Target {
 	st := s.owners[s.AssignTo.Selected]
-	return store.ImportTarget{OwnerID: st.ID, ShopID: st.ShopID}
+	return csvimport.Target{OwnerID: st.ID, ShopID: st.ShopID}
 }
 
 // check parses and validates the file off the UI goroutine.
@@ -113,7 +113,7 @@ func (s *ImportScreen) check() {
 	s.Errors.Refresh()
 	skip := s.Skip.Checked
 	load(a, func(ctx context.Context, ss *store.Session) (*csvimport.Result, error) {
-		region, err := ss.ImportRegion(ctx, t)
+		region, err := csvimport.Region(ctx, ss, t)
 		var res *csvimport.Result
 		if err == nil {
 			var f *os.File
@@ -160,7 +160,7 @@ func (s *ImportScreen) doImport() {
 	s.Check.Disable()
 	s.Status.SetText(a.T("Importing…"))
 	load(a, func(ctx context.Context, ss *store.Session) ([]string, error) {
-		return ss.ImportCustomersWithProgress(ctx, t, rows, func(done, total int) {
+		return csvimport.Import(ctx, ss, t, rows, func(done, total int) {
 			f := float64(done) / float64(total)
 			a.handBack(ss, func() { s.Progress.SetValue(f) })
 		})

@@ -13,7 +13,7 @@ import (
 
 	"spoke/app/ui"
 	"spoke/assets"
-	"spoke/cli"
+	"spoke/demo"
 	"spoke/crypto/keychain"
 	"spoke/crypto/keys"
 	"spoke/store"
@@ -87,7 +87,7 @@ func (a *App) startDemo() {
 			// A throw-away shop gets a throw-away passphrase held only in memory.
 			o.Passphrase = fmt.Sprintf("demo-%d-%d", os.Getpid(), time.Now().UnixNano())
 		}
-		d, err := cli.CreateDemo(a.ctx, dir, n, 1, o, func(stage string, done, total int) {
+		d, err := demo.CreateShop(a.ctx, dir, n, 1, o, func(stage string, done, total int) {
 			if total > 0 {
 				f := float64(done) / float64(total)
 				a.ui(func() {

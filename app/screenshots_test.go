@@ -9,8 +9,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"spoke/protocol"
 	"spoke/store"
-	"spoke/sync/hub"
 )
 
 // TestScreenshots renders every main screen of the demo shop in English and in Chinese with
@@ -134,7 +134,7 @@ func TestScreenshots(t *testing.T) {
 			a.Wait()
 			test.Tap(s.AddDevice)
 			a.Wait()
-			second, err := hub.DecodeEnrollCode(s.NewCode.Text)
+			second, err := protocol.DecodeEnrollCode(s.NewCode.Text)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,10 +15,10 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"spoke/app/ui"
+	"spoke/protocol"
 	"spoke/store"
 	"spoke/sync/engine"
-	"spoke/sync/hub"
-	"spoke/sync/hub/hubclient"
+	"spoke/sync/hubclient"
 )
 
 // syncInterval is how often the background loop syncs when nothing was written.
@@ -217,7 +217,7 @@ func (s *SyncScreen) deviceRow(d engine.DeviceEntry) []string {
 		id = a.T("%s (this one)", id)
 	}
 	reads := a.T("every shop")
-	if d.Role != string(hub.RoleOwner) {
+	if d.Role != string(protocol.RoleOwner) {
 		var names []string
 		for _, sc := range d.Scopes {
 			if sh, ok := a.shopByID(sc); ok {
@@ -348,7 +348,7 @@ func (s *SyncScreen) showState() {
 	s.State.Refresh()
 	s.Hub.SetText(st.HubAddr)
 	role := a.T("Owner computer: every shop")
-	if st.Role == string(hub.RoleShop) {
+	if st.Role == string(protocol.RoleShop) {
 		var names []string
 		for _, sc := range st.Scopes {
 			if sh, ok := a.shopByID(sc); ok {
@@ -471,7 +471,7 @@ func (s *SyncScreen) connect() {
 	s.Connect.Disable()
 	ui.SetBusy(s.Busy, true)
 	a.async(func() func() {
-		code, err := hub.DecodeEnrollCode(text)
+		code, err := protocol.DecodeEnrollCode(text)
 		if err != nil {
 			err = errBadCode
 		}

@@ -12,6 +12,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"spoke/protocol"
 	"spoke/store"
 	"spoke/sync/engine"
 	"spoke/sync/hub"
@@ -20,7 +21,7 @@ import (
 
 // startHub runs a real hub (TLS 1.3, client certificates, SQLite storage) on a loopback port
 // and returns the owner's first enrollment code, as `spoke-hub init` prints it.
-func startHub(t *testing.T) hub.EnrollCode {
+func startHub(t *testing.T) protocol.EnrollCode {
 	t.Helper()
 	ctx := context.Background()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -44,7 +45,7 @@ func startHub(t *testing.T) hub.EnrollCode {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Stop(); hs.Close() })
-	code, _, err := hub.IssueToken(ctx, hs, d.CA, addr, hub.RoleOwner, nil, nil, "init", time.Now(), time.Hour)
+	code, _, err := hub.IssueToken(ctx, hs, d.CA, addr, protocol.RoleOwner, nil, nil, "init", time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestSyncScreenConnectSyncDevicesAndConflicts(t *testing.T) {
 	}
 	test.Tap(s.AddDevice)
 	a.Wait()
-	second, err := hub.DecodeEnrollCode(s.NewCode.Text)
+	second, err := protocol.DecodeEnrollCode(s.NewCode.Text)
 	if err != nil || !s.NewCode.Selectable || !s.codeBox.Visible() {
 		t.Fatalf("add device code %q: %v", s.NewCode.Text, err)
 	}
@@ -174,7 +175,7 @@ func TestSyncScreenConnectSyncDevicesAndConflicts(t *testing.T) {
 }
 
 // enrolSecond sets up a second computer with a code from Add device and syncs it once.
-func enrolSecond(t *testing.T, code hub.EnrollCode) (*store.Store, *engine.Engine) {
+func enrolSecond(t *testing.T, code protocol.EnrollCode) (*store.Store, *engine.Engine) {
 	t.Helper()
 	ctx := context.Background()
 	st, _, err := store.CreateReplica(ctx, t.TempDir(), store.Options{Passphrase: "second device pass", KDF: fastKDF})

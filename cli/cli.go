@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 
@@ -117,27 +115,9 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nEvery command takes --data DIR (default: "+DefaultDataDir()+") and, for a passphrase-protected")
+	fmt.Fprintln(w, "\nEvery command takes --data DIR (default: "+store.DefaultDataDir()+") and, for a passphrase-protected")
 	fmt.Fprintln(w, "database, --passphrase-file F or SPOKE_PASSPHRASE. Commands with --as USER read that user's")
 	fmt.Fprintln(w, "password from --password-file F or SPOKE_PASSWORD. 'spoke <command> -h' shows its flags.")
-}
-
-// DefaultDataDir is the OS's per-user data directory for Spoke.
-func DefaultDataDir() string {
-	switch runtime.GOOS {
-	case "windows", "darwin":
-		if d, err := os.UserConfigDir(); err == nil {
-			return filepath.Join(d, "Spoke")
-		}
-	default:
-		if d := os.Getenv("XDG_DATA_HOME"); d != "" {
-			return filepath.Join(d, "spoke")
-		}
-		if h, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(h, ".local", "share", "spoke")
-		}
-	}
-	return "spoke-data"
 }
 
 // common are the flags every command takes.
@@ -152,7 +132,7 @@ type common struct {
 func newFlags(name string, env Env, c *common, withUser bool) *flag.FlagSet {
 	fs := flag.NewFlagSet("spoke "+name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	fs.StringVar(&c.data, "data", DefaultDataDir(), "data directory")
+	fs.StringVar(&c.data, "data", store.DefaultDataDir(), "data directory")
 	fs.StringVar(&c.passphraseFile, "passphrase-file", "", "file holding the database passphrase (else SPOKE_PASSPHRASE; else the OS keychain)")
 	if withUser {
 		fs.StringVar(&c.as, "as", "", "sign in as this username (required)")

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"spoke/protocol"
 	"spoke/store"
 	"spoke/sync/engine"
-	"spoke/sync/hub"
 )
 
 func init() {
@@ -27,7 +27,7 @@ func runConnect(ctx context.Context, env Env, args []string) error {
 	if *codeText == "" {
 		return errUsage{"--code CODE is required"}
 	}
-	code, err := hub.DecodeEnrollCode(strings.TrimSpace(*codeText))
+	code, err := protocol.DecodeEnrollCode(strings.TrimSpace(*codeText))
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func printReport(env Env, r *engine.Report) {
 // connectAs enrols st: a database with staff accounts through the owner's session (--as, the
 // password from --password-file or SPOKE_PASSWORD; engine.Connect checks the grant and audits
 // a denial), a new one without staff with the code alone (engine.Join).
-func connectAs(ctx context.Context, c *common, st *store.Store, code hub.EnrollCode) (*hub.DeviceInfo, error) {
+func connectAs(ctx context.Context, c *common, st *store.Store, code protocol.EnrollCode) (*protocol.DeviceInfo, error) {
 	staffed, err := st.HasStaff(ctx)
 	if err != nil {
 		return nil, err

@@ -6,8 +6,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"spoke/store"
-	"spoke/store/demo"
+	"spoke/demo"
 )
 
 func init() {
@@ -29,7 +28,7 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := CreateDemo(ctx, c.data, *n, *seed, o, func(stage string, done, total int) {
+	res, err := demo.CreateShop(ctx, c.data, *n, *seed, o, func(stage string, done, total int) {
 		fmt.Fprintf(env.Stderr, "\r%s: %d/%d", stage, done, total)
 		if done == total {
 			fmt.Fprintln(env.Stderr)
@@ -58,43 +57,4 @@ func shopName(ch *demo.Chain, key string) string {
 		}
 	}
 	return "(all shops)"
-}
-
-// DemoShop is a freshly created demo database.
-type DemoShop struct {
-	Store        *store.Store
-	RecoveryCode string
-	Chain        *demo.Chain
-	Loaded       *store.DemoResult
-	Took         time.Duration
-}
-
-// CreateDemo makes a new database in dir and loads a generated chain through the owner's
-// session. The GUI's --demo uses it too.
-func CreateDemo(ctx context.Context, dir string, customers int, seed uint64, o store.Options, progress func(string, int, int)) (*DemoShop, error) {
-	start := time.Now()
-	ch := demo.Generate(demo.Options{Customers: customers, Seed: seed})
-	var owner demo.Staff
-	for _, s := range ch.Staff {
-		if s.Role == string(store.RoleOwner) {
-			owner = s
-		}
-	}
-	first := ch.Shops[0]
-	st, code, err := store.Create(ctx, dir, store.CreateOptions{ShopName: first.Name, Region: first.Region, Currency: first.Currency,
-		OwnerUsername: owner.Username, OwnerName: owner.DisplayName, OwnerPassword: owner.Password}, o)
-	if err != nil {
-		return nil, err
-	}
-	ss, err := st.SignIn(ctx, owner.Username, owner.Password)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	loaded, err := ss.LoadDemo(ctx, ch, progress)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	return &DemoShop{Store: st, RecoveryCode: code, Chain: ch, Loaded: loaded, Took: time.Since(start)}, nil
 }

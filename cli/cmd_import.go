@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"spoke/store"
-	"spoke/store/csvimport"
+	"spoke/csvimport"
 )
 
 func init() {
@@ -36,7 +35,7 @@ func runImport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	var t store.ImportTarget
+	var t csvimport.Target
 	if *shop != "" {
 		s, err := ss.ShopByName(ctx, *shop)
 		if err != nil {
@@ -54,7 +53,7 @@ func runImport(ctx context.Context, env Env, args []string) error {
 			t.ShopID = u.ShopID
 		}
 	}
-	region, err := ss.ImportRegion(ctx, t)
+	region, err := csvimport.Region(ctx, ss, t)
 	if err != nil {
 		return err
 	}
@@ -72,7 +71,7 @@ func runImport(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stderr, "%d bad line(s): nothing was imported. Fix them, or run again with --skip-invalid.\n", len(res.Errors))
 		return errExit(1)
 	}
-	ids, err := ss.ImportCustomers(ctx, t, res.Rows)
+	ids, err := csvimport.Import(ctx, ss, t, res.Rows, nil)
 	if err != nil {
 		return err
 	}

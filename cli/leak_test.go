@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"spoke/store/demo"
+	"spoke/demo"
 )
 
 // plants are distinctive personal values (Latin, Chinese, emoji) that must never reach disk

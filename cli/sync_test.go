@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"spoke/protocol"
 	"spoke/sync/hub"
 	"spoke/sync/hub/sqlite"
 )
@@ -44,7 +45,7 @@ func startHubLogged(t *testing.T) (code string, stop func(), dir string, logs *b
 	if err := srv.Start(ln); err != nil {
 		t.Fatal(err)
 	}
-	c, _, err := hub.IssueToken(context.Background(), st, d.CA, d.Config.Addr, hub.RoleOwner, nil, nil, "init", time.Now(), time.Hour)
+	c, _, err := hub.IssueToken(context.Background(), st, d.CA, d.Config.Addr, protocol.RoleOwner, nil, nil, "init", time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

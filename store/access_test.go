@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"spoke/store/csvimport"
 )
 
 // TestMatrixMatchesDesign compares every cell of matrix with DESIGN.md's access table, so a
@@ -281,7 +279,7 @@ func TestSalesStayInTheirShop(t *testing.T) {
 	sam := f.users["sam"].User().ID
 	// sam's customer kept in South: the state the attack left behind.
 	planted := plantCustomer(t, f, CustomerInput{Name: "Dora Plantedcustomer", Phone: "+49 30 1234568", ShopID: f.south, OwnerID: sam})
-	rows := []csvimport.Row{{Line: 2, Name: "Imported Person", Email: "imported@example.com"}}
+	rows := []importRow{{Line: 2, Name: "Imported Person", Email: "imported@example.com"}}
 	sale := func(customer, shop string) func(ss *Session) error {
 		return func(ss *Session) error {
 			_, err := ss.RecordSale(ctx, SaleInput{CustomerID: customer, ShopID: shop, PaymentMethod: "cash", Lines: []Line{{Description: "Tube", Qty: 1, UnitPrice: 500}}})
@@ -316,11 +314,11 @@ func TestSalesStayInTheirShop(t *testing.T) {
 			return err
 		}, "ok", ""},
 		{"import into another shop", "sam", func(ss *Session) error {
-			_, err := ss.ImportCustomers(ctx, ImportTarget{ShopID: f.south}, rows)
+			_, err := batchImport(ctx, ss, f.south, "", rows)
 			return err
 		}, "forbidden", "customer.import"},
 		{"import into own shop", "sam", func(ss *Session) error {
-			_, err := ss.ImportCustomers(ctx, ImportTarget{ShopID: f.north}, rows)
+			_, err := batchImport(ctx, ss, f.north, "", rows)
 			return err
 		}, "ok", ""},
 		{"walk-in sale in another shop", "sam", sale("", f.south), "forbidden", "sale.create"},

@@ -4,58 +4,22 @@ import (
 	"context"
 	"crypto/hmac"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
+
+	"spoke/protocol/auditrec"
 )
 
-// AuditEntryWire is one audit entry as it travels between devices: everything its MAC
-// covers, so a receiver re-checks the chain. The reason stays sealed under the org key.
-type AuditEntryWire struct {
-	Seq     int64  `json:"seq"`
-	At      int64  `json:"at"`
-	User    string `json:"user"`
-	Device  string `json:"device"`
-	Action  string `json:"action"`
-	Target  string `json:"target"`
-	Fields  string `json:"fields"`
-	Outcome string `json:"outcome"`
-	Detail  string `json:"detail"`
-	Reason  []byte `json:"reason,omitempty"`
-	MAC     []byte `json:"mac"`
-}
-
-// EncodeAuditEntry and DecodeAuditEntry are the wire form (JSON, one entry).
-func EncodeAuditEntry(e AuditEntryWire) []byte {
-	b, _ := json.Marshal(e)
-	return b
-}
-
-// DecodeAuditEntry parses an entry; it checks shapes, not the chain.
-func DecodeAuditEntry(b []byte) (AuditEntryWire, error) {
-	var e AuditEntryWire
-	if len(b) > 64<<10 {
-		return e, errors.New("audit entry too large")
-	}
-	if err := json.Unmarshal(b, &e); err != nil {
-		return e, errors.New("audit entry does not parse")
-	}
-	if e.Seq < 1 || len(e.MAC) != 32 || e.Device == "" || e.Action == "" {
-		return e, errors.New("audit entry is incomplete")
-	}
-	return e, nil
-}
-
 // LocalAudit returns this device's audit entries after seq (for pushing), at most limit.
-func (s *Store) LocalAudit(ctx context.Context, after int64, limit int) ([]AuditEntryWire, error) {
+func (s *Store) LocalAudit(ctx context.Context, after int64, limit int) ([]auditrec.Entry, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT seq, at, user_id, device_id, action, target, fields, outcome, detail, reason, mac FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []AuditEntryWire
+	var out []auditrec.Entry
 	for rows.Next() {
-		var e AuditEntryWire
+		var e auditrec.Entry
 		if err := rows.Scan(&e.Seq, &e.At, &e.User, &e.Device, &e.Action, &e.Target, &e.Fields, &e.Outcome, &e.Detail, &e.Reason, &e.MAC); err != nil {
 			return nil, err
 		}
@@ -67,7 +31,7 @@ func (s *Store) LocalAudit(ctx context.Context, after int64, limit int) ([]Audit
 // ApplyRemoteAudit appends another device's audit entries to its copy of that device's chain.
 // Every entry must be the next in sequence and its MAC must chain from the previous one
 // under the org audit key: a device cannot send a rewritten or gapped trail.
-func (s *Store) ApplyRemoteAudit(ctx context.Context, device string, entries []AuditEntryWire) (int, error) {
+func (s *Store) ApplyRemoteAudit(ctx context.Context, device string, entries []auditrec.Entry) (int, error) {
 	key, err := s.orgDerived(ctx, purposeAudit)
 	if err != nil {
 		return 0, err
@@ -143,7 +107,7 @@ func (s *Store) verifyRemoteAudit(ctx context.Context, r *Report) error {
 	var prev []byte
 	var want int64
 	for rows.Next() {
-		var e AuditEntryWire
+		var e auditrec.Entry
 		if err := rows.Scan(&e.Device, &e.Seq, &e.At, &e.User, &e.Action, &e.Target, &e.Fields, &e.Outcome, &e.Detail, &e.Reason, &e.MAC); err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package store
+package store_test
 
 import (
 	"context"
@@ -12,8 +12,9 @@ import (
 	"time"
 
 	"spoke/crypto/keys"
+	"spoke/demo"
+	"spoke/store"
 	"spoke/store/contact"
-	"spoke/store/demo"
 	"spoke/store/search"
 )
 
@@ -63,15 +64,15 @@ func benchSetup(b *testing.B) *benchDB {
 		}
 		start := time.Now()
 		first := d.chain.Shops[0]
-		st, _, err := Create(ctx, d.dir, CreateOptions{ShopName: first.Name, Region: first.Region, Currency: first.Currency,
-			OwnerUsername: d.owner.Username, OwnerPassword: d.owner.Password}, Options{Passphrase: testPass, KDF: keys.DefaultKDF})
+		st, _, err := store.Create(ctx, d.dir, store.CreateOptions{ShopName: first.Name, Region: first.Region, Currency: first.Currency,
+			OwnerUsername: d.owner.Username, OwnerPassword: d.owner.Password}, store.Options{Passphrase: benchPass, KDF: keys.DefaultKDF})
 		if err != nil {
 			benchErr = err
 			return
 		}
 		ss, err := st.SignIn(ctx, d.owner.Username, d.owner.Password)
 		if err == nil {
-			_, err = ss.LoadDemo(ctx, d.chain, nil)
+			_, err = demo.Load(ctx, ss, d.chain, nil)
 		}
 		st.Close()
 		if err != nil {
@@ -121,8 +122,8 @@ func plainBaseline(path string, d *benchDB) (*sql.DB, error) {
 }
 
 // openOwner unlocks the bench database and signs the owner in.
-func (d *benchDB) openOwner(b *testing.B) (*Store, *Session) {
-	st, err := Open(context.Background(), d.dir, Options{Passphrase: testPass})
+func (d *benchDB) openOwner(b *testing.B) (*store.Store, *store.Session) {
+	st, err := store.Open(context.Background(), d.dir, store.Options{Passphrase: benchPass})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func BenchmarkLookupEmail(b *testing.B) {
 		defer st.Close()
 		i := 0
 		for b.Loop() {
-			res, err := ss.FindCustomers(ctx, ByEmail, d.emails[i%len(d.emails)])
+			res, err := ss.FindCustomers(ctx, store.ByEmail, d.emails[i%len(d.emails)])
 			if err != nil || len(res) == 0 {
 				b.Fatalf("lookup: %v %d", err, len(res))
 			}
@@ -226,7 +227,7 @@ func BenchmarkCreateCustomer(b *testing.B) {
 		shops, _ := ss.Shops(ctx)
 		i := 0
 		for b.Loop() {
-			_, err := ss.CreateCustomer(ctx, CustomerInput{Name: fmt.Sprintf("Bench Customer %d", i), Email: fmt.Sprintf("bench%d@example.com", i),
+			_, err := ss.CreateCustomer(ctx, store.CustomerInput{Name: fmt.Sprintf("Bench Customer %d", i), Email: fmt.Sprintf("bench%d@example.com", i),
 				Phone: fmt.Sprintf("+1 415 555 %04d", i%10000), Address: "1 Bench Way", Notes: "created by the benchmark", ShopID: shops[0].ID})
 			if err != nil {
 				b.Fatal(err)
@@ -290,3 +291,6 @@ func BenchmarkUnlockToSearchable(b *testing.B) {
 		}
 	})
 }
+
+// benchPass is the bench database's passphrase.
+const benchPass = "correct horse battery staple"

@@ -5,6 +5,7 @@ import (
 
 	"spoke/crypto/device"
 	"spoke/crypto/roster"
+	"spoke/protocol/auditrec"
 )
 
 // Replica is the store as sync sees it: the narrow port the sync engine reaches the database
@@ -86,12 +87,12 @@ func (r *Replica) ApplyRemote(ctx context.Context, fromDevice, scope string, rec
 }
 
 // LocalAudit returns this device's audit entries after seq, for copying to other devices.
-func (r *Replica) LocalAudit(ctx context.Context, after int64, limit int) ([]AuditEntryWire, error) {
+func (r *Replica) LocalAudit(ctx context.Context, after int64, limit int) ([]auditrec.Entry, error) {
 	return r.s.LocalAudit(ctx, after, limit)
 }
 
 // ApplyRemoteAudit keeps another device's audit entries.
-func (r *Replica) ApplyRemoteAudit(ctx context.Context, device string, entries []AuditEntryWire) (int, error) {
+func (r *Replica) ApplyRemoteAudit(ctx context.Context, device string, entries []auditrec.Entry) (int, error) {
 	return r.s.ApplyRemoteAudit(ctx, device, entries)
 }
 

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"spoke/store/csvimport"
 )
 
 func TestUsernamesListsOnlyActiveAccounts(t *testing.T) {
@@ -104,39 +102,5 @@ func TestFindOthersRevealsNoPersonalData(t *testing.T) {
 	var fe *FieldError
 	if _, err := f.users["sam"].FindOthers(ctx, ByPhone, "not a phone"); !errors.As(err, &fe) {
 		t.Fatalf("bad phone: %v", err)
-	}
-}
-
-func TestImportWithProgress(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	var rows []csvimport.Row
-	for i := range 120 {
-		rows = append(rows, csvimport.Row{Line: i + 2, Name: "Imported Person", BikeMake: "Trek"})
-	}
-	var calls []int
-	ids, err := f.users["sam"].ImportCustomersWithProgress(ctx, ImportTarget{}, rows, func(done, total int) {
-		if total != 120 {
-			t.Errorf("total %d", total)
-		}
-		calls = append(calls, done)
-	})
-	if err != nil || len(ids) != 120 {
-		t.Fatalf("import: %d %v", len(ids), err)
-	}
-	if !slices.Equal(calls, []int{50, 100, 120}) {
-		t.Fatalf("progress %v", calls)
-	}
-	// All or nothing: one bad row imports nothing.
-	rows[60].Name = ""
-	if _, err := f.users["sam"].ImportCustomersWithProgress(ctx, ImportTarget{}, rows, nil); err == nil || !strings.Contains(err.Error(), "line 62") {
-		t.Fatalf("bad row: %v", err)
-	}
-	res := must[[]CustomerSummary](t)(f.users["sam"].Search(ctx, "imported", 1000))
-	if len(res) != 120 {
-		t.Fatalf("after failed import: %d customers", len(res))
-	}
-	if _, err := f.users["mike"].ImportCustomersWithProgress(ctx, ImportTarget{}, rows[:1], nil); !errors.Is(err, ErrForbidden) {
-		t.Fatalf("mechanic import: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"spoke/protocol"
 	"spoke/sync/hub"
 	"spoke/sync/hub/postgres"
 	"spoke/sync/hub/sqlite"
@@ -126,7 +127,7 @@ func pgURLFrom(flagValue string, e env) string {
 
 // printCode prints an enrollment code the way every code is printed: alone
 // on its line, with blank lines around it, so it copies as one token.
-func printCode(w io.Writer, intro string, code hub.EnrollCode, expires time.Time) {
+func printCode(w io.Writer, intro string, code protocol.EnrollCode, expires time.Time) {
 	fmt.Fprintf(w, "%s (one use, valid until %s):\n\n%s\n\n", intro, expires.UTC().Format("2006-01-02 15:04 MST"), code.Encode())
 }
 

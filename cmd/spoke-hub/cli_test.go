@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"spoke/sync/hub"
-	"spoke/sync/hub/hubclient"
+	"spoke/protocol"
 	"spoke/sync/hub/hubtest"
+	"spoke/sync/hubclient"
 )
 
 func testEnv(out, errOut *bytes.Buffer, vars map[string]string) env {
@@ -58,7 +58,7 @@ func TestInitServeEnroll(t *testing.T) {
 			if len(m) != 1 {
 				t.Fatalf("init must print exactly one code on a line of its own:\n%s", out.String())
 			}
-			code, err := hub.DecodeEnrollCode(m[0][1])
+			code, err := protocol.DecodeEnrollCode(m[0][1])
 			if err != nil || code.Addr != addr {
 				t.Fatalf("printed code: %+v %v", code, err)
 			}
@@ -90,7 +90,7 @@ func TestInitServeEnroll(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			sealed, err := hubtest.SealAs("owner-laptop", priv, hub.OrgScope, 1, "hello")
+			sealed, err := hubtest.SealAs("owner-laptop", priv, protocol.OrgScope, 1, "hello")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +106,7 @@ func TestInitServeEnroll(t *testing.T) {
 			if len(m) != 1 {
 				t.Fatalf("owner-code output:\n%s", oc.String())
 			}
-			second, _ := hub.DecodeEnrollCode(m[0][1])
+			second, _ := protocol.DecodeEnrollCode(m[0][1])
 			if _, err := hubtest.EnrollDevice(second, "owner-desktop"); err != nil {
 				t.Fatal(err)
 			}

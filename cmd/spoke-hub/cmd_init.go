@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"spoke/protocol"
 	"spoke/sync/hub"
 )
 
@@ -45,7 +46,7 @@ func cmdInit(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("%w (%s)", err, retry)
 	}
 	defer st.Close()
-	code, tok, err := hub.IssueToken(ctx, st, d.CA, d.Config.Addr, hub.RoleOwner, nil, nil, "", now, ownerCodeTTL)
+	code, tok, err := hub.IssueToken(ctx, st, d.CA, d.Config.Addr, protocol.RoleOwner, nil, nil, "", now, ownerCodeTTL)
 	if err != nil {
 		return fmt.Errorf("%w (%s)", err, retry)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"spoke/protocol"
 	"spoke/sync/hub"
 )
 
@@ -33,7 +34,7 @@ func cmdOwnerCode(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	code, tok, err := hub.IssueToken(ctx, st, d.CA, d.Config.Addr, hub.RoleOwner, nil, nil, "", time.Now(), ownerCodeTTL)
+	code, tok, err := hub.IssueToken(ctx, st, d.CA, d.Config.Addr, protocol.RoleOwner, nil, nil, "", time.Now(), ownerCodeTTL)
 	if err != nil {
 		return err
 	}

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"spoke/demo"
 	"spoke/store"
-	"spoke/store/demo"
 )
 
 // Benchmarks on a demo database (100k customers; SPOKE_BENCH_CUSTOMERS overrides), each beside
@@ -48,7 +48,7 @@ func benchSetup(b *testing.B) *env {
 		if err != nil {
 			panic(err)
 		}
-		if _, err := ss.LoadDemo(ctx, ch, nil); err != nil {
+		if _, err := demo.Load(ctx, ss, ch, nil); err != nil {
 			panic(err)
 		}
 		shops, _ := ss.Shops(ctx)

@@ -15,10 +15,11 @@ import (
 	"spoke/crypto/device"
 	"spoke/crypto/keys"
 	"spoke/crypto/roster"
+	"spoke/protocol"
 	"spoke/store"
 	"spoke/store/backup"
 	"spoke/sync/hub"
-	"spoke/sync/hub/hubclient"
+	"spoke/sync/hubclient"
 	"spoke/sync/wire"
 )
 
@@ -68,7 +69,7 @@ func TestHubCannotPlantKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.storage.AddDevice(ctx, hub.Device{ID: "evil-owner", Role: hub.RoleOwner, SigningKey: evil.SigningPublic(), HPKEKey: evil.KEMPublic(), CertSerial: "1", Status: hub.StatusActive, EnrolledAt: time.Now()}); err != nil {
+	if err := h.storage.AddDevice(ctx, hub.Device{ID: "evil-owner", Role: protocol.RoleOwner, SigningKey: evil.SigningPublic(), HPKEKey: evil.KEMPublic(), CertSerial: "1", Status: protocol.StatusActive, EnrolledAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	lp := must[hub.Device](t)(h.storage.Device(ctx, laptop.st.DeviceID()))
@@ -187,7 +188,7 @@ func TestHubCannotAddOrAlterDevices(t *testing.T) {
 	h, a, owner, north := chain(t)
 	laptop := join(t, a, owner, "")
 	evil, _ := device.New()
-	if err := h.storage.AddDevice(ctx, hub.Device{ID: "evil-owner", Role: hub.RoleOwner, SigningKey: evil.SigningPublic(), HPKEKey: evil.KEMPublic(), CertSerial: "1", Status: hub.StatusActive, EnrolledAt: time.Now()}); err != nil {
+	if err := h.storage.AddDevice(ctx, hub.Device{ID: "evil-owner", Role: protocol.RoleOwner, SigningKey: evil.SigningPublic(), HPKEKey: evil.KEMPublic(), CertSerial: "1", Status: protocol.StatusActive, EnrolledAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	// A set from the hub's device, sealed under a key of its own.
@@ -339,7 +340,7 @@ func (l *lyingHub) Pull(ctx context.Context, after int64, limit int) (hubclient.
 	if err != nil {
 		return p, err
 	}
-	var out []hub.Frame
+	var out []protocol.Frame
 	for _, f := range p.Frames {
 		h, _ := wire.ParseHeader(f.Bytes)
 		if l.hide != nil && l.hide(h) {
@@ -354,7 +355,7 @@ func (l *lyingHub) Pull(ctx context.Context, after int64, limit int) (hubclient.
 		}
 	}
 	for _, b := range l.replay {
-		out = append(out, hub.Frame{Cursor: p.Next, Bytes: b})
+		out = append(out, protocol.Frame{Cursor: p.Next, Bytes: b})
 	}
 	l.replay = nil
 	p.Frames = out
@@ -582,7 +583,7 @@ func TestDeviceConfirmedAfterRotationGetsNewKeys(t *testing.T) {
 	if _, err := RevokeDevice(ctx, owner, a.hc, old.st.DeviceID()); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := hub.DecodeEnrollCode(code)
+	c, _ := protocol.DecodeEnrollCode(code)
 	st, _, err := store.CreateReplica(ctx, t.TempDir(), testOpts())
 	if err != nil {
 		t.Fatal(err)
@@ -645,11 +646,11 @@ func TestHubCannotEnrolItsOwnKeysUnderACode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _ := hub.DecodeEnrollCode(code)
+	c, _ := protocol.DecodeEnrollCode(code)
 	evil, _ := device.New()
 	for i, label := range [][]byte{make([]byte, 33), device.EnrollProof(make([]byte, 32), c.TokenID, "evil-1", evil.SigningPublic(), evil.KEMPublic())} {
 		id := fmt.Sprintf("evil-%d", i)
-		if err := h.storage.AddDevice(ctx, hub.Device{ID: id, Label: label, Role: hub.RoleShop, Scopes: []string{north}, SigningKey: evil.SigningPublic(), HPKEKey: evil.KEMPublic(), CertSerial: id, Status: hub.StatusActive, EnrolledAt: time.Now()}); err != nil {
+		if err := h.storage.AddDevice(ctx, hub.Device{ID: id, Label: label, Role: protocol.RoleShop, Scopes: []string{north}, SigningKey: evil.SigningPublic(), HPKEKey: evil.KEMPublic(), CertSerial: id, Status: protocol.StatusActive, EnrolledAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -662,7 +663,7 @@ func TestHubCannotEnrolItsOwnKeysUnderACode(t *testing.T) {
 	real.sync(t)
 	// The real device's proof, replayed by the hub over its own keys.
 	dev := must[hub.Device](t)(h.storage.Device(ctx, st.DeviceID()))
-	if err := h.storage.AddDevice(ctx, hub.Device{ID: "evil-replay", Label: dev.Label, Role: hub.RoleShop, Scopes: []string{north}, SigningKey: evil.SigningPublic(), HPKEKey: evil.KEMPublic(), CertSerial: "r", Status: hub.StatusActive, EnrolledAt: time.Now()}); err != nil {
+	if err := h.storage.AddDevice(ctx, hub.Device{ID: "evil-replay", Label: dev.Label, Role: protocol.RoleShop, Scopes: []string{north}, SigningKey: evil.SigningPublic(), HPKEKey: evil.KEMPublic(), CertSerial: "r", Status: protocol.StatusActive, EnrolledAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	a.sync(t)

@@ -7,9 +7,9 @@ import (
 	"fmt"
 
 	"spoke/crypto/roster"
+	"spoke/protocol"
 	"spoke/store"
-	"spoke/sync/hub"
-	"spoke/sync/hub/hubclient"
+	"spoke/sync/hubclient"
 )
 
 // Anchor is the comparison of one device's audit chain with its latest signed checkpoint at
@@ -81,7 +81,7 @@ func verifyAnchors(ctx context.Context, st Replica, h *hubclient.Client, all boo
 		} else if p, err := st.Peer(ctx, id); err == nil {
 			pub = p.SigningKey
 		}
-		if pub == nil || !hub.VerifyCheckpoint(hub.Checkpoint{Device: id, Seq: cp.Seq, Head: cp.Head, Signature: cp.Signature}, ed25519.PublicKey(pub)) {
+		if pub == nil || !protocol.VerifyCheckpoint(protocol.Checkpoint{Device: id, Seq: cp.Seq, Head: cp.Head, Signature: cp.Signature}, ed25519.PublicKey(pub)) {
 			a.Status = "bad-signature"
 			out = append(out, a)
 			continue

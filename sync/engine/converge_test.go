@@ -8,9 +8,9 @@ import (
 	"sync"
 	"testing"
 
+	"spoke/protocol"
 	"spoke/store"
-	"spoke/sync/hub"
-	"spoke/sync/hub/hubclient"
+	"spoke/sync/hubclient"
 )
 
 // faultyHub delivers through a real hub client but drops requests, loses answers after the
@@ -30,16 +30,16 @@ func (f *faultyHub) roll(p float64) bool {
 	return f.on && f.rng.Float64() < p
 }
 
-func (f *faultyHub) Push(ctx context.Context, b []byte) (hub.PushResponse, error) {
+func (f *faultyHub) Push(ctx context.Context, b []byte) (protocol.PushResponse, error) {
 	if f.roll(0.15) {
-		return hub.PushResponse{}, errInjected // dropped on the way
+		return protocol.PushResponse{}, errInjected // dropped on the way
 	}
 	r, err := f.Hub.Push(ctx, b)
 	if f.roll(0.1) {
 		r, err = f.Hub.Push(ctx, b) // duplicated
 	}
 	if err == nil && f.roll(0.15) {
-		return hub.PushResponse{}, errInjected // the hub stored it, the answer was lost
+		return protocol.PushResponse{}, errInjected // the hub stored it, the answer was lost
 	}
 	return r, err
 }
@@ -56,7 +56,7 @@ func (f *faultyHub) Pull(ctx context.Context, after int64, limit int) (hubclient
 	return p, err
 }
 
-func (f *faultyHub) Envelopes(ctx context.Context) ([]hub.EnvelopeInfo, error) {
+func (f *faultyHub) Envelopes(ctx context.Context) ([]protocol.EnvelopeInfo, error) {
 	if f.roll(0.05) {
 		return nil, errInjected
 	}

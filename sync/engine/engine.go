@@ -25,23 +25,24 @@ import (
 	"spoke/crypto/device"
 	"spoke/crypto/roster"
 	"spoke/crypto/seal"
+	"spoke/protocol"
+	"spoke/protocol/auditrec"
 	"spoke/store"
-	"spoke/sync/hub"
-	"spoke/sync/hub/hubclient"
+	"spoke/sync/hubclient"
 	"spoke/sync/wire"
 )
 
 // Hub is what the engine needs from the hub client (hubclient.Client satisfies it; tests wrap
 // it to inject faults).
 type Hub interface {
-	Push(ctx context.Context, sealed []byte) (hub.PushResponse, error)
+	Push(ctx context.Context, sealed []byte) (protocol.PushResponse, error)
 	Pull(ctx context.Context, after int64, limit int) (hubclient.Page, error)
-	Devices(ctx context.Context) ([]hub.DeviceInfo, error)
-	Envelopes(ctx context.Context) ([]hub.EnvelopeInfo, error)
-	PutEnvelopes(ctx context.Context, envs []hub.EnvelopeInfo) error
-	PutCheckpoint(ctx context.Context, cp hub.Checkpoint) error
-	Checkpoints(ctx context.Context, device string, after uint64, limit int) (hub.CheckpointsResponse, error)
-	Roster(ctx context.Context, from uint64) (hub.RosterResponse, error)
+	Devices(ctx context.Context) ([]protocol.DeviceInfo, error)
+	Envelopes(ctx context.Context) ([]protocol.EnvelopeInfo, error)
+	PutEnvelopes(ctx context.Context, envs []protocol.EnvelopeInfo) error
+	PutCheckpoint(ctx context.Context, cp protocol.Checkpoint) error
+	Checkpoints(ctx context.Context, device string, after uint64, limit int) (protocol.CheckpointsResponse, error)
+	Roster(ctx context.Context, from uint64) (protocol.RosterResponse, error)
 	AppendRoster(ctx context.Context, seq uint64, entry []byte) error
 	PutRosterHead(ctx context.Context, head []byte) error
 }
@@ -232,7 +233,7 @@ func (e *Engine) importEnvelopes(ctx context.Context, id *device.Identity, r *Re
 			k, err = id.Open(envelopeInfo(e.st.DeviceID(), env.Scope, env.Version), sealed)
 		} else if secret != nil {
 			// Sealed for this device's enrolment code before it had an id at the hub.
-			if sealed, err = device.VerifyEnvelope(env.Sealed, m.SigningKey, hub.TokenRecipient(tokenID), env.Scope, env.Version); err == nil {
+			if sealed, err = device.VerifyEnvelope(env.Sealed, m.SigningKey, protocol.TokenRecipient(tokenID), env.Scope, env.Version); err == nil {
 				k, err = device.OpenWithSecret(secret, secretEnvelopeInfo(tokenID, env.Scope, env.Version), sealed)
 				usedSecret = usedSecret || err == nil
 			}
@@ -260,7 +261,7 @@ func (e *Engine) importEnvelopes(ctx context.Context, id *device.Identity, r *Re
 
 // refuseEnvelope audits a refused envelope once per engine: a planted envelope stays at the
 // hub and would otherwise fill the trail with the same refusal every round.
-func (e *Engine) refuseEnvelope(ctx context.Context, env hub.EnvelopeInfo, why string) {
+func (e *Engine) refuseEnvelope(ctx context.Context, env protocol.EnvelopeInfo, why string) {
 	d := sha256.Sum256(env.Sealed)
 	e.statusMu.Lock()
 	if e.refusedEnv == nil {
@@ -344,7 +345,7 @@ func (e *Engine) auditScope(ctx context.Context, st store.SyncState) string {
 			return store.OrgScope
 		}
 	}
-	if st.Role == string(hub.RoleShop) && len(st.Scopes) > 0 {
+	if st.Role == string(protocol.RoleShop) && len(st.Scopes) > 0 {
 		return st.Scopes[0]
 	}
 	return store.OrgScope
@@ -370,7 +371,7 @@ func (e *Engine) sealAudit(ctx context.Context, id *device.Identity) error {
 		changes := make([]wire.Change, len(entries))
 		for i, a := range entries {
 			changes[i] = wire.Change{HLC: uint64(a.At) << 16, Device: e.st.DeviceID(), Table: "audit", RowID: fmt.Sprint(a.Seq), Column: "entry",
-				Value: wire.Value{Kind: wire.KindBlob, Blob: store.EncodeAuditEntry(a)}}
+				Value: wire.Value{Kind: wire.KindBlob, Blob: auditrec.Encode(a)}}
 		}
 		err = e.st.EnqueueAudit(ctx, scope, entries[len(entries)-1].Seq, func(setSeq, scopeSeq uint64) ([]byte, error) {
 			return wire.Seal(&wire.ChangeSet{Header: wire.Header{Version: 2, Scope: scope, Device: e.st.DeviceID(), Seq: setSeq, KeyVersion: ver, ScopeSeq: scopeSeq}, Changes: changes}, key, id.Signing)
@@ -595,12 +596,12 @@ func (e *Engine) applyVerified(ctx context.Context, h wire.Header, pub ed25519.P
 
 // applyAudit stores another device's audit entries; the set must hold nothing else.
 func (e *Engine) applyAudit(ctx context.Context, from string, cs *wire.ChangeSet, r *Report) error {
-	entries := make([]store.AuditEntryWire, 0, len(cs.Changes))
+	entries := make([]auditrec.Entry, 0, len(cs.Changes))
 	for _, c := range cs.Changes {
 		if c.Table != "audit" || c.Column != "entry" || c.Value.Kind != wire.KindBlob {
 			return e.refuse(ctx, r, from, "audit set mixed with other records")
 		}
-		a, err := store.DecodeAuditEntry(c.Value.Blob)
+		a, err := auditrec.Decode(c.Value.Blob)
 		if err != nil {
 			return e.refuse(ctx, r, from, err.Error())
 		}
@@ -651,7 +652,7 @@ func (e *Engine) checkpoint(ctx context.Context, id *device.Identity, r *Report)
 	if err != nil {
 		return err
 	}
-	if cp := cps.Latest; cp != nil && hub.VerifyCheckpoint(hub.Checkpoint{Device: e.st.DeviceID(), Seq: cp.Seq, Head: cp.Head, Signature: cp.Signature}, id.SigningPublic()) {
+	if cp := cps.Latest; cp != nil && protocol.VerifyCheckpoint(protocol.Checkpoint{Device: e.st.DeviceID(), Seq: cp.Seq, Head: cp.Head, Signature: cp.Signature}, id.SigningPublic()) {
 		if err := e.st.CheckAuditAnchor(ctx, "hub checkpoint", int64(cp.Seq), cp.Head); err != nil {
 			return err
 		}
@@ -660,7 +661,7 @@ func (e *Engine) checkpoint(ctx context.Context, id *device.Identity, r *Report)
 	if err != nil || seq == 0 {
 		return err
 	}
-	if err := e.hub.PutCheckpoint(ctx, hub.SignCheckpoint(e.st.DeviceID(), uint64(seq), mac, id.Signing)); err != nil {
+	if err := e.hub.PutCheckpoint(ctx, protocol.SignCheckpoint(e.st.DeviceID(), uint64(seq), mac, id.Signing)); err != nil {
 		return err
 	}
 	r.CheckpointSeq = seq

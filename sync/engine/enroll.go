@@ -13,9 +13,9 @@ import (
 	"spoke/crypto/device"
 	"spoke/crypto/keys"
 	"spoke/crypto/roster"
+	"spoke/protocol"
 	"spoke/store"
-	"spoke/sync/hub"
-	"spoke/sync/hub/hubclient"
+	"spoke/sync/hubclient"
 )
 
 // ErrHubCode means a code printed by spoke-hub (no device list in it) was used on a device
@@ -35,7 +35,7 @@ var ErrHubCode = errors.New("this code was printed by the hub, so it can connect
 //
 // Connecting a database that has staff is the owner's (the devices grant): Connect checks the
 // session itself and audits a denial. A database no one works in yet joins with Join.
-func Connect(ctx context.Context, ss *store.Session, code hub.EnrollCode) (*hub.DeviceInfo, error) {
+func Connect(ctx context.Context, ss *store.Session, code protocol.EnrollCode) (*protocol.DeviceInfo, error) {
 	st, err := replicaFor(ctx, ss, "device.connect")
 	if err != nil {
 		return nil, err
@@ -53,7 +53,7 @@ var ErrHasStaff = errors.New("this database has staff accounts: sign in as the o
 // sync then fills): the one-time code, made by an owner device or the hub's operator, is the
 // grant, and the database holds nothing a person could reach. A database with staff is refused
 // (ErrHasStaff): it connects only through an owner's session (Connect).
-func Join(ctx context.Context, st Replica, code hub.EnrollCode) (*hub.DeviceInfo, error) {
+func Join(ctx context.Context, st Replica, code protocol.EnrollCode) (*protocol.DeviceInfo, error) {
 	staffed, err := st.HasStaff(ctx)
 	if err != nil {
 		return nil, err
@@ -66,7 +66,7 @@ func Join(ctx context.Context, st Replica, code hub.EnrollCode) (*hub.DeviceInfo
 	})
 }
 
-func enrolAudited(ctx context.Context, st Replica, code hub.EnrollCode, audit func(role string)) (*hub.DeviceInfo, error) {
+func enrolAudited(ctx context.Context, st Replica, code protocol.EnrollCode, audit func(role string)) (*protocol.DeviceInfo, error) {
 	if !code.HasRoster() {
 		if _, err := st.Roster(ctx); err != nil {
 			return nil, ErrHubCode
@@ -79,7 +79,7 @@ func enrolAudited(ctx context.Context, st Replica, code hub.EnrollCode, audit fu
 	return dev, err
 }
 
-func enroll(ctx context.Context, st Replica, code hub.EnrollCode) (*hub.DeviceInfo, error) {
+func enroll(ctx context.Context, st Replica, code protocol.EnrollCode) (*protocol.DeviceInfo, error) {
 	ss, err := st.SyncState(ctx)
 	if err != nil {
 		return nil, err
@@ -142,7 +142,7 @@ func (e *Engine) enrollmentSecret(ctx context.Context) (tokenID string, secret [
 		return "", nil
 	}
 	i := max(bytes.IndexByte(b, 0), 0)
-	if i > 0 && len(b) == i+1+8+hub.SecretSize {
+	if i > 0 && len(b) == i+1+8+protocol.SecretSize {
 		until := time.UnixMilli(int64(binary.BigEndian.Uint64(b[i+1:])))
 		if e.now().Before(until) {
 			return string(b[:i]), b[i+1+8:]
@@ -183,13 +183,13 @@ func AddDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, shop
 	if err != nil {
 		return "", err
 	}
-	req := hub.TokenRequest{Role: hub.RoleOwner}
+	req := protocol.TokenRequest{Role: protocol.RoleOwner}
 	scopes, err := st.Scopes(ctx)
 	if err != nil {
 		return "", err
 	}
 	if shopID != "" {
-		req = hub.TokenRequest{Role: hub.RoleShop, Scopes: []string{shopID}}
+		req = protocol.TokenRequest{Role: protocol.RoleShop, Scopes: []string{shopID}}
 		if !slices.Contains(scopes, shopID) {
 			return "", fmt.Errorf("no such shop")
 		}
@@ -203,23 +203,23 @@ func AddDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, shop
 	if err != nil {
 		return "", err
 	}
-	code.Secret = hub.NewSecret()
+	code.Secret = protocol.NewSecret()
 	code.RosterID, code.Owner = local.ID(), store.Fingerprint(id.SigningPublic())
-	var envs []hub.EnvelopeInfo
-	to := hub.TokenRecipient(tok.TokenID)
+	var envs []protocol.EnvelopeInfo
+	to := protocol.TokenRecipient(tok.TokenID)
 	for _, k := range ks {
 		sealed, err := device.SealWithSecret(code.Secret, secretEnvelopeInfo(tok.TokenID, k.Scope, k.Version), k.Key)
 		if err != nil {
 			return "", err
 		}
-		envs = append(envs, hub.EnvelopeInfo{To: to, Scope: k.Scope, Version: k.Version, Sealed: device.SignEnvelope(st.DeviceID(), id.Signing, to, k.Scope, k.Version, sealed)})
+		envs = append(envs, protocol.EnvelopeInfo{To: to, Scope: k.Scope, Version: k.Version, Sealed: device.SignEnvelope(st.DeviceID(), id.Signing, to, k.Scope, k.Version, sealed)})
 	}
 	pend, err := loadPending(ctx, st)
 	if err != nil {
 		return "", err
 	}
 	role := roster.RoleOwner
-	if req.Role == hub.RoleShop {
+	if req.Role == protocol.RoleShop {
 		role = roster.RoleShop
 	}
 	pend = append(pend, pendingEnrolment{TokenID: tok.TokenID, Secret: code.Secret, Role: role, Scopes: req.Scopes, Expires: tok.ExpiresAt})
@@ -261,7 +261,7 @@ func Devices(ctx context.Context, ss *store.Session, h *hubclient.Client) ([]Dev
 	if err != nil {
 		return nil, err
 	}
-	atHub := map[string]hub.DeviceInfo{}
+	atHub := map[string]protocol.DeviceInfo{}
 	for _, d := range devs {
 		atHub[d.ID] = d
 	}
@@ -292,7 +292,7 @@ func Devices(ctx context.Context, ss *store.Session, h *hubclient.Client) ([]Dev
 // there, whatever the hub does), stops it at the hub, then rotates every scope key it could
 // read and seals the new versions, signed, to each remaining active roster device that reads
 // that scope, so data written from now on is sealed under keys the revoked device never
-// receives. The recipients' keys come from the verified roster, never from the hub. Staff
+// receives. The recipients' keys come from the verified roster, never from the protocol. Staff
 // records the revoked owner device signed are signed again by this one; sync first, so that
 // what it sent before the revocation is here to be signed. Owner only.
 func RevokeDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, deviceID string) (rotated []string, err error) {
@@ -338,7 +338,7 @@ func RevokeDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, d
 	if err != nil {
 		return nil, err
 	}
-	var envs []hub.EnvelopeInfo
+	var envs []protocol.EnvelopeInfo
 	for _, scope := range all {
 		could := roster.MemberState{Member: victim.Member, Active: true} // what it read before revocation
 		if !could.CanRead(scope) {
@@ -361,7 +361,7 @@ func RevokeDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, d
 			if err != nil {
 				return rotated, err
 			}
-			envs = append(envs, hub.EnvelopeInfo{To: m.ID, Scope: scope, Version: v, Sealed: device.SignEnvelope(signer, key, m.ID, scope, v, sealed)})
+			envs = append(envs, protocol.EnvelopeInfo{To: m.ID, Scope: scope, Version: v, Sealed: device.SignEnvelope(signer, key, m.ID, scope, v, sealed)})
 		}
 	}
 	for len(envs) > 0 {
@@ -392,7 +392,7 @@ func rotationVersion(revoked *roster.MemberState) uint32 {
 // If the hub's roster is not the recovery code's, nothing is signed and this machine is left
 // as a new, unenrolled device again (a fresh identity: the hub keeps the refused enrolment),
 // so it can try again with another code.
-func Recover(ctx context.Context, st Replica, code hub.EnrollCode, recoveryCode string) (err error) {
+func Recover(ctx context.Context, st Replica, code protocol.EnrollCode, recoveryCode string) (err error) {
 	rec, err := keys.RecoverySigningKey(recoveryCode)
 	if err != nil {
 		return err

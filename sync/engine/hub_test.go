@@ -10,10 +10,11 @@ import (
 	"time"
 
 	"spoke/crypto/keys"
+	"spoke/protocol"
 	"spoke/store"
 	"spoke/sync/hub"
-	"spoke/sync/hub/hubclient"
 	"spoke/sync/hub/sqlite"
+	"spoke/sync/hubclient"
 )
 
 var fastKDF = keys.KDFParams{Time: 1, Memory: 64, Threads: 1}
@@ -80,8 +81,8 @@ func (h *testHub) restart() {
 }
 
 // ownerCode is what `spoke-hub init` prints for the first device.
-func (h *testHub) ownerCode() hub.EnrollCode {
-	code, _, err := hub.IssueToken(context.Background(), h.storage, h.dir.CA, h.addr, hub.RoleOwner, nil, nil, "init", time.Now(), time.Hour)
+func (h *testHub) ownerCode() protocol.EnrollCode {
+	code, _, err := hub.IssueToken(context.Background(), h.storage, h.dir.CA, h.addr, protocol.RoleOwner, nil, nil, "init", time.Now(), time.Hour)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ type spoke struct {
 	hc  *hubclient.Client
 }
 
-func connect(t testing.TB, st *store.Store, code hub.EnrollCode) *spoke {
+func connect(t testing.TB, st *store.Store, code protocol.EnrollCode) *spoke {
 	t.Helper()
 	ctx := context.Background()
 	// A database with staff connects through its owner's session; a new replica joins.
@@ -233,7 +234,7 @@ func TestEnrollSyncRevoke(t *testing.T) {
 	} else if _, _, err := shop.st.Replica().ScopeKey(ctx, north, v); err == nil {
 		t.Fatal("the revoked device holds the rotated key")
 	}
-	if h.srv.Rejects(hub.RejectRevoked) == 0 {
+	if h.srv.Rejects(protocol.RejectRevoked) == 0 {
 		t.Fatal("the hub did not count the revoked device")
 	}
 }

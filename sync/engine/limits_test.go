@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"spoke/protocol"
 	"spoke/store"
-	"spoke/sync/hub"
-	"spoke/sync/hub/hubclient"
+	"spoke/sync/hubclient"
 )
 
 // newShopDevice makes a code on the owner's device and redeems it on a fresh replica,
@@ -21,7 +21,7 @@ func newShopDevice(t testing.TB, a *spoke, owner *store.Session, shopID string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := hub.DecodeEnrollCode(code)
+	c, err := protocol.DecodeEnrollCode(code)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func (h onePerPage) Pull(ctx context.Context, after int64, limit int) (hubclient
 // TestNextWait: after a 429 the background loop waits at least the hub's Retry-After and
 // lets no poke cut that short; other failures back off by doubling; success resets.
 func TestNextWait(t *testing.T) {
-	limited := &hubclient.RateLimitedError{RetryAfter: 90 * time.Second, Err: &hubclient.APIError{Status: 429, Code: hub.RejectRateLimited}}
+	limited := &hubclient.RateLimitedError{RetryAfter: 90 * time.Second, Err: &hubclient.APIError{Status: 429, Code: protocol.RejectRateLimited}}
 	cases := []struct {
 		name string
 		prev time.Duration

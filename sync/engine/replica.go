@@ -5,6 +5,7 @@ import (
 
 	"spoke/crypto/device"
 	"spoke/crypto/roster"
+	"spoke/protocol/auditrec"
 	"spoke/store"
 )
 
@@ -32,8 +33,8 @@ type Replica interface {
 
 	LocalChanges(ctx context.Context, after int64, limit int) ([]store.ChangeRecord, error)
 	ApplyRemote(ctx context.Context, fromDevice, scope string, recs []store.ChangeRecord, pushedSeq int64) (*store.ApplyResult, error)
-	LocalAudit(ctx context.Context, after int64, limit int) ([]store.AuditEntryWire, error)
-	ApplyRemoteAudit(ctx context.Context, device string, entries []store.AuditEntryWire) (int, error)
+	LocalAudit(ctx context.Context, after int64, limit int) ([]auditrec.Entry, error)
+	ApplyRemoteAudit(ctx context.Context, device string, entries []auditrec.Entry) (int, error)
 	AuditHead(ctx context.Context) (int64, []byte, error)
 	AuditHeadOf(ctx context.Context, device string, seq int64) ([]byte, int64, error)
 	CheckAuditAnchor(ctx context.Context, source string, seq int64, mac []byte) error

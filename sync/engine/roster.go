@@ -11,9 +11,9 @@ import (
 
 	"spoke/crypto/device"
 	"spoke/crypto/roster"
+	"spoke/protocol"
 	"spoke/store"
-	"spoke/sync/hub"
-	"spoke/sync/hub/hubclient"
+	"spoke/sync/hubclient"
 )
 
 // RosterStale is how long a device goes without an owner device confirming its device list
@@ -286,7 +286,7 @@ func (e *Engine) sealCurrentKeys(ctx context.Context, id *device.Identity, m *ro
 	if err != nil {
 		return err
 	}
-	var envs []hub.EnvelopeInfo
+	var envs []protocol.EnvelopeInfo
 	for _, scope := range scopes {
 		if !m.CanRead(scope) {
 			continue
@@ -299,7 +299,7 @@ func (e *Engine) sealCurrentKeys(ctx context.Context, id *device.Identity, m *ro
 		if err != nil {
 			return err
 		}
-		envs = append(envs, hub.EnvelopeInfo{To: m.ID, Scope: scope, Version: v, Sealed: device.SignEnvelope(e.st.DeviceID(), id.Signing, m.ID, scope, v, sealed)})
+		envs = append(envs, protocol.EnvelopeInfo{To: m.ID, Scope: scope, Version: v, Sealed: device.SignEnvelope(e.st.DeviceID(), id.Signing, m.ID, scope, v, sealed)})
 	}
 	if len(envs) == 0 {
 		return nil

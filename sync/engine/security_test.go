@@ -10,7 +10,7 @@ import (
 	"spoke/hlc"
 	"spoke/store"
 	"spoke/sync/hub"
-	"spoke/sync/hub/hubclient"
+	"spoke/sync/hubclient"
 	"spoke/sync/wire"
 )
 

@@ -15,6 +15,7 @@ import (
 	"math/big"
 	"net"
 	"net/url"
+	"spoke/protocol"
 	"strings"
 	"time"
 )
@@ -153,7 +154,7 @@ func DeviceFromCert(c *x509.Certificate) (string, bool) {
 		if u.Scheme != "spoke" {
 			continue
 		}
-		if id, ok := strings.CutPrefix(u.Opaque, "device:"); ok && ValidID(id) && id == c.Subject.CommonName {
+		if id, ok := strings.CutPrefix(u.Opaque, "device:"); ok && protocol.ValidID(id) && id == c.Subject.CommonName {
 			return id, true
 		}
 	}

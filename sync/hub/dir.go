@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"spoke/protocol"
 	"time"
 )
 
@@ -66,7 +67,7 @@ type Dir struct {
 // for the public address addr (host:port). It refuses a directory that
 // already holds a hub.
 func InitDir(dir, addr, storage string, now time.Time) (*Dir, error) {
-	if !validAddr(addr) {
+	if !protocol.ValidAddr(addr) {
 		return nil, fmt.Errorf("--addr %q: want HOST:PORT, the address devices will dial", addr)
 	}
 	if storage != StorageSQLite && storage != StoragePostgres {

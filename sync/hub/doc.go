@@ -16,7 +16,6 @@
 //     with the shared conformance suite in spoke/sync/hub/hubtest;
 //   - the hub's own certificate authority and its data directory ([InitDir],
 //     [OpenDir]): per-device client certificates are issued at enrollment;
-//   - the enrollment code ([EnrollCode]), a single copy-pasteable token;
 //   - the HTTP API ([Server]), TLS 1.3 only with mutual TLS, its Prometheus
 //     metrics and its structured logs;
 //   - what one device may cost it (limits.go): a byte budget per pull page,
@@ -28,7 +27,7 @@
 // never a change-set body, a device label (which spokes seal, since it may
 // name a person), a remote address or a token secret. Token secrets are
 // stored only as SHA-256 hashes, and the spoke-side secret of an enrollment
-// code ([EnrollCode.Secret]) never reaches the hub at all.
+// code (protocol.EnrollCode.Secret) never reaches the hub at all.
 //
-// The spoke side of the API is spoke/sync/hub/hubclient.
+// The spoke side of the API is spoke/sync/hubclient.
 package hub

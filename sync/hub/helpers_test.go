@@ -1,9 +1,7 @@
 package hub_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/ed25519"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -79,10 +77,4 @@ func scrapeRejects(t *testing.T, owner *hubtest.Device) map[string]int {
 		out[m[1]] = n
 	}
 	return out
-}
-
-// testKey is a deterministic Ed25519 key pair.
-func testKey(seed byte) (ed25519.PublicKey, ed25519.PrivateKey) {
-	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, ed25519.SeedSize))
-	return priv.Public().(ed25519.PublicKey), priv
 }

@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"spoke/protocol"
 	"spoke/sync/hub"
-	"spoke/sync/hub/hubclient"
 	"spoke/sync/hub/hubtest"
+	"spoke/sync/hubclient"
 	"spoke/sync/wire"
 )
 
@@ -33,41 +34,41 @@ func TestEndToEnd(t *testing.T) {
 func testEndToEnd(t *testing.T, h *hubtest.Hub) {
 	ctx := context.Background()
 	owner := h.Enroll(t, h.OwnerCode(t), "owner-laptop")
-	if owner.Info.Role != hub.RoleOwner || owner.Info.Status != hub.StatusActive {
+	if owner.Info.Role != protocol.RoleOwner || owner.Info.Status != protocol.StatusActive {
 		t.Fatalf("owner enrolled as %+v", owner.Info)
 	}
 
 	// The owner asks for a shop code and leaves the shop key sealed under
 	// the code's own secret, addressed to the token: the hub never sees the
 	// secret and cannot open the envelope.
-	code, tok, err := owner.Client.CreateToken(ctx, hub.TokenRequest{Role: hub.RoleShop, Scopes: []string{"shop-1"}, Label: []byte("sealed label")})
+	code, tok, err := owner.Client.CreateToken(ctx, protocol.TokenRequest{Role: protocol.RoleShop, Scopes: []string{"shop-1"}, Label: []byte("sealed label")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if code.Secret != nil || code.Addr != h.Dir.Config.Addr || code.CAFingerprint != h.Dir.CA.Fingerprint() {
 		t.Fatalf("token code: %+v", code)
 	}
-	code.Secret = hub.NewSecret()
-	if err := owner.Client.PutEnvelopes(ctx, []hub.EnvelopeInfo{
-		{To: hub.TokenRecipient(tok.TokenID), Scope: "shop-1", Version: 1, Sealed: []byte("shop-1 key sealed under the code secret")},
-		{To: hub.TokenRecipient(tok.TokenID), Scope: hub.OrgScope, Version: 1, Sealed: []byte("org key sealed under the code secret")},
+	code.Secret = protocol.NewSecret()
+	if err := owner.Client.PutEnvelopes(ctx, []protocol.EnvelopeInfo{
+		{To: protocol.TokenRecipient(tok.TokenID), Scope: "shop-1", Version: 1, Sealed: []byte("shop-1 key sealed under the code secret")},
+		{To: protocol.TokenRecipient(tok.TokenID), Scope: protocol.OrgScope, Version: 1, Sealed: []byte("org key sealed under the code secret")},
 	}); err != nil {
 		t.Fatal(err)
 	}
 	// Not a scope that device will read: refused, least privilege.
-	if err := owner.Client.PutEnvelopes(ctx, []hub.EnvelopeInfo{{To: hub.TokenRecipient(tok.TokenID), Scope: "shop-2", Version: 1, Sealed: []byte("x")}}); !errors.Is(err, hubclient.ErrForbidden) {
+	if err := owner.Client.PutEnvelopes(ctx, []protocol.EnvelopeInfo{{To: protocol.TokenRecipient(tok.TokenID), Scope: "shop-2", Version: 1, Sealed: []byte("x")}}); !errors.Is(err, hubclient.ErrForbidden) {
 		t.Fatalf("envelope with another shop's scope: %v", err)
 	}
-	decoded, err := hub.DecodeEnrollCode(code.Encode())
+	decoded, err := protocol.DecodeEnrollCode(code.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}
 	shop1 := h.Enroll(t, decoded, "shop1-counter")
-	if shop1.Info.Role != hub.RoleShop || len(shop1.Info.Scopes) != 1 || string(shop1.Info.Label) != "sealed label" {
+	if shop1.Info.Role != protocol.RoleShop || len(shop1.Info.Scopes) != 1 || string(shop1.Info.Label) != "sealed label" {
 		t.Fatalf("shop device enrolled as %+v", shop1.Info)
 	}
 	envs, err := shop1.Client.Envelopes(ctx)
-	if err != nil || len(envs) != 2 || envs[0].Scope != hub.OrgScope || envs[1].Scope != "shop-1" {
+	if err != nil || len(envs) != 2 || envs[0].Scope != protocol.OrgScope || envs[1].Scope != "shop-1" {
 		t.Fatalf("envelopes for the new device: %+v %v", envs, err)
 	}
 	// A code works once.
@@ -76,7 +77,7 @@ func testEndToEnd(t *testing.T, h *hubtest.Hub) {
 	}
 	shop2 := h.EnrollShop(t, owner, "shop2-counter", "shop-2")
 
-	push := func(d *hubtest.Device, scope string, seq uint64) hub.PushResponse {
+	push := func(d *hubtest.Device, scope string, seq uint64) protocol.PushResponse {
 		t.Helper()
 		r, err := d.Client.Push(ctx, d.MustSeal(t, scope, seq, "value"))
 		if err != nil {
@@ -84,7 +85,7 @@ func testEndToEnd(t *testing.T, h *hubtest.Hub) {
 		}
 		return r
 	}
-	push(owner, hub.OrgScope, 1)
+	push(owner, protocol.OrgScope, 1)
 	push(owner, "shop-1", 2)
 	push(shop1, "shop-1", 1)
 	push(shop2, "shop-2", 1)
@@ -140,17 +141,17 @@ func testEndToEnd(t *testing.T, h *hubtest.Hub) {
 	}
 
 	// Audit checkpoints: signed by the device, verified by the hub.
-	cp := hub.SignCheckpoint(shop1.ID, 10, []byte("chain head at 10"), shop1.Key)
+	cp := protocol.SignCheckpoint(shop1.ID, 10, []byte("chain head at 10"), shop1.Key)
 	if err := shop1.Client.PutCheckpoint(ctx, cp); err != nil {
 		t.Fatal(err)
 	}
 	if err := shop1.Client.PutCheckpoint(ctx, cp); err != nil {
 		t.Fatalf("same checkpoint again: %v", err)
 	}
-	if err := shop1.Client.PutCheckpoint(ctx, hub.SignCheckpoint(shop1.ID, 10, []byte("edited chain"), shop1.Key)); !errors.Is(err, hubclient.ErrReplay) {
+	if err := shop1.Client.PutCheckpoint(ctx, protocol.SignCheckpoint(shop1.ID, 10, []byte("edited chain"), shop1.Key)); !errors.Is(err, hubclient.ErrReplay) {
 		t.Fatalf("rewritten checkpoint: %v", err)
 	}
-	if err := shop1.Client.PutCheckpoint(ctx, hub.SignCheckpoint(shop1.ID, 11, []byte("x"), shop2.Key)); !errors.Is(err, hubclient.ErrRejected) {
+	if err := shop1.Client.PutCheckpoint(ctx, protocol.SignCheckpoint(shop1.ID, 11, []byte("x"), shop2.Key)); !errors.Is(err, hubclient.ErrRejected) {
 		t.Fatalf("checkpoint signed by another key: %v", err)
 	}
 	got, err := owner.Client.Checkpoints(ctx, shop1.ID, 0, 10)
@@ -162,7 +163,7 @@ func testEndToEnd(t *testing.T, h *hubtest.Hub) {
 	}
 
 	// Owner-only calls.
-	if _, _, err := shop1.Client.CreateToken(ctx, hub.TokenRequest{Role: hub.RoleShop, Scopes: []string{"shop-1"}}); !errors.Is(err, hubclient.ErrForbidden) {
+	if _, _, err := shop1.Client.CreateToken(ctx, protocol.TokenRequest{Role: protocol.RoleShop, Scopes: []string{"shop-1"}}); !errors.Is(err, hubclient.ErrForbidden) {
 		t.Fatalf("a shop device creating a token: %v", err)
 	}
 	if _, err := shop1.Client.Revoke(ctx, shop2.ID); !errors.Is(err, hubclient.ErrForbidden) {
@@ -174,7 +175,7 @@ func testEndToEnd(t *testing.T, h *hubtest.Hub) {
 
 	// Revocation: refused from then on, for push and pull.
 	info, err := owner.Client.Revoke(ctx, shop2.ID)
-	if err != nil || info.Status != hub.StatusRevoked {
+	if err != nil || info.Status != protocol.StatusRevoked {
 		t.Fatalf("revoke: %+v %v", info, err)
 	}
 	if _, err := shop2.Client.Push(ctx, shop2.MustSeal(t, "shop-2", 2, "v")); !errors.Is(err, hubclient.ErrRevoked) {
@@ -183,7 +184,7 @@ func testEndToEnd(t *testing.T, h *hubtest.Hub) {
 	if _, err := shop2.Client.Pull(ctx, 0, 10); !errors.Is(err, hubclient.ErrRevoked) {
 		t.Fatalf("revoked device pulls: %v", err)
 	}
-	if _, err := owner.Client.Revoke(ctx, owner.ID); err == nil || !strings.Contains(err.Error(), hub.CodeLastOwner) {
+	if _, err := owner.Client.Revoke(ctx, owner.ID); err == nil || !strings.Contains(err.Error(), protocol.CodeLastOwner) {
 		t.Fatalf("revoking the last owner: %v", err)
 	}
 

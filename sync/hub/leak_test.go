@@ -12,7 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"spoke/sync/hub"
+	"spoke/protocol"
 	"spoke/sync/hub/hubtest"
 )
 
@@ -39,7 +39,7 @@ func TestNoPlaintextLeaks(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if _, err := owner.Client.Push(ctx, owner.MustSeal(t, hub.OrgScope, 1, plants...)); err != nil {
+			if _, err := owner.Client.Push(ctx, owner.MustSeal(t, protocol.OrgScope, 1, plants...)); err != nil {
 				t.Fatal(err)
 			}
 			// Refused pushes: the hub must not log or keep what it refuses.

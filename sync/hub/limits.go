@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"spoke/protocol"
 	"strconv"
 	"sync"
 	"time"
@@ -88,7 +89,7 @@ func (s *Server) refuseRate(w http.ResponseWriter, r *http.Request, wait time.Du
 	secs := int64(math.Ceil(min(wait, maxRetryAfter).Seconds()))
 	secs = max(secs, 1)
 	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-	s.fail(w, r, http.StatusTooManyRequests, RejectRateLimited, RejectRateLimited,
+	s.fail(w, r, http.StatusTooManyRequests, protocol.RejectRateLimited, protocol.RejectRateLimited,
 		fmt.Sprintf("this device is pushing change-sets faster than the hub allows; nothing was stored, push it again in %d s", secs))
 }
 
@@ -141,7 +142,7 @@ func (s *Server) overQuota(w http.ResponseWriter, r *http.Request, d Device, n i
 		return false
 	}
 	s.log.Warn("device over its quota", "device", d.ID, "stored_bytes", used, "quota_bytes", s.cfg.DeviceQuota)
-	s.fail(w, r, http.StatusInsufficientStorage, RejectQuota, RejectQuota, fmt.Sprintf(
+	s.fail(w, r, http.StatusInsufficientStorage, protocol.RejectQuota, protocol.RejectQuota, fmt.Sprintf(
 		"this device already has %s of change-sets at the hub, and this one would take it over the %s the hub keeps per device: "+
 			"ask the hub's operator to raise it (spoke-hub serve --device-quota BYTES); until then this device's changes wait on it, nothing is lost",
 		sizeText(used), sizeText(s.cfg.DeviceQuota)))

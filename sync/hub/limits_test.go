@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"spoke/protocol"
 	"spoke/sync/hub"
-	"spoke/sync/hub/hubclient"
 	"spoke/sync/hub/hubtest"
+	"spoke/sync/hubclient"
 )
 
 // clock is a hub clock the test moves by hand, so no limit depends on how
@@ -161,7 +162,7 @@ func TestPushRateLimited(t *testing.T) {
 	if rl.RetryAfter != 10*time.Minute {
 		t.Errorf("Retry-After %v, want 10m0s", rl.RetryAfter)
 	}
-	if rl.Err == nil || rl.Err.Status != 429 || rl.Err.Code != hub.RejectRateLimited || !strings.Contains(rl.Err.Message, "600 s") {
+	if rl.Err == nil || rl.Err.Status != 429 || rl.Err.Code != protocol.RejectRateLimited || !strings.Contains(rl.Err.Message, "600 s") {
 		t.Errorf("hub refusal: %+v", rl.Err)
 	}
 	if msg := err.Error(); !strings.Contains(msg, "slow down") || !strings.Contains(msg, "10m0s") {
@@ -170,7 +171,7 @@ func TestPushRateLimited(t *testing.T) {
 	if _, err := other.Client.Push(ctx, other.MustSeal(t, "shop-2", 1, "v")); err != nil {
 		t.Fatalf("another device is slowed by this one: %v", err)
 	}
-	if n := scrapeRejects(t, owner)[hub.RejectRateLimited]; n != 1 {
+	if n := scrapeRejects(t, owner)[protocol.RejectRateLimited]; n != 1 {
 		t.Errorf("rejects{reason=rate_limited} = %d, want 1", n)
 	}
 	if sets, _ := h.Storage.ChangeSets(ctx, hub.ChangeSetFilter{Scopes: []string{"shop-1"}, Limit: 100}); len(sets) != 2 {
@@ -217,7 +218,7 @@ func TestDeviceQuota(t *testing.T) {
 	if _, err := other.Client.Push(ctx, other.MustSeal(t, "shop-2", 1, noise(20<<10))); err != nil {
 		t.Fatalf("another device is refused for this one's quota: %v", err)
 	}
-	if n := scrapeRejects(t, owner)[hub.RejectQuota]; n != 1 {
+	if n := scrapeRejects(t, owner)[protocol.RejectQuota]; n != 1 {
 		t.Errorf("rejects{reason=quota} = %d, want 1", n)
 	}
 	if n, _ := h.Storage.StoredBytes(ctx, shop.ID); n > quota {
@@ -252,13 +253,13 @@ func TestExpiredEnrollmentToken(t *testing.T) {
 			h := hubtest.StartHub(t, open, func(c *hub.Config) { c.Now = clk.Now })
 			ctx := context.Background()
 			owner := h.Enroll(t, h.OwnerCode(t), "owner-laptop")
-			newCode := func(ttl time.Duration) (hub.EnrollCode, string) {
+			newCode := func(ttl time.Duration) (protocol.EnrollCode, string) {
 				t.Helper()
-				code, tok, err := owner.Client.CreateToken(ctx, hub.TokenRequest{Role: hub.RoleShop, Scopes: []string{"shop-1"}, TTLSeconds: int64(ttl / time.Second)})
+				code, tok, err := owner.Client.CreateToken(ctx, protocol.TokenRequest{Role: protocol.RoleShop, Scopes: []string{"shop-1"}, TTLSeconds: int64(ttl / time.Second)})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := owner.Client.PutEnvelopes(ctx, []hub.EnvelopeInfo{{To: hub.TokenRecipient(tok.TokenID), Scope: "shop-1", Version: 1,
+				if err := owner.Client.PutEnvelopes(ctx, []protocol.EnvelopeInfo{{To: protocol.TokenRecipient(tok.TokenID), Scope: "shop-1", Version: 1,
 					Sealed: []byte("shop-1 key sealed under the code secret")}}); err != nil {
 					t.Fatal(err)
 				}
@@ -271,7 +272,7 @@ func TestExpiredEnrollmentToken(t *testing.T) {
 			if _, err := hubtest.EnrollDevice(stale, "late-device"); !errors.Is(err, hubclient.ErrBadCode) {
 				t.Fatalf("an expired code: %v, want ErrBadCode", err)
 			}
-			if n := scrapeRejects(t, owner)[hub.RejectBadToken]; n != 1 {
+			if n := scrapeRejects(t, owner)[protocol.RejectBadToken]; n != 1 {
 				t.Errorf("rejects{reason=bad_token} = %d, want 1", n)
 			}
 			// A new code sweeps the expired one away.
@@ -279,10 +280,10 @@ func TestExpiredEnrollmentToken(t *testing.T) {
 			if _, err := h.Storage.Token(ctx, staleID); !errors.Is(err, hub.ErrNotFound) {
 				t.Errorf("the expired token is still stored: %v", err)
 			}
-			if envs, _ := h.Storage.Envelopes(ctx, hub.TokenRecipient(staleID)); len(envs) != 0 {
+			if envs, _ := h.Storage.Envelopes(ctx, protocol.TokenRecipient(staleID)); len(envs) != 0 {
 				t.Errorf("%d envelopes of the expired token are still stored", len(envs))
 			}
-			if envs, _ := h.Storage.Envelopes(ctx, hub.TokenRecipient(freshID)); len(envs) != 1 {
+			if envs, _ := h.Storage.Envelopes(ctx, protocol.TokenRecipient(freshID)); len(envs) != 1 {
 				t.Errorf("the pending token's envelope is gone: %d", len(envs))
 			}
 			// The hub tells the redeeming device how long its code had left.

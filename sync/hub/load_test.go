@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"spoke/protocol"
 	"spoke/sync/hub"
 	"spoke/sync/hub/hubtest"
 )
@@ -62,7 +63,7 @@ func runLoad(t *testing.T, h *hubtest.Hub, name string, size loadSize) {
 	var enrollErr error
 	var mu sync.Mutex
 	for i := range devs {
-		code, _, err := owner.Client.CreateToken(ctx, hub.TokenRequest{Role: hub.RoleShop, Scopes: []string{"shop-" + strconv.Itoa(i%size.shops)}})
+		code, _, err := owner.Client.CreateToken(ctx, protocol.TokenRequest{Role: protocol.RoleShop, Scopes: []string{"shop-" + strconv.Itoa(i%size.shops)}})
 		if err != nil {
 			t.Fatal(err)
 		}

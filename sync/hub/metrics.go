@@ -4,33 +4,16 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"spoke/protocol"
 	"strconv"
 	"strings"
 	"sync"
 )
 
-// Reject reasons, the values of the reason label of spoke_hub_rejects_total.
-// Every refusal the hub makes is counted under exactly one of them.
-const (
-	RejectBadSignature   = "bad_signature"   // the signature does not verify with the device's key
-	RejectUnknownDevice  = "unknown_device"  // a CA-signed certificate whose device or serial is not enrolled
-	RejectRevoked        = "revoked"         // the device was revoked
-	RejectDeviceMismatch = "device_mismatch" // the header names another device than the certificate
-	RejectReplay         = "replay"          // a used (device, seq) with other bytes
-	RejectScope          = "scope"           // a scope the device may not write, or an owner-only call
-	RejectMalformed      = "malformed"       // bytes or JSON that do not parse
-	RejectTooLarge       = "too_large"       // a body over the size limit
-	RejectNoCertificate  = "no_certificate"  // an authenticated endpoint called without a client certificate
-	RejectBadToken       = "bad_token"       // an enrollment token that is unknown, expired or used
-	RejectTLS            = "tls_handshake"   // TLS below 1.3, plain HTTP, or a certificate from another CA
-	RejectRateLimited    = "rate_limited"    // a device pushing faster than its rate (429)
-	RejectQuota          = "quota"           // a push that would take a device over its stored-bytes quota (507)
-)
-
 var rejectReasons = []string{
-	RejectBadSignature, RejectUnknownDevice, RejectRevoked, RejectDeviceMismatch, RejectReplay,
-	RejectScope, RejectMalformed, RejectTooLarge, RejectNoCertificate, RejectBadToken, RejectTLS,
-	RejectRateLimited, RejectQuota,
+	protocol.RejectBadSignature, protocol.RejectUnknownDevice, protocol.RejectRevoked, protocol.RejectDeviceMismatch, protocol.RejectReplay,
+	protocol.RejectScope, protocol.RejectMalformed, protocol.RejectTooLarge, protocol.RejectNoCertificate, protocol.RejectBadToken, protocol.RejectTLS,
+	protocol.RejectRateLimited, protocol.RejectQuota,
 }
 
 // metrics are the hub's counters, written in the Prometheus text format by
@@ -88,7 +71,7 @@ func (m *metrics) Rejects(reason string) uint64 {
 }
 
 // write emits every family in the text exposition format (version 0.0.4).
-func (m *metrics) write(w io.Writer, devices map[Status]int) error {
+func (m *metrics) write(w io.Writer, devices map[protocol.Status]int) error {
 	m.mu.Lock()
 	reqs := make([]reqKey, 0, len(m.requests))
 	for k := range m.requests {
@@ -125,7 +108,7 @@ func (m *metrics) write(w io.Writer, devices map[Status]int) error {
 	m.mu.Unlock()
 	b.WriteString("# HELP spoke_hub_devices Enrolled devices by status.\n")
 	b.WriteString("# TYPE spoke_hub_devices gauge\n")
-	for _, s := range []Status{StatusActive, StatusRevoked} {
+	for _, s := range []protocol.Status{protocol.StatusActive, protocol.StatusRevoked} {
 		fmt.Fprintf(&b, "spoke_hub_devices{status=%s} %d\n", quote(string(s)), devices[s])
 	}
 	_, err := io.WriteString(w, b.String())

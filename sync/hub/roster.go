@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"spoke/crypto/roster"
+	"spoke/protocol"
 )
 
 // maxRosterEntries bounds how much of the roster one answer carries; a spoke pages on.
@@ -44,7 +45,7 @@ func (s *Server) loadRoster(r *http.Request) (*roster.State, uint64, error) {
 func (s *Server) handleRoster(w http.ResponseWriter, r *http.Request, d Device) {
 	from, err := parseInt(r.URL.Query().Get("from"), 0)
 	if err != nil || from < 0 {
-		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "from: an entry number ≥ 0")
+		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "from: an entry number ≥ 0")
 		return
 	}
 	entries, err := s.cfg.Storage.RosterEntries(r.Context(), uint64(from), maxRosterEntries)
@@ -62,7 +63,7 @@ func (s *Server) handleRoster(w http.ResponseWriter, r *http.Request, d Device) 
 		s.internal(w, r, "count roster", err)
 		return
 	}
-	out := RosterResponse{Len: n, Entries: entries, Heads: heads}
+	out := protocol.RosterResponse{Len: n, Entries: entries, Heads: heads}
 	if out.Entries == nil {
 		out.Entries = [][]byte{}
 	}
@@ -73,13 +74,13 @@ func (s *Server) handleRoster(w http.ResponseWriter, r *http.Request, d Device) 
 }
 
 func (s *Server) handleRosterAppend(w http.ResponseWriter, r *http.Request, d Device) {
-	var req RosterAppendRequest
+	var req protocol.RosterAppendRequest
 	if !s.readJSON(w, r, &req) {
 		return
 	}
 	e, err := roster.Decode(req.Entry)
 	if err != nil || e.Seq != req.Seq {
-		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "entry: not a roster entry, or not for that position")
+		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "entry: not a roster entry, or not for that position")
 		return
 	}
 	st, n, err := s.loadRoster(r)
@@ -99,26 +100,26 @@ func (s *Server) handleRosterAppend(w http.ResponseWriter, r *http.Request, d De
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		s.fail(w, r, http.StatusConflict, CodeConflict, RejectReplay, "another entry is already stored at that position; fetch the roster and sign again")
+		s.fail(w, r, http.StatusConflict, protocol.CodeConflict, protocol.RejectReplay, "another entry is already stored at that position; fetch the roster and sign again")
 		return
 	case req.Seq > n:
-		s.fail(w, r, http.StatusConflict, CodeConflict, RejectReplay, "that position is past the end of the roster")
+		s.fail(w, r, http.StatusConflict, protocol.CodeConflict, protocol.RejectReplay, "that position is past the end of the roster")
 		return
 	case n == 0:
 		// The genesis: it must name the device that sends it, with its enrolled keys.
 		if _, err := roster.New(req.Entry, [32]byte{}, nil); err != nil || e.Member.ID != d.ID || !bytes.Equal(e.Member.SigningKey, d.SigningKey) {
-			s.fail(w, r, http.StatusForbidden, RejectBadSignature, RejectBadSignature, "the roster's first entry must be this device's own, signed by it")
+			s.fail(w, r, http.StatusForbidden, protocol.RejectBadSignature, protocol.RejectBadSignature, "the roster's first entry must be this device's own, signed by it")
 			return
 		}
 	default:
 		if err := st.Append(req.Entry); err != nil {
-			s.fail(w, r, http.StatusForbidden, RejectBadSignature, RejectBadSignature, "the entry does not follow the roster or is not signed by an active owner")
+			s.fail(w, r, http.StatusForbidden, protocol.RejectBadSignature, protocol.RejectBadSignature, "the entry does not follow the roster or is not signed by an active owner")
 			return
 		}
 	}
 	err = s.cfg.Storage.AppendRosterEntry(r.Context(), req.Seq, req.Entry, s.cfg.Now())
 	if errors.Is(err, ErrConflict) {
-		s.fail(w, r, http.StatusConflict, CodeConflict, RejectReplay, "another entry is already stored at that position; fetch the roster and sign again")
+		s.fail(w, r, http.StatusConflict, protocol.CodeConflict, protocol.RejectReplay, "another entry is already stored at that position; fetch the roster and sign again")
 		return
 	}
 	if err != nil {
@@ -130,13 +131,13 @@ func (s *Server) handleRosterAppend(w http.ResponseWriter, r *http.Request, d De
 }
 
 func (s *Server) handleRosterHead(w http.ResponseWriter, r *http.Request, d Device) {
-	var req RosterHeadRequest
+	var req protocol.RosterHeadRequest
 	if !s.readJSON(w, r, &req) {
 		return
 	}
 	h, err := roster.DecodeHead(req.Head)
 	if err != nil || h.Signer != d.ID {
-		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "head: not a roster head of this device")
+		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "head: not a roster head of this device")
 		return
 	}
 	if err := s.cfg.Storage.PutRosterHead(r.Context(), d.ID, req.Head, s.cfg.Now()); err != nil {

@@ -9,9 +9,9 @@ import (
 
 	"spoke/crypto/roster"
 	"spoke/sync/hub"
-	"spoke/sync/hub/hubclient"
 	"spoke/sync/hub/hubtest"
 	"spoke/sync/hub/sqlite"
+	"spoke/sync/hubclient"
 )
 
 // TestRosterEndpoints: the hub stores the roster only as a chain of entries signed by owners

@@ -18,9 +18,10 @@ import (
 	"testing"
 	"time"
 
+	"spoke/protocol"
 	"spoke/sync/hub"
-	"spoke/sync/hub/hubclient"
 	"spoke/sync/hub/hubtest"
+	"spoke/sync/hubclient"
 )
 
 // rawClient is an HTTPS client with full control over TLS, for the
@@ -65,22 +66,22 @@ func TestTransportRefusals(t *testing.T) {
 	base := "https://" + h.Addr
 
 	t.Run("TLS1.2 refused", func(t *testing.T) {
-		before := h.Server.Rejects(hub.RejectTLS)
+		before := h.Server.Rejects(protocol.RejectTLS)
 		c := rawClient(h, func(c *tls.Config) {
 			c.MaxVersion = tls.VersionTLS12
 			c.Certificates = []tls.Certificate{keyPair(t, owner)}
 		})
-		resp, err := c.Get(base + hub.PathHealth)
+		resp, err := c.Get(base + protocol.PathHealth)
 		if err == nil {
 			resp.Body.Close()
 			t.Fatal("a TLS 1.2 client was served")
 		}
-		waitRejects(t, h, hub.RejectTLS, before+1)
+		waitRejects(t, h, protocol.RejectTLS, before+1)
 	})
 
 	t.Run("plain HTTP refused", func(t *testing.T) {
-		before := h.Server.Rejects(hub.RejectTLS)
-		for _, path := range []string{hub.PathHealth, hub.PathChangeSets} {
+		before := h.Server.Rejects(protocol.RejectTLS)
+		for _, path := range []string{protocol.PathHealth, protocol.PathChangeSets} {
 			resp, err := http.Get("http://" + h.Addr + path)
 			if err == nil {
 				body, _ := io.ReadAll(resp.Body)
@@ -90,13 +91,13 @@ func TestTransportRefusals(t *testing.T) {
 				}
 			}
 		}
-		waitRejects(t, h, hub.RejectTLS, before+2)
+		waitRejects(t, h, protocol.RejectTLS, before+2)
 	})
 
 	t.Run("no client certificate", func(t *testing.T) {
-		before := h.Server.Rejects(hub.RejectNoCertificate)
+		before := h.Server.Rejects(protocol.RejectNoCertificate)
 		c := rawClient(h, nil)
-		resp, err := c.Get(base + hub.PathHealth)
+		resp, err := c.Get(base + protocol.PathHealth)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,10 +107,10 @@ func TestTransportRefusals(t *testing.T) {
 		}
 		sealed := owner.MustSeal(t, "shop-1", 1, "x")
 		for _, req := range []*http.Request{
-			mustRequest(t, http.MethodPost, base+hub.PathChangeSets, sealed),
-			mustRequest(t, http.MethodGet, base+hub.PathChangeSets+"?after=0", nil),
-			mustRequest(t, http.MethodGet, base+hub.PathDevices, nil),
-			mustRequest(t, http.MethodGet, base+hub.PathMetrics, nil),
+			mustRequest(t, http.MethodPost, base+protocol.PathChangeSets, sealed),
+			mustRequest(t, http.MethodGet, base+protocol.PathChangeSets+"?after=0", nil),
+			mustRequest(t, http.MethodGet, base+protocol.PathDevices, nil),
+			mustRequest(t, http.MethodGet, base+protocol.PathMetrics, nil),
 		} {
 			resp, err := c.Do(req)
 			if err != nil {
@@ -120,13 +121,13 @@ func TestTransportRefusals(t *testing.T) {
 				t.Errorf("%s %s without certificate: %d, want 401", req.Method, req.URL.Path, resp.StatusCode)
 			}
 		}
-		if got := h.Server.Rejects(hub.RejectNoCertificate); got != before+4 {
+		if got := h.Server.Rejects(protocol.RejectNoCertificate); got != before+4 {
 			t.Errorf("no_certificate rejects %d, want %d", got, before+4)
 		}
 	})
 
 	t.Run("certificate from another CA", func(t *testing.T) {
-		before := h.Server.Rejects(hub.RejectTLS)
+		before := h.Server.Rejects(protocol.RejectTLS)
 		other, err := hub.NewCA(time.Now())
 		if err != nil {
 			t.Fatal(err)
@@ -138,12 +139,12 @@ func TestTransportRefusals(t *testing.T) {
 		c := rawClient(h, func(c *tls.Config) {
 			c.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }
 		})
-		resp, err := c.Get(base + hub.PathChangeSets)
+		resp, err := c.Get(base + protocol.PathChangeSets)
 		if err == nil {
 			resp.Body.Close()
 			t.Fatal("a certificate from another CA was accepted")
 		}
-		waitRejects(t, h, hub.RejectTLS, before+1)
+		waitRejects(t, h, protocol.RejectTLS, before+1)
 	})
 
 	t.Run("TLS1.3 with X25519MLKEM768", func(t *testing.T) {
@@ -251,21 +252,21 @@ func TestChangeSetRefusals(t *testing.T) {
 		reason string
 		want   error
 	}{
-		{"flipped byte in the ciphertext", shop1.Client, flip(good, len(good)/2+20), hub.RejectBadSignature, hubclient.ErrRejected},
-		{"flipped byte in the signature", shop1.Client, flip(good, -1), hub.RejectBadSignature, hubclient.ErrRejected},
-		{"flipped byte in the key version", shop1.Client, flip(good, 6+2+3+2+len(shop1.ID)+8+3), hub.RejectBadSignature, hubclient.ErrRejected},
-		{"flipped byte in the sequence number", shop1.Client, flip(good, 6+2+3+2+len(shop1.ID)+7), hub.RejectBadSignature, hubclient.ErrRejected},
-		{"replayed sequence number with other bytes", shop1.Client, shop1.MustSeal(t, "shop-1", 1, "forged"), hub.RejectReplay, hubclient.ErrReplay},
-		{"signed by an unknown key", shop1.Client, seal(shop1.ID, strangerKey, "shop-1", 3), hub.RejectBadSignature, hubclient.ErrRejected},
-		{"from a CA-signed certificate of an unknown device", ghost, seal("ghost-device", strangerKey, "shop-1", 1), hub.RejectUnknownDevice, hubclient.ErrNotEnrolled},
-		{"from a revoked device", revoked.Client, revoked.MustSeal(t, "shop-1", 1, "v"), hub.RejectRevoked, hubclient.ErrRevoked},
-		{"claiming another device's id", shop1.Client, shop2.MustSeal(t, "shop-2", 1, "v"), hub.RejectDeviceMismatch, hubclient.ErrForbidden},
-		{"claiming another device's id, signed by itself", shop1.Client, seal(shop2.ID, shop1.Key, "shop-1", 1), hub.RejectDeviceMismatch, hubclient.ErrForbidden},
-		{"for another shop's scope", shop1.Client, shop1.MustSeal(t, "shop-2", 3, "v"), hub.RejectScope, hubclient.ErrForbidden},
-		{"for the org scope from a shop", shop1.Client, shop1.MustSeal(t, hub.OrgScope, 3, "v"), hub.RejectScope, hubclient.ErrForbidden},
-		{"not a change-set", shop1.Client, []byte("hello, hub"), hub.RejectMalformed, hubclient.ErrRejected},
-		{"truncated", shop1.Client, good[:40], hub.RejectMalformed, hubclient.ErrRejected},
-		{"too large", shop1.Client, make([]byte, 64<<10+1), hub.RejectTooLarge, hubclient.ErrRejected},
+		{"flipped byte in the ciphertext", shop1.Client, flip(good, len(good)/2+20), protocol.RejectBadSignature, hubclient.ErrRejected},
+		{"flipped byte in the signature", shop1.Client, flip(good, -1), protocol.RejectBadSignature, hubclient.ErrRejected},
+		{"flipped byte in the key version", shop1.Client, flip(good, 6+2+3+2+len(shop1.ID)+8+3), protocol.RejectBadSignature, hubclient.ErrRejected},
+		{"flipped byte in the sequence number", shop1.Client, flip(good, 6+2+3+2+len(shop1.ID)+7), protocol.RejectBadSignature, hubclient.ErrRejected},
+		{"replayed sequence number with other bytes", shop1.Client, shop1.MustSeal(t, "shop-1", 1, "forged"), protocol.RejectReplay, hubclient.ErrReplay},
+		{"signed by an unknown key", shop1.Client, seal(shop1.ID, strangerKey, "shop-1", 3), protocol.RejectBadSignature, hubclient.ErrRejected},
+		{"from a CA-signed certificate of an unknown device", ghost, seal("ghost-device", strangerKey, "shop-1", 1), protocol.RejectUnknownDevice, hubclient.ErrNotEnrolled},
+		{"from a revoked device", revoked.Client, revoked.MustSeal(t, "shop-1", 1, "v"), protocol.RejectRevoked, hubclient.ErrRevoked},
+		{"claiming another device's id", shop1.Client, shop2.MustSeal(t, "shop-2", 1, "v"), protocol.RejectDeviceMismatch, hubclient.ErrForbidden},
+		{"claiming another device's id, signed by itself", shop1.Client, seal(shop2.ID, shop1.Key, "shop-1", 1), protocol.RejectDeviceMismatch, hubclient.ErrForbidden},
+		{"for another shop's scope", shop1.Client, shop1.MustSeal(t, "shop-2", 3, "v"), protocol.RejectScope, hubclient.ErrForbidden},
+		{"for the org scope from a shop", shop1.Client, shop1.MustSeal(t, protocol.OrgScope, 3, "v"), protocol.RejectScope, hubclient.ErrForbidden},
+		{"not a change-set", shop1.Client, []byte("hello, hub"), protocol.RejectMalformed, hubclient.ErrRejected},
+		{"truncated", shop1.Client, good[:40], protocol.RejectMalformed, hubclient.ErrRejected},
+		{"too large", shop1.Client, make([]byte, 64<<10+1), protocol.RejectTooLarge, hubclient.ErrRejected},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -315,18 +316,18 @@ func TestEnrollRefusals(t *testing.T) {
 	ctx := context.Background()
 	code := h.OwnerCode(t)
 	wrong := code
-	wrong.TokenSecret = bytes.Repeat([]byte{7}, hub.TokenSecretSize)
+	wrong.TokenSecret = bytes.Repeat([]byte{7}, protocol.TokenSecretSize)
 	if _, err := hubtest.EnrollDevice(wrong, "intruder"); !errors.Is(err, hubclient.ErrBadCode) {
 		t.Fatalf("wrong secret: %v", err)
 	}
-	expired, _, err := hub.IssueToken(ctx, h.Storage, h.Dir.CA, h.Dir.Config.Addr, hub.RoleOwner, nil, nil, "", time.Now().Add(-2*time.Hour), time.Hour)
+	expired, _, err := hub.IssueToken(ctx, h.Storage, h.Dir.CA, h.Dir.Config.Addr, protocol.RoleOwner, nil, nil, "", time.Now().Add(-2*time.Hour), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := hubtest.EnrollDevice(expired, "late"); !errors.Is(err, hubclient.ErrBadCode) {
 		t.Fatalf("expired: %v", err)
 	}
-	if got := h.Server.Rejects(hub.RejectBadToken); got != 2 {
+	if got := h.Server.Rejects(protocol.RejectBadToken); got != 2 {
 		t.Errorf("bad_token rejects %d, want 2", got)
 	}
 	// A code whose fingerprint is not this hub's CA: the client refuses the

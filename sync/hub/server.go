@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"spoke/protocol"
 	"spoke/sync/wire"
 )
 
@@ -30,14 +31,10 @@ const (
 	// must never refuse a set a spoke could legitimately produce, or that
 	// spoke's outbox would be stuck behind it for good.
 	DefaultMaxChangeSet = 32 << 20
-	defaultTokenTTL     = 24 * time.Hour
-	// MaxTokenTTL is the longest an enrollment code stays valid. A spoke
-	// never keeps a code's one-time secret longer.
-	MaxTokenTTL      = 30 * 24 * time.Hour
-	maxJSONBody      = 1 << 20
-	defaultPullLimit = 200
-	touchEvery       = time.Minute
-	shutdownTimeout  = 10 * time.Second
+	maxJSONBody         = 1 << 20
+	defaultPullLimit    = 200
+	touchEvery          = time.Minute
+	shutdownTimeout     = 10 * time.Second
 )
 
 // Config is what a Server needs.
@@ -99,7 +96,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Storage == nil || cfg.CA == nil || len(cfg.ServerCert.Certificate) == 0 {
 		return nil, errors.New("hub: a server needs storage, a CA and a server certificate")
 	}
-	if !validAddr(cfg.Addr) {
+	if !protocol.ValidAddr(cfg.Addr) {
 		return nil, fmt.Errorf("hub: public address %q: want HOST:PORT", cfg.Addr)
 	}
 	if cfg.MaxChangeSet <= 0 {
@@ -128,21 +125,21 @@ func NewServer(cfg Config) (*Server, error) {
 	s.caPool.AddCert(cfg.CA.Cert)
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+PathEnroll, s.handleEnroll)
-	mux.HandleFunc("POST "+PathTokens, s.authed(true, s.handleToken))
-	mux.HandleFunc("POST "+PathChangeSets, s.authed(false, s.handlePush))
-	mux.HandleFunc("GET "+PathChangeSets, s.authed(false, s.handlePull))
-	mux.HandleFunc("PUT "+PathEnvelopes, s.authed(false, s.handlePutEnvelopes))
-	mux.HandleFunc("GET "+PathEnvelopes, s.authed(false, s.handleEnvelopes))
-	mux.HandleFunc("GET "+PathDevices, s.authed(false, s.handleDevices))
-	mux.HandleFunc("POST "+PathDevices+"/{id}/revoke", s.authed(true, s.handleRevoke))
-	mux.HandleFunc("POST "+PathCheckpoints, s.authed(false, s.handlePutCheckpoint))
-	mux.HandleFunc("GET "+PathCheckpoints, s.authed(false, s.handleCheckpoints))
-	mux.HandleFunc("GET "+PathRoster, s.authed(false, s.handleRoster))
-	mux.HandleFunc("POST "+PathRoster, s.authed(true, s.handleRosterAppend))
-	mux.HandleFunc("PUT "+PathRosterHead, s.authed(true, s.handleRosterHead))
-	mux.HandleFunc("GET "+PathHealth, s.handleHealth)
-	mux.HandleFunc("GET "+PathMetrics, s.authed(true, func(w http.ResponseWriter, r *http.Request, _ Device) {
+	mux.HandleFunc("POST "+protocol.PathEnroll, s.handleEnroll)
+	mux.HandleFunc("POST "+protocol.PathTokens, s.authed(true, s.handleToken))
+	mux.HandleFunc("POST "+protocol.PathChangeSets, s.authed(false, s.handlePush))
+	mux.HandleFunc("GET "+protocol.PathChangeSets, s.authed(false, s.handlePull))
+	mux.HandleFunc("PUT "+protocol.PathEnvelopes, s.authed(false, s.handlePutEnvelopes))
+	mux.HandleFunc("GET "+protocol.PathEnvelopes, s.authed(false, s.handleEnvelopes))
+	mux.HandleFunc("GET "+protocol.PathDevices, s.authed(false, s.handleDevices))
+	mux.HandleFunc("POST "+protocol.PathDevices+"/{id}/revoke", s.authed(true, s.handleRevoke))
+	mux.HandleFunc("POST "+protocol.PathCheckpoints, s.authed(false, s.handlePutCheckpoint))
+	mux.HandleFunc("GET "+protocol.PathCheckpoints, s.authed(false, s.handleCheckpoints))
+	mux.HandleFunc("GET "+protocol.PathRoster, s.authed(false, s.handleRoster))
+	mux.HandleFunc("POST "+protocol.PathRoster, s.authed(true, s.handleRosterAppend))
+	mux.HandleFunc("PUT "+protocol.PathRosterHead, s.authed(true, s.handleRosterHead))
+	mux.HandleFunc("GET "+protocol.PathHealth, s.handleHealth)
+	mux.HandleFunc("GET "+protocol.PathMetrics, s.authed(true, func(w http.ResponseWriter, r *http.Request, _ Device) {
 		s.serveMetrics(w, r)
 	}))
 	s.handler = s.instrument(mux)
@@ -234,13 +231,13 @@ func (s *Server) Rejects(reason string) uint64 { return s.metrics.Rejects(reason
 // device counts are still nobody else's business.
 func (s *Server) MetricsHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+PathMetrics, s.serveMetrics)
-	mux.HandleFunc("GET "+PathHealth, s.handleHealth)
+	mux.HandleFunc("GET "+protocol.PathMetrics, s.serveMetrics)
+	mux.HandleFunc("GET "+protocol.PathHealth, s.handleHealth)
 	return mux
 }
 
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
-	counts := map[Status]int{}
+	counts := map[protocol.Status]int{}
 	devs, err := s.cfg.Storage.Devices(r.Context())
 	if err != nil {
 		s.internal(w, r, "metrics: list devices", err)
@@ -338,12 +335,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, code, 
 		s.metrics.reject(reason)
 		info(r).reason = reason
 	}
-	writeJSON(w, status, ErrorResponse{Code: code, Message: msg})
+	writeJSON(w, status, protocol.ErrorResponse{Code: code, Message: msg})
 }
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
 	s.log.Error(what, "err", err, "device", info(r).device)
-	writeJSON(w, http.StatusInternalServerError, ErrorResponse{Code: CodeInternal, Message: "the hub could not complete the request; try again later"})
+	writeJSON(w, http.StatusInternalServerError, protocol.ErrorResponse{Code: protocol.CodeInternal, Message: "the hub could not complete the request; try again later"})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -365,10 +362,10 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			s.fail(w, r, http.StatusRequestEntityTooLarge, RejectTooLarge, RejectTooLarge, "the request body is too large")
+			s.fail(w, r, http.StatusRequestEntityTooLarge, protocol.RejectTooLarge, protocol.RejectTooLarge, "the request body is too large")
 			return false
 		}
-		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "the request body is not valid JSON for this endpoint")
+		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "the request body is not valid JSON for this endpoint")
 		return false
 	}
 	return true
@@ -382,14 +379,14 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 func (s *Server) authed(ownerOnly bool, h func(http.ResponseWriter, *http.Request, Device)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
-			s.fail(w, r, http.StatusUnauthorized, RejectNoCertificate, RejectNoCertificate,
+			s.fail(w, r, http.StatusUnauthorized, protocol.RejectNoCertificate, protocol.RejectNoCertificate,
 				"this endpoint needs the device's client certificate; enroll the device first")
 			return
 		}
 		leaf := r.TLS.VerifiedChains[0][0]
 		id, ok := DeviceFromCert(leaf)
 		if !ok {
-			s.fail(w, r, http.StatusForbidden, RejectUnknownDevice, RejectUnknownDevice, "the client certificate names no device")
+			s.fail(w, r, http.StatusForbidden, protocol.RejectUnknownDevice, protocol.RejectUnknownDevice, "the client certificate names no device")
 			return
 		}
 		info(r).device = id
@@ -397,19 +394,19 @@ func (s *Server) authed(ownerOnly bool, h func(http.ResponseWriter, *http.Reques
 		if errors.Is(err, ErrNotFound) || err == nil && d.CertSerial != SerialString(leaf.SerialNumber) {
 			// A certificate from our CA for a device that never finished
 			// enrolling, or an older certificate of a re-enrolled device.
-			s.fail(w, r, http.StatusForbidden, RejectUnknownDevice, RejectUnknownDevice, "this device is not enrolled at this hub")
+			s.fail(w, r, http.StatusForbidden, protocol.RejectUnknownDevice, protocol.RejectUnknownDevice, "this device is not enrolled at this hub")
 			return
 		}
 		if err != nil {
 			s.internal(w, r, "auth: read device", err)
 			return
 		}
-		if d.Status != StatusActive {
-			s.fail(w, r, http.StatusForbidden, RejectRevoked, RejectRevoked, "this device was revoked; ask the owner to enroll it again")
+		if d.Status != protocol.StatusActive {
+			s.fail(w, r, http.StatusForbidden, protocol.RejectRevoked, protocol.RejectRevoked, "this device was revoked; ask the owner to enroll it again")
 			return
 		}
-		if ownerOnly && d.Role != RoleOwner {
-			s.fail(w, r, http.StatusForbidden, CodeForbidden, RejectScope, "only an owner device may do this")
+		if ownerOnly && d.Role != protocol.RoleOwner {
+			s.fail(w, r, http.StatusForbidden, protocol.CodeForbidden, protocol.RejectScope, "only an owner device may do this")
 			return
 		}
 		s.touch(r.Context(), d.ID)
@@ -447,7 +444,7 @@ func (l *serverErrorLog) Write(p []byte) (int, error) {
 		if strings.HasSuffix(strings.TrimSpace(msg), "EOF") {
 			return len(p), nil
 		}
-		l.s.metrics.reject(RejectTLS)
+		l.s.metrics.reject(protocol.RejectTLS)
 		why := "other"
 		switch {
 		case strings.Contains(msg, "HTTP request to an HTTPS server"):
@@ -482,25 +479,25 @@ func scrubAddrs(msg string) string {
 // ---- handlers ----
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
-	var req EnrollRequest
+	var req protocol.EnrollRequest
 	if !s.readJSON(w, r, &req) {
 		return
 	}
 	switch {
-	case !ValidID(req.TokenID) || len(req.TokenSecret) != TokenSecretSize:
-		s.fail(w, r, http.StatusForbidden, RejectBadToken, RejectBadToken, ErrTokenInvalid.Error())
+	case !protocol.ValidID(req.TokenID) || len(req.TokenSecret) != protocol.TokenSecretSize:
+		s.fail(w, r, http.StatusForbidden, protocol.RejectBadToken, protocol.RejectBadToken, ErrTokenInvalid.Error())
 		return
-	case !ValidID(req.DeviceID):
-		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "device_id: 1 to 64 characters of A-Z a-z 0-9 _ -")
+	case !protocol.ValidID(req.DeviceID):
+		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "device_id: 1 to 64 characters of A-Z a-z 0-9 _ -")
 		return
 	case len(req.SigningKey) != ed25519.PublicKeySize:
-		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "signing_key: want a 32-byte Ed25519 public key")
+		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "signing_key: want a 32-byte Ed25519 public key")
 		return
 	case len(req.HPKEKey) == 0 || len(req.HPKEKey) > maxKeyLen:
-		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "hpke_key: missing or too long")
+		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "hpke_key: missing or too long")
 		return
 	case len(req.Label) > maxLabelLen:
-		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "label: too long")
+		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "label: too long")
 		return
 	}
 	info(r).device = req.DeviceID
@@ -514,12 +511,12 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil || !TokenRedeemable(tok, hash, now) {
-		s.fail(w, r, http.StatusForbidden, RejectBadToken, RejectBadToken, ErrTokenInvalid.Error())
+		s.fail(w, r, http.StatusForbidden, protocol.RejectBadToken, protocol.RejectBadToken, ErrTokenInvalid.Error())
 		return
 	}
 	certDER, serial, err := s.cfg.CA.IssueClient(req.CSR, req.DeviceID, now)
 	if errors.Is(err, ErrBadCSR) {
-		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "csr: "+ErrBadCSR.Error())
+		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "csr: "+ErrBadCSR.Error())
 		return
 	}
 	if err != nil {
@@ -528,23 +525,23 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := s.cfg.Storage.RedeemToken(r.Context(), req.TokenID, hash, now, Device{
 		ID: req.DeviceID, Label: req.Label, SigningKey: req.SigningKey, HPKEKey: req.HPKEKey,
-		CertSerial: serial, Status: StatusActive, EnrolledAt: now,
+		CertSerial: serial, Status: protocol.StatusActive, EnrolledAt: now,
 	})
 	switch {
 	case errors.Is(err, ErrTokenInvalid):
 		// Lost a race with another redemption of the same code; the
 		// certificate just issued names no enrolled device and is useless.
-		s.fail(w, r, http.StatusForbidden, RejectBadToken, RejectBadToken, ErrTokenInvalid.Error())
+		s.fail(w, r, http.StatusForbidden, protocol.RejectBadToken, protocol.RejectBadToken, ErrTokenInvalid.Error())
 		return
 	case errors.Is(err, ErrExists):
-		s.fail(w, r, http.StatusConflict, CodeExists, "", "a device with this id is already enrolled")
+		s.fail(w, r, http.StatusConflict, protocol.CodeExists, "", "a device with this id is already enrolled")
 		return
 	case err != nil:
 		s.internal(w, r, "enroll: redeem token", err)
 		return
 	}
 	s.log.Info("device enrolled", "device", d.ID, "role", string(d.Role), "scopes", len(d.Scopes), "token", req.TokenID)
-	writeJSON(w, http.StatusOK, EnrollResponse{
+	writeJSON(w, http.StatusOK, protocol.EnrollResponse{
 		Device:        d.Info(),
 		Certificate:   string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certDER})),
 		CA:            string(s.cfg.CA.CertPEM()),
@@ -561,20 +558,20 @@ func TokenRedeemable(t Token, hash []byte, now time.Time) bool {
 }
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, d Device) {
-	var req TokenRequest
+	var req protocol.TokenRequest
 	if !s.readJSON(w, r, &req) {
 		return
 	}
 	if err := validateGrant(req.Role, req.Scopes); err != nil {
-		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, err.Error())
+		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, err.Error())
 		return
 	}
 	ttl := time.Duration(req.TTLSeconds) * time.Second
 	if req.TTLSeconds == 0 {
-		ttl = defaultTokenTTL
+		ttl = protocol.DefaultTokenTTL
 	}
-	if ttl <= 0 || ttl > MaxTokenTTL || len(req.Label) > maxLabelLen {
-		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "ttl_seconds: 1 second to 30 days; label: at most 512 bytes")
+	if ttl <= 0 || ttl > protocol.MaxTokenTTL || len(req.Label) > maxLabelLen {
+		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "ttl_seconds: 1 second to 30 days; label: at most 512 bytes")
 		return
 	}
 	// Each new code is a moment to drop the codes that expired unused.
@@ -587,23 +584,23 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, d Device) {
 		return
 	}
 	s.log.Info("enrollment token created", "device", d.ID, "token", tok.ID, "role", string(tok.Role), "scopes", len(tok.Scopes))
-	writeJSON(w, http.StatusOK, TokenResponse{Code: code.Encode(), TokenID: tok.ID, ExpiresAt: tok.ExpiresAt})
+	writeJSON(w, http.StatusOK, protocol.TokenResponse{Code: code.Encode(), TokenID: tok.ID, ExpiresAt: tok.ExpiresAt})
 }
 
 // IssueToken creates and stores a one-time enrollment token and returns the
 // enrollment code for it (without a spoke-side Secret). spoke-hub init uses
 // it for the owner's first device; POST /v1/tokens for every later one.
-func IssueToken(ctx context.Context, st Storage, ca *CA, addr string, role Role, scopes []string, label []byte, createdBy string, now time.Time, ttl time.Duration) (EnrollCode, Token, error) {
+func IssueToken(ctx context.Context, st Storage, ca *CA, addr string, role protocol.Role, scopes []string, label []byte, createdBy string, now time.Time, ttl time.Duration) (protocol.EnrollCode, Token, error) {
 	if err := validateGrant(role, scopes); err != nil {
-		return EnrollCode{}, Token{}, err
+		return protocol.EnrollCode{}, Token{}, err
 	}
 	id, secret, hash := NewTokenSecret()
 	t := Token{ID: id, SecretHash: hash, Role: role, Scopes: scopes, Label: label, CreatedBy: createdBy,
 		CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	if err := st.CreateToken(ctx, t); err != nil {
-		return EnrollCode{}, Token{}, fmt.Errorf("store token: %w", err)
+		return protocol.EnrollCode{}, Token{}, fmt.Errorf("store token: %w", err)
 	}
-	return EnrollCode{Addr: addr, CAFingerprint: ca.Fingerprint(), TokenID: id, TokenSecret: secret}, t, nil
+	return protocol.EnrollCode{Addr: addr, CAFingerprint: ca.Fingerprint(), TokenID: id, TokenSecret: secret}, t, nil
 }
 
 func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, d Device) {
@@ -616,38 +613,38 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, d Device) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			s.fail(w, r, http.StatusRequestEntityTooLarge, RejectTooLarge, RejectTooLarge, fmt.Sprintf(
+			s.fail(w, r, http.StatusRequestEntityTooLarge, protocol.RejectTooLarge, protocol.RejectTooLarge, fmt.Sprintf(
 				"the change-set is larger than the %s this hub accepts: ask the hub's operator to raise spoke-hub serve --max-changeset "+
 					"(the default, %s, takes every set a spoke makes); this device's later changes wait behind this set",
 				sizeText(s.cfg.MaxChangeSet), sizeText(DefaultMaxChangeSet)))
 			return
 		}
-		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "could not read the change-set")
+		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "could not read the change-set")
 		return
 	}
 	h, err := wire.ParseHeader(body)
 	if err != nil {
-		reason := RejectMalformed
+		reason := protocol.RejectMalformed
 		if errors.Is(err, wire.ErrTooLarge) {
-			reason = RejectTooLarge
+			reason = protocol.RejectTooLarge
 		}
 		s.fail(w, r, http.StatusBadRequest, reason, reason, "the body is not a change-set this hub understands")
 		return
 	}
 	if h.Device != d.ID {
-		s.fail(w, r, http.StatusForbidden, RejectDeviceMismatch, RejectDeviceMismatch, "the change-set names another device than the client certificate")
+		s.fail(w, r, http.StatusForbidden, protocol.RejectDeviceMismatch, protocol.RejectDeviceMismatch, "the change-set names another device than the client certificate")
 		return
 	}
-	if !ValidID(h.Scope) || !ValidSeq(h.Seq) {
-		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "scope or sequence number out of range")
+	if !protocol.ValidID(h.Scope) || !protocol.ValidSeq(h.Seq) {
+		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "scope or sequence number out of range")
 		return
 	}
 	if !d.CanWrite(h.Scope) {
-		s.fail(w, r, http.StatusForbidden, RejectScope, RejectScope, "this device may not write that scope")
+		s.fail(w, r, http.StatusForbidden, protocol.RejectScope, protocol.RejectScope, "this device may not write that scope")
 		return
 	}
 	if err := wire.VerifySignature(body, d.SigningKey); err != nil {
-		s.fail(w, r, http.StatusForbidden, RejectBadSignature, RejectBadSignature, "the change-set signature does not verify with this device's key")
+		s.fail(w, r, http.StatusForbidden, protocol.RejectBadSignature, protocol.RejectBadSignature, "the change-set signature does not verify with this device's key")
 		return
 	}
 	if s.overQuota(w, r, d, int64(len(body))) {
@@ -658,7 +655,7 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, d Device) {
 	})
 	if errors.Is(err, ErrConflict) {
 		s.log.Warn("change-set replay refused", "device", d.ID, "seq", h.Seq)
-		s.fail(w, r, http.StatusConflict, RejectReplay, RejectReplay, "this sequence number was already used with a different change-set")
+		s.fail(w, r, http.StatusConflict, protocol.RejectReplay, protocol.RejectReplay, "this sequence number was already used with a different change-set")
 		return
 	}
 	if err != nil {
@@ -671,7 +668,7 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, d Device) {
 	}
 	s.log.Info("change-set stored", "device", d.ID, "seq", h.Seq, "scope", h.Scope, "key_version", h.KeyVersion,
 		"cursor", cursor, "bytes", len(body), "duplicate", dup)
-	writeJSON(w, http.StatusOK, PushResponse{Cursor: cursor, Duplicate: dup})
+	writeJSON(w, http.StatusOK, protocol.PushResponse{Cursor: cursor, Duplicate: dup})
 }
 
 func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, d Device) {
@@ -679,7 +676,7 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, d Device) {
 	after, err1 := parseInt(q.Get("after"), 0)
 	limit, err2 := parseInt(q.Get("limit"), defaultPullLimit)
 	if err1 != nil || err2 != nil || after < 0 || limit < 1 || limit > MaxPullLimit {
-		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "after: a cursor ≥ 0; limit: 1 to 1000")
+		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "after: a cursor ≥ 0; limit: 1 to 1000")
 		return
 	}
 	scopes, all := d.ReadScopes()
@@ -694,11 +691,11 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, d Device) {
 	var buf []byte
 	next := after
 	for _, cs := range sets {
-		buf = AppendFrame(buf, cs.Cursor, cs.Bytes)
+		buf = protocol.AppendFrame(buf, cs.Cursor, cs.Bytes)
 		next = cs.Cursor
 	}
-	w.Header().Set("Content-Type", ChangeSetsContentType)
-	w.Header().Set(CursorHeader, strconv.FormatInt(next, 10))
+	w.Header().Set("Content-Type", protocol.ChangeSetsContentType)
+	w.Header().Set(protocol.CursorHeader, strconv.FormatInt(next, 10))
 	w.Header().Set("Content-Length", strconv.Itoa(len(buf)))
 	w.Write(buf)
 	s.log.Debug("change-sets served", "device", d.ID, "after", after, "count", len(sets), "cursor", next)
@@ -712,20 +709,20 @@ func parseInt(s string, def int64) (int64, error) {
 }
 
 func (s *Server) handlePutEnvelopes(w http.ResponseWriter, r *http.Request, d Device) {
-	var req EnvelopesRequest
+	var req protocol.EnvelopesRequest
 	if !s.readJSON(w, r, &req) {
 		return
 	}
 	if len(req.Envelopes) == 0 || len(req.Envelopes) > 1000 {
-		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "envelopes: 1 to 1000")
+		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "envelopes: 1 to 1000")
 		return
 	}
 	now := s.cfg.Now()
 	// Check every envelope before storing any, so a refused batch changes
 	// nothing.
 	for _, e := range req.Envelopes {
-		if !ValidID(e.Scope) || e.Version == 0 || len(e.Sealed) == 0 || len(e.Sealed) > maxSealedEnv {
-			s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "envelope: scope, version ≥ 1 and sealed bytes required")
+		if !protocol.ValidID(e.Scope) || e.Version == 0 || len(e.Sealed) == 0 || len(e.Sealed) > maxSealedEnv {
+			s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "envelope: scope, version ≥ 1 and sealed bytes required")
 			return
 		}
 		ok, err := s.mayAddress(r.Context(), d, e)
@@ -734,7 +731,7 @@ func (s *Server) handlePutEnvelopes(w http.ResponseWriter, r *http.Request, d De
 			return
 		}
 		if !ok {
-			s.fail(w, r, http.StatusForbidden, CodeForbidden, RejectScope, "envelope: this device may not address that recipient with that scope")
+			s.fail(w, r, http.StatusForbidden, protocol.CodeForbidden, protocol.RejectScope, "envelope: this device may not address that recipient with that scope")
 			return
 		}
 	}
@@ -753,9 +750,9 @@ func (s *Server) handlePutEnvelopes(w http.ResponseWriter, r *http.Request, d De
 // address itself; an owner device may address any active device or pending
 // token — but only with a scope that recipient reads, so a bug on the owner's
 // laptop cannot hand one shop another shop's key.
-func (s *Server) mayAddress(ctx context.Context, d Device, e EnvelopeInfo) (bool, error) {
+func (s *Server) mayAddress(ctx context.Context, d Device, e protocol.EnvelopeInfo) (bool, error) {
 	if tokenID, ok := strings.CutPrefix(e.To, "token:"); ok {
-		if d.Role != RoleOwner || !ValidID(tokenID) {
+		if d.Role != protocol.RoleOwner || !protocol.ValidID(tokenID) {
 			return false, nil
 		}
 		t, err := s.cfg.Storage.Token(ctx, tokenID)
@@ -770,13 +767,13 @@ func (s *Server) mayAddress(ctx context.Context, d Device, e EnvelopeInfo) (bool
 		}
 		return Device{Role: t.Role, Scopes: t.Scopes}.CanRead(e.Scope), nil
 	}
-	if !ValidID(e.To) {
+	if !protocol.ValidID(e.To) {
 		return false, nil
 	}
 	if e.To == d.ID {
 		return d.CanRead(e.Scope), nil
 	}
-	if d.Role != RoleOwner {
+	if d.Role != protocol.RoleOwner {
 		return false, nil
 	}
 	to, err := s.cfg.Storage.Device(ctx, e.To)
@@ -786,7 +783,7 @@ func (s *Server) mayAddress(ctx context.Context, d Device, e EnvelopeInfo) (bool
 	if err != nil {
 		return false, err
 	}
-	return to.Status == StatusActive && to.CanRead(e.Scope), nil
+	return to.Status == protocol.StatusActive && to.CanRead(e.Scope), nil
 }
 
 func (s *Server) handleEnvelopes(w http.ResponseWriter, r *http.Request, d Device) {
@@ -795,9 +792,9 @@ func (s *Server) handleEnvelopes(w http.ResponseWriter, r *http.Request, d Devic
 		s.internal(w, r, "read envelopes", err)
 		return
 	}
-	out := EnvelopesResponse{Envelopes: []EnvelopeInfo{}}
+	out := protocol.EnvelopesResponse{Envelopes: []protocol.EnvelopeInfo{}}
 	for _, e := range envs {
-		out.Envelopes = append(out.Envelopes, EnvelopeInfo(e))
+		out.Envelopes = append(out.Envelopes, protocol.EnvelopeInfo(e))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -813,7 +810,7 @@ func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request, d Device)
 		s.internal(w, r, "list devices", err)
 		return
 	}
-	out := DevicesResponse{Devices: []DeviceInfo{}}
+	out := protocol.DevicesResponse{Devices: []protocol.DeviceInfo{}}
 	for _, x := range devs {
 		out.Devices = append(out.Devices, x.Info())
 	}
@@ -822,17 +819,17 @@ func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request, d Device)
 
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request, d Device) {
 	id := r.PathValue("id")
-	if !ValidID(id) {
-		s.fail(w, r, http.StatusNotFound, CodeNotFound, "", "no such device")
+	if !protocol.ValidID(id) {
+		s.fail(w, r, http.StatusNotFound, protocol.CodeNotFound, "", "no such device")
 		return
 	}
 	err := s.cfg.Storage.RevokeDevice(r.Context(), id, s.cfg.Now())
 	switch {
 	case errors.Is(err, ErrNotFound):
-		s.fail(w, r, http.StatusNotFound, CodeNotFound, "", "no such device")
+		s.fail(w, r, http.StatusNotFound, protocol.CodeNotFound, "", "no such device")
 		return
 	case errors.Is(err, ErrLastOwner):
-		s.fail(w, r, http.StatusConflict, CodeLastOwner, "", "this is the last active owner device; enroll another owner device first")
+		s.fail(w, r, http.StatusConflict, protocol.CodeLastOwner, "", "this is the last active owner device; enroll another owner device first")
 		return
 	case err != nil:
 		s.internal(w, r, "revoke device", err)
@@ -848,21 +845,21 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request, d Device) 
 }
 
 func (s *Server) handlePutCheckpoint(w http.ResponseWriter, r *http.Request, d Device) {
-	var c CheckpointInfo
+	var c protocol.CheckpointInfo
 	if !s.readJSON(w, r, &c) {
 		return
 	}
 	if c.Device != "" && c.Device != d.ID {
-		s.fail(w, r, http.StatusForbidden, RejectDeviceMismatch, RejectDeviceMismatch, "a device sends only its own checkpoints")
+		s.fail(w, r, http.StatusForbidden, protocol.RejectDeviceMismatch, protocol.RejectDeviceMismatch, "a device sends only its own checkpoints")
 		return
 	}
-	if !ValidSeq(c.Seq) || len(c.Head) == 0 || len(c.Head) > maxHeadLen {
-		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "seq ≥ 1 and a head of 1 to 128 bytes required")
+	if !protocol.ValidSeq(c.Seq) || len(c.Head) == 0 || len(c.Head) > maxHeadLen {
+		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "seq ≥ 1 and a head of 1 to 128 bytes required")
 		return
 	}
-	cp := Checkpoint{Device: d.ID, Seq: c.Seq, Head: c.Head, Signature: c.Signature, ReceivedAt: s.cfg.Now()}
-	if !VerifyCheckpoint(cp, d.SigningKey) {
-		s.fail(w, r, http.StatusForbidden, RejectBadSignature, RejectBadSignature, "the checkpoint signature does not verify with this device's key")
+	cp := protocol.Checkpoint{Device: d.ID, Seq: c.Seq, Head: c.Head, Signature: c.Signature, ReceivedAt: s.cfg.Now()}
+	if !protocol.VerifyCheckpoint(cp, d.SigningKey) {
+		s.fail(w, r, http.StatusForbidden, protocol.RejectBadSignature, protocol.RejectBadSignature, "the checkpoint signature does not verify with this device's key")
 		return
 	}
 	err := s.cfg.Storage.PutCheckpoint(r.Context(), cp)
@@ -870,7 +867,7 @@ func (s *Server) handlePutCheckpoint(w http.ResponseWriter, r *http.Request, d D
 		// The device's audit chain at this point differs from what it said
 		// before: an entry was edited or deleted after the fact.
 		s.log.Warn("audit checkpoint conflict", "device", d.ID, "seq", c.Seq)
-		s.fail(w, r, http.StatusConflict, CodeConflict, RejectReplay, "a different checkpoint for this sequence number is already stored")
+		s.fail(w, r, http.StatusConflict, protocol.CodeConflict, protocol.RejectReplay, "a different checkpoint for this sequence number is already stored")
 		return
 	}
 	if err != nil {
@@ -887,17 +884,17 @@ func (s *Server) handleCheckpoints(w http.ResponseWriter, r *http.Request, d Dev
 	if dev == "" {
 		dev = d.ID
 	}
-	if dev != d.ID && d.Role != RoleOwner {
-		s.fail(w, r, http.StatusForbidden, CodeForbidden, RejectScope, "only an owner device may read another device's checkpoints")
+	if dev != d.ID && d.Role != protocol.RoleOwner {
+		s.fail(w, r, http.StatusForbidden, protocol.CodeForbidden, protocol.RejectScope, "only an owner device may read another device's checkpoints")
 		return
 	}
 	after, err1 := parseInt(q.Get("after"), 0)
 	limit, err2 := parseInt(q.Get("limit"), defaultPullLimit)
-	if !ValidID(dev) || err1 != nil || err2 != nil || after < 0 || limit < 1 || limit > MaxPullLimit {
-		s.fail(w, r, http.StatusBadRequest, RejectMalformed, RejectMalformed, "device, after ≥ 0, limit 1 to 1000")
+	if !protocol.ValidID(dev) || err1 != nil || err2 != nil || after < 0 || limit < 1 || limit > MaxPullLimit {
+		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "device, after ≥ 0, limit 1 to 1000")
 		return
 	}
-	out := CheckpointsResponse{Checkpoints: []CheckpointInfo{}}
+	out := protocol.CheckpointsResponse{Checkpoints: []protocol.CheckpointInfo{}}
 	latest, err := s.cfg.Storage.LatestCheckpoint(r.Context(), dev)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		s.internal(w, r, "read latest checkpoint", err)
@@ -918,6 +915,6 @@ func (s *Server) handleCheckpoints(w http.ResponseWriter, r *http.Request, d Dev
 	writeJSON(w, http.StatusOK, out)
 }
 
-func checkpointInfo(c Checkpoint) CheckpointInfo {
-	return CheckpointInfo(c)
+func checkpointInfo(c protocol.Checkpoint) protocol.CheckpointInfo {
+	return protocol.CheckpointInfo(c)
 }

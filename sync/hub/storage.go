@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"spoke/protocol"
 	"time"
 )
 
@@ -28,32 +29,6 @@ var (
 	ErrLastOwner = errors.New("hub: this is the last active owner device")
 )
 
-// Role is what an enrolled device may do.
-type Role string
-
-const (
-	// RoleOwner is the owner's device: it reads and writes every scope,
-	// creates enrollment tokens, lists and revokes devices.
-	RoleOwner Role = "owner"
-	// RoleShop is a shop device: it writes only its own scopes and reads
-	// them plus the org-wide scope.
-	RoleShop Role = "shop"
-)
-
-// Status is a device's standing at the hub.
-type Status string
-
-const (
-	// StatusActive devices may push and pull.
-	StatusActive Status = "active"
-	// StatusRevoked devices are refused from the moment of revocation on.
-	StatusRevoked Status = "revoked"
-)
-
-// OrgScope is the scope of org-wide data (users, roles). Every device may
-// read it; only owner devices may write it. It matches store.OrgScope.
-const OrgScope = "org"
-
 // Device is an enrolled device as the hub knows it: public keys and standing,
 // nothing personal.
 type Device struct {
@@ -61,7 +36,7 @@ type Device struct {
 	// Label is opaque to the hub: a spoke seals the device's display name
 	// under the org scope key, since it may name a person. Never logged.
 	Label []byte
-	Role  Role
+	Role  protocol.Role
 	// Scopes are the shop scopes a shop device writes and reads. Empty for
 	// an owner device, which has all of them.
 	Scopes []string
@@ -74,7 +49,7 @@ type Device struct {
 	// CertSerial is the serial number (lower-case hex) of the client
 	// certificate issued at enrollment: only that certificate is accepted.
 	CertSerial string
-	Status     Status
+	Status     protocol.Status
 	EnrolledAt time.Time
 	// LastSeen is updated at most about once a minute per hub process.
 	LastSeen time.Time
@@ -84,10 +59,10 @@ type Device struct {
 
 // CanWrite reports whether the device may push change-sets for scope.
 func (d Device) CanWrite(scope string) bool {
-	if d.Role == RoleOwner {
+	if d.Role == protocol.RoleOwner {
 		return true
 	}
-	return scope != OrgScope && slices.Contains(d.Scopes, scope)
+	return scope != protocol.OrgScope && slices.Contains(d.Scopes, scope)
 }
 
 // CanRead reports whether the device may pull change-sets of scope (and
@@ -100,10 +75,10 @@ func (d Device) CanRead(scope string) bool {
 // ReadScopes returns the scopes the device may pull, or all = true for an
 // owner device (which receives every shop).
 func (d Device) ReadScopes() (scopes []string, all bool) {
-	if d.Role == RoleOwner {
+	if d.Role == protocol.RoleOwner {
 		return nil, true
 	}
-	return append([]string{OrgScope}, d.Scopes...), false
+	return append([]string{protocol.OrgScope}, d.Scopes...), false
 }
 
 // Token is a one-time enrollment token. The hub keeps only a hash of its
@@ -111,7 +86,7 @@ func (d Device) ReadScopes() (scopes []string, all bool) {
 type Token struct {
 	ID         string
 	SecretHash []byte // SHA-256 of the secret in the enrollment code
-	Role       Role
+	Role       protocol.Role
 	Scopes     []string
 	Label      []byte // handed to the device at enrollment; opaque
 	CreatedBy  string // device id of the owner device, or "" for spoke-hub init
@@ -157,11 +132,6 @@ type ChangeSetFilter struct {
 // MaxPullLimit caps one page of change-sets.
 const MaxPullLimit = 1000
 
-// TokenRecipient is the envelope recipient that stands for the device that
-// will redeem token id. Storage moves such envelopes to the device id when
-// the token is redeemed. The ':' cannot occur in a device id.
-func TokenRecipient(tokenID string) string { return "token:" + tokenID }
-
 // Envelope is a scope key wrapped for one device (HPKE to its public key, or,
 // before it enrolls, under the one-time secret of its enrollment code). The
 // hub cannot open it and keeps one per (recipient, scope, version); a later
@@ -173,17 +143,6 @@ type Envelope struct {
 	From      string // device id of the sender
 	Sealed    []byte
 	UpdatedAt time.Time
-}
-
-// Checkpoint is the head of a device's audit hash chain at one sequence
-// number, signed by that device, so an entry deleted or edited later on the
-// device no longer matches what the hub holds.
-type Checkpoint struct {
-	Device     string
-	Seq        uint64
-	Head       []byte
-	Signature  []byte // Ed25519 over CheckpointMessage(Device, Seq, Head)
-	ReceivedAt time.Time
 }
 
 // Storage is everything the hub persists. Implementations must be safe for
@@ -249,13 +208,13 @@ type Storage interface {
 
 	// PutCheckpoint stores an audit checkpoint. The same (device, seq) with
 	// the same head and signature again is a no-op; with others, ErrConflict.
-	PutCheckpoint(ctx context.Context, c Checkpoint) error
+	PutCheckpoint(ctx context.Context, c protocol.Checkpoint) error
 	// LatestCheckpoint returns the checkpoint with the highest seq of a
 	// device, or ErrNotFound.
-	LatestCheckpoint(ctx context.Context, device string) (Checkpoint, error)
+	LatestCheckpoint(ctx context.Context, device string) (protocol.Checkpoint, error)
 	// Checkpoints returns a device's checkpoints with seq above after, in
 	// seq order, at most limit of them.
-	Checkpoints(ctx context.Context, device string, after uint64, limit int) ([]Checkpoint, error)
+	Checkpoints(ctx context.Context, device string, after uint64, limit int) ([]protocol.Checkpoint, error)
 
 	// AppendRosterEntry stores roster entry seq. Entries are numbered from 0
 	// without gaps: the same bytes for a stored seq again is a no-op; other

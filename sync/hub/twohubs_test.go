@@ -6,9 +6,9 @@ import (
 	"sync"
 	"testing"
 
-	"spoke/sync/hub"
-	"spoke/sync/hub/hubclient"
+	"spoke/protocol"
 	"spoke/sync/hub/hubtest"
+	"spoke/sync/hubclient"
 )
 
 // TestTwoHubsOneDatabase runs two hub processes on one database, as a chain
@@ -25,7 +25,7 @@ func TestTwoHubsOneDatabase(t *testing.T) {
 			hubB := hubA.StartPeer(t, open(hubA.Dir.Path))
 
 			owner := hubA.Enroll(t, hubA.OwnerCode(t), "owner-laptop")
-			code, _, err := owner.Client.CreateToken(ctx, hub.TokenRequest{Role: hub.RoleShop, Scopes: []string{"shop-1"}})
+			code, _, err := owner.Client.CreateToken(ctx, protocol.TokenRequest{Role: protocol.RoleShop, Scopes: []string{"shop-1"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -48,7 +48,7 @@ func TestTwoHubsOneDatabase(t *testing.T) {
 					defer wg.Done()
 					// The same set through both hubs at once: one stores it,
 					// the other answers duplicate with the same cursor.
-					var r [2]hub.PushResponse
+					var r [2]protocol.PushResponse
 					var e [2]error
 					var inner sync.WaitGroup
 					for j, c := range []*hubclient.Client{shop.Client, shopAtA} {

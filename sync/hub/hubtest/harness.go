@@ -14,8 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"spoke/protocol"
 	"spoke/sync/hub"
-	"spoke/sync/hub/hubclient"
+	"spoke/sync/hubclient"
 	"spoke/sync/wire"
 )
 
@@ -113,9 +114,9 @@ func serve(t testing.TB, d *hub.Dir, st hub.Storage, ln net.Listener, opts ...fu
 }
 
 // OwnerCode issues an owner enrollment code, as spoke-hub init does.
-func (h *Hub) OwnerCode(t testing.TB) hub.EnrollCode {
+func (h *Hub) OwnerCode(t testing.TB) protocol.EnrollCode {
 	t.Helper()
-	code, _, err := hub.IssueToken(context.Background(), h.Storage, h.Dir.CA, h.Dir.Config.Addr, hub.RoleOwner, nil, nil, "", time.Now(), time.Hour)
+	code, _, err := hub.IssueToken(context.Background(), h.Storage, h.Dir.CA, h.Dir.Config.Addr, protocol.RoleOwner, nil, nil, "", time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,11 +129,11 @@ type Device struct {
 	Key      ed25519.PrivateKey
 	Identity hubclient.Identity
 	Client   *hubclient.Client
-	Info     hub.DeviceInfo
+	Info     protocol.DeviceInfo
 }
 
 // Enroll redeems code as a new device with the given id.
-func (h *Hub) Enroll(t testing.TB, code hub.EnrollCode, id string) *Device {
+func (h *Hub) Enroll(t testing.TB, code protocol.EnrollCode, id string) *Device {
 	t.Helper()
 	d, err := EnrollDevice(code, id)
 	if err != nil {
@@ -143,7 +144,7 @@ func (h *Hub) Enroll(t testing.TB, code hub.EnrollCode, id string) *Device {
 }
 
 // EnrollDevice is Enroll without a testing.TB, for load-test goroutines.
-func EnrollDevice(code hub.EnrollCode, id string) (*Device, error) {
+func EnrollDevice(code protocol.EnrollCode, id string) (*Device, error) {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	hpke := make([]byte, 1216) // the size of an MLKEM768-X25519 public key; opaque to the hub
 	rand.Read(hpke)
@@ -164,7 +165,7 @@ func EnrollDevice(code hub.EnrollCode, id string) (*Device, error) {
 // with it.
 func (h *Hub) EnrollShop(t testing.TB, owner *Device, id string, scopes ...string) *Device {
 	t.Helper()
-	code, _, err := owner.Client.CreateToken(context.Background(), hub.TokenRequest{Role: hub.RoleShop, Scopes: scopes})
+	code, _, err := owner.Client.CreateToken(context.Background(), protocol.TokenRequest{Role: protocol.RoleShop, Scopes: scopes})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"spoke/protocol"
 	"spoke/sync/hub"
 )
 
@@ -324,9 +325,9 @@ func testStoredBytes(t *testing.T, open func() hub.Storage) {
 	}
 }
 
-func device(id string, role hub.Role, scopes ...string) hub.Device {
+func device(id string, role protocol.Role, scopes ...string) hub.Device {
 	return hub.Device{ID: id, Role: role, Scopes: scopes, SigningKey: bytes.Repeat([]byte{1}, 32), HPKEKey: []byte("hpke-public"),
-		CertSerial: "abc123", Status: hub.StatusActive, EnrolledAt: t0}
+		CertSerial: "abc123", Status: protocol.StatusActive, EnrolledAt: t0}
 }
 
 func testDevices(t *testing.T, open func() hub.Storage) {
@@ -335,8 +336,8 @@ func testDevices(t *testing.T, open func() hub.Storage) {
 	if _, err := st.Device(ctx, "nope"); !errors.Is(err, hub.ErrNotFound) {
 		t.Fatalf("unknown device: %v", err)
 	}
-	owner := device("owner-1", hub.RoleOwner)
-	shop := device("shop-dev", hub.RoleShop, "shop-1", "shop-2")
+	owner := device("owner-1", protocol.RoleOwner)
+	shop := device("shop-dev", protocol.RoleShop, "shop-1", "shop-2")
 	shop.Label = []byte("sealed label")
 	for _, d := range []hub.Device{shop, owner} {
 		if err := st.AddDevice(ctx, d); err != nil {
@@ -378,7 +379,7 @@ func testDevices(t *testing.T, open func() hub.Storage) {
 func testRevoke(t *testing.T, open func() hub.Storage) {
 	ctx := context.Background()
 	st := open()
-	for _, d := range []hub.Device{device("owner-1", hub.RoleOwner), device("owner-2", hub.RoleOwner), device("shop-dev", hub.RoleShop, "shop-1")} {
+	for _, d := range []hub.Device{device("owner-1", protocol.RoleOwner), device("owner-2", protocol.RoleOwner), device("shop-dev", protocol.RoleShop, "shop-1")} {
 		if err := st.AddDevice(ctx, d); err != nil {
 			t.Fatal(err)
 		}
@@ -388,7 +389,7 @@ func testRevoke(t *testing.T, open func() hub.Storage) {
 		t.Fatal(err)
 	}
 	d, _ := st.Device(ctx, "shop-dev")
-	if d.Status != hub.StatusRevoked || !d.RevokedAt.Equal(at) {
+	if d.Status != protocol.StatusRevoked || !d.RevokedAt.Equal(at) {
 		t.Fatalf("after revoke: %s %v", d.Status, d.RevokedAt)
 	}
 	if err := st.RevokeDevice(ctx, "shop-dev", at.Add(time.Hour)); err != nil {
@@ -411,7 +412,7 @@ func testRevoke(t *testing.T, open func() hub.Storage) {
 func testRevokeOwnersConcurrently(t *testing.T, open func() hub.Storage) {
 	ctx := context.Background()
 	a, b := open(), open()
-	for _, d := range []hub.Device{device("owner-1", hub.RoleOwner), device("owner-2", hub.RoleOwner)} {
+	for _, d := range []hub.Device{device("owner-1", protocol.RoleOwner), device("owner-2", protocol.RoleOwner)} {
 		if err := a.AddDevice(ctx, d); err != nil {
 			t.Fatal(err)
 		}
@@ -439,7 +440,7 @@ func testRevokeOwnersConcurrently(t *testing.T, open func() hub.Storage) {
 	}
 }
 
-func token(id string, secret []byte, role hub.Role, scopes ...string) hub.Token {
+func token(id string, secret []byte, role protocol.Role, scopes ...string) hub.Token {
 	return hub.Token{ID: id, SecretHash: hub.HashTokenSecret(secret), Role: role, Scopes: scopes, CreatedBy: "owner-1",
 		CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
 }
@@ -448,7 +449,7 @@ func testTokens(t *testing.T, open func() hub.Storage) {
 	ctx := context.Background()
 	st := open()
 	secret := []byte("0123456789abcdef0123456789abcdef")
-	tok := token("tok-1", secret, hub.RoleShop, "shop-1")
+	tok := token("tok-1", secret, protocol.RoleShop, "shop-1")
 	tok.Label = []byte("sealed label from the owner")
 	if err := st.CreateToken(ctx, tok); err != nil {
 		t.Fatal(err)
@@ -464,7 +465,7 @@ func testTokens(t *testing.T, open func() hub.Storage) {
 		t.Fatalf("unknown token: %v", err)
 	}
 	// An envelope left for the device before it enrolls follows it.
-	if err := st.PutEnvelope(ctx, hub.Envelope{To: hub.TokenRecipient("tok-1"), Scope: "shop-1", Version: 1, From: "owner-1",
+	if err := st.PutEnvelope(ctx, hub.Envelope{To: protocol.TokenRecipient("tok-1"), Scope: "shop-1", Version: 1, From: "owner-1",
 		Sealed: []byte("sealed under the code's secret"), UpdatedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
@@ -480,7 +481,7 @@ func testTokens(t *testing.T, open func() hub.Storage) {
 		t.Fatalf("unknown: %v", err)
 	}
 	// A device id already taken fails and leaves the token usable.
-	if err := st.AddDevice(ctx, device("taken", hub.RoleShop, "shop-9")); err != nil {
+	if err := st.AddDevice(ctx, device("taken", protocol.RoleShop, "shop-9")); err != nil {
 		t.Fatal(err)
 	}
 	taken := d
@@ -495,7 +496,7 @@ func testTokens(t *testing.T, open func() hub.Storage) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if red.Role != hub.RoleShop || !reflect.DeepEqual(red.Scopes, []string{"shop-1"}) || string(red.Label) != string(tok.Label) {
+	if red.Role != protocol.RoleShop || !reflect.DeepEqual(red.Scopes, []string{"shop-1"}) || string(red.Label) != string(tok.Label) {
 		t.Fatalf("redeemed device must take the token's grant: %+v", red)
 	}
 	stored, _ := st.Device(ctx, "new-dev")
@@ -512,7 +513,7 @@ func testTokens(t *testing.T, open func() hub.Storage) {
 	if len(envs) != 1 || string(envs[0].Sealed) != "sealed under the code's secret" {
 		t.Fatalf("envelopes did not follow the device: %+v", envs)
 	}
-	if envs, _ := st.Envelopes(ctx, hub.TokenRecipient("tok-1")); len(envs) != 0 {
+	if envs, _ := st.Envelopes(ctx, protocol.TokenRecipient("tok-1")); len(envs) != 0 {
 		t.Fatal("envelopes left behind at the token")
 	}
 }
@@ -521,7 +522,7 @@ func testTokenRedeemsOnce(t *testing.T, open func() hub.Storage) {
 	ctx := context.Background()
 	handles := []hub.Storage{open(), open()}
 	secret := []byte("0123456789abcdef0123456789abcdef")
-	tok := token("tok-race", secret, hub.RoleOwner)
+	tok := token("tok-race", secret, protocol.RoleOwner)
 	if err := handles[0].CreateToken(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
@@ -560,11 +561,11 @@ func testDeleteExpiredTokens(t *testing.T, open func() hub.Storage) {
 	ctx := context.Background()
 	st := open()
 	secret := []byte("0123456789abcdef0123456789abcdef")
-	expired := token("tok-old", secret, hub.RoleShop, "shop-1")
+	expired := token("tok-old", secret, protocol.RoleShop, "shop-1")
 	expired.ExpiresAt = t0.Add(time.Minute)
-	pending := token("tok-new", secret, hub.RoleShop, "shop-1")
+	pending := token("tok-new", secret, protocol.RoleShop, "shop-1")
 	pending.ExpiresAt = t0.Add(2 * time.Hour)
-	used := token("tok-used", secret, hub.RoleOwner)
+	used := token("tok-used", secret, protocol.RoleOwner)
 	for _, tok := range []hub.Token{expired, pending, used} {
 		if err := st.CreateToken(ctx, tok); err != nil {
 			t.Fatal(err)
@@ -579,10 +580,10 @@ func testDeleteExpiredTokens(t *testing.T, open func() hub.Storage) {
 			t.Fatal(err)
 		}
 	}
-	put(hub.TokenRecipient("tok-old"))
-	put(hub.TokenRecipient("tok-new"))
-	put(hub.TokenRecipient("tok-used")) // arrived after the redemption: never delivered
-	put(hub.TokenRecipient("tok-gone")) // no such token
+	put(protocol.TokenRecipient("tok-old"))
+	put(protocol.TokenRecipient("tok-new"))
+	put(protocol.TokenRecipient("tok-used")) // arrived after the redemption: never delivered
+	put(protocol.TokenRecipient("tok-gone")) // no such token
 	put("new-dev")
 
 	now := t0.Add(time.Hour)
@@ -602,8 +603,8 @@ func testDeleteExpiredTokens(t *testing.T, open func() hub.Storage) {
 		}
 	}
 	for to, want := range map[string]int{
-		hub.TokenRecipient("tok-old"): 0, hub.TokenRecipient("tok-used"): 0, hub.TokenRecipient("tok-gone"): 0,
-		hub.TokenRecipient("tok-new"): 1, "new-dev": 1,
+		protocol.TokenRecipient("tok-old"): 0, protocol.TokenRecipient("tok-used"): 0, protocol.TokenRecipient("tok-gone"): 0,
+		protocol.TokenRecipient("tok-new"): 1, "new-dev": 1,
 	} {
 		if got, _ := st.Envelopes(ctx, to); len(got) != want {
 			t.Errorf("envelopes to %s: %d, want %d", to, len(got), want)
@@ -661,15 +662,15 @@ func testCheckpoints(t *testing.T, open func() hub.Storage) {
 	if _, err := st.LatestCheckpoint(ctx, "dev-1"); !errors.Is(err, hub.ErrNotFound) {
 		t.Fatalf("no checkpoint yet: %v", err)
 	}
-	cp := func(seq uint64, head string) hub.Checkpoint {
-		return hub.Checkpoint{Device: "dev-1", Seq: seq, Head: []byte(head), Signature: []byte("sig-" + head), ReceivedAt: t0}
+	cp := func(seq uint64, head string) protocol.Checkpoint {
+		return protocol.Checkpoint{Device: "dev-1", Seq: seq, Head: []byte(head), Signature: []byte("sig-" + head), ReceivedAt: t0}
 	}
-	for _, c := range []hub.Checkpoint{cp(10, "h10"), cp(30, "h30"), cp(20, "h20")} {
+	for _, c := range []protocol.Checkpoint{cp(10, "h10"), cp(30, "h30"), cp(20, "h20")} {
 		if err := st.PutCheckpoint(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := st.PutCheckpoint(ctx, hub.Checkpoint{Device: "dev-2", Seq: 99, Head: []byte("x"), Signature: []byte("y"), ReceivedAt: t0}); err != nil {
+	if err := st.PutCheckpoint(ctx, protocol.Checkpoint{Device: "dev-2", Seq: 99, Head: []byte("x"), Signature: []byte("y"), ReceivedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.PutCheckpoint(ctx, cp(20, "h20")); err != nil {

@@ -33,6 +33,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"spoke/protocol"
 	"spoke/sync/hub"
 )
 
@@ -204,7 +205,7 @@ func orNil(s []string) []string {
 
 // PutChangeSet implements hub.Storage.
 func (s *Storage) PutChangeSet(ctx context.Context, cs hub.ChangeSet) (int64, bool, error) {
-	if !hub.ValidSeq(cs.Seq) {
+	if !protocol.ValidSeq(cs.Seq) {
 		return 0, false, errors.New("put change-set: sequence number out of range")
 	}
 	digest := sha256.Sum256(cs.Bytes)
@@ -320,7 +321,7 @@ func scanDevice(r pgx.Row) (hub.Device, error) {
 		return d, err
 	}
 	d.Scopes = orNil(d.Scopes)
-	d.Role, d.Status = hub.Role(role), hub.Status(status)
+	d.Role, d.Status = protocol.Role(role), protocol.Status(status)
 	d.EnrolledAt, d.LastSeen, d.RevokedAt = d.EnrolledAt.UTC(), val(seen), val(revoked)
 	return d, nil
 }
@@ -377,12 +378,12 @@ func (s *Storage) RevokeDevice(ctx context.Context, id string, when time.Time) e
 			return err
 		}
 		owners := 0
-		if role == string(hub.RoleOwner) {
+		if role == string(protocol.RoleOwner) {
 			// Lock every active owner row, always in id order, before
 			// anything else: two owners revoking each other then queue on
 			// the first row instead of deadlocking.
 			rows, err := tx.Query(ctx, "SELECT id FROM devices WHERE role = $1 AND status = $2 ORDER BY id FOR UPDATE",
-				string(hub.RoleOwner), string(hub.StatusActive))
+				string(protocol.RoleOwner), string(protocol.StatusActive))
 			if err != nil {
 				return err
 			}
@@ -397,13 +398,13 @@ func (s *Storage) RevokeDevice(ctx context.Context, id string, when time.Time) e
 		if err := tx.QueryRow(ctx, "SELECT status FROM devices WHERE id = $1 FOR UPDATE", id).Scan(&status); err != nil {
 			return err
 		}
-		if status == string(hub.StatusRevoked) {
+		if status == string(protocol.StatusRevoked) {
 			return nil
 		}
-		if role == string(hub.RoleOwner) && owners <= 1 {
+		if role == string(protocol.RoleOwner) && owners <= 1 {
 			return hub.ErrLastOwner
 		}
-		_, err = tx.Exec(ctx, "UPDATE devices SET status = $1, revoked_at = $2 WHERE id = $3", string(hub.StatusRevoked), when.UTC(), id)
+		_, err = tx.Exec(ctx, "UPDATE devices SET status = $1, revoked_at = $2 WHERE id = $3", string(protocol.StatusRevoked), when.UTC(), id)
 		return err
 	})
 	if err != nil && !errors.Is(err, hub.ErrNotFound) && !errors.Is(err, hub.ErrLastOwner) {
@@ -451,7 +452,7 @@ func scanToken(r pgx.Row) (hub.Token, error) {
 		return t, err
 	}
 	t.Scopes = orNil(t.Scopes)
-	t.Role = hub.Role(role)
+	t.Role = protocol.Role(role)
 	t.CreatedAt, t.ExpiresAt, t.UsedAt = t.CreatedAt.UTC(), t.ExpiresAt.UTC(), val(used)
 	return t, nil
 }
@@ -491,7 +492,7 @@ func (s *Storage) RedeemToken(ctx context.Context, id string, secretHash []byte,
 		if _, err := tx.Exec(ctx, "UPDATE tokens SET used_at = $1, device = $2 WHERE id = $3", now.UTC(), d.ID, id); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "UPDATE envelopes SET recipient = $1 WHERE recipient = $2", d.ID, hub.TokenRecipient(id))
+		_, err = tx.Exec(ctx, "UPDATE envelopes SET recipient = $1 WHERE recipient = $2", d.ID, protocol.TokenRecipient(id))
 		return err
 	})
 	if err != nil {
@@ -561,8 +562,8 @@ func (s *Storage) Envelopes(ctx context.Context, to string) ([]hub.Envelope, err
 }
 
 // PutCheckpoint implements hub.Storage.
-func (s *Storage) PutCheckpoint(ctx context.Context, c hub.Checkpoint) error {
-	if !hub.ValidSeq(c.Seq) {
+func (s *Storage) PutCheckpoint(ctx context.Context, c protocol.Checkpoint) error {
+	if !protocol.ValidSeq(c.Seq) {
 		return errors.New("put checkpoint: sequence number out of range")
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -592,8 +593,8 @@ func (s *Storage) PutCheckpoint(ctx context.Context, c hub.Checkpoint) error {
 
 const checkpointCols = "device, seq, head, signature, received_at"
 
-func scanCheckpoint(r pgx.Row) (hub.Checkpoint, error) {
-	var c hub.Checkpoint
+func scanCheckpoint(r pgx.Row) (protocol.Checkpoint, error) {
+	var c protocol.Checkpoint
 	var seq int64
 	err := r.Scan(&c.Device, &seq, &c.Head, &c.Signature, &c.ReceivedAt)
 	c.Seq, c.ReceivedAt = uint64(seq), c.ReceivedAt.UTC()
@@ -601,7 +602,7 @@ func scanCheckpoint(r pgx.Row) (hub.Checkpoint, error) {
 }
 
 // LatestCheckpoint implements hub.Storage.
-func (s *Storage) LatestCheckpoint(ctx context.Context, device string) (hub.Checkpoint, error) {
+func (s *Storage) LatestCheckpoint(ctx context.Context, device string) (protocol.Checkpoint, error) {
 	c, err := scanCheckpoint(s.pool.QueryRow(ctx, "SELECT "+checkpointCols+" FROM checkpoints WHERE device = $1 ORDER BY seq DESC LIMIT 1", device))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, hub.ErrNotFound
@@ -613,7 +614,7 @@ func (s *Storage) LatestCheckpoint(ctx context.Context, device string) (hub.Chec
 }
 
 // Checkpoints implements hub.Storage.
-func (s *Storage) Checkpoints(ctx context.Context, device string, after uint64, limit int) ([]hub.Checkpoint, error) {
+func (s *Storage) Checkpoints(ctx context.Context, device string, after uint64, limit int) ([]protocol.Checkpoint, error) {
 	if limit <= 0 || after >= 1<<63 {
 		return nil, nil
 	}
@@ -623,7 +624,7 @@ func (s *Storage) Checkpoints(ctx context.Context, device string, after uint64, 
 		return nil, fmt.Errorf("read checkpoints: %w", err)
 	}
 	defer rows.Close()
-	var out []hub.Checkpoint
+	var out []protocol.Checkpoint
 	for rows.Next() {
 		c, err := scanCheckpoint(rows)
 		if err != nil {

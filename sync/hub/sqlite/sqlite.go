@@ -29,6 +29,7 @@ import (
 	sqlite3 "modernc.org/sqlite"
 	sqlite3lib "modernc.org/sqlite/lib"
 
+	"spoke/protocol"
 	"spoke/sync/hub"
 )
 
@@ -183,7 +184,7 @@ func (s *Storage) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // PutChangeSet implements hub.Storage.
 func (s *Storage) PutChangeSet(ctx context.Context, cs hub.ChangeSet) (int64, bool, error) {
-	if !hub.ValidSeq(cs.Seq) {
+	if !protocol.ValidSeq(cs.Seq) {
 		return 0, false, fmt.Errorf("put change-set: sequence number out of range")
 	}
 	digest := sha256.Sum256(cs.Bytes)
@@ -321,7 +322,7 @@ func scanDevice(r scanner) (hub.Device, error) {
 	}
 	var err error
 	d.Scopes, err = parseScopes(scopes)
-	d.Role, d.Status = hub.Role(role), hub.Status(status)
+	d.Role, d.Status = protocol.Role(role), protocol.Status(status)
 	d.EnrolledAt, d.LastSeen, d.RevokedAt = at(enrolled), at(seen), at(revoked)
 	return d, err
 }
@@ -373,20 +374,20 @@ func (s *Storage) RevokeDevice(ctx context.Context, id string, when time.Time) e
 		if errors.Is(err, sql.ErrNoRows) {
 			return hub.ErrNotFound
 		}
-		if err != nil || status == string(hub.StatusRevoked) {
+		if err != nil || status == string(protocol.StatusRevoked) {
 			return err
 		}
-		if role == string(hub.RoleOwner) {
+		if role == string(protocol.RoleOwner) {
 			var owners int
 			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM devices WHERE role = ? AND status = ?",
-				string(hub.RoleOwner), string(hub.StatusActive)).Scan(&owners); err != nil {
+				string(protocol.RoleOwner), string(protocol.StatusActive)).Scan(&owners); err != nil {
 				return err
 			}
 			if owners <= 1 {
 				return hub.ErrLastOwner
 			}
 		}
-		_, err = tx.ExecContext(ctx, "UPDATE devices SET status = ?, revoked_at = ? WHERE id = ?", string(hub.StatusRevoked), ms(when), id)
+		_, err = tx.ExecContext(ctx, "UPDATE devices SET status = ?, revoked_at = ? WHERE id = ?", string(protocol.StatusRevoked), ms(when), id)
 		return err
 	})
 	if err != nil && !errors.Is(err, hub.ErrNotFound) && !errors.Is(err, hub.ErrLastOwner) {
@@ -435,7 +436,7 @@ func scanToken(r scanner) (hub.Token, error) {
 	}
 	var err error
 	t.Scopes, err = parseScopes(scopes)
-	t.Role = hub.Role(role)
+	t.Role = protocol.Role(role)
 	t.CreatedAt, t.ExpiresAt, t.UsedAt = at(created), at(expires), at(used)
 	return t, err
 }
@@ -475,7 +476,7 @@ func (s *Storage) RedeemToken(ctx context.Context, id string, secretHash []byte,
 		if _, err := tx.ExecContext(ctx, "UPDATE tokens SET used_at = ?, device = ? WHERE id = ?", ms(now), d.ID, id); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, "UPDATE envelopes SET recipient = ? WHERE recipient = ?", d.ID, hub.TokenRecipient(id))
+		_, err = tx.ExecContext(ctx, "UPDATE envelopes SET recipient = ? WHERE recipient = ?", d.ID, protocol.TokenRecipient(id))
 		return err
 	})
 	if err != nil {
@@ -542,8 +543,8 @@ func (s *Storage) Envelopes(ctx context.Context, to string) ([]hub.Envelope, err
 }
 
 // PutCheckpoint implements hub.Storage.
-func (s *Storage) PutCheckpoint(ctx context.Context, c hub.Checkpoint) error {
-	if !hub.ValidSeq(c.Seq) {
+func (s *Storage) PutCheckpoint(ctx context.Context, c protocol.Checkpoint) error {
+	if !protocol.ValidSeq(c.Seq) {
 		return fmt.Errorf("put checkpoint: sequence number out of range")
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -573,8 +574,8 @@ func (s *Storage) PutCheckpoint(ctx context.Context, c hub.Checkpoint) error {
 
 const checkpointCols = "device, seq, head, signature, received_at"
 
-func scanCheckpoint(r scanner) (hub.Checkpoint, error) {
-	var c hub.Checkpoint
+func scanCheckpoint(r scanner) (protocol.Checkpoint, error) {
+	var c protocol.Checkpoint
 	var seq, recv int64
 	err := r.Scan(&c.Device, &seq, &c.Head, &c.Signature, &recv)
 	c.Seq, c.ReceivedAt = uint64(seq), at(recv)
@@ -582,7 +583,7 @@ func scanCheckpoint(r scanner) (hub.Checkpoint, error) {
 }
 
 // LatestCheckpoint implements hub.Storage.
-func (s *Storage) LatestCheckpoint(ctx context.Context, device string) (hub.Checkpoint, error) {
+func (s *Storage) LatestCheckpoint(ctx context.Context, device string) (protocol.Checkpoint, error) {
 	c, err := scanCheckpoint(s.r.QueryRowContext(ctx, "SELECT "+checkpointCols+" FROM checkpoints WHERE device = ? ORDER BY seq DESC LIMIT 1", device))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, hub.ErrNotFound
@@ -594,7 +595,7 @@ func (s *Storage) LatestCheckpoint(ctx context.Context, device string) (hub.Chec
 }
 
 // Checkpoints implements hub.Storage.
-func (s *Storage) Checkpoints(ctx context.Context, device string, after uint64, limit int) ([]hub.Checkpoint, error) {
+func (s *Storage) Checkpoints(ctx context.Context, device string, after uint64, limit int) ([]protocol.Checkpoint, error) {
 	if limit <= 0 || after >= 1<<63 {
 		return nil, nil
 	}
@@ -604,7 +605,7 @@ func (s *Storage) Checkpoints(ctx context.Context, device string, after uint64, 
 		return nil, fmt.Errorf("read checkpoints: %w", err)
 	}
 	defer rows.Close()
-	var out []hub.Checkpoint
+	var out []protocol.Checkpoint
 	for rows.Next() {
 		c, err := scanCheckpoint(rows)
 		if err != nil {

@@ -1,8 +1,12 @@
-// Package demo generates a realistic, deterministic synthetic bike-shop chain for demos, tests and benchmarks. It never touches disk or the network.
+// Package demo generates a realistic, deterministic synthetic bike-shop chain for demos, tests
+// and benchmarks (Generate), and loads it into a database (Load, CreateShop).
 //
-// Everything is derived from Options through one seeded PCG stream, so the same Options give
-// identical values on every machine and Go release that keeps math/rand/v2's PCG stable. The
-// result is plain Go values; loading them through the encrypted store is another package's job.
+// Generation is pure: everything is derived from Options through one seeded PCG stream, so
+// the same Options give identical values on every machine and Go release that keeps
+// math/rand/v2's PCG stable, and the result is plain Go values. Loading sits above the store:
+// it writes only through the store's batch write unit (store.Session.Batch), so a demo shop
+// is validated, sealed, indexed, change-logged and audited like any other data, and the store
+// never imports this package. Neither part touches the network.
 package demo
 
 import "time"

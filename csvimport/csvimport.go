@@ -2,7 +2,9 @@
 // that shops upload: it turns the bytes of a file into validated Rows and a
 // list of per-line errors a shop owner can act on.
 //
-// It never touches the database and never puts a cell value into an error:
+// Import writes the rows through the store's batch write unit (store.Session.Batch), as one
+// audited, all-or-nothing transaction; the store never imports this package. Parsing never
+// touches the database, and nothing here ever puts a cell value into an error:
 // the cells are customers' personal data, and errors are shown on screens
 // and written to logs. Errors name line numbers, column names and reasons
 // only. Whole-file problems (encoding, header, size) are returned as errors

@@ -31,11 +31,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"spoke/protocol"
 	"strconv"
 	"strings"
 	"time"
-
-	"spoke/sync/hub"
 )
 
 // Sentinel errors.
@@ -118,21 +117,21 @@ func (e *APIError) Error() string {
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrRevoked:
-		return e.Code == hub.RejectRevoked
+		return e.Code == protocol.RejectRevoked
 	case ErrNotEnrolled:
-		return e.Code == hub.RejectUnknownDevice || e.Code == hub.RejectNoCertificate
+		return e.Code == protocol.RejectUnknownDevice || e.Code == protocol.RejectNoCertificate
 	case ErrForbidden:
-		return e.Code == hub.CodeForbidden || e.Code == hub.RejectScope || e.Code == hub.RejectDeviceMismatch
+		return e.Code == protocol.CodeForbidden || e.Code == protocol.RejectScope || e.Code == protocol.RejectDeviceMismatch
 	case ErrReplay:
-		return e.Code == hub.RejectReplay || e.Code == hub.CodeConflict
+		return e.Code == protocol.RejectReplay || e.Code == protocol.CodeConflict
 	case ErrBadCode:
-		return e.Code == hub.RejectBadToken
+		return e.Code == protocol.RejectBadToken
 	case ErrTooLarge:
-		return e.Code == hub.RejectTooLarge
+		return e.Code == protocol.RejectTooLarge
 	case ErrQuota:
-		return e.Code == hub.RejectQuota
+		return e.Code == protocol.RejectQuota
 	case ErrRateLimited:
-		return e.Code == hub.RejectRateLimited
+		return e.Code == protocol.RejectRateLimited
 	case ErrRejected:
 		return true
 	}
@@ -181,9 +180,9 @@ type EnrollOptions struct {
 // Enrollment is the result of Enroll.
 type Enrollment struct {
 	Identity Identity
-	Device   hub.DeviceInfo
+	Device   protocol.DeviceInfo
 	// CodeValidFor is how long the code had left when the hub redeemed it
-	// (at most hub.MaxTokenTTL, whatever the hub says): the spoke keeps
+	// (at most protocol.MaxTokenTTL, whatever the hub says): the spoke keeps
 	// the code's one-time secret no longer.
 	CodeValidFor time.Duration
 }
@@ -192,9 +191,9 @@ type Enrollment struct {
 // P-256 TLS key (separate from the signing key), sends a certificate request
 // and returns the device's identity. The code's spoke-side Secret is not
 // sent.
-func Enroll(ctx context.Context, code hub.EnrollCode, o EnrollOptions) (*Enrollment, error) {
+func Enroll(ctx context.Context, code protocol.EnrollCode, o EnrollOptions) (*Enrollment, error) {
 	if !code.Valid() {
-		return nil, hub.ErrBadCode
+		return nil, protocol.ErrBadCode
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -221,10 +220,10 @@ func Enroll(ctx context.Context, code hub.EnrollCode, o EnrollOptions) (*Enrollm
 	}
 	c := newClient(code.Addr, cfg)
 	defer c.Close()
-	req := hub.EnrollRequest{TokenID: code.TokenID, TokenSecret: code.TokenSecret, DeviceID: o.DeviceID, Label: o.Label,
+	req := protocol.EnrollRequest{TokenID: code.TokenID, TokenSecret: code.TokenSecret, DeviceID: o.DeviceID, Label: o.Label,
 		SigningKey: o.SigningKey, HPKEKey: o.HPKEKey, CSR: csr}
-	var resp hub.EnrollResponse
-	if err := c.doJSON(ctx, http.MethodPost, hub.PathEnroll, req, &resp); err != nil {
+	var resp protocol.EnrollResponse
+	if err := c.doJSON(ctx, http.MethodPost, protocol.PathEnroll, req, &resp); err != nil {
 		return nil, err
 	}
 	caBlock, _ := pem.Decode([]byte(resp.CA))
@@ -242,8 +241,8 @@ func Enroll(ctx context.Context, code hub.EnrollCode, o EnrollOptions) (*Enrollm
 // codeValidFor bounds the hub's answer: a hub that says nothing (an older
 // one) or more than a code can live gets the longest a code can live.
 func codeValidFor(secs int64) time.Duration {
-	if secs <= 0 || secs > int64(hub.MaxTokenTTL/time.Second) {
-		return hub.MaxTokenTTL
+	if secs <= 0 || secs > int64(protocol.MaxTokenTTL/time.Second) {
+		return protocol.MaxTokenTTL
 	}
 	return time.Duration(secs) * time.Second
 }
@@ -339,10 +338,10 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 		return resp, nil
 	}
 	defer resp.Body.Close()
-	var e hub.ErrorResponse
+	var e protocol.ErrorResponse
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if json.Unmarshal(b, &e) != nil || e.Code == "" {
-		e = hub.ErrorResponse{Code: "http_" + strconv.Itoa(resp.StatusCode), Message: http.StatusText(resp.StatusCode)}
+		e = protocol.ErrorResponse{Code: "http_" + strconv.Itoa(resp.StatusCode), Message: http.StatusText(resp.StatusCode)}
 	}
 	ae := &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Message}
 	if resp.StatusCode == http.StatusTooManyRequests {
@@ -396,9 +395,9 @@ func (c *Client) doJSON(ctx context.Context, method, path string, in, out any) e
 
 // Push sends one sealed change-set. Pushing the same bytes again is safe:
 // the answer says Duplicate and carries the original cursor.
-func (c *Client) Push(ctx context.Context, sealed []byte) (hub.PushResponse, error) {
-	var out hub.PushResponse
-	resp, err := c.do(ctx, http.MethodPost, hub.PathChangeSets, bytes.NewReader(sealed), "application/octet-stream")
+func (c *Client) Push(ctx context.Context, sealed []byte) (protocol.PushResponse, error) {
+	var out protocol.PushResponse
+	resp, err := c.do(ctx, http.MethodPost, protocol.PathChangeSets, bytes.NewReader(sealed), "application/octet-stream")
 	if err != nil {
 		return out, err
 	}
@@ -414,7 +413,7 @@ func (c *Client) Push(ctx context.Context, sealed []byte) (hub.PushResponse, err
 // with fewer frames than the limit may still not be the last: a device is
 // caught up when a page comes back empty.
 type Page struct {
-	Frames []hub.Frame
+	Frames []protocol.Frame
 	Next   int64
 }
 
@@ -422,7 +421,7 @@ type Page struct {
 // this device may read, in cursor order.
 func (c *Client) Pull(ctx context.Context, after int64, limit int) (Page, error) {
 	q := url.Values{"after": {strconv.FormatInt(after, 10)}, "limit": {strconv.Itoa(limit)}}
-	resp, err := c.do(ctx, http.MethodGet, hub.PathChangeSets+"?"+q.Encode(), nil, "")
+	resp, err := c.do(ctx, http.MethodGet, protocol.PathChangeSets+"?"+q.Encode(), nil, "")
 	if err != nil {
 		return Page{}, err
 	}
@@ -433,20 +432,20 @@ func (c *Client) Pull(ctx context.Context, after int64, limit int) (Page, error)
 	if err != nil {
 		return Page{}, c.transportError(ctx, err)
 	}
-	frames, err := hub.ParseFrames(b)
+	frames, err := protocol.ParseFrames(b)
 	if err != nil {
 		return Page{}, err
 	}
 	// Every frame must lie after the cursor asked for, so a caller paging
 	// until an empty page always moves forward.
 	if len(frames) > 0 && frames[0].Cursor <= after {
-		return Page{}, hub.ErrBadFrame
+		return Page{}, protocol.ErrBadFrame
 	}
 	next := after
 	if len(frames) > 0 {
 		next = frames[len(frames)-1].Cursor
 	}
-	if h := resp.Header.Get(hub.CursorHeader); h != "" {
+	if h := resp.Header.Get(protocol.CursorHeader); h != "" {
 		if n, err := strconv.ParseInt(h, 10, 64); err == nil && n >= next {
 			next = n
 		}
@@ -455,70 +454,70 @@ func (c *Client) Pull(ctx context.Context, after int64, limit int) (Page, error)
 }
 
 // CreateToken asks the hub for a one-time enrollment code (owner devices
-// only). The returned code has no Secret: set one (hub.NewSecret) and seal
+// only). The returned code has no Secret: set one (protocol.NewSecret) and seal
 // the new device's scope keys under it before showing code.Encode().
-func (c *Client) CreateToken(ctx context.Context, req hub.TokenRequest) (hub.EnrollCode, hub.TokenResponse, error) {
-	var out hub.TokenResponse
-	if err := c.doJSON(ctx, http.MethodPost, hub.PathTokens, req, &out); err != nil {
-		return hub.EnrollCode{}, out, err
+func (c *Client) CreateToken(ctx context.Context, req protocol.TokenRequest) (protocol.EnrollCode, protocol.TokenResponse, error) {
+	var out protocol.TokenResponse
+	if err := c.doJSON(ctx, http.MethodPost, protocol.PathTokens, req, &out); err != nil {
+		return protocol.EnrollCode{}, out, err
 	}
-	code, err := hub.DecodeEnrollCode(out.Code)
+	code, err := protocol.DecodeEnrollCode(out.Code)
 	return code, out, err
 }
 
 // Devices lists every device enrolled at the hub.
-func (c *Client) Devices(ctx context.Context) ([]hub.DeviceInfo, error) {
-	var out hub.DevicesResponse
-	err := c.doJSON(ctx, http.MethodGet, hub.PathDevices, nil, &out)
+func (c *Client) Devices(ctx context.Context) ([]protocol.DeviceInfo, error) {
+	var out protocol.DevicesResponse
+	err := c.doJSON(ctx, http.MethodGet, protocol.PathDevices, nil, &out)
 	return out.Devices, err
 }
 
 // Revoke revokes a device (owner devices only): from now on the hub refuses
 // its certificate.
-func (c *Client) Revoke(ctx context.Context, id string) (hub.DeviceInfo, error) {
-	var out hub.DeviceInfo
-	if !hub.ValidID(id) {
+func (c *Client) Revoke(ctx context.Context, id string) (protocol.DeviceInfo, error) {
+	var out protocol.DeviceInfo
+	if !protocol.ValidID(id) {
 		return out, fmt.Errorf("device id: %w", ErrRejected)
 	}
-	err := c.doJSON(ctx, http.MethodPost, hub.PathDevices+"/"+id+"/revoke", nil, &out)
+	err := c.doJSON(ctx, http.MethodPost, protocol.PathDevices+"/"+id+"/revoke", nil, &out)
 	return out, err
 }
 
-// PutEnvelopes stores key envelopes (to hub.TokenRecipient(id) for a device
+// PutEnvelopes stores key envelopes (to protocol.TokenRecipient(id) for a device
 // that has not enrolled yet).
-func (c *Client) PutEnvelopes(ctx context.Context, envs []hub.EnvelopeInfo) error {
-	return c.doJSON(ctx, http.MethodPut, hub.PathEnvelopes, hub.EnvelopesRequest{Envelopes: envs}, nil)
+func (c *Client) PutEnvelopes(ctx context.Context, envs []protocol.EnvelopeInfo) error {
+	return c.doJSON(ctx, http.MethodPut, protocol.PathEnvelopes, protocol.EnvelopesRequest{Envelopes: envs}, nil)
 }
 
 // Envelopes returns the envelopes addressed to this device.
-func (c *Client) Envelopes(ctx context.Context) ([]hub.EnvelopeInfo, error) {
-	var out hub.EnvelopesResponse
-	err := c.doJSON(ctx, http.MethodGet, hub.PathEnvelopes, nil, &out)
+func (c *Client) Envelopes(ctx context.Context) ([]protocol.EnvelopeInfo, error) {
+	var out protocol.EnvelopesResponse
+	err := c.doJSON(ctx, http.MethodGet, protocol.PathEnvelopes, nil, &out)
 	return out.Envelopes, err
 }
 
 // PutCheckpoint sends this device's signed audit checkpoint
-// (hub.SignCheckpoint).
-func (c *Client) PutCheckpoint(ctx context.Context, cp hub.Checkpoint) error {
-	return c.doJSON(ctx, http.MethodPost, hub.PathCheckpoints,
-		hub.CheckpointInfo{Device: cp.Device, Seq: cp.Seq, Head: cp.Head, Signature: cp.Signature}, nil)
+// (protocol.SignCheckpoint).
+func (c *Client) PutCheckpoint(ctx context.Context, cp protocol.Checkpoint) error {
+	return c.doJSON(ctx, http.MethodPost, protocol.PathCheckpoints,
+		protocol.CheckpointInfo{Device: cp.Device, Seq: cp.Seq, Head: cp.Head, Signature: cp.Signature}, nil)
 }
 
 // Checkpoints returns a device's checkpoints after a sequence number and its
 // latest one ("" = this device; another device's need an owner device).
-func (c *Client) Checkpoints(ctx context.Context, device string, after uint64, limit int) (hub.CheckpointsResponse, error) {
-	var out hub.CheckpointsResponse
+func (c *Client) Checkpoints(ctx context.Context, device string, after uint64, limit int) (protocol.CheckpointsResponse, error) {
+	var out protocol.CheckpointsResponse
 	q := url.Values{"after": {strconv.FormatUint(after, 10)}, "limit": {strconv.Itoa(limit)}}
 	if device != "" {
 		q.Set("device", device)
 	}
-	err := c.doJSON(ctx, http.MethodGet, hub.PathCheckpoints+"?"+q.Encode(), nil, &out)
+	err := c.doJSON(ctx, http.MethodGet, protocol.PathCheckpoints+"?"+q.Encode(), nil, &out)
 	return out, err
 }
 
 // Health checks that the hub answers and its storage works.
 func (c *Client) Health(ctx context.Context) error {
-	resp, err := c.do(ctx, http.MethodGet, hub.PathHealth, nil, "")
+	resp, err := c.do(ctx, http.MethodGet, protocol.PathHealth, nil, "")
 	if err != nil {
 		return err
 	}
@@ -528,7 +527,7 @@ func (c *Client) Health(ctx context.Context) error {
 
 // Metrics returns the hub's Prometheus text (owner devices only).
 func (c *Client) Metrics(ctx context.Context) (string, error) {
-	resp, err := c.do(ctx, http.MethodGet, hub.PathMetrics, nil, "")
+	resp, err := c.do(ctx, http.MethodGet, protocol.PathMetrics, nil, "")
 	if err != nil {
 		return "", err
 	}

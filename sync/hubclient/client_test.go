@@ -3,11 +3,10 @@ package hubclient
 import (
 	"errors"
 	"net"
+	"spoke/protocol"
 	"strings"
 	"testing"
 	"time"
-
-	"spoke/sync/hub"
 )
 
 // TestErrorMapping: callers branch on sentinels, so every code the hub
@@ -17,18 +16,18 @@ func TestErrorMapping(t *testing.T) {
 		code string
 		want error
 	}{
-		{hub.RejectRevoked, ErrRevoked},
-		{hub.RejectUnknownDevice, ErrNotEnrolled},
-		{hub.RejectNoCertificate, ErrNotEnrolled},
-		{hub.RejectScope, ErrForbidden},
-		{hub.CodeForbidden, ErrForbidden},
-		{hub.RejectDeviceMismatch, ErrForbidden},
-		{hub.RejectReplay, ErrReplay},
-		{hub.CodeConflict, ErrReplay},
-		{hub.RejectBadToken, ErrBadCode},
-		{hub.RejectTooLarge, ErrTooLarge},
-		{hub.RejectQuota, ErrQuota},
-		{hub.RejectRateLimited, ErrRateLimited},
+		{protocol.RejectRevoked, ErrRevoked},
+		{protocol.RejectUnknownDevice, ErrNotEnrolled},
+		{protocol.RejectNoCertificate, ErrNotEnrolled},
+		{protocol.RejectScope, ErrForbidden},
+		{protocol.CodeForbidden, ErrForbidden},
+		{protocol.RejectDeviceMismatch, ErrForbidden},
+		{protocol.RejectReplay, ErrReplay},
+		{protocol.CodeConflict, ErrReplay},
+		{protocol.RejectBadToken, ErrBadCode},
+		{protocol.RejectTooLarge, ErrTooLarge},
+		{protocol.RejectQuota, ErrQuota},
+		{protocol.RejectRateLimited, ErrRateLimited},
 	}
 	all := []error{ErrRevoked, ErrNotEnrolled, ErrForbidden, ErrReplay, ErrBadCode, ErrUnreachable, ErrTooLarge, ErrQuota, ErrRateLimited}
 	for _, c := range cases {
@@ -67,7 +66,7 @@ func TestRetryAfter(t *testing.T) {
 			t.Errorf("Retry-After %q: %v, want %v", in, got, want)
 		}
 	}
-	err := error(&RateLimitedError{RetryAfter: 5 * time.Second, Err: &APIError{Status: 429, Code: hub.RejectRateLimited}})
+	err := error(&RateLimitedError{RetryAfter: 5 * time.Second, Err: &APIError{Status: 429, Code: protocol.RejectRateLimited}})
 	if !errors.Is(err, ErrRateLimited) || !errors.Is(err, ErrRejected) || errors.Is(err, ErrQuota) {
 		t.Errorf("RateLimitedError sentinels: %v", err)
 	}
@@ -77,7 +76,7 @@ func TestRetryAfter(t *testing.T) {
 // than any code lives.
 func TestCodeValidFor(t *testing.T) {
 	for in, want := range map[int64]time.Duration{
-		3600: time.Hour, 1: time.Second, 0: hub.MaxTokenTTL, -1: hub.MaxTokenTTL, 1 << 40: hub.MaxTokenTTL,
+		3600: time.Hour, 1: time.Second, 0: protocol.MaxTokenTTL, -1: protocol.MaxTokenTTL, 1 << 40: protocol.MaxTokenTTL,
 	} {
 		if got := codeValidFor(in); got != want {
 			t.Errorf("%d s: %v, want %v", in, got, want)
