@@ -13,9 +13,9 @@ import (
 
 	"spoke/app/ui"
 	"spoke/assets"
-	"spoke/demo"
 	"spoke/crypto/keychain"
 	"spoke/crypto/keys"
+	"spoke/demo"
 	"spoke/store"
 )
 

@@ -240,7 +240,7 @@ func clean() graph {
 		"spoke/cmd/spoke-gui":           {"spoke/app", "fyne.io/fyne/v2/app"},
 		"spoke/cmd/spoke-hub":           {"spoke/sync/hub", "spoke/sync/hub/sqlite", "spoke/protocol"},
 		"spoke/app":                     {"spoke/store", "spoke/demo", "spoke/csvimport", "spoke/sync/engine", "spoke/protocol", "spoke/app/ui", "fyne.io/fyne/v2"},
-		"spoke/app/ui":             {"fyne.io/fyne/v2", "github.com/go-gl/glfw/v3.3/glfw"},
+		"spoke/app/ui":                  {"fyne.io/fyne/v2", "github.com/go-gl/glfw/v3.3/glfw"},
 		"spoke/cli":                     {"spoke/store", "spoke/store/backup", "spoke/demo", "spoke/csvimport", "spoke/sync/engine", "spoke/protocol"},
 		"spoke/demo":                    {"spoke/store", "math/rand/v2"},
 		"spoke/csvimport":               {"spoke/store", "spoke/store/contact", "encoding/csv"},

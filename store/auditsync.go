@@ -10,8 +10,8 @@ import (
 	"spoke/protocol/auditrec"
 )
 
-// LocalAudit returns this device's audit entries after seq (for pushing), at most limit.
-func (s *Store) LocalAudit(ctx context.Context, after int64, limit int) ([]auditrec.Entry, error) {
+// localAudit returns this device's audit entries after seq (for pushing), at most limit.
+func (s *Store) localAudit(ctx context.Context, after int64, limit int) ([]auditrec.Entry, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT seq, at, user_id, device_id, action, target, fields, outcome, detail, reason, mac FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
 	if err != nil {
 		return nil, err
@@ -28,10 +28,10 @@ func (s *Store) LocalAudit(ctx context.Context, after int64, limit int) ([]audit
 	return out, rows.Err()
 }
 
-// ApplyRemoteAudit appends another device's audit entries to its copy of that device's chain.
+// applyRemoteAudit appends another device's audit entries to its copy of that device's chain.
 // Every entry must be the next in sequence and its MAC must chain from the previous one
 // under the org audit key: a device cannot send a rewritten or gapped trail.
-func (s *Store) ApplyRemoteAudit(ctx context.Context, device string, entries []auditrec.Entry) (int, error) {
+func (s *Store) applyRemoteAudit(ctx context.Context, device string, entries []auditrec.Entry) (int, error) {
 	key, err := s.orgDerived(ctx, purposeAudit)
 	if err != nil {
 		return 0, err

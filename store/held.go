@@ -35,11 +35,11 @@ type HeldSet struct {
 	Reason   string
 }
 
-// Hold keeps a set for later. Holding the same bytes twice keeps one copy. When the store is
+// hold keeps a set for later. Holding the same bytes twice keeps one copy. When the store is
 // full, sets of senders the roster does not list (unauthenticated: anyone, the hub included,
 // can make them) are dropped first, oldest first; when that does not make room, ErrHeldFull,
 // and sync stops there without moving past the set, so no genuine set is ever skipped.
-func (s *Store) Hold(ctx context.Context, h HeldSet) error {
+func (s *Store) hold(ctx context.Context, h HeldSet) error {
 	d := sha256.Sum256(h.Bytes)
 	var dup int
 	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sync_held WHERE digest = ?", d[:]).Scan(&dup); err != nil || dup > 0 {
@@ -99,7 +99,7 @@ func (s *Store) dropUnconfirmedHeld(ctx context.Context) error {
 	rows.Close()
 	ids = ids[:(len(ids)+1)/2]
 	for _, id := range ids {
-		if err := s.Unhold(ctx, id); err != nil {
+		if err := s.unhold(ctx, id); err != nil {
 			return err
 		}
 	}
@@ -109,9 +109,9 @@ func (s *Store) dropUnconfirmedHeld(ctx context.Context) error {
 	return nil
 }
 
-// Held lists waiting sets in the order they should be tried: by sender, scope and sequence.
+// held lists waiting sets in the order they should be tried: by sender, scope and sequence.
 // Bytes is left empty (up to MaxHeldBytes would be read at once): HeldBytes reads one set's.
-func (s *Store) Held(ctx context.Context) ([]HeldSet, error) {
+func (s *Store) held(ctx context.Context) ([]HeldSet, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT id, device_id, scope, scope_seq, reason FROM sync_held ORDER BY device_id, scope, scope_seq, id")
 	if err != nil {
 		return nil, err
@@ -130,15 +130,15 @@ func (s *Store) Held(ctx context.Context) ([]HeldSet, error) {
 	return out, rows.Err()
 }
 
-// HeldBytes returns the bytes of one held set.
-func (s *Store) HeldBytes(ctx context.Context, id int64) ([]byte, error) {
+// heldBytes returns the bytes of one held set.
+func (s *Store) heldBytes(ctx context.Context, id int64) ([]byte, error) {
 	var b []byte
 	err := s.db.QueryRowContext(ctx, "SELECT bytes FROM sync_held WHERE id = ?", id).Scan(&b)
 	return b, err
 }
 
-// Unhold removes a set that was applied or refused.
-func (s *Store) Unhold(ctx context.Context, id int64) error {
+// unhold removes a set that was applied or refused.
+func (s *Store) unhold(ctx context.Context, id int64) error {
 	_, err := s.db.ExecContext(ctx, "DELETE FROM sync_held WHERE id = ?", id)
 	return err
 }
@@ -179,8 +179,8 @@ func (s *Store) HeldSummaries(ctx context.Context) ([]HeldSummary, error) {
 	return out, rows.Err()
 }
 
-// AppliedSeq returns the newest scope sequence applied from a sender (0 = none yet).
-func (s *Store) AppliedSeq(ctx context.Context, device, scope string) (uint64, error) {
+// appliedSeq returns the newest scope sequence applied from a sender (0 = none yet).
+func (s *Store) appliedSeq(ctx context.Context, device, scope string) (uint64, error) {
 	var v int64
 	err := s.db.QueryRowContext(ctx, "SELECT scope_seq FROM sync_applied WHERE device_id = ? AND scope = ?", device, scope).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -189,9 +189,9 @@ func (s *Store) AppliedSeq(ctx context.Context, device, scope string) (uint64, e
 	return uint64(v), err
 }
 
-// MarkApplied records that a sender's set seq of scope was applied (or refused for good, so
+// markApplied records that a sender's set seq of scope was applied (or refused for good, so
 // the sender's later sets are not held behind it forever).
-func (s *Store) MarkApplied(ctx context.Context, device, scope string, seq uint64) error {
+func (s *Store) markApplied(ctx context.Context, device, scope string, seq uint64) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO sync_applied(device_id, scope, scope_seq) VALUES(?, ?, ?)
 		ON CONFLICT(device_id, scope) DO UPDATE SET scope_seq = MAX(scope_seq, excluded.scope_seq)`, device, scope, int64(seq))
 	return err

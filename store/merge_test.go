@@ -104,7 +104,7 @@ func TestSetWritingAFieldTwiceConverges(t *testing.T) {
 	}
 	// Newer write first: swap the two records.
 	shop[names[0]], shop[names[1]] = shop[names[1]], shop[names[0]]
-	res, err := b.st.ApplyRemote(ctx, a.st.DeviceID(), shop[0].Scope, shop, 0)
+	res, err := b.st.applyRemote(ctx, a.st.DeviceID(), shop[0].Scope, shop, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,7 +74,7 @@ type ApplyResult struct {
 	Applied, Duplicates, Lost, Conflicts int
 }
 
-// ApplyRemote merges change records from another device, all or nothing, through the same
+// applyRemote merges change records from another device, all or nothing, through the same
 // checks as a local write: every table and column must be one sync may set; every record must
 // belong to the set's scope (a shop's rows to that shop, users and shops to org); sealed values
 // must authenticate under this database's keys; no clock may be further ahead than the skew
@@ -87,7 +87,7 @@ type ApplyResult struct {
 // checkRowScopes (the set against the rows it names), plan (the merge decisions, reading
 // only), applyPlan (the writes), then checkSealed and the sealed-value check of every incoming
 // value (the result), and recomputeDerived.
-func (s *Store) ApplyRemote(ctx context.Context, fromDevice, scope string, recs []ChangeRecord, pushedSeq int64) (*ApplyResult, error) {
+func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs []ChangeRecord, pushedSeq int64) (*ApplyResult, error) {
 	if fromDevice == s.deviceID {
 		return &ApplyResult{Duplicates: len(recs)}, nil
 	}

@@ -32,7 +32,7 @@ func exchange(t *testing.T, from, to *testDevice) *ApplyResult {
 		for j < len(recs) && recs[j].Scope == recs[i].Scope {
 			j++
 		}
-		r, err := to.st.ApplyRemote(ctx, from.st.DeviceID(), recs[i].Scope, recs[i:j], to.pushed)
+		r, err := to.st.applyRemote(ctx, from.st.DeviceID(), recs[i].Scope, recs[i:j], to.pushed)
 		if err != nil {
 			t.Fatalf("apply %s: %v", recs[i].Scope, err)
 		}
@@ -143,7 +143,7 @@ func TestApplyRemoteRefuses(t *testing.T) {
 				org = append(org, r)
 			}
 		}
-		if _, err := B.st.ApplyRemote(ctx, A.st.DeviceID(), OrgScope, org, 0); err != nil {
+		if _, err := B.st.applyRemote(ctx, A.st.DeviceID(), OrgScope, org, 0); err != nil {
 			t.Fatal(err)
 		}
 		var shops []ChangeRecord
@@ -152,7 +152,7 @@ func TestApplyRemoteRefuses(t *testing.T) {
 				shops = append(shops, r)
 			}
 		}
-		if _, err := B.st.ApplyRemote(ctx, A.st.DeviceID(), shops[0].Scope, shops, 0); err != nil {
+		if _, err := B.st.applyRemote(ctx, A.st.DeviceID(), shops[0].Scope, shops, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -198,7 +198,7 @@ func TestApplyRemoteRefuses(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			before, _ := B.st.DataHash(ctx)
-			_, err := B.st.ApplyRemote(ctx, A.st.DeviceID(), tc.scope, tc.recs, 0)
+			_, err := B.st.applyRemote(ctx, A.st.DeviceID(), tc.scope, tc.recs, 0)
 			if !errors.Is(err, ErrRemote) {
 				t.Fatalf("err = %v", err)
 			}
@@ -207,7 +207,7 @@ func TestApplyRemoteRefuses(t *testing.T) {
 			}
 		})
 	}
-	if _, err := B.st.ApplyRemote(ctx, A.st.DeviceID(), shop, shopRecs, 0); err != nil {
+	if _, err := B.st.applyRemote(ctx, A.st.DeviceID(), shop, shopRecs, 0); err != nil {
 		t.Fatalf("the genuine set: %v", err)
 	}
 }

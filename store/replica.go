@@ -81,19 +81,19 @@ func (r *Replica) LocalChanges(ctx context.Context, after int64, limit int) ([]C
 	return r.s.LocalChanges(ctx, after, limit)
 }
 
-// ApplyRemote applies another device's change records.
+// applyRemote applies another device's change records.
 func (r *Replica) ApplyRemote(ctx context.Context, fromDevice, scope string, recs []ChangeRecord, pushedSeq int64) (*ApplyResult, error) {
-	return r.s.ApplyRemote(ctx, fromDevice, scope, recs, pushedSeq)
+	return r.s.applyRemote(ctx, fromDevice, scope, recs, pushedSeq)
 }
 
-// LocalAudit returns this device's audit entries after seq, for copying to other devices.
+// localAudit returns this device's audit entries after seq, for copying to other devices.
 func (r *Replica) LocalAudit(ctx context.Context, after int64, limit int) ([]auditrec.Entry, error) {
-	return r.s.LocalAudit(ctx, after, limit)
+	return r.s.localAudit(ctx, after, limit)
 }
 
-// ApplyRemoteAudit keeps another device's audit entries.
+// applyRemoteAudit keeps another device's audit entries.
 func (r *Replica) ApplyRemoteAudit(ctx context.Context, device string, entries []auditrec.Entry) (int, error) {
-	return r.s.ApplyRemoteAudit(ctx, device, entries)
+	return r.s.applyRemoteAudit(ctx, device, entries)
 }
 
 // AuditHead returns this device's audit head.
@@ -109,22 +109,22 @@ func (r *Replica) CheckAuditAnchor(ctx context.Context, source string, seq int64
 	return r.s.CheckAuditAnchor(ctx, source, seq, mac)
 }
 
-// EnqueueBatch puts sealed change-sets in the outbox.
+// enqueueBatch puts sealed change-sets in the outbox.
 func (r *Replica) EnqueueBatch(ctx context.Context, scopes []string, lastChangeSeq int64, make func(i int, setSeq, scopeSeq uint64) ([]byte, error)) error {
-	return r.s.EnqueueBatch(ctx, scopes, lastChangeSeq, make)
+	return r.s.enqueueBatch(ctx, scopes, lastChangeSeq, make)
 }
 
-// EnqueueAudit puts a sealed audit set in the outbox.
+// enqueueAudit puts a sealed audit set in the outbox.
 func (r *Replica) EnqueueAudit(ctx context.Context, scope string, lastAuditSeq int64, make func(setSeq, scopeSeq uint64) ([]byte, error)) error {
-	return r.s.EnqueueAudit(ctx, scope, lastAuditSeq, make)
+	return r.s.enqueueAudit(ctx, scope, lastAuditSeq, make)
 }
 
-// Outbox lists the sets waiting to be pushed.
-func (r *Replica) Outbox(ctx context.Context) ([]OutboxSet, error) { return r.s.Outbox(ctx) }
+// outbox lists the sets waiting to be pushed.
+func (r *Replica) Outbox(ctx context.Context) ([]OutboxSet, error) { return r.s.outbox(ctx) }
 
-// OutboxDone drops a pushed set.
+// outboxDone drops a pushed set.
 func (r *Replica) OutboxDone(ctx context.Context, setSeq uint64) error {
-	return r.s.OutboxDone(ctx, setSeq)
+	return r.s.outboxDone(ctx, setSeq)
 }
 
 // PendingChanges counts what waits to be sent.
@@ -132,28 +132,28 @@ func (r *Replica) PendingChanges(ctx context.Context) (changes, sets int, err er
 	return r.s.PendingChanges(ctx)
 }
 
-// Hold keeps a set that cannot be applied yet.
-func (r *Replica) Hold(ctx context.Context, h HeldSet) error { return r.s.Hold(ctx, h) }
+// hold keeps a set that cannot be applied yet.
+func (r *Replica) Hold(ctx context.Context, h HeldSet) error { return r.s.hold(ctx, h) }
 
-// Held lists the held sets.
-func (r *Replica) Held(ctx context.Context) ([]HeldSet, error) { return r.s.Held(ctx) }
+// held lists the held sets.
+func (r *Replica) Held(ctx context.Context) ([]HeldSet, error) { return r.s.held(ctx) }
 
-// HeldBytes returns a held set's bytes.
+// heldBytes returns a held set's bytes.
 func (r *Replica) HeldBytes(ctx context.Context, id int64) ([]byte, error) {
-	return r.s.HeldBytes(ctx, id)
+	return r.s.heldBytes(ctx, id)
 }
 
-// Unhold drops a held set.
-func (r *Replica) Unhold(ctx context.Context, id int64) error { return r.s.Unhold(ctx, id) }
+// unhold drops a held set.
+func (r *Replica) Unhold(ctx context.Context, id int64) error { return r.s.unhold(ctx, id) }
 
-// AppliedSeq is the highest set seq applied from a device in a scope.
+// appliedSeq is the highest set seq applied from a device in a scope.
 func (r *Replica) AppliedSeq(ctx context.Context, device, scope string) (uint64, error) {
-	return r.s.AppliedSeq(ctx, device, scope)
+	return r.s.appliedSeq(ctx, device, scope)
 }
 
-// MarkApplied records it.
+// markApplied records it.
 func (r *Replica) MarkApplied(ctx context.Context, device, scope string, seq uint64) error {
-	return r.s.MarkApplied(ctx, device, scope, seq)
+	return r.s.markApplied(ctx, device, scope, seq)
 }
 
 // Roster returns the verified device list.

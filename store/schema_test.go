@@ -165,7 +165,7 @@ func TestNewSealedFieldGetsEveryGuard(t *testing.T) {
 		}
 	}
 	exchangeScope(t, a, b, OrgScope)
-	if _, err := b.st.ApplyRemote(ctx, a.st.DeviceID(), shopRecs[0].Scope, shopRecs, 0); !errors.Is(err, ErrRemote) || !strings.Contains(err.Error(), "sealed bikes value") {
+	if _, err := b.st.applyRemote(ctx, a.st.DeviceID(), shopRecs[0].Scope, shopRecs, 0); !errors.Is(err, ErrRemote) || !strings.Contains(err.Error(), "sealed bikes value") {
 		t.Fatalf("forged notes: %v, want refused as a sealed bikes value failing authentication", err)
 	}
 	exchange(t, a, b)
@@ -206,7 +206,7 @@ func exchangeScope(t *testing.T, from, to *testDevice, scope string) {
 			mine = append(mine, r)
 		}
 	}
-	if _, err := to.st.ApplyRemote(context.Background(), from.st.DeviceID(), scope, mine, to.pushed); err != nil {
+	if _, err := to.st.applyRemote(context.Background(), from.st.DeviceID(), scope, mine, to.pushed); err != nil {
 		t.Fatalf("apply %s: %v", scope, err)
 	}
 }

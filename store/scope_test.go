@@ -72,7 +72,7 @@ func TestRemoteCannotReachIntoAnotherShop(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := B.st.ApplyRemote(ctx, "evil-south", south, c.recs, 0)
+			_, err := B.st.applyRemote(ctx, "evil-south", south, c.recs, 0)
 			if !errors.Is(err, ErrRemote) {
 				t.Fatalf("applied: %v", err)
 			}
@@ -82,7 +82,7 @@ func TestRemoteCannotReachIntoAnotherShop(t *testing.T) {
 		})
 	}
 	// The same device writing its own shop's rows is fine.
-	if _, err := B.st.ApplyRemote(ctx, "evil-south", south, []ChangeRecord{rec("customers", southCust, "deleted_at", int64(1))}, 0); err != nil {
+	if _, err := B.st.applyRemote(ctx, "evil-south", south, []ChangeRecord{rec("customers", southCust, "deleted_at", int64(1))}, 0); err != nil {
 		t.Fatalf("a South device editing a South customer: %v", err)
 	}
 }
@@ -331,7 +331,7 @@ func TestStaffRecordMergesWhole(t *testing.T) {
 		}
 		recs = append(recs, ChangeRecord{HLC: h, Device: "laptop", Scope: OrgScope, Table: "users", RowID: sam, Column: c.name, Value: c.v, Sealed: c.name == "display_name"})
 	}
-	if _, err := st.ApplyRemote(ctx, "laptop", OrgScope, recs, 1<<40); err != nil {
+	if _, err := st.applyRemote(ctx, "laptop", OrgScope, recs, 1<<40); err != nil {
 		t.Fatalf("a whole staff write from another owner device: %v", err)
 	}
 	if _, err := st.SignIn(ctx, "sam", staffPW); !errors.Is(err, ErrInactive) {

@@ -178,10 +178,10 @@ type OutboxSet struct {
 	Bytes         []byte
 }
 
-// EnqueueBatch stores several sets made from one window of the change log (one per scope),
+// enqueueBatch stores several sets made from one window of the change log (one per scope),
 // and advances the pushed position to lastChangeSeq, all in one transaction: a crash leaves
 // either all of them or none.
-func (s *Store) EnqueueBatch(ctx context.Context, scopes []string, lastChangeSeq int64, make func(i int, setSeq, scopeSeq uint64) ([]byte, error)) error {
+func (s *Store) enqueueBatch(ctx context.Context, scopes []string, lastChangeSeq int64, make func(i int, setSeq, scopeSeq uint64) ([]byte, error)) error {
 	st, err := s.SyncState(ctx)
 	if err != nil {
 		return err
@@ -209,8 +209,8 @@ func (s *Store) EnqueueBatch(ctx context.Context, scopes []string, lastChangeSeq
 	return tx.Commit()
 }
 
-// EnqueueAudit is Enqueue for a set of audit entries up to lastAuditSeq.
-func (s *Store) EnqueueAudit(ctx context.Context, scope string, lastAuditSeq int64, make func(setSeq, scopeSeq uint64) ([]byte, error)) error {
+// enqueueAudit is Enqueue for a set of audit entries up to lastAuditSeq.
+func (s *Store) enqueueAudit(ctx context.Context, scope string, lastAuditSeq int64, make func(setSeq, scopeSeq uint64) ([]byte, error)) error {
 	return s.enqueue(ctx, scope, -1, lastAuditSeq, make)
 }
 
@@ -245,8 +245,8 @@ func (s *Store) enqueue(ctx context.Context, scope string, lastChangeSeq, lastAu
 	return tx.Commit()
 }
 
-// Outbox lists the sets waiting to be pushed, in order.
-func (s *Store) Outbox(ctx context.Context) ([]OutboxSet, error) {
+// outbox lists the sets waiting to be pushed, in order.
+func (s *Store) outbox(ctx context.Context) ([]OutboxSet, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT set_seq, scope, last_change_seq, bytes FROM sync_outbox ORDER BY set_seq")
 	if err != nil {
 		return nil, err
@@ -263,8 +263,8 @@ func (s *Store) Outbox(ctx context.Context) ([]OutboxSet, error) {
 	return out, rows.Err()
 }
 
-// OutboxDone removes a set the hub has stored.
-func (s *Store) OutboxDone(ctx context.Context, setSeq uint64) error {
+// outboxDone removes a set the hub has stored.
+func (s *Store) outboxDone(ctx context.Context, setSeq uint64) error {
 	_, err := s.db.ExecContext(ctx, "DELETE FROM sync_outbox WHERE set_seq = ?", setSeq)
 	return err
 }
@@ -293,8 +293,8 @@ func (s *Store) AuditHead(ctx context.Context) (int64, []byte, error) {
 	return seq, mac, err
 }
 
-// AuditMACAt returns the MAC of audit entry seq, to compare with a checkpoint.
-func (s *Store) AuditMACAt(ctx context.Context, seq int64) ([]byte, error) {
+// auditMACAt returns the MAC of audit entry seq, to compare with a checkpoint.
+func (s *Store) auditMACAt(ctx context.Context, seq int64) ([]byte, error) {
 	var mac []byte
 	err := s.db.QueryRowContext(ctx, "SELECT mac FROM audit WHERE seq = ?", seq).Scan(&mac)
 	if errors.Is(err, sql.ErrNoRows) {
