@@ -363,7 +363,7 @@ func (s *BackupsScreen) historyRow(i int) []string {
 			drill = a.T("FAILED: %s", d.Problem)
 		}
 	}
-	return []string{a.T(kindLabel(m.Kind)), minute(m.Created), parent, fmt.Sprint(m.Point.Counts["customers"]), byteSize(size), drill}
+	return []string{a.T(kindLabel(m.Kind)), minute(m.Created), parent, fmt.Sprint(m.Snapshot.Counts["customers"]), byteSize(size), drill}
 }
 
 // Kinds lists the kinds in the history, newest first, with their drill results (tests).
@@ -463,7 +463,7 @@ func (s *BackupsScreen) showResult(r *backup.Result, err error) {
 	for _, f := range m.Files {
 		size += f.Size
 	}
-	text := a.T("%s backup taken: %d customers, %s.", a.T(kindLabel(m.Kind)), m.Point.Counts["customers"], byteSize(size))
+	text := a.T("%s backup taken: %d customers, %s.", a.T(kindLabel(m.Kind)), m.Snapshot.Counts["customers"], byteSize(size))
 	ok := err == nil
 	switch {
 	case r.Drill == nil:
@@ -562,12 +562,12 @@ func (s *BackupsScreen) restore(id, dir string) {
 			s.RestoreResult.SetResult(a.T("Nothing was restored: %s", a.errText(err)), false)
 		default:
 			text := a.T("Restored and verified in %s: %d backup(s) applied; content hash, %d customers, %d change records and an audit chain of %d entries match the backup.",
-				seconds(res.Duration), len(res.Applied), res.Point.Counts["customers"], res.Point.Counts["changes"], res.Verify.AuditEntries)
+				seconds(res.Duration), len(res.Applied), res.Snapshot.Counts["customers"], res.Snapshot.Counts["changes"], res.Verify.AuditEntries)
 			if res.Reapplied > 0 {
 				text += " " + a.T("%d customer(s) deleted after that backup were deleted again.", res.Reapplied)
 			}
 			if res.Newest != nil {
-				text += " " + a.T("It is an older point than the newest backup: its audit trail ends at entry %d, the newest backup's at %d.", res.Point.AuditSeq, res.Newest.Point.AuditSeq)
+				text += " " + a.T("It is an older point than the newest backup: its audit trail ends at entry %d, the newest backup's at %d.", res.Snapshot.AuditSeq, res.Newest.Snapshot.AuditSeq)
 			}
 			if res.KeyStore == store.KeyStoreKeychain {
 				text += " " + a.T("Its key is in this computer's keychain, like the data in use now.")

@@ -47,7 +47,7 @@ func runBackups(ctx context.Context, env Env, args []string) error {
 		if parent == "" {
 			parent = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", m.ID, m.Kind, m.Created.Local().Format("2006-01-02 15:04"), parent, m.Point.Counts["customers"], m.Files[0].Size, drill)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", m.ID, m.Kind, m.Created.Local().Format("2006-01-02 15:04"), parent, m.Snapshot.Counts["customers"], m.Files[0].Size, drill)
 	}
 	return tw.Flush()
 }

@@ -39,13 +39,13 @@ func runRestore(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "Restored backup %s (%d file(s) applied) into %s in %s\n", r.Target.ID, len(r.Applied), c.data, r.Duration.Round(1e6))
 	fmt.Fprintf(env.Stdout, "Verified: content hash, %d customers, %d change records, audit chain of %d entries, SQLite integrity\n",
-		r.Point.Counts["customers"], r.Point.Counts["changes"], r.Verify.AuditEntries)
+		r.Snapshot.Counts["customers"], r.Snapshot.Counts["changes"], r.Verify.AuditEntries)
 	if r.Reapplied > 0 {
 		fmt.Fprintf(env.Stdout, "Deleted again %d customer(s) whose deletion was recorded after this backup\n", r.Reapplied)
 	}
 	if r.Newest != nil {
 		fmt.Fprintf(env.Stdout, "Note: this is an older point than the newest backup (%s, %s): the restored audit trail ends at entry %d, that backup's at %d\n",
-			r.Newest.ID, r.Newest.Created.Local().Format("2006-01-02 15:04"), r.Point.AuditSeq, r.Newest.Point.AuditSeq)
+			r.Newest.ID, r.Newest.Created.Local().Format("2006-01-02 15:04"), r.Snapshot.AuditSeq, r.Newest.Snapshot.AuditSeq)
 	}
 	if r.KeyStore == store.KeyStoreKeychain {
 		fmt.Fprintln(env.Stdout, "The master key is in this computer's keychain (service \"spoke\", account "+r.DatabaseID+"); the database opens without a passphrase here.")

@@ -58,12 +58,12 @@ func checkTrail(ctx context.Context, st *store.Store, all []*Manifest) error {
 			newest = m
 		}
 	}
-	if newest == nil || newest.Point.AuditSeq == 0 {
+	if newest == nil || newest.Snapshot.AuditSeq == 0 {
 		return nil
 	}
-	mac, err := hex.DecodeString(newest.Point.AuditHead)
+	mac, err := hex.DecodeString(newest.Snapshot.AuditHead)
 	if err != nil {
 		return fmt.Errorf("%s.manifest: %w", newest.ID, ErrManifest)
 	}
-	return st.CheckAuditAnchor(ctx, "backup "+newest.ID, newest.Point.AuditSeq, mac)
+	return st.CheckAuditAnchor(ctx, "backup "+newest.ID, newest.Snapshot.AuditSeq, mac)
 }

@@ -156,8 +156,8 @@ func TestRollbackBelowNewestBackup(t *testing.T) {
 	if !errors.As(err, &te) || !strings.Contains(err.Error(), "below the anchored seq") || !strings.Contains(err.Error(), "backup "+newest.ID) {
 		t.Fatalf("backup over a rolled-back trail: %v", err)
 	}
-	if te.Anchored != newest.Point.AuditSeq {
-		t.Fatalf("named seq %d, the newest backup's head is %d", te.Anchored, newest.Point.AuditSeq)
+	if te.Anchored != newest.Snapshot.AuditSeq {
+		t.Fatalf("named seq %d, the newest backup's head is %d", te.Anchored, newest.Snapshot.AuditSeq)
 	}
 	if _, err := e.st.SignIn(ctx, "olga", "owner-password-1"); !errors.Is(err, store.ErrRolledBack) {
 		t.Fatalf("sign-in after the rollback was found: %v", err)
@@ -193,7 +193,7 @@ func TestRollbackBelowNewestBackup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Newest == nil || res.Newest.ID != newest.ID || res.Point.AuditSeq >= res.Newest.Point.AuditSeq {
+	if res.Newest == nil || res.Newest.ID != newest.ID || res.Snapshot.AuditSeq >= res.Newest.Snapshot.AuditSeq {
 		t.Fatalf("restoring an older backup: newest %v", res.Newest)
 	}
 	rst, err := store.Open(ctx, dst, store.Options{Passphrase: "pass phrase 1", KDF: fastKDF, Now: func() time.Time { return later }})

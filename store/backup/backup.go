@@ -189,21 +189,21 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 	}
 	defer os.RemoveAll(scratch)
 	plain := filepath.Join(scratch, "part.db")
-	var p *store.Point
+	var p *store.Snapshot
 	m := &Manifest{Version: 1, ID: id, Kind: kind, Created: o.Now().UTC()}
 	if kind == Full {
 		p, err = ss.BackupSnapshot(ctx, plain)
 		m.Full = id
 	} else {
-		p, err = ss.BackupDelta(ctx, plain, &parent.Point)
+		p, err = ss.BackupDelta(ctx, plain, &parent.Snapshot)
 		m.Parent, m.Full = parent.ID, parent.Full
-		m.FromChangeSeq, m.FromAuditSeq = parent.Point.ChangeSeq, parent.Point.AuditSeq
+		m.FromChangeSeq, m.FromAuditSeq = parent.Snapshot.ChangeSeq, parent.Snapshot.AuditSeq
 	}
 	if err != nil {
 		st.Audit(ctx, by, store.Event{Action: "backup.create", Target: id, Outcome: "failed", Detail: "kind=" + kind})
 		return nil, err
 	}
-	m.Point, m.Device, m.DatabaseID, m.SchemaVersion = *p, p.DeviceID, p.DatabaseID, p.SchemaVersion
+	m.Snapshot, m.Device, m.DatabaseID, m.SchemaVersion = *p, p.DeviceID, p.DatabaseID, p.SchemaVersion
 	ref, err := encryptFile(filepath.Join(dir, id+".data"), plain, bk, id)
 	if err != nil {
 		st.Audit(ctx, by, store.Event{Action: "backup.create", Target: id, Outcome: "failed", Detail: "kind=" + kind})

@@ -89,7 +89,7 @@ func TestRoundTripEveryPoint(t *testing.T) {
 	e := newEnv(t)
 	type point struct {
 		id   string
-		want *store.Point
+		want *store.Snapshot
 	}
 	var points []point
 	take := func(kind string) {
@@ -97,15 +97,15 @@ func TestRoundTripEveryPoint(t *testing.T) {
 		if r.Manifest.Kind != kind {
 			t.Fatalf("asked %s, got %s", kind, r.Manifest.Kind)
 		}
-		p, err := e.st.Point(ctx)
+		p, err := e.st.Snapshot(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// The backup's own audit entries came after its point; the manifest is the truth.
-		if r.Manifest.Point.Counts["customers"] != p.Counts["customers"] {
-			t.Fatalf("manifest counts %v, live %v", r.Manifest.Point.Counts, p.Counts)
+		if r.Manifest.Snapshot.Counts["customers"] != p.Counts["customers"] {
+			t.Fatalf("manifest counts %v, live %v", r.Manifest.Snapshot.Counts, p.Counts)
 		}
-		points = append(points, point{r.Manifest.ID, &r.Manifest.Point})
+		points = append(points, point{r.Manifest.ID, &r.Manifest.Snapshot})
 	}
 	e.change(t, 3)
 	take(Full)
@@ -122,8 +122,8 @@ func TestRoundTripEveryPoint(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Point.ContentHash != p.want.ContentHash || res.Point.Counts["customers"] != p.want.Counts["customers"] {
-				t.Fatalf("restored %v, want %v", res.Point.Counts, p.want.Counts)
+			if res.Snapshot.ContentHash != p.want.ContentHash || res.Snapshot.Counts["customers"] != p.want.Counts["customers"] {
+				t.Fatalf("restored %v, want %v", res.Snapshot.Counts, p.want.Counts)
 			}
 			// Per-customer comparison through the session surface.
 			st, err := store.Open(ctx, dst, store.Options{RecoveryCode: e.code, KDF: fastKDF})

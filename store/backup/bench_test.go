@@ -113,7 +113,7 @@ func BenchmarkIncrementalAfter1000Changes(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.ReportMetric(float64(r.Manifest.Point.ChangeSeq-r.Manifest.FromChangeSeq), "changes")
+		b.ReportMetric(float64(r.Manifest.Snapshot.ChangeSeq-r.Manifest.FromChangeSeq), "changes")
 		b.ReportMetric(float64(r.Manifest.Files[0].Size)/1e3, "kB")
 	}
 }

@@ -49,19 +49,19 @@ type FileRef struct {
 
 // Manifest describes one backup. It is authenticated with a MAC under the backup key.
 type Manifest struct {
-	Version       int         `json:"version"`
-	ID            string      `json:"id"`
-	Kind          string      `json:"kind"`
-	Parent        string      `json:"parent,omitempty"` // previous backup this one applies on top of
-	Full          string      `json:"full"`             // the full backup its chain starts from
-	Created       time.Time   `json:"created"`
-	Device        string      `json:"device"`
-	DatabaseID    string      `json:"database_id"`
-	SchemaVersion int         `json:"schema_version"`
-	FromChangeSeq int64       `json:"from_change_seq"`
-	FromAuditSeq  int64       `json:"from_audit_seq"`
-	Point         store.Point `json:"point"` // the database after applying this backup
-	Files         []FileRef   `json:"files"`
+	Version       int            `json:"version"`
+	ID            string         `json:"id"`
+	Kind          string         `json:"kind"`
+	Parent        string         `json:"parent,omitempty"` // previous backup this one applies on top of
+	Full          string         `json:"full"`             // the full backup its chain starts from
+	Created       time.Time      `json:"created"`
+	Device        string         `json:"device"`
+	DatabaseID    string         `json:"database_id"`
+	SchemaVersion int            `json:"schema_version"`
+	FromChangeSeq int64          `json:"from_change_seq"`
+	FromAuditSeq  int64          `json:"from_audit_seq"`
+	Snapshot      store.Snapshot `json:"point"` // the database after applying this backup
+	Files         []FileRef      `json:"files"`
 }
 
 // Drill is the recorded result of an automatic restore drill.
@@ -203,7 +203,7 @@ func chainTo(all []*Manifest, target *Manifest) ([]*Manifest, error) {
 		if p == nil {
 			return nil, fmt.Errorf("backup %s needs backup %s, which is missing from the folder", m.ID, m.Parent)
 		}
-		if p.Point.ChangeSeq != m.FromChangeSeq || p.Point.AuditSeq != m.FromAuditSeq {
+		if p.Snapshot.ChangeSeq != m.FromChangeSeq || p.Snapshot.AuditSeq != m.FromAuditSeq {
 			return nil, fmt.Errorf("backup %s does not continue from %s (out of order)", m.ID, p.ID)
 		}
 		m = p

@@ -232,7 +232,7 @@ type RestoreResult struct {
 	Target     *Manifest
 	Applied    []string // backup ids, in order
 	Reapplied  int      // deletions from later backups applied again
-	Point      *store.Point
+	Snapshot   *store.Snapshot
 	Verify     *store.Report
 	Duration   time.Duration
 	DatabaseID string
@@ -358,14 +358,14 @@ func restore(ctx context.Context, dir, newDir string, c Credentials, k *store.Ba
 		os.Remove(part)
 		res.Applied = append(res.Applied, m.ID)
 	}
-	p, err := st.Point(ctx)
+	p, err := st.Snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := samePoint(p, &target.Point); err != nil {
+	if err := sameSnapshot(p, &target.Snapshot); err != nil {
 		return nil, fmt.Errorf("restored data differs from backup %s: %w", target.ID, err)
 	}
-	res.Point = p
+	res.Snapshot = p
 	if !o.NoReapply {
 		var ids []string
 		after := false
@@ -427,8 +427,8 @@ func restore(ctx context.Context, dir, newDir string, c Credentials, k *store.Ba
 	return res, nil
 }
 
-// samePoint compares what a restore must reproduce.
-func samePoint(got, want *store.Point) error {
+// sameSnapshot compares what a restore must reproduce.
+func sameSnapshot(got, want *store.Snapshot) error {
 	if got.ContentHash != want.ContentHash {
 		return errors.New("content hash differs")
 	}
@@ -463,7 +463,7 @@ func drill(ctx context.Context, st *store.Store, by store.Principal, k *store.Ba
 	if err != nil {
 		d.Problem = err.Error()
 	} else {
-		d.Passed, d.Counts = true, res.Point.Counts
+		d.Passed, d.Counts = true, res.Snapshot.Counts
 	}
 	if werr := writeSigned(filepath.Join(dir, m.ID+".drill"), d, bk); werr != nil {
 		return d, werr

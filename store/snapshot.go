@@ -17,9 +17,9 @@ import (
 	"spoke/crypto/keys"
 )
 
-// Point describes the database at one consistent moment: what a backup records and what a
+// Snapshot describes the database at one consistent moment: what a backup records and what a
 // restore must reproduce.
-type Point struct {
+type Snapshot struct {
 	ChangeSeq     int64            `json:"change_seq"` // highest change-log seq included
 	AuditSeq      int64            `json:"audit_seq"`  // highest audit seq included
 	AuditHead     string           `json:"audit_head"` // hex MAC of the newest audit entry
@@ -35,10 +35,10 @@ type Point struct {
 // The change log is covered by count and highest seq (hashing millions of rows per backup
 // would dominate its cost); Verify authenticates its sealed values.
 
-// pointOf computes a Point from any connection to a Spoke database (a live one inside a read
+// snapshotOf computes a Snapshot from any connection to a Spoke database (a live one inside a read
 // transaction, or a snapshot file). It reads no keys and decrypts nothing.
-func pointOf(ctx context.Context, q querier) (*Point, error) {
-	p := &Point{Counts: map[string]int64{}}
+func snapshotOf(ctx context.Context, q querier) (*Snapshot, error) {
+	p := &Snapshot{Counts: map[string]int64{}}
 	h := sha256.New()
 	for _, t := range schema {
 		rows, err := q.QueryContext(ctx, "SELECT * FROM "+t.name+" ORDER BY "+t.order)
@@ -128,37 +128,37 @@ func hashValue(h interface{ Write([]byte) (int, error) }, v any) {
 	}
 }
 
-// Point returns the live database's current Point (in one read transaction).
-func (s *Store) Point(ctx context.Context) (p *Point, err error) {
+// Snapshot returns the live database's current Snapshot (in one read transaction).
+func (s *Store) Snapshot(ctx context.Context) (p *Snapshot, err error) {
 	err = s.readTx(ctx, func(q querier) error {
-		p, err = pointOf(ctx, q)
+		p, err = snapshotOf(ctx, q)
 		return err
 	})
 	return p, err
 }
 
-// FilePoint computes the Point of a database file without unlocking it.
-func FilePoint(ctx context.Context, path string) (*Point, error) {
+// FileSnapshot computes the Snapshot of a database file without unlocking it.
+func FileSnapshot(ctx context.Context, path string) (*Snapshot, error) {
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	return pointOf(ctx, db)
+	return snapshotOf(ctx, db)
 }
 
 // BackupSnapshot writes a consistent copy of the whole database to dst (VACUUM INTO: the app
-// keeps working meanwhile; never a raw copy of live files) and returns its Point. Owner and
+// keeps working meanwhile; never a raw copy of live files) and returns its Snapshot. Owner and
 // managers may back up (DESIGN.md). The snapshot holds only what the database holds: sealed
 // personal data, wrapped keys.
-func (ss *Session) BackupSnapshot(ctx context.Context, dst string) (*Point, error) {
+func (ss *Session) BackupSnapshot(ctx context.Context, dst string) (*Snapshot, error) {
 	if _, err := ss.require(ctx, OpBackup, target{any: true}, "backup.snapshot", ""); err != nil {
 		return nil, err
 	}
 	if _, err := ss.s.db.ExecContext(ctx, "VACUUM INTO ?", dst); err != nil {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
-	return FilePoint(ctx, dst)
+	return FileSnapshot(ctx, dst)
 }
 
 // deltaTables are what a delta carries: everything that changes outside the change log's own
@@ -172,8 +172,8 @@ CREATE TABLE delta.users AS SELECT * FROM main.users WHERE 0;`
 
 // BackupDelta writes to dst (a new SQLite file) every change record after from.ChangeSeq,
 // every audit entry after from.AuditSeq, all scope keys and the header, taken in one read
-// transaction together with the Point it brings the database to.
-func (ss *Session) BackupDelta(ctx context.Context, dst string, from *Point) (*Point, error) {
+// transaction together with the Snapshot it brings the database to.
+func (ss *Session) BackupDelta(ctx context.Context, dst string, from *Snapshot) (*Snapshot, error) {
 	if _, err := ss.require(ctx, OpBackup, target{any: true}, "backup.delta", ""); err != nil {
 		return nil, err
 	}
@@ -199,7 +199,7 @@ func (ss *Session) BackupDelta(ctx context.Context, dst string, from *Point) (*P
 		}
 	}()
 	// Read first, so the main database's snapshot is fixed before anything else.
-	p, err := pointOf(ctx, conn)
+	p, err := snapshotOf(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +231,7 @@ func (ss *Session) BackupDelta(ctx context.Context, dst string, from *Point) (*P
 // rows are rebuilt from the change records in order, derived columns (blind indexes, totals)
 // recomputed with this store's keys, and the change log, audit entries, scope keys and header
 // copied. It writes no new change records or audit entries: the result is the source database
-// at the delta's Point. Used by restore; the store must be unlocked.
+// at the delta's Snapshot. Used by restore; the store must be unlocked.
 func (s *Store) ApplyDelta(ctx context.Context, path string) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
