@@ -258,3 +258,75 @@ func (s *Store) openReason(ctx context.Context, seq int64, b []byte) (string, er
 	}
 	return string(pt), nil
 }
+
+// AuditFilter narrows the audit trail.
+type AuditFilter struct {
+	UserID string
+	Action string // prefix, e.g. "customer."
+	Since  time.Time
+	Limit  int
+}
+
+// AuditLog returns audit entries, newest first: all (owner), their shop's staff (manager),
+// or all without break-glass reasons (auditor, who sees no personal data).
+func (ss *Session) AuditLog(ctx context.Context, f AuditFilter) ([]AuditRecord, error) {
+	g, err := ss.require(ctx, OpAudit, target{any: true}, "audit.read", "")
+	if err != nil {
+		return nil, err
+	}
+	q := "SELECT a.seq, a.at, a.user_id, COALESCE(u.username, ''), a.device_id, a.action, a.target, a.fields, a.outcome, a.detail, a.reason FROM audit a LEFT JOIN users u ON u.id = a.user_id WHERE 1 = 1"
+	var args []any
+	if g == ShopOnly {
+		q += " AND u.shop_id = ?"
+		args = append(args, ss.user.ShopID)
+	}
+	if f.UserID != "" {
+		q += " AND a.user_id = ?"
+		args = append(args, f.UserID)
+	}
+	if f.Action != "" {
+		q += " AND a.action LIKE ? ESCAPE '\\'"
+		args = append(args, strings.NewReplacer("%", "\\%", "_", "\\_").Replace(f.Action)+"%")
+	}
+	if !f.Since.IsZero() {
+		q += " AND a.at >= ?"
+		args = append(args, f.Since.UnixMilli())
+	}
+	if f.Limit <= 0 {
+		f.Limit = 1000
+	}
+	q += fmt.Sprintf(" ORDER BY a.seq DESC LIMIT %d", f.Limit)
+	rows, err := ss.s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AuditRecord
+	for rows.Next() {
+		var r AuditRecord
+		var at int64
+		var fields string
+		var reason []byte
+		if err := rows.Scan(&r.Seq, &at, &r.UserID, &r.Username, &r.DeviceID, &r.Action, &r.Target, &fields, &r.Outcome, &r.Detail, &reason); err != nil {
+			return nil, err
+		}
+		r.At = time.UnixMilli(at)
+		if fields != "" {
+			r.Fields = strings.Split(fields, ",")
+		}
+		if reason != nil && g != NoPII {
+			if r.Reason, err = ss.s.openReason(ctx, r.Seq, reason); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if err := ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "audit.read", Detail: fmt.Sprintf("entries=%d", len(out))}); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	return out, nil
+}

@@ -1,13 +1,56 @@
 // Package store is Spoke's local, encrypted database and the one service surface every screen,
-// CLI command, import and (later) incoming sync goes through.
+// CLI command, import, backup and incoming sync goes through.
 //
-// It owns: the SQLite schema and its migrations; the unlocked key hierarchy of one database
-// (master key, scope keys, customer data keys, derived keys); domain records (shops, users,
-// customers, bikes, work orders, sales); access control (Session, bound to a signed-in user,
-// enforces DESIGN.md's matrix); the audit hash chain; the field-level change log; the
-// in-memory search index; and Verify, which re-authenticates every stored byte.
+// It owns: the SQLite schema, its migrations and the registry that classifies every column;
+// the unlocked key hierarchy of one database (master key, scope keys, customer data keys,
+// derived keys), which never leaves it; domain records (shops, staff, customers, bikes, work
+// orders, sales); access control (Session, bound to a signed-in user, enforces DESIGN.md's
+// matrix inside every operation); the audit hash chain and its one entry point; the
+// field-level change log and the merge of other devices' changes; the in-memory search index;
+// and Verify, which re-authenticates every stored byte.
 //
-// What it never does: write a personal value in clear to disk, put one into an error string or a
-// log, or let a caller reach rows without a Session. Writes happen in immediate transactions
-// that also append change records and an audit entry; if either fails, the write fails.
+// What it never does: write a personal value in clear to disk, put one into an error string or
+// a log, let a caller reach rows or keys without a Session (sync gets the narrow Replica port),
+// or import sync, the importer, the demo loader or a front end. Writes happen in immediate
+// transactions that also append change records and an audit entry; if either fails, the write
+// fails.
+//
+// Files, by concept:
+//
+//	store.go      the Store: create, open, unlock, close
+//	protect.go    how the master key is kept (keychain, passphrase)
+//	db.go         the SQLite connection and migrations
+//	schema.go     the column registry (business, personal, derived; blind indexes)
+//	keys.go       scope keys, derived keys, blind-index keys
+//	seal.go       sealing and opening one field
+//	derived.go    blind indexes and totals, the one definition
+//	write.go      the write transaction and row writes
+//	changelog.go  the change log
+//	session.go    Session: sign-out and the checks
+//	policy.go     the access matrix and May
+//	principal.go  who audit entries name; the one audit entry point
+//	audit.go      the hash chain and AuditLog
+//	anchor.go     the trail's head kept outside the file
+//	auditsync.go  other devices' audit copies
+//	users.go      staff records: MAC, signatures, sign-in
+//	staff.go      staff administration
+//	shops.go      shops
+//	customers.go  customers
+//	lookup.go     exact lookups through the blind indexes
+//	search.go     the type-ahead index glue
+//	bikes.go workorders.go sales.go stats.go
+//	              the shop's records and aggregates
+//	batch.go      the batch write unit (imports, the demo loader)
+//	merge.go      the merge rule, a pure function
+//	apply.go      applying another device's change-set
+//	conflicts.go  values that lost a merge
+//	held.go       change-sets held until they can apply
+//	syncstate.go  enrolment and sync state
+//	roster.go     the verified device list
+//	replica.go    the narrow port sync reaches the store through
+//	snapshot.go   what a backup records and a restore reproduces
+//	backups.go    the store's side of backups
+//	verify.go     re-authenticating every stored byte
+//	datadir.go    the default data folder
+//	errors.go     typed errors
 package store

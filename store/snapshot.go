@@ -389,3 +389,46 @@ func (s *Store) unwrapDEK(ctx context.Context, c *custRow) ([]byte, error) {
 	}
 	return k, nil
 }
+
+// DataHash hashes the replicated tables only (not the header, audit trail or change log, which
+// are per device): two devices that converged have equal data hashes.
+func (s *Store) DataHash(ctx context.Context) (string, error) {
+	h := sha256.New()
+	for _, t := range schema {
+		if !t.synced {
+			continue
+		}
+		rows, err := s.db.QueryContext(ctx, "SELECT * FROM "+t.name+" ORDER BY "+t.order)
+		if err != nil {
+			return "", err
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			rows.Scan(ptrs...)
+			for i, v := range vals {
+				// Lock-out counters and sign-in times are per device by nature.
+				if t.name == "users" && (cols[i] == "failed_attempts" || cols[i] == "locked_until" || cols[i] == "last_sign_in" || cols[i] == "mac") {
+					continue
+				}
+				hashValue(h, v)
+			}
+		}
+		rows.Close()
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)), nil
+}
+
+// rawValue reads one stored column as it is on disk (sealed values stay sealed): for sync
+// tests that compare what devices hold, never for showing data.
+func (s *Store) rawValue(ctx context.Context, table, id, column string, dst *any) error {
+	cols, ok := syncColumns[table]
+	if !ok || !slices.Contains(cols, column) {
+		return fmt.Errorf("unknown column %s.%s", table, column)
+	}
+	return s.db.QueryRowContext(ctx, "SELECT "+column+" FROM "+table+" WHERE id = ?", id).Scan(dst)
+}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"spoke/crypto/blind"
 	"spoke/crypto/keychain"
 	"spoke/crypto/keys"
 	"spoke/crypto/roster"
@@ -21,9 +19,6 @@ import (
 	"spoke/hlc"
 	"spoke/store/contact"
 )
-
-// OrgScope is the scope of org-wide data: users, roles, audit reasons.
-const OrgScope = "org"
 
 // Meta keys.
 const (
@@ -74,8 +69,10 @@ type osKeychain struct{}
 func (osKeychain) Store(ctx context.Context, a string, s []byte) error {
 	return keychain.Store(ctx, a, s)
 }
+
 func (osKeychain) Load(ctx context.Context, a string) ([]byte, error) { return keychain.Load(ctx, a) }
-func (osKeychain) Delete(ctx context.Context, a string) error         { return keychain.Delete(ctx, a) }
+
+func (osKeychain) Delete(ctx context.Context, a string) error { return keychain.Delete(ctx, a) }
 
 func (o *Options) fill() {
 	if o.KDF == (keys.KDFParams{}) {
@@ -518,217 +515,4 @@ func unlock(ctx context.Context, db *sql.DB, dir string, opts Options) (*Store, 
 		}
 	}
 	return s, nil
-}
-
-// Protection chooses where a database's master key is kept on this machine.
-type Protection struct {
-	Keychain       bool   // in the OS keychain (Options.Keychain), as init does where one answers
-	Passphrase     string // else wrapped under this passphrase (Argon2id)
-	PassphraseWrap []byte // else this wrap, made by another copy of the same database
-}
-
-// IsZero reports whether p chooses nothing (keep the header as it is).
-func (p Protection) IsZero() bool {
-	return !p.Keychain && p.Passphrase == "" && p.PassphraseWrap == nil
-}
-
-// Protect re-protects the master key as p says, replacing whatever the header held: a
-// database restored on a new machine opens with this machine's keychain or the passphrase
-// given now, and no longer with the old machine's passphrase. The change is audited.
-func (s *Store) Protect(ctx context.Context, p Protection) error {
-	var blob []byte
-	keyStore := KeyStorePassphrase
-	switch {
-	case p.Keychain:
-		keyStore = KeyStoreKeychain
-		s.mu.RLock()
-		err := s.opts.Keychain.Store(ctx, s.dbID, s.mk)
-		s.mu.RUnlock()
-		if err != nil {
-			return err
-		}
-	case p.Passphrase != "":
-		var err error
-		s.mu.RLock()
-		blob, err = keys.WrapWithPassphrase(s.mk, p.Passphrase, s.opts.KDF)
-		s.mu.RUnlock()
-		if err != nil {
-			return err
-		}
-	case p.PassphraseWrap != nil:
-		blob = p.PassphraseWrap
-	default:
-		return nil
-	}
-	err := s.write(ctx, systemActor(s), "keys.protect", func(w *wtx) error {
-		w.audit.Detail = "key_store=" + keyStore
-		if blob == nil {
-			if _, err := w.tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", metaMKPass); err != nil {
-				return err
-			}
-		} else if err := setMeta(ctx, w.tx, metaMKPass, blob); err != nil {
-			return err
-		}
-		return setMeta(ctx, w.tx, metaKeyStore, []byte(keyStore))
-	})
-	if err != nil {
-		return err
-	}
-	s.keyStore = keyStore
-	return nil
-}
-
-// ProbeKeychain reports whether the keychain of opts answers for a database id (an entry or
-// "not found" both prove it works), before a restore spends minutes and then cannot keep the key.
-func ProbeKeychain(ctx context.Context, opts Options, dbID string) error {
-	opts.fill()
-	_, err := opts.Keychain.Load(ctx, dbID)
-	if err == nil || errors.Is(err, keychain.ErrNotFound) {
-		return nil
-	}
-	return err
-}
-
-// SetPassphrase moves the master key from the keychain to a passphrase wrap, or changes the
-// passphrase. It needs the store unlocked.
-func (s *Store) SetPassphrase(ctx context.Context, passphrase string) error {
-	s.mu.RLock()
-	blob, err := keys.WrapWithPassphrase(s.mk, passphrase, s.opts.KDF)
-	s.mu.RUnlock()
-	if err != nil {
-		return err
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := setMeta(ctx, tx, metaMKPass, blob); err != nil {
-		return err
-	}
-	if err := setMeta(ctx, tx, metaKeyStore, []byte(KeyStorePassphrase)); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	s.keyStore = KeyStorePassphrase
-	return nil
-}
-
-func scopeLabel(scope string, version uint32) []byte {
-	return seal.Label("scope", scope, strconv.FormatUint(uint64(version), 10))
-}
-
-// newScopeKey creates the next version of a scope key, wrapped by the master key.
-func (s *Store) newScopeKey(ctx context.Context, q querier, scope string) error {
-	var v uint32
-	if err := q.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) + 1 FROM scope_keys WHERE scope = ?", scope).Scan(&v); err != nil {
-		return err
-	}
-	return s.newScopeKeyAt(ctx, q, scope, v)
-}
-
-// newScopeKeyAt creates version v of a scope key, wrapped by the master key.
-func (s *Store) newScopeKeyAt(ctx context.Context, q querier, scope string, v uint32) error {
-	k := keys.New()
-	s.mu.RLock()
-	w, err := keys.Wrap(s.mk, k, scopeLabel(scope, v))
-	s.mu.RUnlock()
-	if err != nil {
-		return err
-	}
-	if _, err := q.ExecContext(ctx, "INSERT INTO scope_keys(scope, version, wrapped, created_at) VALUES(?, ?, ?, ?)",
-		scope, v, w, s.opts.Now().UnixMilli()); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	if s.scopes[scope] == nil {
-		s.scopes[scope] = map[uint32][]byte{}
-	}
-	s.scopes[scope][v] = k
-	s.current[scope] = v
-	s.mu.Unlock()
-	return nil
-}
-
-// scopeKey returns the scope key of a version (0 = newest) and that version.
-func (s *Store) scopeKey(ctx context.Context, scope string, version uint32) ([]byte, uint32, error) {
-	s.mu.RLock()
-	if version == 0 {
-		version = s.current[scope]
-	}
-	k := s.scopes[scope][version]
-	s.mu.RUnlock()
-	if k != nil {
-		return k, version, nil
-	}
-	var wrapped []byte
-	var err error
-	if version == 0 {
-		err = s.db.QueryRowContext(ctx, "SELECT version, wrapped FROM scope_keys WHERE scope = ? ORDER BY version DESC LIMIT 1", scope).Scan(&version, &wrapped)
-	} else {
-		err = s.db.QueryRowContext(ctx, "SELECT wrapped FROM scope_keys WHERE scope = ? AND version = ?", scope, version).Scan(&wrapped)
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, fmt.Errorf("scope key %s v%d: %w", scope, version, ErrNotFound)
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k, err = keys.Unwrap(s.mk, wrapped, scopeLabel(scope, version))
-	if errors.Is(err, seal.ErrUnauthenticated) && scope == OrgScope {
-		// The org key is the first thing unlocking opens: failing here means the wrong master key.
-		return nil, 0, fmt.Errorf("scope key %s v%d: %w", scope, version, keys.ErrWrongPassphrase)
-	}
-	if err != nil && scope != OrgScope {
-		return nil, 0, &SealError{Table: "scope_keys", Row: scope, Column: fmt.Sprintf("v%d", version), Err: err}
-	}
-	if err != nil {
-		return nil, 0, fmt.Errorf("scope key %s v%d: %w", scope, version, err)
-	}
-	if s.scopes[scope] == nil {
-		s.scopes[scope] = map[uint32][]byte{}
-	}
-	s.scopes[scope][version] = k
-	if version > s.current[scope] {
-		s.current[scope] = version
-	}
-	return k, version, nil
-}
-
-// orgDerived returns a key derived from the newest org scope key for a fixed purpose.
-func (s *Store) orgDerived(ctx context.Context, purpose string) ([]byte, error) {
-	s.mu.RLock()
-	k := s.derived[purpose]
-	s.mu.RUnlock()
-	if k != nil {
-		return k, nil
-	}
-	org, _, err := s.scopeKey(ctx, OrgScope, 1)
-	if err != nil {
-		return nil, err
-	}
-	k = keys.Derive(org, purpose)
-	s.mu.Lock()
-	s.derived[purpose] = k
-	s.mu.Unlock()
-	return k, nil
-}
-
-// Purposes of keys derived from the org scope key.
-const (
-	purposeUserMAC = "spoke/user-record-mac/v1"
-	purposeAudit   = "spoke/audit-chain/v1"
-)
-
-// blindKey returns the blind-index key of a field for a shop.
-func (s *Store) blindKey(ctx context.Context, shopID, field string) (blind.Key, error) {
-	k, _, err := s.scopeKey(ctx, shopID, 1)
-	if err != nil {
-		return nil, err
-	}
-	return blind.DeriveKey(k, field), nil
 }

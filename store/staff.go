@@ -7,61 +7,28 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 )
 
-// Shop is a shop of the chain.
-type Shop struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	Region   string `json:"region"`
-	Currency string `json:"currency"`
+// Usernames lists the active accounts' usernames for the sign-in picker of a shared counter
+// machine. Usernames are business data; display names (personal) are not returned, and
+// deactivated accounts are left out.
+func (s *Store) Usernames(ctx context.Context) ([]string, error) {
+	return queryStrings(ctx, s.db, "SELECT username FROM users WHERE active = 1 ORDER BY username")
 }
 
-// Shops lists the chain's shops (business data: every signed-in user may list them).
-func (ss *Session) Shops(ctx context.Context) ([]Shop, error) {
-	rows, err := ss.s.db.QueryContext(ctx, "SELECT id, name, region, currency FROM shops ORDER BY name")
+// Staff lists the active staff directory (usernames, roles, shop), which every signed-in user
+// may see to pick a mechanic or a customer's salesperson, like StaffByUsername. Each record's
+// MAC is checked, so a role edited in the file is refused rather than shown.
+func (ss *Session) Staff(ctx context.Context) ([]Staff, error) {
+	raw, err := ss.s.verifiedUsers(ctx, "active = 1")
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Shop
-	for rows.Next() {
-		var s Shop
-		if err := rows.Scan(&s.ID, &s.Name, &s.Region, &s.Currency); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
+	out := make([]Staff, 0, len(raw))
+	for _, u := range raw {
+		out = append(out, u.staff())
 	}
-	return out, rows.Err()
-}
-
-// ShopByName finds a shop by its exact name.
-func (ss *Session) ShopByName(ctx context.Context, name string) (Shop, error) {
-	shops, err := ss.Shops(ctx)
-	if err != nil {
-		return Shop{}, err
-	}
-	for _, s := range shops {
-		if strings.EqualFold(s.Name, name) {
-			return s, nil
-		}
-	}
-	return Shop{}, fmt.Errorf("shop: %w", ErrNotFound)
-}
-
-// AddShop adds a shop with its own scope key (owner only).
-func (ss *Session) AddShop(ctx context.Context, name, region, currency string) (string, error) {
-	var id string
-	err := ss.write(ctx, "shop.create", func(w *wtx) error {
-		if _, err := ss.allow(OpUsers, target{any: true}); err != nil {
-			return err
-		}
-		var err error
-		id, err = w.addShop(strings.TrimSpace(name), region, currency)
-		return err
-	})
-	return id, err
+	return out, nil
 }
 
 // AddUser adds a staff account (owner only).
@@ -173,78 +140,6 @@ func (ss *Session) UpdateUser(ctx context.Context, id string, roles []Role, acti
 		}
 		return w.writeUser(u, false)
 	})
-}
-
-// AuditFilter narrows the audit trail.
-type AuditFilter struct {
-	UserID string
-	Action string // prefix, e.g. "customer."
-	Since  time.Time
-	Limit  int
-}
-
-// AuditLog returns audit entries, newest first: all (owner), their shop's staff (manager),
-// or all without break-glass reasons (auditor, who sees no personal data).
-func (ss *Session) AuditLog(ctx context.Context, f AuditFilter) ([]AuditRecord, error) {
-	g, err := ss.require(ctx, OpAudit, target{any: true}, "audit.read", "")
-	if err != nil {
-		return nil, err
-	}
-	q := "SELECT a.seq, a.at, a.user_id, COALESCE(u.username, ''), a.device_id, a.action, a.target, a.fields, a.outcome, a.detail, a.reason FROM audit a LEFT JOIN users u ON u.id = a.user_id WHERE 1 = 1"
-	var args []any
-	if g == ShopOnly {
-		q += " AND u.shop_id = ?"
-		args = append(args, ss.user.ShopID)
-	}
-	if f.UserID != "" {
-		q += " AND a.user_id = ?"
-		args = append(args, f.UserID)
-	}
-	if f.Action != "" {
-		q += " AND a.action LIKE ? ESCAPE '\\'"
-		args = append(args, strings.NewReplacer("%", "\\%", "_", "\\_").Replace(f.Action)+"%")
-	}
-	if !f.Since.IsZero() {
-		q += " AND a.at >= ?"
-		args = append(args, f.Since.UnixMilli())
-	}
-	if f.Limit <= 0 {
-		f.Limit = 1000
-	}
-	q += fmt.Sprintf(" ORDER BY a.seq DESC LIMIT %d", f.Limit)
-	rows, err := ss.s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []AuditRecord
-	for rows.Next() {
-		var r AuditRecord
-		var at int64
-		var fields string
-		var reason []byte
-		if err := rows.Scan(&r.Seq, &at, &r.UserID, &r.Username, &r.DeviceID, &r.Action, &r.Target, &fields, &r.Outcome, &r.Detail, &reason); err != nil {
-			return nil, err
-		}
-		r.At = time.UnixMilli(at)
-		if fields != "" {
-			r.Fields = strings.Split(fields, ",")
-		}
-		if reason != nil && g != NoPII {
-			if r.Reason, err = ss.s.openReason(ctx, r.Seq, reason); err != nil {
-				return nil, err
-			}
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
-	if err := ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "audit.read", Detail: fmt.Sprintf("entries=%d", len(out))}); err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
-	}
-	return out, nil
 }
 
 // Staff is the staff directory entry every signed-in user may see (to pick an owner or a
