@@ -7,8 +7,11 @@ export LANG ?= C.UTF-8
 
 all: build
 
+# Two binaries side by side: spoke (the CLI and the launcher; no Fyne) and spoke-gui (the
+# desktop app), which spoke execs from its own directory when given no command.
 build:
 	$(GO) build -o spoke .
+	$(GO) build -o spoke-gui ./cmd/spoke-gui
 
 run: build
 	./spoke
@@ -52,9 +55,12 @@ bench:
 	$(GO) test ./store/ -run '^$$' -bench 'TypeAhead|LookupEmail|CreateCustomer|UnlockToSearchable' -benchtime 3s -timeout 60m
 	$(GO) test ./store/ -run '^$$' -bench LoadDemo -benchtime 1x
 
+# The desktop app's package: fyne builds cmd/spoke-gui and reads cmd/spoke-gui/FyneApp.toml
+# (and bumps its Build there). Spoke.tar.xz lands here; it installs spoke-gui, the icon and the
+# desktop entry. The CLI is the other binary of `make build`: install it beside spoke-gui.
 package:
 	$(GO) install fyne.io/tools/cmd/fyne@v1.7.4
-	fyne package -os linux
+	fyne package -os linux --src cmd/spoke-gui --icon $(CURDIR)/assets/icon.png
 
 # The hub against a real, throw-away PostgreSQL (scripts/with-postgres.sh starts one on a loopback
 # port and stops it afterwards): the storage conformance suite on SQLite and PostgreSQL, the TLS,
