@@ -25,6 +25,16 @@ func run(t *testing.T, bin string, env []string, args ...string) (string, int) {
 	return string(out), code
 }
 
+// expect runs bin and fails unless it exits with code and its output contains want.
+func expect(t *testing.T, bin string, env, args []string, code int, want string) string {
+	t.Helper()
+	out, got := run(t, bin, env, args...)
+	if got != code || !strings.Contains(out, want) {
+		t.Fatalf("spoke %q: exit %d, output:\n%s", args, got, out)
+	}
+	return out
+}
+
 // TestMistypedCommandAndNoDisplay runs the real binaries as a new user would: a mistyped
 // command (alone, or after global flags) says so in one line and exits 2, and never starts the
 // GUI; with no display the desktop app says it needs one in one sentence, exit 1, not a GLFW
@@ -47,10 +57,7 @@ func TestMistypedCommandAndNoDisplay(t *testing.T) {
 		{"no display", []string{"--data", data}, []string{"DISPLAY=", "WAYLAND_DISPLAY="}, 1, "the desktop app needs a display"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, code := run(t, bin, append([]string{"LANG=en_US.UTF-8"}, tc.env...), tc.args...)
-			if code != tc.code || !strings.Contains(out, tc.want) {
-				t.Fatalf("exit %d, output:\n%s", code, out)
-			}
+			out := expect(t, bin, append([]string{"LANG=en_US.UTF-8"}, tc.env...), tc.args, tc.code, tc.want)
 			if strings.Contains(out, "panic") || strings.Contains(out, "goroutine") {
 				t.Fatalf("a stack trace:\n%s", out)
 			}
@@ -79,10 +86,7 @@ func TestCLINeverInitialisesFyne(t *testing.T) {
 		{"flags then command", []string{"--data", data, "customers", "--as", "owner"}, 1, "no Spoke database"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, code := run(t, bin, []string{"LANG=C.UTF-8", "LC_ALL=", "SPOKE_PASSPHRASE=", "SPOKE_PASSWORD=a password for the smoke test"}, tc.args...)
-			if code != tc.code || !strings.Contains(out, tc.want) {
-				t.Fatalf("exit %d, output:\n%s", code, out)
-			}
+			out := expect(t, bin, []string{"LANG=C.UTF-8", "LC_ALL=", "SPOKE_PASSPHRASE=", "SPOKE_PASSWORD=a password for the smoke test"}, tc.args, tc.code, tc.want)
 			if strings.Contains(out, "Fyne") || strings.Contains(out, "locale") {
 				t.Fatalf("the CLI initialised Fyne:\n%s", out)
 			}
