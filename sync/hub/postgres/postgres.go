@@ -23,7 +23,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -204,44 +203,41 @@ func orNil(s []string) []string {
 
 // PutChangeSet implements hub.Storage.
 func (s *Storage) PutChangeSet(ctx context.Context, cs hub.ChangeSet) (int64, bool, error) {
-	if !hub.ValidSeq(cs.Seq) {
-		return 0, false, errors.New("put change-set: sequence number out of range")
-	}
-	digest := sha256.Sum256(cs.Bytes)
 	var cursor int64
 	var dup bool
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
 		// Serialise inserts so cursors commit in order (see the package doc).
 		if _, err := tx.Exec(ctx, "LOCK TABLE changesets IN EXCLUSIVE MODE"); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO changesets(device, seq, scope, key_version, digest, body, received_at)
-			VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (device, seq) DO NOTHING RETURNING cursor`,
-			cs.Device, int64(cs.Seq), cs.Scope, int64(cs.KeyVersion), digest[:], cs.Bytes, cs.ReceivedAt.UTC()).Scan(&cursor)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		var old []byte
-		if err := tx.QueryRow(ctx, "SELECT cursor, digest FROM changesets WHERE device = $1 AND seq = $2",
-			cs.Device, int64(cs.Seq)).Scan(&cursor, &old); err != nil {
-			return err
-		}
-		if string(old) != string(digest[:]) {
-			return hub.ErrConflict
-		}
-		dup = true
-		return nil
+		cursor, dup, err = hub.PutChangeSetRule(changeSetTx{ctx, tx}, cs)
+		return err
 	})
 	if err != nil {
-		if errors.Is(err, hub.ErrConflict) {
-			return 0, false, err
-		}
-		return 0, false, fmt.Errorf("put change-set: %w", err)
+		return 0, false, hub.StorageErr("put change-set", err, hub.ErrConflict)
 	}
 	return cursor, dup, nil
+}
+
+type changeSetTx struct {
+	ctx context.Context
+	tx  pgx.Tx
+}
+
+func (c changeSetTx) Insert(cs hub.ChangeSet, digest []byte) (int64, bool, error) {
+	var cursor int64
+	err := c.tx.QueryRow(c.ctx, `INSERT INTO changesets(device, seq, scope, key_version, digest, body, received_at)
+		VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (device, seq) DO NOTHING RETURNING cursor`,
+		cs.Device, int64(cs.Seq), cs.Scope, int64(cs.KeyVersion), digest, cs.Bytes, cs.ReceivedAt.UTC()).Scan(&cursor)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
+	}
+	return cursor, err == nil, err
+}
+
+func (c changeSetTx) Stored(device string, seq uint64) (cursor int64, digest []byte, err error) {
+	err = c.tx.QueryRow(c.ctx, "SELECT cursor, digest FROM changesets WHERE device = $1 AND seq = $2", device, int64(seq)).Scan(&cursor, &digest)
+	return cursor, digest, err
 }
 
 // ChangeSets implements hub.Storage. With a byte budget, an inner query
@@ -249,10 +245,10 @@ func (s *Storage) PutChangeSet(ctx context.Context, cs hub.ChangeSet) (int64, bo
 // a TOASTed bytea reads its size from the TOAST pointer, not the value), and
 // only the sets up to it are read whole.
 func (s *Storage) ChangeSets(ctx context.Context, f hub.ChangeSetFilter) ([]hub.ChangeSet, error) {
-	if f.Limit <= 0 || (!f.AllScopes && len(f.Scopes) == 0) {
+	limit, ok := f.Page()
+	if !ok {
 		return nil, nil
 	}
-	limit := min(f.Limit, hub.MaxPullLimit)
 	where := "cursor > $1"
 	args := []any{f.After, limit}
 	if !f.AllScopes {
@@ -328,10 +324,7 @@ func scanDevice(r pgx.Row) (hub.Device, error) {
 // AddDevice implements hub.Storage.
 func (s *Storage) AddDevice(ctx context.Context, d hub.Device) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return insertDevice(ctx, tx, d) })
-	if err != nil && !errors.Is(err, hub.ErrExists) {
-		return fmt.Errorf("add device: %w", err)
-	}
-	return err
+	return hub.StorageErr("add device", err, hub.ErrExists)
 }
 
 // Device implements hub.Storage.
@@ -366,65 +359,75 @@ func (s *Storage) Devices(ctx context.Context) ([]hub.Device, error) {
 
 // RevokeDevice implements hub.Storage.
 func (s *Storage) RevokeDevice(ctx context.Context, id string, when time.Time) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// The role never changes, so it can be read without a lock.
-		var role, status string
-		err := tx.QueryRow(ctx, "SELECT role FROM devices WHERE id = $1", id).Scan(&role)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return hub.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		owners := 0
-		if role == string(hub.RoleOwner) {
-			// Lock every active owner row, always in id order, before
-			// anything else: two owners revoking each other then queue on
-			// the first row instead of deadlocking.
-			rows, err := tx.Query(ctx, "SELECT id FROM devices WHERE role = $1 AND status = $2 ORDER BY id FOR UPDATE",
-				string(hub.RoleOwner), string(hub.StatusActive))
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				owners++
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-		}
-		if err := tx.QueryRow(ctx, "SELECT status FROM devices WHERE id = $1 FOR UPDATE", id).Scan(&status); err != nil {
-			return err
-		}
-		if status == string(hub.StatusRevoked) {
-			return nil
-		}
-		if role == string(hub.RoleOwner) && owners <= 1 {
-			return hub.ErrLastOwner
-		}
-		_, err = tx.Exec(ctx, "UPDATE devices SET status = $1, revoked_at = $2 WHERE id = $3", string(hub.StatusRevoked), when.UTC(), id)
-		return err
-	})
-	if err != nil && !errors.Is(err, hub.ErrNotFound) && !errors.Is(err, hub.ErrLastOwner) {
-		return fmt.Errorf("revoke device: %w", err)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return hub.RevokeDeviceRule(revokeTx{ctx, tx, when}, id) })
+	return hub.StorageErr("revoke device", err, hub.ErrNotFound, hub.ErrLastOwner)
+}
+
+type revokeTx struct {
+	ctx  context.Context
+	tx   pgx.Tx
+	when time.Time
+}
+
+// Role reads without a lock: a device's role never changes.
+func (r revokeTx) Role(id string) (hub.Role, bool, error) {
+	var role string
+	err := r.tx.QueryRow(r.ctx, "SELECT role FROM devices WHERE id = $1", id).Scan(&role)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
 	}
+	return hub.Role(role), err == nil, err
+}
+
+// ActiveOwners locks every active owner row, always in id order, before anything else: two
+// owners revoking each other then queue on the first row instead of deadlocking.
+func (r revokeTx) ActiveOwners() (int, error) {
+	rows, err := r.tx.Query(r.ctx, "SELECT id FROM devices WHERE role = $1 AND status = $2 ORDER BY id FOR UPDATE",
+		string(hub.RoleOwner), string(hub.StatusActive))
+	if err != nil {
+		return 0, err
+	}
+	owners := 0
+	for rows.Next() {
+		owners++
+	}
+	rows.Close()
+	return owners, rows.Err()
+}
+
+func (r revokeTx) Status(id string) (hub.Status, error) {
+	var status string
+	err := r.tx.QueryRow(r.ctx, "SELECT status FROM devices WHERE id = $1 FOR UPDATE", id).Scan(&status)
+	return hub.Status(status), err
+}
+
+func (r revokeTx) Revoke(id string) error {
+	_, err := r.tx.Exec(r.ctx, "UPDATE devices SET status = $1, revoked_at = $2 WHERE id = $3", string(hub.StatusRevoked), r.when.UTC(), id)
 	return err
 }
 
 // TouchDevice implements hub.Storage.
 func (s *Storage) TouchDevice(ctx context.Context, id string, when time.Time) error {
-	tag, err := s.pool.Exec(ctx, "UPDATE devices SET last_seen = $1 WHERE id = $2 AND (last_seen IS NULL OR last_seen < $1)", when.UTC(), id)
-	if err != nil {
-		return fmt.Errorf("touch device: %w", err)
+	return hub.StorageErr("touch device", hub.TouchDeviceRule(touchTx{ctx, s.pool}, id, when), hub.ErrNotFound)
+}
+
+type touchTx struct {
+	ctx  context.Context
+	pool *pgxpool.Pool
+}
+
+func (t touchTx) MoveLastSeen(id string, when time.Time) (bool, error) {
+	tag, err := t.pool.Exec(t.ctx, "UPDATE devices SET last_seen = $1 WHERE id = $2 AND (last_seen IS NULL OR last_seen < $1)", when.UTC(), id)
+	return err == nil && tag.RowsAffected() > 0, err
+}
+
+func (t touchTx) Exists(id string) (bool, error) {
+	var one int
+	err := t.pool.QueryRow(t.ctx, "SELECT 1 FROM devices WHERE id = $1", id).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
 	}
-	if tag.RowsAffected() == 0 {
-		var one int
-		if err := s.pool.QueryRow(ctx, "SELECT 1 FROM devices WHERE id = $1", id).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
-			return hub.ErrNotFound
-		}
-	}
-	return nil
+	return err == nil, err
 }
 
 // CreateToken implements hub.Storage.
@@ -470,37 +473,41 @@ func (s *Storage) Token(ctx context.Context, id string) (hub.Token, error) {
 
 // RedeemToken implements hub.Storage.
 func (s *Storage) RedeemToken(ctx context.Context, id string, secretHash []byte, now time.Time, d hub.Device) (hub.Device, error) {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		t, err := scanToken(tx.QueryRow(ctx, "SELECT "+tokenCols+" FROM tokens WHERE id = $1 FOR UPDATE", id))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return hub.ErrTokenInvalid
-		}
-		if err != nil {
-			return err
-		}
-		if !hub.TokenRedeemable(t, secretHash, now) {
-			return hub.ErrTokenInvalid
-		}
-		d.Role, d.Scopes = t.Role, t.Scopes
-		if len(d.Label) == 0 {
-			d.Label = t.Label
-		}
-		if err := insertDevice(ctx, tx, d); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, "UPDATE tokens SET used_at = $1, device = $2 WHERE id = $3", now.UTC(), d.ID, id); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, "UPDATE envelopes SET recipient = $1 WHERE recipient = $2", d.ID, hub.TokenRecipient(id))
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
+		d, err = hub.RedeemTokenRule(redeemTx{ctx, tx}, id, secretHash, now, d)
 		return err
 	})
 	if err != nil {
-		if errors.Is(err, hub.ErrTokenInvalid) || errors.Is(err, hub.ErrExists) {
-			return hub.Device{}, err
-		}
-		return hub.Device{}, fmt.Errorf("redeem token: %w", err)
+		return hub.Device{}, hub.StorageErr("redeem token", err, hub.ErrTokenInvalid, hub.ErrExists)
 	}
 	return d, nil
+}
+
+type redeemTx struct {
+	ctx context.Context
+	tx  pgx.Tx
+}
+
+// Token locks the token's row, so one code enrolls one device even when two hubs receive it
+// at once.
+func (r redeemTx) Token(id string) (hub.Token, bool, error) {
+	t, err := scanToken(r.tx.QueryRow(r.ctx, "SELECT "+tokenCols+" FROM tokens WHERE id = $1 FOR UPDATE", id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, false, nil
+	}
+	return t, err == nil, err
+}
+
+func (r redeemTx) InsertDevice(d hub.Device) error { return insertDevice(r.ctx, r.tx, d) }
+
+func (r redeemTx) MarkUsed(id, device string, now time.Time) error {
+	_, err := r.tx.Exec(r.ctx, "UPDATE tokens SET used_at = $1, device = $2 WHERE id = $3", now.UTC(), device, id)
+	return err
+}
+
+func (r redeemTx) MoveEnvelopes(from, to string) error {
+	_, err := r.tx.Exec(r.ctx, "UPDATE envelopes SET recipient = $1 WHERE recipient = $2", to, from)
+	return err
 }
 
 // DeleteExpiredTokens implements hub.Storage. A redemption in flight holds
@@ -562,32 +569,24 @@ func (s *Storage) Envelopes(ctx context.Context, to string) ([]hub.Envelope, err
 
 // PutCheckpoint implements hub.Storage.
 func (s *Storage) PutCheckpoint(ctx context.Context, c hub.Checkpoint) error {
-	if !hub.ValidSeq(c.Seq) {
-		return errors.New("put checkpoint: sequence number out of range")
-	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO checkpoints(device, seq, head, signature, received_at) VALUES($1, $2, $3, $4, $5)
-			ON CONFLICT (device, seq) DO NOTHING`, c.Device, int64(c.Seq), c.Head, c.Signature, c.ReceivedAt.UTC())
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 1 {
-			return nil
-		}
-		var head, sig []byte
-		if err := tx.QueryRow(ctx, "SELECT head, signature FROM checkpoints WHERE device = $1 AND seq = $2",
-			c.Device, int64(c.Seq)).Scan(&head, &sig); err != nil {
-			return err
-		}
-		if string(head) != string(c.Head) || string(sig) != string(c.Signature) {
-			return hub.ErrConflict
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, hub.ErrConflict) {
-		return fmt.Errorf("put checkpoint: %w", err)
-	}
-	return err
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return hub.PutCheckpointRule(checkpointTx{ctx, tx}, c) })
+	return hub.StorageErr("put checkpoint", err, hub.ErrConflict)
+}
+
+type checkpointTx struct {
+	ctx context.Context
+	tx  pgx.Tx
+}
+
+func (t checkpointTx) Insert(c hub.Checkpoint) (bool, error) {
+	tag, err := t.tx.Exec(t.ctx, `INSERT INTO checkpoints(device, seq, head, signature, received_at) VALUES($1, $2, $3, $4, $5)
+		ON CONFLICT (device, seq) DO NOTHING`, c.Device, int64(c.Seq), c.Head, c.Signature, c.ReceivedAt.UTC())
+	return err == nil && tag.RowsAffected() == 1, err
+}
+
+func (t checkpointTx) Stored(device string, seq uint64) (head, sig []byte, err error) {
+	err = t.tx.QueryRow(t.ctx, "SELECT head, signature FROM checkpoints WHERE device = $1 AND seq = $2", device, int64(seq)).Scan(&head, &sig)
+	return head, sig, err
 }
 
 const checkpointCols = "device, seq, head, signature, received_at"
@@ -614,11 +613,12 @@ func (s *Storage) LatestCheckpoint(ctx context.Context, device string) (hub.Chec
 
 // Checkpoints implements hub.Storage.
 func (s *Storage) Checkpoints(ctx context.Context, device string, after uint64, limit int) ([]hub.Checkpoint, error) {
-	if limit <= 0 || after >= 1<<63 {
+	limit, ok := hub.CheckpointPage(after, limit)
+	if !ok {
 		return nil, nil
 	}
 	rows, err := s.pool.Query(ctx, "SELECT "+checkpointCols+" FROM checkpoints WHERE device = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-		device, int64(after), min(limit, hub.MaxPullLimit))
+		device, int64(after), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoints: %w", err)
 	}

@@ -15,10 +15,7 @@ func (s *Storage) AppendRosterEntry(ctx context.Context, seq uint64, entry []byt
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		return hub.AppendRosterRule(rosterTx{ctx, tx, when}, seq, entry)
 	})
-	if err != nil && !errors.Is(err, hub.ErrConflict) {
-		return fmt.Errorf("append roster entry: %w", err)
-	}
-	return err
+	return hub.StorageErr("append roster entry", err, hub.ErrConflict)
 }
 
 // rosterTx runs hub.AppendRosterRule's queries in an immediate transaction (the single
@@ -51,7 +48,7 @@ func (r rosterTx) Insert(seq uint64, entry []byte) error {
 
 // RosterEntries implements hub.Storage.
 func (s *Storage) RosterEntries(ctx context.Context, from uint64, limit int) ([][]byte, error) {
-	if limit <= 0 || from >= 1<<62 {
+	if !hub.RosterPage(from, limit) {
 		return nil, nil
 	}
 	rows, err := s.r.QueryContext(ctx, "SELECT entry FROM roster WHERE seq >= ? ORDER BY seq LIMIT ?", int64(from), limit)
