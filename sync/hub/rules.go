@@ -263,3 +263,21 @@ func CheckpointPage(after uint64, limit int) (int, bool) {
 func RosterPage(from uint64, limit int) bool {
 	return limit > 0 && from < maxRosterSeq
 }
+
+// ReadErr is a single-row read's error in every backend: the driver's noRows is ErrNotFound,
+// another error gets op's context.
+func ReadErr(op string, err, noRows error) error {
+	if errors.Is(err, noRows) {
+		return ErrNotFound
+	}
+	return StorageErr(op, err)
+}
+
+// Found splits a single-row read's error inside a rule's adapter: the driver's noRows is
+// found = false and no error.
+func Found(err, noRows error) (found bool, _ error) {
+	if errors.Is(err, noRows) {
+		return false, nil
+	}
+	return err == nil, err
+}

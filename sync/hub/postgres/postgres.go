@@ -187,6 +187,21 @@ func val(t *time.Time) time.Time {
 	return t.UTC()
 }
 
+// collect reads every row of a query with scan, in order (nil for none, as the other backend
+// answers); a failure gets op's context.
+func collect[T any](op string, scan func(pgx.Row) (T, error)) func(pgx.Rows, error) ([]T, error) {
+	return func(rows pgx.Rows, err error) ([]T, error) {
+		var out []T
+		if err == nil {
+			out, err = pgx.AppendRows(out, rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		return out, nil
+	}
+}
+
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
@@ -229,10 +244,8 @@ func (c changeSetTx) Insert(cs hub.ChangeSet, digest []byte) (int64, bool, error
 	err := c.tx.QueryRow(c.ctx, `INSERT INTO changesets(device, seq, scope, key_version, digest, body, received_at)
 		VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (device, seq) DO NOTHING RETURNING cursor`,
 		cs.Device, int64(cs.Seq), cs.Scope, int64(cs.KeyVersion), digest, cs.Bytes, cs.ReceivedAt.UTC()).Scan(&cursor)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, false, nil
-	}
-	return cursor, err == nil, err
+	inserted, err := hub.Found(err, pgx.ErrNoRows)
+	return cursor, inserted, err
 }
 
 func (c changeSetTx) Stored(device string, seq uint64) (cursor int64, digest []byte, err error) {
@@ -266,25 +279,15 @@ func (s *Storage) ChangeSets(ctx context.Context, f hub.ChangeSetFilter) ([]hub.
 			WHERE upto - n = 0 OR upto <= $%d)`, where, len(args))
 	}
 	q += " ORDER BY cursor LIMIT $2"
-	rows, err := s.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read change-sets: %w", err)
-	}
-	defer rows.Close()
-	var out []hub.ChangeSet
-	for rows.Next() {
-		var c hub.ChangeSet
-		var seq, kv int64
-		if err := rows.Scan(&c.Cursor, &c.Device, &seq, &c.Scope, &kv, &c.Bytes, &c.ReceivedAt); err != nil {
-			return nil, fmt.Errorf("read change-sets: %w", err)
-		}
-		c.Seq, c.KeyVersion, c.ReceivedAt = uint64(seq), uint32(kv), c.ReceivedAt.UTC()
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read change-sets: %w", err)
-	}
-	return out, nil
+	return collect("read change-sets", scanChangeSet)(s.pool.Query(ctx, q, args...))
+}
+
+func scanChangeSet(r pgx.Row) (hub.ChangeSet, error) {
+	var c hub.ChangeSet
+	var seq, kv int64
+	err := r.Scan(&c.Cursor, &c.Device, &seq, &c.Scope, &kv, &c.Bytes, &c.ReceivedAt)
+	c.Seq, c.KeyVersion, c.ReceivedAt = uint64(seq), uint32(kv), c.ReceivedAt.UTC()
+	return c, err
 }
 
 // StoredBytes implements hub.Storage.
@@ -330,31 +333,12 @@ func (s *Storage) AddDevice(ctx context.Context, d hub.Device) error {
 // Device implements hub.Storage.
 func (s *Storage) Device(ctx context.Context, id string) (hub.Device, error) {
 	d, err := scanDevice(s.pool.QueryRow(ctx, "SELECT "+deviceCols+" FROM devices WHERE id = $1", id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return d, hub.ErrNotFound
-	}
-	if err != nil {
-		return d, fmt.Errorf("read device: %w", err)
-	}
-	return d, nil
+	return d, hub.ReadErr("read device", err, pgx.ErrNoRows)
 }
 
 // Devices implements hub.Storage.
 func (s *Storage) Devices(ctx context.Context) ([]hub.Device, error) {
-	rows, err := s.pool.Query(ctx, "SELECT "+deviceCols+" FROM devices ORDER BY id")
-	if err != nil {
-		return nil, fmt.Errorf("list devices: %w", err)
-	}
-	defer rows.Close()
-	var out []hub.Device
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list devices: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return collect("list devices", scanDevice)(s.pool.Query(ctx, "SELECT "+deviceCols+" FROM devices ORDER BY id"))
 }
 
 // RevokeDevice implements hub.Storage.
@@ -373,10 +357,8 @@ type revokeTx struct {
 func (r revokeTx) Role(id string) (hub.Role, bool, error) {
 	var role string
 	err := r.tx.QueryRow(r.ctx, "SELECT role FROM devices WHERE id = $1", id).Scan(&role)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", false, nil
-	}
-	return hub.Role(role), err == nil, err
+	found, err := hub.Found(err, pgx.ErrNoRows)
+	return hub.Role(role), found, err
 }
 
 // ActiveOwners locks every active owner row, always in id order, before anything else: two
@@ -424,10 +406,7 @@ func (t touchTx) MoveLastSeen(id string, when time.Time) (bool, error) {
 func (t touchTx) Exists(id string) (bool, error) {
 	var one int
 	err := t.pool.QueryRow(t.ctx, "SELECT 1 FROM devices WHERE id = $1", id).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
+	return hub.Found(err, pgx.ErrNoRows)
 }
 
 // CreateToken implements hub.Storage.
@@ -462,13 +441,7 @@ func scanToken(r pgx.Row) (hub.Token, error) {
 // Token implements hub.Storage.
 func (s *Storage) Token(ctx context.Context, id string) (hub.Token, error) {
 	t, err := scanToken(s.pool.QueryRow(ctx, "SELECT "+tokenCols+" FROM tokens WHERE id = $1", id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return t, hub.ErrNotFound
-	}
-	if err != nil {
-		return t, fmt.Errorf("read token: %w", err)
-	}
-	return t, nil
+	return t, hub.ReadErr("read token", err, pgx.ErrNoRows)
 }
 
 // RedeemToken implements hub.Storage.
@@ -492,10 +465,8 @@ type redeemTx struct {
 // at once.
 func (r redeemTx) Token(id string) (hub.Token, bool, error) {
 	t, err := scanToken(r.tx.QueryRow(r.ctx, "SELECT "+tokenCols+" FROM tokens WHERE id = $1 FOR UPDATE", id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return t, false, nil
-	}
-	return t, err == nil, err
+	found, err := hub.Found(err, pgx.ErrNoRows)
+	return t, found, err
 }
 
 func (r redeemTx) InsertDevice(d hub.Device) error { return insertDevice(r.ctx, r.tx, d) }
@@ -548,23 +519,16 @@ func (s *Storage) PutEnvelope(ctx context.Context, e hub.Envelope) error {
 
 // Envelopes implements hub.Storage.
 func (s *Storage) Envelopes(ctx context.Context, to string) ([]hub.Envelope, error) {
-	rows, err := s.pool.Query(ctx, `SELECT recipient, scope, version, sender, sealed, updated_at FROM envelopes
-		WHERE recipient = $1 ORDER BY scope, version`, to)
-	if err != nil {
-		return nil, fmt.Errorf("read envelopes: %w", err)
-	}
-	defer rows.Close()
-	var out []hub.Envelope
-	for rows.Next() {
-		var e hub.Envelope
-		var v int64
-		if err := rows.Scan(&e.To, &e.Scope, &v, &e.From, &e.Sealed, &e.UpdatedAt); err != nil {
-			return nil, fmt.Errorf("read envelopes: %w", err)
-		}
-		e.Version, e.UpdatedAt = uint32(v), e.UpdatedAt.UTC()
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return collect("read envelopes", scanEnvelope)(s.pool.Query(ctx, `SELECT recipient, scope, version, sender, sealed, updated_at FROM envelopes
+		WHERE recipient = $1 ORDER BY scope, version`, to))
+}
+
+func scanEnvelope(r pgx.Row) (hub.Envelope, error) {
+	var e hub.Envelope
+	var v int64
+	err := r.Scan(&e.To, &e.Scope, &v, &e.From, &e.Sealed, &e.UpdatedAt)
+	e.Version, e.UpdatedAt = uint32(v), e.UpdatedAt.UTC()
+	return e, err
 }
 
 // PutCheckpoint implements hub.Storage.
@@ -602,13 +566,7 @@ func scanCheckpoint(r pgx.Row) (hub.Checkpoint, error) {
 // LatestCheckpoint implements hub.Storage.
 func (s *Storage) LatestCheckpoint(ctx context.Context, device string) (hub.Checkpoint, error) {
 	c, err := scanCheckpoint(s.pool.QueryRow(ctx, "SELECT "+checkpointCols+" FROM checkpoints WHERE device = $1 ORDER BY seq DESC LIMIT 1", device))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return c, hub.ErrNotFound
-	}
-	if err != nil {
-		return c, fmt.Errorf("read checkpoint: %w", err)
-	}
-	return c, nil
+	return c, hub.ReadErr("read checkpoint", err, pgx.ErrNoRows)
 }
 
 // Checkpoints implements hub.Storage.
@@ -617,19 +575,6 @@ func (s *Storage) Checkpoints(ctx context.Context, device string, after uint64, 
 	if !ok {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, "SELECT "+checkpointCols+" FROM checkpoints WHERE device = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-		device, int64(after), limit)
-	if err != nil {
-		return nil, fmt.Errorf("read checkpoints: %w", err)
-	}
-	defer rows.Close()
-	var out []hub.Checkpoint
-	for rows.Next() {
-		c, err := scanCheckpoint(rows)
-		if err != nil {
-			return nil, fmt.Errorf("read checkpoints: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return collect("read checkpoints", scanCheckpoint)(s.pool.Query(ctx,
+		"SELECT "+checkpointCols+" FROM checkpoints WHERE device = $1 AND seq > $2 ORDER BY seq LIMIT $3", device, int64(after), limit))
 }

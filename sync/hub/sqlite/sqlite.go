@@ -204,10 +204,8 @@ func (c changeSetTx) Insert(cs hub.ChangeSet, digest []byte) (int64, bool, error
 	err := c.tx.QueryRowContext(c.ctx, `INSERT INTO changesets(device, seq, scope, key_version, digest, body, received_at)
 		VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(device, seq) DO NOTHING RETURNING cursor`,
 		cs.Device, int64(cs.Seq), cs.Scope, int64(cs.KeyVersion), digest, cs.Bytes, ms(cs.ReceivedAt)).Scan(&cursor)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
-	}
-	return cursor, err == nil, err
+	inserted, err := hub.Found(err, sql.ErrNoRows)
+	return cursor, inserted, err
 }
 
 func (c changeSetTx) Stored(device string, seq uint64) (cursor int64, digest []byte, err error) {
@@ -245,25 +243,15 @@ func (s *Storage) ChangeSets(ctx context.Context, f hub.ChangeSetFilter) ([]hub.
 	}
 	q += " ORDER BY cursor LIMIT ?"
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read change-sets: %w", err)
-	}
-	defer rows.Close()
-	var out []hub.ChangeSet
-	for rows.Next() {
-		var c hub.ChangeSet
-		var seq, kv, recv int64
-		if err := rows.Scan(&c.Cursor, &c.Device, &seq, &c.Scope, &kv, &c.Bytes, &recv); err != nil {
-			return nil, fmt.Errorf("read change-sets: %w", err)
-		}
-		c.Seq, c.KeyVersion, c.ReceivedAt = uint64(seq), uint32(kv), at(recv)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read change-sets: %w", err)
-	}
-	return out, nil
+	return collect("read change-sets", scanChangeSet)(s.r.QueryContext(ctx, q, args...))
+}
+
+func scanChangeSet(r scanner) (hub.ChangeSet, error) {
+	var c hub.ChangeSet
+	var seq, kv, recv int64
+	err := r.Scan(&c.Cursor, &c.Device, &seq, &c.Scope, &kv, &c.Bytes, &recv)
+	c.Seq, c.KeyVersion, c.ReceivedAt = uint64(seq), uint32(kv), at(recv)
+	return c, err
 }
 
 // StoredBytes implements hub.Storage.
@@ -308,6 +296,35 @@ func insertDevice(ctx context.Context, tx *sql.Tx, d hub.Device) error {
 
 type scanner interface{ Scan(...any) error }
 
+// collect reads every row of a query with scan, in order (nil for none); a failure gets op's
+// context.
+func collect[T any](op string, scan func(scanner) (T, error)) func(*sql.Rows, error) ([]T, error) {
+	return func(rows *sql.Rows, err error) ([]T, error) {
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		defer rows.Close()
+		var out []T
+		for rows.Next() {
+			v, err := scan(rows)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", op, err)
+			}
+			out = append(out, v)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		return out, nil
+	}
+}
+
+func scanBlob(r scanner) ([]byte, error) {
+	var b []byte
+	err := r.Scan(&b)
+	return b, err
+}
+
 func scanDevice(r scanner) (hub.Device, error) {
 	var d hub.Device
 	var role, scopes, status string
@@ -331,31 +348,12 @@ func (s *Storage) AddDevice(ctx context.Context, d hub.Device) error {
 // Device implements hub.Storage.
 func (s *Storage) Device(ctx context.Context, id string) (hub.Device, error) {
 	d, err := scanDevice(s.r.QueryRowContext(ctx, "SELECT "+deviceCols+" FROM devices WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return d, hub.ErrNotFound
-	}
-	if err != nil {
-		return d, fmt.Errorf("read device: %w", err)
-	}
-	return d, nil
+	return d, hub.ReadErr("read device", err, sql.ErrNoRows)
 }
 
 // Devices implements hub.Storage.
 func (s *Storage) Devices(ctx context.Context) ([]hub.Device, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT "+deviceCols+" FROM devices ORDER BY id")
-	if err != nil {
-		return nil, fmt.Errorf("list devices: %w", err)
-	}
-	defer rows.Close()
-	var out []hub.Device
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list devices: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return collect("list devices", scanDevice)(s.r.QueryContext(ctx, "SELECT "+deviceCols+" FROM devices ORDER BY id"))
 }
 
 // RevokeDevice implements hub.Storage. The single writer connection serialises revocations.
@@ -373,10 +371,8 @@ type revokeTx struct {
 func (r revokeTx) Role(id string) (hub.Role, bool, error) {
 	var role string
 	err := r.tx.QueryRowContext(r.ctx, "SELECT role FROM devices WHERE id = ?", id).Scan(&role)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
-	return hub.Role(role), err == nil, err
+	found, err := hub.Found(err, sql.ErrNoRows)
+	return hub.Role(role), found, err
 }
 
 func (r revokeTx) ActiveOwners() (n int, err error) {
@@ -418,10 +414,7 @@ func (t touchTx) MoveLastSeen(id string, when time.Time) (bool, error) {
 func (t touchTx) Exists(id string) (bool, error) {
 	var one int
 	err := t.s.r.QueryRowContext(t.ctx, "SELECT 1 FROM devices WHERE id = ?", id).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
+	return hub.Found(err, sql.ErrNoRows)
 }
 
 // CreateToken implements hub.Storage.
@@ -457,13 +450,7 @@ func scanToken(r scanner) (hub.Token, error) {
 // Token implements hub.Storage.
 func (s *Storage) Token(ctx context.Context, id string) (hub.Token, error) {
 	t, err := scanToken(s.r.QueryRowContext(ctx, "SELECT "+tokenCols+" FROM tokens WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, hub.ErrNotFound
-	}
-	if err != nil {
-		return t, fmt.Errorf("read token: %w", err)
-	}
-	return t, nil
+	return t, hub.ReadErr("read token", err, sql.ErrNoRows)
 }
 
 // RedeemToken implements hub.Storage.
@@ -485,10 +472,8 @@ type redeemTx struct {
 
 func (r redeemTx) Token(id string) (hub.Token, bool, error) {
 	t, err := scanToken(r.tx.QueryRowContext(r.ctx, "SELECT "+tokenCols+" FROM tokens WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, false, nil
-	}
-	return t, err == nil, err
+	found, err := hub.Found(err, sql.ErrNoRows)
+	return t, found, err
 }
 
 func (r redeemTx) InsertDevice(d hub.Device) error { return insertDevice(r.ctx, r.tx, d) }
@@ -538,23 +523,16 @@ func (s *Storage) PutEnvelope(ctx context.Context, e hub.Envelope) error {
 
 // Envelopes implements hub.Storage.
 func (s *Storage) Envelopes(ctx context.Context, to string) ([]hub.Envelope, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT recipient, scope, version, sender, sealed, updated_at FROM envelopes
-		WHERE recipient = ? ORDER BY scope, version`, to)
-	if err != nil {
-		return nil, fmt.Errorf("read envelopes: %w", err)
-	}
-	defer rows.Close()
-	var out []hub.Envelope
-	for rows.Next() {
-		var e hub.Envelope
-		var v, upd int64
-		if err := rows.Scan(&e.To, &e.Scope, &v, &e.From, &e.Sealed, &upd); err != nil {
-			return nil, fmt.Errorf("read envelopes: %w", err)
-		}
-		e.Version, e.UpdatedAt = uint32(v), at(upd)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return collect("read envelopes", scanEnvelope)(s.r.QueryContext(ctx, `SELECT recipient, scope, version, sender, sealed, updated_at FROM envelopes
+		WHERE recipient = ? ORDER BY scope, version`, to))
+}
+
+func scanEnvelope(r scanner) (hub.Envelope, error) {
+	var e hub.Envelope
+	var v, upd int64
+	err := r.Scan(&e.To, &e.Scope, &v, &e.From, &e.Sealed, &upd)
+	e.Version, e.UpdatedAt = uint32(v), at(upd)
+	return e, err
 }
 
 // PutCheckpoint implements hub.Storage.
@@ -596,13 +574,7 @@ func scanCheckpoint(r scanner) (hub.Checkpoint, error) {
 // LatestCheckpoint implements hub.Storage.
 func (s *Storage) LatestCheckpoint(ctx context.Context, device string) (hub.Checkpoint, error) {
 	c, err := scanCheckpoint(s.r.QueryRowContext(ctx, "SELECT "+checkpointCols+" FROM checkpoints WHERE device = ? ORDER BY seq DESC LIMIT 1", device))
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, hub.ErrNotFound
-	}
-	if err != nil {
-		return c, fmt.Errorf("read checkpoint: %w", err)
-	}
-	return c, nil
+	return c, hub.ReadErr("read checkpoint", err, sql.ErrNoRows)
 }
 
 // Checkpoints implements hub.Storage.
@@ -611,19 +583,6 @@ func (s *Storage) Checkpoints(ctx context.Context, device string, after uint64, 
 	if !ok {
 		return nil, nil
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT "+checkpointCols+" FROM checkpoints WHERE device = ? AND seq > ? ORDER BY seq LIMIT ?",
-		device, int64(after), limit)
-	if err != nil {
-		return nil, fmt.Errorf("read checkpoints: %w", err)
-	}
-	defer rows.Close()
-	var out []hub.Checkpoint
-	for rows.Next() {
-		c, err := scanCheckpoint(rows)
-		if err != nil {
-			return nil, fmt.Errorf("read checkpoints: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return collect("read checkpoints", scanCheckpoint)(s.r.QueryContext(ctx,
+		"SELECT "+checkpointCols+" FROM checkpoints WHERE device = ? AND seq > ? ORDER BY seq LIMIT ?", device, int64(after), limit))
 }
