@@ -40,7 +40,7 @@ func ParseGUI(args []string, defaultDataDir string, stderr io.Writer) (GUIFlags,
 		return f, err
 	}
 	if fs.NArg() > 0 {
-		return f, &ExtraArgError{Arg: fs.Arg(0)}
+		return f, &ExtraArgError{Arg: fs.Arg(0), At: len(args) - fs.NArg()}
 	}
 	return f, nil
 }
@@ -48,7 +48,10 @@ func ParseGUI(args []string, defaultDataDir string, stderr io.Writer) (GUIFlags,
 // ExtraArgError is a word after the desktop app's flags: a command given after global flags
 // (spoke --data DIR customers), or a mistyped one; the launcher hands it to the CLI, which
 // says which.
-type ExtraArgError struct{ Arg string }
+type ExtraArgError struct {
+	Arg string
+	At  int // its index in the arguments (a flag's value may be the same word)
+}
 
 func (e *ExtraArgError) Error() string { return fmt.Sprintf("unknown command %q", e.Arg) }
 
@@ -67,8 +70,7 @@ func CLIArgs(args []string) ([]string, bool) {
 	if !errors.As(err, &extra) {
 		return nil, false
 	}
-	i := slices.Index(args, extra.Arg)
-	return append([]string{extra.Arg}, slices.Delete(slices.Clone(args), i, i+1)...), true
+	return append([]string{extra.Arg}, slices.Delete(slices.Clone(args), extra.At, extra.At+1)...), true
 }
 
 // GUIName is the desktop app's binary.

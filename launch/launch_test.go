@@ -24,6 +24,8 @@ func TestCLIArgs(t *testing.T) {
 		{[]string{"customers", "--as", "owner", "mar"}, true, []string{"customers", "--as", "owner", "mar"}},
 		{[]string{"--data", "/d", "customers", "--as", "owner"}, true, []string{"customers", "--data", "/d", "--as", "owner"}},
 		{[]string{"--demo", "subject", "export"}, true, []string{"subject", "--demo", "export"}},
+		// The command word is also a flag's value: the command is the one after the flags.
+		{[]string{"--data", "customers", "--demo", "customers", "mar"}, true, []string{"customers", "--data", "customers", "--demo", "mar"}},
 	} {
 		got, ok := CLIArgs(tc.args)
 		if ok != tc.cli || !slices.Equal(got, tc.wants) {
@@ -43,7 +45,7 @@ func TestParseGUI(t *testing.T) {
 	}
 	_, err = ParseGUI([]string{"--demo", "customers"}, "", io.Discard)
 	var extra *ExtraArgError
-	if !errors.As(err, &extra) || extra.Arg != "customers" {
+	if !errors.As(err, &extra) || extra.Arg != "customers" || extra.At != 1 {
 		t.Fatalf("extra word: %v", err)
 	}
 }
