@@ -7,8 +7,11 @@ export LANG ?= C.UTF-8
 
 all: build
 
+# Two binaries side by side: spoke (the CLI and the launcher; no Fyne) and spoke-gui (the
+# desktop app), which spoke execs from its own directory when given no command.
 build:
 	$(GO) build -o spoke .
+	$(GO) build -o spoke-gui ./cmd/spoke-gui
 
 run: build
 	./spoke
@@ -52,9 +55,21 @@ bench:
 	$(GO) test ./store/ -run '^$$' -bench 'TypeAhead|LookupEmail|CreateCustomer|UnlockToSearchable' -benchtime 3s -timeout 60m
 	$(GO) test ./demo/ -run '^$$' -bench LoadDemo -benchtime 1x
 
+# The desktop app's package: fyne builds cmd/spoke-gui and reads cmd/spoke-gui/FyneApp.toml
+# (and bumps its Build there) into Spoke.tar.xz (spoke-gui/: a Makefile, the binary, the icon
+# and the desktop entry). The spoke binary (the CLI, which execs the spoke-gui beside it) is
+# then added to the archive, and its Makefile installs and removes it with spoke-gui.
 package:
 	$(GO) install fyne.io/tools/cmd/fyne@v1.7.4
-	fyne package -os linux
+	fyne package -os linux --src cmd/spoke-gui --icon $(CURDIR)/assets/icon.png
+	$(MAKE) package-cli
+
+.PHONY: package-cli
+package-cli:
+	@rm -rf .package && mkdir .package && tar xJf Spoke.tar.xz -C .package
+	$(GO) build -trimpath -o .package/spoke-gui/usr/local/bin/spoke .
+	sed -i '/^\t\(install -Dm00755\|-rm\) .*bin\/$$(Exec)$$/{p;s/$$(Exec)/spoke/g}' .package/spoke-gui/Makefile
+	tar cJf Spoke.tar.xz -C .package spoke-gui && rm -rf .package
 
 # The hub against a real, throw-away PostgreSQL (scripts/with-postgres.sh starts one on a loopback
 # port and stops it afterwards): the storage conformance suite on SQLite and PostgreSQL, the TLS,

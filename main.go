@@ -1,41 +1,25 @@
-// Spoke is an offline-first, encrypted CRM for bicycle shops. With no command it starts the
-// desktop app (spoke --demo: on a throw-away demo shop); with one (spoke help) it runs a
-// headless admin command.
+// Spoke is an offline-first, encrypted CRM for bicycle shops. This binary is the command line
+// and the launcher: with a command (spoke help) it runs a headless admin command; with no
+// command, or the desktop app's flags alone (spoke --demo), it starts the desktop app, the
+// binary spoke-gui beside it (cmd/spoke-gui). It links no Fyne, so no command initialises it.
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"slices"
-	"strings"
 
-	fyneapp "fyne.io/fyne/v2/app"
-
-	"spoke/app"
 	"spoke/cli"
+	"spoke/launch"
 )
 
 func main() {
 	args := os.Args[1:]
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if cliArgs, ok := launch.CLIArgs(args); ok {
 		// A command, or a mistyped one: the CLI says which and exits 2; never the GUI.
-		os.Exit(cli.Run(context.Background(), cli.OSEnv(), args))
+		os.Exit(cli.Run(context.Background(), cli.OSEnv(), cliArgs))
 	}
-	opts, err := app.ParseFlags(args, os.Stderr)
-	var extra *app.ExtraArgError
-	if errors.As(err, &extra) {
-		// Flags first, then the command (spoke --data DIR customers): the CLI takes flags anywhere.
-		i := slices.Index(args, extra.Arg)
-		os.Exit(cli.Run(context.Background(), cli.OSEnv(), append([]string{extra.Arg}, slices.Delete(slices.Clone(args), i, i+1)...)))
-	}
-	if err != nil {
-		os.Exit(2)
-	}
-	if err := app.CheckDisplay(); err != nil {
-		fmt.Fprintln(os.Stderr, "spoke: "+err.Error())
-		os.Exit(1)
-	}
-	app.New(fyneapp.NewWithID("com.example.spoke"), opts).Run()
+	err := launch.StartGUI(args) // returns only if spoke-gui could not be started
+	fmt.Fprintln(os.Stderr, "spoke: "+err.Error())
+	os.Exit(1)
 }

@@ -1,6 +1,6 @@
 // Package app is Spoke's Fyne GUI: screens, widgets, theme and translations. It holds no SQL
 // and no cryptography; every read and write goes through store.Session (and store.Store for
-// unlocking, setting up, signing in and verifying). It takes a fyne.App from main.go, so its
+// unlocking, setting up, signing in and verifying). It takes a fyne.App from cmd/spoke-gui, so its
 // tests run on Fyne's software test driver without a display.
 //
 // Threading: anything that can take more than a frame (keychain reads, Argon2id unlock and

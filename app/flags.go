@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"spoke/launch"
 	"spoke/store"
 )
 
@@ -36,24 +36,18 @@ type Options struct {
 	QueueUI bool
 }
 
-// ParseFlags reads the GUI flags (spoke [--data DIR] [--demo] [--passphrase-file F]).
+// ParseFlags reads the GUI flags (spoke [--data DIR] [--demo] [--passphrase-file F]); the flag
+// set itself lives in launch, which the Fyne-free spoke launcher also reads.
 func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	var o Options
-	fs := flag.NewFlagSet("spoke", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.DataDir, "data", store.DefaultDataDir(), "data directory")
-	fs.BoolVar(&o.Demo, "demo", false, "start on a throw-away demo shop")
-	fs.IntVar(&o.DemoCustomers, "demo-customers", 1200, "number of customers in the demo shop")
-	pf := fs.String("passphrase-file", "", "file holding the database passphrase (else SPOKE_PASSPHRASE; else the OS keychain)")
-	if err := fs.Parse(args); err != nil {
+	f, err := launch.ParseGUI(args, store.DefaultDataDir(), stderr)
+	o.DataDir, o.Demo, o.DemoCustomers = f.DataDir, f.Demo, f.DemoCustomers
+	if err != nil {
 		return o, err
 	}
-	if fs.NArg() > 0 {
-		return o, &ExtraArgError{Arg: fs.Arg(0)}
-	}
 	o.Passphrase = os.Getenv("SPOKE_PASSPHRASE")
-	if *pf != "" {
-		b, err := os.ReadFile(*pf)
+	if f.PassphraseFile != "" {
+		b, err := os.ReadFile(f.PassphraseFile)
 		if err != nil {
 			fmt.Fprintln(stderr, "spoke: cannot read the passphrase file")
 			return o, fmt.Errorf("read passphrase file: %w", err)
@@ -63,11 +57,8 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	return o, nil
 }
 
-// ExtraArgError is a word after the desktop app's flags: a command given after global flags
-// (spoke --data DIR customers), or a mistyped one; main hands it to the CLI, which says which.
-type ExtraArgError struct{ Arg string }
-
-func (e *ExtraArgError) Error() string { return fmt.Sprintf("unknown command %q", e.Arg) }
+// ExtraArgError is a word after the desktop app's flags (see launch.ExtraArgError).
+type ExtraArgError = launch.ExtraArgError
 
 // CheckDisplay says, in one sentence, why the desktop app cannot start here: on Linux and the
 // BSDs without an X11 or Wayland display, GLFW would otherwise panic with a stack trace.

@@ -2,10 +2,7 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"spoke/store"
 )
@@ -32,18 +29,7 @@ func runAudit(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		for _, r := range recs {
-			if err := enc.Encode(r); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEQ\tTIME\tUSER\tACTION\tOUTCOME\tTARGET\tFIELDS\tDETAIL")
-	for _, r := range recs {
+	return emit(env.Stdout, *asJSON, recs, []string{"SEQ", "TIME", "USER", "ACTION", "OUTCOME", "TARGET", "FIELDS", "DETAIL"}, func(r store.AuditRecord) []any {
 		user := r.Username
 		if user == "" {
 			user = r.UserID
@@ -52,7 +38,6 @@ func runAudit(ctx context.Context, env Env, args []string) error {
 		if r.Reason != "" {
 			detail += " reason: " + r.Reason
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Seq, r.At.Format("2006-01-02 15:04:05"), user, r.Action, r.Outcome, r.Target, strings.Join(r.Fields, ","), detail)
-	}
-	return tw.Flush()
+		return []any{r.Seq, r.At.Format("2006-01-02 15:04:05"), user, r.Action, r.Outcome, r.Target, strings.Join(r.Fields, ","), detail}
+	})
 }

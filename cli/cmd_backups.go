@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"spoke/store/backup"
@@ -32,9 +31,7 @@ func runBackups(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tKIND\tTIME\tPARENT\tCUSTOMERS\tSIZE\tDRILL")
-	for _, e := range es {
+	return emit(env.Stdout, false, es, []string{"ID", "KIND", "TIME", "PARENT", "CUSTOMERS", "SIZE", "DRILL"}, func(e backup.Entry) []any {
 		m := e.Manifest
 		drill := "not run"
 		if e.Drill != nil {
@@ -47,7 +44,6 @@ func runBackups(ctx context.Context, env Env, args []string) error {
 		if parent == "" {
 			parent = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", m.ID, m.Kind, m.Created.Local().Format("2006-01-02 15:04"), parent, m.Snapshot.Counts["customers"], m.Files[0].Size, drill)
-	}
-	return tw.Flush()
+		return []any{m.ID, m.Kind, m.Created.Local().Format("2006-01-02 15:04"), parent, m.Snapshot.Counts["customers"], m.Files[0].Size, drill}
+	})
 }

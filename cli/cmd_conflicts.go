@@ -2,10 +2,9 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"spoke/store"
 	"strconv"
-	"text/tabwriter"
 	"time"
 )
 
@@ -48,19 +47,7 @@ func runConflicts(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		for _, x := range cs {
-			if err := enc.Encode(x); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tRECORDED\tTABLE\tROW\tFIELD\tLOSING VALUE")
-	for _, x := range cs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", x.ID, time.UnixMilli(x.RecordedAt).Local().Format("2006-01-02 15:04"), x.Table, x.RowID, x.Column, x.Value)
-	}
-	return tw.Flush()
+	return emit(env.Stdout, *asJSON, cs, []string{"ID", "RECORDED", "TABLE", "ROW", "FIELD", "LOSING VALUE"}, func(x store.Conflict) []any {
+		return []any{x.ID, time.UnixMilli(x.RecordedAt).Local().Format("2006-01-02 15:04"), x.Table, x.RowID, x.Column, x.Value}
+	})
 }

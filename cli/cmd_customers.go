@@ -2,11 +2,8 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
-	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"spoke/store"
 )
@@ -57,21 +54,9 @@ func runCustomers(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 	}
-	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		for _, r := range res {
-			if err := enc.Encode(r); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tE-MAIL\tPHONE\tOWNER")
-	for _, r := range res {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, r.Email, r.Phone, r.Owner)
-	}
-	return tw.Flush()
+	return emit(env.Stdout, *asJSON, res, []string{"ID", "NAME", "E-MAIL", "PHONE", "OWNER"}, func(r store.CustomerSummary) []any {
+		return []any{r.ID, r.Name, r.Email, r.Phone, r.Owner}
+	})
 }
 
 func limitSet(fs *flag.FlagSet) bool {

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"spoke/demo"
@@ -42,12 +41,9 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "Demo shop: %d shops, %d customers, %d bikes, %d work orders, %d sales (%s)\n\n",
 		res.Loaded.Shops+1, res.Loaded.Customers, res.Loaded.Bikes, res.Loaded.WorkOrders, res.Loaded.Sales, res.Took.Round(time.Millisecond))
 	fmt.Fprintln(env.Stdout, "Staff (demo passwords; sign in with --as USERNAME and SPOKE_PASSWORD):")
-	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  USERNAME\tROLE\tSHOP\tPASSWORD")
-	for _, s := range res.Chain.Staff {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.Username, s.Role, shopName(res.Chain, s.ShopKey), s.Password)
-	}
-	return tw.Flush()
+	return emit(env.Stdout, false, res.Chain.Staff, []string{"  USERNAME", "ROLE", "SHOP", "PASSWORD"}, func(s demo.Staff) []any {
+		return []any{"  " + s.Username, s.Role, shopName(res.Chain, s.ShopKey), s.Password}
+	})
 }
 
 func shopName(ch *demo.Chain, key string) string {

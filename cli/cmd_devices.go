@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"spoke/store"
@@ -123,9 +122,7 @@ func runDevices(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DEVICE\tROLE\tSCOPES\tSTATUS\tAT HUB\tLAST SEEN")
-	for _, d := range devs {
+	return emit(env.Stdout, false, devs, []string{"DEVICE", "ROLE", "SCOPES", "STATUS", "AT HUB", "LAST SEEN"}, func(d engine.DeviceEntry) []any {
 		me := ""
 		if d.ID == st.DeviceID() {
 			me = " (this one)"
@@ -134,7 +131,6 @@ func runDevices(ctx context.Context, env Env, args []string) error {
 		if !d.LastSeen.IsZero() {
 			seen = d.LastSeen.Local().Format("2006-01-02 15:04")
 		}
-		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, me, d.Role, strings.Join(d.Scopes, ","), d.Status, d.AtHub, seen)
-	}
-	return tw.Flush()
+		return []any{d.ID + me, d.Role, strings.Join(d.Scopes, ","), d.Status, d.AtHub, seen}
+	})
 }

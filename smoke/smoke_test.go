@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// TestSmokeRealWindow builds the real binary, starts it with --demo on a private Xvfb display
+// TestSmokeRealWindow builds the real binaries, starts spoke with --demo (which execs spoke-gui) on a private Xvfb display
 // and checks that it stays up and maps a window titled "Spoke". It needs Xvfb and xwininfo
 // (scripts/setup-debian.sh installs them; .ci/run calls that script).
 func TestSmokeRealWindow(t *testing.T) {
@@ -31,13 +31,7 @@ func TestSmokeRealWindow(t *testing.T) {
 		t.Skip("xwininfo is not installed (apt-get install x11-utils): smoke test skipped")
 	}
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "spoke")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = ".." // the module root: the real main package
-	build.Env = os.Environ()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBoth(t, tmp) // spoke --demo execs the spoke-gui beside it
 
 	// A display number nobody uses.
 	display := ""

@@ -15,9 +15,10 @@ import (
 	"math/big"
 	"net"
 	"net/url"
-	"spoke/protocol"
 	"strings"
 	"time"
+
+	"spoke/protocol"
 )
 
 // Certificate lifetimes. Revocation does not depend on expiry — the hub

@@ -1,9 +1,10 @@
 package hub_test
 
 import (
+	"testing"
+
 	"spoke/protocol"
 	"spoke/sync/hub"
-	"testing"
 )
 
 func TestDeviceScopes(t *testing.T) {

@@ -12,8 +12,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"spoke/protocol"
 	"time"
+
+	"spoke/protocol"
 )
 
 // Files in a hub data directory. Keys are owner-only (0600); the directory

@@ -13,7 +13,12 @@
 //   - [Storage], the one interface every storage backend implements
 //     (spoke/sync/hub/sqlite, the zero-set-up default, and
 //     spoke/sync/hub/postgres for several hub processes on one database),
-//     with the shared conformance suite in spoke/sync/hub/hubtest;
+//     with the shared conformance suite in spoke/sync/hub/hubtest, and the
+//     storage rules every backend runs inside its own transactions
+//     (rules.go: a (device, seq) stored once, checkpoints never rewritten,
+//     never revoking the last owner device, one redemption per token, the
+//     roster appended without gaps, page limits), so the backends hold only
+//     their SQL and locking;
 //   - the hub's own certificate authority and its data directory ([InitDir],
 //     [OpenDir]): per-device client certificates are issued at enrollment;
 //   - the HTTP API ([Server]), TLS 1.3 only with mutual TLS, its Prometheus

@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"spoke/protocol"
 	"strconv"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"spoke/protocol"
 )
 
 // What one device may cost the hub, and the sweep of expired enrollment

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"spoke/protocol"
 	"strconv"
 	"strings"
 	"sync"
+
+	"spoke/protocol"
 )
 
 var rejectReasons = []string{

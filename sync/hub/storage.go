@@ -1,12 +1,12 @@
 package hub
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"slices"
-	"spoke/protocol"
 	"time"
+
+	"spoke/protocol"
 )
 
 // Sentinel errors shared by every [Storage] implementation, so the server
@@ -236,41 +236,4 @@ type Storage interface {
 	Ping(ctx context.Context) error
 	// Close releases the storage.
 	Close() error
-}
-
-// RosterTx is what a storage gives AppendRosterRule inside its own transaction.
-type RosterTx interface {
-	// EntryAt returns the entry stored at seq and whether there is one.
-	EntryAt(seq uint64) ([]byte, bool, error)
-	// Len returns the number of entries stored.
-	Len() (uint64, error)
-	// Insert stores entry at seq.
-	Insert(seq uint64, entry []byte) error
-}
-
-// AppendRosterRule is Storage.AppendRosterEntry's rule, written once for every backend: the
-// same bytes at a stored seq again are a no-op; other bytes there, or a seq that is not the
-// next, are ErrConflict. The backend runs it in a transaction that serialises appends.
-func AppendRosterRule(tx RosterTx, seq uint64, entry []byte) error {
-	if seq >= 1<<62 {
-		return ErrConflict
-	}
-	old, ok, err := tx.EntryAt(seq)
-	if err != nil {
-		return err
-	}
-	if ok {
-		if !bytes.Equal(old, entry) {
-			return ErrConflict
-		}
-		return nil
-	}
-	n, err := tx.Len()
-	if err != nil {
-		return err
-	}
-	if n != seq {
-		return ErrConflict
-	}
-	return tx.Insert(seq, entry)
 }

@@ -3,8 +3,9 @@ package hub
 import (
 	"errors"
 	"fmt"
-	"spoke/protocol"
 	"time"
+
+	"spoke/protocol"
 )
 
 // Limits on what the hub accepts from a device. They keep rows small and

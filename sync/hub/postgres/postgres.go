@@ -23,7 +23,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -189,6 +188,21 @@ func val(t *time.Time) time.Time {
 	return t.UTC()
 }
 
+// collect reads every row of a query with scan, in order (nil for none, as the other backend
+// answers); a failure gets op's context.
+func collect[T any](op string, scan func(pgx.Row) (T, error)) func(pgx.Rows, error) ([]T, error) {
+	return func(rows pgx.Rows, err error) ([]T, error) {
+		var out []T
+		if err == nil {
+			out, err = pgx.AppendRows(out, rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		return out, nil
+	}
+}
+
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
@@ -205,44 +219,39 @@ func orNil(s []string) []string {
 
 // PutChangeSet implements hub.Storage.
 func (s *Storage) PutChangeSet(ctx context.Context, cs hub.ChangeSet) (int64, bool, error) {
-	if !protocol.ValidSeq(cs.Seq) {
-		return 0, false, errors.New("put change-set: sequence number out of range")
-	}
-	digest := sha256.Sum256(cs.Bytes)
 	var cursor int64
 	var dup bool
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
 		// Serialise inserts so cursors commit in order (see the package doc).
 		if _, err := tx.Exec(ctx, "LOCK TABLE changesets IN EXCLUSIVE MODE"); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO changesets(device, seq, scope, key_version, digest, body, received_at)
-			VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (device, seq) DO NOTHING RETURNING cursor`,
-			cs.Device, int64(cs.Seq), cs.Scope, int64(cs.KeyVersion), digest[:], cs.Bytes, cs.ReceivedAt.UTC()).Scan(&cursor)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		var old []byte
-		if err := tx.QueryRow(ctx, "SELECT cursor, digest FROM changesets WHERE device = $1 AND seq = $2",
-			cs.Device, int64(cs.Seq)).Scan(&cursor, &old); err != nil {
-			return err
-		}
-		if string(old) != string(digest[:]) {
-			return hub.ErrConflict
-		}
-		dup = true
-		return nil
+		cursor, dup, err = hub.PutChangeSetRule(changeSetTx{ctx, tx}, cs)
+		return err
 	})
 	if err != nil {
-		if errors.Is(err, hub.ErrConflict) {
-			return 0, false, err
-		}
-		return 0, false, fmt.Errorf("put change-set: %w", err)
+		return 0, false, hub.StorageErr("put change-set", err, hub.ErrConflict)
 	}
 	return cursor, dup, nil
+}
+
+type changeSetTx struct {
+	ctx context.Context
+	tx  pgx.Tx
+}
+
+func (c changeSetTx) Insert(cs hub.ChangeSet, digest []byte) (int64, bool, error) {
+	var cursor int64
+	err := c.tx.QueryRow(c.ctx, `INSERT INTO changesets(device, seq, scope, key_version, digest, body, received_at)
+		VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (device, seq) DO NOTHING RETURNING cursor`,
+		cs.Device, int64(cs.Seq), cs.Scope, int64(cs.KeyVersion), digest, cs.Bytes, cs.ReceivedAt.UTC()).Scan(&cursor)
+	inserted, err := hub.Found(err, pgx.ErrNoRows)
+	return cursor, inserted, err
+}
+
+func (c changeSetTx) Stored(device string, seq uint64) (cursor int64, digest []byte, err error) {
+	err = c.tx.QueryRow(c.ctx, "SELECT cursor, digest FROM changesets WHERE device = $1 AND seq = $2", device, int64(seq)).Scan(&cursor, &digest)
+	return cursor, digest, err
 }
 
 // ChangeSets implements hub.Storage. With a byte budget, an inner query
@@ -250,10 +259,10 @@ func (s *Storage) PutChangeSet(ctx context.Context, cs hub.ChangeSet) (int64, bo
 // a TOASTed bytea reads its size from the TOAST pointer, not the value), and
 // only the sets up to it are read whole.
 func (s *Storage) ChangeSets(ctx context.Context, f hub.ChangeSetFilter) ([]hub.ChangeSet, error) {
-	if f.Limit <= 0 || (!f.AllScopes && len(f.Scopes) == 0) {
+	limit, ok := f.Page()
+	if !ok {
 		return nil, nil
 	}
-	limit := min(f.Limit, hub.MaxPullLimit)
 	where := "cursor > $1"
 	args := []any{f.After, limit}
 	if !f.AllScopes {
@@ -271,25 +280,15 @@ func (s *Storage) ChangeSets(ctx context.Context, f hub.ChangeSetFilter) ([]hub.
 			WHERE upto - n = 0 OR upto <= $%d)`, where, len(args))
 	}
 	q += " ORDER BY cursor LIMIT $2"
-	rows, err := s.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read change-sets: %w", err)
-	}
-	defer rows.Close()
-	var out []hub.ChangeSet
-	for rows.Next() {
-		var c hub.ChangeSet
-		var seq, kv int64
-		if err := rows.Scan(&c.Cursor, &c.Device, &seq, &c.Scope, &kv, &c.Bytes, &c.ReceivedAt); err != nil {
-			return nil, fmt.Errorf("read change-sets: %w", err)
-		}
-		c.Seq, c.KeyVersion, c.ReceivedAt = uint64(seq), uint32(kv), c.ReceivedAt.UTC()
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read change-sets: %w", err)
-	}
-	return out, nil
+	return collect("read change-sets", scanChangeSet)(s.pool.Query(ctx, q, args...))
+}
+
+func scanChangeSet(r pgx.Row) (hub.ChangeSet, error) {
+	var c hub.ChangeSet
+	var seq, kv int64
+	err := r.Scan(&c.Cursor, &c.Device, &seq, &c.Scope, &kv, &c.Bytes, &c.ReceivedAt)
+	c.Seq, c.KeyVersion, c.ReceivedAt = uint64(seq), uint32(kv), c.ReceivedAt.UTC()
+	return c, err
 }
 
 // StoredBytes implements hub.Storage.
@@ -329,103 +328,86 @@ func scanDevice(r pgx.Row) (hub.Device, error) {
 // AddDevice implements hub.Storage.
 func (s *Storage) AddDevice(ctx context.Context, d hub.Device) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return insertDevice(ctx, tx, d) })
-	if err != nil && !errors.Is(err, hub.ErrExists) {
-		return fmt.Errorf("add device: %w", err)
-	}
-	return err
+	return hub.StorageErr("add device", err, hub.ErrExists)
 }
 
 // Device implements hub.Storage.
 func (s *Storage) Device(ctx context.Context, id string) (hub.Device, error) {
 	d, err := scanDevice(s.pool.QueryRow(ctx, "SELECT "+deviceCols+" FROM devices WHERE id = $1", id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return d, hub.ErrNotFound
-	}
-	if err != nil {
-		return d, fmt.Errorf("read device: %w", err)
-	}
-	return d, nil
+	return d, hub.ReadErr("read device", err, pgx.ErrNoRows)
 }
 
 // Devices implements hub.Storage.
 func (s *Storage) Devices(ctx context.Context) ([]hub.Device, error) {
-	rows, err := s.pool.Query(ctx, "SELECT "+deviceCols+" FROM devices ORDER BY id")
-	if err != nil {
-		return nil, fmt.Errorf("list devices: %w", err)
-	}
-	defer rows.Close()
-	var out []hub.Device
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list devices: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return collect("list devices", scanDevice)(s.pool.Query(ctx, "SELECT "+deviceCols+" FROM devices ORDER BY id"))
 }
 
 // RevokeDevice implements hub.Storage.
 func (s *Storage) RevokeDevice(ctx context.Context, id string, when time.Time) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// The role never changes, so it can be read without a lock.
-		var role, status string
-		err := tx.QueryRow(ctx, "SELECT role FROM devices WHERE id = $1", id).Scan(&role)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return hub.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		owners := 0
-		if role == string(protocol.RoleOwner) {
-			// Lock every active owner row, always in id order, before
-			// anything else: two owners revoking each other then queue on
-			// the first row instead of deadlocking.
-			rows, err := tx.Query(ctx, "SELECT id FROM devices WHERE role = $1 AND status = $2 ORDER BY id FOR UPDATE",
-				string(protocol.RoleOwner), string(protocol.StatusActive))
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				owners++
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-		}
-		if err := tx.QueryRow(ctx, "SELECT status FROM devices WHERE id = $1 FOR UPDATE", id).Scan(&status); err != nil {
-			return err
-		}
-		if status == string(protocol.StatusRevoked) {
-			return nil
-		}
-		if role == string(protocol.RoleOwner) && owners <= 1 {
-			return hub.ErrLastOwner
-		}
-		_, err = tx.Exec(ctx, "UPDATE devices SET status = $1, revoked_at = $2 WHERE id = $3", string(protocol.StatusRevoked), when.UTC(), id)
-		return err
-	})
-	if err != nil && !errors.Is(err, hub.ErrNotFound) && !errors.Is(err, hub.ErrLastOwner) {
-		return fmt.Errorf("revoke device: %w", err)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return hub.RevokeDeviceRule(revokeTx{ctx, tx, when}, id) })
+	return hub.StorageErr("revoke device", err, hub.ErrNotFound, hub.ErrLastOwner)
+}
+
+type revokeTx struct {
+	ctx  context.Context
+	tx   pgx.Tx
+	when time.Time
+}
+
+// Role reads without a lock: a device's role never changes.
+func (r revokeTx) Role(id string) (protocol.Role, bool, error) {
+	var role string
+	err := r.tx.QueryRow(r.ctx, "SELECT role FROM devices WHERE id = $1", id).Scan(&role)
+	found, err := hub.Found(err, pgx.ErrNoRows)
+	return protocol.Role(role), found, err
+}
+
+// ActiveOwners locks every active owner row, always in id order, before anything else: two
+// owners revoking each other then queue on the first row instead of deadlocking.
+func (r revokeTx) ActiveOwners() (int, error) {
+	rows, err := r.tx.Query(r.ctx, "SELECT id FROM devices WHERE role = $1 AND status = $2 ORDER BY id FOR UPDATE",
+		string(protocol.RoleOwner), string(protocol.StatusActive))
+	if err != nil {
+		return 0, err
 	}
+	owners := 0
+	for rows.Next() {
+		owners++
+	}
+	rows.Close()
+	return owners, rows.Err()
+}
+
+func (r revokeTx) Status(id string) (protocol.Status, error) {
+	var status string
+	err := r.tx.QueryRow(r.ctx, "SELECT status FROM devices WHERE id = $1 FOR UPDATE", id).Scan(&status)
+	return protocol.Status(status), err
+}
+
+func (r revokeTx) Revoke(id string) error {
+	_, err := r.tx.Exec(r.ctx, "UPDATE devices SET status = $1, revoked_at = $2 WHERE id = $3", string(protocol.StatusRevoked), r.when.UTC(), id)
 	return err
 }
 
 // TouchDevice implements hub.Storage.
 func (s *Storage) TouchDevice(ctx context.Context, id string, when time.Time) error {
-	tag, err := s.pool.Exec(ctx, "UPDATE devices SET last_seen = $1 WHERE id = $2 AND (last_seen IS NULL OR last_seen < $1)", when.UTC(), id)
-	if err != nil {
-		return fmt.Errorf("touch device: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		var one int
-		if err := s.pool.QueryRow(ctx, "SELECT 1 FROM devices WHERE id = $1", id).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
-			return hub.ErrNotFound
-		}
-	}
-	return nil
+	return hub.StorageErr("touch device", hub.TouchDeviceRule(touchTx{ctx, s.pool}, id, when), hub.ErrNotFound)
+}
+
+type touchTx struct {
+	ctx  context.Context
+	pool *pgxpool.Pool
+}
+
+func (t touchTx) MoveLastSeen(id string, when time.Time) (bool, error) {
+	tag, err := t.pool.Exec(t.ctx, "UPDATE devices SET last_seen = $1 WHERE id = $2 AND (last_seen IS NULL OR last_seen < $1)", when.UTC(), id)
+	return err == nil && tag.RowsAffected() > 0, err
+}
+
+func (t touchTx) Exists(id string) (bool, error) {
+	var one int
+	err := t.pool.QueryRow(t.ctx, "SELECT 1 FROM devices WHERE id = $1", id).Scan(&one)
+	return hub.Found(err, pgx.ErrNoRows)
 }
 
 // CreateToken implements hub.Storage.
@@ -460,48 +442,44 @@ func scanToken(r pgx.Row) (hub.Token, error) {
 // Token implements hub.Storage.
 func (s *Storage) Token(ctx context.Context, id string) (hub.Token, error) {
 	t, err := scanToken(s.pool.QueryRow(ctx, "SELECT "+tokenCols+" FROM tokens WHERE id = $1", id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return t, hub.ErrNotFound
-	}
-	if err != nil {
-		return t, fmt.Errorf("read token: %w", err)
-	}
-	return t, nil
+	return t, hub.ReadErr("read token", err, pgx.ErrNoRows)
 }
 
 // RedeemToken implements hub.Storage.
 func (s *Storage) RedeemToken(ctx context.Context, id string, secretHash []byte, now time.Time, d hub.Device) (hub.Device, error) {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		t, err := scanToken(tx.QueryRow(ctx, "SELECT "+tokenCols+" FROM tokens WHERE id = $1 FOR UPDATE", id))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return hub.ErrTokenInvalid
-		}
-		if err != nil {
-			return err
-		}
-		if !hub.TokenRedeemable(t, secretHash, now) {
-			return hub.ErrTokenInvalid
-		}
-		d.Role, d.Scopes = t.Role, t.Scopes
-		if len(d.Label) == 0 {
-			d.Label = t.Label
-		}
-		if err := insertDevice(ctx, tx, d); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, "UPDATE tokens SET used_at = $1, device = $2 WHERE id = $3", now.UTC(), d.ID, id); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, "UPDATE envelopes SET recipient = $1 WHERE recipient = $2", d.ID, protocol.TokenRecipient(id))
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
+		d, err = hub.RedeemTokenRule(redeemTx{ctx, tx}, id, secretHash, now, d)
 		return err
 	})
 	if err != nil {
-		if errors.Is(err, hub.ErrTokenInvalid) || errors.Is(err, hub.ErrExists) {
-			return hub.Device{}, err
-		}
-		return hub.Device{}, fmt.Errorf("redeem token: %w", err)
+		return hub.Device{}, hub.StorageErr("redeem token", err, hub.ErrTokenInvalid, hub.ErrExists)
 	}
 	return d, nil
+}
+
+type redeemTx struct {
+	ctx context.Context
+	tx  pgx.Tx
+}
+
+// Token locks the token's row, so one code enrolls one device even when two hubs receive it
+// at once.
+func (r redeemTx) Token(id string) (hub.Token, bool, error) {
+	t, err := scanToken(r.tx.QueryRow(r.ctx, "SELECT "+tokenCols+" FROM tokens WHERE id = $1 FOR UPDATE", id))
+	found, err := hub.Found(err, pgx.ErrNoRows)
+	return t, found, err
+}
+
+func (r redeemTx) InsertDevice(d hub.Device) error { return insertDevice(r.ctx, r.tx, d) }
+
+func (r redeemTx) MarkUsed(id, device string, now time.Time) error {
+	_, err := r.tx.Exec(r.ctx, "UPDATE tokens SET used_at = $1, device = $2 WHERE id = $3", now.UTC(), device, id)
+	return err
+}
+
+func (r redeemTx) MoveEnvelopes(from, to string) error {
+	_, err := r.tx.Exec(r.ctx, "UPDATE envelopes SET recipient = $1 WHERE recipient = $2", to, from)
+	return err
 }
 
 // DeleteExpiredTokens implements hub.Storage. A redemption in flight holds
@@ -542,53 +520,38 @@ func (s *Storage) PutEnvelope(ctx context.Context, e hub.Envelope) error {
 
 // Envelopes implements hub.Storage.
 func (s *Storage) Envelopes(ctx context.Context, to string) ([]hub.Envelope, error) {
-	rows, err := s.pool.Query(ctx, `SELECT recipient, scope, version, sender, sealed, updated_at FROM envelopes
-		WHERE recipient = $1 ORDER BY scope, version`, to)
-	if err != nil {
-		return nil, fmt.Errorf("read envelopes: %w", err)
-	}
-	defer rows.Close()
-	var out []hub.Envelope
-	for rows.Next() {
-		var e hub.Envelope
-		var v int64
-		if err := rows.Scan(&e.To, &e.Scope, &v, &e.From, &e.Sealed, &e.UpdatedAt); err != nil {
-			return nil, fmt.Errorf("read envelopes: %w", err)
-		}
-		e.Version, e.UpdatedAt = uint32(v), e.UpdatedAt.UTC()
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return collect("read envelopes", scanEnvelope)(s.pool.Query(ctx, `SELECT recipient, scope, version, sender, sealed, updated_at FROM envelopes
+		WHERE recipient = $1 ORDER BY scope, version`, to))
+}
+
+func scanEnvelope(r pgx.Row) (hub.Envelope, error) {
+	var e hub.Envelope
+	var v int64
+	err := r.Scan(&e.To, &e.Scope, &v, &e.From, &e.Sealed, &e.UpdatedAt)
+	e.Version, e.UpdatedAt = uint32(v), e.UpdatedAt.UTC()
+	return e, err
 }
 
 // PutCheckpoint implements hub.Storage.
 func (s *Storage) PutCheckpoint(ctx context.Context, c protocol.Checkpoint) error {
-	if !protocol.ValidSeq(c.Seq) {
-		return errors.New("put checkpoint: sequence number out of range")
-	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO checkpoints(device, seq, head, signature, received_at) VALUES($1, $2, $3, $4, $5)
-			ON CONFLICT (device, seq) DO NOTHING`, c.Device, int64(c.Seq), c.Head, c.Signature, c.ReceivedAt.UTC())
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 1 {
-			return nil
-		}
-		var head, sig []byte
-		if err := tx.QueryRow(ctx, "SELECT head, signature FROM checkpoints WHERE device = $1 AND seq = $2",
-			c.Device, int64(c.Seq)).Scan(&head, &sig); err != nil {
-			return err
-		}
-		if string(head) != string(c.Head) || string(sig) != string(c.Signature) {
-			return hub.ErrConflict
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, hub.ErrConflict) {
-		return fmt.Errorf("put checkpoint: %w", err)
-	}
-	return err
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return hub.PutCheckpointRule(checkpointTx{ctx, tx}, c) })
+	return hub.StorageErr("put checkpoint", err, hub.ErrConflict)
+}
+
+type checkpointTx struct {
+	ctx context.Context
+	tx  pgx.Tx
+}
+
+func (t checkpointTx) Insert(c protocol.Checkpoint) (bool, error) {
+	tag, err := t.tx.Exec(t.ctx, `INSERT INTO checkpoints(device, seq, head, signature, received_at) VALUES($1, $2, $3, $4, $5)
+		ON CONFLICT (device, seq) DO NOTHING`, c.Device, int64(c.Seq), c.Head, c.Signature, c.ReceivedAt.UTC())
+	return err == nil && tag.RowsAffected() == 1, err
+}
+
+func (t checkpointTx) Stored(device string, seq uint64) (head, sig []byte, err error) {
+	err = t.tx.QueryRow(t.ctx, "SELECT head, signature FROM checkpoints WHERE device = $1 AND seq = $2", device, int64(seq)).Scan(&head, &sig)
+	return head, sig, err
 }
 
 const checkpointCols = "device, seq, head, signature, received_at"
@@ -604,33 +567,15 @@ func scanCheckpoint(r pgx.Row) (protocol.Checkpoint, error) {
 // LatestCheckpoint implements hub.Storage.
 func (s *Storage) LatestCheckpoint(ctx context.Context, device string) (protocol.Checkpoint, error) {
 	c, err := scanCheckpoint(s.pool.QueryRow(ctx, "SELECT "+checkpointCols+" FROM checkpoints WHERE device = $1 ORDER BY seq DESC LIMIT 1", device))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return c, hub.ErrNotFound
-	}
-	if err != nil {
-		return c, fmt.Errorf("read checkpoint: %w", err)
-	}
-	return c, nil
+	return c, hub.ReadErr("read checkpoint", err, pgx.ErrNoRows)
 }
 
 // Checkpoints implements hub.Storage.
 func (s *Storage) Checkpoints(ctx context.Context, device string, after uint64, limit int) ([]protocol.Checkpoint, error) {
-	if limit <= 0 || after >= 1<<63 {
+	limit, ok := hub.CheckpointPage(after, limit)
+	if !ok {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, "SELECT "+checkpointCols+" FROM checkpoints WHERE device = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-		device, int64(after), min(limit, hub.MaxPullLimit))
-	if err != nil {
-		return nil, fmt.Errorf("read checkpoints: %w", err)
-	}
-	defer rows.Close()
-	var out []protocol.Checkpoint
-	for rows.Next() {
-		c, err := scanCheckpoint(rows)
-		if err != nil {
-			return nil, fmt.Errorf("read checkpoints: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return collect("read checkpoints", scanCheckpoint)(s.pool.Query(ctx,
+		"SELECT "+checkpointCols+" FROM checkpoints WHERE device = $1 AND seq > $2 ORDER BY seq LIMIT $3", device, int64(after), limit))
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -23,10 +22,7 @@ func (s *Storage) AppendRosterEntry(ctx context.Context, seq uint64, entry []byt
 		}
 		return hub.AppendRosterRule(rosterTx{ctx, tx, when}, seq, entry)
 	})
-	if err != nil && !errors.Is(err, hub.ErrConflict) {
-		return fmt.Errorf("append roster entry: %w", err)
-	}
-	return err
+	return hub.StorageErr("append roster entry", err, hub.ErrConflict)
 }
 
 // rosterTx runs hub.AppendRosterRule's queries under the advisory lock.
@@ -39,10 +35,8 @@ type rosterTx struct {
 func (r rosterTx) EntryAt(seq uint64) ([]byte, bool, error) {
 	var b []byte
 	err := r.tx.QueryRow(r.ctx, "SELECT entry FROM roster WHERE seq = $1", int64(seq)).Scan(&b)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, false, nil
-	}
-	return b, err == nil, err
+	found, err := hub.Found(err, pgx.ErrNoRows)
+	return b, found, err
 }
 
 func (r rosterTx) Len() (uint64, error) {
@@ -58,18 +52,10 @@ func (r rosterTx) Insert(seq uint64, entry []byte) error {
 
 // RosterEntries implements hub.Storage.
 func (s *Storage) RosterEntries(ctx context.Context, from uint64, limit int) ([][]byte, error) {
-	if limit <= 0 || from >= 1<<62 {
+	if !hub.RosterPage(from, limit) {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, "SELECT entry FROM roster WHERE seq >= $1 ORDER BY seq LIMIT $2", int64(from), limit)
-	if err != nil {
-		return nil, fmt.Errorf("read roster: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-	if err != nil {
-		return nil, fmt.Errorf("read roster: %w", err)
-	}
-	return out, nil
+	return collectBlobs("read roster")(s.pool.Query(ctx, "SELECT entry FROM roster WHERE seq >= $1 ORDER BY seq LIMIT $2", int64(from), limit))
 }
 
 // RosterLen implements hub.Storage.
@@ -93,13 +79,18 @@ func (s *Storage) PutRosterHead(ctx context.Context, device string, head []byte,
 
 // RosterHeads implements hub.Storage.
 func (s *Storage) RosterHeads(ctx context.Context) ([][]byte, error) {
-	rows, err := s.pool.Query(ctx, "SELECT head FROM roster_heads ORDER BY device")
-	if err != nil {
-		return nil, fmt.Errorf("read roster heads: %w", err)
+	return collectBlobs("read roster heads")(s.pool.Query(ctx, "SELECT head FROM roster_heads ORDER BY device"))
+}
+
+// collectBlobs reads a one-column query of blobs; none is an empty list, not nil, as before.
+func collectBlobs(op string) func(pgx.Rows, error) ([][]byte, error) {
+	return func(rows pgx.Rows, err error) ([][]byte, error) {
+		if err == nil {
+			var out [][]byte
+			if out, err = pgx.CollectRows(rows, pgx.RowTo[[]byte]); err == nil {
+				return out, nil
+			}
+		}
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-	if err != nil {
-		return nil, fmt.Errorf("read roster heads: %w", err)
-	}
-	return out, nil
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -15,10 +14,7 @@ func (s *Storage) AppendRosterEntry(ctx context.Context, seq uint64, entry []byt
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		return hub.AppendRosterRule(rosterTx{ctx, tx, when}, seq, entry)
 	})
-	if err != nil && !errors.Is(err, hub.ErrConflict) {
-		return fmt.Errorf("append roster entry: %w", err)
-	}
-	return err
+	return hub.StorageErr("append roster entry", err, hub.ErrConflict)
 }
 
 // rosterTx runs hub.AppendRosterRule's queries in an immediate transaction (the single
@@ -32,10 +28,8 @@ type rosterTx struct {
 func (r rosterTx) EntryAt(seq uint64) ([]byte, bool, error) {
 	var b []byte
 	err := r.tx.QueryRowContext(r.ctx, "SELECT entry FROM roster WHERE seq = ?", int64(seq)).Scan(&b)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
-	}
-	return b, err == nil, err
+	found, err := hub.Found(err, sql.ErrNoRows)
+	return b, found, err
 }
 
 func (r rosterTx) Len() (uint64, error) {
@@ -51,23 +45,10 @@ func (r rosterTx) Insert(seq uint64, entry []byte) error {
 
 // RosterEntries implements hub.Storage.
 func (s *Storage) RosterEntries(ctx context.Context, from uint64, limit int) ([][]byte, error) {
-	if limit <= 0 || from >= 1<<62 {
+	if !hub.RosterPage(from, limit) {
 		return nil, nil
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT entry FROM roster WHERE seq >= ? ORDER BY seq LIMIT ?", int64(from), limit)
-	if err != nil {
-		return nil, fmt.Errorf("read roster: %w", err)
-	}
-	defer rows.Close()
-	var out [][]byte
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, fmt.Errorf("read roster: %w", err)
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return collect("read roster", scanBlob)(s.r.QueryContext(ctx, "SELECT entry FROM roster WHERE seq >= ? ORDER BY seq LIMIT ?", int64(from), limit))
 }
 
 // RosterLen implements hub.Storage.
@@ -91,18 +72,5 @@ func (s *Storage) PutRosterHead(ctx context.Context, device string, head []byte,
 
 // RosterHeads implements hub.Storage.
 func (s *Storage) RosterHeads(ctx context.Context) ([][]byte, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT head FROM roster_heads ORDER BY device")
-	if err != nil {
-		return nil, fmt.Errorf("read roster heads: %w", err)
-	}
-	defer rows.Close()
-	var out [][]byte
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, fmt.Errorf("read roster heads: %w", err)
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return collect("read roster heads", scanBlob)(s.r.QueryContext(ctx, "SELECT head FROM roster_heads ORDER BY device"))
 }

@@ -16,7 +16,6 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -184,40 +183,35 @@ func (s *Storage) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // PutChangeSet implements hub.Storage.
 func (s *Storage) PutChangeSet(ctx context.Context, cs hub.ChangeSet) (int64, bool, error) {
-	if !protocol.ValidSeq(cs.Seq) {
-		return 0, false, fmt.Errorf("put change-set: sequence number out of range")
-	}
-	digest := sha256.Sum256(cs.Bytes)
 	var cursor int64
 	var dup bool
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO changesets(device, seq, scope, key_version, digest, body, received_at)
-			VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(device, seq) DO NOTHING RETURNING cursor`,
-			cs.Device, int64(cs.Seq), cs.Scope, int64(cs.KeyVersion), digest[:], cs.Bytes, ms(cs.ReceivedAt)).Scan(&cursor)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		var old []byte
-		if err := tx.QueryRowContext(ctx, "SELECT cursor, digest FROM changesets WHERE device = ? AND seq = ?",
-			cs.Device, int64(cs.Seq)).Scan(&cursor, &old); err != nil {
-			return err
-		}
-		if string(old) != string(digest[:]) {
-			return hub.ErrConflict
-		}
-		dup = true
-		return nil
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		cursor, dup, err = hub.PutChangeSetRule(changeSetTx{ctx, tx}, cs)
+		return err
 	})
 	if err != nil {
-		if errors.Is(err, hub.ErrConflict) {
-			return 0, false, err
-		}
-		return 0, false, fmt.Errorf("put change-set: %w", err)
+		return 0, false, hub.StorageErr("put change-set", err, hub.ErrConflict)
 	}
 	return cursor, dup, nil
+}
+
+type changeSetTx struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+func (c changeSetTx) Insert(cs hub.ChangeSet, digest []byte) (int64, bool, error) {
+	var cursor int64
+	err := c.tx.QueryRowContext(c.ctx, `INSERT INTO changesets(device, seq, scope, key_version, digest, body, received_at)
+		VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(device, seq) DO NOTHING RETURNING cursor`,
+		cs.Device, int64(cs.Seq), cs.Scope, int64(cs.KeyVersion), digest, cs.Bytes, ms(cs.ReceivedAt)).Scan(&cursor)
+	inserted, err := hub.Found(err, sql.ErrNoRows)
+	return cursor, inserted, err
+}
+
+func (c changeSetTx) Stored(device string, seq uint64) (cursor int64, digest []byte, err error) {
+	err = c.tx.QueryRowContext(c.ctx, "SELECT cursor, digest FROM changesets WHERE device = ? AND seq = ?", device, int64(seq)).Scan(&cursor, &digest)
+	return cursor, digest, err
 }
 
 // ChangeSets implements hub.Storage. With a byte budget, an inner query
@@ -225,10 +219,10 @@ func (s *Storage) PutChangeSet(ctx context.Context, cs hub.ChangeSet) (int64, bo
 // blob reads the record header, not the blob), and only the sets up to it
 // are read whole.
 func (s *Storage) ChangeSets(ctx context.Context, f hub.ChangeSetFilter) ([]hub.ChangeSet, error) {
-	if f.Limit <= 0 || (!f.AllScopes && len(f.Scopes) == 0) {
+	limit, ok := f.Page()
+	if !ok {
 		return nil, nil
 	}
-	limit := min(f.Limit, hub.MaxPullLimit)
 	where := "cursor > ?"
 	args := []any{f.After}
 	if !f.AllScopes {
@@ -250,25 +244,15 @@ func (s *Storage) ChangeSets(ctx context.Context, f hub.ChangeSetFilter) ([]hub.
 	}
 	q += " ORDER BY cursor LIMIT ?"
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read change-sets: %w", err)
-	}
-	defer rows.Close()
-	var out []hub.ChangeSet
-	for rows.Next() {
-		var c hub.ChangeSet
-		var seq, kv, recv int64
-		if err := rows.Scan(&c.Cursor, &c.Device, &seq, &c.Scope, &kv, &c.Bytes, &recv); err != nil {
-			return nil, fmt.Errorf("read change-sets: %w", err)
-		}
-		c.Seq, c.KeyVersion, c.ReceivedAt = uint64(seq), uint32(kv), at(recv)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read change-sets: %w", err)
-	}
-	return out, nil
+	return collect("read change-sets", scanChangeSet)(s.r.QueryContext(ctx, q, args...))
+}
+
+func scanChangeSet(r scanner) (hub.ChangeSet, error) {
+	var c hub.ChangeSet
+	var seq, kv, recv int64
+	err := r.Scan(&c.Cursor, &c.Device, &seq, &c.Scope, &kv, &c.Bytes, &recv)
+	c.Seq, c.KeyVersion, c.ReceivedAt = uint64(seq), uint32(kv), at(recv)
+	return c, err
 }
 
 // StoredBytes implements hub.Storage.
@@ -313,6 +297,35 @@ func insertDevice(ctx context.Context, tx *sql.Tx, d hub.Device) error {
 
 type scanner interface{ Scan(...any) error }
 
+// collect reads every row of a query with scan, in order (nil for none); a failure gets op's
+// context.
+func collect[T any](op string, scan func(scanner) (T, error)) func(*sql.Rows, error) ([]T, error) {
+	return func(rows *sql.Rows, err error) ([]T, error) {
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		defer rows.Close()
+		var out []T
+		for rows.Next() {
+			v, err := scan(rows)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", op, err)
+			}
+			out = append(out, v)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		return out, nil
+	}
+}
+
+func scanBlob(r scanner) ([]byte, error) {
+	var b []byte
+	err := r.Scan(&b)
+	return b, err
+}
+
 func scanDevice(r scanner) (hub.Device, error) {
 	var d hub.Device
 	var role, scopes, status string
@@ -330,85 +343,79 @@ func scanDevice(r scanner) (hub.Device, error) {
 // AddDevice implements hub.Storage.
 func (s *Storage) AddDevice(ctx context.Context, d hub.Device) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error { return insertDevice(ctx, tx, d) })
-	if err != nil && !errors.Is(err, hub.ErrExists) {
-		return fmt.Errorf("add device: %w", err)
-	}
-	return err
+	return hub.StorageErr("add device", err, hub.ErrExists)
 }
 
 // Device implements hub.Storage.
 func (s *Storage) Device(ctx context.Context, id string) (hub.Device, error) {
 	d, err := scanDevice(s.r.QueryRowContext(ctx, "SELECT "+deviceCols+" FROM devices WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return d, hub.ErrNotFound
-	}
-	if err != nil {
-		return d, fmt.Errorf("read device: %w", err)
-	}
-	return d, nil
+	return d, hub.ReadErr("read device", err, sql.ErrNoRows)
 }
 
 // Devices implements hub.Storage.
 func (s *Storage) Devices(ctx context.Context) ([]hub.Device, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT "+deviceCols+" FROM devices ORDER BY id")
-	if err != nil {
-		return nil, fmt.Errorf("list devices: %w", err)
-	}
-	defer rows.Close()
-	var out []hub.Device
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list devices: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return collect("list devices", scanDevice)(s.r.QueryContext(ctx, "SELECT "+deviceCols+" FROM devices ORDER BY id"))
 }
 
-// RevokeDevice implements hub.Storage.
+// RevokeDevice implements hub.Storage. The single writer connection serialises revocations.
 func (s *Storage) RevokeDevice(ctx context.Context, id string, when time.Time) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var role, status string
-		err := tx.QueryRowContext(ctx, "SELECT role, status FROM devices WHERE id = ?", id).Scan(&role, &status)
-		if errors.Is(err, sql.ErrNoRows) {
-			return hub.ErrNotFound
-		}
-		if err != nil || status == string(protocol.StatusRevoked) {
-			return err
-		}
-		if role == string(protocol.RoleOwner) {
-			var owners int
-			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM devices WHERE role = ? AND status = ?",
-				string(protocol.RoleOwner), string(protocol.StatusActive)).Scan(&owners); err != nil {
-				return err
-			}
-			if owners <= 1 {
-				return hub.ErrLastOwner
-			}
-		}
-		_, err = tx.ExecContext(ctx, "UPDATE devices SET status = ?, revoked_at = ? WHERE id = ?", string(protocol.StatusRevoked), ms(when), id)
-		return err
-	})
-	if err != nil && !errors.Is(err, hub.ErrNotFound) && !errors.Is(err, hub.ErrLastOwner) {
-		return fmt.Errorf("revoke device: %w", err)
-	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return hub.RevokeDeviceRule(revokeTx{ctx, tx, when}, id) })
+	return hub.StorageErr("revoke device", err, hub.ErrNotFound, hub.ErrLastOwner)
+}
+
+type revokeTx struct {
+	ctx  context.Context
+	tx   *sql.Tx
+	when time.Time
+}
+
+func (r revokeTx) Role(id string) (protocol.Role, bool, error) {
+	var role string
+	err := r.tx.QueryRowContext(r.ctx, "SELECT role FROM devices WHERE id = ?", id).Scan(&role)
+	found, err := hub.Found(err, sql.ErrNoRows)
+	return protocol.Role(role), found, err
+}
+
+func (r revokeTx) ActiveOwners() (n int, err error) {
+	err = r.tx.QueryRowContext(r.ctx, "SELECT COUNT(*) FROM devices WHERE role = ? AND status = ?",
+		string(protocol.RoleOwner), string(protocol.StatusActive)).Scan(&n)
+	return n, err
+}
+
+func (r revokeTx) Status(id string) (protocol.Status, error) {
+	var status string
+	err := r.tx.QueryRowContext(r.ctx, "SELECT status FROM devices WHERE id = ?", id).Scan(&status)
+	return protocol.Status(status), err
+}
+
+func (r revokeTx) Revoke(id string) error {
+	_, err := r.tx.ExecContext(r.ctx, "UPDATE devices SET status = ?, revoked_at = ? WHERE id = ?", string(protocol.StatusRevoked), ms(r.when), id)
 	return err
 }
 
 // TouchDevice implements hub.Storage.
 func (s *Storage) TouchDevice(ctx context.Context, id string, when time.Time) error {
-	res, err := s.w.ExecContext(ctx, "UPDATE devices SET last_seen = ? WHERE id = ? AND last_seen < ?", ms(when), id, ms(when))
+	return hub.StorageErr("touch device", hub.TouchDeviceRule(touchTx{ctx, s}, id, when), hub.ErrNotFound)
+}
+
+type touchTx struct {
+	ctx context.Context
+	s   *Storage
+}
+
+func (t touchTx) MoveLastSeen(id string, when time.Time) (bool, error) {
+	res, err := t.s.w.ExecContext(t.ctx, "UPDATE devices SET last_seen = ? WHERE id = ? AND last_seen < ?", ms(when), id, ms(when))
 	if err != nil {
-		return fmt.Errorf("touch device: %w", err)
+		return false, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		var one int
-		if err := s.r.QueryRowContext(ctx, "SELECT 1 FROM devices WHERE id = ?", id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-			return hub.ErrNotFound
-		}
-	}
-	return nil
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+func (t touchTx) Exists(id string) (bool, error) {
+	var one int
+	err := t.s.r.QueryRowContext(t.ctx, "SELECT 1 FROM devices WHERE id = ?", id).Scan(&one)
+	return hub.Found(err, sql.ErrNoRows)
 }
 
 // CreateToken implements hub.Storage.
@@ -444,48 +451,42 @@ func scanToken(r scanner) (hub.Token, error) {
 // Token implements hub.Storage.
 func (s *Storage) Token(ctx context.Context, id string) (hub.Token, error) {
 	t, err := scanToken(s.r.QueryRowContext(ctx, "SELECT "+tokenCols+" FROM tokens WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, hub.ErrNotFound
-	}
-	if err != nil {
-		return t, fmt.Errorf("read token: %w", err)
-	}
-	return t, nil
+	return t, hub.ReadErr("read token", err, sql.ErrNoRows)
 }
 
 // RedeemToken implements hub.Storage.
 func (s *Storage) RedeemToken(ctx context.Context, id string, secretHash []byte, now time.Time, d hub.Device) (hub.Device, error) {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		t, err := scanToken(tx.QueryRowContext(ctx, "SELECT "+tokenCols+" FROM tokens WHERE id = ?", id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return hub.ErrTokenInvalid
-		}
-		if err != nil {
-			return err
-		}
-		if !hub.TokenRedeemable(t, secretHash, now) {
-			return hub.ErrTokenInvalid
-		}
-		d.Role, d.Scopes = t.Role, t.Scopes
-		if len(d.Label) == 0 {
-			d.Label = t.Label
-		}
-		if err := insertDevice(ctx, tx, d); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "UPDATE tokens SET used_at = ?, device = ? WHERE id = ?", ms(now), d.ID, id); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, "UPDATE envelopes SET recipient = ? WHERE recipient = ?", d.ID, protocol.TokenRecipient(id))
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		d, err = hub.RedeemTokenRule(redeemTx{ctx, tx}, id, secretHash, now, d)
 		return err
 	})
 	if err != nil {
-		if errors.Is(err, hub.ErrTokenInvalid) || errors.Is(err, hub.ErrExists) {
-			return hub.Device{}, err
-		}
-		return hub.Device{}, fmt.Errorf("redeem token: %w", err)
+		return hub.Device{}, hub.StorageErr("redeem token", err, hub.ErrTokenInvalid, hub.ErrExists)
 	}
 	return d, nil
+}
+
+type redeemTx struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+func (r redeemTx) Token(id string) (hub.Token, bool, error) {
+	t, err := scanToken(r.tx.QueryRowContext(r.ctx, "SELECT "+tokenCols+" FROM tokens WHERE id = ?", id))
+	found, err := hub.Found(err, sql.ErrNoRows)
+	return t, found, err
+}
+
+func (r redeemTx) InsertDevice(d hub.Device) error { return insertDevice(r.ctx, r.tx, d) }
+
+func (r redeemTx) MarkUsed(id, device string, now time.Time) error {
+	_, err := r.tx.ExecContext(r.ctx, "UPDATE tokens SET used_at = ?, device = ? WHERE id = ?", ms(now), device, id)
+	return err
+}
+
+func (r redeemTx) MoveEnvelopes(from, to string) error {
+	_, err := r.tx.ExecContext(r.ctx, "UPDATE envelopes SET recipient = ? WHERE recipient = ?", to, from)
+	return err
 }
 
 // DeleteExpiredTokens implements hub.Storage.
@@ -523,53 +524,42 @@ func (s *Storage) PutEnvelope(ctx context.Context, e hub.Envelope) error {
 
 // Envelopes implements hub.Storage.
 func (s *Storage) Envelopes(ctx context.Context, to string) ([]hub.Envelope, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT recipient, scope, version, sender, sealed, updated_at FROM envelopes
-		WHERE recipient = ? ORDER BY scope, version`, to)
-	if err != nil {
-		return nil, fmt.Errorf("read envelopes: %w", err)
-	}
-	defer rows.Close()
-	var out []hub.Envelope
-	for rows.Next() {
-		var e hub.Envelope
-		var v, upd int64
-		if err := rows.Scan(&e.To, &e.Scope, &v, &e.From, &e.Sealed, &upd); err != nil {
-			return nil, fmt.Errorf("read envelopes: %w", err)
-		}
-		e.Version, e.UpdatedAt = uint32(v), at(upd)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return collect("read envelopes", scanEnvelope)(s.r.QueryContext(ctx, `SELECT recipient, scope, version, sender, sealed, updated_at FROM envelopes
+		WHERE recipient = ? ORDER BY scope, version`, to))
+}
+
+func scanEnvelope(r scanner) (hub.Envelope, error) {
+	var e hub.Envelope
+	var v, upd int64
+	err := r.Scan(&e.To, &e.Scope, &v, &e.From, &e.Sealed, &upd)
+	e.Version, e.UpdatedAt = uint32(v), at(upd)
+	return e, err
 }
 
 // PutCheckpoint implements hub.Storage.
 func (s *Storage) PutCheckpoint(ctx context.Context, c protocol.Checkpoint) error {
-	if !protocol.ValidSeq(c.Seq) {
-		return fmt.Errorf("put checkpoint: sequence number out of range")
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return hub.PutCheckpointRule(checkpointTx{ctx, tx}, c) })
+	return hub.StorageErr("put checkpoint", err, hub.ErrConflict)
+}
+
+type checkpointTx struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+func (t checkpointTx) Insert(c protocol.Checkpoint) (bool, error) {
+	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO checkpoints(device, seq, head, signature, received_at) VALUES(?, ?, ?, ?, ?)
+		ON CONFLICT(device, seq) DO NOTHING`, c.Device, int64(c.Seq), c.Head, c.Signature, ms(c.ReceivedAt))
+	if err != nil {
+		return false, err
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO checkpoints(device, seq, head, signature, received_at) VALUES(?, ?, ?, ?, ?)
-			ON CONFLICT(device, seq) DO NOTHING`, c.Device, int64(c.Seq), c.Head, c.Signature, ms(c.ReceivedAt))
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			return nil
-		}
-		var head, sig []byte
-		if err := tx.QueryRowContext(ctx, "SELECT head, signature FROM checkpoints WHERE device = ? AND seq = ?",
-			c.Device, int64(c.Seq)).Scan(&head, &sig); err != nil {
-			return err
-		}
-		if string(head) != string(c.Head) || string(sig) != string(c.Signature) {
-			return hub.ErrConflict
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, hub.ErrConflict) {
-		return fmt.Errorf("put checkpoint: %w", err)
-	}
-	return err
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+func (t checkpointTx) Stored(device string, seq uint64) (head, sig []byte, err error) {
+	err = t.tx.QueryRowContext(t.ctx, "SELECT head, signature FROM checkpoints WHERE device = ? AND seq = ?", device, int64(seq)).Scan(&head, &sig)
+	return head, sig, err
 }
 
 const checkpointCols = "device, seq, head, signature, received_at"
@@ -585,33 +575,15 @@ func scanCheckpoint(r scanner) (protocol.Checkpoint, error) {
 // LatestCheckpoint implements hub.Storage.
 func (s *Storage) LatestCheckpoint(ctx context.Context, device string) (protocol.Checkpoint, error) {
 	c, err := scanCheckpoint(s.r.QueryRowContext(ctx, "SELECT "+checkpointCols+" FROM checkpoints WHERE device = ? ORDER BY seq DESC LIMIT 1", device))
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, hub.ErrNotFound
-	}
-	if err != nil {
-		return c, fmt.Errorf("read checkpoint: %w", err)
-	}
-	return c, nil
+	return c, hub.ReadErr("read checkpoint", err, sql.ErrNoRows)
 }
 
 // Checkpoints implements hub.Storage.
 func (s *Storage) Checkpoints(ctx context.Context, device string, after uint64, limit int) ([]protocol.Checkpoint, error) {
-	if limit <= 0 || after >= 1<<63 {
+	limit, ok := hub.CheckpointPage(after, limit)
+	if !ok {
 		return nil, nil
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT "+checkpointCols+" FROM checkpoints WHERE device = ? AND seq > ? ORDER BY seq LIMIT ?",
-		device, int64(after), min(limit, hub.MaxPullLimit))
-	if err != nil {
-		return nil, fmt.Errorf("read checkpoints: %w", err)
-	}
-	defer rows.Close()
-	var out []protocol.Checkpoint
-	for rows.Next() {
-		c, err := scanCheckpoint(rows)
-		if err != nil {
-			return nil, fmt.Errorf("read checkpoints: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return collect("read checkpoints", scanCheckpoint)(s.r.QueryContext(ctx,
+		"SELECT "+checkpointCols+" FROM checkpoints WHERE device = ? AND seq > ? ORDER BY seq LIMIT ?", device, int64(after), limit))
 }

@@ -1,0 +1,61 @@
+package launch
+
+import (
+	"errors"
+	"io"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestCLIArgs(t *testing.T) {
+	for _, tc := range []struct {
+		args  []string
+		cli   bool
+		wants []string
+	}{
+		{nil, false, nil},
+		{[]string{"--demo"}, false, nil},
+		{[]string{"--data", "/d", "--demo-customers", "300"}, false, nil},
+		{[]string{"-h"}, false, nil},
+		{[]string{"--bogus"}, false, nil}, // spoke-gui reports its usage error
+		{[]string{"help"}, true, []string{"help"}},
+		{[]string{"custmers"}, true, []string{"custmers"}},
+		{[]string{"customers", "--as", "owner", "mar"}, true, []string{"customers", "--as", "owner", "mar"}},
+		{[]string{"--data", "/d", "customers", "--as", "owner"}, true, []string{"customers", "--data", "/d", "--as", "owner"}},
+		{[]string{"--demo", "subject", "export"}, true, []string{"subject", "--demo", "export"}},
+		// The command word is also a flag's value: the command is the one after the flags.
+		{[]string{"--data", "customers", "--demo", "customers", "mar"}, true, []string{"customers", "--data", "customers", "--demo", "mar"}},
+	} {
+		got, ok := CLIArgs(tc.args)
+		if ok != tc.cli || !slices.Equal(got, tc.wants) {
+			t.Errorf("CLIArgs(%q) = %q, %v; want %q, %v", tc.args, got, ok, tc.wants, tc.cli)
+		}
+	}
+}
+
+func TestParseGUI(t *testing.T) {
+	f, err := ParseGUI([]string{"--data", "/d", "--demo", "--passphrase-file", "/p"}, "/default", io.Discard)
+	if err != nil || f != (GUIFlags{DataDir: "/d", Demo: true, DemoCustomers: 1200, PassphraseFile: "/p"}) {
+		t.Fatalf("got %+v, %v", f, err)
+	}
+	f, err = ParseGUI(nil, "/default", io.Discard)
+	if err != nil || f.DataDir != "/default" {
+		t.Fatalf("default data dir: %+v, %v", f, err)
+	}
+	_, err = ParseGUI([]string{"--demo", "customers"}, "", io.Discard)
+	var extra *ExtraArgError
+	if !errors.As(err, &extra) || extra.Arg != "customers" || extra.At != 1 {
+		t.Fatalf("extra word: %v", err)
+	}
+}
+
+func TestGUIPathBesideExecutable(t *testing.T) {
+	p, err := GUIPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(p) != GUIName() || !filepath.IsAbs(p) {
+		t.Fatalf("GUIPath = %s", p)
+	}
+}
