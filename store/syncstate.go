@@ -293,16 +293,6 @@ func (s *Store) AuditHead(ctx context.Context) (int64, []byte, error) {
 	return seq, mac, err
 }
 
-// auditMACAt returns the MAC of audit entry seq, to compare with a checkpoint.
-func (s *Store) auditMACAt(ctx context.Context, seq int64) ([]byte, error) {
-	var mac []byte
-	err := s.db.QueryRowContext(ctx, "SELECT mac FROM audit WHERE seq = ?", seq).Scan(&mac)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("audit entry %d: %w", seq, ErrNotFound)
-	}
-	return mac, err
-}
-
 // BecomeNewDevice gives a restored database a device identity of its own: a new device id and
 // new keys, no hub enrolment, an empty outbox. A restore carrying the old machine's identity
 // would rewind its set sequence (its next pushes dropped as duplicates) and, if the old
