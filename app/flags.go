@@ -2,11 +2,9 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -62,12 +60,4 @@ type ExtraArgError = launch.ExtraArgError
 
 // CheckDisplay says, in one sentence, why the desktop app cannot start here: on Linux and the
 // BSDs without an X11 or Wayland display, GLFW would otherwise panic with a stack trace.
-func CheckDisplay() error {
-	switch runtime.GOOS {
-	case "linux", "freebsd", "openbsd", "netbsd":
-		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
-			return errors.New("the desktop app needs a display (neither DISPLAY nor WAYLAND_DISPLAY is set); 'spoke help' lists the commands that run without one")
-		}
-	}
-	return nil
-}
+func CheckDisplay() error { return launch.CheckDisplay() }

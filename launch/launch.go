@@ -104,8 +104,12 @@ func (e *NoGUIError) Error() string {
 
 // StartGUI replaces this process with spoke-gui (same arguments and environment; on Windows,
 // which cannot exec, it runs it and exits with its status). It returns only on failure: an
-// error whose text is one sentence for the user, a *NoGUIError when spoke-gui is missing.
+// error whose text is one sentence for the user: ErrNoDisplay without a display (asked before
+// spoke-gui, whose Fyne logs at start, runs at all), a *NoGUIError when spoke-gui is missing.
 func StartGUI(args []string) error {
+	if err := CheckDisplay(); err != nil {
+		return err
+	}
 	gui, err := GUIPath()
 	if err != nil {
 		return err

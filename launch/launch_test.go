@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -57,5 +58,21 @@ func TestGUIPathBesideExecutable(t *testing.T) {
 	}
 	if filepath.Base(p) != GUIName() || !filepath.IsAbs(p) {
 		t.Fatalf("GUIPath = %s", p)
+	}
+}
+
+func TestCheckDisplay(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("displays are named by environment on Linux")
+	}
+	for _, tc := range []struct {
+		display, wayland string
+		ok               bool
+	}{{"", "", false}, {":0", "", true}, {"", "wayland-0", true}} {
+		t.Setenv("DISPLAY", tc.display)
+		t.Setenv("WAYLAND_DISPLAY", tc.wayland)
+		if err := CheckDisplay(); (err == nil) != tc.ok {
+			t.Errorf("DISPLAY=%q WAYLAND_DISPLAY=%q: %v", tc.display, tc.wayland, err)
+		}
 	}
 }
