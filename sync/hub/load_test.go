@@ -16,16 +16,23 @@ import (
 )
 
 // LoadEnv selects the load test's size: "full" is the size reported in the
-// README (make hubtest); unset is a smaller run that still uses 50 devices
+// README (make hubtest), "bench" the 1,000-device run of make bench (PostgreSQL
+// only); unset is a smaller run that still uses 50 devices
 // (scaled down further under -race and -short).
 const LoadEnv = "SPOKE_HUB_LOAD"
 
 type loadSize struct {
 	devices, pushes, shops int
+	only                   string        // a backend name: run on that one alone
+	within                 time.Duration // the run stops by itself after this
 }
 
 func loadSizeFor(t *testing.T) loadSize {
 	switch {
+	case os.Getenv(LoadEnv) == "bench":
+		// make bench: a chain of 50 shops with 1,000 devices against PostgreSQL (the
+		// production backend for a chain that size), bounded in count and time.
+		return loadSize{devices: 1000, pushes: 10, shops: 50, only: "postgres", within: 5 * time.Minute}
 	case os.Getenv(LoadEnv) == "full":
 		return loadSize{devices: 100, pushes: 40, shops: 10}
 	case raceEnabled || testing.Short():
@@ -38,12 +45,15 @@ func loadSizeFor(t *testing.T) loadSize {
 // TestLoad: simulated shop devices, each with its own certificate and TLS
 // connections, push and pull concurrently against one hub on loopback. Each
 // device pushes its sets one by one, pulling after each push; the run is
-// bounded in count and in time (two minutes). It reports change-sets per
+// bounded in count and in time (two minutes; five at the bench size). It reports change-sets per
 // second, p50/p99 latency and errors, which must be zero.
 func TestLoad(t *testing.T) {
 	for _, b := range allBackends {
 		t.Run(b.name, func(t *testing.T) {
 			size := loadSizeFor(t)
+			if size.only != "" && size.only != b.name {
+				t.Skipf("this size runs on %s only", size.only)
+			}
 			open, _ := b.newDB(t)
 			h := hubtest.StartHub(t, open)
 			runLoad(t, h, b.name, size)
@@ -52,7 +62,10 @@ func TestLoad(t *testing.T) {
 }
 
 func runLoad(t *testing.T, h *hubtest.Hub, name string, size loadSize) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	if size.within == 0 {
+		size.within = 2 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), size.within)
 	defer cancel()
 	owner := h.Enroll(t, h.OwnerCode(t), "owner-laptop")
 
