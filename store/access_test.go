@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMatrixMatchesDesign compares every cell of matrix with DESIGN.md's access table, so a
@@ -301,6 +302,14 @@ func TestSalesStayInTheirShop(t *testing.T) {
 			_, err := ss.CreateCustomer(ctx, CustomerInput{Name: "South Person", ShopID: f.south, OwnerID: f.users["stan"].User().ID})
 			return err
 		}, "forbidden", "customer.create"},
+		{"backdated sale by sales", "sam", func(ss *Session) error {
+			_, err := ss.RecordSale(ctx, SaleInput{CustomerID: f.cSam, PaymentMethod: "cash", Lines: []Line{{Description: "Tube", Qty: 1, UnitPrice: 500}}, SoldAt: time.Now().Add(-72 * time.Hour)})
+			return err
+		}, "forbidden", "sale.create"},
+		{"backdated sale by the owner", "olga", func(ss *Session) error {
+			_, err := ss.RecordSale(ctx, SaleInput{CustomerID: f.cSam, PaymentMethod: "cash", Lines: []Line{{Description: "Tube", Qty: 1, UnitPrice: 500}}, SoldAt: time.Now().Add(-72 * time.Hour)})
+			return err
+		}, "ok", ""},
 		{"create customer in own shop", "sam", func(ss *Session) error {
 			_, err := ss.CreateCustomer(ctx, CustomerInput{Name: "North Person", ShopID: f.north})
 			return err

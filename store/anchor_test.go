@@ -271,7 +271,7 @@ func TestAnchorRollbackDetected(t *testing.T) {
 				t.Fatal(err)
 			}
 			for seq := headSeq(t, st); seq <= f.anchor+2; seq++ {
-				if err := st.Audit(ctx, System("test"), Event{Action: "test.fork"}); err != nil {
+				if err := st.Audit(ctx, System("retention"), Event{Action: "test.fork"}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
 	"time"
 
 	"spoke/crypto/keys"
@@ -29,6 +32,9 @@ type KeyBlobs struct {
 type BackupKeys struct {
 	s  *Store
 	op Op
+
+	mu      sync.Mutex
+	scratch map[string]bool // drill directories made by ScratchDir
 }
 
 // BackupKeys checks op (OpBackup or OpRestore) for the signed-in user, auditing a denial under
@@ -40,7 +46,39 @@ func (ss *Session) BackupKeys(ctx context.Context, op Op, action string) (*Backu
 	if _, err := ss.require(ctx, op, target{any: true}, action, ""); err != nil {
 		return nil, err
 	}
-	return &BackupKeys{s: ss.s, op: op}, nil
+	return &BackupKeys{s: ss.s, op: op, scratch: map[string]bool{}}, nil
+}
+
+// Audit records an entry of the backup run in the trail of the database in use (Store.Audit).
+func (k *BackupKeys) Audit(ctx context.Context, by Principal, e Event) error {
+	return k.s.Audit(ctx, by, e)
+}
+
+// RaiseAnchor raises the trail's anchor after a backup (Store.RaiseAnchor).
+func (k *BackupKeys) RaiseAnchor(ctx context.Context) error { return k.s.RaiseAnchor(ctx) }
+
+// DeviceID is this device's id: a folder's manifests name the device that made them.
+func (k *BackupKeys) DeviceID() string { return k.s.deviceID }
+
+// CheckAuditAnchor compares the trail with a backup's recorded head (Store.CheckAuditAnchor).
+func (k *BackupKeys) CheckAuditAnchor(ctx context.Context, source string, seq int64, mac []byte) error {
+	return k.s.CheckAuditAnchor(ctx, source, seq, mac)
+}
+
+// ScratchDir makes a new, empty directory for a restore drill and remembers it: under the
+// backup grant Open opens nothing else (it, or a directory directly inside it).
+func (k *BackupKeys) ScratchDir(pattern string) (string, error) {
+	d, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		return "", err
+	}
+	if d, err = filepath.Abs(d); err != nil {
+		return "", err
+	}
+	k.mu.Lock()
+	k.scratch[d] = true
+	k.mu.Unlock()
+	return d, nil
 }
 
 // Blobs returns the wrapped master-key forms a backup folder keeps copies of.
@@ -74,11 +112,36 @@ func (k *BackupKeys) OpenBackupKey(wrapped []byte) ([]byte, error) { return k.s.
 // Open opens the database in dir (a copy restored from a backup of this database, or a
 // restore drill's scratch copy) with this database's master key.
 func (k *BackupKeys) Open(ctx context.Context, dir string, o Options) (*Store, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if sameDir(abs, k.s.dir) {
+		return nil, fmt.Errorf("open the database in use through backup keys: %w", ErrForbidden)
+	}
+	k.mu.Lock()
+	mine := k.scratch[abs] || k.scratch[filepath.Dir(abs)]
+	k.mu.Unlock()
+	if k.op != OpRestore && !mine {
+		// A backup grant (a manager's) opens only the drill copies it made itself, never a
+		// directory a caller names: that could be another copy of this database's keys.
+		return nil, fmt.Errorf("open a directory other than a drill's under the backup grant: %w", ErrForbidden)
+	}
 	k.s.mu.RLock()
 	o.MasterKey = append([]byte(nil), k.s.mk...)
 	k.s.mu.RUnlock()
 	defer seal.Wipe(o.MasterKey)
 	return Open(ctx, dir, o)
+}
+
+// sameDir reports whether two paths name the same directory (symlinks resolved).
+func sameDir(a, b string) bool {
+	ra, err1 := filepath.EvalSymlinks(a)
+	rb, err2 := filepath.EvalSymlinks(b)
+	if err1 != nil || err2 != nil {
+		return filepath.Clean(a) == filepath.Clean(b)
+	}
+	return ra == rb
 }
 
 // backupKeyLabel binds a backup folder's key, wrapped under the master key, to its database.

@@ -186,7 +186,9 @@ func (b *Batch) AddBike(customerID string, bike Bike, createdAt time.Time) (stri
 // AddWorkOrder opens a work order as CreateWorkOrder does. A status other than intake, or a
 // creation or closing time (zero: now, not closed), is history only the owner may write.
 func (b *Batch) AddWorkOrder(in WorkOrderInput, status Status, createdAt, closedAt time.Time) (string, error) {
-	c, err := b.customer(in.CustomerID, false)
+	// The complaint and notes are sealed under the customer's data key: read its wrapped form
+	// too (the key cache may be emptied at any time by an applied change-set).
+	c, err := b.customer(in.CustomerID, true)
 	if err != nil {
 		return "", err
 	}
@@ -234,6 +236,12 @@ func (b *Batch) AddSale(in SaleInput, sellerID string) (string, error) {
 	}
 	if in.ShopID == "" {
 		return "", &FieldError{"shop", "choose a shop"}
+	}
+	if !in.SoldAt.IsZero() {
+		// A sale dated in the past is history (commissions, stats): the owner's to write.
+		if _, err := b.stamp(in.SoldAt); err != nil {
+			return "", err
+		}
 	}
 	if sellerID == "" {
 		sellerID = b.ss.user.ID

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -129,6 +131,10 @@ func TestBatchRefuses(t *testing.T) {
 			_, err := b.AddSale(SaleInput{CustomerID: f.cSam, PaymentMethod: "cash", Lines: []Line{{Description: "Tube", Qty: 1, UnitPrice: 500}}}, f.users["sue"].User().ID)
 			return err
 		}},
+		{"backdated sale", "sam", func(b *Batch) error {
+			_, err := b.AddSale(SaleInput{CustomerID: f.cSam, PaymentMethod: "cash", Lines: []Line{{Description: "Tube", Qty: 1, UnitPrice: 500}}, SoldAt: past}, "")
+			return err
+		}},
 		{"walk-in sale in another shop", "sam", func(b *Batch) error {
 			_, err := b.AddSale(SaleInput{ShopID: f.south, PaymentMethod: "cash", Lines: []Line{{Description: "Tube", Qty: 1, UnitPrice: 500}}}, "")
 			return err
@@ -187,5 +193,81 @@ func TestBatchRefuses(t *testing.T) {
 		return err
 	}); err == nil {
 		t.Fatal("an unknown status was written")
+	}
+}
+
+// TestBatchWorkOrderAfterKeyCacheEmptied: a batch's work order for an existing customer seals
+// under that customer's data key even when the key cache was emptied (every applied change-set
+// empties it), reading the wrapped key itself.
+func TestBatchWorkOrderAfterKeyCacheEmptied(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.st.mu.Lock()
+	f.st.deks = map[string][]byte{}
+	f.st.mu.Unlock()
+	var id string
+	err := f.users["sue"].Batch(ctx, "test.batch_job", func(b *Batch) error {
+		var err error
+		id, err = b.AddWorkOrder(WorkOrderInput{CustomerID: f.cSue, Complaint: "brakes squeal"}, StatusIntake, time.Time{}, time.Time{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card, err := f.users["sue"].Customer(ctx, f.cSue, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, wo := range card.WorkOrders {
+		found = found || (wo.ID == id && wo.Complaint == "brakes squeal")
+	}
+	if !found {
+		t.Fatalf("job %s not on the card with its complaint: %+v", id, card.WorkOrders)
+	}
+}
+
+// TestBackupKeysOpenOnlyTheirDrill: the master key's stand-in a manager's backup grant yields
+// opens no database a caller names (not the one in use, not another copy), only the drill
+// directories it made; the owner's restore grant never opens the database in use either, not
+// through a symlink.
+func TestBackupKeysOpenOnlyTheirDrill(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	k, err := f.users["mia"].BackupKeys(ctx, OpBackup, "test.keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(f.st.Dir(), link); err != nil {
+		t.Fatal(err)
+	}
+	for name, dir := range map[string]string{"in use": f.st.Dir(), "symlink to it": link, "another folder": t.TempDir()} {
+		if _, err := k.Open(ctx, dir, testOptions()); !errors.Is(err, ErrForbidden) {
+			t.Errorf("backup grant opened %s: %v", name, err)
+		}
+	}
+	scratch, err := k.ScratchDir("spoke-test-drill-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(scratch)
+	if _, err := k.Open(ctx, filepath.Join(scratch, "db"), testOptions()); errors.Is(err, ErrForbidden) {
+		t.Errorf("its own drill directory refused: %v", err)
+	}
+	owner, err := f.users["olga"].BackupKeys(ctx, OpRestore, "test.keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, dir := range map[string]string{"in use": f.st.Dir(), "symlink to it": link} {
+		if _, err := owner.Open(ctx, dir, testOptions()); !errors.Is(err, ErrForbidden) {
+			t.Errorf("restore grant opened the database %s: %v", name, err)
+		}
+	}
+	if _, err := f.users["sam"].ReplicaFor(ctx, "test.port"); !errors.Is(err, ErrForbidden) {
+		t.Errorf("a salesperson reached the sync port: %v", err)
+	}
+	if _, err := f.users["mia"].ReplicaFor(ctx, "test.port"); !errors.Is(err, ErrForbidden) {
+		t.Errorf("a manager reached the sync port: %v", err)
 	}
 }

@@ -3,7 +3,7 @@ package store
 import (
 	"context"
 	"errors"
-	"strings"
+	"fmt"
 )
 
 // Principal is who an audit entry names: a signed-in user (their *Session), or a named system
@@ -43,8 +43,11 @@ func (s *Store) Audit(ctx context.Context, by Principal, e Event) error {
 	if owner != nil && owner != s {
 		return errors.New("audit: the session belongs to another database")
 	}
-	if sys, ok := by.(System); ok && (strings.TrimSpace(string(sys)) == "" || strings.ContainsAny(string(sys), " \t\n:")) {
-		return errors.New("audit: a system principal needs a name (one word)")
+	if owner == nil && !outsidePrincipals[a.userID] {
+		// Only the principals of work outside the store that no person started may be named
+		// from outside: the store's own (upgrade, verify, clock...) cannot be claimed, and
+		// an unnamed or embedded System is no principal.
+		return fmt.Errorf("audit: %q is not a principal work outside the store may name", a.userID)
 	}
 	if e.Action == "" {
 		return errors.New("audit: an entry needs an action")
@@ -58,6 +61,11 @@ func (s *Store) Audit(ctx context.Context, by Principal, e Event) error {
 // records signed again at unlock (System("upgrade")), a clock found behind (System("clock")) and
 // an integrity check (System("verify")), and the store's own upkeep: creation, schema upgrade,
 // key protection (System("store")).
+// outsidePrincipals are the system principals Store.Audit accepts: the sync loop and its
+// enrolment and recovery, a restore, the backup scheduler, retention runs.
+var outsidePrincipals = map[string]bool{"system:sync": true, "system:enrolment": true, "system:recovery-code": true,
+	"system:restore": true, "system:backup-scheduler": true, "system:retention": true}
+
 var (
 	storeActor, _    = System("store").auditActor()
 	syncActor, _     = System("sync").auditActor()

@@ -28,6 +28,9 @@ func TestAuditNamesItsPrincipal(t *testing.T) {
 		"other database":  func() error { return st.Audit(ctx, stranger, Event{Action: "test.bad"}) },
 		"no action":       func() error { return st.Audit(ctx, System("retention"), Event{}) },
 		"replica no name": func() error { return st.Replica().Audit(ctx, System(""), Event{Action: "test.bad"}) },
+		"store's own":     func() error { return st.Audit(ctx, System("verify"), Event{Action: "store.verify"}) },
+		"unknown system":  func() error { return st.Audit(ctx, System("janitor"), Event{Action: "test.bad"}) },
+		"embedded system": func() error { return st.Audit(ctx, struct{ System }{}, Event{Action: "test.bad"}) },
 	} {
 		if err := bad(); err == nil {
 			t.Errorf("%s: recorded", name)

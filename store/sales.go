@@ -53,6 +53,12 @@ func (ss *Session) RecordSale(ctx context.Context, in SaleInput) (string, error)
 		if in.ShopID == "" {
 			return &FieldError{"shop", "choose a shop"}
 		}
+		if !in.SoldAt.IsZero() {
+			// A sale dated other than now is history (commissions, stats): the owner's.
+			if _, err := ss.allow(OpUsers, target{any: true}); err != nil {
+				return err
+			}
+		}
 		var err error
 		id, err = w.insertSale(in, ss.user.ID)
 		return err

@@ -22,15 +22,15 @@ type Session struct {
 // User returns the signed-in user.
 func (ss *Session) User() User { return *ss.user }
 
-// StoreFor returns the store for an operation outside this package that needs op (device
-// enrolment, listing and revocation, a backup run), when the user holds op's grant; a denial is
-// audited under action. It is the only way from a session to its store, so such an operation
-// cannot reach the store without its check.
-func (ss *Session) StoreFor(ctx context.Context, op Op, action string) (*Store, error) {
-	if _, err := ss.require(ctx, op, target{any: true}, action, ""); err != nil {
+// ReplicaFor returns the store's sync port for a device operation (enrolment, listing,
+// revocation, anchor checks) when the user holds the devices grant (the owner's); a denial is
+// audited under action. It is the only way from a session to the port, so no other grant
+// reaches the keys it carries.
+func (ss *Session) ReplicaFor(ctx context.Context, action string) (*Replica, error) {
+	if _, err := ss.require(ctx, OpDevices, target{any: true}, action, ""); err != nil {
 		return nil, err
 	}
-	return ss.s, nil
+	return ss.s.Replica(), nil
 }
 
 func (ss *Session) actor() actor { return actor{userID: ss.user.ID, shopID: ss.user.ShopID} }

@@ -47,11 +47,26 @@ func CheckTrail(ctx context.Context, st *store.Store, dir string) error {
 	return checkTrail(ctx, st, all)
 }
 
+// anchored is what the trail check needs of the database in use (a *store.Store, or a backup
+// run's *store.BackupKeys).
+type anchored interface {
+	DeviceID() string
+	CheckAuditAnchor(ctx context.Context, source string, seq int64, mac []byte) error
+}
+
+// live is what a backup run needs of the database in use, besides its snapshot: the one audit
+// entry point and the trail's anchor (store.BackupKeys, handed out with the backup grant).
+type live interface {
+	anchored
+	Audit(ctx context.Context, by store.Principal, e store.Event) error
+	RaiseAnchor(ctx context.Context) error
+}
+
 // checkTrail compares with the newest of the authenticated manifests all (oldest first) that
 // this device made: a restored database is a new device (store.BecomeNewDevice), so the backups
 // of the copy it came from, and of any other restore, are not its anchors. No clocks are
 // compared: the manifest's device id says whose backup it is.
-func checkTrail(ctx context.Context, st *store.Store, all []*Manifest) error {
+func checkTrail(ctx context.Context, st anchored, all []*Manifest) error {
 	var newest *Manifest
 	for _, m := range all {
 		if m.Device == st.DeviceID() {

@@ -127,6 +127,11 @@ func TestBackupOperationsCheckTheirGrant(t *testing.T) {
 		t.Fatalf("the restored copy does not open with the passphrase of the data in use: %v", err)
 	}
 	st.Close()
+	// The database in use records who restored what.
+	recs, err := e.ss.AuditLog(ctx, store.AuditFilter{Action: "backup.restore", Limit: 5})
+	if err != nil || len(recs) == 0 || recs[0].UserID != e.ss.User().ID || recs[0].Outcome != "ok" || recs[0].Target != res.Target.ID {
+		t.Fatalf("restore not audited under the owner in the data in use: %+v %v", recs, err)
+	}
 	// A used folder is refused with a typed error.
 	if _, err := Restore(ctx, e.bdir, dst, Credentials{Session: e.ss}, RestoreOptions{}); !errors.Is(err, ErrTargetNotEmpty) {
 		t.Fatalf("restore into a used folder: %v", err)

@@ -36,10 +36,10 @@ type Options struct {
 	Schedule Schedule
 	NoDrill  bool             // skip the automatic restore drill (tests of the drill itself)
 	Now      func() time.Time // tests inject
-	// By is whom the backup's and the drill's audit entries name: nil for the signed-in user who
-	// asked for it; store.System("backup-scheduler") for a scheduled run no one started. The
-	// grant is the session's either way.
-	By store.Principal
+	// by is whom the backup's and the drill's audit entries name: nil for the signed-in user who
+	// asked for it; the scheduler (this package's, only) for a scheduled run no one started.
+	// The grant is the session's either way.
+	by store.Principal
 }
 
 // Result is what Backup did.
@@ -133,15 +133,12 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 	}
 	// The run checks the user's backup grant itself (a denial is audited): the store and the
 	// master key's stand-in come only with it.
-	st, err := ss.StoreFor(ctx, store.OpBackup, "backup.create")
-	if err != nil {
-		return nil, err
-	}
 	k, err := ss.BackupKeys(ctx, store.OpBackup, "backup.create")
 	if err != nil {
 		return nil, err
 	}
-	by := o.By
+	var st live = k // the run reaches the database in use only through the grant's handle
+	by := o.by
 	if by == nil {
 		by = ss
 	}

@@ -268,7 +268,19 @@ func Restore(ctx context.Context, dir, newDir string, c Credentials, o RestoreOp
 			o.Protect = store.Protection{PassphraseWrap: blobs.Passphrase}
 		}
 	}
-	return restore(ctx, dir, newDir, c, k, o)
+	res, err := restore(ctx, dir, newDir, c, k, o)
+	if k != nil {
+		// The database in use records who restored which backup (the restored copy records
+		// the restore too, under system:restore): a restore is a read of everything.
+		e := store.Event{Action: "backup.restore", Target: o.At, Outcome: "failed"}
+		if err == nil {
+			e.Target, e.Outcome, e.Detail = res.Target.ID, "ok", fmt.Sprintf("backups=%d key_store=%s", len(res.Applied), res.KeyStore)
+		}
+		if aerr := k.Audit(ctx, c.Session, e); aerr != nil && err == nil {
+			return res, fmt.Errorf("restored, but the audit entry failed: %w", aerr)
+		}
+	}
+	return res, err
 }
 
 func restore(ctx context.Context, dir, newDir string, c Credentials, k *store.BackupKeys, o RestoreOptions) (*RestoreResult, error) {
@@ -445,10 +457,10 @@ func sameSnapshot(got, want *store.Snapshot) error {
 
 // drill restores backup m into a scratch directory with the live master key, verifies it as a
 // real restore would, wipes it, and records the result in the folder and the audit trail.
-func drill(ctx context.Context, st *store.Store, by store.Principal, k *store.BackupKeys, dir string, bk []byte, m *Manifest) (*Drill, error) {
+func drill(ctx context.Context, st live, by store.Principal, k *store.BackupKeys, dir string, bk []byte, m *Manifest) (*Drill, error) {
 	start := time.Now()
 	d := &Drill{BackupID: m.ID, At: time.Now().UTC()}
-	scratch, err := os.MkdirTemp("", "spoke-drill-")
+	scratch, err := k.ScratchDir("spoke-drill-")
 	if err != nil {
 		return nil, err
 	}

@@ -76,7 +76,7 @@ func (s *Scheduler) run(ctx context.Context, kind string, by store.Principal) (*
 	if err != nil {
 		return nil, err
 	}
-	r, err := Backup(ctx, s.ss, c.Folder, Options{Kind: kind, Schedule: sch, Now: s.now, By: by})
+	r, err := Backup(ctx, s.ss, c.Folder, Options{Kind: kind, Schedule: sch, Now: s.now, by: by})
 	s.mu.Lock()
 	s.last, s.err = r, err
 	s.mu.Unlock()

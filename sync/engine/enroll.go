@@ -472,9 +472,9 @@ func Recover(ctx context.Context, st Replica, code protocol.EnrollCode, recovery
 // replicaFor checks the devices grant of the signed-in user (a denial is audited under action)
 // and returns the store's sync port: the only way a device operation reaches the store.
 func replicaFor(ctx context.Context, ss *store.Session, action string) (Replica, error) {
-	s, err := ss.StoreFor(ctx, store.OpDevices, action)
+	r, err := ss.ReplicaFor(ctx, action)
 	if err != nil {
 		return nil, err
 	}
-	return s.Replica(), nil
+	return r, nil
 }
