@@ -6,7 +6,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -193,6 +195,56 @@ func (a *applier) exec(q string, args ...any) error {
 	return err
 }
 
+// idChunk is how many row ids one batched read names; a shorter last chunk repeats its last
+// id, so every chunk runs the same prepared statement.
+const idChunk = 64
+
+// idMarks is the parameter list a batched read's "(ids)" stands for.
+var idMarks = func() string {
+	m := make([]string, idChunk)
+	for i := range m {
+		m[i] = "?" + strconv.Itoa(i+1)
+	}
+	return "(" + strings.Join(m, ", ") + ")"
+}()
+
+// queryIDs runs q, in which "(ids)" stands for a list of row ids, over ids chunk by chunk
+// (one prepared statement, idChunk ids a run) and calls scan for every result row.
+func (a *applier) queryIDs(q string, ids []string, scan func(*sql.Rows) error) error {
+	st, err := a.stmt(strings.ReplaceAll(q, "(ids)", idMarks))
+	if err != nil {
+		return err
+	}
+	args := make([]any, idChunk)
+	for len(ids) > 0 {
+		n := min(len(ids), idChunk)
+		for i := range args {
+			args[i] = ids[min(i, n-1)]
+		}
+		if err := scanAll(st.QueryContext(a.ctx, args...))(scan); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// scanAll calls scan for every row of a query's result and closes it.
+func scanAll(rows *sql.Rows, err error) func(scan func(*sql.Rows) error) error {
+	return func(scan func(*sql.Rows) error) error {
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+}
+
 // checkRecords checks a set on its own: known tables and columns (the registry's synced
 // ones), the set's scope, the sealed flags, ids and value types. It returns the newest clock.
 func checkRecords(scope string, recs []ChangeRecord) (uint64, error) {
@@ -223,7 +275,8 @@ func checkRecords(scope string, recs []ChangeRecord) (uint64, error) {
 
 // checkRowIdentity: a row id names one row of one table, so a record may not reuse another
 // table's id (its merge clocks would mix with that row's). It returns the rows named, and
-// remembers which of them the change log knows (plan merges only those field by field).
+// remembers which of them the change log knows (plan merges only those field by field) and
+// which are in their tables.
 func (a *applier) checkRowIdentity(recs []ChangeRecord) (map[string]map[string]bool, error) {
 	named := map[string]map[string]bool{}
 	tableOf := map[string]string{}
@@ -242,16 +295,42 @@ func (a *applier) checkRowIdentity(recs []ChangeRecord) (map[string]map[string]b
 		}
 		named[r.Table][r.RowID] = true
 	}
+	// Which rows the change log knows, a chunk of ids per query; only those can carry
+	// another table's records.
+	if err := a.queryIDs("SELECT DISTINCT row_id FROM changes WHERE row_id IN (ids)", ids, func(rows *sql.Rows) error {
+		var id string
+		err := rows.Scan(&id)
+		a.logged[id] = true
+		return err
+	}); err != nil {
+		return nil, err
+	}
 	for _, id := range ids {
-		var logged, other bool
-		if err := a.queryRow("SELECT EXISTS(SELECT 1 FROM changes WHERE row_id = ?1), EXISTS(SELECT 1 FROM changes WHERE row_id = ?1 AND tbl != ?2)",
-			[]any{id, tableOf[id]}, &logged, &other); err != nil {
+		if !a.logged[id] {
+			continue
+		}
+		var other bool
+		if err := a.queryRow("SELECT EXISTS(SELECT 1 FROM changes WHERE row_id = ? AND tbl != ?)", []any{id, tableOf[id]}, &other); err != nil {
 			return nil, err
 		}
 		if other {
 			return nil, &RemoteError{"a row id of another table is reused"}
 		}
-		a.logged[id] = logged
+	}
+	// Which rows are in their tables, as the set begins (applyPlan writes existing rows in
+	// place and inserts the others).
+	for table, ids := range named {
+		for id := range ids {
+			a.exists[rowRef{table, id}] = false
+		}
+		if err := a.queryIDs("SELECT id FROM "+table+" WHERE id IN (ids)", slices.Collect(maps.Keys(ids)), func(rows *sql.Rows) error {
+			var id string
+			err := rows.Scan(&id)
+			a.exists[rowRef{table, id}] = true
+			return err
+		}); err != nil {
+			return nil, err
+		}
 	}
 	return named, nil
 }
@@ -278,12 +357,16 @@ func (a *applier) plan(recs []ChangeRecord, pushedSeq int64) ([]step, *ApplyResu
 	}
 	// A row this device has never seen has no field to merge with: its records all win,
 	// in order, without a lookup per field (the common case of a first sync).
-	inSet := map[field]heldAt{}
-	seen := map[field]map[stamp]bool{}
-	var steps []step
+	type write struct {
+		f  field
+		at stamp
+	}
+	inSet := make(map[field]heldAt, len(recs))
+	seen := make(map[write]bool, len(recs))
+	steps := make([]step, 0, len(recs))
 	for _, r := range recs {
 		f, at := field{r.Table, r.RowID, r.Column}, stamp{r.HLC, r.Device}
-		if seen[f][at] {
+		if seen[write{f, at}] {
 			res.Duplicates++
 			continue
 		}
@@ -300,10 +383,7 @@ func (a *applier) plan(recs []ChangeRecord, pushedSeq int64) ([]step, *ApplyResu
 			cur = h
 			cur.unpushed = h.ok && h.at.device == a.s.deviceID && h.seq > pushedSeq
 		}
-		if seen[f] == nil {
-			seen[f] = map[stamp]bool{}
-		}
-		seen[f][at] = true
+		seen[write{f, at}] = true
 		in := incoming{at: at, column: r.Column, value: r.Value}
 		if rw, ok := userWins[r.RowID]; ok && r.Table == "users" {
 			in.rowWins = &rw
@@ -479,11 +559,29 @@ func (a *applier) applyPlan(steps []step) (map[string]map[string]bool, error) {
 			}
 		}
 	}
-	for _, id := range order {
-		p := newRows[id]
-		if err := a.insertRow(p.table, id, p.cols); err != nil {
+	// New rows go in, in order, as multi-row INSERTs of consecutive rows of one table with the
+	// same columns (no table refers to itself, so this meets every reference as row by row).
+	for i := 0; i < len(order); {
+		p := newRows[order[i]]
+		names, args := p.values(order[i])
+		j := i + 1
+		for ; j < len(order) && j-i < insertBatch; j++ {
+			q := newRows[order[j]]
+			if q.table != p.table {
+				break
+			}
+			n, v := q.values(order[j])
+			if !slices.Equal(n, names) {
+				break
+			}
+			args = append(args, v...)
+		}
+		row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
+		q := "INSERT INTO " + p.table + "(" + strings.Join(names, ", ") + ") VALUES" + strings.TrimSuffix(strings.Repeat(row+",", j-i), ",")
+		if err := a.exec(q, args...); err != nil {
 			return nil, &RemoteError{fmt.Sprintf("a new %s row is incomplete or out of order", p.table)}
 		}
+		i = j
 	}
 	return touched, nil
 }
@@ -503,26 +601,29 @@ func (a *applier) updateRow(table, id string, cols []col) error {
 	return nil
 }
 
-// insertRow inserts a new row from the columns the set gave it (a column given twice takes
-// its last value).
-func (a *applier) insertRow(table, id string, cols []col) error {
-	names, marks, args := []string{"id"}, []string{"?"}, []any{id}
-	at := map[string]int{}
-	for _, c := range cols {
-		if i, ok := at[c.name]; ok {
-			args[i] = c.value
-			continue
-		}
-		at[c.name] = len(args)
-		names, marks, args = append(names, c.name), append(marks, "?"), append(args, c.value)
-	}
-	return a.exec("INSERT INTO "+table+"("+strings.Join(names, ", ")+") VALUES("+strings.Join(marks, ", ")+")", args...)
-}
+// insertBatch is how many new rows one INSERT carries at most.
+const insertBatch = 32
 
 // newRow is a row the set introduces, gathered column by column.
 type newRow struct {
 	table string
 	cols  []col
+}
+
+// values returns the row's columns (id first) and their values; a column the set gave twice
+// takes its last value.
+func (p *newRow) values(id string) ([]string, []any) {
+	names, args := []string{"id"}, []any{id}
+	at := map[string]int{}
+	for _, c := range p.cols {
+		if i, ok := at[c.name]; ok {
+			args[i] = c.value
+			continue
+		}
+		at[c.name] = len(args)
+		names, args = append(names, c.name), append(args, c.value)
+	}
+	return names, args
 }
 
 // checkIncomingSealed: every incoming sealed value must authenticate, also one that lost the
@@ -636,10 +737,8 @@ func (a *applier) checkSealed(touched map[string]map[string]bool) error {
 		if t.key != sealedByOwnKey && t.key != sealedByCustomer {
 			continue // staff records: MAC and owner signature below
 		}
-		for id := range touched[t.name] {
-			if err := a.openRow(&t, id); err != nil {
-				return err
-			}
+		if err := a.openRows(&t, touched[t.name]); err != nil {
+			return err
 		}
 	}
 	for id := range touched["users"] {
@@ -657,56 +756,69 @@ func (a *applier) checkSealed(touched map[string]map[string]bool) error {
 	return nil
 }
 
-// openRow authenticates every sealed value of one row under the key the registry names for
-// it, reading the row once (its shop, what its key comes from, its sealed values). It keeps
-// what it opened for checkIncomingSealed and recomputeDerived.
-func (a *applier) openRow(t *table, id string) error {
+// openRows authenticates every sealed value of the rows (ids) of one table under the key the
+// registry names for each, reading the rows a chunk per query (shop, what the key comes from,
+// the sealed values). It keeps what it opened for checkIncomingSealed and recomputeDerived.
+func (a *applier) openRows(t *table, ids map[string]bool) error {
+	if len(ids) == 0 {
+		return nil
+	}
 	pcs := t.personalCols()
-	q := "SELECT shop_id, customer_id"
+	q := "SELECT id, shop_id, customer_id, NULL, 0"
 	if t.key == sealedByOwnKey {
-		q = "SELECT shop_id, dek, dek_version"
+		q = "SELECT id, shop_id, id, dek, dek_version"
 	}
-	var shop, cust string
-	c := &custRow{id: id}
-	dest := []any{&shop, &cust}
-	if t.key == sealedByOwnKey {
-		dest = []any{&c.shopID, &c.dek, &c.dekVersion}
-	}
-	vals := make([][]byte, len(pcs))
-	for i, pc := range pcs {
+	for _, pc := range pcs {
 		q += ", " + pc.name
-		dest = append(dest, &vals[i])
 	}
-	unknown := &RemoteError{fmt.Sprintf("a %s row's customer or key is unknown", t.name)}
-	if err := a.queryRow(q+" FROM "+t.name+" WHERE id = ?", []any{id}, dest...); errors.Is(err, sql.ErrNoRows) {
-		return unknown
-	} else if err != nil {
+	type sealedRow struct {
+		cust custRow // for a customer: its key; otherwise the id of the customer whose key it is
+		id   string
+		shop string
+		vals [][]byte
+	}
+	var got []*sealedRow
+	if err := a.queryIDs(q+" FROM "+t.name+" WHERE id IN (ids)", slices.Collect(maps.Keys(ids)), func(rows *sql.Rows) error {
+		r := &sealedRow{vals: make([][]byte, len(pcs))}
+		dest := []any{&r.id, &r.shop, &r.cust.id, &r.cust.dek, &r.cust.dekVersion}
+		for i := range r.vals {
+			dest = append(dest, &r.vals[i])
+		}
+		got = append(got, r)
+		return rows.Scan(dest...)
+	}); err != nil {
 		return err
 	}
-	var k []byte
-	var err error
-	if t.key == sealedByOwnKey {
-		shop = c.shopID
-		if k = a.deks[id]; k == nil {
-			k, err = a.unwrapDEK(c)
+	unknown := &RemoteError{fmt.Sprintf("a %s row's customer or key is unknown", t.name)}
+	if len(got) != len(ids) {
+		return unknown // a row is missing
+	}
+	for _, r := range got {
+		var k []byte
+		var err error
+		if t.key == sealedByOwnKey {
+			r.cust.shopID = r.shop
+			if k = a.deks[r.id]; k == nil {
+				k, err = a.unwrapDEK(&r.cust)
+			}
+		} else {
+			k, err = a.customerKey(r.cust.id)
 		}
-	} else {
-		k, err = a.customerKey(cust)
-	}
-	if err != nil {
-		return unknown
-	}
-	a.shopOf[rowRef{t.name, id}] = shop
-	for i, pc := range pcs {
-		pt, err := openField(k, t.name, id, pc.name, vals[i])
 		if err != nil {
-			return &RemoteError{fmt.Sprintf("a sealed %s value fails authentication", t.name)}
+			return unknown
 		}
-		o := openedValue{sealed: vals[i]}
-		if pc.index != nil {
-			o.plain = pt
+		a.shopOf[rowRef{t.name, r.id}] = r.shop
+		for i, pc := range pcs {
+			pt, err := openField(k, t.name, r.id, pc.name, r.vals[i])
+			if err != nil {
+				return &RemoteError{fmt.Sprintf("a sealed %s value fails authentication", t.name)}
+			}
+			o := openedValue{sealed: r.vals[i]}
+			if pc.index != nil {
+				o.plain = pt
+			}
+			a.opened[field{t.name, r.id, pc.name}] = o
 		}
-		a.opened[field{t.name, id, pc.name}] = o
 	}
 	return nil
 }
@@ -821,41 +933,26 @@ var rowShops = map[string]string{
 
 // checkRowScopes refuses when any of the rows (table -> ids) belongs to a shop other than
 // the set's scope, as the rows stand now inside the transaction. Rows that do not exist yet
-// pass: run it before applying (the existing shop) and after (the resulting one).
+// pass: run it before applying (the existing shop) and after (the resulting one). It reads a
+// chunk of rows per query.
 func (a *applier) checkRowScopes(rows map[string]map[string]bool) error {
 	for table, ids := range rows {
 		q, ok := rowShops[table]
 		if !ok {
 			continue // users and shops: org scope only, checked per record
 		}
-		st, err := a.stmt(q)
-		if err != nil {
-			return err
-		}
-		for id := range ids {
-			if err := a.inScope(st, table, id); err != nil {
+		if err := a.queryIDs(strings.ReplaceAll(q, "= ?1", "IN (ids)"), slices.Collect(maps.Keys(ids)), func(rows *sql.Rows) error {
+			var shop string
+			if err := rows.Scan(&shop); err != nil {
 				return err
 			}
+			if shop != a.scope {
+				return &RemoteError{fmt.Sprintf("a %s row belongs to another shop than the change-set's scope", table)}
+			}
+			return nil
+		}); err != nil {
+			return err
 		}
 	}
 	return nil
-}
-
-// inScope runs a rowShops statement for one row.
-func (a *applier) inScope(st *sql.Stmt, table, id string) error {
-	rows, err := st.QueryContext(a.ctx, id)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var shop string
-		if err := rows.Scan(&shop); err != nil {
-			return err
-		}
-		if shop != a.scope {
-			return &RemoteError{fmt.Sprintf("a %s row belongs to another shop than the change-set's scope", table)}
-		}
-	}
-	return rows.Err()
 }
