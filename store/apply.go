@@ -832,10 +832,16 @@ func (a *applier) recomputeDerived(touched map[string]map[string]bool) error {
 		if len(idx) == 0 {
 			continue
 		}
+		var rows []any // id and index values of each row, for setIndexes
 		for id := range touched[t.name] {
-			if err := a.reindexRow(&t, idx, id); err != nil {
+			vals, err := a.reindexRow(&t, idx, id)
+			if err != nil {
 				return err
 			}
+			rows = append(rows, vals...)
+		}
+		if err := a.setIndexes(&t, idx, rows); err != nil {
+			return err
 		}
 	}
 	for _, d := range []struct{ parent, lines, fk, sql string }{
@@ -862,9 +868,10 @@ func (a *applier) recomputeDerived(touched map[string]map[string]bool) error {
 	return nil
 }
 
-// reindexRow sets one row's blind indexes from the plaintexts openRow kept (a row it did not
-// open takes the general path, which opens them).
-func (a *applier) reindexRow(t *table, idx []*column, id string) error {
+// reindexRow computes one row's blind indexes from the plaintexts openRows kept and returns
+// the row's id and them, for setIndexes (a row it did not open takes the general path, which
+// opens and writes them, and returns nothing).
+func (a *applier) reindexRow(t *table, idx []*column, id string) ([]any, error) {
 	shop, ok := a.shopOf[rowRef{t.name, id}]
 	pts := make([]string, len(idx))
 	for i, c := range idx {
@@ -873,18 +880,18 @@ func (a *applier) reindexRow(t *table, idx []*column, id string) error {
 		pts[i] = o.plain
 	}
 	if !ok {
-		return a.s.reindexRow(a.ctx, a.tx, t, idx, id)
+		return nil, a.s.reindexRow(a.ctx, a.tx, t, idx, id)
 	}
 	region, ok := a.regions[shop]
 	if !ok {
 		var err error
 		if region, err = a.s.shopRegion(a.ctx, a.tx, shop); err != nil {
-			return err
+			return nil, err
 		}
 		a.regions[shop] = region
 	}
-	sets := make([]string, len(idx))
-	args := make([]any, 0, len(idx)+1)
+	vals := make([]any, 0, len(idx)+1)
+	vals = append(vals, id)
 	for i, c := range idx {
 		b, err := blindIndexWith(t.name, c.name, region, pts[i], func(norm string) ([]byte, error) {
 			k, err := a.blindKey(shop, c.name)
@@ -894,12 +901,32 @@ func (a *applier) reindexRow(t *table, idx []*column, id string) error {
 			return k.Sum(norm), nil
 		})
 		if err != nil {
+			return nil, err
+		}
+		vals = append(vals, nullBytes(b))
+	}
+	return vals, nil
+}
+
+// setIndexes writes the blind indexes reindexRow computed (rows: id, then one value per index
+// column, row after row), insertBatch rows per UPDATE ... FROM (VALUES ...).
+func (a *applier) setIndexes(t *table, idx []*column, rows []any) error {
+	width := len(idx) + 1
+	sets := make([]string, len(idx))
+	for i, c := range idx {
+		sets[i] = fmt.Sprintf("%s = v.column%d", c.index.column, i+2)
+	}
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
+	for len(rows) > 0 {
+		n := min(len(rows)/width, insertBatch)
+		q := "UPDATE " + t.name + " SET " + strings.Join(sets, ", ") + " FROM (VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") +
+			") AS v WHERE " + t.name + ".id = v.column1"
+		if err := a.exec(q, rows[:n*width]...); err != nil {
 			return err
 		}
-		sets[i] = c.index.column + " = ?"
-		args = append(args, nullBytes(b))
+		rows = rows[n*width:]
 	}
-	return a.exec("UPDATE "+t.name+" SET "+strings.Join(sets, ", ")+" WHERE id = ?", append(args, id)...)
+	return nil
 }
 
 // blindKey returns a shop's blind-index key of a field, derived once per set.
