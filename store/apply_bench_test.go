@@ -14,7 +14,8 @@ import (
 // 110,000 field changes: a data key, six sealed fields and the plain columns each) through
 // applyRemote alone, in sets of at most 5,000 records cut between rows as the sync engine cuts
 // them, beside a plain-SQLite insert of the same rows (the same values, one prepared INSERT
-// per row, one transaction per set, the same pragmas) in the same run:
+// per row, one transaction per set, the same pragmas) in the same run, and beside that insert
+// plus a plain copy of today's change log (what issue 10's new change log is to remove):
 //
 //	go test ./store/ -run '^$' -bench ApplyRemote110k -benchtime 3x
 func BenchmarkApplyRemote110k(b *testing.B) {
@@ -102,6 +103,28 @@ func BenchmarkApplyRemote110k(b *testing.B) {
 			b.StartTimer()
 		}
 	})
+	// The same rows plus today's change log of them (one record per field, as Spoke's table
+	// and index): how much of the gap the log alone accounts for.
+	b.Run("sqlite-baseline-with-changelog", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			db := plainCustomers(b, filepath.Join(b.TempDir(), "plain.db"))
+			if _, err := db.Exec(`CREATE TABLE changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, hlc INTEGER NOT NULL, device_id TEXT NOT NULL, scope TEXT NOT NULL,
+				tbl TEXT NOT NULL, row_id TEXT NOT NULL, col TEXT NOT NULL, value ANY, sealed INTEGER NOT NULL) STRICT;
+				CREATE INDEX changes_field ON changes(row_id, col, hlc)`); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			for _, set := range sets {
+				if err := plainInsert(db, set); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			db.Close()
+			b.StartTimer()
+		}
+	})
 }
 
 // cutSets splits records into sets of at most n, cut between rows.
@@ -138,7 +161,8 @@ func plainCustomers(b *testing.B, path string) *sql.DB {
 }
 
 // plainInsert inserts the rows a set's records make, one prepared INSERT per row, in one
-// transaction.
+// transaction; where the database has a changes table, it also logs every record there, 64 per
+// INSERT, as Spoke does.
 func plainInsert(db *sql.DB, set []ChangeRecord) error {
 	tx, err := db.Begin()
 	if err != nil {
@@ -162,6 +186,36 @@ func plainInsert(db *sql.DB, set []ChangeRecord) error {
 		_, err := st.Exec(args...)
 		clear(args)
 		return err
+	}
+	var logged bool
+	if err := tx.QueryRow("SELECT EXISTS(SELECT 1 FROM sqlite_schema WHERE name = 'changes')").Scan(&logged); err != nil {
+		return err
+	}
+	if logged {
+		const batch = 64
+		row := "(?, ?, ?, ?, ?, ?, ?, ?)"
+		log, err := tx.Prepare("INSERT INTO changes(hlc, device_id, scope, tbl, row_id, col, value, sealed) VALUES" + strings.TrimSuffix(strings.Repeat(row+",", batch), ","))
+		if err != nil {
+			return err
+		}
+		defer log.Close()
+		var vals []any
+		for i, r := range set {
+			vals = append(vals, int64(r.HLC), r.Device, r.Scope, r.Table, r.RowID, r.Column, r.Value, r.Sealed)
+			if len(vals) == batch*8 || i == len(set)-1 {
+				st := log
+				if len(vals) < batch*8 {
+					if st, err = tx.Prepare("INSERT INTO changes(hlc, device_id, scope, tbl, row_id, col, value, sealed) VALUES" + strings.TrimSuffix(strings.Repeat(row+",", len(vals)/8), ",")); err != nil {
+						return err
+					}
+					defer st.Close()
+				}
+				if _, err := st.Exec(vals...); err != nil {
+					return err
+				}
+				vals = vals[:0]
+			}
+		}
 	}
 	for _, r := range set {
 		if r.RowID != args[0] {
