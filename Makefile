@@ -54,6 +54,8 @@ fuzz:
 bench:
 	$(GO) test ./store/ -run '^$$' -bench 'TypeAhead|LookupEmail|CreateCustomer|UnlockToSearchable' -benchtime 3s -timeout 60m
 	$(GO) test ./demo/ -run '^$$' -bench LoadDemo -benchtime 1x
+	$(GO) test ./store/ -run '^$$' -bench ApplyRemote110k -benchtime 3x
+	$(GO) test ./sync/engine/ -run '^$$' -bench Sync100k -benchtime 3x
 
 # The desktop app's package: fyne builds cmd/spoke-gui and reads cmd/spoke-gui/FyneApp.toml
 # (and bumps its Build there) into Spoke.tar.xz (spoke-gui/: a Makefile, the binary, the icon
