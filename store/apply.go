@@ -126,7 +126,7 @@ type applier struct {
 	scope string
 	// logged: row id -> the change log has a record of it (any table), as the set began.
 	logged map[string]bool
-	// history: what the change log holds of a row, read once by plan.
+	// history: what the change log holds of a known row, read once (checkRowIdentity).
 	history map[rowRef]map[string]*colHistory
 	// exists: the row is in its table, as the set began (new rows are inserted last).
 	exists map[rowRef]bool
@@ -296,7 +296,8 @@ func (a *applier) checkRowIdentity(recs []ChangeRecord) (map[string]map[string]b
 		named[r.Table][r.RowID] = true
 	}
 	// Which rows the change log knows, a chunk of ids per query; only those can carry
-	// another table's records.
+	// another table's records, and their history (plan merges against it) is read now, one
+	// query per row, which also finds such records.
 	if err := a.queryIDs("SELECT DISTINCT row_id FROM changes WHERE row_id IN (ids)", ids, func(rows *sql.Rows) error {
 		var id string
 		err := rows.Scan(&id)
@@ -309,12 +310,8 @@ func (a *applier) checkRowIdentity(recs []ChangeRecord) (map[string]map[string]b
 		if !a.logged[id] {
 			continue
 		}
-		var other bool
-		if err := a.queryRow("SELECT EXISTS(SELECT 1 FROM changes WHERE row_id = ? AND tbl != ?)", []any{id, tableOf[id]}, &other); err != nil {
+		if _, err := a.rowHistory(tableOf[id], id); err != nil {
 			return nil, err
-		}
-		if other {
-			return nil, &RemoteError{"a row id of another table is reused"}
 		}
 	}
 	// Which rows are in their tables, as the set begins (applyPlan writes existing rows in
@@ -429,27 +426,31 @@ func (a *applier) heldField(r ChangeRecord) (dup bool, h heldAt, err error) {
 
 // rowHistory reads, in one query, every write the change log holds of a row: per column
 // the stamps (duplicates are recognised by them) and the newest write (the merge's "held").
+// A record of the id under another table refuses the set: the id is another row's.
 func (a *applier) rowHistory(table, id string) (map[string]*colHistory, error) {
 	ref := rowRef{table, id}
 	if h, ok := a.history[ref]; ok {
 		return h, nil
 	}
-	st, err := a.stmt("SELECT col, hlc, device_id, seq, value, sealed FROM changes WHERE row_id = ? AND tbl = ?")
+	st, err := a.stmt("SELECT tbl, col, hlc, device_id, seq, value, sealed FROM changes WHERE row_id = ?")
 	if err != nil {
 		return nil, err
 	}
-	rows, err := st.QueryContext(a.ctx, id, table)
+	rows, err := st.QueryContext(a.ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	hist := map[string]*colHistory{}
 	for rows.Next() {
-		var col string
+		var tbl, col string
 		var at int64
 		var h heldAt
-		if err := rows.Scan(&col, &at, &h.at.device, &h.seq, &h.value, &h.sealed); err != nil {
+		if err := rows.Scan(&tbl, &col, &at, &h.at.device, &h.seq, &h.value, &h.sealed); err != nil {
 			return nil, err
+		}
+		if tbl != table {
+			return nil, &RemoteError{"a row id of another table is reused"}
 		}
 		h.ok, h.at.hlc = true, uint64(at)
 		c := hist[col]

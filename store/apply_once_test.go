@@ -219,3 +219,24 @@ func TestApplierWipesKeys(t *testing.T) {
 		t.Fatalf("keys left after wipe: %v %v", dek, bk)
 	}
 }
+
+// TestApplyRefusesAnotherTablesRowID: a record naming a held bike's id as a customer's is
+// refused whole (the history read that feeds the merge finds the bike's records).
+func TestApplyRefusesAnotherTablesRowID(t *testing.T) {
+	ctx := context.Background()
+	A, B, ownerA := newPair(t)
+	cust := must[string](t)(ownerA.CreateCustomer(ctx, CustomerInput{Name: "Ada Lovelace"}))
+	bike := must[string](t)(ownerA.AddBike(ctx, cust, Bike{Make: "Surly", Model: "Straggler"}))
+	exchange(t, A, B)
+	set := shopSince(t, A, 0)
+	before, _ := B.st.DataHash(ctx)
+	forged := ChangeRecord{HLC: set[0].HLC + 1<<20, Device: A.st.DeviceID(), Scope: set[0].Scope, Table: "customers", RowID: bike, Column: "deleted_at", Value: int64(1)}
+	_, err := B.st.applyRemote(ctx, A.st.DeviceID(), set[0].Scope, []ChangeRecord{forged}, B.pushed)
+	var re *RemoteError
+	if !errors.As(err, &re) || re.Reason != "a row id of another table is reused" {
+		t.Fatalf("err = %v, want the reused id refused", err)
+	}
+	if after, _ := B.st.DataHash(ctx); after != before {
+		t.Fatal("a refused change-set changed data")
+	}
+}
