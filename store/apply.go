@@ -126,8 +126,10 @@ type applier struct {
 	scope string
 	// logged: row id -> the change log has a record of it (any table), as the set began.
 	logged map[string]bool
-	// history: what the change log holds of a known row, read once (checkRowIdentity).
+	// history: what the change log holds of the columns the set writes of a known row, read
+	// once per row by plan; setCols: those columns.
 	history map[rowRef]map[string]*colHistory
+	setCols map[rowRef][]string
 	// exists: the row is in its table, as the set began (new rows are inserted last).
 	exists map[rowRef]bool
 	// From checkSealed on, as the rows stand after applyPlan: data keys by customer id, the
@@ -158,7 +160,7 @@ type openedValue struct {
 }
 
 func newApplier(w *wtx, scope string) *applier {
-	return &applier{wtx: w, scope: scope, logged: map[string]bool{}, history: map[rowRef]map[string]*colHistory{},
+	return &applier{wtx: w, scope: scope, logged: map[string]bool{}, history: map[rowRef]map[string]*colHistory{}, setCols: map[rowRef][]string{},
 		exists: map[rowRef]bool{}, deks: map[string][]byte{}, opened: map[field]openedValue{}, shopOf: map[rowRef]string{},
 		regions: map[string]string{}, blind: map[[2]string]blind.Key{}}
 }
@@ -294,10 +296,12 @@ func (a *applier) checkRowIdentity(recs []ChangeRecord) (map[string]map[string]b
 			named[r.Table] = map[string]bool{}
 		}
 		named[r.Table][r.RowID] = true
+		if ref := (rowRef{r.Table, r.RowID}); !slices.Contains(a.setCols[ref], r.Column) {
+			a.setCols[ref] = append(a.setCols[ref], r.Column)
+		}
 	}
 	// Which rows the change log knows, a chunk of ids per query; only those can carry
-	// another table's records, and their history (plan merges against it) is read now, one
-	// query per row, which also finds such records.
+	// another table's records.
 	if err := a.queryIDs("SELECT DISTINCT row_id FROM changes WHERE row_id IN (ids)", ids, func(rows *sql.Rows) error {
 		var id string
 		err := rows.Scan(&id)
@@ -310,8 +314,12 @@ func (a *applier) checkRowIdentity(recs []ChangeRecord) (map[string]map[string]b
 		if !a.logged[id] {
 			continue
 		}
-		if _, err := a.rowHistory(tableOf[id], id); err != nil {
+		var other bool
+		if err := a.queryRow("SELECT EXISTS(SELECT 1 FROM changes WHERE row_id = ? AND tbl != ?)", []any{id, tableOf[id]}, &other); err != nil {
 			return nil, err
+		}
+		if other {
+			return nil, &RemoteError{"a row id of another table is reused"}
 		}
 	}
 	// Which rows are in their tables, as the set begins (applyPlan writes existing rows in
@@ -424,33 +432,36 @@ func (a *applier) heldField(r ChangeRecord) (dup bool, h heldAt, err error) {
 	return false, c.newest, nil
 }
 
-// rowHistory reads, in one query, every write the change log holds of a row: per column
-// the stamps (duplicates are recognised by them) and the newest write (the merge's "held").
-// A record of the id under another table refuses the set: the id is another row's.
+// rowHistory reads, in one query, every write the change log holds of the columns the set
+// writes of a row: per column the stamps (duplicates are recognised by them) and the newest
+// write (the merge's "held").
 func (a *applier) rowHistory(table, id string) (map[string]*colHistory, error) {
 	ref := rowRef{table, id}
 	if h, ok := a.history[ref]; ok {
 		return h, nil
 	}
-	st, err := a.stmt("SELECT tbl, col, hlc, device_id, seq, value, sealed FROM changes WHERE row_id = ?")
+	cols := a.setCols[ref]
+	st, err := a.stmt("SELECT col, hlc, device_id, seq, value, sealed FROM changes WHERE row_id = ? AND tbl = ? AND col IN (" +
+		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")")
 	if err != nil {
 		return nil, err
 	}
-	rows, err := st.QueryContext(a.ctx, id)
+	args := []any{id, table}
+	for _, c := range cols {
+		args = append(args, c)
+	}
+	rows, err := st.QueryContext(a.ctx, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	hist := map[string]*colHistory{}
 	for rows.Next() {
-		var tbl, col string
+		var col string
 		var at int64
 		var h heldAt
-		if err := rows.Scan(&tbl, &col, &at, &h.at.device, &h.seq, &h.value, &h.sealed); err != nil {
+		if err := rows.Scan(&col, &at, &h.at.device, &h.seq, &h.value, &h.sealed); err != nil {
 			return nil, err
-		}
-		if tbl != table {
-			return nil, &RemoteError{"a row id of another table is reused"}
 		}
 		h.ok, h.at.hlc = true, uint64(at)
 		c := hist[col]
