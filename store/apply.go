@@ -1,13 +1,18 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
+	"spoke/crypto/blind"
 	"spoke/hlc"
 )
 
@@ -51,7 +56,9 @@ type ApplyResult struct {
 // It runs in steps, each its own function: checkRecords (the set alone), checkRowIdentity and
 // checkRowScopes (the set against the rows it names), plan (the merge decisions, reading
 // only), applyPlan (the writes), then checkSealed and the sealed-value check of every incoming
-// value (the result), and recomputeDerived.
+// value (the result), and recomputeDerived. The steps share one applier: statements prepared
+// once for the set, what each row holds read once, data keys unwrapped once (and wiped when
+// the set is done), and every sealed value authenticated once.
 func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs []ChangeRecord, pushedSeq int64) (*ApplyResult, error) {
 	if fromDevice == s.deviceID {
 		return &ApplyResult{Duplicates: len(recs)}, nil
@@ -65,32 +72,34 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 	}
 	var res *ApplyResult
 	err = s.write(ctx, syncActor, "sync.apply", func(w *wtx) error {
+		a := newApplier(w, scope)
+		defer a.wipe()
 		w.audit.Target = fromDevice
 		// A set may touch only rows of its own scope: refuse before anything is written if a
 		// row it names already belongs (itself, or through its parent) to another shop.
-		named, err := w.checkRowIdentity(recs)
+		named, err := a.checkRowIdentity(recs)
 		if err != nil {
 			return err
 		}
-		if err := checkRowScopes(ctx, w.tx, scope, named); err != nil {
+		if err := a.checkRowScopes(named); err != nil {
 			return err
 		}
-		steps, r, err := w.plan(recs, pushedSeq)
+		steps, r, err := a.plan(recs, pushedSeq)
 		if err != nil {
 			return err
 		}
 		res = r
-		touched, err := w.applyPlan(steps)
+		touched, err := a.applyPlan(steps)
 		if err != nil {
 			return err
 		}
-		if err := w.s.checkSealed(ctx, w.tx, scope, touched); err != nil {
+		if err := a.checkSealed(touched); err != nil {
 			return err
 		}
-		if err := w.checkIncomingSealed(recs); err != nil {
+		if err := a.checkIncomingSealed(recs); err != nil {
 			return err
 		}
-		if err := w.s.recomputeDerived(ctx, w.tx, touched); err != nil {
+		if err := a.recomputeDerived(touched); err != nil {
 			return err
 		}
 		w.audit.Detail = fmt.Sprintf("scope=%s applied=%d duplicates=%d lost=%d conflicts=%d", scope, res.Applied, res.Duplicates, res.Lost, res.Conflicts)
@@ -104,6 +113,138 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 	s.mu.Unlock()
 	s.refreshIndexes(ctx, recs)
 	return res, nil
+}
+
+// applier is one applyRemote's working state, shared by its steps so that nothing is read,
+// unwrapped or authenticated twice: statements come from the transaction's cache (w.stmt),
+// the change log is asked once per row whether it knows the row and once for everything it
+// holds of it, data keys are unwrapped once per customer, and a sealed value authenticated
+// as a row's value is not opened again as an incoming one. It lives for one set; wipe clears
+// the keys it unwrapped.
+type applier struct {
+	*wtx
+	scope string
+	// logged: row id -> the change log has a record of it (any table), as the set began.
+	logged map[string]bool
+	// history: what the change log holds of the columns the set writes of a known row, read
+	// once per row by plan; setCols: those columns.
+	history map[rowRef]map[string]*colHistory
+	setCols map[rowRef][]string
+	// exists: the row is in its table, as the set began (new rows are inserted last).
+	exists map[rowRef]bool
+	// From checkSealed on, as the rows stand after applyPlan: data keys by customer id, the
+	// sealed values authenticated as rows' values (with the plaintext of indexed ones), and
+	// the shop of each row opened.
+	deks   map[string][]byte
+	opened map[field]openedValue
+	shopOf map[rowRef]string
+	// regions and blind-index keys of the shops this set reindexes.
+	regions map[string]string
+	blind   map[[2]string]blind.Key
+}
+
+// rowRef names one row.
+type rowRef struct{ table, id string }
+
+// colHistory is what the change log holds of one field: every write's stamp and the newest.
+type colHistory struct {
+	writes map[stamp]bool
+	newest heldAt
+}
+
+// openedValue is a sealed value of a row that authenticated, and its plaintext when the
+// column has a blind index (the reindex needs it).
+type openedValue struct {
+	sealed []byte
+	plain  string
+}
+
+func newApplier(w *wtx, scope string) *applier {
+	return &applier{wtx: w, scope: scope, logged: map[string]bool{}, history: map[rowRef]map[string]*colHistory{}, setCols: map[rowRef][]string{},
+		exists: map[rowRef]bool{}, deks: map[string][]byte{}, opened: map[field]openedValue{}, shopOf: map[rowRef]string{},
+		regions: map[string]string{}, blind: map[[2]string]blind.Key{}}
+}
+
+// wipe clears the data keys and blind-index keys this set unwrapped or derived.
+func (a *applier) wipe() {
+	for id, k := range a.deks {
+		clear(k)
+		delete(a.deks, id)
+	}
+	for id, k := range a.blind {
+		clear(k)
+		delete(a.blind, id)
+	}
+	clear(a.opened)
+}
+
+// queryRow runs a single-row query through a statement prepared once per transaction.
+func (a *applier) queryRow(q string, args []any, dest ...any) error {
+	st, err := a.stmt(q)
+	if err != nil {
+		return err
+	}
+	return st.QueryRowContext(a.ctx, args...).Scan(dest...)
+}
+
+// exec runs a statement prepared once per transaction.
+func (a *applier) exec(q string, args ...any) error {
+	st, err := a.stmt(q)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(a.ctx, args...)
+	return err
+}
+
+// idChunk is how many row ids one batched read names; a shorter last chunk repeats its last
+// id, so every chunk runs the same prepared statement.
+const idChunk = 64
+
+// idMarks is the parameter list a batched read's "(ids)" stands for.
+var idMarks = func() string {
+	m := make([]string, idChunk)
+	for i := range m {
+		m[i] = "?" + strconv.Itoa(i+1)
+	}
+	return "(" + strings.Join(m, ", ") + ")"
+}()
+
+// queryIDs runs q, in which "(ids)" stands for a list of row ids, over ids chunk by chunk
+// (one prepared statement, idChunk ids a run) and calls scan for every result row.
+func (a *applier) queryIDs(q string, ids []string, scan func(*sql.Rows) error) error {
+	st, err := a.stmt(strings.ReplaceAll(q, "(ids)", idMarks))
+	if err != nil {
+		return err
+	}
+	args := make([]any, idChunk)
+	for len(ids) > 0 {
+		n := min(len(ids), idChunk)
+		for i := range args {
+			args[i] = ids[min(i, n-1)]
+		}
+		if err := scanAll(st.QueryContext(a.ctx, args...))(scan); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// scanAll calls scan for every row of a query's result and closes it.
+func scanAll(rows *sql.Rows, err error) func(scan func(*sql.Rows) error) error {
+	return func(scan func(*sql.Rows) error) error {
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
 }
 
 // checkRecords checks a set on its own: known tables and columns (the registry's synced
@@ -135,27 +276,65 @@ func checkRecords(scope string, recs []ChangeRecord) (uint64, error) {
 }
 
 // checkRowIdentity: a row id names one row of one table, so a record may not reuse another
-// table's id (its merge clocks would mix with that row's). It returns the rows named.
-func (w *wtx) checkRowIdentity(recs []ChangeRecord) (map[string]map[string]bool, error) {
+// table's id (its merge clocks would mix with that row's). It returns the rows named, and
+// remembers which of them the change log knows (plan merges only those field by field) and
+// which are in their tables.
+func (a *applier) checkRowIdentity(recs []ChangeRecord) (map[string]map[string]bool, error) {
 	named := map[string]map[string]bool{}
 	tableOf := map[string]string{}
+	var ids []string // first-named order
 	for _, r := range recs {
-		if t, ok := tableOf[r.RowID]; ok && t != r.Table {
+		t, ok := tableOf[r.RowID]
+		if ok && t != r.Table {
 			return nil, &RemoteError{"a row id is used for two tables"}
 		}
-		tableOf[r.RowID] = r.Table
+		if !ok {
+			tableOf[r.RowID] = r.Table
+			ids = append(ids, r.RowID)
+		}
 		if named[r.Table] == nil {
 			named[r.Table] = map[string]bool{}
 		}
 		named[r.Table][r.RowID] = true
+		if ref := (rowRef{r.Table, r.RowID}); !slices.Contains(a.setCols[ref], r.Column) {
+			a.setCols[ref] = append(a.setCols[ref], r.Column)
+		}
 	}
-	for id, t := range tableOf {
-		var n int
-		if err := w.tx.QueryRowContext(w.ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM changes WHERE row_id = ? AND tbl != ? LIMIT 1)", id, t).Scan(&n); err != nil {
+	// Which rows the change log knows, a chunk of ids per query; only those can carry
+	// another table's records.
+	if err := a.queryIDs("SELECT DISTINCT row_id FROM changes WHERE row_id IN (ids)", ids, func(rows *sql.Rows) error {
+		var id string
+		err := rows.Scan(&id)
+		a.logged[id] = true
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if !a.logged[id] {
+			continue
+		}
+		var other bool
+		if err := a.queryRow("SELECT EXISTS(SELECT 1 FROM changes WHERE row_id = ? AND tbl != ?)", []any{id, tableOf[id]}, &other); err != nil {
 			return nil, err
 		}
-		if n > 0 {
+		if other {
 			return nil, &RemoteError{"a row id of another table is reused"}
+		}
+	}
+	// Which rows are in their tables, as the set begins (applyPlan writes existing rows in
+	// place and inserts the others).
+	for table, ids := range named {
+		for id := range ids {
+			a.exists[rowRef{table, id}] = false
+		}
+		if err := a.queryIDs("SELECT id FROM "+table+" WHERE id IN (ids)", slices.Collect(maps.Keys(ids)), func(rows *sql.Rows) error {
+			var id string
+			err := rows.Scan(&id)
+			a.exists[rowRef{table, id}] = true
+			return err
+		}); err != nil {
+			return nil, err
 		}
 	}
 	return named, nil
@@ -173,38 +352,34 @@ type field struct{ table, row, column string }
 
 // plan decides every record of the set against what this device holds, reading only. A field
 // the set writes twice is decided the second time against the set's own first write.
-func (w *wtx) plan(recs []ChangeRecord, pushedSeq int64) ([]step, *ApplyResult, error) {
+func (a *applier) plan(recs []ChangeRecord, pushedSeq int64) ([]step, *ApplyResult, error) {
 	res := &ApplyResult{}
 	// A staff record merges as a whole: it is MAC'd and owner-signed as one, so a mix of
 	// two writes' columns would be neither.
-	userWins, err := w.userRowsWin(recs)
+	userWins, err := a.userRowsWin(recs)
 	if err != nil {
 		return nil, nil, err
 	}
 	// A row this device has never seen has no field to merge with: its records all win,
 	// in order, without a lookup per field (the common case of a first sync).
-	unseen := map[string]bool{}
-	inSet := map[field]heldAt{}
-	seen := map[field]map[stamp]bool{}
-	var steps []step
+	type write struct {
+		f  field
+		at stamp
+	}
+	inSet := make(map[field]heldAt, len(recs))
+	seen := make(map[write]bool, len(recs))
+	steps := make([]step, 0, len(recs))
 	for _, r := range recs {
 		f, at := field{r.Table, r.RowID, r.Column}, stamp{r.HLC, r.Device}
-		if seen[f][at] {
+		if seen[write{f, at}] {
 			res.Duplicates++
 			continue
 		}
-		isNew, looked := unseen[r.RowID]
-		if !looked {
-			var n int
-			if err := w.tx.QueryRowContext(w.ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM changes WHERE row_id = ? LIMIT 1)", r.RowID).Scan(&n); err != nil {
-				return nil, nil, err
-			}
-			isNew = n == 0
-			unseen[r.RowID] = isNew
-		}
 		cur, ok := inSet[f]
-		if !ok && !isNew {
-			dup, h, err := w.heldField(r)
+		if a.logged[r.RowID] {
+			// A write this device holds already is a duplicate, also after the set's own
+			// newer write of the field (it is decided against that one, not the log).
+			dup, h, err := a.heldField(r)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -212,13 +387,12 @@ func (w *wtx) plan(recs []ChangeRecord, pushedSeq int64) ([]step, *ApplyResult, 
 				res.Duplicates++
 				continue
 			}
-			cur = h
-			cur.unpushed = h.ok && h.at.device == w.s.deviceID && h.seq > pushedSeq
+			if !ok {
+				cur = h
+				cur.unpushed = h.ok && h.at.device == a.s.deviceID && h.seq > pushedSeq
+			}
 		}
-		if seen[f] == nil {
-			seen[f] = map[stamp]bool{}
-		}
-		seen[f][at] = true
+		seen[write{f, at}] = true
 		in := incoming{at: at, column: r.Column, value: r.Value}
 		if rw, ok := userWins[r.RowID]; ok && r.Table == "users" {
 			in.rowWins = &rw
@@ -245,43 +419,108 @@ type heldAt struct {
 	sealed bool
 }
 
-// heldField reads the newest write this device holds for the record's field, and whether
+// heldField returns the newest write this device holds for the record's field, and whether
 // it holds this very write already.
-func (w *wtx) heldField(r ChangeRecord) (dup bool, h heldAt, err error) {
-	var n int
-	if err := w.tx.QueryRowContext(w.ctx, "SELECT COUNT(*) FROM changes WHERE row_id = ? AND col = ? AND hlc = ? AND device_id = ? AND tbl = ?",
-		r.RowID, r.Column, int64(r.HLC), r.Device, r.Table).Scan(&n); err != nil {
-		return false, h, err
-	}
-	if n > 0 {
-		return true, h, nil
-	}
-	var at int64
-	err = w.tx.QueryRowContext(w.ctx, "SELECT hlc, device_id, seq, value, sealed FROM changes WHERE row_id = ? AND col = ? AND tbl = ? ORDER BY hlc DESC, device_id DESC LIMIT 1",
-		r.RowID, r.Column, r.Table).Scan(&at, &h.at.device, &h.seq, &h.value, &h.sealed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, heldAt{}, nil
-	}
+func (a *applier) heldField(r ChangeRecord) (dup bool, h heldAt, err error) {
+	hist, err := a.rowHistory(r.Table, r.RowID)
 	if err != nil {
 		return false, h, err
 	}
-	h.ok, h.at.hlc = true, uint64(at)
-	return false, h, nil
+	c := hist[r.Column]
+	if c == nil {
+		return false, heldAt{}, nil
+	}
+	if c.writes[stamp{r.HLC, r.Device}] {
+		return true, h, nil
+	}
+	return false, c.newest, nil
+}
+
+// rowHistory reads, in one query, every write the change log holds of the columns the set
+// writes of a row: per column the stamps (duplicates are recognised by them) and the newest
+// write (the merge's "held").
+func (a *applier) rowHistory(table, id string) (map[string]*colHistory, error) {
+	ref := rowRef{table, id}
+	if h, ok := a.history[ref]; ok {
+		return h, nil
+	}
+	cols := a.setCols[ref]
+	st, err := a.stmt("SELECT col, hlc, device_id, seq, value, sealed FROM changes WHERE row_id = ? AND tbl = ? AND col IN (" +
+		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")")
+	if err != nil {
+		return nil, err
+	}
+	args := []any{id, table}
+	for _, c := range cols {
+		args = append(args, c)
+	}
+	rows, err := st.QueryContext(a.ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	hist := map[string]*colHistory{}
+	for rows.Next() {
+		var col string
+		var at int64
+		var h heldAt
+		if err := rows.Scan(&col, &at, &h.at.device, &h.seq, &h.value, &h.sealed); err != nil {
+			return nil, err
+		}
+		h.ok, h.at.hlc = true, uint64(at)
+		c := hist[col]
+		if c == nil {
+			c = &colHistory{writes: map[stamp]bool{}}
+			hist[col] = c
+		}
+		c.writes[h.at] = true
+		if !c.newest.ok || h.at.after(c.newest.at) {
+			c.newest = h
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	a.history[ref] = hist
+	return hist, nil
+}
+
+// rowExists reports whether a row is in its table, asked once per row.
+func (a *applier) rowExists(table, id string) (bool, error) {
+	ref := rowRef{table, id}
+	if e, ok := a.exists[ref]; ok {
+		return e, nil
+	}
+	var e bool
+	if err := a.queryRow("SELECT EXISTS(SELECT 1 FROM "+table+" WHERE id = ?)", []any{id}, &e); err != nil {
+		return false, err
+	}
+	a.exists[ref] = e
+	return e, nil
+}
+
+// rowUpdate is the winning values the set writes into one existing row, in record order,
+// as runs of distinct columns: one UPDATE per run (a column written twice starts a new one,
+// so every value the set writes meets the table's constraints as it did field by field).
+type rowUpdate struct {
+	table string
+	runs  [][]col
 }
 
 // applyPlan carries out the decisions: every decided record enters the change log, each
-// conflict is kept, each winning value is written to its row (new rows inserted whole, in
-// the order the set introduced them). It returns the rows written (table -> ids).
-func (w *wtx) applyPlan(steps []step) (map[string]map[string]bool, error) {
-	ctx := w.ctx
+// conflict is kept, each winning value is written to its row (existing rows updated, one
+// statement per row, then new rows inserted whole, in the order the set introduced them).
+// It returns the rows written (table -> ids).
+func (a *applier) applyPlan(steps []step) (map[string]map[string]bool, error) {
 	touched := map[string]map[string]bool{}
 	newRows := map[string]*newRow{}
-	var order []string
+	updates := map[string]*rowUpdate{}
+	var order, updated []string
 	for _, st := range steps {
 		r := st.rec
-		w.pending = append(w.pending, int64(r.HLC), r.Device, r.Scope, r.Table, r.RowID, r.Column, r.Value, r.Sealed)
-		if len(w.pending) >= changeBatch*changeCols {
-			if err := w.flushChanges(); err != nil {
+		a.pending = append(a.pending, int64(r.HLC), r.Device, r.Scope, r.Table, r.RowID, r.Column, r.Value, r.Sealed)
+		if len(a.pending) >= changeBatch*changeCols {
+			if err := a.flushChanges(); err != nil {
 				return nil, err
 			}
 		}
@@ -291,19 +530,29 @@ func (w *wtx) applyPlan(steps []step) (map[string]map[string]bool, error) {
 				lost = ChangeRecord{HLC: st.cur.at.hlc, Device: st.cur.at.device, Scope: r.Scope, Table: r.Table, RowID: r.RowID, Column: r.Column, Value: st.cur.value, Sealed: r.Sealed}
 				winner = stamp{r.HLC, r.Device}
 			}
-			if err := w.conflict(lost, winner.hlc, winner.device); err != nil {
+			if err := a.conflict(lost, winner.hlc, winner.device); err != nil {
 				return nil, err
 			}
 		}
 		if !st.v.apply {
 			continue
 		}
-		var exists int
-		w.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+r.Table+" WHERE id = ?", r.RowID).Scan(&exists)
-		if exists > 0 {
-			if _, err := w.tx.ExecContext(ctx, "UPDATE "+r.Table+" SET "+r.Column+" = ? WHERE id = ?", r.Value, r.RowID); err != nil {
-				return nil, &RemoteError{fmt.Sprintf("%s.%s: %v", r.Table, r.Column, err)}
+		exists, err := a.rowExists(r.Table, r.RowID)
+		if err != nil {
+			return nil, err
+		}
+		c := col{name: r.Column, value: r.Value}
+		if exists {
+			u := updates[r.RowID]
+			if u == nil {
+				u = &rowUpdate{table: r.Table}
+				updates[r.RowID] = u
+				updated = append(updated, r.RowID)
 			}
+			if n := len(u.runs); n == 0 || slices.ContainsFunc(u.runs[n-1], func(x col) bool { return x.name == c.name }) {
+				u.runs = append(u.runs, nil)
+			}
+			u.runs[len(u.runs)-1] = append(u.runs[len(u.runs)-1], c)
 		} else {
 			p := newRows[r.RowID]
 			if p == nil {
@@ -311,21 +560,65 @@ func (w *wtx) applyPlan(steps []step) (map[string]map[string]bool, error) {
 				newRows[r.RowID] = p
 				order = append(order, r.RowID)
 			}
-			p.cols = append(p.cols, col{name: r.Column, value: r.Value})
+			p.cols = append(p.cols, c)
 		}
 		if touched[r.Table] == nil {
 			touched[r.Table] = map[string]bool{}
 		}
 		touched[r.Table][r.RowID] = true
 	}
-	for _, id := range order {
-		p := newRows[id]
-		if err := upsertRow(ctx, w.tx, p.table, id, p.cols); err != nil {
+	for _, id := range updated {
+		u := updates[id]
+		for _, run := range u.runs {
+			if err := a.updateRow(u.table, id, run); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// New rows go in, in order, as multi-row INSERTs of consecutive rows of one table with the
+	// same columns (no table refers to itself, so this meets every reference as row by row).
+	for i := 0; i < len(order); {
+		p := newRows[order[i]]
+		names, args := p.values(order[i])
+		j := i + 1
+		for ; j < len(order) && j-i < insertBatch; j++ {
+			q := newRows[order[j]]
+			if q.table != p.table {
+				break
+			}
+			n, v := q.values(order[j])
+			if !slices.Equal(n, names) {
+				break
+			}
+			args = append(args, v...)
+		}
+		row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
+		q := "INSERT INTO " + p.table + "(" + strings.Join(names, ", ") + ") VALUES" + strings.TrimSuffix(strings.Repeat(row+",", j-i), ",")
+		if err := a.exec(q, args...); err != nil {
 			return nil, &RemoteError{fmt.Sprintf("a new %s row is incomplete or out of order", p.table)}
 		}
+		i = j
 	}
 	return touched, nil
 }
+
+// updateRow writes a run of distinct columns into an existing row.
+func (a *applier) updateRow(table, id string, cols []col) error {
+	sets := make([]string, len(cols))
+	names := make([]string, len(cols))
+	args := make([]any, 0, len(cols)+1)
+	for i, c := range cols {
+		sets[i], names[i] = c.name+" = ?", c.name
+		args = append(args, c.value)
+	}
+	if err := a.exec("UPDATE "+table+" SET "+strings.Join(sets, ", ")+" WHERE id = ?", append(args, id)...); err != nil {
+		return &RemoteError{fmt.Sprintf("%s.%s: %v", table, strings.Join(names, ","), err)}
+	}
+	return nil
+}
+
+// insertBatch is how many new rows one INSERT carries at most.
+const insertBatch = 32
 
 // newRow is a row the set introduces, gathered column by column.
 type newRow struct {
@@ -333,15 +626,36 @@ type newRow struct {
 	cols  []col
 }
 
+// values returns the row's columns (id first) and their values; a column the set gave twice
+// takes its last value.
+func (p *newRow) values(id string) ([]string, []any) {
+	names, args := []string{"id"}, []any{id}
+	at := map[string]int{}
+	for _, c := range p.cols {
+		if i, ok := at[c.name]; ok {
+			args[i] = c.value
+			continue
+		}
+		at[c.name] = len(args)
+		names, args = append(names, c.name), append(args, c.value)
+	}
+	return names, args
+}
+
 // checkIncomingSealed: every incoming sealed value must authenticate, also one that lost the
-// merge (it would sit in the change log and the conflicts).
-func (w *wtx) checkIncomingSealed(recs []ChangeRecord) error {
+// merge (it would sit in the change log and the conflicts). A value checkSealed authenticated
+// as its row's value (the same bytes of the same field, so the same key and additional data)
+// is not opened again.
+func (a *applier) checkIncomingSealed(recs []ChangeRecord) error {
 	for _, r := range recs {
 		b, ok := r.Value.([]byte)
 		if !r.Sealed || !ok {
 			continue
 		}
-		k, err := w.s.rowKey(w.ctx, w.tx, r.Table, r.RowID)
+		if o, ok := a.opened[field{r.Table, r.RowID, r.Column}]; ok && bytes.Equal(o.sealed, b) {
+			continue
+		}
+		k, err := a.rowKey(r.Table, r.RowID)
 		if err != nil {
 			return &RemoteError{"a sealed value's row or key is unknown"}
 		}
@@ -352,9 +666,49 @@ func (w *wtx) checkIncomingSealed(recs []ChangeRecord) error {
 	return nil
 }
 
+// rowKey is Store.rowKey with the set's data keys at hand.
+func (a *applier) rowKey(table, id string) ([]byte, error) {
+	switch table {
+	case "users":
+		k, _, err := a.s.scopeKey(a.ctx, OrgScope, 1)
+		return k, err
+	case "customers":
+		return a.customerKey(id)
+	case "bikes", "work_orders":
+		var cust string
+		if err := a.queryRow("SELECT customer_id FROM "+table+" WHERE id = ?", []any{id}, &cust); err != nil {
+			return nil, err
+		}
+		return a.customerKey(cust)
+	}
+	return nil, ErrNotFound
+}
+
+// customerKey returns a customer's data key, unwrapped once per set.
+func (a *applier) customerKey(id string) ([]byte, error) {
+	if k, ok := a.deks[id]; ok {
+		return k, nil
+	}
+	c := &custRow{id: id}
+	if err := a.queryRow("SELECT shop_id, dek, dek_version FROM customers WHERE id = ?", []any{id}, &c.shopID, &c.dek, &c.dekVersion); err != nil {
+		return nil, err
+	}
+	return a.unwrapDEK(c)
+}
+
+// unwrapDEK unwraps a customer's data key from its row as it stands and keeps it for the set.
+func (a *applier) unwrapDEK(c *custRow) ([]byte, error) {
+	k, err := a.s.unwrapDEK(a.ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	a.deks[c.id] = k
+	return k, nil
+}
+
 // userRowsWin decides, for each staff record the set writes that this device already holds,
 // whether the set's write wins the whole row: its newest (HLC, device) against the newest held.
-func (w *wtx) userRowsWin(recs []ChangeRecord) (map[string]bool, error) {
+func (a *applier) userRowsWin(recs []ChangeRecord) (map[string]bool, error) {
 	in := map[string]stamp{}
 	for _, r := range recs {
 		if r.Table == "users" {
@@ -367,7 +721,7 @@ func (w *wtx) userRowsWin(recs []ChangeRecord) (map[string]bool, error) {
 	for id := range in {
 		var h int64
 		var dev string
-		err := w.tx.QueryRowContext(w.ctx, "SELECT hlc, device_id FROM changes WHERE row_id = ? AND tbl = 'users' ORDER BY hlc DESC, device_id DESC LIMIT 1", id).Scan(&h, &dev)
+		err := a.queryRow("SELECT hlc, device_id FROM changes WHERE row_id = ? AND tbl = 'users' ORDER BY hlc DESC, device_id DESC LIMIT 1", []any{id}, &h, &dev)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
@@ -380,58 +734,228 @@ func (w *wtx) userRowsWin(recs []ChangeRecord) (map[string]bool, error) {
 }
 
 func (w *wtx) conflict(lost ChangeRecord, winnerHLC uint64, winnerDev string) error {
-	_, err := w.tx.ExecContext(w.ctx, `INSERT INTO conflicts(tbl, row_id, col, scope, value, sealed, hlc, device_id, winner_hlc, winner_dev, recorded_at)
-		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, lost.Table, lost.RowID, lost.Column, lost.Scope, lost.Value, lost.Sealed, int64(lost.HLC), lost.Device, int64(winnerHLC), winnerDev, w.now)
+	st, err := w.stmt(`INSERT INTO conflicts(tbl, row_id, col, scope, value, sealed, hlc, device_id, winner_hlc, winner_dev, recorded_at)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(w.ctx, lost.Table, lost.RowID, lost.Column, lost.Scope, lost.Value, lost.Sealed, int64(lost.HLC), lost.Device, int64(winnerHLC), winnerDev, w.now)
 	return err
 }
 
 // checkSealed authenticates every sealed value of the touched rows, and that each customer row
 // sits in the scope (shop) it claims: a change-set cannot plant garbage or move a customer.
-func (s *Store) checkSealed(ctx context.Context, tx *sql.Tx, scope string, touched map[string]map[string]bool) error {
-	if err := checkRowScopes(ctx, tx, scope, touched); err != nil {
+func (a *applier) checkSealed(touched map[string]map[string]bool) error {
+	if err := a.checkRowScopes(touched); err != nil {
 		return err
 	}
 	for _, t := range schema {
 		if t.key != sealedByOwnKey && t.key != sealedByCustomer {
 			continue // staff records: MAC and owner signature below
 		}
-		for id := range touched[t.name] {
-			if err := s.openRow(ctx, tx, &t, id); err != nil {
-				return err
-			}
+		if err := a.openRows(&t, touched[t.name]); err != nil {
+			return err
 		}
 	}
 	for id := range touched["users"] {
-		u, err := scanUser(tx.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE id = ?", id))
+		u, err := scanUser(a.tx.QueryRowContext(a.ctx, "SELECT "+userCols+" FROM users WHERE id = ?", id))
 		if err != nil {
 			return err
 		}
-		if err := s.authentic(ctx, u); err != nil {
+		if err := a.s.authentic(a.ctx, u); err != nil {
 			return &RemoteError{"a user record fails authentication"}
 		}
-		if err := s.ownerSigned(ctx, tx, u); err != nil {
+		if err := a.s.ownerSigned(a.ctx, a.tx, u); err != nil {
 			return &RemoteError{"a user record is not signed by an active owner device"}
 		}
 	}
 	return nil
 }
 
-// openRow authenticates every sealed value of one row under the key the registry names for it.
-func (s *Store) openRow(ctx context.Context, tx *sql.Tx, t *table, id string) error {
-	k, err := s.rowKey(ctx, tx, t.name, id)
-	if err != nil {
-		return &RemoteError{fmt.Sprintf("a %s row's customer or key is unknown", t.name)}
+// openRows authenticates every sealed value of the rows (ids) of one table under the key the
+// registry names for each, reading the rows a chunk per query (shop, what the key comes from,
+// the sealed values). It keeps what it opened for checkIncomingSealed and recomputeDerived.
+func (a *applier) openRows(t *table, ids map[string]bool) error {
+	if len(ids) == 0 {
+		return nil
 	}
-	for _, c := range t.personalCols() {
-		var v []byte
-		if err := tx.QueryRowContext(ctx, "SELECT "+c.name+" FROM "+t.name+" WHERE id = ?", id).Scan(&v); err != nil {
-			return err
+	pcs := t.personalCols()
+	q := "SELECT id, shop_id, customer_id, NULL, 0"
+	if t.key == sealedByOwnKey {
+		q = "SELECT id, shop_id, id, dek, dek_version"
+	}
+	for _, pc := range pcs {
+		q += ", " + pc.name
+	}
+	type sealedRow struct {
+		cust custRow // for a customer: its key; otherwise the id of the customer whose key it is
+		id   string
+		shop string
+		vals [][]byte
+	}
+	var got []*sealedRow
+	if err := a.queryIDs(q+" FROM "+t.name+" WHERE id IN (ids)", slices.Collect(maps.Keys(ids)), func(rows *sql.Rows) error {
+		r := &sealedRow{vals: make([][]byte, len(pcs))}
+		dest := []any{&r.id, &r.shop, &r.cust.id, &r.cust.dek, &r.cust.dekVersion}
+		for i := range r.vals {
+			dest = append(dest, &r.vals[i])
 		}
-		if _, err := openField(k, t.name, id, c.name, v); err != nil {
-			return &RemoteError{fmt.Sprintf("a sealed %s value fails authentication", t.name)}
+		got = append(got, r)
+		return rows.Scan(dest...)
+	}); err != nil {
+		return err
+	}
+	unknown := &RemoteError{fmt.Sprintf("a %s row's customer or key is unknown", t.name)}
+	if len(got) != len(ids) {
+		return unknown // a row is missing
+	}
+	for _, r := range got {
+		var k []byte
+		var err error
+		if t.key == sealedByOwnKey {
+			r.cust.shopID = r.shop
+			if k = a.deks[r.id]; k == nil {
+				k, err = a.unwrapDEK(&r.cust)
+			}
+		} else {
+			k, err = a.customerKey(r.cust.id)
+		}
+		if err != nil {
+			return unknown
+		}
+		a.shopOf[rowRef{t.name, r.id}] = r.shop
+		for i, pc := range pcs {
+			pt, err := openField(k, t.name, r.id, pc.name, r.vals[i])
+			if err != nil {
+				return &RemoteError{fmt.Sprintf("a sealed %s value fails authentication", t.name)}
+			}
+			o := openedValue{sealed: r.vals[i]}
+			if pc.index != nil {
+				o.plain = pt
+			}
+			a.opened[field{t.name, r.id, pc.name}] = o
 		}
 	}
 	return nil
+}
+
+// recomputeDerived is Store.recomputeDerived for the set's touched rows, from the plaintexts
+// checkSealed opened: every blind index (one statement per row) and the totals of every job
+// and sale whose lines (or itself) were touched.
+func (a *applier) recomputeDerived(touched map[string]map[string]bool) error {
+	for _, t := range schema {
+		idx := t.indexedCols()
+		if len(idx) == 0 {
+			continue
+		}
+		var rows []any // id and index values of each row, for setIndexes
+		for id := range touched[t.name] {
+			vals, err := a.reindexRow(&t, idx, id)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, vals...)
+		}
+		if err := a.setIndexes(&t, idx, rows); err != nil {
+			return err
+		}
+	}
+	for _, d := range []struct{ parent, lines, fk, sql string }{
+		{"work_orders", "work_order_lines", "work_order_id", jobTotalsSQL},
+		{"sales", "sale_lines", "sale_id", saleTotalSQL},
+	} {
+		ids := map[string]bool{}
+		for id := range touched[d.parent] {
+			ids[id] = true
+		}
+		for id := range touched[d.lines] {
+			var p string
+			if err := a.queryRow("SELECT "+d.fk+" FROM "+d.lines+" WHERE id = ?", []any{id}, &p); err != nil {
+				return err
+			}
+			ids[p] = true
+		}
+		for id := range ids {
+			if err := a.exec(d.sql, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// reindexRow computes one row's blind indexes from the plaintexts openRows kept and returns
+// the row's id and them, for setIndexes (a row it did not open takes the general path, which
+// opens and writes them, and returns nothing).
+func (a *applier) reindexRow(t *table, idx []*column, id string) ([]any, error) {
+	shop, ok := a.shopOf[rowRef{t.name, id}]
+	pts := make([]string, len(idx))
+	for i, c := range idx {
+		o, opened := a.opened[field{t.name, id, c.name}]
+		ok = ok && opened
+		pts[i] = o.plain
+	}
+	if !ok {
+		return nil, a.s.reindexRow(a.ctx, a.tx, t, idx, id)
+	}
+	region, ok := a.regions[shop]
+	if !ok {
+		var err error
+		if region, err = a.s.shopRegion(a.ctx, a.tx, shop); err != nil {
+			return nil, err
+		}
+		a.regions[shop] = region
+	}
+	vals := make([]any, 0, len(idx)+1)
+	vals = append(vals, id)
+	for i, c := range idx {
+		b, err := blindIndexWith(t.name, c.name, region, pts[i], func(norm string) ([]byte, error) {
+			k, err := a.blindKey(shop, c.name)
+			if err != nil {
+				return nil, err
+			}
+			return k.Sum(norm), nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		vals = append(vals, nullBytes(b))
+	}
+	return vals, nil
+}
+
+// setIndexes writes the blind indexes reindexRow computed (rows: id, then one value per index
+// column, row after row), insertBatch rows per UPDATE ... FROM (VALUES ...).
+func (a *applier) setIndexes(t *table, idx []*column, rows []any) error {
+	width := len(idx) + 1
+	sets := make([]string, len(idx))
+	for i, c := range idx {
+		sets[i] = fmt.Sprintf("%s = v.column%d", c.index.column, i+2)
+	}
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
+	for len(rows) > 0 {
+		n := min(len(rows)/width, insertBatch)
+		q := "UPDATE " + t.name + " SET " + strings.Join(sets, ", ") + " FROM (VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") +
+			") AS v WHERE " + t.name + ".id = v.column1"
+		if err := a.exec(q, rows[:n*width]...); err != nil {
+			return err
+		}
+		rows = rows[n*width:]
+	}
+	return nil
+}
+
+// blindKey returns a shop's blind-index key of a field, derived once per set.
+func (a *applier) blindKey(shop, column string) (blind.Key, error) {
+	if k, ok := a.blind[[2]string{shop, column}]; ok {
+		return k, nil
+	}
+	k, err := a.s.blindKey(a.ctx, shop, column)
+	if err != nil {
+		return nil, err
+	}
+	a.blind[[2]string{shop, column}] = k
+	return k, nil
 }
 
 // rowShops yields every shop a row belongs to: its own shop column and those of the rows it
@@ -451,24 +975,26 @@ var rowShops = map[string]string{
 }
 
 // checkRowScopes refuses when any of the rows (table -> ids) belongs to a shop other than
-// scope, as the rows stand now inside the transaction. Rows that do not exist yet pass: run
-// it before applying (the existing shop) and after (the resulting one).
-func checkRowScopes(ctx context.Context, tx *sql.Tx, scope string, rows map[string]map[string]bool) error {
+// the set's scope, as the rows stand now inside the transaction. Rows that do not exist yet
+// pass: run it before applying (the existing shop) and after (the resulting one). It reads a
+// chunk of rows per query.
+func (a *applier) checkRowScopes(rows map[string]map[string]bool) error {
 	for table, ids := range rows {
 		q, ok := rowShops[table]
 		if !ok {
 			continue // users and shops: org scope only, checked per record
 		}
-		for id := range ids {
-			shops, err := queryStrings(ctx, tx, q, id)
-			if err != nil {
+		if err := a.queryIDs(strings.ReplaceAll(q, "= ?1", "IN (ids)"), slices.Collect(maps.Keys(ids)), func(rows *sql.Rows) error {
+			var shop string
+			if err := rows.Scan(&shop); err != nil {
 				return err
 			}
-			for _, shop := range shops {
-				if shop != scope {
-					return &RemoteError{fmt.Sprintf("a %s row belongs to another shop than the change-set's scope", table)}
-				}
+			if shop != a.scope {
+				return &RemoteError{fmt.Sprintf("a %s row belongs to another shop than the change-set's scope", table)}
 			}
+			return nil
+		}); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -15,6 +15,14 @@ import (
 // an empty value. region is the shop's. A value that does not normalise (stored before a rule tightened) indexes as
 // empty rather than failing the write that touched its row.
 func (s *Store) blindIndexOf(ctx context.Context, table, column, shop, region, plaintext string) ([]byte, error) {
+	return blindIndexWith(table, column, region, plaintext, func(norm string) ([]byte, error) {
+		return s.bidx(ctx, shop, column, norm)
+	})
+}
+
+// blindIndexWith is blindIndexOf with the keyed sum given (sum gets the normalised, non-empty
+// value): a merge that reindexes thousands of rows derives each shop's field key once.
+func blindIndexWith(table, column, region, plaintext string, sum func(normalised string) ([]byte, error)) ([]byte, error) {
 	c := columns[table+"."+column]
 	if c == nil || c.index == nil {
 		return nil, fmt.Errorf("store: %s.%s has no blind index", table, column)
@@ -23,7 +31,10 @@ func (s *Store) blindIndexOf(ctx context.Context, table, column, shop, region, p
 		return nil, nil
 	}
 	norm, _ := c.index.normalise(plaintext, region)
-	return s.bidx(ctx, shop, column, norm)
+	if norm == "" {
+		return nil, nil
+	}
+	return sum(norm)
 }
 
 // lookupIndex turns a value someone typed into the blind index to search one shop with:

@@ -117,3 +117,44 @@ func TestSetWritingAFieldTwiceConverges(t *testing.T) {
 		t.Fatalf("name on the receiver %q %v, want the newer write", c.Name, err)
 	}
 }
+
+// TestHeldWriteAfterNewerInSetIsDuplicate: a set carrying a newer write of a field and then an
+// older write this device already holds counts the older one as a duplicate: it is not logged
+// again and is no conflict.
+func TestHeldWriteAfterNewerInSetIsDuplicate(t *testing.T) {
+	ctx := context.Background()
+	a, b, owner := newPair(t)
+	id := must[string](t)(owner.CreateCustomer(ctx, CustomerInput{Name: "Old Name", Email: "dup@example.com"}))
+	exchange(t, a, b)
+	if err := owner.UpdateCustomer(ctx, id, CustomerInput{Name: "New Name", Email: "dup@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := a.st.LocalChanges(ctx, 0, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var older, newer *ChangeRecord
+	for i := range recs {
+		if recs[i].Table == "customers" && recs[i].RowID == id && recs[i].Column == "name" {
+			if older == nil {
+				older = &recs[i]
+			} else {
+				newer = &recs[i]
+			}
+		}
+	}
+	if older == nil || newer == nil {
+		t.Fatal("want two name writes")
+	}
+	var before int
+	b.st.db.QueryRow("SELECT COUNT(*) FROM changes WHERE row_id = ? AND col = 'name'", id).Scan(&before)
+	res, err := b.st.applyRemote(ctx, a.st.DeviceID(), older.Scope, []ChangeRecord{*newer, *older}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var after int
+	b.st.db.QueryRow("SELECT COUNT(*) FROM changes WHERE row_id = ? AND col = 'name'", id).Scan(&after)
+	if res.Duplicates != 1 || res.Conflicts != 0 || after != before+1 {
+		t.Fatalf("result %+v, name records %d -> %d: want the held write a duplicate, logged once", res, before, after)
+	}
+}
