@@ -185,6 +185,7 @@ func (s *Store) holdReadAudits(ctx context.Context) (release func(), err error) 
 // closeReadAudits stops the flush timer, waits for read audits under way, closes the NORMAL
 // pool and makes what it wrote durable.
 func (s *Store) closeReadAudits(ctx context.Context) error {
+	s.ra.mu.Lock() // read audits hold it shared until their commit returned
 	s.ra.omu.Lock()
 	s.ra.closed = true
 	if s.ra.timer != nil {
@@ -194,7 +195,6 @@ func (s *Store) closeReadAudits(ctx context.Context) error {
 	db := s.ra.db
 	s.ra.db = nil
 	s.ra.omu.Unlock()
-	s.ra.mu.Lock() // read audits that had the pool have committed
 	s.ra.mu.Unlock()
 	if db != nil {
 		db.Close()
