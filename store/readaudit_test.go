@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -180,6 +181,21 @@ func TestReadAuditsCommitAtNormal(t *testing.T) {
 	// Entries pushed to other devices are durable too.
 	if _, err := st.localAudit(ctx, 0, 1000); err != nil || st.ra.pending.Load() {
 		t.Fatalf("localAudit: %v, pending %v", err, st.ra.pending.Load())
+	}
+	// So are those a backup copies (its manifest is an anchor), full or incremental.
+	for _, kind := range []string{"full", "delta"} {
+		must[[]Customer](t)(ss.FindCustomers(ctx, ByEmail, "ada@example.com"))
+		lookup := headSeqRaw(t, st)
+		var p *Snapshot
+		var err error
+		if kind == "full" {
+			p, err = ss.BackupSnapshot(ctx, filepath.Join(t.TempDir(), "snap.db"))
+		} else {
+			p, err = ss.BackupDelta(ctx, filepath.Join(t.TempDir(), "delta.db"), &Snapshot{DatabaseID: st.DatabaseID()})
+		}
+		if err != nil || st.ra.pending.Load() || p.AuditSeq < lookup {
+			t.Fatalf("%s backup: %v, pending %v, its head %d below the lookup's %d", kind, err, st.ra.pending.Load(), p.AuditSeq, lookup)
+		}
 	}
 	if r, err := st.Verify(ctx); err != nil || !r.OK() {
 		t.Fatalf("verify: %v %v", err, r.Problems)
