@@ -24,9 +24,11 @@ import (
 // the database keeps its master key there; in the backup folder's manifests; at the hub. A trail
 // that ends below an anchor, or holds another entry at its seq, was rolled back or replaced.
 //
-// The keychain anchor is raised only to a head that is committed (synchronous=FULL), and only at
+// The keychain anchor is raised only to a head that is durable (AuditHead first makes the
+// read-audit entries committed at synchronous=NORMAL durable, readaudit.go), and only at
 // sign-out (the GUI's lock), Close, a backup and at most every anchorEvery during writes: a
-// keychain write costs milliseconds and may wait on an OS dialog, so never per entry.
+// keychain write costs milliseconds and may wait on an OS dialog, so never per entry, and never
+// because of a read.
 
 const (
 	anchorEvery    = 5 * time.Minute
@@ -172,7 +174,7 @@ func (s *Store) reaches(ctx context.Context, heads []anchorHead) (int, error) {
 
 // compareHead checks the trail against one anchored head.
 func (s *Store) compareHead(ctx context.Context, source string, seq int64, mac []byte) (*TrailError, error) {
-	ends, _, err := s.AuditHead(ctx)
+	ends, _, err := auditHeadIn(ctx, s.db)
 	if err != nil {
 		return nil, err
 	}

@@ -135,21 +135,14 @@ func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, a actor, e auditEnt
 	return setMeta(ctx, tx, metaAuditHead, head)
 }
 
-// auditAlone records an entry in its own transaction: for outcomes whose action did not
-// commit (denied, failed sign-in), which must still reach the trail.
+// auditAlone records an entry in its own transaction, committed at synchronous=FULL: for
+// outcomes whose action did not commit (denied, failed sign-in), which must still reach the
+// trail. The entry of a read that succeeded goes through auditRead instead.
 func (s *Store) auditAlone(ctx context.Context, a actor, e auditEntry) error {
 	if err := s.trailProblem(); err != nil {
 		return err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := s.appendAudit(ctx, tx, a, e); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
+	if err := s.auditTx(ctx, s.db, a, e, nil); err != nil {
 		return err
 	}
 	s.maybeRaiseAnchor(ctx)
@@ -325,7 +318,7 @@ func (ss *Session) AuditLog(ctx context.Context, f AuditFilter) ([]AuditRecord, 
 		return nil, err
 	}
 	rows.Close()
-	if err := ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "audit.read", Detail: fmt.Sprintf("entries=%d", len(out))}); err != nil {
+	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "audit.read", Detail: fmt.Sprintf("entries=%d", len(out))}); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	return out, nil

@@ -10,8 +10,14 @@ import (
 	"spoke/protocol/auditrec"
 )
 
-// localAudit returns this device's audit entries after seq (for pushing), at most limit.
+// localAudit returns this device's audit entries after seq (for pushing), at most limit, all of
+// them durable: an entry another device holds cannot be lost here in a power cut.
 func (s *Store) localAudit(ctx context.Context, after int64, limit int) ([]auditrec.Entry, error) {
+	release, err := s.holdReadAudits(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	rows, err := s.db.QueryContext(ctx, "SELECT seq, at, user_id, device_id, action, target, fields, outcome, detail, reason, mac FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
 	if err != nil {
 		return nil, err

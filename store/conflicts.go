@@ -65,7 +65,7 @@ func (ss *Session) Conflicts(ctx context.Context) ([]Conflict, error) {
 		}
 		out = append(out, r.c)
 	}
-	ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "sync.conflicts.read", Detail: fmt.Sprintf("conflicts=%d", len(out))})
+	ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "sync.conflicts.read", Detail: fmt.Sprintf("conflicts=%d", len(out))})
 	return out, nil
 }
 

@@ -14,7 +14,8 @@ import (
 )
 
 // TestMain doubles as the crash test's child: with SPOKE_CRASH_CHILD set it writes customers
-// in a loop, printing each id only after its transaction committed, until it is killed.
+// in a loop, printing each id only after its transaction committed, and looks each up by
+// e-mail (a read audit, committed at synchronous=NORMAL), printing that too, until it is killed.
 func TestMain(m *testing.M) {
 	if dir := os.Getenv("SPOKE_CRASH_CHILD"); dir != "" {
 		crashChild(dir)
@@ -36,7 +37,7 @@ func crashChild(dir string) {
 		os.Exit(3)
 	}
 	for i := 0; ; i++ {
-		id, err := ss.CreateCustomer(ctx, CustomerInput{Name: fmt.Sprintf("Crash Customer %d", i), Email: fmt.Sprintf("crash%d@example.com", i), Notes: strings.Repeat("x", i%300)})
+		id, err := ss.CreateCustomer(ctx, CustomerInput{Name: fmt.Sprintf("Crash Customer %d", i), Email: fmt.Sprintf("crash%d-%d@example.com", os.Getpid(), i), Notes: strings.Repeat("x", i%300)})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "child write:", err)
 			os.Exit(4)
@@ -48,6 +49,11 @@ func crashChild(dir string) {
 			}
 		}
 		fmt.Fprintln(os.Stdout, "committed", id) // os.Stdout is unbuffered
+		if _, err := ss.FindCustomers(ctx, ByEmail, fmt.Sprintf("crash%d-%d@example.com", os.Getpid(), i)); err != nil {
+			fmt.Fprintln(os.Stderr, "child lookup:", err)
+			os.Exit(4)
+		}
+		fmt.Fprintln(os.Stdout, "looked", id)
 	}
 }
 
@@ -59,7 +65,7 @@ func TestCrashMidWrite(t *testing.T) {
 	st, _ := newTestStore(t)
 	dir := st.Dir()
 	st.Close()
-	var committed []string
+	var committed, looked []string
 	rng := rand.New(rand.NewPCG(1, 2))
 	for round := 0; round < 6; round++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -91,7 +97,7 @@ func TestCrashMidWrite(t *testing.T) {
 				if !ok {
 					t.Fatalf("child exited early: %s", stderr.String())
 				}
-				committed = append(committed, strings.TrimPrefix(l, "committed "))
+				committed, looked = crashLine(committed, looked, l)
 				got++
 			case <-deadline:
 				if got == 0 {
@@ -103,7 +109,7 @@ func TestCrashMidWrite(t *testing.T) {
 		}
 		cmd.Process.Signal(syscall.SIGKILL)
 		for l := range lines { // ids printed before the kill landed still count
-			committed = append(committed, strings.TrimPrefix(l, "committed "))
+			committed, looked = crashLine(committed, looked, l)
 		}
 		cmd.Wait()
 
@@ -123,9 +129,24 @@ func TestCrashMidWrite(t *testing.T) {
 				t.Fatalf("round %d: committed customer %s: rows=%d changes=%d audit=%d", round, id, rows[id], changes[id], audits[id])
 			}
 		}
+		// A killed process loses no read audit either: synchronous=NORMAL defers only the
+		// fsync, the log was written before the lookup returned.
+		lookups := countBy(t, st, "SELECT substr(detail, length('matches=1 ') + 1), COUNT(*) FROM audit WHERE action = 'customer.lookup' GROUP BY 1")
+		for _, id := range looked {
+			if lookups[id] != 1 {
+				t.Fatalf("round %d: lookup of %s returned but has %d audit entries", round, id, lookups[id])
+			}
+		}
 		st.Close()
 		t.Logf("round %d: %d writes committed so far, verify ok", round, len(committed))
 	}
+}
+
+func crashLine(committed, looked []string, l string) ([]string, []string) {
+	if id, ok := strings.CutPrefix(l, "looked "); ok {
+		return committed, append(looked, id)
+	}
+	return append(committed, strings.TrimPrefix(l, "committed ")), looked
 }
 
 // countBy runs a two-column (key, count) query into a map.

@@ -521,7 +521,8 @@ func (ss *Session) Customer(ctx context.Context, id, reason string) (*CustomerCa
 	if g == BreakGlass {
 		e.Action, e.Reason = "customer.read.break_glass", reason
 	}
-	if err := ss.s.auditAlone(ctx, ss.actor(), e); err != nil {
+	// A break-glass read carries its reason: auditRead commits it at FULL like a write.
+	if err := ss.s.auditRead(ctx, ss.actor(), e); err != nil {
 		// Fail closed: a read that cannot be audited is not returned.
 		return nil, fmt.Errorf("audit: %w", err)
 	}

@@ -24,13 +24,28 @@ var migrationFS embed.FS
 // about the shop or its customers.
 const DBFile = "spoke.db"
 
-// openDB opens (creating if asked) the database with the pragmas DESIGN.md requires.
+// Every connection's pragmas. journal_mode=WAL is what lets two pools choose their own
+// synchronous: the setting is per connection, and in WAL mode it only decides whether a commit
+// waits for an fsync of the log.
+const (
+	syncFull   = "FULL"   // every pool that writes data: customers, change log, staff, keys
+	syncNormal = "NORMAL" // the read-audit pool only (readaudit.go)
+)
+
+// openDB opens (creating if asked) the database with the pragmas DESIGN.md requires, every
+// commit durable (synchronous=FULL).
 func openDB(dir string, create bool) (*sql.DB, error) {
+	return openPool(dir, create, syncFull, 4)
+}
+
+// openPool opens a pool of at most conns connections, each with the pragmas DESIGN.md
+// requires and the given synchronous level (applied by the driver to every new connection).
+func openPool(dir string, create bool, synchronous string, conns int) (*sql.DB, error) {
 	path := filepath.Join(dir, DBFile)
 	q := url.Values{}
 	for _, p := range []string{
 		"journal_mode(WAL)",
-		"synchronous(FULL)",
+		"synchronous(" + synchronous + ")",
 		"foreign_keys(ON)",
 		"busy_timeout(10000)",
 		"secure_delete(ON)",
@@ -56,7 +71,7 @@ func openDB(dir string, create bool) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	db.SetMaxOpenConns(4)
+	db.SetMaxOpenConns(conns)
 	if err := db.Ping(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database: %w", err)

@@ -30,6 +30,7 @@
 //	policy.go     the access matrix and May
 //	principal.go  who audit entries name; the one audit entry point
 //	audit.go      the hash chain and AuditLog
+//	readaudit.go  read-audit entries at synchronous=NORMAL, durable before any head leaves
 //	anchor.go     the trail's head kept outside the file
 //	auditsync.go  other devices' audit copies
 //	users.go      staff records: MAC, signatures, sign-in

@@ -54,7 +54,7 @@ func (ss *Session) FindOthers(ctx context.Context, field LookupField, value stri
 	for i, r := range out {
 		ids[i] = r.ID
 	}
-	if err := ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "customer.lookup_other", Fields: []string{string(field)},
+	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "customer.lookup_other", Fields: []string{string(field)},
 		Detail: fmt.Sprintf("matches=%d %s", len(out), strings.Join(ids, " "))}); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
@@ -111,7 +111,7 @@ func (ss *Session) FindCustomers(ctx context.Context, field LookupField, value s
 	for i, c := range out {
 		ids[i] = c.ID
 	}
-	if err := ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "customer.lookup", Fields: []string{string(field)},
+	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "customer.lookup", Fields: []string{string(field)},
 		Detail: fmt.Sprintf("matches=%d %s", len(out), strings.Join(ids, " "))}); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}

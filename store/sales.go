@@ -213,7 +213,7 @@ func (ss *Session) RecentSales(ctx context.Context, limit int) ([]SaleSummary, e
 		out[i].CustomerName = o.name
 		names++
 	}
-	if err := ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "sale.list", Fields: []string{"customers.name"},
+	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "sale.list", Fields: []string{"customers.name"},
 		Detail: fmt.Sprintf("sales=%d names=%d", len(out), names)}); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}

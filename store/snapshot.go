@@ -155,6 +155,12 @@ func (ss *Session) BackupSnapshot(ctx context.Context, dst string) (*Snapshot, e
 	if _, err := ss.require(ctx, OpBackup, target{any: true}, "backup.snapshot", ""); err != nil {
 		return nil, err
 	}
+	// Its manifest anchors the trail: only durable entries go into it (readaudit.go).
+	release, err := ss.s.holdReadAudits(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if _, err := ss.s.db.ExecContext(ctx, "VACUUM INTO ?", dst); err != nil {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
@@ -180,6 +186,11 @@ func (ss *Session) BackupDelta(ctx context.Context, dst string, from *Snapshot) 
 	if _, err := os.Stat(dst); err == nil {
 		return nil, fmt.Errorf("delta file exists: %s", filepath.Base(dst))
 	}
+	release, err := ss.s.holdReadAudits(ctx) // only durable entries go into a backup
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	conn, err := ss.s.db.Conn(ctx)
 	if err != nil {
 		return nil, err

@@ -120,6 +120,8 @@ type Store struct {
 	trailErr   error      // the unlock-time trail check failed: no sign-in, no writes
 	anchorErr  error      // an outside anchor (backup, hub) showed a rollback
 	lastAnchor time.Time  // when the keychain anchor was last raised
+
+	ra readAudits // the synchronous=NORMAL pool for read-audit entries (readaudit.go)
 }
 
 // clockSlack is how far the last write may be dated after the wall clock before unlock warns:
@@ -142,11 +144,12 @@ func (s *Store) DeviceID() string { return s.deviceID }
 // KeyStore says where the master key lives: KeyStoreKeychain or KeyStorePassphrase.
 func (s *Store) KeyStore() string { return s.keyStore }
 
-// Close raises the keychain anchor to the committed audit head, wipes the unlocked keys and
-// closes the database.
+// Close makes every read-audit entry durable, raises the keychain anchor to the committed
+// audit head, wipes the unlocked keys and closes the database.
 func (s *Store) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	s.RaiseAnchor(ctx)
+	s.closeReadAudits(ctx)
 	cancel()
 	s.mu.Lock()
 	seal.Wipe(s.mk)

@@ -282,11 +282,23 @@ func (s *Store) PendingChanges(ctx context.Context) (changes, sets int, err erro
 	return changes, sets, err
 }
 
-// AuditHead returns the newest audit entry's seq and MAC (for checkpoints at the hub).
+// AuditHead returns the newest audit entry's seq and MAC (for checkpoints at the hub, the
+// keychain anchor), first making every read-audit entry durable: a head handed out of the file
+// is one no power cut can take back.
 func (s *Store) AuditHead(ctx context.Context) (int64, []byte, error) {
+	release, err := s.holdReadAudits(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer release()
+	return auditHeadIn(ctx, s.db)
+}
+
+// auditHeadIn reads the newest entry's seq and MAC, durable or not: for comparisons.
+func auditHeadIn(ctx context.Context, q querier) (int64, []byte, error) {
 	var seq int64
 	var mac []byte
-	err := s.db.QueryRowContext(ctx, "SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").Scan(&seq, &mac)
+	err := q.QueryRowContext(ctx, "SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").Scan(&seq, &mac)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, nil
 	}
