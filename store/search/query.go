@@ -56,7 +56,8 @@ func parseQuery(raw string, s *scratch) (*query, bool) {
 		return nil, false
 	}
 	s.out = appendNormal(s.out[:0], raw, kindText, len(raw)*32, &s.nfkd)
-	q := &query{full: s.out}
+	q := &s.q
+	*q = query{full: s.out, toks: q.toks[:0], wordy: q.wordy[:0]}
 	if len(q.full) == 0 {
 		return nil, false
 	}
@@ -265,53 +266,37 @@ type candidate struct {
 //
 // Within a tier, results are ordered by normalised name and then ID, so the
 // same index and query always give the same answer.
-func (ix *Index) Query(q string, limit int) []string {
+func (ix *Index) Query(q string, limit int) []string { return ix.AppendQuery(nil, q, limit) }
+
+// AppendQuery is Query appending to dst, so that a caller reusing dst makes a
+// query allocate nothing. It returns dst unchanged when nothing matches.
+func (ix *Index) AppendQuery(dst []string, q string, limit int) []string {
 	if limit <= 0 {
-		return nil
+		return dst
 	}
 	s := getScratch()
 	defer s.release()
 	qq, ok := parseQuery(q, s)
 	if !ok {
-		return nil
+		return dst
 	}
 
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 
-	// The segment is sorted, so a hit found later is worse than every
-	// earlier hit of its tier. Once limit hits of tiers below some tier are
-	// in hand, hits from that tier on cannot make it into the answer: cut
-	// tracks that tier, so rank can skip work for them and the scan can stop
-	// when cut reaches the top tier.
-	var hits [numTiers][]int
-	cut, allowed := numTiers, uint8(mayAll)
 	seg := &ix.seg
-	for i := range seg.rows {
-		may := qq.maybe(&seg.rows[i], allowed)
-		if may == 0 || seg.recs[i] == nil {
-			continue
+	hits := &s.hits
+	if !ix.scanOnly && seg.prefixHits(qq, s, limit) {
+		// The prefix tiers are complete in hits; the scan adds the
+		// substring tiers, if the prefix tiers left room for any.
+		if sum := len(hits[tierWord]) + len(hits[tierNamePrefix]) + len(hits[tierEmailPrefix]); sum < limit {
+			seg.scan(qq, hits, limit, tierPhone)
 		}
-		n, e, p := seg.fields(i)
-		t := qq.rank(n, e, p, may, cut)
-		if t == noMatch {
-			continue
-		}
-		hits[t] = append(hits[t], i)
-		sum := 0
-		for c := range cut {
-			if sum += len(hits[c]); sum >= limit {
-				cut = c
-				break
-			}
-		}
-		if cut == tierWord {
-			break
-		}
-		allowed = allowedFields(cut)
+	} else {
+		seg.scan(qq, hits, limit, tierWord)
 	}
 
-	var cands []candidate
+	cands := s.cands[:0]
 	for _, p := range ix.pending {
 		may := qq.maybe(&p.f.sig, mayAll)
 		if may == 0 {
@@ -322,6 +307,7 @@ func (ix *Index) Query(q string, limit int) []string {
 			cands = append(cands, candidate{t, p})
 		}
 	}
+	s.cands = cands
 	slices.SortFunc(cands, func(a, b candidate) int {
 		if a.tier != b.tier {
 			return a.tier - b.tier
@@ -336,13 +322,14 @@ func (ix *Index) Query(q string, limit int) []string {
 		total += len(h)
 	}
 	if total == 0 {
-		return nil
+		return dst
 	}
-	out := make([]string, 0, min(limit, total))
+	out := slices.Grow(dst, min(limit, total))
+	want := len(dst) + limit
 	c := 0
-	for t := 0; t < numTiers && len(out) < limit; t++ {
+	for t := 0; t < numTiers && len(out) < want; t++ {
 		h := hits[t]
-		for len(out) < limit {
+		for len(out) < want {
 			pendOK := c < len(cands) && cands[c].tier == t
 			if len(h) == 0 && !pendOK {
 				break
@@ -365,4 +352,143 @@ func (ix *Index) Query(q string, limit int) []string {
 		}
 	}
 	return out
+}
+
+// scan ranks the segment's rows in order, adding hits of tiers from minTier
+// on to hits; tiers below minTier are already complete there. The segment is
+// sorted, so a hit found later is worse than every earlier hit of its tier.
+// Once limit hits of tiers below some tier are in hand, hits from that tier
+// on cannot make it into the answer: cut tracks that tier, so rank can skip
+// work for them, and the scan stops when cut reaches minTier.
+func (seg *segment) scan(qq *query, hits *[numTiers][]int, limit, minTier int) {
+	cut := cutTier(hits, limit)
+	if cut <= minTier {
+		return
+	}
+	allowed := allowedFields(cut)
+	for i := range seg.rows {
+		may := qq.maybe(&seg.rows[i], allowed)
+		if may == 0 || seg.recs[i] == nil {
+			continue
+		}
+		n, e, p := seg.fields(i)
+		t := qq.rank(n, e, p, may, cut)
+		if t == noMatch || t < minTier {
+			continue
+		}
+		hits[t] = append(hits[t], i)
+		if cut = cutTier(hits, limit); cut <= minTier {
+			break
+		}
+		allowed = allowedFields(cut)
+	}
+}
+
+// cutTier returns the first tier from which hits cannot make it into an
+// answer of limit results: the hits of the tiers before it and of itself
+// already fill it. numTiers means every tier may still contribute.
+func cutTier(hits *[numTiers][]int, limit int) int {
+	sum := 0
+	for c := range numTiers {
+		if sum += len(hits[c]); sum >= limit {
+			return c
+		}
+	}
+	return numTiers
+}
+
+// prefixHits answers the prefix tiers (word starts, whole-name prefix,
+// e-mail prefix) from the sorted prefix arrays: it collects the rows whose
+// suffixes start with the query, ranks only those, and reports true with
+// every prefix-tier hit the answer can use in hits. It reports false, doing
+// nothing, when a scan is cheaper: a prefix so common that an in-order scan
+// meets limit word-start hits within a few rows.
+func (seg *segment) prefixHits(qq *query, s *scratch, limit int) bool {
+	n := len(seg.rows)
+	if n == 0 {
+		return false
+	}
+	// Word starts: every word of the query must start a word of the name, so
+	// the rarest word's rows contain all hits. The whole query starting the
+	// name is a prefix of the suffix at 0.
+	var spans [3][2]int
+	wordy := true
+	for _, w := range qq.wordy {
+		wordy = wordy && w
+	}
+	best := -1
+	if wordy {
+		for _, tok := range qq.toks {
+			lo, hi := seg.wordRange(tok)
+			if best < 0 || hi-lo < spans[0][1]-spans[0][0] {
+				spans[0] = [2]int{lo, hi}
+				best = hi - lo
+			}
+		}
+	}
+	if !wordy {
+		// Without word starts (a single word query is its own word start
+		// range, and a query of words only can only start a name at tier
+		// word), the whole-name prefix needs its own range.
+		lo, hi := seg.wordRange(qq.full)
+		spans[1] = [2]int{lo, hi}
+	}
+	if qq.single {
+		lo, hi := seg.emailRange(qq.full)
+		spans[2] = [2]int{lo, hi}
+	}
+	size := 0
+	for _, sp := range spans {
+		size += sp[1] - sp[0]
+	}
+	// Collecting and sorting a candidate costs about as much as letting a scan
+	// reject ~16 rows. A scan stops after about limit*n/best rows when the
+	// word-start rows are hits, so it wins for common prefixes.
+	scanRows := int64(n)
+	if best > 0 {
+		scanRows = min(scanRows, int64(min(limit, n))*int64(n)/int64(best))
+	}
+	if int64(size)*16 > scanRows {
+		return false
+	}
+
+	cand := s.cand[:0]
+	for k, sp := range spans {
+		for i := sp[0]; i < sp[1]; i++ {
+			var r uint32
+			if k < 2 {
+				r = seg.pre.words[i].row
+			} else {
+				r = seg.pre.emails[i]
+			}
+			if seg.recs[r] != nil {
+				cand = append(cand, r)
+			}
+		}
+	}
+	slices.Sort(cand)
+	cand = slices.Compact(cand)
+	s.cand = cand
+
+	// Candidates in row order are in (name, ID) order, so the scan's cut
+	// applies: stop once the best tier alone fills the answer.
+	hits := &s.hits
+	cut := tierPhone
+	for _, r := range cand {
+		i := int(r)
+		may := qq.maybe(&seg.rows[i], mayName|mayEmail)
+		if may == 0 {
+			continue
+		}
+		nm, e, p := seg.fields(i)
+		t := qq.rank(nm, e, p, may, cut)
+		if t == noMatch {
+			continue
+		}
+		hits[t] = append(hits[t], i)
+		if cut = min(cutTier(hits, limit), tierPhone); cut == tierWord {
+			break
+		}
+	}
+	return true
 }
