@@ -39,7 +39,8 @@ type scratch struct {
 	// out, and are cleared on release as well.
 	q     query
 	hits  [numTiers][]int
-	cand  []uint32
+	bits  []uint64 // candidate rows of the segment
+	bits2 []uint64
 	cands []candidate
 }
 
@@ -58,9 +59,10 @@ func (s *scratch) release() {
 		clear(s.hits[t])
 		s.hits[t] = s.hits[t][:0]
 	}
-	clear(s.cand)
+	clear(s.bits)
+	clear(s.bits2)
 	clear(s.cands)
-	s.cand, s.cands = s.cand[:0], s.cands[:0]
+	s.cands = s.cands[:0]
 	scratchPool.Put(s)
 }
 

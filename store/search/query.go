@@ -2,6 +2,7 @@ package search
 
 import (
 	"bytes"
+	mathbits "math/bits"
 	"slices"
 	"unicode/utf8"
 )
@@ -398,97 +399,150 @@ func cutTier(hits *[numTiers][]int, limit int) int {
 }
 
 // prefixHits answers the prefix tiers (word starts, whole-name prefix,
-// e-mail prefix) from the sorted prefix arrays: it collects the rows whose
-// suffixes start with the query, ranks only those, and reports true with
-// every prefix-tier hit the answer can use in hits. It reports false, doing
-// nothing, when a scan is cheaper: a prefix so common that an in-order scan
-// meets limit word-start hits within a few rows.
+// e-mail prefix) from the sorted prefix arrays and reports true with every
+// prefix-tier hit the answer can use in hits. The arrays' spans mark
+// candidate rows in a bitmap over the segment (for several query words, the
+// intersection of each word's rows), which is then ranked in row order, so
+// the scan's early exit applies to it. It reports false only for an empty
+// segment.
 func (seg *segment) prefixHits(qq *query, s *scratch, limit int) bool {
 	n := len(seg.rows)
 	if n == 0 {
 		return false
 	}
-	// Word starts: every word of the query must start a word of the name, so
-	// the rarest word's rows contain all hits. The whole query starting the
-	// name is a prefix of the suffix at 0.
-	var spans [3][2]int
 	wordy := true
 	for _, w := range qq.wordy {
 		wordy = wordy && w
 	}
-	best := -1
+	// Every word of the query must start a word of the name for the word
+	// tier; the whole query starting the name (the only whole-name prefix
+	// left when every word is wordy is a word tier hit) and the address
+	// (only single words can match one) are spans of their own.
+	var spans [maxSpans][3]int // lo, hi, array (0 words, 1 emails)
+	ns := 0
 	if wordy {
 		for _, tok := range qq.toks {
-			lo, hi := seg.wordRange(tok)
-			if best < 0 || hi-lo < spans[0][1]-spans[0][0] {
-				spans[0] = [2]int{lo, hi}
-				best = hi - lo
+			if ns == maxSpans-1 {
+				break // more words only narrow the intersection; rank checks them all
 			}
+			lo, hi := seg.wordRange(tok)
+			spans[ns] = [3]int{lo, hi, 0}
+			ns++
 		}
-	}
-	if !wordy {
-		// Without word starts (a single word query is its own word start
-		// range, and a query of words only can only start a name at tier
-		// word), the whole-name prefix needs its own range.
+	} else {
 		lo, hi := seg.wordRange(qq.full)
-		spans[1] = [2]int{lo, hi}
+		spans[ns] = [3]int{lo, hi, 0}
+		ns++
 	}
+	nword := ns
 	if qq.single {
 		lo, hi := seg.emailRange(qq.full)
-		spans[2] = [2]int{lo, hi}
+		spans[ns] = [3]int{lo, hi, 1}
+		ns++
 	}
-	size := 0
-	for _, sp := range spans {
+	size, rarest := 0, -1
+	for k, sp := range spans[:ns] {
 		size += sp[1] - sp[0]
-	}
-	// Collecting and sorting a candidate costs about as much as letting a scan
-	// reject ~16 rows. A scan stops after about limit*n/best rows when the
-	// word-start rows are hits, so it wins for common prefixes.
-	scanRows := int64(n)
-	if best > 0 {
-		scanRows = min(scanRows, int64(min(limit, n))*int64(n)/int64(best))
-	}
-	if int64(size)*16 > scanRows {
-		return false
-	}
-
-	cand := s.cand[:0]
-	for k, sp := range spans {
-		for i := sp[0]; i < sp[1]; i++ {
-			var r uint32
-			if k < 2 {
-				r = seg.pre.words[i].row
-			} else {
-				r = seg.pre.emails[i]
-			}
-			if seg.recs[r] != nil {
-				cand = append(cand, r)
-			}
+		if k < nword && (rarest < 0 || sp[1]-sp[0] < spans[rarest][1]-spans[rarest][0]) {
+			rarest = k
 		}
 	}
-	slices.Sort(cand)
-	cand = slices.Compact(cand)
-	s.cand = cand
+	if wordy && nword > 1 {
+		size = spans[rarest][1] - spans[rarest][0]
+	}
 
-	// Candidates in row order are in (name, ID) order, so the scan's cut
-	// applies: stop once the best tier alone fills the answer.
+	// A prefix common enough to have big spans usually has hits among the
+	// first rows, but not always (names sorted by their first word put all
+	// "王…" at the end). So the first rows, as many as marking the spans would
+	// cost, are scanned for the prefix tiers first; the bitmap covers the
+	// rest. Neither way then costs more than about twice the cheaper one.
 	hits := &s.hits
 	cut := tierPhone
-	for _, r := range cand {
-		i := int(r)
+	rank := func(i int) bool {
+		if seg.recs[i] == nil {
+			return false
+		}
 		may := qq.maybe(&seg.rows[i], mayName|mayEmail)
 		if may == 0 {
-			continue
+			return false
 		}
 		nm, e, p := seg.fields(i)
 		t := qq.rank(nm, e, p, may, cut)
 		if t == noMatch {
-			continue
+			return false
 		}
 		hits[t] = append(hits[t], i)
-		if cut = min(cutTier(hits, limit), tierPhone); cut == tierWord {
-			break
+		cut = min(cutTier(hits, limit), tierPhone)
+		return cut == tierWord
+	}
+	budget := min(n, size)
+	for i := range budget {
+		if rank(i) {
+			return true
+		}
+	}
+	if budget == n {
+		return true
+	}
+
+	words := int((uint(n) + 63) / 64)
+	bits := growZero(&s.bits, words)
+	mark := func(b []uint64, sp [3]int) {
+		for i := sp[0]; i < sp[1]; i++ {
+			var r uint32
+			if sp[2] == 0 {
+				r = seg.pre.words[i].row
+			} else {
+				r = seg.pre.emails[i]
+			}
+			b[r>>6] |= 1 << (r & 63)
+		}
+	}
+	if wordy && nword > 1 {
+		mark(bits, spans[rarest])
+		other := growZero(&s.bits2, words)
+		for k := range nword {
+			if k == rarest {
+				continue
+			}
+			mark(other, spans[k])
+			for w := range bits {
+				bits[w] &= other[w]
+				other[w] = 0
+			}
+		}
+	} else {
+		for _, sp := range spans[:nword] {
+			mark(bits, sp)
+		}
+	}
+	for _, sp := range spans[nword:ns] {
+		mark(bits, sp)
+	}
+
+	// Rows in order are in (name, ID) order, so the scan's cut applies: stop
+	// once the best tier alone fills the answer.
+	bits[budget>>6] &^= 1<<(budget&63) - 1 // rows before budget are done
+	for w := budget >> 6; w < len(bits); w++ {
+		for b := bits[w]; b != 0; b &= b - 1 {
+			if rank(w<<6 | mathbits.TrailingZeros64(b)) {
+				return true
+			}
 		}
 	}
 	return true
+}
+
+// maxSpans bounds the spans one query marks: a few query words and the
+// e-mail span.
+const maxSpans = 5
+
+// growZero returns (*b)[:n], zeroed, growing *b if needed.
+func growZero(b *[]uint64, n int) []uint64 {
+	if cap(*b) < n {
+		*b = make([]uint64, n)
+	}
+	*b = (*b)[:n]
+	clear(*b)
+	return *b
 }
