@@ -89,7 +89,7 @@ func (ss *Session) BuildIndex(ctx context.Context, progress func(done, total int
 			}
 		}
 	}()
-	ix := search.New()
+	ix := search.NewBulk() // nobody queries it before the Compact below
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {

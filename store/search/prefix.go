@@ -95,13 +95,28 @@ func (s *segment) buildPrefixes(old prefixes, fresh []uint32) {
 			ne = append(ne, r)
 		}
 	}
-	slices.SortFunc(nw, s.compareWord)
-	slices.SortFunc(ne, s.compareEmail)
+	if len(fresh) >= parallelSort {
+		// A bulk load's one merge sorts every name's words and every address:
+		// the two sorts share nothing, so they take a core each.
+		done := make(chan struct{})
+		go func() {
+			slices.SortFunc(ne, s.compareEmail)
+			close(done)
+		}()
+		slices.SortFunc(nw, s.compareWord)
+		<-done
+	} else {
+		slices.SortFunc(nw, s.compareWord)
+		slices.SortFunc(ne, s.compareEmail)
+	}
 	s.pre.words = mergeSorted(old.words, nw, s.compareWord)
 	s.pre.emails = mergeSorted(old.emails, ne, s.compareEmail)
 	clear(nw)
 	clear(ne)
 }
+
+// parallelSort is the least number of new rows whose sorts are worth a goroutine.
+const parallelSort = 4096
 
 func mergeSorted[T any](a, b []T, cmp func(x, y T) int) []T {
 	out := make([]T, 0, len(a)+len(b))

@@ -239,3 +239,46 @@ func TestCompact(t *testing.T) {
 	var empty Index
 	empty.Compact() // the zero value too
 }
+
+// TestBulk: a bulk index merges nothing until Compact, answers correctly
+// before and after, and merges as usual afterwards.
+func TestBulk(t *testing.T) {
+	ix := NewBulk()
+	live := map[string]Entry{}
+	entries := genEntries(5000, 13) // past parallelSort
+	for _, e := range entries[:4500] {
+		ix.Put(e)
+		live[e.ID] = e
+	}
+	pending := func() int {
+		ix.mu.RLock()
+		defer ix.mu.RUnlock()
+		return len(ix.pending)
+	}
+	if got := pending(); got != 4500 {
+		t.Fatalf("%d pending before Compact, want 4500", got)
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, q := range []string{"mar", "ller", "555", "王", "an ma", "example"} {
+			if got, want := ix.Query(q, 20), reference(live, q, 20); !slices.Equal(got, want) {
+				t.Fatalf("%s: Query(%q) = %q, want %q", when, q, got, want)
+			}
+		}
+	}
+	check("before Compact")
+	ix.Compact()
+	if got := pending(); got != 0 {
+		t.Fatalf("%d pending after Compact", got)
+	}
+	check("after Compact")
+	ix.compactMin = 16
+	for _, e := range entries[4500:] {
+		ix.Put(e)
+		live[e.ID] = e
+	}
+	if got := pending(); got >= 500 {
+		t.Fatalf("%d pending: no merges after Compact", got)
+	}
+	check("after more Puts")
+}

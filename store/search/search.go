@@ -55,6 +55,8 @@ type Index struct {
 	// compactMin is the least amount of pending and dead rows that triggers a
 	// merge; tests lower it to exercise merging on tiny indexes.
 	compactMin int
+	// bulk defers every merge to Compact, see NewBulk.
+	bulk bool
 	// scanOnly answers every query by the scan alone, the way the index did
 	// before it had prefix arrays; tests compare the two.
 	scanOnly bool
@@ -226,6 +228,16 @@ func New() *Index {
 	return &Index{byID: make(map[string]*rec)}
 }
 
+// NewBulk returns an empty index for a bulk load that nobody queries until it
+// is done: it merges nothing until Compact, which sorts everything once
+// instead of merging again and again as the index grows, and then behaves
+// like New's. Queries before Compact are answered, only slowly.
+func NewBulk() *Index {
+	ix := New()
+	ix.bulk = true
+	return ix
+}
+
 // Put inserts e, or replaces the entry with the same ID. Fields are cut to a
 // few hundred bytes, far beyond any real name, address or number. A full
 // index (4,194,304 entries) ignores new IDs rather than overflow.
@@ -312,6 +324,7 @@ func (ix *Index) Wipe() {
 func (ix *Index) Compact() {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	ix.bulk = false
 	if len(ix.pending) > 0 || ix.seg.ndead > 0 {
 		ix.compact()
 	}
@@ -338,6 +351,9 @@ func (ix *Index) dropPending(p *pending) {
 // queries then scan at most ~6% unsorted rows, while bulk loading stays
 // amortised O(n log n).
 func (ix *Index) maybeCompact() {
+	if ix.bulk {
+		return
+	}
 	waste := len(ix.pending) + ix.seg.ndead
 	min := ix.compactMin
 	if min <= 0 {
