@@ -13,7 +13,7 @@ import (
 // e-mail is a fingerprint of the data too).
 //
 // Killed rows keep their place in both arrays until the next merge; their
-// records are zeroed, so searches step over them (see lowerBound).
+// records are zeroed, so searches step over them (see prefixRange).
 type prefixes struct {
 	// words holds every word start of every name, and position 0 of every
 	// name even when it is not one, sorted by (name from there on, row). A
