@@ -25,8 +25,12 @@ type CustomerSummary struct {
 
 // BuildIndex decrypts the names, e-mails and phones of the customers the user may see and
 // builds the in-memory type-ahead index. Nothing of it is written to disk. progress, if not
-// nil, is called with (done, total) every few thousand customers. The build is one audited
-// bulk read.
+// nil, is called with (done, total) every few thousand customers, on the calling goroutine.
+// The build is one audited bulk read.
+//
+// Decryption runs on GOMAXPROCS workers: one goroutine reads the rows in batches, the workers
+// open them and put them into the index (which normalises outside its lock), and the calling
+// goroutine collects the summaries. Channels of a few batches bound what is in flight.
 func (ss *Session) BuildIndex(ctx context.Context, progress func(done, total int)) error {
 	q, args, minimal, err := ss.visibleQuery()
 	if err != nil {
@@ -41,35 +45,106 @@ func (ss *Session) BuildIndex(ctx context.Context, progress func(done, total int
 		return err
 	}
 	defer rows.Close()
-	ix := search.New()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		errOnce  sync.Once
+		firstErr error
+	)
+	fail := func(err error) {
+		errOnce.Do(func() { firstErr = err })
+		cancel()
+	}
+
+	workers := max(1, runtime.GOMAXPROCS(0))
+	jobs := make(chan []*custRow, workers)
+	done := make(chan []openedCust, workers)
+	go func() {
+		defer close(jobs)
+		batch := make([]*custRow, 0, indexBatch)
+		for rows.Next() {
+			c, err := scanCust(rows)
+			if err != nil {
+				fail(err)
+				return
+			}
+			if batch = append(batch, c); len(batch) == indexBatch {
+				select {
+				case jobs <- batch:
+				case <-ctx.Done():
+					return
+				}
+				batch = make([]*custRow, 0, indexBatch)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			fail(err)
+			return
+		}
+		if len(batch) > 0 {
+			select {
+			case jobs <- batch:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	ix := search.NewBulk() // nobody queries it before the Compact below
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for batch := range jobs {
+				out := make([]openedCust, 0, len(batch))
+				for _, c := range batch {
+					if ctx.Err() != nil {
+						break
+					}
+					o, err := ss.s.openCust(ctx, c, minimal)
+					if err != nil {
+						fail(err)
+						break
+					}
+					ix.Put(search.Entry{ID: c.id, Name: o.name, Email: o.email, Phone: o.phone})
+					out = append(out, openedCust{c, o})
+				}
+				select {
+				case done <- out:
+				case <-ctx.Done():
+				}
+			}
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+
 	cards := make(map[string]CustomerSummary, total)
 	owners := map[string]string{}
-	done := 0
-	for rows.Next() {
-		c, err := scanCust(rows)
-		if err != nil {
-			return err
-		}
-		o, err := ss.s.openCust(ctx, c, minimal)
-		if err != nil {
-			return err
-		}
-		sum := ss.summary(ctx, c, o, owners)
-		cards[c.id] = sum
-		ix.Put(search.Entry{ID: c.id, Name: o.name, Email: o.email, Phone: o.phone})
-		done++
-		if progress != nil && done%5000 == 0 {
-			progress(done, total)
+	n := 0
+	for batch := range done {
+		for _, oc := range batch {
+			cards[oc.c.id] = ss.summary(ctx, oc.c, oc.o, owners)
+			if n++; progress != nil && n%5000 == 0 {
+				progress(n, total)
+			}
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return err
+	if firstErr == nil && ctx.Err() != nil {
+		// Cancelled by the caller, not by a failure: the reader may have stopped
+		// early without an error of its own.
+		firstErr = ctx.Err()
 	}
+	if firstErr != nil {
+		ix.Wipe()
+		return firstErr
+	}
+	ix.Compact()
 	if progress != nil {
-		progress(done, total)
+		progress(n, total)
 	}
-	if err := ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "customer.index", Fields: indexFields(minimal),
-		Detail: fmt.Sprintf("customers=%d", done)}); err != nil {
+	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "customer.index", Fields: indexFields(minimal),
+		Detail: fmt.Sprintf("customers=%d", n)}); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	ss.mu.Lock()
@@ -79,6 +154,16 @@ func (ss *Session) BuildIndex(ctx context.Context, progress func(done, total int
 	ss.index, ss.cards = ix, cards
 	ss.mu.Unlock()
 	return nil
+}
+
+// indexBatch is how many customers BuildIndex hands a worker at a time: enough to make the
+// hand-over cheap, few enough that the rows in flight stay a small, fixed amount.
+const indexBatch = 256
+
+// openedCust is a customer row with its opened fields, on its way into the index.
+type openedCust struct {
+	c *custRow
+	o *opened
 }
 
 func (ss *Session) summary(ctx context.Context, c *custRow, o *opened, owners map[string]string) CustomerSummary {
@@ -128,7 +213,17 @@ func (ss *Session) Search(ctx context.Context, query string, limit int) ([]Custo
 	ss.mu.RLock()
 	defer ss.mu.RUnlock()
 	var ids []string
-	if query == "" {
+	if query != "" {
+		// IDs go through a pooled buffer, so that a query allocates only the summaries it
+		// returns.
+		buf := idBufs.Get().(*[]string)
+		defer func() {
+			clear(*buf)
+			idBufs.Put(buf)
+		}()
+		*buf = ss.index.AppendQuery((*buf)[:0], query, limit)
+		ids = *buf
+	} else {
 		// Everything the user may see, by name, capped like a query.
 		for id := range ss.cards {
 			ids = append(ids, id)
@@ -142,8 +237,6 @@ func (ss *Session) Search(ctx context.Context, query string, limit int) ([]Custo
 		if limit > 0 && len(ids) > limit {
 			ids = ids[:limit]
 		}
-	} else {
-		ids = ss.index.Query(query, limit)
 	}
 	out := make([]CustomerSummary, 0, len(ids))
 	for _, id := range ids {
@@ -151,6 +244,8 @@ func (ss *Session) Search(ctx context.Context, query string, limit int) ([]Custo
 	}
 	return out, nil
 }
+
+var idBufs = sync.Pool{New: func() any { return new([]string) }}
 
 // indexPut re-evaluates one customer in a built index after a write, local or by sync: it is
 // put back with what the user may now see, or removed. Removal is the answer to anything short
@@ -275,7 +370,7 @@ func (s *Store) reindex(ctx context.Context, ids []string, writer *Session, caus
 			continue
 		}
 		_, _, minimal, _ := ss.visibleQuery()
-		s.auditAlone(ctx, ss.actor(), auditEntry{Action: "customer.index", Fields: indexFields(minimal),
+		s.auditRead(ctx, ss.actor(), auditEntry{Action: "customer.index", Fields: indexFields(minimal),
 			Detail: fmt.Sprintf("%s customers=%d", cause, opened)})
 	}
 }

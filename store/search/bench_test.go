@@ -27,9 +27,12 @@ func BenchmarkQuery(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
 			var n int
+			var buf []string
 			for b.Loop() {
-				n = len(ix.Query(c.q, 20))
+				buf = ix.AppendQuery(buf[:0], c.q, 20)
+				n = len(buf)
 			}
 			if n == 0 {
 				b.Fatalf("query %q found nothing", c.q)

@@ -33,6 +33,15 @@ type scratch struct {
 	nfkd []byte
 	out  []byte
 	aux  []byte
+
+	// A query's parsed form and working sets, kept so that answering a query
+	// allocates nothing but its result. They hold row numbers and slices into
+	// out, and are cleared on release as well.
+	q     query
+	hits  [numTiers][]int
+	bits  []uint64 // candidate rows of the segment
+	bits2 []uint64
+	cands []candidate
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -44,6 +53,16 @@ func (s *scratch) release() {
 	wipe(s.out)
 	wipe(s.aux)
 	s.nfkd, s.out, s.aux = s.nfkd[:0], s.out[:0], s.aux[:0]
+	clear(s.q.toks)
+	s.q = query{toks: s.q.toks[:0], wordy: s.q.wordy[:0]}
+	for t := range s.hits {
+		clear(s.hits[t])
+		s.hits[t] = s.hits[t][:0]
+	}
+	clear(s.bits)
+	clear(s.bits2)
+	clear(s.cands)
+	s.cands = s.cands[:0]
 	scratchPool.Put(s)
 }
 

@@ -2,6 +2,7 @@ package search
 
 import (
 	"bytes"
+	mathbits "math/bits"
 	"slices"
 	"unicode/utf8"
 )
@@ -56,7 +57,8 @@ func parseQuery(raw string, s *scratch) (*query, bool) {
 		return nil, false
 	}
 	s.out = appendNormal(s.out[:0], raw, kindText, len(raw)*32, &s.nfkd)
-	q := &query{full: s.out}
+	q := &s.q
+	*q = query{full: s.out, toks: q.toks[:0], wordy: q.wordy[:0]}
 	if len(q.full) == 0 {
 		return nil, false
 	}
@@ -265,53 +267,37 @@ type candidate struct {
 //
 // Within a tier, results are ordered by normalised name and then ID, so the
 // same index and query always give the same answer.
-func (ix *Index) Query(q string, limit int) []string {
+func (ix *Index) Query(q string, limit int) []string { return ix.AppendQuery(nil, q, limit) }
+
+// AppendQuery is Query appending to dst, so that a caller reusing dst makes a
+// query allocate nothing. It returns dst unchanged when nothing matches.
+func (ix *Index) AppendQuery(dst []string, q string, limit int) []string {
 	if limit <= 0 {
-		return nil
+		return dst
 	}
 	s := getScratch()
 	defer s.release()
 	qq, ok := parseQuery(q, s)
 	if !ok {
-		return nil
+		return dst
 	}
 
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 
-	// The segment is sorted, so a hit found later is worse than every
-	// earlier hit of its tier. Once limit hits of tiers below some tier are
-	// in hand, hits from that tier on cannot make it into the answer: cut
-	// tracks that tier, so rank can skip work for them and the scan can stop
-	// when cut reaches the top tier.
-	var hits [numTiers][]int
-	cut, allowed := numTiers, uint8(mayAll)
 	seg := &ix.seg
-	for i := range seg.rows {
-		may := qq.maybe(&seg.rows[i], allowed)
-		if may == 0 || seg.recs[i] == nil {
-			continue
+	hits := &s.hits
+	if !ix.scanOnly && seg.prefixHits(qq, s, limit) {
+		// The prefix tiers are complete in hits; the scan adds the
+		// substring tiers, if the prefix tiers left room for any.
+		if sum := len(hits[tierWord]) + len(hits[tierNamePrefix]) + len(hits[tierEmailPrefix]); sum < limit {
+			seg.scan(qq, hits, limit, tierPhone)
 		}
-		n, e, p := seg.fields(i)
-		t := qq.rank(n, e, p, may, cut)
-		if t == noMatch {
-			continue
-		}
-		hits[t] = append(hits[t], i)
-		sum := 0
-		for c := range cut {
-			if sum += len(hits[c]); sum >= limit {
-				cut = c
-				break
-			}
-		}
-		if cut == tierWord {
-			break
-		}
-		allowed = allowedFields(cut)
+	} else {
+		seg.scan(qq, hits, limit, tierWord)
 	}
 
-	var cands []candidate
+	cands := s.cands[:0]
 	for _, p := range ix.pending {
 		may := qq.maybe(&p.f.sig, mayAll)
 		if may == 0 {
@@ -322,6 +308,7 @@ func (ix *Index) Query(q string, limit int) []string {
 			cands = append(cands, candidate{t, p})
 		}
 	}
+	s.cands = cands
 	slices.SortFunc(cands, func(a, b candidate) int {
 		if a.tier != b.tier {
 			return a.tier - b.tier
@@ -336,13 +323,14 @@ func (ix *Index) Query(q string, limit int) []string {
 		total += len(h)
 	}
 	if total == 0 {
-		return nil
+		return dst
 	}
-	out := make([]string, 0, min(limit, total))
+	out := slices.Grow(dst, min(limit, total))
+	want := len(dst) + limit
 	c := 0
-	for t := 0; t < numTiers && len(out) < limit; t++ {
+	for t := 0; t < numTiers && len(out) < want; t++ {
 		h := hits[t]
-		for len(out) < limit {
+		for len(out) < want {
 			pendOK := c < len(cands) && cands[c].tier == t
 			if len(h) == 0 && !pendOK {
 				break
@@ -365,4 +353,196 @@ func (ix *Index) Query(q string, limit int) []string {
 		}
 	}
 	return out
+}
+
+// scan ranks the segment's rows in order, adding hits of tiers from minTier
+// on to hits; tiers below minTier are already complete there. The segment is
+// sorted, so a hit found later is worse than every earlier hit of its tier.
+// Once limit hits of tiers below some tier are in hand, hits from that tier
+// on cannot make it into the answer: cut tracks that tier, so rank can skip
+// work for them, and the scan stops when cut reaches minTier.
+func (seg *segment) scan(qq *query, hits *[numTiers][]int, limit, minTier int) {
+	cut := cutTier(hits, limit)
+	if cut <= minTier {
+		return
+	}
+	allowed := allowedFields(cut)
+	for i := range seg.rows {
+		may := qq.maybe(&seg.rows[i], allowed)
+		if may == 0 || seg.recs[i] == nil {
+			continue
+		}
+		n, e, p := seg.fields(i)
+		t := qq.rank(n, e, p, may, cut)
+		if t == noMatch || t < minTier {
+			continue
+		}
+		hits[t] = append(hits[t], i)
+		if cut = cutTier(hits, limit); cut <= minTier {
+			break
+		}
+		allowed = allowedFields(cut)
+	}
+}
+
+// cutTier returns the first tier from which hits cannot make it into an
+// answer of limit results: the hits of the tiers before it and of itself
+// already fill it. numTiers means every tier may still contribute.
+func cutTier(hits *[numTiers][]int, limit int) int {
+	sum := 0
+	for c := range numTiers {
+		if sum += len(hits[c]); sum >= limit {
+			return c
+		}
+	}
+	return numTiers
+}
+
+// prefixHits answers the prefix tiers (word starts, whole-name prefix,
+// e-mail prefix) from the sorted prefix arrays and reports true with every
+// prefix-tier hit the answer can use in hits. The arrays' spans mark
+// candidate rows in a bitmap over the segment (for several query words, the
+// intersection of each word's rows), which is then ranked in row order, so
+// the scan's early exit applies to it. It reports false only for an empty
+// segment.
+func (seg *segment) prefixHits(qq *query, s *scratch, limit int) bool {
+	n := len(seg.rows)
+	if n == 0 {
+		return false
+	}
+	wordy := true
+	for _, w := range qq.wordy {
+		wordy = wordy && w
+	}
+	// Every word of the query must start a word of the name for the word
+	// tier; the whole query starting the name (the only whole-name prefix
+	// left when every word is wordy is a word tier hit) and the address
+	// (only single words can match one) are spans of their own.
+	var spans [maxSpans][3]int // lo, hi, array (0 words, 1 emails)
+	ns := 0
+	if wordy {
+		for _, tok := range qq.toks {
+			if ns == maxSpans-1 {
+				break // more words only narrow the intersection; rank checks them all
+			}
+			lo, hi := seg.wordRange(tok)
+			spans[ns] = [3]int{lo, hi, 0}
+			ns++
+		}
+	} else {
+		lo, hi := seg.wordRange(qq.full)
+		spans[ns] = [3]int{lo, hi, 0}
+		ns++
+	}
+	nword := ns
+	if qq.single {
+		lo, hi := seg.emailRange(qq.full)
+		spans[ns] = [3]int{lo, hi, 1}
+		ns++
+	}
+	size, rarest := 0, -1
+	for k, sp := range spans[:ns] {
+		size += sp[1] - sp[0]
+		if k < nword && (rarest < 0 || sp[1]-sp[0] < spans[rarest][1]-spans[rarest][0]) {
+			rarest = k
+		}
+	}
+	if wordy && nword > 1 {
+		size = spans[rarest][1] - spans[rarest][0]
+	}
+
+	// A prefix common enough to have big spans usually has hits among the
+	// first rows, but not always (names sorted by their first word put all
+	// "王…" at the end). So the first rows, as many as marking the spans would
+	// cost, are scanned for the prefix tiers first; the bitmap covers the
+	// rest. Neither way then costs more than about twice the cheaper one.
+	hits := &s.hits
+	cut := tierPhone
+	rank := func(i int) bool {
+		if seg.recs[i] == nil {
+			return false
+		}
+		may := qq.maybe(&seg.rows[i], mayName|mayEmail)
+		if may == 0 {
+			return false
+		}
+		nm, e, p := seg.fields(i)
+		t := qq.rank(nm, e, p, may, cut)
+		if t == noMatch {
+			return false
+		}
+		hits[t] = append(hits[t], i)
+		cut = min(cutTier(hits, limit), tierPhone)
+		return cut == tierWord
+	}
+	budget := min(n, size)
+	for i := range budget {
+		if rank(i) {
+			return true
+		}
+	}
+	if budget == n {
+		return true
+	}
+
+	words := int((uint(n) + 63) / 64)
+	bits := growZero(&s.bits, words)
+	mark := func(b []uint64, sp [3]int) {
+		for i := sp[0]; i < sp[1]; i++ {
+			var r uint32
+			if sp[2] == 0 {
+				r = seg.pre.words[i].row
+			} else {
+				r = seg.pre.emails[i]
+			}
+			b[r>>6] |= 1 << (r & 63)
+		}
+	}
+	if wordy && nword > 1 {
+		mark(bits, spans[rarest])
+		other := growZero(&s.bits2, words)
+		for k := range nword {
+			if k == rarest {
+				continue
+			}
+			mark(other, spans[k])
+			for w := range bits {
+				bits[w] &= other[w]
+				other[w] = 0
+			}
+		}
+	} else {
+		for _, sp := range spans[:nword] {
+			mark(bits, sp)
+		}
+	}
+	for _, sp := range spans[nword:ns] {
+		mark(bits, sp)
+	}
+
+	// Rows in order are in (name, ID) order, so the scan's cut applies: stop
+	// once the best tier alone fills the answer.
+	bits[budget>>6] &^= 1<<(budget&63) - 1 // rows before budget are done
+	for w := budget >> 6; w < len(bits); w++ {
+		for b := bits[w]; b != 0; b &= b - 1 {
+			if rank(w<<6 | mathbits.TrailingZeros64(b)) {
+				return true
+			}
+		}
+	}
+	return true
+}
+
+// maxSpans bounds the spans one query marks: a few query words and the
+// e-mail span.
+const maxSpans = 5
+
+// growZero returns (*b)[:n], zeroed, growing *b if needed.
+func growZero(b *[]uint64, n int) []uint64 {
+	if cap(*b) < n {
+		*b = make([]uint64, n)
+	}
+	*b = (*b)[:n]
+	clear(*b)
+	return *b
 }

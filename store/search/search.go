@@ -10,6 +10,14 @@
 // past a fraction of the index. The sorted order makes results deterministic
 // and lets a query stop early once it has enough best-tier hits; the pending
 // list keeps Put cheap.
+//
+// Beside the segment, two sorted arrays of row numbers (see prefixes) answer
+// the prefix tiers, word starts, whole names and e-mail addresses, by binary
+// search. A query ranks only the rows they name, and scans the segment's
+// 64-byte signatures only for the substring tiers, and only when the prefix
+// tiers leave room in the answer (or when a prefix is so common that a scan
+// meets enough hits within a few rows). Buffers come from a pool, so a query
+// allocates nothing but its result, and nothing with AppendQuery.
 package search
 
 import (
@@ -47,6 +55,11 @@ type Index struct {
 	// compactMin is the least amount of pending and dead rows that triggers a
 	// merge; tests lower it to exercise merging on tiny indexes.
 	compactMin int
+	// bulk defers every merge to Compact, see NewBulk.
+	bulk bool
+	// scanOnly answers every query by the scan alone, the way the index did
+	// before it had prefix arrays; tests compare the two.
+	scanOnly bool
 }
 
 // rec ties an ID to wherever its normalised data currently lives.
@@ -161,6 +174,7 @@ type segment struct {
 	rows  []sig
 	recs  []*rec // nil marks a row removed or replaced since the build
 	ndead int
+	pre   prefixes
 }
 
 func (s *segment) record(i int) []byte {
@@ -198,6 +212,7 @@ func (s *segment) wipe() {
 	wipe(s.blob)
 	clear(s.rows) // masks are a lossy fingerprint of the data, still drop them
 	clear(s.recs)
+	s.pre.wipe()
 }
 
 // compareEntry is the tie-break order inside a tier: normalised name, then ID.
@@ -211,6 +226,16 @@ func compareEntry(an []byte, aid string, bn []byte, bid string) int {
 // New returns an empty index.
 func New() *Index {
 	return &Index{byID: make(map[string]*rec)}
+}
+
+// NewBulk returns an empty index for a bulk load that nobody queries until it
+// is done: it merges nothing until Compact, which sorts everything once
+// instead of merging again and again as the index grows, and then behaves
+// like New's. Queries before Compact are answered, only slowly.
+func NewBulk() *Index {
+	ix := New()
+	ix.bulk = true
+	return ix
 }
 
 // Put inserts e, or replaces the entry with the same ID. Fields are cut to a
@@ -293,6 +318,18 @@ func (ix *Index) Wipe() {
 	ix.byID = make(map[string]*rec)
 }
 
+// Compact merges every pending entry into the sorted segment now, rather
+// than when enough have piled up, so that queries after a bulk load start
+// from prefix arrays that cover everything and scan no pending list.
+func (ix *Index) Compact() {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.bulk = false
+	if len(ix.pending) > 0 || ix.seg.ndead > 0 {
+		ix.compact()
+	}
+}
+
 func (ix *Index) addPending(r *rec, f fields) {
 	p := &pending{r: r, idx: len(ix.pending), f: f}
 	r.pend = p
@@ -314,6 +351,9 @@ func (ix *Index) dropPending(p *pending) {
 // queries then scan at most ~6% unsorted rows, while bulk loading stays
 // amortised O(n log n).
 func (ix *Index) maybeCompact() {
+	if ix.bulk {
+		return
+	}
 	waste := len(ix.pending) + ix.seg.ndead
 	min := ix.compactMin
 	if min <= 0 {
@@ -349,6 +389,11 @@ func (ix *Index) compact() {
 		rows: make([]sig, 0, rows),
 		recs: make([]*rec, 0, rows),
 	}
+	// renum maps the old segment's rows to their new numbers (-1 if dead),
+	// fresh lists the new rows that come from the pending list: the prefix
+	// arrays are carried over, not rebuilt.
+	renum := make([]int32, len(old.recs))
+	fresh := make([]uint32, 0, len(pend))
 	i, j := 0, 0
 	for {
 		for i < len(old.recs) && old.recs[i] == nil {
@@ -366,6 +411,7 @@ func (ix *Index) compact() {
 		if takeOld {
 			r = old.recs[i]
 			ns.add(old.record(i), old.rows[i], r)
+			renum[i] = int32(len(ns.recs) - 1)
 			i++
 		} else {
 			p := pend[j]
@@ -373,10 +419,27 @@ func (ix *Index) compact() {
 			r.pend = nil
 			ns.add(p.f.rec, p.f.sig, r)
 			p.f.wipe()
+			fresh = append(fresh, uint32(len(ns.recs)-1))
 			j++
 		}
 		r.base = len(ns.recs) - 1
 	}
+	// Renumbering keeps the old arrays sorted: surviving rows keep their
+	// order and their keys.
+	kept := prefixes{words: make([]wordRef, 0, len(old.pre.words)), emails: make([]uint32, 0, len(old.pre.emails))}
+	for _, w := range old.pre.words {
+		if old.recs[w.row] != nil {
+			kept.words = append(kept.words, wordRef{uint32(renum[w.row]), w.off})
+		}
+	}
+	for _, r := range old.pre.emails {
+		if old.recs[r] != nil {
+			kept.emails = append(kept.emails, uint32(renum[r]))
+		}
+	}
+	ns.buildPrefixes(kept, fresh)
+	kept.wipe()
+	clear(renum)
 	old.wipe()
 	clear(pend)
 	ix.pending = pend[:0]
