@@ -94,6 +94,51 @@ func BenchmarkFullBackup(b *testing.B) {
 	})
 }
 
+// BenchmarkFullBackupWithDrill is a full backup as the scheduler takes it: the backup, then its
+// restore drill.
+func BenchmarkFullBackupWithDrill(b *testing.B) {
+	e := benchSetup(b)
+	ctx := context.Background()
+	b.Run("spoke", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Backup(ctx, e.ss, b.TempDir(), Options{Kind: Full}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("file-copy-baseline", func(b *testing.B) {
+		for b.Loop() {
+			copyFile(b, filepath.Join(e.data, store.DBFile), filepath.Join(b.TempDir(), "copy.db"))
+		}
+	})
+}
+
+// BenchmarkIncrementalWithDrill is an hourly incremental with its drill.
+func BenchmarkIncrementalWithDrill(b *testing.B) {
+	e := benchSetup(b)
+	ctx := context.Background()
+	dir := b.TempDir()
+	if _, err := Backup(ctx, e.ss, dir, Options{Kind: Full, NoDrill: true}); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		addCustomers(b, e, 100)
+		b.StartTimer()
+		if _, err := Backup(ctx, e.ss, dir, Options{Kind: Incremental}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func addCustomers(b *testing.B, e *env, n int) {
+	for i := 0; i < n; i++ {
+		if _, err := e.ss.CreateCustomer(context.Background(), store.CustomerInput{Name: fmt.Sprintf("Inc %d", i), Email: fmt.Sprintf("inc%d@example.com", i), Phone: "+1 415 555 0100", Notes: "n", ShopID: e.shop}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkIncrementalAfter1000Changes(b *testing.B) {
 	e := benchSetup(b)
 	ctx := context.Background()
