@@ -116,8 +116,8 @@ func writeData(path, id string, bk []byte, produce func(w io.Writer) error) (Fil
 		done <- err
 	}()
 	err = encryptStream(cw, pr, bk, fileADv2(id, name, EncodingZstd))
-	pr.CloseWithError(errors.New("backup file not written")) // unblocks the producer if encryption stopped
-	if perr := <-done; perr != nil {
+	pr.CloseWithError(errWriterGone) // unblocks the producer if encryption stopped
+	if perr := <-done; perr != nil && !errors.Is(perr, errWriterGone) {
 		err = perr // the producer's own error says more than the pipe's
 	}
 	if err == nil {
@@ -163,6 +163,7 @@ type limitWriter struct {
 var (
 	errTooLong    = errors.New("decodes to more bytes than its manifest records")
 	errReaderGone = errors.New("backup file not read to its end")
+	errWriterGone = errors.New("backup file not written")
 )
 
 func (l *limitWriter) Write(p []byte) (int, error) {
