@@ -317,3 +317,46 @@ func TestInterruptedWritesLeaveNoBackup(t *testing.T) {
 		}
 	})
 }
+
+// FuzzReadData feeds the decoder whatever an authenticated data file may hold (the payload is
+// sealed under the folder's key, so the stream accepts it): it never panics, never hands out
+// more than the manifest's plaintext size, and succeeds only with exactly the recorded bytes.
+func FuzzReadData(f *testing.F) {
+	f.Add([]byte("SQLite format 3\x00 pages"), int64(22), false)
+	f.Add([]byte("not zstd at all"), int64(4096), true)
+	f.Add([]byte{}, int64(1), true)
+	bk := make([]byte, 32)
+	rand.Read(bk)
+	f.Fuzz(func(t *testing.T, payload []byte, plainSize int64, raw bool) {
+		if plainSize <= 0 || plainSize > 1<<20 {
+			plainSize = 1 + plainSize&0xffff
+		}
+		dir := t.TempDir()
+		m := &Manifest{Version: FormatVersion, ID: "0190aaaa-0000-7000-8000-00000000000f", Files: []FileRef{{Name: "f.data", Encoding: EncodingZstd, PlainSize: plainSize, PlainSHA256: strings.Repeat("ab", 32)}}}
+		z := payload
+		if !raw { // a well-formed frame of the payload, so the fuzzer reaches the bounds
+			z = zstdOf(t, payload)
+		}
+		sealFile(t, dir, m, bk, fileADv2(m.ID, "f.data", EncodingZstd), z)
+		cw := newHashWriter(io.Discard)
+		err := readData(dir, m, m.Files[0], bk, cw)
+		if cw.n > plainSize {
+			t.Fatalf("%d bytes out for a recorded %d", cw.n, plainSize)
+		}
+		if err == nil {
+			t.Fatal("accepted bytes whose hash the manifest does not record")
+		}
+		if !errors.Is(err, ErrDamaged) {
+			t.Fatalf("refused without ErrDamaged: %v", err)
+		}
+		// With the true hash and size, a well-formed frame decodes to its payload exactly.
+		if !raw && len(payload) > 0 {
+			sum := sha256.Sum256(payload)
+			m.Files[0].PlainSize, m.Files[0].PlainSHA256 = int64(len(payload)), hex.EncodeToString(sum[:])
+			var out bytes.Buffer
+			if err := readData(dir, m, m.Files[0], bk, &out); err != nil || !bytes.Equal(out.Bytes(), payload) {
+				t.Fatalf("genuine frame: %v", err)
+			}
+		}
+	})
+}
