@@ -22,7 +22,7 @@ import (
 // below play someone holding it (a bug in a later Spoke, or an attacker with the key) who
 // writes files the MAC and the stream accept, so only the format's own checks stand between
 // them and a restore.
-func folderKey(t *testing.T, e *env) []byte {
+func folderKey(t testing.TB, e *env) []byte {
 	t.Helper()
 	k, err := e.ss.BackupKeys(context.Background(), store.OpBackup, "backup.test")
 	if err != nil {
@@ -35,7 +35,7 @@ func folderKey(t *testing.T, e *env) []byte {
 	return bk
 }
 
-func readManifest(t *testing.T, dir, id string, bk []byte) *Manifest {
+func readManifest(t testing.TB, dir, id string, bk []byte) *Manifest {
 	t.Helper()
 	m := &Manifest{}
 	if err := readSigned(filepath.Join(dir, id+".manifest"), m, bk); err != nil {
@@ -44,7 +44,7 @@ func readManifest(t *testing.T, dir, id string, bk []byte) *Manifest {
 	return m
 }
 
-func resign(t *testing.T, dir string, m *Manifest, bk []byte) {
+func resign(t testing.TB, dir string, m *Manifest, bk []byte) {
 	t.Helper()
 	if err := writeSigned(filepath.Join(dir, m.ID+".manifest"), m, bk); err != nil {
 		t.Fatal(err)
@@ -52,7 +52,7 @@ func resign(t *testing.T, dir string, m *Manifest, bk []byte) {
 }
 
 // plaintextOf decodes a backup's data file.
-func plaintextOf(t *testing.T, dir string, m *Manifest, bk []byte) []byte {
+func plaintextOf(t testing.TB, dir string, m *Manifest, bk []byte) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := readData(dir, m, m.Files[0], bk, &b); err != nil {
@@ -63,7 +63,7 @@ func plaintextOf(t *testing.T, dir string, m *Manifest, bk []byte) []byte {
 
 // sealFile writes payload as m's data file (encrypted under ad) and records its size and hash
 // in m.Files[0], as an encoder that produced that payload would.
-func sealFile(t *testing.T, dir string, m *Manifest, bk, ad, payload []byte) {
+func sealFile(t testing.TB, dir string, m *Manifest, bk, ad, payload []byte) {
 	t.Helper()
 	var out bytes.Buffer
 	if err := encryptStream(&out, bytes.NewReader(payload), bk, ad); err != nil {
@@ -79,7 +79,7 @@ func sealFile(t *testing.T, dir string, m *Manifest, bk, ad, payload []byte) {
 // toFormat1 rewrites backup m as the Spoke before format version 2 wrote it: the plaintext
 // encrypted as it is (the old encryptFile: the stream under fileAD), a version 1 manifest
 // without encoding or plaintext fields.
-func toFormat1(t *testing.T, dir string, m *Manifest, bk []byte) {
+func toFormat1(t testing.TB, dir string, m *Manifest, bk []byte) {
 	t.Helper()
 	plain := plaintextOf(t, dir, m, bk)
 	m.Version = formatRaw
