@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -183,14 +184,17 @@ func TestReadAuditsCommitAtNormal(t *testing.T) {
 		t.Fatalf("localAudit: %v, pending %v", err, st.ra.pending.Load())
 	}
 	// So are those a backup copies (its manifest is an anchor), full or incremental.
-	for _, kind := range []string{"full", "delta"} {
+	for _, kind := range []string{"full", "stream", "delta"} {
 		must[[]Customer](t)(ss.FindCustomers(ctx, ByEmail, "ada@example.com"))
 		lookup := headSeqRaw(t, st)
 		var p *Snapshot
 		var err error
-		if kind == "full" {
+		switch kind {
+		case "full":
 			p, err = ss.BackupSnapshot(ctx, filepath.Join(t.TempDir(), "snap.db"))
-		} else {
+		case "stream":
+			p, _, err = ss.StreamSnapshot(ctx, io.Discard)
+		default:
 			p, err = ss.BackupDelta(ctx, filepath.Join(t.TempDir(), "delta.db"), &Snapshot{DatabaseID: st.DatabaseID()})
 		}
 		if err != nil || st.ra.pending.Load() || p.AuditSeq < lookup {

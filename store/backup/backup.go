@@ -180,32 +180,30 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 		kind = Full
 	}
 	id := uuid.Must(uuid.NewV7()).String()
-	scratch, err := os.MkdirTemp("", "spoke-backup-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(scratch)
-	plain := filepath.Join(scratch, "part.db")
+	m := &Manifest{Version: FormatVersion, ID: id, Kind: kind, Created: o.Now().UTC()}
+	dataPath := filepath.Join(dir, id+".data")
 	var p *store.Snapshot
-	m := &Manifest{Version: 1, ID: id, Kind: kind, Created: o.Now().UTC()}
+	var ref FileRef
 	if kind == Full {
-		p, err = ss.BackupSnapshot(ctx, plain)
+		// The snapshot streams from the database's pages through compression and encryption
+		// into the folder: no plaintext copy of the database is written anywhere.
 		m.Full = id
+		ref, err = writeData(dataPath, id, bk, func(w io.Writer) error {
+			var err error
+			p, _, err = ss.StreamSnapshot(ctx, w)
+			return err
+		})
 	} else {
-		p, err = ss.BackupDelta(ctx, plain, &parent.Snapshot)
+		// A delta is a small SQLite file built by the store (O(change)), then encoded.
 		m.Parent, m.Full = parent.ID, parent.Full
 		m.FromChangeSeq, m.FromAuditSeq = parent.Snapshot.ChangeSeq, parent.Snapshot.AuditSeq
+		ref, p, err = writeDelta(ctx, ss, dataPath, id, bk, &parent.Snapshot)
 	}
 	if err != nil {
 		st.Audit(ctx, by, store.Event{Action: "backup.create", Target: id, Outcome: "failed", Detail: "kind=" + kind})
 		return nil, err
 	}
 	m.Snapshot, m.Device, m.DatabaseID, m.SchemaVersion = *p, p.DeviceID, p.DatabaseID, p.SchemaVersion
-	ref, err := encryptFile(filepath.Join(dir, id+".data"), plain, bk, id)
-	if err != nil {
-		st.Audit(ctx, by, store.Event{Action: "backup.create", Target: id, Outcome: "failed", Detail: "kind=" + kind})
-		return nil, err
-	}
 	m.Files = []FileRef{ref}
 	// The manifest is written last: a backup without one does not exist.
 	if err := writeSigned(filepath.Join(dir, id+".manifest"), m, bk); err != nil {
@@ -235,49 +233,32 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 	return res, nil
 }
 
-// encryptFile encrypts plain into path (via a temporary file) and returns its reference.
-func encryptFile(path, plain string, bk []byte, id string) (FileRef, error) {
-	src, err := os.Open(plain)
+// writeDelta builds the delta since from in a scratch file and encodes it into path.
+func writeDelta(ctx context.Context, ss *store.Session, path, id string, bk []byte, from *store.Snapshot) (FileRef, *store.Snapshot, error) {
+	scratch, err := os.MkdirTemp("", "spoke-backup-")
 	if err != nil {
-		return FileRef{}, err
+		return FileRef{}, nil, err
 	}
-	defer src.Close()
-	tmp := path + ".tmp"
-	dst, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	defer os.RemoveAll(scratch)
+	plain := filepath.Join(scratch, "part.db")
+	p, err := ss.BackupDelta(ctx, plain, from)
 	if err != nil {
-		return FileRef{}, err
+		return FileRef{}, nil, err
 	}
-	h := sha256.New()
-	cw := &countWriter{w: io.MultiWriter(dst, h)}
-	err = encryptStream(cw, src, bk, fileAD(id, filepath.Base(path)))
-	if err == nil {
-		err = dst.Sync()
-	}
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return FileRef{}, fmt.Errorf("write backup file: %w", err)
-	}
-	return FileRef{Name: filepath.Base(path), Size: cw.n, SHA256: fmt.Sprintf("%x", h.Sum(nil))}, nil
+	ref, err := writeData(path, id, bk, func(w io.Writer) error {
+		f, err := os.Open(plain)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(w, f)
+		return err
+	})
+	return ref, p, err
 }
 
+// fileAD is the additional data of a format version 1 file (format.go has version 2's).
 func fileAD(id, name string) []byte { return seal.Label("spoke/backup-file/v1", id, name) }
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
 
 // checkFile verifies a file's size and hash against its reference, naming it on mismatch.
 func checkFile(dir string, ref FileRef) error {
@@ -303,29 +284,17 @@ func checkFile(dir string, ref FileRef) error {
 	return nil
 }
 
-// decryptFile authenticates and decrypts a backup's data file into dst.
+// decryptFile authenticates and decodes a backup's data file into dst, a new file.
 func decryptFile(dir string, m *Manifest, bk []byte, dst string) error {
-	ref := m.Files[0]
-	if err := checkFile(dir, ref); err != nil {
-		return err
-	}
-	src, err := os.Open(filepath.Join(dir, ref.Name))
-	if err != nil {
-		return err
-	}
-	defer src.Close()
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
-	err = decryptStream(out, src, bk, fileAD(m.ID, ref.Name))
+	err = readData(dir, m, m.Files[0], bk, out)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return fmt.Errorf("backup file %s: %w", ref.Name, err)
-	}
-	return nil
+	return err
 }
 
 // prune deletes every backup whose chain starts from a full older than the keep newest fulls.

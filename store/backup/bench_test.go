@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"spoke/demo"
 	"spoke/store"
@@ -94,6 +95,51 @@ func BenchmarkFullBackup(b *testing.B) {
 	})
 }
 
+// BenchmarkFullBackupWithDrill is a full backup as the scheduler takes it: the backup, then its
+// restore drill.
+func BenchmarkFullBackupWithDrill(b *testing.B) {
+	e := benchSetup(b)
+	ctx := context.Background()
+	b.Run("spoke", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Backup(ctx, e.ss, b.TempDir(), Options{Kind: Full}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("file-copy-baseline", func(b *testing.B) {
+		for b.Loop() {
+			copyFile(b, filepath.Join(e.data, store.DBFile), filepath.Join(b.TempDir(), "copy.db"))
+		}
+	})
+}
+
+// BenchmarkIncrementalWithDrill is an hourly incremental with its drill.
+func BenchmarkIncrementalWithDrill(b *testing.B) {
+	e := benchSetup(b)
+	ctx := context.Background()
+	dir := b.TempDir()
+	if _, err := Backup(ctx, e.ss, dir, Options{Kind: Full, NoDrill: true}); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		addCustomers(b, e, 100)
+		b.StartTimer()
+		if _, err := Backup(ctx, e.ss, dir, Options{Kind: Incremental}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func addCustomers(b *testing.B, e *env, n int) {
+	for i := 0; i < n; i++ {
+		if _, err := e.ss.CreateCustomer(context.Background(), store.CustomerInput{Name: fmt.Sprintf("Inc %d", i), Email: fmt.Sprintf("inc%d@example.com", i), Phone: "+1 415 555 0100", Notes: "n", ShopID: e.shop}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkIncrementalAfter1000Changes(b *testing.B) {
 	e := benchSetup(b)
 	ctx := context.Background()
@@ -160,4 +206,93 @@ func copyFile(b *testing.B, src, dst string) {
 	}
 	out.Sync()
 	out.Close()
+}
+
+// BenchmarkFormatsInterleaved times the version 1 path and the version 2 path of a full backup
+// and of a restore one after the other in every iteration, beside a file copy, so the shared
+// machine's load falls on all three alike. Version 1's backup is what Backup did before: VACUUM
+// INTO a scratch file, hash it, encrypt it uncompressed; its restore reads a folder rewritten in
+// format 1 (toFormat1).
+func BenchmarkFormatsInterleaved(b *testing.B) {
+	e := benchSetup(b)
+	ctx := context.Background()
+	v1, v2 := b.TempDir(), b.TempDir()
+	for _, dir := range []string{v1, v2} {
+		if _, err := Backup(ctx, e.ss, dir, Options{Kind: Full, NoDrill: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	k, err := e.ss.BackupKeys(ctx, store.OpBackup, "backup.bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	bk, _, err := openFolder(ctx, k, v1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ms, err := listManifests(v1, bk)
+	if err != nil {
+		b.Fatal(err)
+	}
+	toFormat1(b, v1, ms[0], bk)
+	var t1, t2, tc, r1, r2, rc time.Duration
+	timed := func(d *time.Duration, f func()) {
+		start := time.Now()
+		f()
+		*d += time.Since(start)
+	}
+	var size1, size2 int64
+	for b.Loop() {
+		timed(&t1, func() {
+			dir := b.TempDir()
+			plain := filepath.Join(dir, "part.db")
+			if _, err := e.ss.BackupSnapshot(ctx, plain); err != nil {
+				b.Fatal(err)
+			}
+			src, err := os.Open(plain)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dst, _ := os.Create(filepath.Join(dir, "x.data"))
+			cw := newHashWriter(dst)
+			if err := encryptStream(cw, src, bk, fileAD("x", "x.data")); err != nil {
+				b.Fatal(err)
+			}
+			dst.Sync()
+			dst.Close()
+			src.Close()
+			size1 = cw.n
+		})
+		timed(&t2, func() {
+			r, err := Backup(ctx, e.ss, b.TempDir(), Options{Kind: Full, NoDrill: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			size2 = r.Manifest.Files[0].Size
+		})
+		timed(&tc, func() { copyFile(b, filepath.Join(e.data, store.DBFile), filepath.Join(b.TempDir(), "copy.db")) })
+		for _, x := range []struct {
+			dir string
+			d   *time.Duration
+		}{{v1, &r1}, {v2, &r2}} {
+			timed(x.d, func() {
+				if _, err := Restore(ctx, x.dir, filepath.Join(b.TempDir(), "r"), Credentials{RecoveryCode: e.code}, RestoreOptions{NoReapply: true, Store: store.Options{KDF: fastKDF}}); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
+		timed(&rc, func() { copyFile(b, filepath.Join(e.data, store.DBFile), filepath.Join(b.TempDir(), "copy.db")) })
+	}
+	n := float64(b.N)
+	b.ReportMetric(t1.Seconds()/n, "backup-v1-s")
+	b.ReportMetric(t2.Seconds()/n, "backup-v2-s")
+	b.ReportMetric(tc.Seconds()/n, "copy-s")
+	b.ReportMetric(t1.Seconds()/tc.Seconds(), "backup-v1/copy")
+	b.ReportMetric(t2.Seconds()/tc.Seconds(), "backup-v2/copy")
+	b.ReportMetric(r1.Seconds()/n, "restore-v1-s")
+	b.ReportMetric(r2.Seconds()/n, "restore-v2-s")
+	b.ReportMetric(r1.Seconds()/rc.Seconds(), "restore-v1/copy")
+	b.ReportMetric(r2.Seconds()/rc.Seconds(), "restore-v2/copy")
+	b.ReportMetric(float64(size1)/1e6, "v1-MB")
+	b.ReportMetric(float64(size2)/1e6, "v2-MB")
 }

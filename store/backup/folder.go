@@ -45,11 +45,16 @@ type FileRef struct {
 	Name   string `json:"name"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
+	// From format version 2 (format.go): how the plaintext was encoded before encryption
+	// (EncodingZstd), and its size and SHA-256 once decoded, which bound and check the decoding.
+	Encoding    string `json:"encoding,omitempty"`
+	PlainSize   int64  `json:"plain_size,omitempty"`
+	PlainSHA256 string `json:"plain_sha256,omitempty"`
 }
 
 // Manifest describes one backup. It is authenticated with a MAC under the backup key.
 type Manifest struct {
-	Version       int            `json:"version"`
+	Version       int            `json:"version"` // the format version (format.go)
 	ID            string         `json:"id"`
 	Kind          string         `json:"kind"`
 	Parent        string         `json:"parent,omitempty"` // previous backup this one applies on top of
