@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"spoke/crypto/blind"
 	"spoke/hlc"
 )
@@ -265,8 +268,17 @@ func checkRecords(scope string, recs []ChangeRecord) (uint64, error) {
 		case r.Device == "" || r.RowID == "" || len(r.RowID) > 64:
 			return 0, &RemoteError{"a record lacks its device or row id"}
 		}
-		switch r.Value.(type) {
-		case nil, int64, string, []byte:
+		switch v := r.Value.(type) {
+		case nil, int64, string:
+			if r.Sealed && v != nil {
+				return 0, &RemoteError{"a sealed value is not ciphertext"}
+			}
+		case []byte:
+			// A sealed value always carries its nonce and tag; an empty value is NULL. (SQLite
+			// reads a zero-length blob back as NULL, which would open as "" unauthenticated.)
+			if r.Sealed && len(v) == 0 {
+				return 0, &RemoteError{"a sealed value is empty"}
+			}
 		default:
 			return 0, &RemoteError{"a value has an unsupported type"}
 		}
@@ -595,6 +607,9 @@ func (a *applier) applyPlan(steps []step) (map[string]map[string]bool, error) {
 		row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
 		q := "INSERT INTO " + p.table + "(" + strings.Join(names, ", ") + ") VALUES" + strings.TrimSuffix(strings.Repeat(row+",", j-i), ",")
 		if err := a.exec(q, args...); err != nil {
+			if !constraintFailed(err) {
+				return nil, err // the disk or the context, not the set: not a refusal
+			}
 			return nil, &RemoteError{fmt.Sprintf("a new %s row is incomplete or out of order", p.table)}
 		}
 		i = j
@@ -612,9 +627,21 @@ func (a *applier) updateRow(table, id string, cols []col) error {
 		args = append(args, c.value)
 	}
 	if err := a.exec("UPDATE "+table+" SET "+strings.Join(sets, ", ")+" WHERE id = ?", append(args, id)...); err != nil {
+		if !constraintFailed(err) {
+			return err // the disk or the context, not the set: not a refusal
+		}
 		return &RemoteError{fmt.Sprintf("%s.%s: %v", table, strings.Join(names, ","), err)}
 	}
 	return nil
+}
+
+// constraintFailed reports whether err is SQLite refusing what a set asked for (NOT NULL,
+// UNIQUE, CHECK, a foreign key, a STRICT column's type): the set's fault, a refusal. Anything
+// else (a full disk, an I/O error, a cancelled context) is this device's, and must not mark a
+// genuine set as refused for good.
+func constraintFailed(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
 }
 
 // insertBatch is how many new rows one INSERT carries at most.
@@ -652,7 +679,7 @@ func (a *applier) checkIncomingSealed(recs []ChangeRecord) error {
 		if !r.Sealed || !ok {
 			continue
 		}
-		if o, ok := a.opened[field{r.Table, r.RowID, r.Column}]; ok && bytes.Equal(o.sealed, b) {
+		if o, ok := a.opened[field{r.Table, r.RowID, r.Column}]; ok && len(b) > 0 && bytes.Equal(o.sealed, b) {
 			continue
 		}
 		k, err := a.rowKey(r.Table, r.RowID)

@@ -240,3 +240,33 @@ func TestApplyRefusesAnotherTablesRowID(t *testing.T) {
 		t.Fatal("a refused change-set changed data")
 	}
 }
+
+// TestApplyRefusesUnsealedSealedValues: a record flagged sealed whose value is an empty blob
+// (SQLite would read it back as NULL, which opens as "" without any authentication) or not a
+// blob at all is refused, whole set, before anything is written.
+func TestApplyRefusesUnsealedSealedValues(t *testing.T) {
+	ctx := context.Background()
+	A, B, ownerA := newPair(t)
+	id := must[string](t)(ownerA.CreateCustomer(ctx, CustomerInput{Name: "Ada Lovelace", Email: "ada@example.com"}))
+	exchange(t, A, B)
+	mark := A.pushed
+	if err := ownerA.UpdateCustomer(ctx, id, CustomerInput{Name: "Ada King", Email: "ada@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	set := shopSince(t, A, mark)
+	for name, v := range map[string]any{"empty blob": []byte{}, "text": "Mallory", "integer": int64(7)} {
+		forged := slices.Clone(set)
+		for i := range forged {
+			if forged[i].Column == "name" {
+				forged[i].Value = v
+			}
+		}
+		before, _ := B.st.DataHash(ctx)
+		if _, err := B.st.applyRemote(ctx, A.st.DeviceID(), forged[0].Scope, forged, 0); !errors.Is(err, ErrRemote) {
+			t.Errorf("%s in a sealed column: %v, want refused", name, err)
+		}
+		if after, _ := B.st.DataHash(ctx); after != before {
+			t.Errorf("%s: refused set changed the data", name)
+		}
+	}
+}

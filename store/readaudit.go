@@ -125,8 +125,8 @@ func (s *Store) scheduleReadAuditFlush() {
 		s.ra.timer = nil
 		closed := s.ra.closed
 		s.ra.omu.Unlock()
-		if !closed {
-			s.flushReadAudits(context.Background())
+		if !closed && s.flushReadAudits(context.Background()) != nil {
+			s.scheduleReadAuditFlush() // still pending: try again, so the bound holds
 		}
 	})
 }

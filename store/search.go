@@ -36,6 +36,18 @@ func (ss *Session) BuildIndex(ctx context.Context, progress func(done, total int
 	if err != nil {
 		return err
 	}
+	ss.mu.Lock()
+	if ss.building++; ss.missed == nil {
+		ss.missed = map[string]bool{}
+	}
+	ss.mu.Unlock()
+	defer func() {
+		ss.mu.Lock()
+		if ss.building--; ss.building == 0 {
+			ss.missed = nil
+		}
+		ss.mu.Unlock()
+	}()
 	var total int
 	if err := ss.s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM ("+q+")", args...).Scan(&total); err != nil {
 		return err
@@ -143,16 +155,32 @@ func (ss *Session) BuildIndex(ctx context.Context, progress func(done, total int
 	if progress != nil {
 		progress(n, total)
 	}
-	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "customer.index", Fields: indexFields(minimal),
+	// A bulk decrypt of everyone the user may see: its entry is committed durably (FULL).
+	if err := ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "customer.index", Fields: indexFields(minimal),
 		Detail: fmt.Sprintf("customers=%d", n)}); err != nil {
+		ix.Wipe()
 		return fmt.Errorf("audit: %w", err)
 	}
 	ss.mu.Lock()
+	if ss.closed {
+		ss.mu.Unlock()
+		ix.Wipe()
+		return ErrSignedOut
+	}
 	if ss.index != nil {
 		ss.index.Wipe()
 	}
 	ss.index, ss.cards = ix, cards
+	again := make([]string, 0, len(ss.missed))
+	for id := range ss.missed {
+		again = append(again, id)
+	}
+	clear(ss.missed)
 	ss.mu.Unlock()
+	// What changed while the rows were read: put back as it now stands, or removed.
+	for _, id := range again {
+		ss.indexPut(ctx, id)
+	}
 	return nil
 }
 
@@ -252,9 +280,12 @@ var idBufs = sync.Pool{New: func() any { return new([]string) }}
 // of a clear "visible" (deleted, moved away, unreadable), so the index fails closed.
 // It reports whether it decrypted the customer into the index.
 func (ss *Session) indexPut(ctx context.Context, id string) bool {
-	ss.mu.RLock()
+	ss.mu.Lock()
 	built := ss.index != nil
-	ss.mu.RUnlock()
+	if ss.building > 0 {
+		ss.missed[id] = true
+	}
+	ss.mu.Unlock()
 	if !built {
 		return false
 	}
@@ -285,6 +316,9 @@ func (ss *Session) indexPut(ctx context.Context, id string) bool {
 
 func (ss *Session) indexRemove(id string) {
 	ss.mu.Lock()
+	if ss.building > 0 {
+		ss.missed[id] = true
+	}
 	if ss.index != nil {
 		ss.index.Remove(id)
 		delete(ss.cards, id)

@@ -114,3 +114,49 @@ func TestBuildIndexFailsClosed(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildIndexSeesWritesDuringTheBuild: a customer deleted while the index was being built
+// (here from the build's own progress callback, after every row was read) is not findable in
+// the finished index; and a session that signed out during the build installs no index.
+func TestBuildIndexSeesWritesDuringTheBuild(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	olga := f.users["olga"]
+	deleted := false
+	err := olga.BuildIndex(ctx, func(done, total int) {
+		if done == total && !deleted {
+			deleted = true
+			if err := olga.DeleteCustomer(ctx, f.cSue); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	if err != nil || !deleted {
+		t.Fatalf("build: %v (deleted during it: %v)", err, deleted)
+	}
+	res, err := olga.Search(ctx, "Bea Suecustomer", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res {
+		if c.ID == f.cSue {
+			t.Fatal("a customer deleted during the build is still in the index")
+		}
+	}
+
+	mia := f.users["mia"]
+	err = mia.BuildIndex(ctx, func(done, total int) {
+		if done == total {
+			mia.SignOut(ctx)
+		}
+	})
+	if !errors.Is(err, ErrSignedOut) {
+		t.Fatalf("build across a sign-out: %v, want ErrSignedOut", err)
+	}
+	mia.mu.RLock()
+	left := mia.index != nil || mia.cards != nil
+	mia.mu.RUnlock()
+	if left {
+		t.Fatal("a signed-out session kept a decrypted index")
+	}
+}

@@ -17,7 +17,16 @@ type Session struct {
 	mu    sync.RWMutex
 	index *search.Index
 	cards map[string]CustomerSummary // what the index may show, per customer id
+	// While BuildIndex runs (building > 0), the customers a write or a sync touched meanwhile
+	// (missed): the finished index looks at them again, so a customer deleted or moved away
+	// during the build does not stay findable. closed: signed out; no index is installed.
+	building int
+	missed   map[string]bool
+	closed   bool
 }
+
+// ErrSignedOut means the session signed out while the operation ran.
+var ErrSignedOut = errors.New("signed out")
 
 // User returns the signed-in user.
 func (ss *Session) User() User { return *ss.user }
@@ -41,7 +50,7 @@ func (ss *Session) SignOut(ctx context.Context) error {
 	if ss.index != nil {
 		ss.index.Wipe()
 	}
-	ss.index, ss.cards = nil, nil
+	ss.index, ss.cards, ss.closed = nil, nil, true
 	ss.mu.Unlock()
 	ss.s.live.remove(ss)
 	if err := ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "auth.sign_out", Target: ss.user.ID}); err != nil {

@@ -21,7 +21,7 @@ import (
 // and the store fails closed. It returns nil when the trail reaches the head or the folder holds
 // no such backup.
 func CheckTrail(ctx context.Context, st *store.Store, dir string) error {
-	raw, err := os.ReadFile(filepath.Join(dir, keyFile))
+	raw, err := readSmall(filepath.Join(dir, keyFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("%s is missing: this is not a Spoke backup folder", keyFile)
 	}

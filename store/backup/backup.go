@@ -60,7 +60,7 @@ func openFolder(ctx context.Context, k *store.BackupKeys, dir string) ([]byte, *
 	}
 	path := filepath.Join(dir, keyFile)
 	var kf keyFileData
-	raw, err := os.ReadFile(path)
+	raw, err := readSmall(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		bk := keys.New()

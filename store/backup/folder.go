@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -104,8 +105,38 @@ func writeSigned(path string, v any, backupKey []byte) error {
 // ErrManifest means a manifest or drill record failed authentication or does not parse.
 var ErrManifest = errors.New("backup manifest is damaged or altered")
 
+// maxSmallFile bounds what is read of a backup folder's key file, manifests and drill records
+// before they are authenticated: a hostile folder (a share anyone can write) could otherwise
+// plant a huge file, or a link to an endless device, and exhaust memory.
+const maxSmallFile = 4 << 20
+
+// ErrNotAFile means a key file, manifest or drill record is not a regular file of sensible size.
+var ErrNotAFile = errors.New("not a regular file of a backup's size")
+
+// readSmall reads one of the folder's small files: a regular file (not a link, device or pipe)
+// of at most maxSmallFile bytes.
+func readSmall(path string) ([]byte, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, fileErr("read", filepath.Base(path), err)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > maxSmallFile {
+		return nil, fmt.Errorf("%s: %w", filepath.Base(path), ErrNotAFile)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fileErr("read", filepath.Base(path), err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, maxSmallFile+1))
+	if err == nil && len(raw) > maxSmallFile {
+		return nil, fmt.Errorf("%s: %w", filepath.Base(path), ErrNotAFile)
+	}
+	return raw, err
+}
+
 func readSigned(path string, v any, backupKey []byte) error {
-	raw, err := os.ReadFile(path)
+	raw, err := readSmall(path)
 	if err != nil {
 		return err
 	}

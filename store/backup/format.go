@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -97,7 +98,7 @@ func writeData(path, id string, bk []byte, produce func(w io.Writer) error) (Fil
 	tmp := path + ".tmp"
 	dst, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return FileRef{}, fmt.Errorf("write backup file: %w", err)
+		return FileRef{}, fileErr("write backup file", name, err)
 	}
 	cw := newHashWriter(dst)
 	pr, pw := io.Pipe()
@@ -131,7 +132,7 @@ func writeData(path, id string, bk []byte, produce func(w io.Writer) error) (Fil
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return FileRef{}, fmt.Errorf("write backup file: %w", err)
+		return FileRef{}, fileErr("write backup file", name, err)
 	}
 	return FileRef{Name: name, Size: cw.n, SHA256: cw.sum(), Encoding: EncodingZstd, PlainSize: plain.n, PlainSHA256: plain.sum()}, nil
 }
@@ -144,7 +145,7 @@ func statFile(dir string, ref FileRef) error {
 		return fmt.Errorf("backup file %s is missing", ref.Name)
 	}
 	if err != nil {
-		return err
+		return fileErr("read backup file", ref.Name, err)
 	}
 	if fi.Size() != ref.Size {
 		return fmt.Errorf("backup file %s has %d bytes, its manifest says %d (truncated or replaced)", ref.Name, fi.Size(), ref.Size)
@@ -189,7 +190,7 @@ func readData(dir string, m *Manifest, ref FileRef, bk []byte, dst io.Writer) er
 	}
 	f, err := os.Open(filepath.Join(dir, ref.Name))
 	if err != nil {
-		return err
+		return fileErr("read backup file", ref.Name, err)
 	}
 	defer f.Close()
 	ch := sha256.New()
@@ -241,4 +242,15 @@ func decodeZstd(dst io.Writer, src io.Reader, bk, ad []byte) error {
 		return fmt.Errorf("%w: does not decompress: %v", ErrDamaged, err)
 	}
 	return nil
+}
+
+// fileErr names a backup file by its name in the folder, never by its full path: the path is
+// the user's (a home directory, a share's name) and an error may end up in a drill record, the
+// audit trail or a log. errors.Is still sees the cause (os.ErrNotExist, a full disk...).
+func fileErr(op, name string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s %s: %w", op, name, err)
 }

@@ -60,7 +60,7 @@ func (u *unlocked) open(ctx context.Context, dir string, o store.Options) (*stor
 
 // readKeyFile reads the folder's key file.
 func readKeyFile(dir string) (*keyFileData, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, keyFile))
+	raw, err := readSmall(filepath.Join(dir, keyFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%s is missing: this is not a Spoke backup folder", keyFile)
 	}
