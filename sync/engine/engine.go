@@ -1,9 +1,11 @@
 // Package engine is the spoke side of sync: it seals this device's change records into
 // signed change-sets, pushes them to the hub from a crash-safe outbox, pulls other devices'
-// sets, verifies and decrypts them and hands them to the store's merge (store.ApplyRemote),
-// keeps scope keys current from key envelopes, and checkpoints the audit chain head at the
-// hub. It owns no data of its own: state lives in the store. Enrollment, adding and revoking
-// devices are in enroll.go.
+// sets, verifies and decrypts them and hands them to the store's merge (the Replica port's
+// ApplyRemote), keeps scope keys current from key envelopes, and checkpoints the audit chain
+// head at the hub. It owns no data of its own: state lives in the store, reached only through
+// the Replica interface declared here. It never links the hub server (it speaks spoke/protocol
+// through sync/hubclient) and never trusts the hub: keys, device lists and sets are verified
+// against the owner-signed roster. Enrollment, adding and revoking devices are in enroll.go.
 //
 // Shaped like litestream's Replica: Start(ctx) runs a background loop with backoff, Stop()
 // cancels and waits, and SyncNow(ctx) runs one synchronous round for the "Sync now" button,
