@@ -561,8 +561,8 @@ func (s *BackupsScreen) restore(id, dir string) {
 		case err != nil:
 			s.RestoreResult.SetResult(a.T("Nothing was restored: %s", a.errText(err)), false)
 		default:
-			text := a.T("Restored and verified in %s: %d backup(s) applied; content hash, %d customers, %d change records and an audit chain of %d entries match the backup.",
-				seconds(res.Duration), len(res.Applied), res.Snapshot.Counts["customers"], res.Snapshot.Counts["changes"], res.Verify.AuditEntries)
+			text := a.T("Restored and verified in %s: %d backup(s) applied; integrity state, %d customers, %d work orders and an audit chain of %d entries match the backup.",
+				seconds(res.Duration), len(res.Applied), res.Snapshot.Counts["customers"], res.Snapshot.Counts["work_orders"], res.Verify.AuditEntries)
 			if res.Reapplied > 0 {
 				text += " " + a.T("%d customer(s) deleted after that backup were deleted again.", res.Reapplied)
 			}

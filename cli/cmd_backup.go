@@ -58,7 +58,7 @@ func runBackup(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	m := r.Manifest
-	fmt.Fprintf(env.Stdout, "%s backup %s: %d customers, %d change records, %d bytes\n", m.Kind, m.ID, m.Snapshot.Counts["customers"], m.Snapshot.Counts["changes"], m.Files[0].Size)
+	fmt.Fprintf(env.Stdout, "%s backup %s: %d customers, row version %d, %d bytes\n", m.Kind, m.ID, m.Snapshot.Counts["customers"], m.Snapshot.ChangeSeq, m.Files[0].Size)
 	if r.Drill != nil {
 		if r.Drill.Passed {
 			fmt.Fprintf(env.Stdout, "restore drill passed in %s (restored, verified, wiped)\n", r.Drill.Duration.Round(1e6))

@@ -38,8 +38,8 @@ func runRestore(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "Restored backup %s (%d file(s) applied) into %s in %s\n", r.Target.ID, len(r.Applied), c.data, r.Duration.Round(1e6))
-	fmt.Fprintf(env.Stdout, "Verified: content hash, %d customers, %d change records, audit chain of %d entries, SQLite integrity\n",
-		r.Snapshot.Counts["customers"], r.Snapshot.Counts["changes"], r.Verify.AuditEntries)
+	fmt.Fprintf(env.Stdout, "Verified: every row MAC and their sum, %d customers, %d rows, audit chain of %d entries, SQLite integrity\n",
+		r.Snapshot.Counts["customers"], r.Verify.Rows, r.Verify.AuditEntries)
 	if r.Reapplied > 0 {
 		fmt.Fprintf(env.Stdout, "Deleted again %d customer(s) whose deletion was recorded after this backup\n", r.Reapplied)
 	}

@@ -68,8 +68,8 @@ func runVerify(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 	} else {
-		fmt.Fprintf(env.Stdout, "checked %d sealed values, %d wrapped keys, %d user records, %d blind indexes, %d change records, %d audit entries, SQLite integrity\n",
-			r.SealedValues, r.WrappedKeys, r.Users, r.BlindIndexes, r.Changes, r.AuditEntries)
+		fmt.Fprintf(env.Stdout, "checked %d sealed values, %d wrapped keys, %d user records, %d blind indexes, %d row MACs, %d audit entries, SQLite integrity\n",
+			r.SealedValues, r.WrappedKeys, r.Users, r.BlindIndexes, r.Rows, r.AuditEntries)
 		for _, p := range r.Problems {
 			fmt.Fprintln(env.Stdout, "BAD "+p.String())
 		}

@@ -358,11 +358,19 @@ func (s *Store) checkTrail(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.amu.Lock()
-	s.trailErr = nil
+	var bad error
 	if te != nil {
-		s.trailErr = te
+		bad = te
+	} else if _, err := s.checkState(ctx, s.db); err != nil {
+		// The rows' integrity state is not the one the last write left: fail closed too.
+		var ie *TamperError
+		if !errors.As(err, &ie) {
+			return err
+		}
+		bad = ie
 	}
+	s.amu.Lock()
+	s.trailErr = bad
 	s.lastAnchor = s.opts.Now()
 	s.amu.Unlock()
 	return nil

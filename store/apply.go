@@ -127,12 +127,15 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 type applier struct {
 	*wtx
 	scope string
-	// logged: row id -> the change log has a record of it (any table), as the set began.
-	logged map[string]bool
-	// history: what the change log holds of the columns the set writes of a known row, read
-	// once per row by plan; setCols: those columns.
-	history map[rowRef]map[string]*colHistory
+	// clocks: row id -> the row's clock, for the rows the set names that this device holds
+	// (any table), as the set began.
+	clocks map[string]*rowClock
+	// history: what this device holds of the columns the set writes of a known row (each
+	// cell's clock and value), read once per row by plan; setCols: those columns.
+	history map[rowRef]map[string]heldAt
 	setCols map[rowRef][]string
+	// stamps: the winning writes applyPlan made, per row, by column code.
+	stamps map[rowRef]map[int]stamp
 	// exists: the row is in its table, as the set began (new rows are inserted last).
 	exists map[rowRef]bool
 	// From checkSealed on, as the rows stand after applyPlan: data keys by customer id, the
@@ -149,12 +152,6 @@ type applier struct {
 // rowRef names one row.
 type rowRef struct{ table, id string }
 
-// colHistory is what the change log holds of one field: every write's stamp and the newest.
-type colHistory struct {
-	writes map[stamp]bool
-	newest heldAt
-}
-
 // openedValue is a sealed value of a row that authenticated, and its plaintext when the
 // column has a blind index (the reindex needs it).
 type openedValue struct {
@@ -163,7 +160,7 @@ type openedValue struct {
 }
 
 func newApplier(w *wtx, scope string) *applier {
-	return &applier{wtx: w, scope: scope, logged: map[string]bool{}, history: map[rowRef]map[string]*colHistory{}, setCols: map[rowRef][]string{},
+	return &applier{wtx: w, scope: scope, clocks: map[string]*rowClock{}, history: map[rowRef]map[string]heldAt{}, setCols: map[rowRef][]string{}, stamps: map[rowRef]map[int]stamp{},
 		exists: map[rowRef]bool{}, deks: map[string][]byte{}, opened: map[field]openedValue{}, shopOf: map[rowRef]string{},
 		regions: map[string]string{}, blind: map[[2]string]blind.Key{}}
 }
@@ -268,6 +265,9 @@ func checkRecords(scope string, recs []ChangeRecord) (uint64, error) {
 		case r.Device == "" || r.RowID == "" || len(r.RowID) > 64:
 			return 0, &RemoteError{"a record lacks its device or row id"}
 		}
+		if _, err := rowKeyOf(r.RowID); err != nil {
+			return 0, &RemoteError{"a row id is not a UUID"}
+		}
 		switch v := r.Value.(type) {
 		case nil, int64, string:
 			if r.Sealed && v != nil {
@@ -312,27 +312,29 @@ func (a *applier) checkRowIdentity(recs []ChangeRecord) (map[string]map[string]b
 			a.setCols[ref] = append(a.setCols[ref], r.Column)
 		}
 	}
-	// Which rows the change log knows, a chunk of ids per query; only those can carry
-	// another table's records.
-	if err := a.queryIDs("SELECT DISTINCT row_id FROM changes WHERE row_id IN (ids)", ids, func(rows *sql.Rows) error {
-		var id string
-		err := rows.Scan(&id)
-		a.logged[id] = true
-		return err
-	}); err != nil {
+	// Which rows this device holds a clock of, a chunk of ids per query: a clock names its
+	// table, so a record may not carry another table's row.
+	keys := make([][]byte, len(ids))
+	for i, id := range ids {
+		k, err := rowKeyOf(id)
+		if err != nil {
+			return nil, &RemoteError{"a row id is not a UUID"}
+		}
+		keys[i] = k
+	}
+	clocks, err := readClocks(a.ctx, a.tx, keys)
+	if err != nil {
 		return nil, err
 	}
-	for _, id := range ids {
-		if !a.logged[id] {
+	for i, id := range ids {
+		rc := clocks[string(keys[i])]
+		if rc == nil {
 			continue
 		}
-		var other bool
-		if err := a.queryRow("SELECT EXISTS(SELECT 1 FROM changes WHERE row_id = ? AND tbl != ?)", []any{id, tableOf[id]}, &other); err != nil {
-			return nil, err
-		}
-		if other {
+		if rc.table.name != tableOf[id] {
 			return nil, &RemoteError{"a row id of another table is reused"}
 		}
+		a.clocks[id] = rc
 	}
 	// Which rows are in their tables, as the set begins (applyPlan writes existing rows in
 	// place and inserts the others).
@@ -388,7 +390,12 @@ func (a *applier) plan(recs []ChangeRecord, pushedSeq int64) ([]step, *ApplyResu
 			continue
 		}
 		cur, ok := inSet[f]
-		if a.logged[r.RowID] {
+		if rc := a.clocks[r.RowID]; rc != nil && rc.flags&flagTerminal != 0 {
+			// The row was erased for good: nothing merges into it again, whatever its clock.
+			res.Lost++
+			continue
+		}
+		if a.clocks[r.RowID] != nil {
 			// A write this device holds already is a duplicate, also after the set's own
 			// newer write of the field (it is decided against that one, not the log).
 			dup, h, err := a.heldField(r)
@@ -424,74 +431,58 @@ func (a *applier) plan(recs []ChangeRecord, pushedSeq int64) ([]step, *ApplyResu
 	return steps, res, nil
 }
 
-// heldAt is a held field with where its write sits in the local change log.
+// heldAt is a held field with the local sequence of its write.
 type heldAt struct {
 	held
-	seq    int64
-	sealed bool
+	seq int64
 }
 
 // heldField returns the newest write this device holds for the record's field, and whether
-// it holds this very write already.
+// it is this very write (a duplicate).
 func (a *applier) heldField(r ChangeRecord) (dup bool, h heldAt, err error) {
 	hist, err := a.rowHistory(r.Table, r.RowID)
 	if err != nil {
 		return false, h, err
 	}
-	c := hist[r.Column]
-	if c == nil {
-		return false, heldAt{}, nil
-	}
-	if c.writes[stamp{r.HLC, r.Device}] {
+	h = hist[r.Column]
+	if h.ok && h.at == (stamp{r.HLC, r.Device}) {
 		return true, h, nil
 	}
-	return false, c.newest, nil
+	return false, h, nil
 }
 
-// rowHistory reads, in one query, every write the change log holds of the columns the set
-// writes of a row: per column the stamps (duplicates are recognised by them) and the newest
-// write (the merge's "held").
-func (a *applier) rowHistory(table, id string) (map[string]*colHistory, error) {
+// rowHistory reads what this device holds of the columns the set writes of a row: each cell's
+// clock (its own, or the row's) and its current value, from the row itself. A cell whose clock
+// is the empty one (a row migrated from the change log, never written there) holds no write.
+func (a *applier) rowHistory(table, id string) (map[string]heldAt, error) {
 	ref := rowRef{table, id}
 	if h, ok := a.history[ref]; ok {
 		return h, nil
 	}
+	rc := a.clocks[id]
 	cols := a.setCols[ref]
-	st, err := a.stmt("SELECT col, hlc, device_id, seq, value, sealed FROM changes WHERE row_id = ? AND tbl = ? AND col IN (" +
-		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")")
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	err := a.queryRow("SELECT "+strings.Join(cols, ", ")+" FROM "+table+" WHERE id = ?", []any{id}, ptrs...)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	devs, err := a.devices()
 	if err != nil {
 		return nil, err
 	}
-	args := []any{id, table}
-	for _, c := range cols {
-		args = append(args, c)
-	}
-	rows, err := st.QueryContext(a.ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	hist := map[string]*colHistory{}
-	for rows.Next() {
-		var col string
-		var at int64
-		var h heldAt
-		if err := rows.Scan(&col, &at, &h.at.device, &h.seq, &h.value, &h.sealed); err != nil {
-			return nil, err
+	t := tables[table]
+	hist := map[string]heldAt{}
+	for i, c := range cols {
+		code, _ := colCode(t, c)
+		k := rc.cellClock(code)
+		if k.hlc == 0 && k.dev == 0 {
+			continue
 		}
-		h.ok, h.at.hlc = true, uint64(at)
-		c := hist[col]
-		if c == nil {
-			c = &colHistory{writes: map[stamp]bool{}}
-			hist[col] = c
-		}
-		c.writes[h.at] = true
-		if !c.newest.ok || h.at.after(c.newest.at) {
-			c.newest = h
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+		hist[c] = heldAt{held: held{ok: true, at: stamp{k.hlc, devs.byN[k.dev]}, value: vals[i]}, seq: k.seq}
 	}
 	a.history[ref] = hist
 	return hist, nil
@@ -530,12 +521,6 @@ func (a *applier) applyPlan(steps []step) (map[string]map[string]bool, error) {
 	var order, updated []string
 	for _, st := range steps {
 		r := st.rec
-		a.pending = append(a.pending, int64(r.HLC), r.Device, r.Scope, r.Table, r.RowID, r.Column, r.Value, r.Sealed)
-		if len(a.pending) >= changeBatch*changeCols {
-			if err := a.flushChanges(); err != nil {
-				return nil, err
-			}
-		}
 		if st.v.conflict {
 			lost, winner := r, st.cur.at
 			if st.v.apply {
@@ -549,6 +534,12 @@ func (a *applier) applyPlan(steps []step) (map[string]map[string]bool, error) {
 		if !st.v.apply {
 			continue
 		}
+		ref := rowRef{r.Table, r.RowID}
+		if a.stamps[ref] == nil {
+			a.stamps[ref] = map[int]stamp{}
+		}
+		code, _ := colCode(tables[r.Table], r.Column)
+		a.stamps[ref][code] = stamp{r.HLC, r.Device}
 		exists, err := a.rowExists(r.Table, r.RowID)
 		if err != nil {
 			return nil, err
@@ -614,7 +605,78 @@ func (a *applier) applyPlan(steps []step) (map[string]map[string]bool, error) {
 		}
 		i = j
 	}
+	for _, id := range updated {
+		if err := a.stampRemote(updates[id].table, id); err != nil {
+			return nil, err
+		}
+	}
+	for _, id := range order {
+		if err := a.stampRemote(newRows[id].table, id); err != nil {
+			return nil, err
+		}
+	}
 	return touched, nil
+}
+
+// stampRemote records the winning writes the set made to one row in its clocks, under the
+// next local sequence: a cell clock per written cell of a row this device holds; for a new
+// row, the row's clock is its earliest write in the set (on the sender it is the row's own
+// write, earlier than every later cell's) and the other cells get their own.
+func (a *applier) stampRemote(table, id string) error {
+	stamps := a.stamps[rowRef{table, id}]
+	if table == "users" {
+		a.usersLogged = append(a.usersLogged, id)
+	}
+	key, err := rowKeyOf(id)
+	if err != nil {
+		return err
+	}
+	seq := a.nextSeq()
+	clockOf := func(sp stamp) (clock, error) {
+		n, err := a.devN(sp.device)
+		return clock{sp.hlc, n, seq}, err
+	}
+	if a.clocks[id] != nil {
+		if err := a.exec1("UPDATE row_clocks SET seq = ? WHERE id = ?", seq, key); err != nil {
+			return fmt.Errorf("row clock: %w", err)
+		}
+		for code, sp := range stamps {
+			k, err := clockOf(sp)
+			if err != nil {
+				return err
+			}
+			if err := a.exec1("INSERT INTO cell_clocks(id, col, hlc, dev, seq) VALUES(?, ?, ?, ?, ?) ON CONFLICT(id, col) DO UPDATE SET hlc = excluded.hlc, dev = excluded.dev, seq = excluded.seq",
+				key, code, int64(k.hlc), k.dev, k.seq); err != nil {
+				return fmt.Errorf("cell clock: %w", err)
+			}
+		}
+		return nil
+	}
+	var base stamp
+	first := true
+	for _, sp := range stamps {
+		if first || base.after(sp) {
+			base, first = sp, false
+		}
+	}
+	bk, err := clockOf(base)
+	if err != nil {
+		return err
+	}
+	rc := &rowClock{id: key, table: tables[table], base: bk, seq: seq}
+	for code, sp := range stamps {
+		if sp == base {
+			continue
+		}
+		if rc.cells == nil {
+			rc.cells = map[int]clock{}
+		}
+		if rc.cells[code], err = clockOf(sp); err != nil {
+			return err
+		}
+	}
+	a.newRows = append(a.newRows, rc)
+	return nil
 }
 
 // updateRow writes a run of distinct columns into an existing row.
@@ -744,18 +806,23 @@ func (a *applier) userRowsWin(recs []ChangeRecord) (map[string]bool, error) {
 			}
 		}
 	}
+	devs, err := a.devices()
+	if err != nil {
+		return nil, err
+	}
 	have := map[string]stamp{}
 	for id := range in {
-		var h int64
-		var dev string
-		err := a.queryRow("SELECT hlc, device_id FROM changes WHERE row_id = ? AND tbl = 'users' ORDER BY hlc DESC, device_id DESC LIMIT 1", []any{id}, &h, &dev)
-		if errors.Is(err, sql.ErrNoRows) {
+		rc := a.clocks[id]
+		if rc == nil {
 			continue
 		}
-		if err != nil {
-			return nil, err
+		var newest stamp
+		for _, k := range append([]clock{rc.base}, slices.Collect(maps.Values(rc.cells))...) {
+			if sp := (stamp{k.hlc, devs.byN[k.dev]}); sp.after(newest) {
+				newest = sp
+			}
 		}
-		have[id] = stamp{uint64(h), dev}
+		have[id] = newest
 	}
 	return rowVerdicts(in, have), nil
 }

@@ -304,6 +304,7 @@ func (ss *Session) AuditLog(ctx context.Context, f AuditFilter) ([]AuditRecord, 
 			return nil, err
 		}
 		r.At = time.UnixMilli(at)
+		r.Detail = withoutToken(r.Detail)
 		if fields != "" {
 			r.Fields = strings.Split(fields, ",")
 		}

@@ -182,7 +182,17 @@ func DeletedCustomersIn(ctx context.Context, deltaPath string) ([]string, error)
 		return nil, err
 	}
 	defer db.Close()
-	rows, err := db.QueryContext(ctx, "SELECT DISTINCT row_id FROM changes WHERE tbl = 'customers' AND col = 'deleted_at' AND value > 0")
+	// A delta since row clocks carries the customer rows written since its parent; an older
+	// one, their change records.
+	q := "SELECT id FROM customers WHERE deleted_at > 0"
+	var legacy bool
+	if err := db.QueryRowContext(ctx, "SELECT EXISTS(SELECT 1 FROM sqlite_schema WHERE name = 'changes')").Scan(&legacy); err != nil {
+		return nil, fmt.Errorf("read delta: %w", err)
+	}
+	if legacy {
+		q = "SELECT DISTINCT row_id FROM changes WHERE tbl = 'customers' AND col = 'deleted_at' AND value > 0"
+	}
+	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("read delta: %w", err)
 	}

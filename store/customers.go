@@ -95,7 +95,15 @@ func (s *Store) loadCust(ctx context.Context, q querier, id string) (*custRow, e
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
-	return c, err
+	if err != nil {
+		return nil, err
+	}
+	// Fail closed: a row edited in the file (any column, or its clock) is not read, and not
+	// written over (an edit would MAC the tampered values as its own).
+	if err := s.checkRow(ctx, q, tables["customers"], id); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func dekLabel(customerID string, scopeVersion uint32) []byte {

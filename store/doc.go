@@ -6,7 +6,7 @@
 // derived keys), which never leaves it; domain records (shops, staff, customers, bikes, work
 // orders, sales); access control (Session, bound to a signed-in user, enforces DESIGN.md's
 // matrix inside every operation); the audit hash chain and its one entry point; the
-// field-level change log and the merge of other devices' changes; the in-memory search index;
+// row and cell clocks and the merge of other devices' changes; a MAC on every row; the in-memory search index;
 // and Verify, which re-authenticates every stored byte.
 //
 // What it never does: write a personal value in clear to disk, put one into an error string or
@@ -25,7 +25,8 @@
 //	seal.go       sealing and opening one field
 //	derived.go    blind indexes and totals, the one definition
 //	write.go      the write transaction and row writes
-//	changelog.go  the change log
+//	clocks.go     row and cell clocks: what each value's write is, rows written since N
+//	integrity.go  row MACs, their LtHash sum, the integrity state
 //	session.go    Session: sign-out and the checks
 //	policy.go     the access matrix and May
 //	principal.go  who audit entries name; the one audit entry point

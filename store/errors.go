@@ -67,3 +67,15 @@ func (e *ValidationError) orNil() error {
 	}
 	return e
 }
+
+// TamperError names where a stored row, or its clock or MAC, fails its check: table, row id
+// and column, never a value. It is an ErrTampered.
+type TamperError struct {
+	Table, Row, Column, Reason string
+}
+
+func (e *TamperError) Error() string {
+	return fmt.Sprintf("%s %s column %s: %s", e.Table, e.Row, e.Column, e.Reason)
+}
+
+func (e *TamperError) Unwrap() error { return ErrTampered }

@@ -195,7 +195,7 @@ func TestReadAuditsCommitAtNormal(t *testing.T) {
 		case "stream":
 			p, _, err = ss.StreamSnapshot(ctx, io.Discard)
 		default:
-			p, err = ss.BackupDelta(ctx, filepath.Join(t.TempDir(), "delta.db"), &Snapshot{DatabaseID: st.DatabaseID()})
+			p, err = ss.BackupDelta(ctx, filepath.Join(t.TempDir(), "delta.db"), &Snapshot{DatabaseID: st.DatabaseID(), SchemaVersion: ClocksSchema})
 		}
 		if err != nil || st.ra.pending.Load() || p.AuditSeq < lookup {
 			t.Fatalf("%s backup: %v, pending %v, its head %d below the lookup's %d", kind, err, st.ra.pending.Load(), p.AuditSeq, lookup)

@@ -54,9 +54,8 @@ func TestSchemaRegistryMatchesDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	// Not content: the change log and conflicts (covered by count and seq, authenticated by
-	// Verify), other devices' audit copies, the device list and sync bookkeeping.
-	notContent := map[string]bool{"changes": true, "conflicts": true, "remote_audit": true, "roster": true,
+	// Not content: the clocks (covered by the rows' MACs), conflicts, other devices' audit copies, the device list and sync bookkeeping.
+	notContent := map[string]bool{"row_clocks": true, "cell_clocks": true, "devices": true, "conflicts": true, "remote_audit": true, "roster": true,
 		"sync_applied": true, "sync_held": true, "sync_outbox": true}
 	for rows.Next() {
 		var n string
@@ -95,33 +94,46 @@ func TestSchemaClasses(t *testing.T) {
 	}
 }
 
-// TestDerivedNeverLogged: no change record, after a day's writes, carries a derived column,
-// and every personal column's records are sealed.
+// TestDerivedNeverLogged: no record this device would send, after a day's writes, carries a
+// derived column, every personal column's records are sealed, and no cell clock names a
+// derived column either (a derived value is recomputed, never merged).
 func TestDerivedNeverLogged(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	rows, err := f.st.db.QueryContext(ctx, "SELECT DISTINCT tbl, col, sealed FROM changes")
+	recs, err := f.st.LocalChanges(ctx, 0, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		switch class := classOf(r.Table, r.Column); {
+		case class == 0:
+			t.Errorf("a record carries %s.%s, unknown to the registry", r.Table, r.Column)
+		case class == Derived:
+			t.Errorf("a record carries derived %s.%s", r.Table, r.Column)
+		case (class == Personal) != r.Sealed:
+			t.Errorf("%s.%s sent with sealed=%v", r.Table, r.Column, r.Sealed)
+		}
+	}
+	if len(recs) == 0 {
+		t.Fatal("the fixture wrote nothing")
+	}
+	rows, err := f.st.db.QueryContext(ctx, "SELECT DISTINCT r.tbl, c.col FROM cell_clocks c JOIN row_clocks r ON r.id = c.id")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	n := 0
 	for rows.Next() {
-		var tbl, c string
-		var sealed bool
-		rows.Scan(&tbl, &c, &sealed)
-		n++
-		switch class := classOf(tbl, c); {
-		case class == 0:
-			t.Errorf("change log carries %s.%s, unknown to the registry", tbl, c)
-		case class == Derived:
-			t.Errorf("change log carries derived %s.%s", tbl, c)
-		case (class == Personal) != sealed:
-			t.Errorf("%s.%s logged with sealed=%v", tbl, c, sealed)
+		var code int64
+		var c int
+		rows.Scan(&code, &c)
+		tb := tableOfCode(code)
+		if tb == nil || c >= len(tb.cols) {
+			t.Errorf("a cell clock names table %d column %d, unknown to the registry", code, c)
+			continue
 		}
-	}
-	if n == 0 {
-		t.Fatal("the fixture wrote nothing")
+		if tb.cols[c].class == Derived {
+			t.Errorf("a cell clock names derived %s.%s", tb.name, tb.cols[c].name)
+		}
 	}
 }
 
@@ -140,9 +152,9 @@ func TestNewSealedFieldGetsEveryGuard(t *testing.T) {
 	if err := a.st.db.QueryRow("SELECT notes FROM bikes WHERE id = ?", bike).Scan(&raw); err != nil || len(raw) == 0 || bytes.Contains(raw, []byte("saddle")) {
 		t.Fatalf("notes at rest: %q %v (want ciphertext)", raw, err)
 	}
-	var sealed bool
-	if err := a.st.db.QueryRow("SELECT sealed FROM changes WHERE tbl = 'bikes' AND col = 'notes'").Scan(&sealed); err != nil || !sealed {
-		t.Fatalf("notes change record sealed=%v %v", sealed, err)
+	sent := must[[]ChangeRecord](t)(a.st.LocalChanges(ctx, 0, 1<<30))
+	if i := slices.IndexFunc(sent, func(r ChangeRecord) bool { return r.Table == "bikes" && r.Column == "notes" }); i < 0 || !sent[i].Sealed {
+		t.Fatalf("notes record missing or not sealed (%d)", i)
 	}
 
 	// Forged on the way: the same set with the notes value's last byte flipped is refused whole.

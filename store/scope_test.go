@@ -307,10 +307,9 @@ func TestStaffRecordMergesWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := must[*userRow](t)(scanUser(st.db.QueryRow("SELECT "+userCols+" FROM users WHERE id = ?", sam)))
-	var lo, hi int64
-	if err := st.db.QueryRow("SELECT MIN(hlc), MAX(hlc) FROM changes WHERE row_id = ? AND tbl = 'users' AND hlc >= (SELECT MAX(hlc) - 100 FROM changes WHERE row_id = ?)", sam, sam).Scan(&lo, &hi); err != nil {
-		t.Fatal(err)
-	}
+	// The promotion's clock (one write, one stamp for every cell it wrote).
+	lo := int64(cellStamp(t, st, "users", sam, "roles").hlc)
+	hi := lo
 	theirs := *u
 	theirs.roles, theirs.active = string(RoleSales), false
 	theirs.signer, theirs.sig = "laptop", nil

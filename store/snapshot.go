@@ -31,20 +31,65 @@ type Snapshot struct {
 	DeviceID      string           `json:"device_id"`
 }
 
-// Every content table of the registry (schema.go) is hashed, in its order, each by its primary
-// key, so two databases with the same content give the same hash whatever their page layout.
-// The change log is covered by count and highest seq (hashing millions of rows per backup
-// would dominate its cost); Verify authenticates its sealed values.
+// ClocksSchema is the first schema version with row clocks and the integrity state
+// (migration 0009): from it on, a Snapshot costs what changed, not the database.
+const ClocksSchema = 9
 
-// snapshotOf computes a Snapshot from any connection to a Spoke database (a live one inside a read
-// transaction, or a snapshot file). It reads no keys and decrypts nothing.
+// snapshotOf computes a Snapshot from any connection to a Spoke database (a live one inside a
+// read transaction, or a snapshot file). It reads no keys and decrypts nothing. A sealed
+// database's content hash is the digest of its integrity state (integrity.go), which every
+// write keeps current and Verify and the restore drill recompute from every row, and its
+// counts are the state's: no table is scanned. A database not sealed yet (before the clocks,
+// or migrated and not yet written) is hashed table by table as before.
 func snapshotOf(ctx context.Context, q querier) (*Snapshot, error) {
 	p := &Snapshot{Counts: map[string]int64{}}
+	if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&p.SchemaVersion); err != nil {
+		return nil, err
+	}
+	state, err := getMeta(ctx, q, metaIntegrity)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	st, _, ok := parseState(state)
+	if !ok {
+		if err := legacyContent(ctx, q, p); err != nil {
+			return nil, err
+		}
+	} else {
+		d := sha256.Sum256(st.body())
+		p.ContentHash = fmt.Sprintf("%x", d)
+		p.ChangeSeq = st.maxSeq
+		for code, t := range schema {
+			if t.synced {
+				p.Counts[t.name] = st.count(code)
+			}
+		}
+	}
+	var mac []byte
+	err = q.QueryRowContext(ctx, "SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").Scan(&p.AuditSeq, &mac)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	p.AuditHead = fmt.Sprintf("%x", mac)
+	for k, dst := range map[string]*string{metaDBID: &p.DatabaseID, metaDeviceID: &p.DeviceID} {
+		v, err := getMeta(ctx, q, k)
+		if err != nil {
+			return nil, err
+		}
+		*dst = string(v)
+	}
+	return p, nil
+}
+
+// legacyContent hashes every content table of the registry, in its order, each by its primary
+// key (two databases with the same content give the same hash whatever their page layout), and
+// counts its rows: the Snapshot of a database that has no integrity state.
+func legacyContent(ctx context.Context, q querier, p *Snapshot) error {
 	h := sha256.New()
 	for _, t := range schema {
 		rows, err := q.QueryContext(ctx, "SELECT * FROM "+t.name+" ORDER BY "+t.order)
 		if err != nil {
-			return nil, fmt.Errorf("hash %s: %w", t.name, err)
+			return fmt.Errorf("hash %s: %w", t.name, err)
 		}
 		cols, _ := rows.Columns()
 		vals := make([]any, len(cols))
@@ -59,7 +104,7 @@ func snapshotOf(ctx context.Context, q querier) (*Snapshot, error) {
 		for rows.Next() {
 			if err := rows.Scan(ptrs...); err != nil {
 				rows.Close()
-				return nil, err
+				return err
 			}
 			for i, v := range vals {
 				if late[i] && (v == nil || v == int64(0) || v == "") {
@@ -71,33 +116,22 @@ func snapshotOf(ctx context.Context, q querier) (*Snapshot, error) {
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		p.Counts[t.name] = n
 	}
 	p.ContentHash = fmt.Sprintf("%x", h.Sum(nil))
-	var changes int64
-	if err := q.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM changes").Scan(&changes, &p.ChangeSeq); err != nil {
-		return nil, err
-	}
-	p.Counts["changes"] = changes
-	var mac []byte
-	err := q.QueryRowContext(ctx, "SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").Scan(&p.AuditSeq, &mac)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
-	}
-	p.AuditHead = fmt.Sprintf("%x", mac)
-	if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&p.SchemaVersion); err != nil {
-		return nil, err
-	}
-	for k, dst := range map[string]*string{metaDBID: &p.DatabaseID, metaDeviceID: &p.DeviceID} {
-		v, err := getMeta(ctx, q, k)
-		if err != nil {
-			return nil, err
+	if p.SchemaVersion < ClocksSchema {
+		var changes int64
+		if err := q.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM changes").Scan(&changes, &p.ChangeSeq); err != nil {
+			return err
 		}
-		*dst = string(v)
+		p.Counts["changes"] = changes
+		return nil
 	}
-	return p, nil
+	var err error
+	p.ChangeSeq, err = maxSeq(ctx, q)
+	return err
 }
 
 // hashValue writes a type-tagged, length-prefixed value so no two rows collide by shape.
@@ -224,21 +258,35 @@ func (ss *Session) StreamSnapshot(ctx context.Context, w io.Writer) (*Snapshot, 
 	return p, n, nil
 }
 
-// deltaTables are what a delta carries: everything that changes outside the change log's own
-// replay (the audit trail, new scope keys, the header) plus the change log itself.
-const deltaSchema = `
-CREATE TABLE delta.changes AS SELECT * FROM main.changes WHERE 0;
-CREATE TABLE delta.audit AS SELECT * FROM main.audit WHERE 0;
-CREATE TABLE delta.scope_keys AS SELECT * FROM main.scope_keys WHERE 0;
-CREATE TABLE delta.meta AS SELECT * FROM main.meta WHERE 0;
-CREATE TABLE delta.users AS SELECT * FROM main.users WHERE 0;`
+// uuidText is the SQL expression of a row_clocks id (16 bytes) as the row's text id.
+const uuidText = `lower(substr(hex(r.id), 1, 8) || '-' || substr(hex(r.id), 9, 4) || '-' || substr(hex(r.id), 13, 4) || '-' || substr(hex(r.id), 17, 4) || '-' || substr(hex(r.id), 21))`
 
-// BackupDelta writes to dst (a new SQLite file) every change record after from.ChangeSeq,
-// every audit entry after from.AuditSeq, all scope keys and the header, taken in one read
-// transaction together with the Snapshot it brings the database to.
+// deltaSchema is what a delta carries: the rows written since its parent (whole, with their
+// clocks and MACs), the audit entries since, and the small tables whole (scope keys, the
+// header with the integrity state, device numbers, kept conflicts).
+func deltaSchema() string {
+	var b strings.Builder
+	for _, t := range schema {
+		if t.synced {
+			fmt.Fprintf(&b, "CREATE TABLE delta.%s AS SELECT * FROM main.%s WHERE 0;\n", t.name, t.name)
+		}
+	}
+	for _, t := range []string{"row_clocks", "cell_clocks", "devices", "audit", "scope_keys", "meta", "conflicts"} {
+		fmt.Fprintf(&b, "CREATE TABLE delta.%s AS SELECT * FROM main.%s WHERE 0;\n", t, t)
+	}
+	return b.String()
+}
+
+// BackupDelta writes to dst (a new SQLite file) every row written after from.ChangeSeq (its
+// version, row_clocks.seq, says so: an index range), with its clocks, every audit entry after
+// from.AuditSeq, and the small tables, taken in one read transaction together with the
+// Snapshot it brings the database to. It reads what changed, not the database.
 func (ss *Session) BackupDelta(ctx context.Context, dst string, from *Snapshot) (*Snapshot, error) {
 	if _, err := ss.require(ctx, OpBackup, target{any: true}, "backup.delta", ""); err != nil {
 		return nil, err
+	}
+	if from.SchemaVersion < ClocksSchema {
+		return nil, fmt.Errorf("delta: the parent backup predates row clocks; make a full backup")
 	}
 	if _, err := os.Stat(dst); err == nil {
 		return nil, fmt.Errorf("delta file exists: %s", filepath.Base(dst))
@@ -274,16 +322,24 @@ func (ss *Session) BackupDelta(ctx context.Context, dst string, from *Snapshot) 
 	if p.DatabaseID != from.DatabaseID {
 		return nil, fmt.Errorf("delta: the backup chain belongs to another database")
 	}
-	for _, q := range []string{
-		deltaSchema,
-		"INSERT INTO delta.changes SELECT * FROM main.changes WHERE seq > " + strconv.FormatInt(from.ChangeSeq, 10) + " AND seq <= " + strconv.FormatInt(p.ChangeSeq, 10),
+	fromSeq, toSeq := strconv.FormatInt(from.ChangeSeq, 10), strconv.FormatInt(p.ChangeSeq, 10)
+	qs := []string{
+		deltaSchema(),
+		"INSERT INTO delta.row_clocks SELECT * FROM main.row_clocks WHERE seq > " + fromSeq + " AND seq <= " + toSeq,
+		"INSERT INTO delta.cell_clocks SELECT c.* FROM delta.row_clocks r JOIN main.cell_clocks c ON c.id = r.id",
 		"INSERT INTO delta.audit SELECT * FROM main.audit WHERE seq > " + strconv.FormatInt(from.AuditSeq, 10) + " AND seq <= " + strconv.FormatInt(p.AuditSeq, 10),
+		"INSERT INTO delta.devices SELECT * FROM main.devices",
 		"INSERT INTO delta.scope_keys SELECT * FROM main.scope_keys",
 		"INSERT INTO delta.meta SELECT * FROM main.meta",
-		// Whole user rows: sign-in bookkeeping (lock-out, last sign-in) is not in the change
-		// log, and a restore must bring it back too.
-		"INSERT INTO delta.users SELECT * FROM main.users",
-	} {
+		"INSERT INTO delta.conflicts SELECT * FROM main.conflicts",
+	}
+	for code, t := range schema {
+		if t.synced {
+			qs = append(qs, "INSERT INTO delta."+t.name+" SELECT x.* FROM delta.row_clocks r JOIN main."+t.name+" x ON x.id = "+uuidText+
+				" WHERE r.tbl = "+strconv.Itoa(code))
+		}
+	}
+	for _, q := range qs {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return nil, fmt.Errorf("delta: %w", err)
 		}
@@ -295,11 +351,13 @@ func (ss *Session) BackupDelta(ctx context.Context, dst string, from *Snapshot) 
 	return p, nil
 }
 
-// ApplyDelta replays a delta file (from BackupDelta) onto this database in one transaction:
-// rows are rebuilt from the change records in order, derived columns (blind indexes, totals)
-// recomputed with this store's keys, and the change log, audit entries, scope keys and header
-// copied. It writes no new change records or audit entries: the result is the source database
-// at the delta's Snapshot. Used by restore; the store must be unlocked.
+// ApplyDelta brings this database to a delta's Snapshot in one transaction: the rows it carries
+// replace this database's (parents first), with their clocks and MACs as the source had them,
+// and the audit entries, scope keys, header (integrity state included), device numbers and
+// conflicts are copied. It writes no audit entry of its own: the result is the source database
+// at that moment, which the restore then verifies in full. A delta made before row clocks
+// (it carries a change log) is replayed as it was then (legacyDelta). Used by restore; the
+// store must be unlocked.
 func (s *Store) ApplyDelta(ctx context.Context, path string) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
@@ -315,6 +373,95 @@ func (s *Store) ApplyDelta(ctx context.Context, path string) error {
 		return err
 	}
 	defer tx.Rollback()
+	var legacy bool
+	if err := tx.QueryRowContext(ctx, "SELECT EXISTS(SELECT 1 FROM delta.sqlite_schema WHERE name = 'changes')").Scan(&legacy); err != nil {
+		return fmt.Errorf("read delta: %w", err)
+	}
+	if legacy {
+		err = s.legacyDelta(ctx, tx)
+	} else {
+		err = applyRows(ctx, tx)
+	}
+	if err != nil {
+		return err
+	}
+	// The rows came in as the source wrote them: nothing for this connection's next write to
+	// re-MAC (the touched-row triggers, integrity.go, may have seen them).
+	var tracked bool
+	if err := tx.QueryRowContext(ctx, "SELECT EXISTS(SELECT 1 FROM temp.sqlite_master WHERE name = 'touched')").Scan(&tracked); err != nil {
+		return err
+	}
+	if tracked {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM temp.touched"); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	// Keys and users may have changed underneath the caches.
+	s.mu.Lock()
+	s.deks = map[string][]byte{}
+	s.mu.Unlock()
+	return nil
+}
+
+// columnsOf is a delta table's column list, each checked to be a plain name.
+func columnsOf(ctx context.Context, tx *sql.Tx, table string) ([]string, error) {
+	cols, err := queryStrings(ctx, tx, "SELECT name FROM pragma_table_info(?, 'delta')", table)
+	if err != nil {
+		return nil, fmt.Errorf("read delta: %w", err)
+	}
+	for _, c := range cols {
+		if !isIdent(c) {
+			return nil, fmt.Errorf("delta names an unknown table or column")
+		}
+	}
+	return cols, nil
+}
+
+// applyRows copies a delta's rows and small tables into this database.
+func applyRows(ctx context.Context, tx *sql.Tx) error {
+	var qs []string
+	qs = append(qs, "INSERT OR IGNORE INTO main.scope_keys SELECT * FROM delta.scope_keys",
+		"INSERT OR REPLACE INTO main.devices SELECT * FROM delta.devices")
+	for _, t := range schema {
+		if !t.synced {
+			continue
+		}
+		cols, err := columnsOf(ctx, tx, t.name)
+		if err != nil {
+			return err
+		}
+		sets := make([]string, 0, len(cols))
+		for _, c := range cols {
+			if c != "id" {
+				sets = append(sets, c+" = excluded."+c)
+			}
+		}
+		list := strings.Join(cols, ", ")
+		qs = append(qs, "INSERT INTO main."+t.name+"("+list+") SELECT "+list+" FROM delta."+t.name+" WHERE true ON CONFLICT(id) DO UPDATE SET "+strings.Join(sets, ", "))
+	}
+	qs = append(qs,
+		"DELETE FROM main.cell_clocks WHERE id IN (SELECT id FROM delta.row_clocks)",
+		"INSERT OR REPLACE INTO main.row_clocks SELECT * FROM delta.row_clocks",
+		"INSERT INTO main.cell_clocks SELECT * FROM delta.cell_clocks",
+		"INSERT INTO main.audit SELECT * FROM delta.audit",
+		"INSERT OR REPLACE INTO main.conflicts SELECT * FROM delta.conflicts",
+		"INSERT INTO main.meta SELECT * FROM delta.meta WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+	for _, q := range qs {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("apply delta: %w", err)
+		}
+	}
+	return nil
+}
+
+// legacyDelta replays a delta made before row clocks (schema 8 and older): rows are rebuilt
+// from its change records in order, derived columns recomputed with this store's keys, the
+// records turned into clocks as migration 0009 turns a change log, and the audit entries, scope
+// keys, header and whole staff rows copied.
+func (s *Store) legacyDelta(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO main.scope_keys SELECT * FROM delta.scope_keys"); err != nil {
 		return fmt.Errorf("apply scope keys: %w", err)
 	}
@@ -361,17 +508,12 @@ func (s *Store) ApplyDelta(ctx context.Context, path string) error {
 	if err := s.recomputeDerived(ctx, tx, touched); err != nil {
 		return err
 	}
-	// Whole user rows by the delta's own columns (a delta from before a migration lacks the
-	// newer ones): sign-in bookkeeping, and a MAC and version rewritten by the upgrade, are not in
-	// the change log.
-	ucols, err := queryStrings(ctx, tx, "SELECT name FROM pragma_table_info('users', 'delta')")
-	if err != nil {
-		return fmt.Errorf("read delta: %w", err)
+	if err := legacyClocks(ctx, tx); err != nil {
+		return err
 	}
-	for _, c := range ucols {
-		if !isIdent(c) {
-			return fmt.Errorf("delta names an unknown table or column")
-		}
+	ucols, err := columnsOf(ctx, tx, "users")
+	if err != nil {
+		return err
 	}
 	usersCopy := "INSERT INTO main.users(" + strings.Join(ucols, ", ") + ") SELECT " + strings.Join(ucols, ", ") +
 		` FROM delta.users WHERE true ON CONFLICT(id) DO UPDATE SET
@@ -381,7 +523,6 @@ func (s *Store) ApplyDelta(ctx context.Context, path string) error {
 		usersCopy += ", version = excluded.version"
 	}
 	for _, q := range []string{
-		"INSERT INTO main.changes SELECT * FROM delta.changes",
 		"INSERT INTO main.audit SELECT * FROM delta.audit",
 		"INSERT INTO main.meta SELECT * FROM delta.meta WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 		usersCopy,
@@ -390,13 +531,46 @@ func (s *Store) ApplyDelta(ctx context.Context, path string) error {
 			return fmt.Errorf("apply delta: %w", err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return err
+	return nil
+}
+
+// legacyClocks turns a legacy delta's change records into clocks, as migration 0009 does: a
+// row's version is its newest record's seq, each cell's clock its newest write.
+func legacyClocks(ctx context.Context, tx *sql.Tx) error {
+	var codes []string
+	for ti, t := range schema {
+		for ci, c := range t.cols {
+			if c.class != Derived {
+				codes = append(codes, fmt.Sprintf("('%s', '%s', %d, %d)", t.name, c.name, ti, ci))
+			}
+		}
 	}
-	// Keys and users may have changed underneath the caches.
-	s.mu.Lock()
-	s.deks = map[string][]byte{}
-	s.mu.Unlock()
+	for _, q := range []string{
+		"CREATE TEMP TABLE IF NOT EXISTS legacy_codes (tbl TEXT NOT NULL, col TEXT NOT NULL, t INTEGER NOT NULL, c INTEGER NOT NULL, PRIMARY KEY (tbl, col))",
+		"DELETE FROM temp.legacy_codes",
+		"INSERT INTO temp.legacy_codes VALUES " + strings.Join(codes, ", "),
+		"INSERT OR IGNORE INTO main.devices(id) SELECT DISTINCT device_id FROM delta.changes ORDER BY device_id",
+		`INSERT INTO main.row_clocks(id, tbl, hlc, dev, base_seq, seq, lseq)
+			SELECT unhex(replace(ch.row_id, '-', '')), MIN(k.t), 0, 0, MIN(ch.seq), MAX(ch.seq),
+				MAX(CASE WHEN ch.device_id = (SELECT CAST(value AS TEXT) FROM delta.meta WHERE key = 'device_id') THEN ch.seq ELSE 0 END)
+			FROM delta.changes ch JOIN temp.legacy_codes k ON k.tbl = ch.tbl AND k.col = ch.col
+			GROUP BY ch.row_id
+			ON CONFLICT(id) DO UPDATE SET seq = max(seq, excluded.seq), lseq = max(lseq, excluded.lseq)`,
+		`INSERT INTO main.cell_clocks(id, col, hlc, dev, seq)
+			SELECT unhex(replace(n.row_id, '-', '')), k.c, n.hlc, d.n, n.seq
+			FROM (SELECT row_id, tbl, col, hlc, device_id, seq,
+					row_number() OVER (PARTITION BY row_id, col ORDER BY hlc DESC, device_id DESC) AS rn
+				FROM delta.changes) n
+			JOIN temp.legacy_codes k ON k.tbl = n.tbl AND k.col = n.col
+			JOIN main.devices d ON d.id = n.device_id
+			WHERE n.rn = 1
+			ON CONFLICT(id, col) DO UPDATE SET hlc = excluded.hlc, dev = excluded.dev, seq = excluded.seq
+				WHERE excluded.hlc > cell_clocks.hlc OR (excluded.hlc = cell_clocks.hlc AND excluded.seq > cell_clocks.seq)`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("apply delta clocks: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -384,6 +384,10 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		// A restore or drill: it must reproduce its backup exactly, so nothing is written.
 		return s, nil
 	}
+	if err := s.sealIfNew(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("seal rows: %w", err)
+	}
 	if err := s.ensureGenesis(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("start the device list: %w", err)

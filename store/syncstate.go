@@ -269,13 +269,13 @@ func (s *Store) outboxDone(ctx context.Context, setSeq uint64) error {
 	return err
 }
 
-// PendingChanges counts local changes not yet sealed plus sets not yet pushed.
+// PendingChanges counts rows with local changes not yet sealed, and sets not yet pushed.
 func (s *Store) PendingChanges(ctx context.Context) (changes, sets int, err error) {
 	st, err := s.SyncState(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM changes WHERE seq > ? AND device_id = ?", st.PushedSeq, s.deviceID).Scan(&changes); err != nil {
+	if changes, err = pendingRows(ctx, s.db, st.PushedSeq); err != nil {
 		return 0, 0, err
 	}
 	err = s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sync_outbox").Scan(&sets)

@@ -71,10 +71,28 @@ func TestTamperDetected(t *testing.T) {
 		{"sealed value moved to another column", func(t *testing.T, db *sql.DB, f tamperFixture) []string {
 			return []string{"UPDATE customers SET address = email WHERE id = '" + f.c1 + "'"}
 		}, func(f tamperFixture) []where { return []where{{"customers", f.c1, "address"}} }, true},
-		{"flipped change-log value", func(t *testing.T, db *sql.DB, f tamperFixture) []string {
-			flip(t, db, "changes", "value", "tbl = 'customers' AND col = 'phone' AND row_id = ?", f.c2)
+		{"business column edited", func(t *testing.T, db *sql.DB, f tamperFixture) []string {
+			return []string{"UPDATE customers SET owner_id = (SELECT id FROM users WHERE username = 'sam') WHERE id = '" + f.c1 + "'"}
+		}, func(f tamperFixture) []where { return []where{{"customers", f.c1, "owner_id"}} }, true},
+		{"row clock edited", func(t *testing.T, db *sql.DB, f tamperFixture) []string {
+			return []string{"UPDATE row_clocks SET hlc = hlc + 1 WHERE id = unhex(replace('" + f.c1 + "', '-', ''))"}
+		}, func(f tamperFixture) []where { return []where{{"customers", f.c1, "clock"}} }, true},
+		{"row deleted with its clock", func(t *testing.T, db *sql.DB, f tamperFixture) []string {
+			return []string{"DELETE FROM bikes WHERE id = '" + f.bike + "'", "DELETE FROM row_clocks WHERE id = unhex(replace('" + f.bike + "', '-', ''))"}
+		}, func(f tamperFixture) []where { return []where{{"row_clocks", "-", "-"}, {"bikes", "-", "-"}} }, false},
+		{"row deleted, its clock left", func(t *testing.T, db *sql.DB, f tamperFixture) []string {
+			return []string{"DELETE FROM bikes WHERE id = '" + f.bike + "'"}
+		}, func(f tamperFixture) []where { return []where{{"bikes", f.bike, "-"}} }, false},
+		{"row added in the file", func(t *testing.T, db *sql.DB, f tamperFixture) []string {
+			return []string{"INSERT INTO bikes(id, customer_id, shop_id, make, model, created_at, updated_at) SELECT '01234567-89ab-7def-8123-456789abcdef', customer_id, shop_id, 'Fake', 'Bike', 0, 0 FROM bikes WHERE id = '" + f.bike + "'"}
+		}, func(f tamperFixture) []where { return []where{{"bikes", "01234567-89ab-7def-8123-456789abcdef", "-"}} }, false},
+		{"integrity state edited", func(t *testing.T, db *sql.DB, f tamperFixture) []string {
+			flip(t, db, "meta", "value", "key = 'integrity'")
 			return nil
-		}, func(f tamperFixture) []where { return []where{{"changes", "customers/" + f.c2, "phone"}} }, false},
+		}, func(f tamperFixture) []where { return []where{{"meta", "integrity", "value"}} }, false},
+		{"integrity state deleted", func(t *testing.T, db *sql.DB, f tamperFixture) []string {
+			return []string{"DELETE FROM meta WHERE key = 'integrity'"}
+		}, func(f tamperFixture) []where { return []where{{"meta", "integrity", "-"}} }, false},
 		{"edited audit entry", func(t *testing.T, db *sql.DB, f tamperFixture) []string {
 			return []string{"UPDATE audit SET action = 'customer.lookup' WHERE seq = 3"}
 		}, func(f tamperFixture) []where { return []where{{"audit", "3", "mac"}} }, false},

@@ -29,8 +29,16 @@ type wtx struct {
 	now   int64 // wall milliseconds of this transaction
 	audit auditEntry
 	stmts map[string]*sql.Stmt // prepared once per transaction: bulk writes reuse them
-	// pending holds change records not yet inserted (changeCols values each).
-	pending []any
+	// seq0 is the newest local sequence as the transaction began, seq the last it took.
+	seq0, seq int64
+	devs      *deviceNames // device numbers, read once (clocks.go)
+	me        int64        // this device's number, once a row is stamped
+	// newRows are the clocks of rows inserted here, written with their MACs before commit;
+	// pendingAt finds them by key.
+	newRows   []*rowClock
+	pendingAt map[string]int
+	// usersLogged are staff records written with logged columns (recordUserVersions).
+	usersLogged []string
 	// writable remembers, per scope, whether this device may write it (asked once per
 	// transaction, not per row: imports write thousands).
 	writable map[string]bool
@@ -67,25 +75,32 @@ func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wt
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	var fromSeq int64
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM changes").Scan(&fromSeq); err != nil {
+	seq, err := maxSeq(ctx, tx)
+	if err != nil {
 		return err
 	}
-	w := &wtx{s: s, tx: tx, ctx: ctx, actor: a, now: s.opts.Now().UnixMilli()}
+	w := &wtx{s: s, tx: tx, ctx: ctx, actor: a, now: s.opts.Now().UnixMilli(), seq0: seq, seq: seq}
 	w.audit = auditEntry{Action: action, Outcome: "ok"}
 	defer func() {
 		for _, st := range w.stmts {
 			st.Close()
 		}
 	}()
+	if err := w.trackTouched(); err != nil {
+		return err
+	}
 	if err := fn(w); err != nil {
 		return err
 	}
-	if err := w.flushChanges(); err != nil {
+	st, err := w.sealRows()
+	if err != nil {
 		return err
 	}
-	if err := w.recordUserVersions(fromSeq); err != nil {
+	if err := w.recordUserVersions(); err != nil {
 		return err
+	}
+	if err := w.bindState(st); err != nil {
+		return fmt.Errorf("integrity state: %w", err)
 	}
 	if err := s.appendAudit(ctx, tx, a, w.audit); err != nil {
 		return fmt.Errorf("audit: %w", err)
@@ -140,7 +155,7 @@ func (w *wtx) insert(table, scope, id string, cols []col) error {
 	if _, err := st.ExecContext(w.ctx, args...); err != nil {
 		return fmt.Errorf("insert %s %s: %w", table, id, err)
 	}
-	return w.changes(table, scope, id, cols, true)
+	return w.stampRow(table, scope, id, cols, true)
 }
 
 // update changes columns of an existing row and records each as a change.
@@ -166,5 +181,5 @@ func (w *wtx) update(table, scope, id string, cols []col) error {
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("update %s %s: %w", table, id, ErrNotFound)
 	}
-	return w.changes(table, scope, id, cols, false)
+	return w.stampRow(table, scope, id, cols, false)
 }

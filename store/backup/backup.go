@@ -176,7 +176,9 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 	default:
 		return nil, fmt.Errorf("unknown backup kind %q", kind)
 	}
-	if kind != Full && parent == nil {
+	if kind != Full && (parent == nil || parent.Snapshot.SchemaVersion < store.ClocksSchema) {
+		// A delta continues from its parent's row versions, which a database before the
+		// clocks (schema 9) does not have: the first backup after the upgrade is a full one.
 		kind = Full
 	}
 	id := uuid.Must(uuid.NewV7()).String()
@@ -210,7 +212,7 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 		os.Remove(filepath.Join(dir, id+".data"))
 		return nil, err
 	}
-	if err := st.Audit(ctx, by, store.Event{Action: "backup.create", Target: id, Detail: fmt.Sprintf("kind=%s customers=%d changes=%d bytes=%d", kind, p.Counts["customers"], p.Counts["changes"], ref.Size)}); err != nil {
+	if err := st.Audit(ctx, by, store.Event{Action: "backup.create", Target: id, Detail: fmt.Sprintf("kind=%s customers=%d row_version=%d bytes=%d", kind, p.Counts["customers"], p.ChangeSeq, ref.Size)}); err != nil {
 		return nil, err
 	}
 	res := &Result{Manifest: m}

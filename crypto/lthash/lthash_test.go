@@ -1,0 +1,76 @@
+package lthash
+
+import (
+	"encoding/hex"
+	"fmt"
+	"testing"
+)
+
+func TestOrderIndependentAndInvertible(t *testing.T) {
+	var a, b Hash
+	elems := [][]byte{[]byte("one"), []byte("two"), []byte("three"), []byte("two")}
+	for _, e := range elems {
+		a.Add(e)
+	}
+	for i := len(elems) - 1; i >= 0; i-- {
+		b.Add(elems[i])
+	}
+	if !a.Equal(&b) {
+		t.Fatal("the hash depends on the order of the elements")
+	}
+	a.Remove([]byte("two"))
+	var c Hash
+	for _, e := range [][]byte{[]byte("three"), []byte("one"), []byte("two")} {
+		c.Add(e)
+	}
+	if !a.Equal(&c) {
+		t.Fatal("removing an element does not undo its addition")
+	}
+	for _, e := range [][]byte{[]byte("one"), []byte("two"), []byte("three")} {
+		c.Remove(e)
+	}
+	if !c.Equal(&Hash{}) {
+		t.Fatal("removing every element does not give the empty hash")
+	}
+}
+
+// A multiset hash: adding an element twice differs from adding it once, and a different
+// element differs.
+func TestDistinguishes(t *testing.T) {
+	var once, twice, other Hash
+	once.Add([]byte("x"))
+	twice.Add([]byte("x"))
+	twice.Add([]byte("x"))
+	other.Add([]byte("y"))
+	if once.Equal(&twice) || once.Equal(&other) || once.Equal(&Hash{}) {
+		t.Fatal("distinct multisets hash alike")
+	}
+}
+
+func TestParseRoundTrip(t *testing.T) {
+	var h Hash
+	for i := range 100 {
+		h.Add(fmt.Appendf(nil, "row %d", i))
+	}
+	p, err := Parse(h.Bytes())
+	if err != nil || !p.Equal(&h) {
+		t.Fatalf("round trip: %v", err)
+	}
+	if _, err := Parse(h.Bytes()[1:]); err != ErrSize {
+		t.Fatalf("short state: %v", err)
+	}
+}
+
+// The expansion is pinned: a change of it would make every stored state wrong.
+func TestPinnedExpansion(t *testing.T) {
+	var h Hash
+	h.Add([]byte("spoke"))
+	d := h.Digest()
+	const want = "41fc3a0f9eca817b632dce6945df0b118bf2d07c914aa6893e31afe49b38b62d"
+	if got := hex.EncodeToString(d[:]); got != want {
+		t.Fatalf("digest %s, want %s", got, want)
+	}
+	if got := hex.EncodeToString(h.Bytes()[:8]); got == "0000000000000000" {
+		t.Fatal("the expansion produced zeros")
+	}
+}

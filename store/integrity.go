@@ -1,0 +1,725 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"spoke/crypto/keys"
+	"spoke/crypto/lthash"
+)
+
+// Integrity: every row of every synced table carries a MAC, in its row_clocks entry, under a
+// key derived from this database's master key. It covers the table, the id, every column (the
+// business ones, the sealed ones' ciphertext, the derived ones, NULLs and types) and the row's
+// clocks with its version, the last local sequence that wrote it: an edited byte anywhere in
+// the row fails it, and so does an older, genuine copy of the row put back (its clock or the
+// row's version gives it away, see below).
+//
+// The set of all row MACs is summed into an LtHash (crypto/lthash) kept in meta with a MAC of
+// its own, which binds it to the newest local sequence and to the audit entry of the write
+// that left it: deleting a row, putting back a whole older row with its clock, or adding one
+// changes the sum, and an older sum put back with older rows is followed in the audit trail
+// by the writes that came after it (the trail is chained and anchored outside the file). Every
+// write updates the sum for the rows it wrote (remove the old MAC, add the new one), so an
+// incremental backup and its check cost what changed, not the database; Verify and the restore
+// drill recompute it in full.
+//
+// Which rows a write touched is not left to each write path to remember: temporary triggers on
+// the write connection record every inserted, updated or deleted row of a synced table in
+// temp.touched, and the transaction MACs exactly those before it commits.
+
+const (
+	purposeRowMAC = "spoke/row-integrity/v1"
+	metaIntegrity = "integrity" // lthash state | max seq | audit seq | audit MAC | MAC
+	actionSeal    = "store.integrity"
+)
+
+// integrityKey is the row-MAC key, derived once from the master key.
+func (s *Store) integrityKey() ([]byte, error) {
+	s.mu.RLock()
+	k, mk := s.derived[purposeRowMAC], s.mk
+	s.mu.RUnlock()
+	if k != nil {
+		return k, nil
+	}
+	if mk == nil {
+		return nil, errLocked
+	}
+	k = keys.Derive(mk, purposeRowMAC)
+	s.mu.Lock()
+	s.derived[purposeRowMAC] = k
+	s.mu.Unlock()
+	return k, nil
+}
+
+// touchedSchema creates, on the write transaction's connection, the table and triggers that
+// record which rows of synced tables the transaction wrote. Temporary objects belong to one
+// connection, so this runs (cheaply, IF NOT EXISTS) at the start of every write.
+var touchedSchema = func() string {
+	var b strings.Builder
+	b.WriteString("CREATE TEMP TABLE IF NOT EXISTS touched (t INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (t, id)) WITHOUT ROWID;\n")
+	for i, t := range schema {
+		if !t.synced {
+			continue
+		}
+		for _, ev := range []struct{ name, when, row string }{{"i", "INSERT", "NEW"}, {"u", "UPDATE", "NEW"}, {"d", "DELETE", "OLD"}} {
+			fmt.Fprintf(&b, "CREATE TEMP TRIGGER IF NOT EXISTS touched_%s_%s AFTER %s ON main.%s BEGIN INSERT OR IGNORE INTO temp.touched VALUES (%d, %s.id); END;\n",
+				t.name, ev.name, ev.when, t.name, i, ev.row)
+		}
+	}
+	return b.String()
+}()
+
+// trackTouched makes sure the transaction's connection records touched rows.
+func (w *wtx) trackTouched() error {
+	var n int
+	if err := w.tx.QueryRowContext(w.ctx, "SELECT COUNT(*) FROM temp.sqlite_master WHERE type = 'trigger' AND name LIKE 'touched\\_%' ESCAPE '\\'").Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		if _, err := w.tx.ExecContext(w.ctx, touchedSchema); err != nil {
+			return fmt.Errorf("integrity triggers: %w", err)
+		}
+	}
+	_, err := w.tx.ExecContext(w.ctx, "DELETE FROM temp.touched")
+	return err
+}
+
+// sealIfNew seals a database that has no integrity state yet (made before row clocks and just
+// migrated): one audited write that MACs every row. A database whose trail says it was sealed
+// is not sealed again (checkTrail has refused it).
+func (s *Store) sealIfNew(ctx context.Context) error {
+	if s.trailProblem() != nil {
+		return nil
+	}
+	if org, err := hasOrgKey(ctx, s.db); err != nil || !org {
+		return err // a replica before its first sync: no trail yet
+	}
+	if _, err := getMeta(ctx, s.db, metaIntegrity); err == nil || !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return s.write(ctx, storeActor, actionSeal, func(*wtx) error { return nil })
+}
+
+// rowMAC is the MAC of one row as stored: names and vals are the table's columns as SELECT *
+// returns them (id among them), rc its clock; vals is nil for a row that no longer exists (its
+// clock remains, terminal). It returns the 32-byte MAC over all of it followed by short tags
+// (tagSize bytes each) of the clock and of each column in names order: the MAC decides, the
+// tags only let Verify name which column (or the clock) an edit touched.
+func rowMAC(key []byte, t *table, names []string, vals []any, rc *rowClock, devs *deviceNames) []byte {
+	return rowMACTags(key, t, names, vals, rc, devs, true)
+}
+
+// rowMACTags is rowMAC, without the tags when tags is false (a read's check needs the MAC only).
+func rowMACTags(key []byte, t *table, names []string, vals []any, rc *rowClock, devs *deviceNames, tags bool) []byte {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte("spoke/row/v1\x00"))
+	h.Write([]byte(t.name))
+	h.Write([]byte{0})
+	h.Write(rc.id)
+	var tagged []byte
+	tag := func(part string, v ...any) {
+		if !tags {
+			return
+		}
+		// Key-prefixed SHA-256, truncated: a tag names, it does not decide (the MAC does).
+		th := sha256.New()
+		th.Write(key)
+		th.Write([]byte("spoke/row-tag/v1\x00"))
+		th.Write(rc.id)
+		hashValue(th, part)
+		for _, x := range v {
+			hashValue(th, x)
+		}
+		tagged = append(tagged, th.Sum(nil)[:tagSize]...)
+	}
+	clockVals := []any{int64(rc.base.hlc), devs.byN[rc.base.dev], rc.base.seq, rc.seq, rc.lseq, rc.flags}
+	codes := make([]int, 0, len(rc.cells))
+	for c := range rc.cells {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	for _, c := range codes {
+		k := rc.cells[c]
+		clockVals = append(clockVals, int64(c), int64(k.hlc), devs.byN[k.dev], k.seq)
+	}
+	for _, v := range clockVals {
+		hashValue(h, v)
+	}
+	tag("clock", clockVals...)
+	if vals == nil {
+		h.Write([]byte{0}) // absent
+		return append(h.Sum(nil), tagged...)
+	}
+	h.Write([]byte{1})
+	for i, name := range names {
+		v := vals[i]
+		if isLate(t.name, name) && (v == nil || v == int64(0) || v == "") {
+			tag(name)
+			continue // a column added by a later migration counts as absent at its default
+		}
+		hashValue(h, name)
+		hashValue(h, v)
+		tag(name, v)
+	}
+	return append(h.Sum(nil), tagged...)
+}
+
+// tagSize is the length of a column's tag: enough to name an edited column, not to decide.
+const tagSize = 2
+
+// macOK reports whether a stored MAC blob's MAC part matches.
+func macOK(stored, want []byte) bool {
+	return len(stored) >= sha256.Size && hmac.Equal(stored[:sha256.Size], want[:sha256.Size])
+}
+
+// badParts names what an edit touched, from the tags: "clock", column names, or "-".
+func badParts(stored, want []byte, names []string) string {
+	var bad []string
+	parts := append([]string{"clock"}, names...)
+	for i, p := range parts {
+		at := sha256.Size + i*tagSize
+		if at+tagSize > len(want) {
+			break
+		}
+		if at+tagSize > len(stored) || !hmac.Equal(stored[at:at+tagSize], want[at:at+tagSize]) {
+			bad = append(bad, p)
+		}
+	}
+	if len(bad) == 0 {
+		return "-"
+	}
+	return strings.Join(bad, ",")
+}
+
+var errLocked = errors.New("store: the database is locked")
+
+// checkRow authenticates one row as stored (its MAC over every column and its clock) before it
+// is read or written over. A database not sealed yet (migrated, before its first write) has no
+// MACs to check.
+func (s *Store) checkRow(ctx context.Context, q querier, t *table, id string) error {
+	key, err := s.integrityKey()
+	if err != nil {
+		return err
+	}
+	k, err := rowKeyOf(id)
+	if err != nil {
+		return &TamperError{Table: t.name, Row: "-", Column: "id", Reason: "the row id is not a UUID"}
+	}
+	clocks, err := readClocks(ctx, q, [][]byte{k})
+	if err != nil {
+		return err
+	}
+	rc := clocks[string(k)]
+	if rc == nil || rc.mac == nil {
+		if _, err := getMeta(ctx, q, metaIntegrity); errors.Is(err, ErrNotFound) {
+			return nil // never sealed
+		}
+		return &TamperError{Table: t.name, Row: id, Column: "-", Reason: "the row has no clock or MAC"}
+	}
+	vals, names, err := readRows(ctx, q, t, []string{id})
+	if err != nil {
+		return err
+	}
+	devs, err := loadDevices(ctx, q)
+	if err != nil {
+		return err
+	}
+	if !macOK(rc.mac, rowMACTags(key, t, names, vals[id], rc, devs, false)) {
+		return &TamperError{Table: t.name, Row: id, Column: "-", Reason: "the row fails authentication"}
+	}
+	return nil
+}
+
+// integrityState is the LtHash of every row MAC and the newest local sequence it covers.
+type integrityState struct {
+	sum    *lthash.Hash
+	maxSeq int64
+	counts []int64 // rows per table, by table code: a backup's counts without a scan
+}
+
+// stateSize is the length of a stored state's body.
+var stateSize = lthash.Size + 8 + 8*len(schema)
+
+func (st *integrityState) body() []byte {
+	b := binary.BigEndian.AppendUint64(st.sum.Bytes(), uint64(st.maxSeq))
+	for i := range schema {
+		b = binary.BigEndian.AppendUint64(b, uint64(st.count(i)))
+	}
+	return b
+}
+
+func (st *integrityState) count(code int) int64 {
+	if code < len(st.counts) {
+		return st.counts[code]
+	}
+	return 0
+}
+
+func (st *integrityState) addCount(code int, d int64) {
+	for len(st.counts) <= code {
+		st.counts = append(st.counts, 0)
+	}
+	st.counts[code] += d
+}
+
+// parseState reads a state's body and MAC without checking the MAC.
+func parseState(b []byte) (*integrityState, []byte, bool) {
+	if len(b) != stateSize+sha256.Size {
+		return nil, nil, false
+	}
+	sum, err := lthash.Parse(b[:lthash.Size])
+	if err != nil {
+		return nil, nil, false
+	}
+	st := &integrityState{sum: sum, maxSeq: int64(binary.BigEndian.Uint64(b[lthash.Size:]))}
+	for i := range schema {
+		st.counts = append(st.counts, int64(binary.BigEndian.Uint64(b[lthash.Size+8+8*i:])))
+	}
+	return st, b[stateSize:], true
+}
+
+func (st *integrityState) mac(key []byte) []byte {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte("spoke/integrity-state/v1\x00"))
+	h.Write(st.body())
+	return h.Sum(nil)
+}
+
+// token is what the audit entry of the write that left this state records (detail
+// "integrity=..."): the trail, chained and anchored outside the file, then says which state
+// the newest write left, so an older state put back with older rows is caught.
+func (st *integrityState) token() string {
+	d := sha256.Sum256(st.body())
+	return fmt.Sprintf("%x", d[:8])
+}
+
+const tokenKey = "integrity="
+
+// withoutToken is an entry's detail as a reader sees it: the integrity token is the store's
+// bookkeeping (the chain covers it), not part of what happened.
+func withoutToken(detail string) string {
+	i := strings.Index(detail, tokenKey)
+	if i < 0 {
+		return detail
+	}
+	j := i + len(tokenKey)
+	for j < len(detail) && detail[j] != ' ' {
+		j++
+	}
+	return strings.TrimSpace(detail[:i] + detail[j:])
+}
+
+func (st *integrityState) encode(key []byte) []byte {
+	return append(st.body(), st.mac(key)...)
+}
+
+// loadState reads and authenticates the stored state; ErrNotFound if there is none.
+func loadState(ctx context.Context, q querier, key []byte) (*integrityState, error) {
+	b, err := getMeta(ctx, q, metaIntegrity)
+	if err != nil {
+		return nil, err
+	}
+	bad := &TamperError{Table: "meta", Row: metaIntegrity, Column: "value", Reason: "the integrity state fails authentication"}
+	st, mac, ok := parseState(b)
+	if !ok || !hmac.Equal(st.mac(key), mac) {
+		return nil, bad
+	}
+	return st, nil
+}
+
+// sealRows MACs every row this transaction touched, writes the clocks of the rows it inserted,
+// and updates the state, before the audit entry (bindState, after it, ties the two).
+func (w *wtx) sealRows() (*integrityState, error) {
+	key, err := w.s.integrityKey()
+	if err != nil {
+		return nil, err
+	}
+	st, err := w.state(key)
+	if err != nil {
+		return nil, err
+	}
+	devs, err := w.devices()
+	if err != nil {
+		return nil, err
+	}
+	byTable := map[int64][]string{}
+	rows, err := w.tx.QueryContext(w.ctx, "SELECT t, id FROM temp.touched ORDER BY t, id")
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var t int64
+		var id string
+		if err := rows.Scan(&t, &id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		byTable[t] = append(byTable[t], id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	pending := map[string]*rowClock{}
+	for _, rc := range w.newRows {
+		pending[string(rc.id)] = rc
+	}
+	for code, ids := range byTable {
+		t := tableOfCode(code)
+		for len(ids) > 0 {
+			n := min(len(ids), idChunk)
+			if err := w.sealChunk(key, st, devs, t, ids[:n], pending); err != nil {
+				return nil, err
+			}
+			ids = ids[n:]
+		}
+	}
+	if err := w.flushClocks(w.newRows); err != nil {
+		return nil, err
+	}
+	w.newRows, w.pendingAt = nil, nil
+	if _, err := w.tx.ExecContext(w.ctx, "DELETE FROM temp.touched"); err != nil {
+		return nil, err
+	}
+	st.maxSeq = w.seq
+	return st, nil
+}
+
+// sealChunk MACs up to idChunk touched rows of one table.
+func (w *wtx) sealChunk(key []byte, st *integrityState, devs *deviceNames, t *table, ids []string, pending map[string]*rowClock) error {
+	vals, names, err := readRows(w.ctx, w.tx, t, ids)
+	if err != nil {
+		return err
+	}
+	keysOf := make([][]byte, 0, len(ids))
+	for _, id := range ids {
+		k, err := rowKeyOf(id)
+		if err != nil {
+			return err
+		}
+		if pending[string(k)] == nil {
+			keysOf = append(keysOf, k)
+		}
+	}
+	stored, err := readClocks(w.ctx, w.tx, keysOf)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		k, _ := rowKeyOf(id)
+		if rc := pending[string(k)]; rc != nil {
+			rc.mac = rowMAC(key, t, names, vals[id], rc, devs)
+			st.sum.Add(rc.mac)
+			st.addCount(tableCode(t), 1)
+			continue
+		}
+		rc := stored[string(k)]
+		if rc == nil {
+			return fmt.Errorf("store: a %s row was written without a clock", t.name)
+		}
+		if rc.mac != nil {
+			st.sum.Remove(rc.mac)
+		}
+		if vals[id] == nil && rc.flags&flagTerminal == 0 {
+			// Deleted here: the row's clock stays, terminal, so the deletion is a version too.
+			rc.flags |= flagTerminal
+			st.addCount(tableCode(t), -1)
+			if err := w.exec1("UPDATE row_clocks SET flags = ? WHERE id = ?", rc.flags, rc.id); err != nil {
+				return err
+			}
+		}
+		if rc.seq <= w.seq0 {
+			// Written here without a stamp (a derived column, a staff record's bookkeeping):
+			// it still takes a new version, so "rows written since N" finds it.
+			rc.seq = w.nextSeq()
+		}
+		rc.mac = rowMAC(key, t, names, vals[id], rc, devs)
+		st.sum.Add(rc.mac)
+		if err := w.exec1("UPDATE row_clocks SET seq = ?, mac = ? WHERE id = ?", rc.seq, rc.mac, rc.id); err != nil {
+			return fmt.Errorf("row MAC: %w", err)
+		}
+	}
+	return nil
+}
+
+// readRows reads rows of one table by id (at most idChunk), every column as stored.
+func readRows(ctx context.Context, q querier, t *table, ids []string) (map[string][]any, []string, error) {
+	args := make([]any, idChunk)
+	for i := range args {
+		args[i] = ids[min(i, len(ids)-1)]
+	}
+	rows, err := q.QueryContext(ctx, "SELECT * FROM "+t.name+" WHERE id IN "+idMarks, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	names, err := rows.Columns()
+	if err != nil {
+		return nil, nil, err
+	}
+	idAt := slices.Index(names, "id")
+	out := map[string][]any{}
+	for rows.Next() {
+		vals := make([]any, len(names))
+		ptrs := make([]any, len(names))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, nil, err
+		}
+		id, _ := vals[idAt].(string)
+		out[id] = vals
+	}
+	return out, names, rows.Err()
+}
+
+// state returns the transaction's integrity state: the stored one, or, for a database that
+// has never been sealed (new, or just migrated from the change log), one built over every
+// row now. A database that was sealed (its trail says so) and has lost its state is tampered.
+func (w *wtx) state(key []byte) (*integrityState, error) {
+	st, err := loadState(w.ctx, w.tx, key)
+	if err == nil || !errors.Is(err, ErrNotFound) {
+		return st, err
+	}
+	var sealed bool
+	if err := w.tx.QueryRowContext(w.ctx, "SELECT EXISTS(SELECT 1 FROM audit WHERE instr(detail, ?) > 0)", tokenKey).Scan(&sealed); err != nil {
+		return nil, err
+	}
+	if sealed {
+		return nil, &TamperError{Table: "meta", Row: metaIntegrity, Column: "-", Reason: "the integrity state is missing"}
+	}
+	st, n, err := w.sealAll(key)
+	if err != nil {
+		return nil, err
+	}
+	st.maxSeq = w.seq0
+	if n == 0 {
+		return st, nil // a new database: its first write's entry names the state
+	}
+	if err := w.s.appendAudit(w.ctx, w.tx, storeActor, auditEntry{Action: actionSeal, Outcome: "ok", Detail: fmt.Sprintf("rows=%d %s%s", n, tokenKey, st.token())}); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// sealAll MACs every row that has a clock (the first seal of a database) and returns the sum.
+func (w *wtx) sealAll(key []byte) (*integrityState, int, error) {
+	devs, err := w.devices()
+	if err != nil {
+		return nil, 0, err
+	}
+	st := &integrityState{sum: &lthash.Hash{}}
+	n := 0
+	err = eachRow(w.ctx, w.tx, func(t *table, rc *rowClock, names []string, vals []any) error {
+		rc.mac = rowMAC(key, t, names, vals, rc, devs)
+		st.sum.Add(rc.mac)
+		if vals != nil {
+			st.addCount(tableCode(t), 1)
+		}
+		n++
+		return w.exec1("UPDATE row_clocks SET mac = ? WHERE id = ?", rc.mac, rc.id)
+	})
+	return st, n, err
+}
+
+// eachRow calls fn for every row clock with its row (nil vals for a row that is gone), a
+// table at a time in id order.
+func eachRow(ctx context.Context, q querier, fn func(t *table, rc *rowClock, names []string, vals []any) error) error {
+	for code := range schema {
+		t := &schema[code]
+		if !t.synced {
+			continue
+		}
+		var keys [][]byte
+		rows, err := q.QueryContext(ctx, "SELECT id FROM row_clocks WHERE tbl = ? ORDER BY id", code)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k []byte
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return err
+			}
+			keys = append(keys, k)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for len(keys) > 0 {
+			n := min(len(keys), idChunk)
+			clocks, err := readClocks(ctx, q, keys[:n])
+			if err != nil {
+				return err
+			}
+			ids := make([]string, n)
+			for i, k := range keys[:n] {
+				if ids[i], err = rowIDOf(k); err != nil {
+					return err
+				}
+			}
+			vals, names, err := readRows(ctx, q, t, ids)
+			if err != nil {
+				return err
+			}
+			for i, k := range keys[:n] {
+				if err := fn(t, clocks[string(k)], names, vals[ids[i]]); err != nil {
+					return err
+				}
+			}
+			keys = keys[n:]
+		}
+	}
+	return nil
+}
+
+// bindState stores the state and names it in the transaction's audit entry (before that
+// entry is appended).
+func (w *wtx) bindState(st *integrityState) error {
+	key, err := w.s.integrityKey()
+	if err != nil {
+		return err
+	}
+	if w.audit.Detail != "" {
+		w.audit.Detail += " "
+	}
+	w.audit.Detail += tokenKey + st.token()
+	return setMeta(w.ctx, w.tx, metaIntegrity, st.encode(key))
+}
+
+// checkState checks the stored state without recomputing the sum: it authenticates, covers
+// the newest local sequence, and is the state the newest write's audit entry names. Cheap
+// enough for every unlock; Verify adds the full recomputation. A state that authenticates but
+// is not bound where it should be is returned with the error, for Verify's counts and sum.
+func (s *Store) checkState(ctx context.Context, q querier) (*integrityState, error) {
+	key, err := s.integrityKey()
+	if err != nil {
+		return nil, err
+	}
+	var detail string
+	err = q.QueryRowContext(ctx, "SELECT detail FROM audit WHERE instr(detail, ?) > 0 ORDER BY seq DESC LIMIT 1", tokenKey).Scan(&detail)
+	sealed := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	st, err := loadState(ctx, q, key)
+	if errors.Is(err, ErrNotFound) {
+		if sealed {
+			return nil, &TamperError{Table: "meta", Row: metaIntegrity, Column: "-", Reason: "the integrity state is missing"}
+		}
+		return nil, nil // never sealed: the first write seals it
+	}
+	if err != nil {
+		return nil, err
+	}
+	top, err := maxSeq(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if top != st.maxSeq {
+		return st, &TamperError{Table: "row_clocks", Row: "-", Column: "seq", Reason: fmt.Sprintf("the newest row version is %d, the integrity state records %d", top, st.maxSeq)}
+	}
+	if !sealed || !strings.Contains(" "+detail+" ", " "+tokenKey+st.token()+" ") {
+		return st, &TamperError{Table: "meta", Row: metaIntegrity, Column: "value", Reason: "the integrity state is not the one the last write left (an older copy was put back)"}
+	}
+	return st, nil
+}
+
+// verifyIntegrity recomputes every row MAC and the sum, naming each row that fails, and
+// checks the sum against the stored state.
+func (s *Store) verifyIntegrity(ctx context.Context, r *Report) error {
+	key, err := s.integrityKey()
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	st, err := s.checkState(ctx, tx)
+	var te *TamperError
+	if errors.As(err, &te) {
+		r.add(te.Table, te.Row, te.Column, te.Reason)
+	} else if err != nil {
+		return err
+	}
+	devs, err := loadDevices(ctx, tx)
+	if err != nil {
+		return err
+	}
+	sum := &lthash.Hash{}
+	counts := &integrityState{}
+	seen := map[string]bool{}
+	err = eachRow(ctx, tx, func(t *table, rc *rowClock, names []string, vals []any) error {
+		id, _ := rowIDOf(rc.id)
+		seen[t.name+"/"+id] = true
+		r.Rows++
+		if vals == nil && rc.flags&flagTerminal == 0 {
+			r.add(t.name, id, "-", "row missing: its clock is there (deleted in the file)")
+		}
+		if vals != nil {
+			counts.addCount(tableCode(t), 1)
+		}
+		if rc.mac == nil {
+			if st != nil {
+				r.add("row_clocks", id, "mac", "the row has no MAC")
+			}
+			return nil // never sealed (migrated, not yet unlocked for writing): nothing to check
+		}
+		sum.Add(rc.mac)
+		switch want := rowMAC(key, t, names, vals, rc, devs); {
+		case !macOK(rc.mac, want):
+			r.add(t.name, id, badParts(rc.mac, want, names), "row fails authentication (edited outside Spoke, or an older copy put back)")
+		case !bytes.Equal(rc.mac, want):
+			r.add("row_clocks", id, "mac", "the row's column tags were edited")
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Rows with no clock at all: added in the file.
+	for code := range schema {
+		t := &schema[code]
+		if !t.synced {
+			continue
+		}
+		ids, err := queryStrings(ctx, tx, "SELECT id FROM "+t.name)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if !seen[t.name+"/"+id] {
+				r.add(t.name, id, "-", "row has no clock (added outside Spoke)")
+			}
+		}
+	}
+	var orphans int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM cell_clocks c WHERE NOT EXISTS(SELECT 1 FROM row_clocks r WHERE r.id = c.id)").Scan(&orphans); err != nil {
+		return err
+	}
+	if orphans > 0 {
+		r.add("cell_clocks", "-", "id", fmt.Sprintf("%d cell clocks belong to no row", orphans))
+	}
+	if st != nil && !sum.Equal(st.sum) {
+		r.add("row_clocks", "-", "-", "the sum of row MACs differs from the integrity state (a whole row was deleted, added or put back)")
+	}
+	for code := range schema {
+		if st != nil && schema[code].synced && st.count(code) != counts.count(code) {
+			r.add(schema[code].name, "-", "-", fmt.Sprintf("%d rows, the integrity state records %d", counts.count(code), st.count(code)))
+		}
+	}
+	return nil
+}

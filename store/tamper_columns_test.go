@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestTamperAnyColumn edits, one at a time, every column of one row of every synced table, and
+// every column of that row's clock, in the file, as someone holding the file but no key would.
+// Verify must name each edit (table, row, column; "clock" for the clock), and a customer row so
+// edited must not be read.
+func TestTamperAnyColumn(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newTestStore(t)
+	owner := signIn(t, st, "olga", "owner-password-1")
+	shops := must[[]Shop](t)(owner.Shops(ctx))
+	sam := must[string](t)(owner.AddUser(ctx, NewUser{Username: "sam", Password: staffPW, Roles: []Role{RoleMechanic}, ShopID: shops[0].ID}))
+	c1 := must[string](t)(owner.CreateCustomer(ctx, CustomerInput{Name: "Ada Lovelace", Email: "ada@example.com", Phone: "+1 415 555 0101", Address: "1 Loop", Birthday: "1985-12-10", Notes: "n1"}))
+	if err := owner.UpdateCustomer(ctx, c1, CustomerInput{Name: "Ada King", Email: "ada@example.com", Phone: "+1 415 555 0101", Address: "1 Loop", Birthday: "1985-12-10", Notes: "n2"}); err != nil {
+		t.Fatal(err)
+	}
+	bike := must[string](t)(owner.AddBike(ctx, c1, Bike{Make: "Surly", Model: "Straggler", Year: 2020, Serial: "SUR-123-456", Notes: "saddle 74"}))
+	must[string](t)(owner.CreateWorkOrder(ctx, WorkOrderInput{CustomerID: c1, BikeID: bike, Complaint: "creaks", Notes: "check bb", MechanicID: sam,
+		Lines: []Line{{Kind: "labour", SKU: "L1", Description: "tune", Qty: 1, UnitPrice: 5000}}}))
+	must[string](t)(owner.RecordSale(ctx, SaleInput{CustomerID: c1, PaymentMethod: "card", Lines: []Line{{Kind: "part", SKU: "T1", Description: "tube", Qty: 2, UnitPrice: 800}}}))
+	dir := st.Dir()
+	if r := must[*Report](t)(st.Verify(ctx)); !r.OK() {
+		t.Fatalf("fixture does not verify: %v", r.Problems)
+	}
+	st.Close()
+	pristine := t.TempDir()
+	copyDir(t, dir, pristine)
+
+	type edit struct {
+		table, row, column, sql string
+		args                    []any
+	}
+	var edits []edit
+	db := rawDB(t, pristine)
+	for code, tb := range schema {
+		if !tb.synced {
+			continue
+		}
+		var id string
+		if err := db.QueryRow("SELECT id FROM " + tb.name + " ORDER BY id LIMIT 1").Scan(&id); err != nil {
+			t.Fatalf("no %s row in the fixture: %v", tb.name, err)
+		}
+		cols := must[[]string](t)(queryStrings(ctx, db, "SELECT name FROM pragma_table_info(?)", tb.name))
+		for _, c := range cols {
+			if c == "id" {
+				continue
+			}
+			var v any
+			if err := db.QueryRow("SELECT "+c+" FROM "+tb.name+" WHERE id = ?", id).Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			edits = append(edits, edit{tb.name, id, c, "UPDATE " + tb.name + " SET " + c + " = " + changed(c, v) + " WHERE id = '" + id + "'", nil})
+		}
+		key := "unhex(replace('" + id + "', '-', ''))"
+		for _, c := range []string{"hlc", "dev", "base_seq", "seq", "lseq", "flags"} {
+			edits = append(edits, edit{tb.name, id, "clock", fmt.Sprintf("UPDATE row_clocks SET %s = %s + 1000000 WHERE id = %s", c, c, key), nil})
+		}
+		var mac []byte
+		if err := db.QueryRow("SELECT mac FROM row_clocks WHERE id = " + key).Scan(&mac); err != nil {
+			t.Fatal(err)
+		}
+		tags, macPart := slices.Clone(mac), slices.Clone(mac)
+		tags[len(tags)-1] ^= 1
+		macPart[3] ^= 1
+		edits = append(edits, edit{"row_clocks", id, "mac", "UPDATE row_clocks SET mac = ? WHERE id = " + key, []any{tags}},
+			edit{tb.name, id, "-", "UPDATE row_clocks SET mac = ? WHERE id = " + key, []any{macPart}})
+		_ = code
+	}
+	// A cell clock (the customer's later edit) and a device's id.
+	edits = append(edits, edit{"customers", c1, "clock", "UPDATE cell_clocks SET hlc = hlc + 1 WHERE id = unhex(replace('" + c1 + "', '-', '')) AND col = (SELECT MIN(col) FROM cell_clocks WHERE id = unhex(replace('" + c1 + "', '-', '')))", nil})
+	edits = append(edits, edit{"customers", c1, "clock", "UPDATE devices SET id = id || 'x' WHERE n = 1", nil})
+	db.Close()
+
+	for i, e := range edits {
+		t.Run(fmt.Sprintf("%02d_%s_%s", i, e.table, e.column), func(t *testing.T) {
+			work := t.TempDir()
+			copyDir(t, pristine, work)
+			db := rawDB(t, work)
+			if _, err := db.Exec(e.sql, e.args...); err != nil {
+				t.Fatalf("%s: %v", e.sql, err)
+			}
+			db.Close()
+			st, err := Open(ctx, work, testOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			r := must[*Report](t)(st.Verify(ctx))
+			if !slices.ContainsFunc(r.Problems, func(p Problem) bool {
+				return p.Table == e.table && p.Row == e.row && slices.Contains(strings.Split(p.Column, ","), e.column)
+			}) {
+				t.Fatalf("%s: verify did not name %s %s %s; got %v", e.sql, e.table, e.row, e.column, r.Problems)
+			}
+			if e.table == "customers" && e.row == c1 {
+				if _, err := st.loadCust(ctx, st.db, c1); err == nil {
+					t.Fatal("the edited customer row is still read")
+				}
+			}
+		})
+	}
+}
+
+// changed is an SQL expression for a value different from v in column c, of the same type.
+func changed(c string, v any) string {
+	switch x := v.(type) {
+	case nil:
+		if strings.HasSuffix(c, "_id") {
+			return "'01234567-89ab-7def-8123-456789abcdef'"
+		}
+		return "X'01'"
+	case int64:
+		if c == "active" {
+			return fmt.Sprint(1 - x) // a flag stays a flag
+		}
+		return fmt.Sprint(x + 1)
+	case string:
+		if c == "kind" {
+			return map[string]string{"labour": "'part'", "part": "'labour'"}[x]
+		}
+		return "'" + strings.ReplaceAll(x, "'", "''") + "x'"
+	case []byte:
+		b := slices.Clone(x)
+		b[len(b)/2] ^= 1
+		return fmt.Sprintf("X'%x'", b)
+	}
+	return "NULL"
+}
+
+// copyDir copies a database folder's files.
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+from+"/"+DBFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("VACUUM INTO ?", to+"/"+DBFile); err != nil {
+		t.Fatal(err)
+	}
+}
