@@ -391,7 +391,8 @@ func (a *applier) plan(recs []ChangeRecord, pushedSeq int64) ([]step, *ApplyResu
 		}
 		cur, ok := inSet[f]
 		if rc := a.clocks[r.RowID]; rc != nil && rc.flags&flagTerminal != 0 {
-			// The row was erased for good: nothing merges into it again, whatever its clock.
+			// The row was erased for good: nothing merges into it again, whatever its clock,
+			// and nothing of the record is kept (its key may be gone with the row).
 			res.Lost++
 			continue
 		}
@@ -740,6 +741,9 @@ func (a *applier) checkIncomingSealed(recs []ChangeRecord) error {
 		b, ok := r.Value.([]byte)
 		if !r.Sealed || !ok {
 			continue
+		}
+		if rc := a.clocks[r.RowID]; rc != nil && rc.flags&flagTerminal != 0 {
+			continue // dropped by plan: never stored
 		}
 		if o, ok := a.opened[field{r.Table, r.RowID, r.Column}]; ok && len(b) > 0 && bytes.Equal(o.sealed, b) {
 			continue
