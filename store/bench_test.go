@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"spoke/crypto/keys"
 	"spoke/demo"
 	"spoke/store"
@@ -328,3 +330,142 @@ func BenchmarkBuildIndex(b *testing.B) {
 
 // benchPass is the bench database's passphrase.
 const benchPass = "correct horse battery staple"
+
+// BenchmarkDatabaseSize compares the Spoke database with the same rows in plain SQLite (every
+// table, plaintext, the same business indexes, no sealing, no clocks or MACs), both compacted
+// (VACUUM INTO), and reports where Spoke's bytes go.
+func BenchmarkDatabaseSize(b *testing.B) {
+	d := benchSetup(b)
+	root := b.TempDir()
+	plainPath := filepath.Join(root, "plain-all.db")
+	if err := plainAll(plainPath, d.chain); err != nil {
+		b.Fatal(err)
+	}
+	spoke := filepath.Join(root, "spoke.db")
+	src, err := sql.Open("sqlite", "file:"+filepath.Join(d.dir, store.DBFile)+"?mode=ro")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Close()
+	if _, err := src.Exec("VACUUM INTO ?", spoke); err != nil {
+		b.Fatal(err)
+	}
+	for range b.N {
+	}
+	size := func(p string) float64 {
+		fi, err := os.Stat(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return float64(fi.Size())
+	}
+	s, p := size(spoke), size(plainPath)
+	b.ReportMetric(s/1e6, "spoke-MB")
+	b.ReportMetric(p/1e6, "plain-MB")
+	b.ReportMetric(s/p, "x")
+	db, err := sql.Open("sqlite", "file:"+spoke+"?mode=ro")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	var clocks float64
+	if err := db.QueryRow("SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN ('row_clocks', 'cell_clocks', 'sqlite_autoindex_row_clocks_1', 'sqlite_autoindex_row_clocks_2', 'row_clocks_local', 'devices')").Scan(&clocks); err == nil {
+		b.ReportMetric(clocks/1e6, "clocks+MACs-MB")
+	}
+}
+
+// plainAll writes every row of the chain as an app without encryption would: text UUID ids,
+// plaintext columns, the business indexes Spoke has, and a name and e-mail index.
+func plainAll(path string, c *demo.Chain) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Exec(`
+		CREATE TABLE shops(id TEXT PRIMARY KEY, name TEXT, region TEXT, currency TEXT, created_at INTEGER);
+		CREATE TABLE users(id TEXT PRIMARY KEY, username TEXT UNIQUE, display_name TEXT, password_hash TEXT, roles TEXT, shop_id TEXT, active INTEGER, created_at INTEGER);
+		CREATE TABLE customers(id TEXT PRIMARY KEY, shop_id TEXT, owner_id TEXT, name TEXT, email TEXT, phone TEXT, address TEXT, birthday TEXT, notes TEXT, created_at INTEGER, updated_at INTEGER, deleted_at INTEGER);
+		CREATE INDEX c_shop_owner ON customers(shop_id, owner_id); CREATE INDEX c_name ON customers(name COLLATE NOCASE); CREATE INDEX c_email ON customers(email); CREATE INDEX c_phone ON customers(phone);
+		CREATE TABLE bikes(id TEXT PRIMARY KEY, customer_id TEXT, shop_id TEXT, make TEXT, model TEXT, year INTEGER, type TEXT, frame_size TEXT, colour TEXT, serial TEXT, created_at INTEGER, updated_at INTEGER, deleted_at INTEGER);
+		CREATE INDEX b_customer ON bikes(customer_id); CREATE INDEX b_serial ON bikes(serial);
+		CREATE TABLE work_orders(id TEXT PRIMARY KEY, shop_id TEXT, customer_id TEXT, bike_id TEXT, status TEXT, mechanic_id TEXT, promised_at INTEGER, complaint TEXT, notes TEXT, labour_total INTEGER, parts_total INTEGER, total INTEGER, created_at INTEGER, updated_at INTEGER, closed_at INTEGER);
+		CREATE INDEX w_shop_status ON work_orders(shop_id, status); CREATE INDEX w_customer ON work_orders(customer_id); CREATE INDEX w_mechanic ON work_orders(mechanic_id);
+		CREATE TABLE work_order_lines(id TEXT PRIMARY KEY, work_order_id TEXT, kind TEXT, sku TEXT, description TEXT, qty INTEGER, unit_price INTEGER, created_at INTEGER);
+		CREATE INDEX wl_wo ON work_order_lines(work_order_id);
+		CREATE TABLE sales(id TEXT PRIMARY KEY, shop_id TEXT, customer_id TEXT, seller_id TEXT, payment_method TEXT, total INTEGER, sold_at INTEGER, created_at INTEGER);
+		CREATE INDEX s_shop_time ON sales(shop_id, sold_at); CREATE INDEX s_customer ON sales(customer_id);
+		CREATE TABLE sale_lines(id TEXT PRIMARY KEY, sale_id TEXT, sku TEXT, description TEXT, qty INTEGER, unit_price INTEGER);
+		CREATE INDEX sl_sale ON sale_lines(sale_id)`); err != nil {
+		return err
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	ids := map[string]string{}
+	id := func(key string) string {
+		if v, ok := ids[key]; ok {
+			return v
+		}
+		v := uuid.Must(uuid.NewV7()).String()
+		ids[key] = v
+		return v
+	}
+	exec := func(q string, args ...any) {
+		if err == nil {
+			_, err = tx.Exec(q, args...)
+		}
+	}
+	for _, s := range c.Shops {
+		exec("INSERT INTO shops VALUES(?, ?, ?, ?, 0)", id("shop:"+s.Key), s.Name, s.Region, s.Currency)
+	}
+	for _, s := range c.Staff {
+		exec("INSERT INTO users VALUES(?, ?, ?, '$argon2id$v=19$m=65536,t=3,p=2$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g', ?, ?, 1, 0)",
+			id("user:"+s.Username), s.Username, s.DisplayName, s.Role, id("shop:"+s.ShopKey))
+	}
+	for _, cu := range c.Customers {
+		at := cu.CreatedAt.UnixMilli()
+		exec("INSERT INTO customers VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)", id(cu.Key), id("shop:"+cu.ShopKey), id("user:"+cu.OwnerUsername),
+			cu.Name, cu.Email, cu.Phone, cu.Address, cu.Birthday, cu.Notes, at, at)
+		for _, bk := range cu.Bikes {
+			exec("INSERT INTO bikes VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)", id(bk.Key), id(cu.Key), id("shop:"+cu.ShopKey), bk.Make, bk.Model, bk.Year, bk.Type, bk.FrameSize, bk.Colour, bk.Serial, at, at)
+		}
+	}
+	for _, w := range c.WorkOrders {
+		var labour, parts int64
+		for _, l := range w.Lines {
+			if l.Kind == "labour" {
+				labour += int64(l.Qty) * l.UnitPrice
+			} else {
+				parts += int64(l.Qty) * l.UnitPrice
+			}
+		}
+		at := w.CreatedAt.UnixMilli()
+		exec("INSERT INTO work_orders VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", id(w.Key), id("shop:"+w.ShopKey), id(w.CustomerKey), id(w.BikeKey), w.Status,
+			id("user:"+w.MechanicUsername), w.PromisedAt.UnixMilli(), w.Complaint, w.Notes, labour, parts, labour+parts, at, at, w.ClosedAt.UnixMilli())
+		for i, l := range w.Lines {
+			exec("INSERT INTO work_order_lines VALUES(?, ?, ?, ?, ?, ?, ?, ?)", id(fmt.Sprintf("%s/%d", w.Key, i)), id(w.Key), l.Kind, l.SKU, l.Description, l.Qty, l.UnitPrice, at)
+		}
+	}
+	for _, s := range c.Sales {
+		var total int64
+		for _, l := range s.Lines {
+			total += int64(l.Qty) * l.UnitPrice
+		}
+		at := s.At.UnixMilli()
+		exec("INSERT INTO sales VALUES(?, ?, ?, ?, ?, ?, ?, ?)", id(s.Key), id("shop:"+s.ShopKey), id(s.CustomerKey), id("user:"+s.SellerUsername), s.PaymentMethod, total, at, at)
+		for i, l := range s.Lines {
+			exec("INSERT INTO sale_lines VALUES(?, ?, ?, ?, ?, ?)", id(fmt.Sprintf("%s/%d", s.Key, i)), id(s.Key), l.SKU, l.Description, l.Qty, l.UnitPrice)
+		}
+	}
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	_, err = db.Exec("VACUUM")
+	return err
+}

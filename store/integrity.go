@@ -157,7 +157,7 @@ func rowMACTags(key []byte, t *table, names []string, vals []any, rc *rowClock, 
 	tag("clock", clockVals...)
 	if vals == nil {
 		h.Write([]byte{0}) // absent
-		return append(h.Sum(nil), tagged...)
+		return append(h.Sum(nil)[:macSize], tagged...)
 	}
 	h.Write([]byte{1})
 	for i, name := range names {
@@ -170,15 +170,20 @@ func rowMACTags(key []byte, t *table, names []string, vals []any, rc *rowClock, 
 		hashValue(h, v)
 		tag(name, v)
 	}
-	return append(h.Sum(nil), tagged...)
+	return append(h.Sum(nil)[:macSize], tagged...)
 }
 
 // tagSize is the length of a column's tag: enough to name an edited column, not to decide.
-const tagSize = 2
+// macSize is the row MAC's: HMAC-SHA-256 truncated to 128 bits (as RFC 4868 and NIST SP
+// 800-107 allow), the same strength as the AES-GCM tags of the sealed values.
+const (
+	tagSize = 2
+	macSize = 16
+)
 
 // macOK reports whether a stored MAC blob's MAC part matches.
 func macOK(stored, want []byte) bool {
-	return len(stored) >= sha256.Size && hmac.Equal(stored[:sha256.Size], want[:sha256.Size])
+	return len(stored) >= macSize && hmac.Equal(stored[:macSize], want[:macSize])
 }
 
 // badParts names what an edit touched, from the tags: "clock", column names, or "-".
@@ -186,7 +191,7 @@ func badParts(stored, want []byte, names []string) string {
 	var bad []string
 	parts := append([]string{"clock"}, names...)
 	for i, p := range parts {
-		at := sha256.Size + i*tagSize
+		at := macSize + i*tagSize
 		if at+tagSize > len(want) {
 			break
 		}
@@ -204,7 +209,7 @@ var errLocked = errors.New("store: the database is locked")
 
 // checkRow authenticates one row as stored (its MAC over every column and its clock) before it
 // is read or written over. A database not sealed yet (migrated, before its first write) has no
-// MACs to check.
+// MACs to check. Its three reads are statements prepared once per Store.
 func (s *Store) checkRow(ctx context.Context, q querier, t *table, id string) error {
 	key, err := s.integrityKey()
 	if err != nil {
@@ -214,29 +219,144 @@ func (s *Store) checkRow(ctx context.Context, q querier, t *table, id string) er
 	if err != nil {
 		return &TamperError{Table: t.name, Row: "-", Column: "id", Reason: "the row id is not a UUID"}
 	}
-	clocks, err := readClocks(ctx, q, [][]byte{k})
-	if err != nil {
+	rc := &rowClock{id: k, table: t}
+	var code, h int64
+	err = s.queryRow(ctx, q, "SELECT tbl, hlc, dev, base_seq, seq, lseq, flags, mac FROM row_clocks WHERE id = ?", k).
+		Scan(&code, &h, &rc.base.dev, &rc.base.seq, &rc.seq, &rc.lseq, &rc.flags, &rc.mac)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	rc := clocks[string(k)]
-	if rc == nil || rc.mac == nil {
+	rc.base.hlc = uint64(h)
+	if err != nil || rc.mac == nil || code != int64(tableCode(t)) {
 		if _, err := getMeta(ctx, q, metaIntegrity); errors.Is(err, ErrNotFound) {
 			return nil // never sealed
 		}
 		return &TamperError{Table: t.name, Row: id, Column: "-", Reason: "the row has no clock or MAC"}
 	}
-	vals, names, err := readRows(ctx, q, t, []string{id})
+	rows, err := s.query(ctx, q, "SELECT col, hlc, dev, seq FROM cell_clocks WHERE id = ?", k)
 	if err != nil {
 		return err
 	}
-	devs, err := loadDevices(ctx, q)
+	for rows.Next() {
+		var c int
+		var kc clock
+		var h int64
+		if err := rows.Scan(&c, &h, &kc.dev, &kc.seq); err != nil {
+			rows.Close()
+			return err
+		}
+		kc.hlc = uint64(h)
+		if rc.cells == nil {
+			rc.cells = map[int]clock{}
+		}
+		rc.cells[c] = kc
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = s.query(ctx, q, "SELECT * FROM "+t.name+" WHERE id = ?", id)
 	if err != nil {
 		return err
 	}
-	if !macOK(rc.mac, rowMACTags(key, t, names, vals[id], rc, devs, false)) {
+	names, _ := rows.Columns()
+	var vals []any
+	if rows.Next() {
+		vals = make([]any, len(names))
+		ptrs := make([]any, len(names))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			rows.Close()
+			return err
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	devs, err := s.deviceNames(ctx, q, rc)
+	if err != nil {
+		return err
+	}
+	if !macOK(rc.mac, rowMACTags(key, t, names, vals, rc, devs, false)) {
 		return &TamperError{Table: t.name, Row: id, Column: "-", Reason: "the row fails authentication"}
 	}
 	return nil
+}
+
+// deviceNames returns the device numbers, cached by the Store and read again when a clock
+// names a number the cache does not hold (numbers are only ever added).
+func (s *Store) deviceNames(ctx context.Context, q querier, rc *rowClock) (*deviceNames, error) {
+	s.mu.RLock()
+	d := s.devs
+	s.mu.RUnlock()
+	known := d != nil
+	if known {
+		_, ok := d.byN[rc.base.dev]
+		known = ok
+		for _, k := range rc.cells {
+			_, ok := d.byN[k.dev]
+			known = known && ok
+		}
+	}
+	if known {
+		return d, nil
+	}
+	d, err := loadDevices(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.devs = d
+	s.mu.Unlock()
+	return d, nil
+}
+
+// prepared returns a statement prepared once on the Store's pool, for use through q.
+func (s *Store) prepared(ctx context.Context, q querier, query string) (*sql.Stmt, error) {
+	s.mu.RLock()
+	st := s.stmts[query]
+	s.mu.RUnlock()
+	if st == nil {
+		var err error
+		if st, err = s.db.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		if old := s.stmts[query]; old != nil {
+			st.Close()
+			st = old
+		} else {
+			if s.stmts == nil {
+				s.stmts = map[string]*sql.Stmt{}
+			}
+			s.stmts[query] = st
+		}
+		s.mu.Unlock()
+	}
+	if tx, ok := q.(*sql.Tx); ok {
+		return tx.StmtContext(ctx, st), nil
+	}
+	return st, nil
+}
+
+// queryRow and query run a prepared statement through q (the pool, or a transaction).
+func (s *Store) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	st, err := s.prepared(ctx, q, query)
+	if err != nil {
+		return q.QueryRowContext(ctx, query, args...) // reports the same error
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (s *Store) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.prepared(ctx, q, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 // integrityState is the LtHash of every row MAC and the newest local sequence it covers.

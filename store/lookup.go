@@ -98,6 +98,9 @@ func (ss *Session) FindCustomers(ctx context.Context, field LookupField, value s
 			if err != nil || g == BreakGlass || g == Assigned {
 				continue
 			}
+			if err := ss.s.checkRow(ctx, ss.s.db, tables["customers"], c.id); err != nil {
+				return nil, err // fail closed: a row edited in the file is not shown
+			}
 			o, err := ss.s.openCust(ctx, c, false)
 			if err != nil {
 				return nil, err

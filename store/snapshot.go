@@ -399,9 +399,10 @@ func (s *Store) ApplyDelta(ctx context.Context, path string) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	// Keys and users may have changed underneath the caches.
+	// Keys, users and device numbers may have changed underneath the caches.
 	s.mu.Lock()
 	s.deks = map[string][]byte{}
+	s.devs = nil
 	s.mu.Unlock()
 	return nil
 }

@@ -122,6 +122,9 @@ type Store struct {
 	lastAnchor time.Time  // when the keychain anchor was last raised
 
 	ra readAudits // the synchronous=NORMAL pool for read-audit entries (readaudit.go)
+
+	devs  *deviceNames         // device numbers (clocks.go), cached for row checks
+	stmts map[string]*sql.Stmt // statements prepared once on the pool (integrity.go)
 }
 
 // clockSlack is how far the last write may be dated after the wall clock before unlock warns:
@@ -165,6 +168,10 @@ func (s *Store) Close() error {
 		seal.Wipe(k)
 	}
 	s.mk, s.scopes, s.deks, s.derived = nil, nil, nil, nil
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
 	s.mu.Unlock()
 	return s.db.Close()
 }
