@@ -52,6 +52,7 @@
 //	replica.go    the narrow port sync reaches the store through
 //	snapshot.go   what a backup records and a restore reproduces
 //	backups.go    the store's side of backups
+//	deltacheck.go proving an incremental from its own file (the drill's O(change) check)
 //	verify.go     re-authenticating every stored byte
 //	datadir.go    the default data folder
 //	errors.go     typed errors

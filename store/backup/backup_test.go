@@ -97,6 +97,11 @@ func TestRoundTripEveryPoint(t *testing.T) {
 		if r.Manifest.Kind != kind {
 			t.Fatalf("asked %s, got %s", kind, r.Manifest.Kind)
 		}
+		// A delta whose parent's drill passed is drilled from its own file (O(change)); a
+		// full restores.
+		if r.Drill.DeltaOnly != (kind != Full) {
+			t.Fatalf("%s drilled delta-only = %v", kind, r.Drill.DeltaOnly)
+		}
 		p, err := e.st.Snapshot(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -467,5 +472,25 @@ func TestSchedulerBacksUpWhenDue(t *testing.T) {
 	}
 	if r, err := s.RunNow(ctx, ""); err != nil || r.Manifest.Kind != Incremental {
 		t.Fatalf("second run: %v %+v", err, r.Manifest)
+	}
+}
+
+// TestDeltaDrillNeedsAPassedParent: an incremental whose parent was never drilled (or failed
+// its drill) is proved by restoring the whole chain, not by its own file.
+func TestDeltaDrillNeedsAPassedParent(t *testing.T) {
+	e := newEnv(t)
+	e.change(t, 2)
+	e.clock = e.clock.Add(time.Hour)
+	if _, err := Backup(context.Background(), e.ss, e.bdir, Options{Kind: Full, NoDrill: true, Now: func() time.Time { return e.clock }}); err != nil {
+		t.Fatal(err)
+	}
+	e.change(t, 2)
+	r := e.backup(t, Incremental)
+	if r.Drill.DeltaOnly {
+		t.Fatal("an incremental over an undrilled full was drilled from its own file")
+	}
+	e.change(t, 1)
+	if r := e.backup(t, Incremental); !r.Drill.DeltaOnly {
+		t.Fatal("an incremental over a drilled incremental restored the whole chain")
 	}
 }

@@ -78,6 +78,9 @@ type Drill struct {
 	Duration time.Duration    `json:"duration_ns"`
 	Counts   map[string]int64 `json:"counts,omitempty"`
 	Problem  string           `json:"problem,omitempty"`
+	// DeltaOnly: the drill checked this incremental's own file against its parent, whose
+	// drill had passed (store.BackupKeys.CheckDelta), instead of restoring the whole chain.
+	DeltaOnly bool `json:"delta_only,omitempty"`
 }
 
 type signed struct {
