@@ -52,10 +52,11 @@ fuzz:
 	done
 
 bench:
-	$(GO) test ./store/ -run '^$$' -bench 'TypeAhead|LookupEmail|CreateCustomer|UnlockToSearchable' -benchtime 3s -timeout 60m
+	$(GO) test ./store/ -run '^$$' -bench 'TypeAhead|LookupEmail|CreateCustomer|UnlockToSearchable|DatabaseSize|Verify' -benchtime 3s -timeout 60m
 	$(GO) test ./demo/ -run '^$$' -bench LoadDemo -benchtime 1x
 	$(GO) test ./store/ -run '^$$' -bench 'ApplyRemote' -benchtime 3x -timeout 30m
 	$(GO) test ./store/backup/ -run '^$$' -bench . -benchtime 1x -timeout 60m
+	SPOKE_BENCH_CUSTOMERS=10000 $(GO) test ./store/backup/ -run '^$$' -bench IncrementalAfter1000Changes -benchtime 3x -timeout 30m
 	$(GO) test ./sync/engine/ -run '^$$' -bench Sync100kFieldChanges -benchtime 3x -timeout 30m
 	./scripts/with-postgres.sh env SPOKE_HUB_LOAD=bench $(GO) test -count=1 -timeout 15m -run '^TestLoad$$' -v ./sync/hub/
 
