@@ -82,3 +82,24 @@ func BenchmarkAdd(b *testing.B) {
 		h.Add(e)
 	}
 }
+
+// FuzzParse: any bytes either parse to a state that writes back to the same bytes, or fail
+// with ErrSize; nothing panics.
+func FuzzParse(f *testing.F) {
+	var h Hash
+	h.Add([]byte("seed"))
+	f.Add(h.Bytes())
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := Parse(b)
+		if err != nil {
+			if err != ErrSize {
+				t.Fatal(err)
+			}
+			return
+		}
+		if string(p.Bytes()) != string(b) {
+			t.Fatal("round trip differs")
+		}
+	})
+}
