@@ -320,3 +320,35 @@ func TestDroppedSessionIsNotKept(t *testing.T) {
 		t.Fatalf("%d sessions registered, want only the one still held", len(live))
 	}
 }
+
+// TestAdvancePushedSkipsOnlyMergedRows: a device that merged other devices' rows and has
+// nothing of its own moves its pushed position past them (they are not read again); once it
+// has a write of its own, the position stays, and the write is sent.
+func TestAdvancePushedSkipsOnlyMergedRows(t *testing.T) {
+	ctx := context.Background()
+	A, B, ownerA := newPair(t)
+	must[string](t)(ownerA.CreateCustomer(ctx, CustomerInput{Name: "Ada Lovelace", Email: "ada@example.com"}))
+	exchange(t, A, B)
+	if err := B.st.advancePushed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := must[SyncState](t)(B.st.SyncState(ctx))
+	if top := must[int64](t)(maxSeq(ctx, B.st.db)); st.PushedSeq != top || top == 0 {
+		t.Fatalf("pushed %d, newest %d: merged rows not skipped", st.PushedSeq, top)
+	}
+	ownerB := signIn(t, B.st, "olga", "owner-password-1")
+	id := must[string](t)(ownerB.CreateCustomer(ctx, CustomerInput{Name: "Grace Hopper", Email: "grace@example.com"}))
+	must[string](t)(ownerA.CreateCustomer(ctx, CustomerInput{Name: "Katherine Johnson", Email: "kj@example.com"}))
+	exchange(t, A, B)
+	before := must[SyncState](t)(B.st.SyncState(ctx)).PushedSeq
+	if err := B.st.advancePushed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after := must[SyncState](t)(B.st.SyncState(ctx)).PushedSeq; after != before {
+		t.Fatalf("pushed moved %d -> %d over an unsent local write", before, after)
+	}
+	recs := must[[]ChangeRecord](t)(B.st.LocalChanges(ctx, before, 1<<30))
+	if len(recs) == 0 || recs[0].RowID != id || slices.ContainsFunc(recs, func(r ChangeRecord) bool { return r.Device != B.st.DeviceID() }) {
+		t.Fatalf("after the skip, the local write is not what is sent: %d records", len(recs))
+	}
+}

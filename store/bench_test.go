@@ -389,7 +389,7 @@ func measureSizes(b *testing.B, d *benchDB) (map[string]float64, error) {
 	}
 	defer db.Close()
 	var clocks float64
-	if err := db.QueryRow("SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN ('row_clocks', 'cell_clocks', 'sqlite_autoindex_row_clocks_1', 'sqlite_autoindex_row_clocks_2', 'row_clocks_local', 'devices')").Scan(&clocks); err == nil {
+	if err := db.QueryRow("SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN ('row_clocks', 'cell_clocks', 'sqlite_autoindex_row_clocks_1', 'sqlite_autoindex_row_clocks_2', 'devices')").Scan(&clocks); err == nil {
 		out["clocks+MACs-MB"] = clocks / 1e6
 	}
 	return out, nil

@@ -51,7 +51,6 @@ type rowClock struct {
 	table *table
 	base  clock // the row's write
 	seq   int64 // the row's version
-	lseq  int64 // the last local sequence at which this device wrote one of its cells
 	flags int64
 	mac   []byte
 	cells map[int]clock // column code -> clock
@@ -231,10 +230,9 @@ func (w *wtx) stampRow(table, scope, id string, cols []col, insert bool) error {
 	if err != nil {
 		return err
 	}
-	w.me = me
 	seq := w.nextSeq()
 	if insert {
-		w.newRows = append(w.newRows, &rowClock{id: key, table: t, base: clock{uint64(w.s.clock.Now()), me, seq}, seq: seq, lseq: seq})
+		w.newRows = append(w.newRows, &rowClock{id: key, table: t, base: clock{uint64(w.s.clock.Now()), me, seq}, seq: seq})
 		return nil
 	}
 	var k clock
@@ -250,9 +248,6 @@ func (w *wtx) restamp(t *table, id string, key []byte, seq int64, cells []int, k
 		// Inserted in this transaction and not yet written: the new clock goes with it.
 		rc := w.newRows[i]
 		rc.seq = seq
-		if len(cells) > 0 && k.dev == w.me {
-			rc.lseq = seq
-		}
 		for _, c := range cells {
 			if rc.cells == nil {
 				rc.cells = map[int]clock{}
@@ -261,15 +256,11 @@ func (w *wtx) restamp(t *table, id string, key []byte, seq int64, cells []int, k
 		}
 		return nil
 	}
-	lseq := int64(0) // unchanged
-	if len(cells) > 0 && k.dev == w.me {
-		lseq = seq
-	}
-	st, err := w.stmt("UPDATE row_clocks SET seq = ?1, lseq = CASE WHEN ?2 > 0 THEN ?2 ELSE lseq END WHERE id = ?3")
+	st, err := w.stmt("UPDATE row_clocks SET seq = ? WHERE id = ?")
 	if err != nil {
 		return err
 	}
-	res, err := st.ExecContext(w.ctx, seq, lseq, key)
+	res, err := st.ExecContext(w.ctx, seq, key)
 	if err != nil {
 		return fmt.Errorf("row clock: %w", err)
 	}
@@ -328,16 +319,16 @@ const clockBatch = 64
 func (w *wtx) flushClocks(rcs []*rowClock) error {
 	for len(rcs) > 0 {
 		n := min(len(rcs), clockBatch)
-		args := make([]any, 0, n*9)
+		args := make([]any, 0, n*8)
 		var cells []any
 		for _, rc := range rcs[:n] {
-			args = append(args, rc.id, tableCode(rc.table), int64(rc.base.hlc), rc.base.dev, rc.base.seq, rc.seq, rc.lseq, rc.flags, rc.mac)
+			args = append(args, rc.id, tableCode(rc.table), int64(rc.base.hlc), rc.base.dev, rc.base.seq, rc.seq, rc.flags, rc.mac)
 			for c, k := range rc.cells {
 				cells = append(cells, rc.id, c, int64(k.hlc), k.dev, k.seq)
 			}
 		}
-		st, err := w.stmt("INSERT INTO row_clocks(id, tbl, hlc, dev, base_seq, seq, lseq, flags, mac) VALUES" +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?),", n), ","))
+		st, err := w.stmt("INSERT INTO row_clocks(id, tbl, hlc, dev, base_seq, seq, flags, mac) VALUES" +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?),", n), ","))
 		if err != nil {
 			return err
 		}
@@ -366,14 +357,14 @@ func readClocks(ctx context.Context, q querier, keys [][]byte) (map[string]*rowC
 		for i := range args {
 			args[i] = keys[min(i, n-1)]
 		}
-		rows, err := q.QueryContext(ctx, "SELECT id, tbl, hlc, dev, base_seq, seq, lseq, flags, mac FROM row_clocks WHERE id IN "+idMarks, args...)
+		rows, err := q.QueryContext(ctx, "SELECT id, tbl, hlc, dev, base_seq, seq, flags, mac FROM row_clocks WHERE id IN "+idMarks, args...)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
 			rc := &rowClock{}
 			var code, h int64
-			if err := rows.Scan(&rc.id, &code, &h, &rc.base.dev, &rc.base.seq, &rc.seq, &rc.lseq, &rc.flags, &rc.mac); err != nil {
+			if err := rows.Scan(&rc.id, &code, &h, &rc.base.dev, &rc.base.seq, &rc.seq, &rc.flags, &rc.mac); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -452,7 +443,10 @@ func (s *Store) LocalChanges(ctx context.Context, after int64, limit int) ([]Cha
 	}
 	top = max(top, after)
 	var keys [][]byte
-	rows, err := tx.QueryContext(ctx, "SELECT id FROM row_clocks WHERE lseq > ? ORDER BY lseq", after)
+	// Every row written since after, this device's and merged ones: a sender that finds nothing
+	// of its own to send moves its position to the top all the same (advancePushed), so the rows
+	// merged from others are read once.
+	rows, err := tx.QueryContext(ctx, "SELECT id FROM row_clocks WHERE seq > ? ORDER BY seq", after)
 	if err != nil {
 		return nil, err
 	}
@@ -601,9 +595,10 @@ func (s *Store) rowRecords(ctx context.Context, q querier, rcs []*rowClock, me, 
 }
 
 // pendingRows counts the rows with cells this device wrote after after.
-func pendingRows(ctx context.Context, q querier, after int64) (int, error) {
+func pendingRows(ctx context.Context, q querier, me, after int64) (int, error) {
 	var n int
-	err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM row_clocks WHERE lseq > ?", after).Scan(&n)
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM row_clocks r WHERE r.seq > ?1 AND ((r.dev = ?2 AND r.base_seq > ?1)
+		OR EXISTS(SELECT 1 FROM cell_clocks c WHERE c.id = r.id AND c.dev = ?2 AND c.seq > ?1))`, after, me).Scan(&n)
 	return n, err
 }
 

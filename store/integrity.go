@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"slices"
 	"strings"
@@ -134,18 +135,21 @@ func rowMACTags(key []byte, t *table, names []string, vals []any, rc *rowClock, 
 		if !tags {
 			return
 		}
-		// Key-prefixed SHA-256, truncated: a tag names, it does not decide (the MAC does).
-		tb = append(tb[:0], key...)
-		tb = append(tb, "spoke/row-tag/v1\x00"...)
+		// FNV-1a, seeded from the key: a tag only names what an edit touched, it decides
+		// nothing (the MAC does), and a column's tag says no more than the column, which
+		// sits beside it (ciphertext for a sealed one). An edit chosen to keep a tag is still
+		// caught by the MAC, only not named.
+		tb = append(tb[:0], key[:8]...)
 		tb = append(tb, rc.id...)
 		tb = appendValue(tb, part)
 		for _, x := range v {
 			tb = appendValue(tb, x)
 		}
-		sum := sha256.Sum256(tb)
-		tagged = append(tagged, sum[:tagSize]...)
+		f := fnv.New32a()
+		f.Write(tb)
+		tagged = binary.BigEndian.AppendUint16(tagged, uint16(f.Sum32()))
 	}
-	clockVals := []any{int64(rc.base.hlc), devs.byN[rc.base.dev], rc.base.seq, rc.seq, rc.lseq, rc.flags}
+	clockVals := []any{int64(rc.base.hlc), devs.byN[rc.base.dev], rc.base.seq, rc.seq, rc.flags}
 	if len(rc.cells) > 0 {
 		codes := make([]int, 0, len(rc.cells))
 		for c := range rc.cells {
@@ -269,8 +273,8 @@ func (s *Store) checkRow(ctx context.Context, q querier, t *table, id string) er
 	}
 	rc := &rowClock{id: k, table: t}
 	var code, h int64
-	err = s.queryRow(ctx, q, "SELECT tbl, hlc, dev, base_seq, seq, lseq, flags, mac FROM row_clocks WHERE id = ?", k).
-		Scan(&code, &h, &rc.base.dev, &rc.base.seq, &rc.seq, &rc.lseq, &rc.flags, &rc.mac)
+	err = s.queryRow(ctx, q, "SELECT tbl, hlc, dev, base_seq, seq, flags, mac FROM row_clocks WHERE id = ?", k).
+		Scan(&code, &h, &rc.base.dev, &rc.base.seq, &rc.seq, &rc.flags, &rc.mac)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
@@ -722,7 +726,7 @@ func eachRow(ctx context.Context, q querier, fn func(t *table, rc *rowClock, nam
 		if !t.synced {
 			continue
 		}
-		rows, err := q.QueryContext(ctx, "SELECT r.id, r.hlc, r.dev, r.base_seq, r.seq, r.lseq, r.flags, r.mac, x.id IS NOT NULL, x.* FROM row_clocks r LEFT JOIN "+
+		rows, err := q.QueryContext(ctx, "SELECT r.id, r.hlc, r.dev, r.base_seq, r.seq, r.flags, r.mac, x.id IS NOT NULL, x.* FROM row_clocks r LEFT JOIN "+
 			t.name+" x ON x.id = "+uuidText+" WHERE r.tbl = ?", code)
 		if err != nil {
 			return err
@@ -732,7 +736,7 @@ func eachRow(ctx context.Context, q querier, fn func(t *table, rc *rowClock, nam
 			rows.Close()
 			return err
 		}
-		names := cols[9:]
+		names := cols[8:]
 		type item struct {
 			rc   *rowClock
 			vals []any
@@ -761,7 +765,7 @@ func eachRow(ctx context.Context, q querier, fn func(t *table, rc *rowClock, nam
 			var h int64
 			var present bool
 			vals := make([]any, len(names))
-			dest := []any{&rc.id, &h, &rc.base.dev, &rc.base.seq, &rc.seq, &rc.lseq, &rc.flags, &rc.mac, &present}
+			dest := []any{&rc.id, &h, &rc.base.dev, &rc.base.seq, &rc.seq, &rc.flags, &rc.mac, &present}
 			for i := range vals {
 				dest = append(dest, &vals[i])
 			}

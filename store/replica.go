@@ -76,6 +76,10 @@ func (r *Replica) ImportScopeKeys(ctx context.Context, ks []ScopeKey) error {
 // Scopes lists the scopes this database holds keys for.
 func (r *Replica) Scopes(ctx context.Context) ([]string, error) { return r.s.Scopes(ctx) }
 
+// AdvancePushed moves the pushed position past rows merged from other devices when this
+// device has nothing of its own to send.
+func (r *Replica) AdvancePushed(ctx context.Context) error { return r.s.advancePushed(ctx) }
+
 // LocalChanges returns this device's change records after seq.
 func (r *Replica) LocalChanges(ctx context.Context, after int64, limit int) ([]ChangeRecord, error) {
 	return r.s.LocalChanges(ctx, after, limit)

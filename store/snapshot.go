@@ -551,12 +551,11 @@ func legacyClocks(ctx context.Context, tx *sql.Tx) error {
 		"DELETE FROM temp.legacy_codes",
 		"INSERT INTO temp.legacy_codes VALUES " + strings.Join(codes, ", "),
 		"INSERT OR IGNORE INTO main.devices(id) SELECT DISTINCT device_id FROM delta.changes ORDER BY device_id",
-		`INSERT INTO main.row_clocks(id, tbl, hlc, dev, base_seq, seq, lseq)
-			SELECT unhex(replace(ch.row_id, '-', '')), MIN(k.t), 0, 0, MIN(ch.seq), MAX(ch.seq),
-				MAX(CASE WHEN ch.device_id = (SELECT CAST(value AS TEXT) FROM delta.meta WHERE key = 'device_id') THEN ch.seq ELSE 0 END)
+		`INSERT INTO main.row_clocks(id, tbl, hlc, dev, base_seq, seq)
+			SELECT unhex(replace(ch.row_id, '-', '')), MIN(k.t), 0, 0, MIN(ch.seq), MAX(ch.seq)
 			FROM delta.changes ch JOIN temp.legacy_codes k ON k.tbl = ch.tbl AND k.col = ch.col
 			GROUP BY ch.row_id
-			ON CONFLICT(id) DO UPDATE SET seq = max(seq, excluded.seq), lseq = max(lseq, excluded.lseq)`,
+			ON CONFLICT(id) DO UPDATE SET seq = max(seq, excluded.seq)`,
 		`INSERT INTO main.cell_clocks(id, col, hlc, dev, seq)
 			SELECT unhex(replace(n.row_id, '-', '')), k.c, n.hlc, d.n, n.seq
 			FROM (SELECT row_id, tbl, col, hlc, device_id, seq,

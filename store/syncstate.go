@@ -209,6 +209,42 @@ func (s *Store) enqueueBatch(ctx context.Context, scopes []string, lastChangeSeq
 	return tx.Commit()
 }
 
+// advancePushed moves the pushed position to the newest local sequence when this device has
+// nothing of its own to send up to it (every row written since is another device's, merged
+// here): the next LocalChanges then reads only what was written after. One immediate
+// transaction, so no local write can slip between the check and the move.
+func (s *Store) advancePushed(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	st, err := s.syncState(ctx, tx)
+	if err != nil {
+		return err
+	}
+	top, err := maxSeq(ctx, tx)
+	if err != nil || top <= st.PushedSeq {
+		return err
+	}
+	devs, err := loadDevices(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if me, ok := devs.byID[s.deviceID]; ok {
+		n, err := pendingRows(ctx, tx, me, st.PushedSeq)
+		if err != nil || n > 0 {
+			return err
+		}
+	}
+	st.PushedSeq = top
+	b, _ := json.Marshal(st)
+	if err := setMeta(ctx, tx, metaSyncState, b); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // enqueueAudit is Enqueue for a set of audit entries up to lastAuditSeq.
 func (s *Store) enqueueAudit(ctx context.Context, scope string, lastAuditSeq int64, make func(setSeq, scopeSeq uint64) ([]byte, error)) error {
 	return s.enqueue(ctx, scope, -1, lastAuditSeq, make)
@@ -275,8 +311,14 @@ func (s *Store) PendingChanges(ctx context.Context) (changes, sets int, err erro
 	if err != nil {
 		return 0, 0, err
 	}
-	if changes, err = pendingRows(ctx, s.db, st.PushedSeq); err != nil {
+	devs, err := loadDevices(ctx, s.db)
+	if err != nil {
 		return 0, 0, err
+	}
+	if me, ok := devs.byID[s.deviceID]; ok {
+		if changes, err = pendingRows(ctx, s.db, me, st.PushedSeq); err != nil {
+			return 0, 0, err
+		}
 	}
 	err = s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sync_outbox").Scan(&sets)
 	return changes, sets, err

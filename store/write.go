@@ -32,7 +32,6 @@ type wtx struct {
 	// seq0 is the newest local sequence as the transaction began, seq the last it took.
 	seq0, seq int64
 	devs      *deviceNames // device numbers, read once (clocks.go)
-	me        int64        // this device's number, once a row is stamped
 	// newRows are the clocks of rows inserted here, written with their MACs before commit;
 	// pendingAt finds them by key.
 	newRows   []*rowClock

@@ -23,11 +23,9 @@ CREATE TABLE row_clocks (
     dev      INTEGER NOT NULL,           -- devices.n of that write
     base_seq INTEGER NOT NULL,           -- its local sequence
     seq      INTEGER NOT NULL UNIQUE,    -- the row's version: the last local sequence to write it
-    lseq     INTEGER NOT NULL DEFAULT 0, -- the last local sequence at which this device wrote a cell
     flags    INTEGER NOT NULL DEFAULT 0, -- 1: terminal (erased); nothing merges into it again
     mac      BLOB                        -- store/integrity.go: every column and these clocks
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX row_clocks_local ON row_clocks(lseq) WHERE lseq > 0;
 
 CREATE TABLE cell_clocks (
     id  BLOB NOT NULL,
@@ -116,9 +114,8 @@ INSERT INTO codes(tbl, col, t, c) VALUES
 
 INSERT INTO devices(id) SELECT DISTINCT device_id FROM changes WHERE device_id != '' ORDER BY device_id;
 
-INSERT INTO row_clocks(id, tbl, hlc, dev, base_seq, seq, lseq)
-    SELECT unhex(replace(ch.row_id, '-', '')), MIN(codes.t), 0, 0, MIN(ch.seq), MAX(ch.seq),
-           MAX(CASE WHEN ch.device_id = (SELECT CAST(value AS TEXT) FROM meta WHERE key = 'device_id') THEN ch.seq ELSE 0 END)
+INSERT INTO row_clocks(id, tbl, hlc, dev, base_seq, seq)
+    SELECT unhex(replace(ch.row_id, '-', '')), MIN(codes.t), 0, 0, MIN(ch.seq), MAX(ch.seq)
     FROM changes ch JOIN codes ON codes.tbl = ch.tbl AND codes.col = ch.col
     GROUP BY ch.row_id;
 

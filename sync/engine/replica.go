@@ -32,6 +32,7 @@ type Replica interface {
 	Scopes(ctx context.Context) ([]string, error)
 
 	LocalChanges(ctx context.Context, after int64, limit int) ([]store.ChangeRecord, error)
+	AdvancePushed(ctx context.Context) error
 	ApplyRemote(ctx context.Context, fromDevice, scope string, recs []store.ChangeRecord, pushedSeq int64) (*store.ApplyResult, error)
 	LocalAudit(ctx context.Context, after int64, limit int) ([]auditrec.Entry, error)
 	ApplyRemoteAudit(ctx context.Context, device string, entries []auditrec.Entry) (int, error)
