@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -906,34 +907,69 @@ func (s *Store) verifyIntegrity(ctx context.Context, r *Report) error {
 	if err != nil {
 		return err
 	}
-	sum := &lthash.Hash{}
+	// One reader (the transaction) feeds the rows to a worker per core, which MAC and sum
+	// them; the partial sums add up (the LtHash is commutative).
+	type job struct {
+		t     *table
+		rc    *rowClock
+		names []string
+		vals  []any
+	}
+	workers := max(1, runtime.GOMAXPROCS(0))
+	jobs := make(chan job, 256)
+	sums := make([]lthash.Hash, workers)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range workers {
+		wg.Add(1)
+		go func(sum *lthash.Hash) {
+			defer wg.Done()
+			for j := range jobs {
+				sum.Add(j.rc.mac)
+				// The MAC alone first; the tags, which only name columns, when it fails.
+				// (Tags edited alone change the sum.)
+				if !macOK(j.rc.mac, rowMACTags(key, j.t, j.names, j.vals, j.rc, devs, false)) {
+					want := rowMAC(key, j.t, j.names, j.vals, j.rc, devs)
+					id, _ := rowIDOf(j.rc.id)
+					mu.Lock()
+					r.add(j.t.name, id, badParts(j.rc.mac, want, j.names), "row fails authentication (edited outside Spoke, or an older copy put back)")
+					mu.Unlock()
+				}
+			}
+		}(&sums[i])
+	}
 	counts := &integrityState{}
 	err = eachRow(ctx, tx, func(t *table, rc *rowClock, names []string, vals []any) error {
-		id, _ := rowIDOf(rc.id)
 		r.Rows++
 		if vals == nil && rc.flags&flagTerminal == 0 {
+			id, _ := rowIDOf(rc.id)
+			mu.Lock()
 			r.add(t.name, id, "-", "row missing: its clock is there (deleted in the file)")
+			mu.Unlock()
 		}
 		if vals != nil {
 			counts.addCount(tableCode(t), 1)
 		}
 		if rc.mac == nil {
 			if st != nil {
+				id, _ := rowIDOf(rc.id)
+				mu.Lock()
 				r.add("row_clocks", id, "mac", "the row has no MAC")
+				mu.Unlock()
 			}
 			return nil // never sealed (migrated, not yet unlocked for writing): nothing to check
 		}
-		sum.Add(rc.mac)
-		// The MAC alone first; the tags, which only name columns, when it fails. (Tags edited
-		// alone change the sum.)
-		if !macOK(rc.mac, rowMACTags(key, t, names, vals, rc, devs, false)) {
-			want := rowMAC(key, t, names, vals, rc, devs)
-			r.add(t.name, id, badParts(rc.mac, want, names), "row fails authentication (edited outside Spoke, or an older copy put back)")
-		}
+		jobs <- job{t, rc, names, vals}
 		return nil
 	})
+	close(jobs)
+	wg.Wait()
 	if err != nil {
 		return err
+	}
+	sum := &lthash.Hash{}
+	for i := range sums {
+		sum.AddHash(&sums[i])
 	}
 	// Rows with no clock at all: added in the file.
 	for code := range schema {

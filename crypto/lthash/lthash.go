@@ -56,6 +56,13 @@ func (h *Hash) Remove(element []byte) {
 	}
 }
 
+// AddHash adds another multiset's hash: the hash of the union.
+func (h *Hash) AddHash(o *Hash) {
+	for i := range h.v {
+		h.v[i] += o.v[i]
+	}
+}
+
 // Equal reports whether two states are the same.
 func (h *Hash) Equal(o *Hash) bool { return h.v == o.v }
 

@@ -36,6 +36,24 @@ func TestOrderIndependentAndInvertible(t *testing.T) {
 
 // A multiset hash: adding an element twice differs from adding it once, and a different
 // element differs.
+// Partial sums add up to the sum of all (how verify spreads the work over cores).
+func TestAddHash(t *testing.T) {
+	var all, a, b Hash
+	for i := range 10 {
+		e := []byte{byte(i)}
+		all.Add(e)
+		if i%2 == 0 {
+			a.Add(e)
+		} else {
+			b.Add(e)
+		}
+	}
+	a.AddHash(&b)
+	if !a.Equal(&all) {
+		t.Fatal("partial sums do not add up")
+	}
+}
+
 func TestDistinguishes(t *testing.T) {
 	var once, twice, other Hash
 	once.Add([]byte("x"))
