@@ -27,6 +27,7 @@
 //	write.go      the write transaction and row writes
 //	clocks.go     row and cell clocks: what each value's write is, rows written since N
 //	integrity.go  row MACs, their LtHash sum, the integrity state
+//	syncmac.go    MACs on the sync state and the applied sequences
 //	session.go    Session: sign-out and the checks
 //	policy.go     the access matrix and May
 //	principal.go  who audit entries name; the one audit entry point

@@ -182,17 +182,47 @@ func (s *Store) HeldSummaries(ctx context.Context) ([]HeldSummary, error) {
 // appliedSeq returns the newest scope sequence applied from a sender (0 = none yet).
 func (s *Store) appliedSeq(ctx context.Context, device, scope string) (uint64, error) {
 	var v int64
-	err := s.db.QueryRowContext(ctx, "SELECT scope_seq FROM sync_applied WHERE device_id = ? AND scope = ?", device, scope).Scan(&v)
+	var mac []byte
+	err := s.db.QueryRowContext(ctx, "SELECT scope_seq, mac FROM sync_applied WHERE device_id = ? AND scope = ?", device, scope).Scan(&v, &mac)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
-	return uint64(v), err
+	if err != nil {
+		return 0, err
+	}
+	if err := s.checkApplied(ctx, s.db, device, scope, v, mac); err != nil {
+		return 0, err
+	}
+	return uint64(v), nil
 }
 
 // markApplied records that a sender's set seq of scope was applied (or refused for good, so
 // the sender's later sets are not held behind it forever).
 func (s *Store) markApplied(ctx context.Context, device, scope string, seq uint64) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sync_applied(device_id, scope, scope_seq) VALUES(?, ?, ?)
-		ON CONFLICT(device_id, scope) DO UPDATE SET scope_seq = MAX(scope_seq, excluded.scope_seq)`, device, scope, int64(seq))
-	return err
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var cur int64
+	var mac []byte
+	err = tx.QueryRowContext(ctx, "SELECT scope_seq, mac FROM sync_applied WHERE device_id = ? AND scope = ?", device, scope).Scan(&cur, &mac)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return err
+	default:
+		if err := s.checkApplied(ctx, tx, device, scope, cur, mac); err != nil {
+			return err
+		}
+	}
+	v := max(cur, int64(seq))
+	if mac, err = s.appliedMAC(device, scope, v); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sync_applied(device_id, scope, scope_seq, mac) VALUES(?, ?, ?, ?)
+		ON CONFLICT(device_id, scope) DO UPDATE SET scope_seq = excluded.scope_seq, mac = excluded.mac`, device, scope, v, mac); err != nil {
+		return err
+	}
+	return tx.Commit()
 }

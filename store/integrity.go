@@ -689,6 +689,9 @@ func (w *wtx) state(key []byte) (*integrityState, error) {
 		return nil, err
 	}
 	st.maxSeq = w.seq0
+	if err := w.s.sealBookkeeping(w.ctx, w.tx); err != nil {
+		return nil, err
+	}
 	if n == 0 {
 		return st, nil // a new database: its first write's entry names the state
 	}

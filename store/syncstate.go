@@ -74,6 +74,9 @@ func (s *Store) syncState(ctx context.Context, q querier) (SyncState, error) {
 	if err != nil {
 		return st, err
 	}
+	if v, err = s.decodeSyncState(ctx, q, v); err != nil {
+		return st, err
+	}
 	err = json.Unmarshal(v, &st)
 	if st.NextSetSeq == 0 {
 		st.NextSetSeq = 1
@@ -85,6 +88,9 @@ func (s *Store) syncState(ctx context.Context, q querier) (SyncState, error) {
 func (s *Store) SaveSyncState(ctx context.Context, st SyncState) error {
 	b, err := json.Marshal(st)
 	if err != nil {
+		return err
+	}
+	if b, err = s.encodeSyncState(b); err != nil {
 		return err
 	}
 	return setMeta(ctx, s.db, metaSyncState, b)
@@ -202,11 +208,22 @@ func (s *Store) enqueueBatch(ctx context.Context, scopes []string, lastChangeSeq
 		st.NextSetSeq++
 	}
 	st.PushedSeq = lastChangeSeq
-	sb, _ := json.Marshal(st)
+	sb, err := s.encodeSyncState(mustJSON(json.Marshal(st)))
+	if err != nil {
+		return err
+	}
 	if err := setMeta(ctx, tx, metaSyncState, sb); err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// mustJSON is json.Marshal of a SyncState, which cannot fail.
+func mustJSON(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 // advancePushed moves the pushed position to the newest local sequence when this device has
@@ -238,7 +255,10 @@ func (s *Store) advancePushed(ctx context.Context) error {
 		}
 	}
 	st.PushedSeq = top
-	b, _ := json.Marshal(st)
+	b, err := s.encodeSyncState(mustJSON(json.Marshal(st)))
+	if err != nil {
+		return err
+	}
 	if err := setMeta(ctx, tx, metaSyncState, b); err != nil {
 		return err
 	}
@@ -274,7 +294,10 @@ func (s *Store) enqueue(ctx context.Context, scope string, lastChangeSeq, lastAu
 	if lastAuditSeq >= 0 {
 		st.PushedAudit = lastAuditSeq
 	}
-	sb, _ := json.Marshal(st)
+	sb, err := s.encodeSyncState(mustJSON(json.Marshal(st)))
+	if err != nil {
+		return err
+	}
 	if err := setMeta(ctx, tx, metaSyncState, sb); err != nil {
 		return err
 	}
