@@ -646,9 +646,8 @@ func (a *applier) stampRemote(table, id string) error {
 			if err != nil {
 				return err
 			}
-			if err := a.exec1("INSERT INTO cell_clocks(id, col, hlc, dev, seq) VALUES(?, ?, ?, ?, ?) ON CONFLICT(id, col) DO UPDATE SET hlc = excluded.hlc, dev = excluded.dev, seq = excluded.seq",
-				key, code, int64(k.hlc), k.dev, k.seq); err != nil {
-				return fmt.Errorf("cell clock: %w", err)
+			if err := a.setCell(key, code, k); err != nil {
+				return err
 			}
 		}
 		return nil

@@ -268,10 +268,18 @@ func (w *wtx) restamp(t *table, id string, key []byte, seq int64, cells []int, k
 		return &TamperError{Table: t.name, Row: id, Column: "-", Reason: "the row has no clock"}
 	}
 	for _, c := range cells {
-		if err := w.exec1("INSERT INTO cell_clocks(id, col, hlc, dev, seq) VALUES(?, ?, ?, ?, ?) ON CONFLICT(id, col) DO UPDATE SET hlc = excluded.hlc, dev = excluded.dev, seq = excluded.seq",
-			key, c, int64(k.hlc), k.dev, k.seq); err != nil {
-			return fmt.Errorf("cell clock: %w", err)
+		if err := w.setCell(key, c, k); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// setCell gives one cell of an existing row its own clock.
+func (w *wtx) setCell(key []byte, code int, k clock) error {
+	if err := w.exec1("INSERT INTO cell_clocks(id, col, hlc, dev, seq) VALUES(?, ?, ?, ?, ?) ON CONFLICT(id, col) DO UPDATE SET hlc = excluded.hlc, dev = excluded.dev, seq = excluded.seq",
+		key, code, int64(k.hlc), k.dev, k.seq); err != nil {
+		return fmt.Errorf("cell clock: %w", err)
 	}
 	return nil
 }
@@ -379,32 +387,14 @@ func readClocks(ctx context.Context, q querier, keys [][]byte) (map[string]*rowC
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
-		rows, err = q.QueryContext(ctx, "SELECT id, col, hlc, dev, seq FROM cell_clocks WHERE id IN "+idMarks, args...)
+		cells, err := readCells(ctx, q, keys[:n])
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var id []byte
-			var c int
-			var k clock
-			var h int64
-			if err := rows.Scan(&id, &c, &h, &k.dev, &k.seq); err != nil {
-				rows.Close()
-				return nil, err
+		for id, cs := range cells {
+			if rc := out[id]; rc != nil { // a cell of no row: verify names it
+				rc.cells = cs
 			}
-			k.hlc = uint64(h)
-			rc := out[string(id)]
-			if rc == nil {
-				continue // a cell of no row: verify names it
-			}
-			if rc.cells == nil {
-				rc.cells = map[int]clock{}
-			}
-			rc.cells[c] = k
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
 		}
 		keys = keys[n:]
 	}
