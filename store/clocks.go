@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -458,8 +459,8 @@ func (s *Store) LocalChanges(ctx context.Context, after int64, limit int) ([]Cha
 	}
 	for _, k := range keys {
 		rc := clocks[string(k)]
-		if rc == nil {
-			continue
+		if rc == nil || rc.flags&flagTerminal != 0 {
+			continue // gone for good: nothing of it is sent again
 		}
 		first := int64(0)
 		mine := func(c clock) bool { return c.dev == me && c.seq > after }
@@ -476,32 +477,119 @@ func (s *Store) LocalChanges(ctx context.Context, after int64, limit int) ([]Cha
 		}
 	}
 	slices.SortFunc(todo, func(a, b pending) int { return int(a.first - b.first) })
-	var out []ChangeRecord
-	for i := 0; i < len(todo); i += idChunk {
-		chunk := todo[i:min(i+idChunk, len(todo))]
+	// Rows go in the order of their first write since after, each preceded by the rows it
+	// refers to that are to be sent too (a row's values are read as they are now, so an early
+	// row may name a later one: a customer edited, then given to a new salesperson).
+	at := make(map[string]int, len(todo)) // row id -> index in todo
+	ids := make([]string, len(todo))
+	for i, p := range todo {
+		ids[i], _ = rowIDOf(p.rc.id)
+		at[ids[i]] = i
+	}
+	recsOf := map[int][]ChangeRecord{}
+	load := func(i int) error { // the records of todo[i] and of the next rows, a chunk a query
+		if _, ok := recsOf[i]; ok {
+			return nil
+		}
+		var chunk []int
+		for j := i; j < len(todo) && len(chunk) < idChunk; j++ {
+			if _, ok := recsOf[j]; !ok {
+				chunk = append(chunk, j)
+			}
+		}
 		rcs := make([]*rowClock, len(chunk))
-		for j, p := range chunk {
-			rcs[j] = p.rc
+		for k, j := range chunk {
+			rcs[k] = todo[j].rc
 		}
 		recs, err := s.rowRecords(ctx, tx, rcs, me, after)
 		if err != nil {
+			return err
+		}
+		for k, j := range chunk {
+			recsOf[j] = recs[k]
+		}
+		return nil
+	}
+	emitted := make([]bool, len(todo))
+	var order []int // emitted rows, in order
+	var visit func(i int) error
+	visit = func(i int) error {
+		if emitted[i] {
+			return nil
+		}
+		emitted[i] = true // before its parents: no table refers to itself, so no cycle
+		if err := load(i); err != nil {
+			return err
+		}
+		for _, r := range recsOf[i] {
+			if v, ok := r.Value.(string); ok && refersTo[r.Table+"."+r.Column] {
+				if j, ok := at[v]; ok && !emitted[j] {
+					if err := visit(j); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		order = append(order, i)
+		return nil
+	}
+	n := 0 // records in order
+	for i := range todo {
+		if emitted[i] {
+			continue
+		}
+		mark := len(order)
+		if err := visit(i); err != nil {
 			return nil, err
 		}
-		for j := range chunk {
-			if len(out) > 0 && len(out)+len(recs[j]) > limit {
-				return out, nil
+		added := 0
+		for _, j := range order[mark:] {
+			added += len(recsOf[j])
+		}
+		if n > 0 && n+added > limit {
+			for _, j := range order[mark:] {
+				emitted[j] = false
 			}
-			resume := top
-			if i+j+1 < len(todo) {
-				resume = todo[i+j+1].first - 1
-			}
-			for r := range recs[j] {
-				recs[j][r].Seq = resume
-			}
-			out = append(out, recs[j]...)
+			order = order[:mark]
+			break
+		}
+		n += added
+	}
+	// A record's Seq: where to resume once it and everything before it is sent, the row after
+	// it in order included or not: below the first write of every row not sent yet.
+	rest := int64(math.MaxInt64)
+	for i, e := range emitted {
+		if !e {
+			rest = min(rest, todo[i].first)
+		}
+	}
+	resume := make([]int64, len(order))
+	for k := len(order) - 1; k >= 0; k-- {
+		resume[k] = rest
+		rest = min(rest, todo[order[k]].first)
+	}
+	out := make([]ChangeRecord, 0, n)
+	for k, i := range order {
+		seq := top
+		if resume[k] != math.MaxInt64 {
+			seq = resume[k] - 1
+		}
+		for _, r := range recsOf[i] {
+			r.Seq = seq
+			out = append(out, r)
 		}
 	}
 	return out, nil
+}
+
+// refersTo marks the columns that name another synced row (the tables' foreign keys).
+var refersTo = map[string]bool{
+	"users.shop_id": true, "customers.shop_id": true, "customers.owner_id": true,
+	"bikes.customer_id": true, "bikes.shop_id": true,
+	"work_orders.shop_id": true, "work_orders.customer_id": true, "work_orders.bike_id": true, "work_orders.mechanic_id": true,
+	"work_order_lines.work_order_id": true,
+	"sales.shop_id": true, "sales.customer_id": true, "sales.seller_id": true,
+	"sale_lines.sale_id": true,
 }
 
 // scopeOfRows is, per synced table, the SQL expression of a row's scope.

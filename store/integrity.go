@@ -131,7 +131,14 @@ func rowMACTags(key []byte, t *table, names []string, vals []any, rc *rowClock, 
 	buf = append(buf, 0)
 	buf = append(buf, rc.id...)
 	var tagged []byte
-	var tb []byte
+	var tb, seed []byte
+	if tags {
+		// The tags' seed is derived, so what the tags give away about it (FNV's 32-bit state)
+		// says nothing about the MAC key.
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte("spoke/row-tag-seed/v1"))
+		seed = m.Sum(nil)[:8]
+	}
 	tag := func(part string, v ...any) {
 		if !tags {
 			return
@@ -140,7 +147,7 @@ func rowMACTags(key []byte, t *table, names []string, vals []any, rc *rowClock, 
 		// nothing (the MAC does), and a column's tag says no more than the column, which
 		// sits beside it (ciphertext for a sealed one). An edit chosen to keep a tag is still
 		// caught by the MAC, only not named.
-		tb = append(tb[:0], key[:8]...)
+		tb = append(tb[:0], seed...)
 		tb = append(tb, rc.id...)
 		tb = appendValue(tb, part)
 		for _, x := range v {
@@ -264,6 +271,16 @@ var errLocked = errors.New("store: the database is locked")
 // is read or written over. A database not sealed yet (migrated, before its first write) has no
 // MACs to check. Its three reads are statements prepared once per Store.
 func (s *Store) checkRow(ctx context.Context, q querier, t *table, id string) error {
+	if db, ok := q.(*sql.DB); ok {
+		// The clock, the cells and the row from one snapshot: a merge committing in between
+		// must not look like tampering.
+		tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		q = tx
+	}
 	key, err := s.integrityKey()
 	if err != nil {
 		return err
@@ -603,9 +620,13 @@ func (w *wtx) sealChunk(key []byte, st *integrityState, devs *deviceNames, t *ta
 	for _, id := range ids {
 		k, _ := rowKeyOf(id)
 		if rc := pending[string(k)]; rc != nil {
+			if vals[id] == nil {
+				rc.flags |= flagTerminal // inserted and deleted here: a terminal clock, no row
+			} else {
+				st.addCount(tableCode(t), 1)
+			}
 			rc.mac = rowMAC(key, t, names, vals[id], rc, devs)
 			st.sum.Add(rc.mac)
-			st.addCount(tableCode(t), 1)
 			continue
 		}
 		rc := stored[string(k)]
