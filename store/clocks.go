@@ -588,7 +588,7 @@ var refersTo = map[string]bool{
 	"bikes.customer_id": true, "bikes.shop_id": true,
 	"work_orders.shop_id": true, "work_orders.customer_id": true, "work_orders.bike_id": true, "work_orders.mechanic_id": true,
 	"work_order_lines.work_order_id": true,
-	"sales.shop_id": true, "sales.customer_id": true, "sales.seller_id": true,
+	"sales.shop_id":                  true, "sales.customer_id": true, "sales.seller_id": true,
 	"sale_lines.sale_id": true,
 }
 
