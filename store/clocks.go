@@ -583,13 +583,27 @@ func (s *Store) LocalChanges(ctx context.Context, after int64, limit int) ([]Cha
 }
 
 // refersTo marks the columns that name another synced row (the tables' foreign keys).
-var refersTo = map[string]bool{
-	"users.shop_id": true, "customers.shop_id": true, "customers.owner_id": true,
-	"bikes.customer_id": true, "bikes.shop_id": true,
-	"work_orders.shop_id": true, "work_orders.customer_id": true, "work_orders.bike_id": true, "work_orders.mechanic_id": true,
-	"work_order_lines.work_order_id": true,
-	"sales.shop_id":                  true, "sales.customer_id": true, "sales.seller_id": true,
-	"sale_lines.sale_id": true,
+var refersTo = map[string]bool{}
+
+func init() {
+	for _, c := range []string{
+		"users.shop_id",
+		"customers.shop_id",
+		"customers.owner_id",
+		"bikes.customer_id",
+		"bikes.shop_id",
+		"work_orders.shop_id",
+		"work_orders.customer_id",
+		"work_orders.bike_id",
+		"work_orders.mechanic_id",
+		"work_order_lines.work_order_id",
+		"sales.shop_id",
+		"sales.customer_id",
+		"sales.seller_id",
+		"sale_lines.sale_id",
+	} {
+		refersTo[c] = true
+	}
 }
 
 // scopeOfRows is, per synced table, the SQL expression of a row's scope.
