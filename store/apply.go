@@ -334,6 +334,13 @@ func (a *applier) checkRowIdentity(recs []ChangeRecord) (map[string]map[string]b
 		if rc.table.name != tableOf[id] {
 			return nil, &RemoteError{"a row id of another table is reused"}
 		}
+		// The merge decides against this row's clocks and writes over its values: both must
+		// be what this device wrote (a clock raised in the file would make it lose every merge).
+		if rc.flags&flagTerminal == 0 {
+			if err := a.guard(rc.table, id); err != nil {
+				return nil, err
+			}
+		}
 		a.clocks[id] = rc
 	}
 	// Which rows are in their tables, as the set begins (applyPlan writes existing rows in
@@ -973,6 +980,9 @@ func (a *applier) recomputeDerived(touched map[string]map[string]bool) error {
 			ids[p] = true
 		}
 		for id := range ids {
+			if err := a.guard(tables[d.parent], id); err != nil {
+				return err
+			}
 			if err := a.exec(d.sql, id); err != nil {
 				return err
 			}

@@ -92,6 +92,9 @@ func (w *wtx) retotal(table, id string) error {
 	if table == "sales" {
 		q = saleTotalSQL
 	}
+	if err := w.guard(tables[table], id); err != nil {
+		return err
+	}
 	_, err := w.tx.ExecContext(w.ctx, q, id)
 	return err
 }

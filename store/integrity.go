@@ -301,6 +301,13 @@ func (s *Store) checkRow(ctx context.Context, q querier, t *table, id string) er
 		if _, err := getMeta(ctx, q, metaIntegrity); errors.Is(err, ErrNotFound) || writtenHere(ctx, q, t, id) {
 			return nil // never sealed, or inserted by this very transaction
 		}
+		var exists bool
+		if err := q.QueryRowContext(ctx, "SELECT EXISTS(SELECT 1 FROM "+t.name+" WHERE id = ?)", id).Scan(&exists); err != nil {
+			return err
+		}
+		if rc.mac == nil && !exists {
+			return nil // no row and no clock: nothing to authenticate (the caller finds none)
+		}
 		return &TamperError{Table: t.name, Row: id, Column: "-", Reason: "the row has no clock or MAC"}
 	}
 	rows, err := s.query(ctx, q, "SELECT col, hlc, dev, seq FROM cell_clocks WHERE id = ?", k)
@@ -357,6 +364,21 @@ func (s *Store) checkRow(ctx context.Context, q querier, t *table, id string) er
 		return &TamperError{Table: t.name, Row: id, Column: "-", Reason: "the row fails authentication"}
 	}
 	return nil
+}
+
+// guard authenticates an existing row before this transaction first writes over it (an
+// update, a merge, a recomputed total): otherwise the write would MAC values edited in the file
+// as its own. Once per row and transaction.
+func (w *wtx) guard(t *table, id string) error {
+	k := t.name + "/" + id
+	if w.guarded[k] {
+		return nil
+	}
+	if w.guarded == nil {
+		w.guarded = map[string]bool{}
+	}
+	w.guarded[k] = true
+	return w.s.checkRow(w.ctx, w.tx, t, id)
 }
 
 // writtenHere reports whether q is a write transaction that has already written the row.

@@ -219,3 +219,33 @@ func FuzzRowKey(f *testing.F) {
 		}
 	})
 }
+
+// TestMergeDoesNotSealATamperedRow: a clock raised in the file (so every incoming edit would
+// lose) is caught before the merge writes over the row: the set fails as tampering, nothing is
+// re-MAC'd, and verify still names the row.
+func TestMergeDoesNotSealATamperedRow(t *testing.T) {
+	ctx := context.Background()
+	A, B, ownerA := newPair(t)
+	id := must[string](t)(ownerA.CreateCustomer(ctx, CustomerInput{Name: "Ada Lovelace", Email: "ada@example.com"}))
+	exchange(t, A, B)
+	if _, err := B.st.db.Exec("UPDATE row_clocks SET hlc = 4611686018427387904 WHERE id = unhex(replace(?, '-', ''))", id); err != nil {
+		t.Fatal(err)
+	}
+	if err := ownerA.UpdateCustomer(ctx, id, CustomerInput{Name: "Ada King", Email: "ada@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	recs := must[[]ChangeRecord](t)(A.st.LocalChanges(ctx, 0, 1<<30))
+	var shop []ChangeRecord
+	for _, r := range recs {
+		if r.RowID == id {
+			shop = append(shop, r)
+		}
+	}
+	if _, err := B.st.applyRemote(ctx, A.st.DeviceID(), shop[0].Scope, shop, 0); !errors.Is(err, ErrTampered) {
+		t.Fatalf("a merge over a row with a raised clock: %v", err)
+	}
+	r := must[*Report](t)(B.st.Verify(ctx))
+	if !hasProblem(r, "customers", id, "clock", "fails authentication") {
+		t.Fatalf("verify after the refused merge: %v", r.Problems)
+	}
+}

@@ -38,6 +38,8 @@ type wtx struct {
 	pendingAt map[string]int
 	// usersLogged are staff records written with logged columns (recordUserVersions).
 	usersLogged []string
+	// guarded: rows authenticated before this transaction first wrote over them (guard).
+	guarded map[string]bool
 	// writable remembers, per scope, whether this device may write it (asked once per
 	// transaction, not per row: imports write thousands).
 	writable map[string]bool
@@ -161,6 +163,11 @@ func (w *wtx) insert(table, scope, id string, cols []col) error {
 func (w *wtx) update(table, scope, id string, cols []col) error {
 	if len(cols) == 0 {
 		return nil
+	}
+	if t := tables[table]; t != nil && t.synced {
+		if err := w.guard(t, id); err != nil {
+			return err
+		}
 	}
 	sets := make([]string, len(cols))
 	args := make([]any, 0, len(cols)+1)
