@@ -361,6 +361,12 @@ func (s *Store) checkTrail(ctx context.Context) error {
 	var bad error
 	if te != nil {
 		bad = te
+	} else if err := checkSchema(ctx, s.db); err != nil {
+		var ie *TamperError
+		if !errors.As(err, &ie) {
+			return err
+		}
+		bad = ie
 	} else if _, err := s.checkState(ctx, s.db); err != nil {
 		// The rows' integrity state is not the one the last write left: fail closed too.
 		var ie *TamperError

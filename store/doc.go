@@ -28,6 +28,7 @@
 //	clocks.go     row and cell clocks: what each value's write is, rows written since N
 //	integrity.go  row MACs, their LtHash sum, the integrity state
 //	syncmac.go    MACs on the sync state and the applied sequences
+//	schemacheck.go the schema must be what the migrations make
 //	session.go    Session: sign-out and the checks
 //	policy.go     the access matrix and May
 //	principal.go  who audit entries name; the one audit entry point

@@ -466,20 +466,44 @@ func (s *Store) query(ctx context.Context, q querier, query string, args ...any)
 
 // integrityState is the LtHash of every row MAC and the newest local sequence it covers.
 type integrityState struct {
-	sum    *lthash.Hash
-	maxSeq int64
-	counts []int64 // rows per table, by table code: a backup's counts without a scan
+	sum     *lthash.Hash
+	maxSeq  int64
+	counts  []int64  // rows per table, by table code: a backup's counts without a scan
+	devices [32]byte // SHA-256 of the device numbers (which device a clock's number is)
 }
 
 // stateSize is the length of a stored state's body.
-var stateSize = lthash.Size + 8 + 8*len(schema)
+var stateSize = lthash.Size + 8 + 8*len(schema) + 32
 
 func (st *integrityState) body() []byte {
 	b := binary.BigEndian.AppendUint64(st.sum.Bytes(), uint64(st.maxSeq))
 	for i := range schema {
 		b = binary.BigEndian.AppendUint64(b, uint64(st.count(i)))
 	}
-	return b
+	return append(b, st.devices[:]...)
+}
+
+// devicesDigest hashes the device numbers as stored.
+func devicesDigest(ctx context.Context, q querier) ([32]byte, error) {
+	h := sha256.New()
+	rows, err := q.QueryContext(ctx, "SELECT n, id FROM devices ORDER BY n")
+	if err != nil {
+		return [32]byte{}, err
+	}
+	defer rows.Close()
+	var b []byte
+	for rows.Next() {
+		var n int64
+		var id string
+		if err := rows.Scan(&n, &id); err != nil {
+			return [32]byte{}, err
+		}
+		b = appendValue(appendValue(b[:0], n), id)
+		h.Write(b)
+	}
+	var d [32]byte
+	copy(d[:], h.Sum(nil))
+	return d, rows.Err()
 }
 
 func (st *integrityState) count(code int) int64 {
@@ -509,6 +533,7 @@ func parseState(b []byte) (*integrityState, []byte, bool) {
 	for i := range schema {
 		st.counts = append(st.counts, int64(binary.BigEndian.Uint64(b[lthash.Size+8+8*i:])))
 	}
+	copy(st.devices[:], b[stateSize-32:stateSize])
 	return st, b[stateSize:], true
 }
 
@@ -885,6 +910,9 @@ func (w *wtx) bindState(st *integrityState) error {
 	if err != nil {
 		return err
 	}
+	if st.devices, err = devicesDigest(w.ctx, w.tx); err != nil {
+		return err
+	}
 	if w.audit.Detail != "" {
 		w.audit.Detail += " "
 	}
@@ -920,6 +948,11 @@ func (s *Store) checkState(ctx context.Context, q querier) (*integrityState, err
 	top, err := maxSeq(ctx, q)
 	if err != nil {
 		return nil, err
+	}
+	if d, err := devicesDigest(ctx, q); err != nil {
+		return nil, err
+	} else if d != st.devices {
+		return st, &TamperError{Table: "devices", Row: "-", Column: "id", Reason: "the device numbers differ from those the last write left"}
 	}
 	if top != st.maxSeq {
 		return st, &TamperError{Table: "row_clocks", Row: "-", Column: "seq", Reason: fmt.Sprintf("the newest row version is %d, the integrity state records %d", top, st.maxSeq)}

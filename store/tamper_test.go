@@ -90,6 +90,15 @@ func TestTamperDetected(t *testing.T) {
 			flip(t, db, "meta", "value", "key = 'integrity'")
 			return nil
 		}, func(f tamperFixture) []where { return []where{{"meta", "integrity", "value"}} }, false},
+		{"trigger planted", func(t *testing.T, db *sql.DB, f tamperFixture) []string {
+			return []string{"CREATE TRIGGER evil AFTER INSERT ON audit BEGIN UPDATE customers SET owner_id = owner_id; END"}
+		}, func(f tamperFixture) []where { return []where{{"sqlite_schema", "evil", "trigger"}} }, false},
+		{"device number remapped", func(t *testing.T, db *sql.DB, f tamperFixture) []string {
+			return []string{"UPDATE devices SET id = 'another-device' WHERE n = 1"}
+		}, func(f tamperFixture) []where { return []where{{"devices", "-", "id"}} }, false},
+		{"index dropped", func(t *testing.T, db *sql.DB, f tamperFixture) []string {
+			return []string{"DROP INDEX customers_email_bidx"}
+		}, func(f tamperFixture) []where { return []where{{"sqlite_schema", "customers_email_bidx", "index"}} }, false},
 		{"integrity state deleted", func(t *testing.T, db *sql.DB, f tamperFixture) []string {
 			return []string{"DELETE FROM meta WHERE key = 'integrity'"}
 		}, func(f tamperFixture) []where { return []where{{"meta", "integrity", "-"}} }, false},
@@ -142,6 +151,11 @@ func TestTamperDetected(t *testing.T) {
 				card, err := ss.Customer(ctx, f.c1, "")
 				if !errors.Is(err, ErrTampered) {
 					t.Fatalf("read of a tampered customer: err = %v, card = %v", err, card != nil)
+				}
+			}
+			if strings.HasPrefix(tc.name, "trigger") || strings.HasPrefix(tc.name, "device") {
+				if _, err := st.SignIn(ctx, "olga", "owner-password-1"); !errors.Is(err, ErrTampered) {
+					t.Fatalf("sign-in over a planted trigger: %v", err)
 				}
 			}
 			if tc.name == "role raised in the file" {

@@ -71,6 +71,12 @@ func (s *Store) Verify(ctx context.Context) (*Report, error) {
 	if err := s.verifyUsers(ctx, r); err != nil {
 		return nil, err
 	}
+	var te *TamperError
+	if err := checkSchema(ctx, s.db); errors.As(err, &te) {
+		r.add(te.Table, te.Row, te.Column, te.Reason)
+	} else if err != nil {
+		return nil, err
+	}
 	if err := s.verifyIntegrity(ctx, r); err != nil {
 		return nil, err
 	}
