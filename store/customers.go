@@ -78,6 +78,11 @@ func queryCusts(ctx context.Context, q querier, query string, args ...any) ([]*c
 	if err != nil {
 		return nil, err
 	}
+	return scanCusts(rows)
+}
+
+// scanCusts reads customer rows from a query of custCols and closes it.
+func scanCusts(rows *sql.Rows) ([]*custRow, error) {
 	defer rows.Close()
 	var out []*custRow
 	for rows.Next() {
@@ -221,7 +226,7 @@ func (in *CustomerInput) validate(region string, now time.Time) error {
 // shopRegion returns the phone region of a shop.
 func (s *Store) shopRegion(ctx context.Context, q querier, shopID string) (string, error) {
 	var r string
-	err := q.QueryRowContext(ctx, "SELECT region FROM shops WHERE id = ?", shopID).Scan(&r)
+	err := s.queryRow(ctx, q, "SELECT region FROM shops WHERE id = ?", shopID).Scan(&r)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", &FieldError{"shop", "no such shop"}
 	}
@@ -540,6 +545,6 @@ func (ss *Session) Customer(ctx context.Context, id, reason string) (*CustomerCa
 // username returns a user's login name ("" if unknown); names are business data.
 func (s *Store) username(ctx context.Context, id string) string {
 	var u string
-	s.db.QueryRowContext(ctx, "SELECT username FROM users WHERE id = ?", id).Scan(&u)
+	s.queryRow(ctx, s.db, "SELECT username FROM users WHERE id = ?", id).Scan(&u)
 	return u
 }

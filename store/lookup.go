@@ -89,7 +89,11 @@ func (ss *Session) FindCustomers(ctx context.Context, field LookupField, value s
 		if field == BySerial {
 			q = "SELECT " + prefixed("c.", custCols) + " FROM customers c JOIN bikes b ON b.customer_id = c.id WHERE c.shop_id = ? AND c.deleted_at = 0 AND b.deleted_at = 0 AND b.serial_bidx = ?"
 		}
-		found, err := queryCusts(ctx, ss.s.db, q, shop, b)
+		rows, err := ss.s.query(ctx, ss.s.db, q, shop, b) // prepared once per store
+		if err != nil {
+			return nil, err
+		}
+		found, err := scanCusts(rows)
 		if err != nil {
 			return nil, err
 		}
