@@ -419,11 +419,17 @@ func (s *Store) deviceNames(ctx context.Context, q querier, rc *rowClock) (*devi
 	return d, nil
 }
 
-// prepared returns a statement prepared once on the Store's pool, for use through q.
+// prepared returns a statement prepared once on the Store's pool, for use through q. Inside a
+// transaction a statement not prepared yet is prepared on the transaction alone: preparing on
+// the pool would need a second connection, which other transactions waiting for the write
+// lock may all hold (prewarm prepares the usual ones while the pool is idle).
 func (s *Store) prepared(ctx context.Context, q querier, query string) (*sql.Stmt, error) {
 	s.mu.RLock()
 	st := s.stmts[query]
 	s.mu.RUnlock()
+	if tx, ok := q.(*sql.Tx); ok && st == nil {
+		return tx.PrepareContext(ctx, query)
+	}
 	if st == nil {
 		var err error
 		if st, err = s.db.PrepareContext(ctx, query); err != nil {
@@ -445,6 +451,27 @@ func (s *Store) prepared(ctx context.Context, q querier, query string) (*sql.Stm
 		return tx.StmtContext(ctx, st), nil
 	}
 	return st, nil
+}
+
+// prewarm prepares on the pool the statements reads and row checks run inside transactions.
+func (s *Store) prewarm(ctx context.Context) error {
+	qs := []string{
+		"SELECT tbl, hlc, dev, base_seq, seq, flags, mac FROM row_clocks WHERE id = ?",
+		"SELECT col, hlc, dev, seq FROM cell_clocks WHERE id = ?",
+		"SELECT region FROM shops WHERE id = ?",
+		"SELECT username FROM users WHERE id = ?",
+	}
+	for _, t := range schema {
+		if t.synced {
+			qs = append(qs, "SELECT * FROM "+t.name+" WHERE id = ?")
+		}
+	}
+	for _, q := range qs {
+		if _, err := s.prepared(ctx, s.db, q); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // queryRow and query run a prepared statement through q (the pool, or a transaction).

@@ -283,6 +283,8 @@ func createWithKey(ctx context.Context, dir string, c *CreateOptions, opts Optio
 		return nil, "", err
 	}
 	s := newStore(db, dir, dbID, uuid.Must(uuid.NewV7()).String(), keyStore, mk, opts)
+	// A failure here only means those statements are prepared per transaction instead.
+	_ = s.prewarm(ctx)
 	err = s.bootstrap(ctx, recWrap, passWrap, c)
 	if err == nil && c != nil {
 		// A new chain: this device is the first owner of its roster. A replica learns its
@@ -506,6 +508,8 @@ func unlock(ctx context.Context, db *sql.DB, dir string, opts Options) (*Store, 
 		return nil, keys.ErrBadWrap
 	}
 	s := newStore(db, dir, dbID, string(meta[metaDeviceID]), keyStore, mk, opts)
+	// A failure here only means those statements are prepared per transaction instead.
+	_ = s.prewarm(ctx)
 	s.mkFromKeychain = fromKeychain
 	check, err := getMeta(ctx, db, metaMKCheck)
 	if err != nil {
