@@ -838,12 +838,18 @@ func (a *applier) userRowsWin(recs []ChangeRecord) (map[string]bool, error) {
 }
 
 func (w *wtx) conflict(lost ChangeRecord, winnerHLC uint64, winnerDev string) error {
-	st, err := w.stmt(`INSERT INTO conflicts(tbl, row_id, col, scope, value, sealed, hlc, device_id, winner_hlc, winner_dev, recorded_at)
-		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	c := &conflictRow{table: lost.Table, row: lost.RowID, column: lost.Column, scope: lost.Scope, value: lost.Value, sealed: lost.Sealed,
+		hlc: int64(lost.HLC), device: lost.Device, winnerHLC: int64(winnerHLC), winnerDev: winnerDev, recordedAt: w.now}
+	mac, err := w.s.conflictMAC(c)
 	if err != nil {
 		return err
 	}
-	_, err = st.ExecContext(w.ctx, lost.Table, lost.RowID, lost.Column, lost.Scope, lost.Value, lost.Sealed, int64(lost.HLC), lost.Device, int64(winnerHLC), winnerDev, w.now)
+	st, err := w.stmt(`INSERT INTO conflicts(tbl, row_id, col, scope, value, sealed, hlc, device_id, winner_hlc, winner_dev, recorded_at, mac)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(w.ctx, c.table, c.row, c.column, c.scope, c.value, c.sealed, c.hlc, c.device, c.winnerHLC, c.winnerDev, c.recordedAt, mac)
 	return err
 }
 

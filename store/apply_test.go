@@ -110,6 +110,23 @@ func TestTwoDevicesConverge(t *testing.T) {
 	if err != nil || len(cs) == 0 || cs[0].Value != "Ada A" {
 		t.Fatalf("conflicts on B: %v %+v", err, cs)
 	}
+	// A kept conflict pointed at another column in the file is neither listed nor put back,
+	// and verify names it; put right, it is restored as kept.
+	if _, err := B.st.db.Exec("UPDATE conflicts SET col = 'notes' WHERE id = ?", cs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ownerB.Conflicts(ctx); !errors.Is(err, ErrTampered) {
+		t.Fatalf("an edited conflict listed: %v", err)
+	}
+	if err := ownerB.RestoreConflict(ctx, cs[0].ID); !errors.Is(err, ErrTampered) {
+		t.Fatalf("an edited conflict restored: %v", err)
+	}
+	if r := must[*Report](t)(B.st.Verify(ctx)); !hasProblem(r, "conflicts", fmt.Sprint(cs[0].ID), "mac", "fails authentication") {
+		t.Fatalf("verify: %v", r.Problems)
+	}
+	if _, err := B.st.db.Exec("UPDATE conflicts SET col = 'name' WHERE id = ?", cs[0].ID); err != nil {
+		t.Fatal(err)
+	}
 	if err := ownerB.RestoreConflict(ctx, cs[0].ID); err != nil {
 		t.Fatal(err)
 	}

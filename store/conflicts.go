@@ -26,7 +26,7 @@ func (ss *Session) Conflicts(ctx context.Context) ([]Conflict, error) {
 	if err != nil || (g != All && g != ShopOnly) {
 		return nil, ErrForbidden
 	}
-	rows, err := ss.s.db.QueryContext(ctx, "SELECT id, tbl, row_id, col, scope, value, sealed, device_id, winner_dev, recorded_at FROM conflicts WHERE resolved_at = 0 ORDER BY id")
+	rows, err := ss.s.db.QueryContext(ctx, "SELECT "+conflictCols+" FROM conflicts WHERE resolved_at = 0 ORDER BY id")
 	if err != nil {
 		return nil, err
 	}
@@ -38,12 +38,16 @@ func (ss *Session) Conflicts(ctx context.Context) ([]Conflict, error) {
 	}
 	var all []raw
 	for rows.Next() {
-		var r raw
-		if err := rows.Scan(&r.c.ID, &r.c.Table, &r.c.RowID, &r.c.Column, &r.scope, &r.value, &r.sealed, &r.c.Device, &r.c.WinnerDev, &r.c.RecordedAt); err != nil {
+		c, err := scanConflict(rows)
+		if err == nil {
+			err = ss.s.checkConflict(ctx, ss.s.db, c) // fail closed: an edited conflict is not shown
+		}
+		if err != nil {
 			rows.Close()
 			return nil, err
 		}
-		all = append(all, r)
+		all = append(all, raw{c: Conflict{ID: c.id, Table: c.table, RowID: c.row, Column: c.column, Device: c.device, WinnerDev: c.winnerDev, RecordedAt: c.recordedAt},
+			scope: c.scope, value: c.value, sealed: c.sealed})
 	}
 	rows.Close()
 	var out []Conflict
@@ -78,16 +82,17 @@ func (ss *Session) keyForRow(ctx context.Context, table, id string) ([]byte, err
 // and marks the conflict resolved.
 func (ss *Session) RestoreConflict(ctx context.Context, id int64) error {
 	return ss.write(ctx, "sync.conflict.restore", func(w *wtx) error {
-		var tbl, row, column, scope string
-		var value any
-		var sealed bool
-		err := w.tx.QueryRowContext(ctx, "SELECT tbl, row_id, col, scope, value, sealed FROM conflicts WHERE id = ? AND resolved_at = 0", id).Scan(&tbl, &row, &column, &scope, &value, &sealed)
+		c, err := scanConflict(w.tx.QueryRowContext(ctx, "SELECT "+conflictCols+" FROM conflicts WHERE id = ? AND resolved_at = 0", id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
+		}
+		if err == nil {
+			err = w.s.checkConflict(ctx, w.tx, c) // an edited conflict is not put back anywhere
 		}
 		if err != nil {
 			return err
 		}
+		tbl, row, column, scope, value := c.table, c.row, c.column, c.scope, c.value
 		w.audit.Target = row
 		if _, err := ss.allow(OpCustomerWrite, target{shopID: scope, ownerID: ""}); err != nil || !(ss.user.Has(RoleOwner) || ss.user.Has(RoleManager)) {
 			return ErrForbidden
@@ -99,7 +104,12 @@ func (ss *Session) RestoreConflict(ctx context.Context, id int64) error {
 		if err := w.s.recomputeDerived(ctx, w.tx, map[string]map[string]bool{tbl: {row: true}}); err != nil {
 			return err
 		}
-		_, err = w.tx.ExecContext(ctx, "UPDATE conflicts SET resolved_at = ? WHERE id = ?", w.now, id)
+		c.resolved = w.now
+		mac, err := w.s.conflictMAC(c)
+		if err != nil {
+			return err
+		}
+		_, err = w.tx.ExecContext(ctx, "UPDATE conflicts SET resolved_at = ?, mac = ? WHERE id = ?", c.resolved, mac, id)
 		return err
 	})
 }

@@ -46,7 +46,8 @@ func downgradeClocks(t *testing.T, db *sql.DB, auditKey []byte) (int64, []byte) 
 				scopeIn(tb.name), tb.name, c.name, c.name, sealed, tb.name, code, ci, c.name))
 		}
 	}
-	qs = append(qs, "DROP TABLE row_clocks", "DROP TABLE cell_clocks", "DROP TABLE devices", "DELETE FROM meta WHERE key = 'integrity'")
+	qs = append(qs, "DROP TABLE row_clocks", "DROP TABLE cell_clocks", "DROP TABLE devices", "DELETE FROM meta WHERE key = 'integrity'",
+		"ALTER TABLE conflicts DROP COLUMN mac") // and what migration 11 added
 	for _, q := range qs {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

@@ -107,6 +107,9 @@ func (s *Store) sealBookkeeping(ctx context.Context, tx *sql.Tx) error {
 			}
 		}
 	}
+	if err := s.sealConflicts(ctx, tx); err != nil {
+		return err
+	}
 	rows, err := tx.QueryContext(ctx, "SELECT device_id, scope, scope_seq FROM sync_applied WHERE mac IS NULL")
 	if err != nil {
 		return err
@@ -152,6 +155,27 @@ func (s *Store) verifyBookkeeping(ctx context.Context, r *Report) error {
 	} else if !errors.Is(err, ErrNotFound) {
 		return err
 	}
+	crows, err := s.db.QueryContext(ctx, "SELECT "+conflictCols+" FROM conflicts")
+	if err != nil {
+		return err
+	}
+	for crows.Next() {
+		c, err := scanConflict(crows)
+		if err != nil {
+			crows.Close()
+			return err
+		}
+		if err := s.checkConflict(ctx, s.db, c); errors.As(err, &te) {
+			r.add(te.Table, te.Row, te.Column, te.Reason)
+		} else if err != nil {
+			crows.Close()
+			return err
+		}
+	}
+	crows.Close()
+	if err := crows.Err(); err != nil {
+		return err
+	}
 	rows, err := s.db.QueryContext(ctx, "SELECT device_id, scope, scope_seq, mac FROM sync_applied")
 	if err != nil {
 		return err
@@ -171,4 +195,85 @@ func (s *Store) verifyBookkeeping(ctx context.Context, r *Report) error {
 		}
 	}
 	return rows.Err()
+}
+
+// conflictCols are a kept conflict's columns as its MAC covers them.
+const conflictCols = "id, tbl, row_id, col, scope, value, sealed, hlc, device_id, winner_hlc, winner_dev, recorded_at, resolved_at, mac"
+
+// conflictRow is one row of conflicts.
+type conflictRow struct {
+	id                                   int64
+	table, row, column, scope            string
+	value                                any
+	sealed                               bool
+	hlc, winnerHLC, recordedAt, resolved int64
+	device, winnerDev                    string
+	mac                                  []byte
+}
+
+func scanConflict(sc interface{ Scan(...any) error }) (*conflictRow, error) {
+	c := &conflictRow{}
+	err := sc.Scan(&c.id, &c.table, &c.row, &c.column, &c.scope, &c.value, &c.sealed, &c.hlc, &c.device, &c.winnerHLC, &c.winnerDev, &c.recordedAt, &c.resolved, &c.mac)
+	return c, err
+}
+
+// macOf is a conflict's MAC over every column but its id.
+func (s *Store) conflictMAC(c *conflictRow) ([]byte, error) {
+	var b []byte
+	for _, v := range []any{c.table, c.row, c.column, c.scope, c.value, c.sealed, c.hlc, c.device, c.winnerHLC, c.winnerDev, c.recordedAt, c.resolved} {
+		if x, ok := v.(bool); ok {
+			v = map[bool]int64{false: 0, true: 1}[x]
+		}
+		b = appendValue(b, v)
+	}
+	return s.bookkeepingMAC([]byte("conflict"), b)
+}
+
+// checkConflict authenticates one kept conflict.
+func (s *Store) checkConflict(ctx context.Context, q querier, c *conflictRow) error {
+	if c.mac == nil {
+		if _, err := getMeta(ctx, q, metaIntegrity); errors.Is(err, ErrNotFound) {
+			return nil // before the seal
+		}
+		return &TamperError{Table: "conflicts", Row: fmt.Sprint(c.id), Column: "mac", Reason: "the conflict has no MAC"}
+	}
+	want, err := s.conflictMAC(c)
+	if err != nil {
+		return err
+	}
+	if !hmac.Equal(want, c.mac) {
+		return &TamperError{Table: "conflicts", Row: fmt.Sprint(c.id), Column: "mac", Reason: "the kept conflict fails authentication"}
+	}
+	return nil
+}
+
+// sealConflicts gives every conflict kept before migration 0011 its MAC.
+func (s *Store) sealConflicts(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, "SELECT "+conflictCols+" FROM conflicts WHERE mac IS NULL")
+	if err != nil {
+		return err
+	}
+	var todo []*conflictRow
+	for rows.Next() {
+		c, err := scanConflict(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		todo = append(todo, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range todo {
+		mac, err := s.conflictMAC(c)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE conflicts SET mac = ? WHERE id = ?", mac, c.id); err != nil {
+			return err
+		}
+	}
+	return nil
 }

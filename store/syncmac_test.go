@@ -60,6 +60,7 @@ func TestSyncBookkeepingAuthenticated(t *testing.T) {
 		for _, q := range []string{
 			`INSERT INTO meta(key, value) VALUES('sync_state', CAST('{"next_set_seq":4,"pushed_seq":2}' AS BLOB))`,
 			"INSERT INTO sync_applied(device_id, scope, scope_seq) VALUES('laptop', 'org', 3)",
+			"INSERT INTO conflicts(tbl, row_id, col, scope, value, sealed, hlc, device_id, winner_hlc, winner_dev, recorded_at) VALUES('shops', 'x', 'name', 'org', 'Old Name', 0, 1, 'laptop', 2, 'desk', 3)",
 		} {
 			if _, err := db.Exec(q); err != nil {
 				t.Fatal(err)
@@ -79,6 +80,10 @@ func TestSyncBookkeepingAuthenticated(t *testing.T) {
 		}
 		if r := must[*Report](t)(st.Verify(ctx)); !r.OK() {
 			t.Fatalf("verify after the upgrade: %v", r.Problems)
+		}
+		var macs int
+		if err := st.db.QueryRow("SELECT COUNT(*) FROM conflicts WHERE mac IS NOT NULL").Scan(&macs); err != nil || macs != 1 {
+			t.Fatalf("the kept conflict was not sealed at the upgrade: %d %v", macs, err)
 		}
 		st.Close()
 		db = rawDB(t, dir)
