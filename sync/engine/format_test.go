@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"spoke/store"
 	"spoke/sync/hub"
 	"spoke/sync/wire"
 )
@@ -16,20 +15,8 @@ import (
 // the reason "update Spoke", and the sets after it wait behind it.
 func TestNewerFormatIsHeldNotApplied(t *testing.T) {
 	ctx := context.Background()
-	h, a, owner, north := chain(t)
-	other := join(t, a, owner, north)
-	id, err := a.st.Replica().DeviceIdentity(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, ver, err := a.st.Replica().ScopeKey(ctx, north, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	must[string](t)(owner.CreateCustomer(ctx, store.CustomerInput{Name: "Ada", ShopID: north}))
-	a.sync(t)
-	other.sync(t)
-	before, _ := other.st.DataHash(ctx)
+	f := newForger(t)
+	h, a, other, north, id, key, ver, before := f.hub, f.a, f.other, f.shop, f.id, f.key, f.keyVersion, f.before
 	st, _ := a.st.SyncState(ctx)
 	sealed, err := wire.Seal(&wire.ChangeSet{Header: wire.Header{Version: 2, Scope: north, Device: a.st.DeviceID(), Seq: st.NextSetSeq, KeyVersion: ver, ScopeSeq: 1 << 20},
 		Changes: []wire.Change{{HLC: 1 << 40, Device: a.st.DeviceID(), Table: "shops", RowID: north, Column: "name", Value: wire.Value{Kind: wire.KindText, Text: "x"}}}}, key, id.Signing)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"spoke/crypto/device"
 	"spoke/hlc"
 	"spoke/store"
 	"spoke/sync/hub"
@@ -20,20 +21,8 @@ import (
 // is held instead (either clock may be wrong) and changes nothing either.
 func TestSpokeRefusesBadSets(t *testing.T) {
 	ctx := context.Background()
-	_, a, owner, north := chain(t)
-	other := join(t, a, owner, north)
-	id, err := a.st.Replica().DeviceIdentity(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, ver, err := a.st.Replica().ScopeKey(ctx, north, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	custID := must[string](t)(owner.CreateCustomer(ctx, store.CustomerInput{Name: "Ada", ShopID: north}))
-	a.sync(t)
-	other.sync(t)
-	before, _ := other.st.DataHash(ctx)
+	f := newForger(t)
+	a, other, owner, north, id, key, ver, custID, before := f.a, f.other, f.owner, f.shop, f.id, f.key, f.keyVersion, f.customer, f.before
 	st, _ := a.st.SyncState(ctx)
 	seq := st.NextSetSeq
 	future := uint64(hlc.Timestamp(uint64(1)<<47) << 16)
@@ -85,6 +74,39 @@ func TestSpokeRefusesBadSets(t *testing.T) {
 	if r := other.sync(t); r.Applied == 0 {
 		t.Fatal("sync stopped after refusals")
 	}
+}
+
+// forger is what the tests of bad sets start from: an owner device (a) that can sign sets as
+// itself with its own keys, and a second device (other) that has synced the same data.
+type forger struct {
+	hub        *testHub
+	a, other   *spoke
+	owner      *store.Session
+	shop       string
+	id         *device.Identity
+	key        []byte
+	keyVersion uint32
+	customer   string // one customer both devices hold
+	before     string // other's data hash before any bad set
+}
+
+func newForger(t *testing.T) *forger {
+	ctx := context.Background()
+	f := &forger{}
+	f.hub, f.a, f.owner, f.shop = chain(t)
+	f.other = join(t, f.a, f.owner, f.shop)
+	var err error
+	if f.id, err = f.a.st.Replica().DeviceIdentity(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if f.key, f.keyVersion, err = f.a.st.Replica().ScopeKey(ctx, f.shop, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.customer = must[string](t)(f.owner.CreateCustomer(ctx, store.CustomerInput{Name: "Ada", ShopID: f.shop}))
+	f.a.sync(t)
+	f.other.sync(t)
+	f.before, _ = f.other.st.DataHash(ctx)
+	return f
 }
 
 // TestShopDeviceCannotWriteOrgData: staff accounts and shops change only on owner devices. At
