@@ -53,7 +53,7 @@ type ApplyResult struct {
 // must authenticate under this database's keys; no clock may be further ahead than the skew
 // bound. Each field takes the value the merge rule (merge.go) picks; a value that loses, and a
 // local unpushed value overwritten, are kept as conflicts. Rows are rebuilt, derived columns
-// recomputed, the records added to the local change log, and one audit entry written.
+// recomputed, the winning writes recorded in the rows' clocks, and one audit entry written.
 // pushedSeq is the highest local seq already pushed (for conflict detection).
 //
 // It runs in steps, each its own function: checkRecords (the set alone), checkRowIdentity and
@@ -120,8 +120,7 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 
 // applier is one applyRemote's working state, shared by its steps so that nothing is read,
 // unwrapped or authenticated twice: statements come from the transaction's cache (w.stmt),
-// the change log is asked once per row whether it knows the row and once for everything it
-// holds of it, data keys are unwrapped once per customer, and a sealed value authenticated
+// the clocks are read once per row (and the row checked against its MAC) and its values once, data keys are unwrapped once per customer, and a sealed value authenticated
 // as a row's value is not opened again as an incoming one. It lives for one set; wipe clears
 // the keys it unwrapped.
 type applier struct {
@@ -289,8 +288,8 @@ func checkRecords(scope string, recs []ChangeRecord) (uint64, error) {
 
 // checkRowIdentity: a row id names one row of one table, so a record may not reuse another
 // table's id (its merge clocks would mix with that row's). It returns the rows named, and
-// remembers which of them the change log knows (plan merges only those field by field) and
-// which are in their tables.
+// remembers which of them this device holds a clock of (plan merges only those field by field)
+// and which are in their tables.
 func (a *applier) checkRowIdentity(recs []ChangeRecord) (map[string]map[string]bool, error) {
 	named := map[string]map[string]bool{}
 	tableOf := map[string]string{}
@@ -518,8 +517,8 @@ type rowUpdate struct {
 	runs  [][]col
 }
 
-// applyPlan carries out the decisions: every decided record enters the change log, each
-// conflict is kept, each winning value is written to its row (existing rows updated, one
+// applyPlan carries out the decisions: each conflict is kept, each winning write stamped in its
+// row's clocks, each winning value is written to its row (existing rows updated, one
 // statement per row, then new rows inserted whole, in the order the set introduced them).
 // It returns the rows written (table -> ids).
 func (a *applier) applyPlan(steps []step) (map[string]map[string]bool, error) {
@@ -739,7 +738,7 @@ func (p *newRow) values(id string) ([]string, []any) {
 }
 
 // checkIncomingSealed: every incoming sealed value must authenticate, also one that lost the
-// merge (it would sit in the change log and the conflicts). A value checkSealed authenticated
+// merge (it would sit in the conflicts). A value checkSealed authenticated
 // as its row's value (the same bytes of the same field, so the same key and additional data)
 // is not opened again.
 func (a *applier) checkIncomingSealed(recs []ChangeRecord) error {

@@ -28,7 +28,7 @@ const DBFile = "spoke.db"
 // synchronous: the setting is per connection, and in WAL mode it only decides whether a commit
 // waits for an fsync of the log.
 const (
-	syncFull   = "FULL"   // every pool that writes data: customers, change log, staff, keys
+	syncFull   = "FULL"   // every pool that writes data: customers, clocks, staff, keys
 	syncNormal = "NORMAL" // the read-audit pool only (readaudit.go)
 )
 

@@ -100,7 +100,7 @@ func (w *wtx) retotal(table, id string) error {
 }
 
 // recomputeDerived rebuilds the Derived columns of the touched rows (table -> ids) from the
-// values the change log carries: every blind index the registry declares, and the totals of
+// values the rows hold: every blind index the registry declares, and the totals of
 // every job and sale whose lines (or itself) were touched.
 func (s *Store) recomputeDerived(ctx context.Context, tx *sql.Tx, touched map[string]map[string]bool) error {
 	for _, t := range schema {

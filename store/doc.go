@@ -12,7 +12,7 @@
 // What it never does: write a personal value in clear to disk, put one into an error string or
 // a log, let a caller reach rows or keys without a Session (sync gets the narrow Replica port),
 // or import sync, the importer, the demo loader or a front end. Writes happen in immediate
-// transactions that also append change records and an audit entry; if either fails, the write
+// transactions that also stamp clocks, MAC the rows and append an audit entry; if either fails, the write
 // fails.
 //
 // Files, by concept:

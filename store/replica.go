@@ -10,7 +10,7 @@ import (
 
 // Replica is the store as sync sees it: the narrow port the sync engine reaches the database
 // through (the engine declares the interface it consumes on its side). It carries what a device
-// needs to take part in the chain: its change log and audit trail to send, remote changes to
+// needs to take part in the chain: the cells it wrote and its audit trail to send, remote changes to
 // apply, the outbox and held sets, the device list, and the device's own secrets and scope keys,
 // which leave the store only through here and only to seal and open what sync carries. Nothing
 // here reads or shows personal data. The GUI and CLI pass it to the engine and call nothing on
@@ -80,7 +80,7 @@ func (r *Replica) Scopes(ctx context.Context) ([]string, error) { return r.s.Sco
 // device has nothing of its own to send.
 func (r *Replica) AdvancePushed(ctx context.Context) error { return r.s.advancePushed(ctx) }
 
-// LocalChanges returns this device's change records after seq.
+// LocalChanges returns the cells this device wrote after seq.
 func (r *Replica) LocalChanges(ctx context.Context, after int64, limit int) ([]ChangeRecord, error) {
 	return r.s.LocalChanges(ctx, after, limit)
 }

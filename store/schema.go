@@ -56,7 +56,7 @@ const (
 type table struct {
 	name   string
 	order  string // the content hash reads rows in this order (primary key)
-	synced bool   // rows travel in change-sets and are rebuilt from the change log
+	synced bool   // rows travel in change-sets and carry clocks and MACs
 	key    sealedBy
 	cols   []column // synced tables only: every column but id
 }
@@ -183,7 +183,7 @@ func isLate(table, col string) bool {
 	return c != nil && c.late
 }
 
-// replayable reports whether the change log rebuilds a table's rows.
+// replayable reports whether a table's rows travel in change-sets (and legacy deltas).
 func replayable(name string) bool {
 	t := tables[name]
 	return t != nil && t.synced

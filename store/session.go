@@ -9,7 +9,7 @@ import (
 )
 
 // Session is the signed-in user's handle on the store: the only way to read or write records.
-// Every method checks DESIGN.md's access matrix, audits, and (for writes) appends change records.
+// Every method checks DESIGN.md's access matrix, audits, and (for writes) clocks and MACs the rows.
 type Session struct {
 	s    *Store
 	user *User

@@ -141,7 +141,7 @@ func (s *Store) Dir() string { return s.dir }
 // DatabaseID identifies this database (the keychain account name).
 func (s *Store) DatabaseID() string { return s.dbID }
 
-// DeviceID identifies this device in change records and audit entries.
+// DeviceID identifies this device in clocks, change-sets and audit entries.
 func (s *Store) DeviceID() string { return s.deviceID }
 
 // KeyStore says where the master key lives: KeyStoreKeychain or KeyStorePassphrase.
@@ -346,7 +346,7 @@ func (s *Store) bootstrap(ctx context.Context, recWrap, passWrap []byte, c *Crea
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	// The owner and first shop go through the normal write path so they get change records
+	// The owner and first shop go through the normal write path so they get clocks, MACs
 	// and audit entries like every later write.
 	return s.write(ctx, systemActor(s), "store.init", func(w *wtx) error {
 		shopID, err := w.addShop(c.ShopName, c.Region, c.Currency)

@@ -184,7 +184,7 @@ type OutboxSet struct {
 	Bytes         []byte
 }
 
-// enqueueBatch stores several sets made from one window of the change log (one per scope),
+// enqueueBatch stores several sets made from one window of LocalChanges (one per scope),
 // and advances the pushed position to lastChangeSeq, all in one transaction: a crash leaves
 // either all of them or none.
 func (s *Store) enqueueBatch(ctx context.Context, scopes []string, lastChangeSeq int64, make func(i int, setSeq, scopeSeq uint64) ([]byte, error)) error {

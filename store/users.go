@@ -329,11 +329,11 @@ func (s *Store) toUser(ctx context.Context, u *userRow) (*User, error) {
 	return out, nil
 }
 
-// writeUser stores every column of u (insert or update) with a fresh MAC and change records.
+// writeUser stores every column of u (insert or update) with a fresh MAC, its cells clocked for sync.
 func (w *wtx) writeUser(u *userRow, insert bool) error { return w.putUser(u, insert, true) }
 
 // touchUser stores sign-in bookkeeping (failed attempts, lock-out, last sign-in) without
-// change records: it is local to the device where the sign-in happened (a shop device may
+// cell clocks: it is local to the device where the sign-in happened (a shop device may
 // not write org-wide data), and the next logged write of the user carries the whole row.
 func (w *wtx) touchUser(u *userRow) error { return w.putUser(u, false, false) }
 

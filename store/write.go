@@ -19,8 +19,8 @@ type actor struct {
 // systemActor is the store's own upkeep (creation, schema upgrade, key protection).
 func systemActor(*Store) actor { return storeActor }
 
-// wtx is one write transaction: every row it writes is mirrored as change records, and it
-// carries the audit entry that commits with it.
+// wtx is one write transaction: every row it writes gets its clock and MAC (clocks.go,
+// integrity.go), and it carries the audit entry that commits with it.
 type wtx struct {
 	s     *Store
 	tx    *sql.Tx
@@ -64,8 +64,8 @@ func (w *wtx) stmt(q string) (*sql.Stmt, error) {
 // newID returns a globally unique, time-ordered row id (UUIDv7).
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-// write runs fn in an immediate transaction and commits it together with its change records,
-// the HLC high-water mark and one audit entry (action, plus whatever fn put in w.audit).
+// write runs fn in an immediate transaction and commits it together with its rows' clocks and
+// MACs, the integrity state, the HLC high-water mark and one audit entry (action, plus whatever fn put in w.audit).
 // If any part fails, nothing is written: the audit trail fails closed.
 func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wtx) error) error {
 	if err := s.trailProblem(); err != nil {
@@ -117,11 +117,11 @@ func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wt
 }
 
 // col is one column of a row write. What happens to it beyond the row is the schema
-// registry's to say (schema.go): Personal columns hold ciphertext already and are logged as
-// sealed, Derived ones (blind indexes, totals) are written but never logged (a receiving
-// device recomputes them, so they cannot disagree), Business ones are logged as they are.
-// unlogged marks a write the change log must not carry even though the column syncs (a
-// staff record's sign-in bookkeeping).
+// registry's to say (schema.go): Personal columns hold ciphertext already and sync as sealed,
+// Derived ones (blind indexes, totals) are written but never given a clock (a receiving
+// device recomputes them, so they cannot disagree), Business ones sync as they are.
+// unlogged marks a write that takes no cell clock even though the column syncs (a staff
+// record's sign-in bookkeeping).
 type col struct {
 	name     string
 	value    any
@@ -139,7 +139,7 @@ func nullBytes(b []byte) any {
 	return b
 }
 
-// insert writes a new row and one change record per column.
+// insert writes a new row and its clock.
 func (w *wtx) insert(table, scope, id string, cols []col) error {
 	names := []string{"id"}
 	marks := []string{"?"}
