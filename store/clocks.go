@@ -98,13 +98,19 @@ func colCode(t *table, name string) (int, bool) {
 
 // tableCode is a table's place in the registry.
 func tableCode(t *table) int {
-	for i := range schema {
-		if schema[i].name == t.name {
-			return i
-		}
+	if c, ok := tableCodes[t.name]; ok {
+		return c
 	}
 	panic("store: table outside the registry: " + t.name)
 }
+
+var tableCodes = func() map[string]int {
+	m := map[string]int{}
+	for i := range schema {
+		m[schema[i].name] = i
+	}
+	return m
+}()
 
 // tableOfCode is tableCode's inverse; nil for a code that names no synced table.
 func tableOfCode(code int64) *table {
