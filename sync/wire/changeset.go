@@ -148,11 +148,15 @@ func parseFrame(b []byte) (Header, int, error) {
 
 // bodyAEAD returns AES-256-GCM with random nonces under the change-set key
 // derived from scopeKey.
-func bodyAEAD(scopeKey []byte) (cipher.AEAD, error) {
+func bodyAEAD(scopeKey []byte) (cipher.AEAD, error) { return aeadFor(scopeKey, keyPurpose) }
+
+// aeadFor returns AES-256-GCM with random nonces under the key HKDF derives
+// from scopeKey for purpose.
+func aeadFor(scopeKey []byte, purpose string) (cipher.AEAD, error) {
 	if len(scopeKey) != keySize {
 		return nil, errors.New("wire: scope key must be 32 bytes")
 	}
-	k, err := hkdf.Key(sha256.New, scopeKey, nil, keyPurpose, keySize)
+	k, err := hkdf.Key(sha256.New, scopeKey, nil, purpose, keySize)
 	if err != nil {
 		return nil, fmt.Errorf("wire: derive change-set key: %w", err)
 	}
