@@ -45,6 +45,7 @@ const (
 	PathCheckpoints = "/v1/checkpoints"
 	PathRoster      = "/v1/roster"
 	PathRosterHead  = "/v1/roster/head"
+	PathSnapshots   = "/v1/snapshots"
 	PathHealth      = "/healthz"
 	PathMetrics     = "/metrics"
 )
@@ -70,6 +71,9 @@ const (
 	CodeConflict  = "conflict"
 	CodeInternal  = "internal"
 	CodeBadInput  = "bad_request"
+	// CodeLagging refuses a snapshot commit: a device that reads the scope has
+	// not pulled past the snapshot's point. The message lists those device ids.
+	CodeLagging = "lagging"
 )
 
 // ErrorResponse is the body of every error.
@@ -240,4 +244,41 @@ type RosterAppendRequest struct {
 // RosterHeadRequest leaves the calling owner device's newest signed roster head.
 type RosterHeadRequest struct {
 	Head []byte `json:"head"`
+}
+
+// Snapshots (compaction). An owner device uploads the parts of a sealed snapshot
+// of one scope (spoke/sync/wire SealSnapshot), each with
+// PUT /v1/snapshots/{scope}/{id}/{part} (body: the sealed part, id: the header's
+// id in lower-case hex), then POST /v1/snapshots/{scope}/{id}/commit. The hub
+// checks each part's signature against the uploading owner device, that the
+// parts agree, and at commit that every active device that reads the scope has
+// pulled past the point; then, in one transaction, it keeps the snapshot,
+// drops the scope's older snapshot and deletes the scope's change-sets at or
+// below the point. GET /v1/snapshots lists the committed snapshots of the
+// scopes the caller reads; GET /v1/snapshots/{scope}/{id}/{part} serves a part.
+
+// SnapshotInfo describes a committed snapshot.
+type SnapshotInfo struct {
+	Scope      string `json:"scope"`
+	ID         string `json:"id"` // the header's 16-byte id, lower-case hex
+	Point      int64  `json:"point"`
+	Parts      uint32 `json:"parts"`
+	KeyVersion uint32 `json:"key_version"`
+	Device     string `json:"device"` // the owner device that signed it
+	// MinKeyVersion is the lowest scope-key version among the snapshot and the
+	// scope's change-sets still stored: the hub's word, used only to decide
+	// when a device may forget older key versions.
+	MinKeyVersion uint32    `json:"min_key_version"`
+	CommittedAt   time.Time `json:"committed_at"`
+}
+
+// SnapshotsResponse lists committed snapshots, ordered by scope.
+type SnapshotsResponse struct {
+	Snapshots []SnapshotInfo `json:"snapshots"`
+}
+
+// SnapshotCommitResponse says what a commit deleted.
+type SnapshotCommitResponse struct {
+	Deleted    int64 `json:"deleted"`     // change-sets
+	FreedBytes int64 `json:"freed_bytes"` // their stored bytes
 }
