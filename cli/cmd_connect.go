@@ -108,8 +108,14 @@ func printReport(env Env, r *engine.Report) {
 	if r.Conflicts > 0 {
 		fmt.Fprintf(env.Stdout, ", %d conflict(s) kept for review", r.Conflicts)
 	}
+	if r.Snapshots > 0 {
+		fmt.Fprintf(env.Stdout, ", started from %d snapshot(s)", r.Snapshots)
+	}
 	if r.Refused > 0 {
 		fmt.Fprintf(env.Stdout, ", REFUSED %d change-set(s) (see 'spoke audit')", r.Refused)
+	}
+	if r.Waiting != "" {
+		fmt.Fprintf(env.Stdout, "; waiting: %s", r.Waiting)
 	}
 	fmt.Fprintln(env.Stdout)
 }

@@ -123,6 +123,9 @@ type DeviceInfo struct {
 	EnrolledAt time.Time `json:"enrolled_at"`
 	LastSeen   time.Time `json:"last_seen,omitzero"`
 	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+	// Pulled is the newest cursor the device has asked to pull after: it has
+	// taken every set up to it. Compaction stays at or below every reader's.
+	Pulled int64 `json:"pulled,omitempty"`
 }
 
 // DevicesResponse lists devices.

@@ -507,7 +507,7 @@ func (s *Store) LocalChanges(ctx context.Context, after int64, limit int) ([]Cha
 		for k, j := range chunk {
 			rcs[k] = todo[j].rc
 		}
-		recs, err := s.rowRecords(ctx, tx, rcs, me, after)
+		recs, err := s.rowRecords(ctx, tx, rcs, me, after, nil)
 		if err != nil {
 			return err
 		}
@@ -625,8 +625,9 @@ var scopeOfRows = map[string]string{
 }
 
 // rowRecords returns, for each row (at most idChunk), the cells this device wrote after after,
-// with the rows' current values, reading the rows of each table in one query.
-func (s *Store) rowRecords(ctx context.Context, q querier, rcs []*rowClock, me, after int64) ([][]ChangeRecord, error) {
+// with the rows' current values, reading the rows of each table in one query. With all set it
+// returns every written cell instead, each with the device of its clock (a snapshot's records).
+func (s *Store) rowRecords(ctx context.Context, q querier, rcs []*rowClock, me, after int64, all *deviceNames) ([][]ChangeRecord, error) {
 	type got struct {
 		scope string
 		vals  []any
@@ -682,10 +683,21 @@ func (s *Store) rowRecords(ctx context.Context, q querier, rcs []*rowClock, me, 
 			code, _ := colCode(t, name)
 			k := rc.cellClock(code)
 			_, own := rc.cells[code]
-			if k.dev != me || k.seq <= after || (!own && g.vals[j] == nil) {
+			dev := s.deviceID
+			switch {
+			case !own && g.vals[j] == nil:
+				continue // never written: the column's default
+			case all != nil:
+				if k.dev == 0 {
+					continue // the empty clock (a migrated row's): the receiver's default too
+				}
+				if dev = all.byN[k.dev]; dev == "" {
+					return nil, &TamperError{Table: "row_clocks", Row: ids[i], Column: "dev", Reason: "names no device"}
+				}
+			case k.dev != me || k.seq <= after:
 				continue
 			}
-			out[i] = append(out[i], ChangeRecord{HLC: k.hlc, Device: s.deviceID, Scope: g.scope, Table: t.name, RowID: ids[i], Column: name,
+			out[i] = append(out[i], ChangeRecord{HLC: k.hlc, Device: dev, Scope: g.scope, Table: t.name, RowID: ids[i], Column: name,
 				Value: g.vals[j], Sealed: isSealed(t.name, name)})
 		}
 	}

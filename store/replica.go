@@ -191,3 +191,19 @@ func (r *Replica) BecomeNewDevice(ctx context.Context, recoveryCode string) erro
 func (r *Replica) RawValue(ctx context.Context, table, id, column string, dst *any) error {
 	return r.s.rawValue(ctx, table, id, column, dst)
 }
+
+// ExportScope reads a scope's rows for a snapshot, rowsPerPart rows a part, and returns the
+// sets they cover (see exportScope).
+func (r *Replica) ExportScope(ctx context.Context, scope string, rowsPerPart int, fn func(ScopeExport) error) (map[string]uint64, error) {
+	return r.s.exportScope(ctx, scope, rowsPerPart, fn)
+}
+
+// ScopeKeyUse reports the versions held of a scope's key and which of them rows need.
+func (r *Replica) ScopeKeyUse(ctx context.Context, scope string) (*ScopeKeyUse, error) {
+	return r.s.scopeKeyUse(ctx, r.s.db, scope)
+}
+
+// ForgetScopeKeys deletes the versions of a scope's key below below that no row needs.
+func (r *Replica) ForgetScopeKeys(ctx context.Context, scope string, below uint32) ([]uint32, error) {
+	return r.s.forgetScopeKeys(ctx, scope, below)
+}

@@ -47,6 +47,8 @@ type Hub interface {
 	Roster(ctx context.Context, from uint64) (protocol.RosterResponse, error)
 	AppendRoster(ctx context.Context, seq uint64, entry []byte) error
 	PutRosterHead(ctx context.Context, head []byte) error
+	Snapshots(ctx context.Context) ([]protocol.SnapshotInfo, error)
+	SnapshotPart(ctx context.Context, scope, id string, part uint32) ([]byte, error)
 }
 
 var _ Hub = (*hubclient.Client)(nil)
@@ -87,6 +89,8 @@ type Report struct {
 	Refused                  int // incoming sets refused (bad signature, revoked device, bad data)
 	Held                     int // incoming sets waiting (a gap before them, an unconfirmed sender, a key not here yet)
 	KeysImported             int
+	Snapshots                int    // snapshots imported (a device starting after a compaction)
+	Waiting                  string // why nothing was pulled this round, if so
 	CheckpointSeq            int64
 	BytesPushed, BytesPulled int64
 
@@ -416,6 +420,15 @@ func (e *Engine) pushOutbox(ctx context.Context, r *Report) error {
 // A set that fails verification or validation is refused, counted and audited, and skipped;
 // one that cannot be applied yet (see store.HeldSet) is held and the cursor moves on.
 func (e *Engine) pull(ctx context.Context, r *Report) error {
+	st, err := e.st.SyncState(ctx)
+	if err != nil {
+		return err
+	}
+	why, snaps, err := e.importSnapshots(ctx, st.Cursor, r)
+	if err != nil || why != "" {
+		r.Waiting = why
+		return err
+	}
 	for {
 		st, err := e.st.SyncState(ctx)
 		if err != nil {
@@ -446,7 +459,10 @@ func (e *Engine) pull(ctx context.Context, r *Report) error {
 			break
 		}
 	}
-	return e.retryHeld(ctx, r)
+	if err := e.retryHeld(ctx, r); err != nil {
+		return err
+	}
+	return e.forgetKeys(ctx, snaps)
 }
 
 // take applies one pulled set, or holds it.

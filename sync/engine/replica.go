@@ -31,6 +31,10 @@ type Replica interface {
 	ImportScopeKeys(ctx context.Context, ks []store.ScopeKey) error
 	Scopes(ctx context.Context) ([]string, error)
 
+	ExportScope(ctx context.Context, scope string, rowsPerPart int, fn func(store.ScopeExport) error) (map[string]uint64, error)
+	ScopeKeyUse(ctx context.Context, scope string) (*store.ScopeKeyUse, error)
+	ForgetScopeKeys(ctx context.Context, scope string, below uint32) ([]uint32, error)
+
 	LocalChanges(ctx context.Context, after int64, limit int) ([]store.ChangeRecord, error)
 	AdvancePushed(ctx context.Context) error
 	ApplyRemote(ctx context.Context, fromDevice, scope string, recs []store.ChangeRecord, pushedSeq int64) (*store.ApplyResult, error)

@@ -1,0 +1,253 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// Scope snapshots (compaction). Once every device reading a scope has pulled past a point, an
+// owner device reads the scope's rows as they stand, each cell with the clock of its last
+// write, and the newest set of each sending device whose effect they hold; the sync engine
+// seals that into a snapshot the hub keeps in place of the older sets. A device that joins
+// later merges the snapshot's records as it merges any set (newer local values win, equal
+// stamps are duplicates) and takes the covered sequence numbers as applied.
+
+// ScopeExport is what ExportScope hands the caller for each part.
+type ScopeExport struct {
+	Part, Parts int
+	Records     []ChangeRecord
+	// Covered is, for each device that wrote the scope, the newest of its sets of the scope
+	// whose effect the rows hold (see exportScope); the same for every part.
+	Covered map[string]uint64
+}
+
+// exportScope reads every live row of scope (terminal rows are gone for good and are left
+// out), rowsPerPart rows a part, in registry order (a row after the rows it refers to within the
+// scope), from one read transaction, and calls fn for each part in order. It returns, for each
+// device that wrote the scope, the newest of its sets of the scope applied here (this device:
+// the newest it sealed), which the rows read hold the effect of.
+func (s *Store) exportScope(ctx context.Context, scope string, rowsPerPart int, fn func(ScopeExport) error) (map[string]uint64, error) {
+	if rowsPerPart < 1 {
+		return nil, errors.New("store: rows per part must be at least 1")
+	}
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	devs, err := loadDevices(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	covered, err := s.coveredSeqs(ctx, tx, scope)
+	if err != nil {
+		return nil, err
+	}
+	type ref struct {
+		t   *table
+		key []byte
+	}
+	var all []ref
+	for i := range schema {
+		t := &schema[i]
+		if !t.synced {
+			continue
+		}
+		if (t.name == "users" || t.name == "shops") != (scope == OrgScope) {
+			continue
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT r.id, r.flags FROM "+t.name+" t JOIN row_clocks r ON r.id = unhex(replace(t.id, '-', '')) WHERE "+scopeOfRows[t.name]+" = ? ORDER BY t.id", scope)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var k []byte
+			var flags int64
+			if err := rows.Scan(&k, &flags); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if flags&flagTerminal == 0 {
+				all = append(all, ref{t, k})
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	parts := max(1, (len(all)+rowsPerPart-1)/rowsPerPart)
+	for p := range parts {
+		chunk := all[min(p*rowsPerPart, len(all)):min((p+1)*rowsPerPart, len(all))]
+		var recs []ChangeRecord
+		for len(chunk) > 0 {
+			n := min(len(chunk), idChunk)
+			keys := make([][]byte, n)
+			for i := range keys {
+				keys[i] = chunk[i].key
+			}
+			clocks, err := readClocks(ctx, tx, keys)
+			if err != nil {
+				return nil, err
+			}
+			rcs := make([]*rowClock, n)
+			for i, k := range keys {
+				if rcs[i] = clocks[string(k)]; rcs[i] == nil {
+					return nil, &TamperError{Table: chunk[i].t.name, Row: fmt.Sprintf("%x", k), Column: "-", Reason: "a row without its clock"}
+				}
+				if err := s.checkRow(ctx, tx, rcs[i].table, mustRowID(k)); err != nil {
+					return nil, err
+				}
+			}
+			got, err := s.rowRecords(ctx, tx, rcs, 0, 0, devs)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range got {
+				recs = append(recs, r...)
+			}
+			chunk = chunk[n:]
+		}
+		if err := fn(ScopeExport{Part: p, Parts: parts, Records: recs, Covered: covered}); err != nil {
+			return nil, err
+		}
+	}
+	return covered, nil
+}
+
+func mustRowID(k []byte) string {
+	id, _ := rowIDOf(k)
+	return id
+}
+
+// coveredSeqs returns each sender's newest applied set of scope and this device's newest
+// sealed one, each authenticated.
+func (s *Store) coveredSeqs(ctx context.Context, q querier, scope string) (map[string]uint64, error) {
+	out := map[string]uint64{}
+	rows, err := q.QueryContext(ctx, "SELECT device_id, scope_seq, mac FROM sync_applied WHERE scope = ?", scope)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var dev string
+		var seq int64
+		var mac []byte
+		if err := rows.Scan(&dev, &seq, &mac); err != nil {
+			return nil, err
+		}
+		if err := s.checkApplied(ctx, q, dev, scope, seq, mac); err != nil {
+			return nil, err
+		}
+		if seq > 0 {
+			out[dev] = uint64(seq)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	st, err := s.syncState(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if n := st.ScopeSeqs[scope]; n > 0 {
+		out[s.deviceID] = n
+	}
+	return out, nil
+}
+
+// ScopeKeyUse says which versions of a scope's key this database still needs.
+type ScopeKeyUse struct {
+	Scope    string
+	Versions []uint32 // held here, oldest first
+	Current  uint32
+	// Needed are the versions rows here are sealed under: customers' data keys are wrapped
+	// under the version they were made with, and staff rows are sealed under the org key's
+	// first version.
+	Needed map[uint32]bool
+}
+
+// scopeKeyUse reports the versions held of scope's key and which of them rows need.
+func (s *Store) scopeKeyUse(ctx context.Context, q querier, scope string) (*ScopeKeyUse, error) {
+	u := &ScopeKeyUse{Scope: scope, Needed: map[uint32]bool{}}
+	vs, err := queryInts(ctx, q, "SELECT version FROM scope_keys WHERE scope = ? ORDER BY version", scope)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vs {
+		u.Versions = append(u.Versions, uint32(v))
+		u.Current = uint32(v)
+	}
+	if scope == OrgScope {
+		u.Needed[1] = true
+	} else {
+		need, err := queryInts(ctx, q, "SELECT DISTINCT dek_version FROM customers WHERE shop_id = ?", scope)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range need {
+			u.Needed[uint32(v)] = true
+		}
+	}
+	u.Needed[u.Current] = true
+	return u, nil
+}
+
+// forgetScopeKeys deletes the versions of scope's key below below that no row here needs and
+// that are not the current one, and returns them. The sync engine calls it after compaction
+// with the lowest version any set it may still receive or hold is sealed under: once every
+// device has forgotten a version, the hub's old sets under it can no longer be opened by
+// anyone, which is what an erasure (crypto-shredding) relies on.
+func (s *Store) forgetScopeKeys(ctx context.Context, scope string, below uint32) ([]uint32, error) {
+	var gone []uint32
+	err := s.write(ctx, syncActor, "keys.forget", func(w *wtx) error {
+		u, err := s.scopeKeyUse(ctx, w.tx, scope)
+		if err != nil {
+			return err
+		}
+		for _, v := range u.Versions {
+			if v >= below || u.Needed[v] {
+				continue
+			}
+			if _, err := w.tx.ExecContext(ctx, "DELETE FROM scope_keys WHERE scope = ? AND version = ?", scope, v); err != nil {
+				return err
+			}
+			gone = append(gone, v)
+		}
+		w.audit.Target, w.audit.Detail = scope, fmt.Sprintf("versions=%v", gone)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(gone) > 0 {
+		s.mu.Lock()
+		for _, v := range gone {
+			if k := s.scopes[scope][v]; k != nil {
+				clear(k)
+				delete(s.scopes[scope], v)
+			}
+		}
+		s.mu.Unlock()
+	}
+	return gone, nil
+}
+
+func queryInts(ctx context.Context, q querier, query string, args ...any) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,396 @@
+package engine
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"spoke/crypto/roster"
+	"spoke/protocol"
+	"spoke/store"
+	"spoke/sync/hubclient"
+	"spoke/sync/wire"
+)
+
+// Compaction. The hub keeps every change-set until an owner device replaces a scope's older
+// sets by a snapshot: Compact syncs (so everything this device wrote is pushed and everything
+// the hub holds is taken), reads each scope it holds a key for from its own rows, seals the
+// snapshot under the scope's current key, signs it, uploads it and commits it. The hub commits
+// only once every active device that reads the scope has pulled past the snapshot's point, so
+// no device misses a set it has not seen; a device that joins later, or one whose position is
+// still before the point, starts from the snapshot (importSnapshots) and the sets after it.
+//
+// What a snapshot does not carry: the losing values kept as conflicts, other devices' audit
+// entries from before the point (each device keeps its own trail, and the hub its checkpoints),
+// and erased (terminal) rows.
+
+// RowsPerSnapshotPart bounds the rows of one snapshot part (a part is at most 32 MiB sealed).
+var RowsPerSnapshotPart = 2000
+
+// CompactReport says what Compact did, per scope.
+type CompactReport struct {
+	Scopes []CompactedScope
+}
+
+// CompactedScope is one scope's snapshot, or why it was left.
+type CompactedScope struct {
+	Scope              string
+	Point              int64 // the hub cursor the snapshot covers
+	Parts, Records     int
+	Deleted, Freed     int64  // change-sets and bytes the hub deleted
+	Skipped, SkipCause string // Skipped is "" when compacted
+}
+
+// Compact builds, uploads and commits a snapshot of every scope this owner device holds. Each
+// scope's point is the newest hub cursor that every active device reading it has pulled past
+// (and this one), so no device loses a set it has not taken; the snapshot is read from this
+// device's rows after a sync, so it holds at least every set up to the point. The org scope
+// goes first: shop snapshots refer to staff in it. A scope with sets held here (a gap, a key
+// not here) is skipped: the snapshot would miss them. Owner only.
+func Compact(ctx context.Context, ss *store.Session, h *hubclient.Client) (*CompactReport, error) {
+	st, err := replicaFor(ctx, ss, "sync.compact")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := New(st, h).SyncNow(ctx); err != nil {
+		return nil, fmt.Errorf("sync before compaction: %w", err)
+	}
+	return compact(ctx, ss, st, h)
+}
+
+// compactHub is what compaction needs of the hub.
+type compactHub interface {
+	Devices(ctx context.Context) ([]protocol.DeviceInfo, error)
+	Snapshots(ctx context.Context) ([]protocol.SnapshotInfo, error)
+	PutSnapshotPart(ctx context.Context, scope, id string, part uint32, sealed []byte) error
+	CommitSnapshot(ctx context.Context, scope, id string) (protocol.SnapshotCommitResponse, error)
+}
+
+func compact(ctx context.Context, by store.Principal, st Replica, h compactHub) (*CompactReport, error) {
+	state, err := st.SyncState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := st.DeviceIdentity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	held, err := st.Held(ctx)
+	if err != nil {
+		return nil, err
+	}
+	heldIn := map[string]bool{}
+	for _, hs := range held {
+		heldIn[hs.Scope] = true
+	}
+	have, err := h.Snapshots(ctx)
+	if err != nil {
+		return nil, err
+	}
+	done := map[string]int64{}
+	for _, s := range have {
+		done[s.Scope] = s.Point
+	}
+	devs, err := h.Devices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	scopes, err := st.Scopes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(scopes, func(a, b string) int { return boolCmp(b == store.OrgScope, a == store.OrgScope) })
+	rep := &CompactReport{}
+	for _, scope := range scopes {
+		cs := CompactedScope{Scope: scope, Point: state.Cursor}
+		var behind []string
+		for _, d := range devs {
+			reads := d.Role == protocol.RoleOwner || scope == store.OrgScope || slices.Contains(d.Scopes, scope)
+			if d.ID == st.DeviceID() || d.Status != protocol.StatusActive || !reads {
+				continue
+			}
+			if d.Pulled <= done[scope] {
+				behind = append(behind, d.ID)
+			}
+			cs.Point = min(cs.Point, d.Pulled)
+		}
+		switch {
+		case heldIn[scope]:
+			cs.Skipped, cs.SkipCause = "held", "sets of this scope are held here; sync until none are"
+		case cs.Point <= done[scope] && len(behind) > 0:
+			cs.Skipped, cs.SkipCause = "behind", "not synced since the last compaction: "+strings.Join(behind, ", ")
+		case cs.Point <= done[scope]:
+			cs.Skipped, cs.SkipCause = "current", "nothing new since the hub's snapshot of this scope"
+		}
+		if cs.Skipped != "" {
+			rep.Scopes = append(rep.Scopes, cs)
+			if scope == store.OrgScope && cs.Skipped != "current" {
+				return rep, fmt.Errorf("compaction of the org scope: %s", cs.SkipCause)
+			}
+			continue
+		}
+		if err := compactScope(ctx, st, h, id.Signing, scope, &cs); err != nil {
+			return rep, fmt.Errorf("compaction of scope %s: %w", scope, err)
+		}
+		rep.Scopes = append(rep.Scopes, cs)
+		st.Audit(ctx, by, store.Event{Action: "sync.compact", Target: scope,
+			Detail: fmt.Sprintf("point=%d parts=%d records=%d deleted=%d", cs.Point, cs.Parts, cs.Records, cs.Deleted)})
+	}
+	return rep, nil
+}
+
+func boolCmp(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// compactScope seals one scope's snapshot part by part, uploads each and commits.
+func compactScope(ctx context.Context, st Replica, h compactHub, signer ed25519.PrivateKey, scope string, cs *CompactedScope) error {
+	key, ver, err := st.ScopeKey(ctx, scope, 0)
+	if err != nil {
+		return err
+	}
+	var sid [16]byte
+	rand.Read(sid[:])
+	hexID := hex.EncodeToString(sid[:])
+	_, err = st.ExportScope(ctx, scope, RowsPerSnapshotPart, func(x store.ScopeExport) error {
+		p := &wire.SnapshotPart{
+			Header:  wire.SnapshotHeader{Version: 1, Scope: scope, Device: st.DeviceID(), KeyVersion: ver, ID: sid, Point: cs.Point, Part: uint32(x.Part), Parts: uint32(x.Parts)},
+			Covered: coveredList(x.Covered),
+			Changes: make([]wire.Change, len(x.Records)),
+		}
+		for i, r := range x.Records {
+			v, err := wire.ValueOf(r.Value)
+			if err != nil {
+				return err
+			}
+			p.Changes[i] = wire.Change{HLC: r.HLC, Device: r.Device, Table: r.Table, RowID: r.RowID, Column: r.Column, Value: v, Sealed: r.Sealed}
+		}
+		b, err := wire.SealSnapshot(p, key, signer)
+		if err != nil {
+			return err
+		}
+		cs.Parts, cs.Records = x.Parts, cs.Records+len(x.Records)
+		return h.PutSnapshotPart(ctx, scope, hexID, uint32(x.Part), b)
+	})
+	if err != nil {
+		return err
+	}
+	res, err := h.CommitSnapshot(ctx, scope, hexID)
+	if err != nil {
+		return err
+	}
+	cs.Deleted, cs.Freed = res.Deleted, res.FreedBytes
+	return nil
+}
+
+func coveredList(m map[string]uint64) []wire.Covered {
+	out := make([]wire.Covered, 0, len(m))
+	for d, n := range m {
+		out = append(out, wire.Covered{Device: d, ScopeSeq: n})
+	}
+	slices.SortFunc(out, func(a, b wire.Covered) int { return cmpString(a.Device, b.Device) })
+	return out
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// importSnapshots merges the snapshots whose point this device has not pulled past: the hub
+// may have deleted sets before the point that it never took. It returns a reason when one
+// cannot be imported yet (its key or its signer not here yet), and then nothing is pulled this
+// round: the sets after the point would only be held behind the gap. A snapshot that is not
+// what an active owner device signed, or whose parts disagree, is refused and audited.
+func (e *Engine) importSnapshots(ctx context.Context, cursor int64, r *Report) (string, []protocol.SnapshotInfo, error) {
+	list, err := e.hub.Snapshots(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	slices.SortFunc(list, func(a, b protocol.SnapshotInfo) int { return boolCmp(b.Scope == store.OrgScope, a.Scope == store.OrgScope) })
+	for _, info := range list {
+		if info.Point <= cursor {
+			continue
+		}
+		why, err := e.importSnapshot(ctx, info, r)
+		if err != nil || why != "" {
+			return why, list, err
+		}
+	}
+	return "", list, nil
+}
+
+// errSnapshot marks a snapshot refused: what the hub served is not a genuine snapshot.
+var errSnapshot = errors.New("snapshot refused")
+
+func (e *Engine) importSnapshot(ctx context.Context, info protocol.SnapshotInfo, r *Report) (string, error) {
+	refuse := func(why string) (string, error) {
+		e.st.Audit(ctx, syncPrincipal, store.Event{Action: "sync.snapshot", Target: info.Scope, Outcome: "refused", Detail: why})
+		r.Refused++
+		return "", fmt.Errorf("%w: scope %s: %s", errSnapshot, info.Scope, why)
+	}
+	local, err := e.st.Roster(ctx)
+	if errors.Is(err, store.ErrNoRoster) {
+		return "no verified device list yet", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	m := local.Member(info.Device)
+	switch {
+	case m == nil:
+		return "the snapshot's owner device is not confirmed in the device list yet", nil
+	case !m.Active || m.Role != roster.RoleOwner || m.ID == roster.RecoveryID:
+		return refuse("not signed by an active owner device")
+	case info.Parts == 0 || info.Parts > wire.MaxSnapshotParts:
+		return refuse("part count out of range")
+	}
+	if _, _, err := e.st.ScopeKey(ctx, info.Scope, info.KeyVersion); err != nil {
+		return needKey(info.Scope), nil
+	}
+	st, err := e.st.SyncState(ctx)
+	if err != nil {
+		return "", err
+	}
+	var covered []wire.Covered
+	applied, lost := 0, 0
+	for part := range info.Parts {
+		b, err := e.hub.SnapshotPart(ctx, info.Scope, info.ID, part)
+		if err != nil {
+			return "", err
+		}
+		r.BytesPulled += int64(len(b))
+		p, err := wire.OpenSnapshot(b, m.SigningKey, func(scope string, version uint32) ([]byte, error) {
+			k, _, err := e.st.ScopeKey(ctx, scope, version)
+			return k, err
+		})
+		if err != nil {
+			return refuse("a part does not verify or decrypt")
+		}
+		h := p.Header
+		if h.Scope != info.Scope || h.Device != info.Device || hex.EncodeToString(h.ID[:]) != info.ID || h.Point != info.Point ||
+			h.Parts != info.Parts || h.Part != part || h.KeyVersion != info.KeyVersion {
+			return refuse("a part belongs to another snapshot or place")
+		}
+		if part == 0 {
+			covered = p.Covered
+		} else if !slices.Equal(covered, p.Covered) {
+			return refuse("the parts disagree on the sets covered")
+		}
+		recs := make([]store.ChangeRecord, len(p.Changes))
+		for i, c := range p.Changes {
+			recs[i] = store.ChangeRecord{HLC: c.HLC, Device: c.Device, Scope: info.Scope, Table: c.Table, RowID: c.RowID, Column: c.Column, Value: c.Value.Any(), Sealed: c.Sealed}
+		}
+		for len(recs) > 0 {
+			n := rowsCut(recs, MaxChangesPerSet)
+			res, err := e.st.ApplyRemote(ctx, info.Device, info.Scope, recs[:n], st.PushedSeq)
+			var ce *store.ClockError
+			if errors.As(err, &ce) {
+				return ce.Error(), nil
+			}
+			if errors.Is(err, store.ErrRemote) {
+				return refuse(err.Error())
+			}
+			if err != nil {
+				return "", err
+			}
+			applied += res.Applied
+			lost += res.Lost
+			recs = recs[n:]
+		}
+	}
+	for _, c := range covered {
+		if c.Device == e.st.DeviceID() {
+			continue
+		}
+		if err := e.st.MarkApplied(ctx, c.Device, info.Scope, c.ScopeSeq); err != nil {
+			return "", err
+		}
+	}
+	r.Applied += applied
+	r.Lost += lost
+	r.Snapshots++
+	e.st.Audit(ctx, syncPrincipal, store.Event{Action: "sync.snapshot", Target: info.Scope,
+		Detail: fmt.Sprintf("point=%d parts=%d applied=%d lost=%d", info.Point, info.Parts, applied, lost)})
+	return "", nil
+}
+
+// rowsCut returns how many of recs to apply in one transaction: at most limit, cut between
+// rows (a row's records are adjacent), or the whole first row however long.
+func rowsCut(recs []store.ChangeRecord, limit int) int {
+	if len(recs) <= limit {
+		return len(recs)
+	}
+	n := limit
+	for n > 0 && recs[n].RowID == recs[n-1].RowID && recs[n].Table == recs[n-1].Table {
+		n--
+	}
+	if n == 0 {
+		for n = 1; n < len(recs) && recs[n].RowID == recs[0].RowID && recs[n].Table == recs[0].Table; n++ {
+		}
+	}
+	return n
+}
+
+// forgetKeys deletes, after a round that pulled to the end, the versions of each compacted
+// scope's key that nothing here or at the hub still needs: below the snapshot's version, the
+// lowest version of the scope's sets the hub still holds, and that of any set held here, and
+// not used by any row here. The hub's word on its sets can only make this device forget too
+// little, or a key for a set it has not taken, which that set then waits for (an owner device
+// shares keys again); it cannot make a key readable to anyone.
+func (e *Engine) forgetKeys(ctx context.Context, list []protocol.SnapshotInfo) error {
+	if len(list) == 0 {
+		return nil
+	}
+	held, err := e.st.Held(ctx)
+	if err != nil {
+		return err
+	}
+	lowHeld := map[string]uint32{}
+	for _, hs := range held {
+		b, err := e.st.HeldBytes(ctx, hs.ID)
+		if err != nil {
+			return err
+		}
+		h, err := wire.ParseHeader(b)
+		if err != nil {
+			continue
+		}
+		if v, ok := lowHeld[hs.Scope]; !ok || h.KeyVersion < v {
+			lowHeld[hs.Scope] = h.KeyVersion
+		}
+	}
+	for _, info := range list {
+		below := min(info.KeyVersion, info.MinKeyVersion)
+		if v, ok := lowHeld[info.Scope]; ok {
+			below = min(below, v)
+		}
+		use, err := e.st.ScopeKeyUse(ctx, info.Scope)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(use.Versions, func(v uint32) bool { return v < below && !use.Needed[v] }) {
+			continue
+		}
+		if _, err := e.st.ForgetScopeKeys(ctx, info.Scope, below); err != nil {
+			return err
+		}
+	}
+	return nil
+}
