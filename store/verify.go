@@ -83,6 +83,9 @@ func (s *Store) Verify(ctx context.Context) (*Report, error) {
 	if err := s.verifyBookkeeping(ctx, r); err != nil {
 		return nil, err
 	}
+	if err := s.verifyBook(ctx, r); err != nil {
+		return nil, err
+	}
 	if err := s.verifyRemoteAudit(ctx, r); err != nil {
 		return nil, err
 	}
