@@ -159,7 +159,7 @@ func (s *Store) OpenBackupKey(wrapped []byte) ([]byte, error) {
 // BackupFolder returns the configured backup folder ("" if none), without a session: verify
 // compares the trail with that folder's newest manifest.
 func (s *Store) BackupFolder(ctx context.Context) (string, error) {
-	v, err := getMeta(ctx, s.db, metaBackupConfig)
+	v, err := s.metaChecked(ctx, s.db, metaBackupConfig)
 	if errors.Is(err, ErrNotFound) {
 		return "", nil
 	}
@@ -251,7 +251,7 @@ func (ss *Session) BackupConfig(ctx context.Context) (BackupConfig, error) {
 	if _, err := ss.require(ctx, OpBackup, target{any: true}, "backup.config", ""); err != nil {
 		return c, err
 	}
-	v, err := getMeta(ctx, ss.s.db, metaBackupConfig)
+	v, err := ss.s.metaChecked(ctx, ss.s.db, metaBackupConfig)
 	if errors.Is(err, ErrNotFound) {
 		return c, nil
 	}
@@ -276,6 +276,6 @@ func (ss *Session) SetBackupConfig(ctx context.Context, c BackupConfig) error {
 			return err
 		}
 		w.audit.Detail = fmt.Sprintf("full=%s differential=%s incremental=%s keep=%d", c.Full, c.Differential, c.Incremental, c.KeepFulls)
-		return setMeta(ctx, w.tx, metaBackupConfig, b)
+		return ss.s.putMeta(ctx, w.tx, metaBackupConfig, b)
 	})
 }

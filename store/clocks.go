@@ -746,5 +746,5 @@ func (w *wtx) recordUserVersions() error {
 	if !changed {
 		return nil
 	}
-	return uv.save(w.ctx, w.tx)
+	return uv.save(w.ctx, w.s, w.tx)
 }

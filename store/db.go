@@ -141,7 +141,17 @@ func getMeta(ctx context.Context, q querier, key string) ([]byte, error) {
 	return v, err
 }
 
+// setMeta writes a meta value that authenticates itself (the integrity state, the audit head);
+// every other key is written with putMeta, which keeps its MAC in the book (book.go).
 func setMeta(ctx context.Context, q querier, key string, value []byte) error {
+	if booked(key) {
+		return bookedError(key)
+	}
+	return writeMeta(ctx, q, key, value)
+}
+
+// writeMeta writes a meta value as it is.
+func writeMeta(ctx context.Context, q querier, key string, value []byte) error {
 	_, err := q.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value)
 	return err
 }

@@ -27,7 +27,8 @@
 //	write.go      the write transaction and row writes
 //	clocks.go     row and cell clocks: what each value's write is, rows written since N
 //	integrity.go  row MACs, their LtHash sum, the integrity state
-//	syncmac.go    MACs on the sync state and the applied sequences
+//	syncmac.go    MACs on the sync state, the applied sequences and kept conflicts
+//	book.go       the book: a MAC for every header (meta) value without one of its own
 //	schemacheck.go the schema must be what the migrations make
 //	session.go    Session: sign-out and the checks
 //	policy.go     the access matrix and May

@@ -69,6 +69,12 @@ func (s *Store) integrityKey() ([]byte, error) {
 var touchedSchema = func() string {
 	var b strings.Builder
 	b.WriteString("CREATE TEMP TABLE IF NOT EXISTS touched (t INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (t, id)) WITHOUT ROWID;\n")
+	// Kept conflicts are summed into the state too (their MACs are their own, syncmac.go): each
+	// MAC a write adds (+1) or takes away (-1).
+	b.WriteString("CREATE TEMP TABLE IF NOT EXISTS touched_conflicts (d INTEGER NOT NULL, mac BLOB);\n")
+	b.WriteString("CREATE TEMP TRIGGER IF NOT EXISTS touched_conflicts_i AFTER INSERT ON main.conflicts BEGIN INSERT INTO temp.touched_conflicts VALUES (1, NEW.mac); END;\n")
+	b.WriteString("CREATE TEMP TRIGGER IF NOT EXISTS touched_conflicts_u AFTER UPDATE ON main.conflicts BEGIN INSERT INTO temp.touched_conflicts VALUES (-1, OLD.mac), (1, NEW.mac); END;\n")
+	b.WriteString("CREATE TEMP TRIGGER IF NOT EXISTS touched_conflicts_d AFTER DELETE ON main.conflicts BEGIN INSERT INTO temp.touched_conflicts VALUES (-1, OLD.mac); END;\n")
 	for i, t := range schema {
 		if !t.synced {
 			continue
@@ -92,7 +98,10 @@ func (w *wtx) trackTouched() error {
 			return fmt.Errorf("integrity triggers: %w", err)
 		}
 	}
-	_, err := w.tx.ExecContext(w.ctx, "DELETE FROM temp.touched")
+	if _, err := w.tx.ExecContext(w.ctx, "DELETE FROM temp.touched"); err != nil {
+		return err
+	}
+	_, err := w.tx.ExecContext(w.ctx, "DELETE FROM temp.touched_conflicts")
 	return err
 }
 
@@ -497,17 +506,32 @@ type integrityState struct {
 	maxSeq  int64
 	counts  []int64  // rows per table, by table code: a backup's counts without a scan
 	devices [32]byte // SHA-256 of the device numbers (which device a clock's number is)
+	// v2 states (every state a write leaves since) also sum the kept conflicts' MACs and count
+	// them, so a conflict deleted, added or put back in the file is noticed; and a v2 state
+	// means the database keeps a book of its bookkeeping MACs (book.go), so a book missing is
+	// tampering. A v1 state, left by an older Spoke, is upgraded by the next write.
+	v2        bool
+	conflicts *lthash.Hash
+	nConflict int64
 }
 
-// stateSize is the length of a stored state's body.
-var stateSize = lthash.Size + 8 + 8*len(schema) + 32
+// stateSize is the length of a stored v1 state's body, stateSizeV2 of a v2 state's.
+var (
+	stateSize   = lthash.Size + 8 + 8*len(schema) + 32
+	stateSizeV2 = stateSize + lthash.Size + 8
+)
 
 func (st *integrityState) body() []byte {
 	b := binary.BigEndian.AppendUint64(st.sum.Bytes(), uint64(st.maxSeq))
 	for i := range schema {
 		b = binary.BigEndian.AppendUint64(b, uint64(st.count(i)))
 	}
-	return append(b, st.devices[:]...)
+	b = append(b, st.devices[:]...)
+	if st.v2 {
+		b = append(b, st.conflicts.Bytes()...)
+		b = binary.BigEndian.AppendUint64(b, uint64(st.nConflict))
+	}
+	return b
 }
 
 // devicesDigest hashes the device numbers as stored.
@@ -549,7 +573,7 @@ func (st *integrityState) addCount(code int, d int64) {
 
 // parseState reads a state's body and MAC without checking the MAC.
 func parseState(b []byte) (*integrityState, []byte, bool) {
-	if len(b) != stateSize+sha256.Size {
+	if len(b) != stateSize+sha256.Size && len(b) != stateSizeV2+sha256.Size {
 		return nil, nil, false
 	}
 	sum, err := lthash.Parse(b[:lthash.Size])
@@ -561,12 +585,24 @@ func parseState(b []byte) (*integrityState, []byte, bool) {
 		st.counts = append(st.counts, int64(binary.BigEndian.Uint64(b[lthash.Size+8+8*i:])))
 	}
 	copy(st.devices[:], b[stateSize-32:stateSize])
-	return st, b[stateSize:], true
+	if len(b) == stateSize+sha256.Size {
+		return st, b[stateSize:], true
+	}
+	st.v2 = true
+	if st.conflicts, err = lthash.Parse(b[stateSize : stateSize+lthash.Size]); err != nil {
+		return nil, nil, false
+	}
+	st.nConflict = int64(binary.BigEndian.Uint64(b[stateSize+lthash.Size:]))
+	return st, b[stateSizeV2:], true
 }
 
 func (st *integrityState) mac(key []byte) []byte {
 	h := hmac.New(sha256.New, key)
-	h.Write([]byte("spoke/integrity-state/v1\x00"))
+	if st.v2 {
+		h.Write([]byte("spoke/integrity-state/v2\x00"))
+	} else {
+		h.Write([]byte("spoke/integrity-state/v1\x00"))
+	}
 	h.Write(st.body())
 	return h.Sum(nil)
 }
@@ -667,8 +703,69 @@ func (w *wtx) sealRows() (*integrityState, error) {
 	if _, err := w.tx.ExecContext(w.ctx, "DELETE FROM temp.touched"); err != nil {
 		return nil, err
 	}
+	if err := w.sealConflictSum(st); err != nil {
+		return nil, err
+	}
 	st.maxSeq = w.seq
 	return st, nil
+}
+
+// sealConflictSum brings the state's sum and count of kept conflicts up to this transaction:
+// the MACs its writes added and took away, or, for a state that has none yet (new, or left by
+// a Spoke from before they were counted: the upgrade), every conflict as it is now.
+func (w *wtx) sealConflictSum(st *integrityState) error {
+	if !st.v2 {
+		sum, n, err := conflictSum(w.ctx, w.tx)
+		if err != nil {
+			return err
+		}
+		st.v2, st.conflicts, st.nConflict = true, sum, n
+	} else {
+		rows, err := w.tx.QueryContext(w.ctx, "SELECT d, mac FROM temp.touched_conflicts")
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var d int64
+			var mac []byte
+			if err := rows.Scan(&d, &mac); err != nil {
+				rows.Close()
+				return err
+			}
+			if d > 0 {
+				st.conflicts.Add(mac)
+			} else {
+				st.conflicts.Remove(mac)
+			}
+			st.nConflict += d
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	_, err := w.tx.ExecContext(w.ctx, "DELETE FROM temp.touched_conflicts")
+	return err
+}
+
+// conflictSum sums and counts the MACs of every kept conflict as stored.
+func conflictSum(ctx context.Context, q querier) (*lthash.Hash, int64, error) {
+	sum := &lthash.Hash{}
+	var n int64
+	rows, err := q.QueryContext(ctx, "SELECT mac FROM conflicts")
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var mac []byte
+		if err := rows.Scan(&mac); err != nil {
+			return nil, 0, err
+		}
+		sum.Add(mac)
+		n++
+	}
+	return sum, n, rows.Err()
 }
 
 // sealChunk MACs up to idChunk touched rows of one table.
@@ -1104,6 +1201,17 @@ func (s *Store) verifyIntegrity(ctx context.Context, r *Report) error {
 	for code := range schema {
 		if st != nil && schema[code].synced && st.count(code) != counts.count(code) {
 			r.add(schema[code].name, "-", "-", fmt.Sprintf("%d rows, the integrity state records %d", counts.count(code), st.count(code)))
+		}
+	}
+	if st != nil && st.v2 {
+		csum, n, err := conflictSum(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if n != st.nConflict {
+			r.add("conflicts", "-", "-", fmt.Sprintf("%d kept conflicts, the integrity state records %d (deleted or added in the file)", n, st.nConflict))
+		} else if !csum.Equal(st.conflicts) {
+			r.add("conflicts", "-", "mac", "the sum of kept conflicts' MACs differs from the integrity state (one was replaced, or an older copy put back)")
 		}
 	}
 	return nil

@@ -51,13 +51,13 @@ func (s *Store) Protect(ctx context.Context, p Protection) error {
 	err := s.write(ctx, systemActor(s), "keys.protect", func(w *wtx) error {
 		w.audit.Detail = "key_store=" + keyStore
 		if blob == nil {
-			if _, err := w.tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", metaMKPass); err != nil {
+			if err := s.dropMeta(ctx, w.tx, metaMKPass); err != nil {
 				return err
 			}
-		} else if err := setMeta(ctx, w.tx, metaMKPass, blob); err != nil {
+		} else if err := s.putMeta(ctx, w.tx, metaMKPass, blob); err != nil {
 			return err
 		}
-		return setMeta(ctx, w.tx, metaKeyStore, []byte(keyStore))
+		return s.putMeta(ctx, w.tx, metaKeyStore, []byte(keyStore))
 	})
 	if err != nil {
 		return err
@@ -91,10 +91,10 @@ func (s *Store) SetPassphrase(ctx context.Context, passphrase string) error {
 		return err
 	}
 	defer tx.Rollback()
-	if err := setMeta(ctx, tx, metaMKPass, blob); err != nil {
+	if err := s.putMeta(ctx, tx, metaMKPass, blob); err != nil {
 		return err
 	}
-	if err := setMeta(ctx, tx, metaKeyStore, []byte(KeyStorePassphrase)); err != nil {
+	if err := s.putMeta(ctx, tx, metaKeyStore, []byte(KeyStorePassphrase)); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -122,7 +122,7 @@ func (s *Store) SetRosterID(ctx context.Context, id [32]byte) error {
 	if ok && old != id {
 		return fmt.Errorf("this device belongs to another chain's roster")
 	}
-	return setMeta(ctx, s.db, metaRosterID, id[:])
+	return s.putMeta(ctx, s.db, metaRosterID, id[:])
 }
 
 // Roster returns the verified roster (ErrNoRoster when there is none). The result is shared:
@@ -237,7 +237,7 @@ func (s *Store) appendRoster(ctx context.Context, entries [][]byte) (*roster.Sta
 			}
 			if !ok {
 				h := next.ID()
-				if err := setMeta(ctx, tx, metaRosterID, h[:]); err != nil {
+				if err := s.putMeta(ctx, tx, metaRosterID, h[:]); err != nil {
 					return nil, err
 				}
 			}
@@ -249,7 +249,7 @@ func (s *Store) appendRoster(ctx context.Context, entries [][]byte) (*roster.Sta
 		}
 	}
 	if next != nil {
-		if err := setMeta(ctx, tx, metaRosterMAC, s.rosterMAC(next)); err != nil {
+		if err := s.putMeta(ctx, tx, metaRosterMAC, s.rosterMAC(next)); err != nil {
 			return nil, err
 		}
 	}

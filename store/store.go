@@ -325,12 +325,12 @@ func (s *Store) bootstrap(ctx context.Context, recWrap, passWrap []byte, c *Crea
 		metaDBID: []byte(s.dbID), metaDeviceID: []byte(s.deviceID),
 		metaKeyStore: []byte(s.keyStore), metaMKRecovery: recWrap, metaMKCheck: check,
 	} {
-		if err := setMeta(ctx, tx, k, v); err != nil {
+		if err := s.putMeta(ctx, tx, k, v); err != nil {
 			return err
 		}
 	}
 	if passWrap != nil {
-		if err := setMeta(ctx, tx, metaMKPass, passWrap); err != nil {
+		if err := s.putMeta(ctx, tx, metaMKPass, passWrap); err != nil {
 			return err
 		}
 	}
@@ -464,7 +464,7 @@ func (s *Store) upgradeUsers(ctx context.Context) error {
 			converted++
 		}
 		w.audit.Detail = fmt.Sprintf("user records converted to versions: %d", converted)
-		return uv.save(ctx, w.tx)
+		return uv.save(ctx, s, w.tx)
 	})
 }
 
@@ -517,6 +517,10 @@ func unlock(ctx context.Context, db *sql.DB, dir string, opts Options) (*Store, 
 	}
 	if _, err := seal.Open(mk, check, seal.Label(metaMKCheck, dbID)); err != nil {
 		return nil, fmt.Errorf("unlock: %w", keys.ErrWrongPassphrase)
+	}
+	// What was read before the key was there (ids, key store, wraps) and the clock's mark.
+	if err := s.checkHeader(ctx, db); err != nil {
+		return nil, err
 	}
 	if v, err := getMeta(ctx, db, metaHLC); err == nil {
 		if ts, err := strconv.ParseUint(string(v), 10, 64); err == nil {

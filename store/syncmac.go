@@ -102,7 +102,7 @@ func (s *Store) sealBookkeeping(ctx context.Context, tx *sql.Tx) error {
 			if err != nil {
 				return err
 			}
-			if err := setMeta(ctx, tx, metaSyncState, b); err != nil {
+			if err := s.putMeta(ctx, tx, metaSyncState, b); err != nil {
 				return err
 			}
 		}

@@ -93,7 +93,7 @@ func (s *Store) SaveSyncState(ctx context.Context, st SyncState) error {
 	if b, err = s.encodeSyncState(b); err != nil {
 		return err
 	}
-	return setMeta(ctx, s.db, metaSyncState, b)
+	return s.putMeta(ctx, s.db, metaSyncState, b)
 }
 
 // secretLabel binds a sealed header secret to its name and this database.
@@ -107,7 +107,7 @@ func (s *Store) setSecret(ctx context.Context, name string, value []byte) error 
 	if err != nil {
 		return err
 	}
-	return setMeta(ctx, s.db, "secret:"+name, ct)
+	return s.putMeta(ctx, s.db, "secret:"+name, ct)
 }
 
 // secret reads a sealed device secret (ErrNotFound if absent).
@@ -129,7 +129,7 @@ func (s *Store) secret(ctx context.Context, name string) ([]byte, error) {
 // database runs with secure_delete, so the sealed bytes are overwritten in the file, not
 // left on a free page (copies in the WAL go at the next checkpoint; backups keep theirs).
 func (s *Store) deleteSecret(ctx context.Context, name string) error {
-	if _, err := s.db.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", "secret:"+name); err != nil {
+	if err := s.dropMeta(ctx, s.db, "secret:"+name); err != nil {
 		return fmt.Errorf("delete secret %s: %w", name, err)
 	}
 	return nil
@@ -170,7 +170,7 @@ func (s *Store) identityVia(ctx context.Context, q querier) (*device.Identity, e
 	if err != nil {
 		return nil, err
 	}
-	if err := setMeta(ctx, q, "secret:"+metaIdentity, ct); err != nil {
+	if err := s.putMeta(ctx, q, "secret:"+metaIdentity, ct); err != nil {
 		return nil, err
 	}
 	return id, nil
@@ -212,7 +212,7 @@ func (s *Store) enqueueBatch(ctx context.Context, scopes []string, lastChangeSeq
 	if err != nil {
 		return err
 	}
-	if err := setMeta(ctx, tx, metaSyncState, sb); err != nil {
+	if err := s.putMeta(ctx, tx, metaSyncState, sb); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -259,7 +259,7 @@ func (s *Store) advancePushed(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := setMeta(ctx, tx, metaSyncState, b); err != nil {
+	if err := s.putMeta(ctx, tx, metaSyncState, b); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -298,7 +298,7 @@ func (s *Store) enqueue(ctx context.Context, scope string, lastChangeSeq, lastAu
 	if err != nil {
 		return err
 	}
-	if err := setMeta(ctx, tx, metaSyncState, sb); err != nil {
+	if err := s.putMeta(ctx, tx, metaSyncState, sb); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -393,13 +393,13 @@ func (s *Store) BecomeNewDevice(ctx context.Context, recoveryCode string) error 
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ? OR key LIKE 'secret:%'", metaSyncState); err != nil {
+	if err := s.dropMeta(ctx, tx, metaSyncState, "secret:*"); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM sync_outbox"); err != nil {
 		return err
 	}
-	if err := setMeta(ctx, tx, metaDeviceID, []byte(id)); err != nil {
+	if err := s.putMeta(ctx, tx, metaDeviceID, []byte(id)); err != nil {
 		return err
 	}
 	fresh := !prev.Connected()
@@ -407,7 +407,7 @@ func (s *Store) BecomeNewDevice(ctx context.Context, recoveryCode string) error 
 		if _, err := tx.ExecContext(ctx, "DELETE FROM roster"); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM meta WHERE key IN (?, ?)", metaRosterID, metaRosterMAC); err != nil {
+		if err := s.dropMeta(ctx, tx, metaRosterID, metaRosterMAC); err != nil {
 			return err
 		}
 	}

@@ -276,12 +276,12 @@ func loadUserVersions(ctx context.Context, q querier) (userVersions, error) {
 	return uv, nil
 }
 
-func (uv userVersions) save(ctx context.Context, q querier) error {
+func (uv userVersions) save(ctx context.Context, s *Store, q querier) error {
 	b, err := json.Marshal(uv) // map keys sorted: canonical
 	if err != nil {
 		return err
 	}
-	return setMeta(ctx, q, metaUserVersions, b)
+	return s.putMeta(ctx, q, metaUserVersions, b)
 }
 
 // ReplayError names a user record older than the version recorded for it: an older copy of

@@ -83,6 +83,9 @@ func (s *Store) Verify(ctx context.Context) (*Report, error) {
 	if err := s.verifyBookkeeping(ctx, r); err != nil {
 		return nil, err
 	}
+	if err := s.verifyBook(ctx, r); err != nil {
+		return nil, err
+	}
 	if err := s.verifyRemoteAudit(ctx, r); err != nil {
 		return nil, err
 	}
@@ -151,11 +154,16 @@ func (s *Store) verifyCustomers(ctx context.Context, r *Report) (map[string][]by
 		return nil, err
 	}
 	deks := make(map[string][]byte, len(all))
+	missing := map[string]bool{} // scope key versions reported
 	for _, c := range all {
 		r.WrappedKeys++
 		sk, _, err := s.scopeKey(ctx, c.shopID, c.dekVersion)
 		if err != nil {
 			r.add("customers", c.id, "dek", "scope key unavailable")
+			if v := fmt.Sprintf("v%d", c.dekVersion); !missing[c.shopID+"/"+v] {
+				missing[c.shopID+"/"+v] = true
+				r.add("scope_keys", c.shopID, v, "the scope key a customer's key is wrapped under is missing or fails")
+			}
 			continue
 		}
 		k, err := keys.Unwrap(sk, c.dek, dekLabel(c.id, c.dekVersion))

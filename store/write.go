@@ -93,6 +93,11 @@ func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wt
 	if err := fn(w); err != nil {
 		return err
 	}
+	// The clock's mark first: writing it makes the book (book.go) of a database that has none
+	// yet, before the state it leaves says the database keeps one.
+	if err := s.putMeta(ctx, tx, metaHLC, []byte(strconv.FormatUint(uint64(s.clock.Last()), 10))); err != nil {
+		return fmt.Errorf("persist clock: %w", err)
+	}
 	st, err := w.sealRows()
 	if err != nil {
 		return err
@@ -105,9 +110,6 @@ func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wt
 	}
 	if err := s.appendAudit(ctx, tx, a, w.audit); err != nil {
 		return fmt.Errorf("audit: %w", err)
-	}
-	if err := setMeta(ctx, tx, metaHLC, []byte(strconv.FormatUint(uint64(s.clock.Last()), 10))); err != nil {
-		return fmt.Errorf("persist clock: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
