@@ -50,6 +50,7 @@
 //	apply.go      applying another device's change-set
 //	conflicts.go  values that lost a merge
 //	held.go       change-sets held until they can apply
+//	scopesnap.go  a scope read for a compaction snapshot; which key versions rows need
 //	syncstate.go  enrolment and sync state
 //	roster.go     the verified device list
 //	replica.go    the narrow port sync reaches the store through

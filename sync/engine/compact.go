@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -220,10 +221,18 @@ func cmpString(a, b string) int {
 // what an active owner device signed, or whose parts disagree, is refused and audited.
 func (e *Engine) importSnapshots(ctx context.Context, cursor int64, r *Report) (string, []protocol.SnapshotInfo, error) {
 	list, err := e.hub.Snapshots(ctx)
+	var ae *hubclient.APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+		// A hub from before compaction: it keeps every set. (A hub that hides its snapshots
+		// this way leaves gaps that hold the sets after them, in plain sight.)
+		return "", nil, nil
+	}
 	if err != nil {
 		return "", nil, err
 	}
-	slices.SortFunc(list, func(a, b protocol.SnapshotInfo) int { return boolCmp(b.Scope == store.OrgScope, a.Scope == store.OrgScope) })
+	slices.SortFunc(list, func(a, b protocol.SnapshotInfo) int {
+		return boolCmp(b.Scope == store.OrgScope, a.Scope == store.OrgScope)
+	})
 	for _, info := range list {
 		if info.Point <= cursor {
 			continue
