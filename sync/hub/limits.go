@@ -15,7 +15,7 @@ import (
 )
 
 // What one device may cost the hub, and the sweep of expired enrollment
-// tokens. Every limit is per hub process: several processes on one database
+// tokens (which also drops abandoned snapshot uploads, snapshot.go). Every limit is per hub process: several processes on one database
 // each allow a device its rate, and see its stored bytes from the database
 // at most a minute late, so the quota is soft by what a device can push in
 // that minute.
