@@ -25,6 +25,13 @@ import (
 //	GET  /v1/roster?from=N            → RosterResponse: owner-signed roster entries from N, and heads
 //	POST /v1/roster                  RosterAppendRequest (owner) → 204; 409 when seq is taken or past the end
 //	PUT  /v1/roster/head             RosterHeadRequest (owner, its own head) → 204
+//	PUT  /v1/snapshots/{scope}/{id}/{part}
+//	                                 body: sealed snapshot part (owner) → 204; 409 conflict when it disagrees with what is staged
+//	POST /v1/snapshots/{scope}/{id}/commit
+//	                                 → SnapshotCommitResponse (owner, the uploader); 409 lagging (a reader is behind) or conflict
+//	GET  /v1/snapshots               → SnapshotsResponse: committed snapshots of the scopes the device reads
+//	GET  /v1/snapshots/{scope}/{id}/{part}
+//	                                 → the part's bytes (application/octet-stream), a scope the device reads
 //	GET  /healthz                    → "ok" (no client certificate needed)
 //	GET  /metrics                    → Prometheus text (owner certificate; or the loopback metrics listener)
 //

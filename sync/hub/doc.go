@@ -26,6 +26,11 @@
 //   - what one device may cost it (limits.go): a byte budget per pull page,
 //     a push rate and a stored-bytes quota per device, and the deletion of
 //     enrollment tokens that expired unused, with their envelopes.
+//   - compaction (snapshot.go): each device's pulled cursor, sealed
+//     snapshots staged and committed by owner devices once every active
+//     reader of the scope pulled past the snapshot's point, the deletion of
+//     the change-sets a committed snapshot covers, and of uploads abandoned
+//     for a day.
 //
 // What it never does: log, count or label anything personal. Logs and
 // metrics carry device ids, cursors, sequence numbers, sizes and reasons —

@@ -15,7 +15,7 @@ import (
 )
 
 // What one device may cost the hub, and the sweep of expired enrollment
-// tokens. Every limit is per hub process: several processes on one database
+// tokens (which also drops abandoned snapshot uploads, snapshot.go). Every limit is per hub process: several processes on one database
 // each allow a device its rate, and see its stored bytes from the database
 // at most a minute late, so the quota is soft by what a device can push in
 // that minute.
@@ -85,13 +85,13 @@ func (s *Server) pushWait(id string, now time.Time) time.Duration {
 }
 
 // refuseRate answers 429 with a Retry-After of whole seconds (at least one,
-// at most maxRetryAfter).
-func (s *Server) refuseRate(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+// at most maxRetryAfter); what names what the device pushes.
+func (s *Server) refuseRate(w http.ResponseWriter, r *http.Request, wait time.Duration, what string) {
 	secs := int64(math.Ceil(min(wait, maxRetryAfter).Seconds()))
 	secs = max(secs, 1)
 	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 	s.fail(w, r, http.StatusTooManyRequests, protocol.RejectRateLimited, protocol.RejectRateLimited,
-		fmt.Sprintf("this device is pushing change-sets faster than the hub allows; nothing was stored, push it again in %d s", secs))
+		fmt.Sprintf("this device is pushing %s faster than the hub allows; nothing was stored, push it again in %d s", what, secs))
 }
 
 // storedBytes returns the bytes of change-sets the device has at the hub,
@@ -121,6 +121,14 @@ func (s *Server) addStored(id string, n int64) {
 		u.bytes += n
 		s.lim.usage[id] = u
 	}
+	s.lim.mu.Unlock()
+}
+
+// forgetStored drops every cached stored-bytes count, after a snapshot commit
+// deleted sets of many devices at once.
+func (s *Server) forgetStored() {
+	s.lim.mu.Lock()
+	clear(s.lim.usage)
 	s.lim.mu.Unlock()
 }
 
@@ -179,13 +187,17 @@ func (s *Server) SweepTokens(ctx context.Context) error {
 	return nil
 }
 
-// sweepLoop runs SweepTokens at once and then every interval until ctx ends.
+// sweepLoop runs SweepTokens and SweepSnapshots at once and then every
+// interval until ctx ends.
 func (s *Server) sweepLoop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		if err := s.SweepTokens(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("delete expired tokens", "err", err)
+		}
+		if err := s.SweepSnapshots(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("delete abandoned snapshot uploads", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"spoke/protocol"
+	"spoke/sync/wire"
 )
 
 // The storage rules, each written once for every backend. A backend calls the rule inside its
@@ -282,4 +283,166 @@ func Found(err, noRows error) (found bool, _ error) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// errCursorRange is the answer for a negative cursor.
+var errCursorRange = errors.New("cursor out of range")
+
+// PulledTx is what a storage gives SetPulledRule.
+type PulledTx interface {
+	// RaisePulled sets the device's pulled cursor to cursor if that is higher than the one it
+	// has, and reports whether it did.
+	RaisePulled(id string, cursor int64) (raised bool, err error)
+	// Exists reports whether the device exists.
+	Exists(id string) (bool, error)
+}
+
+// SetPulledRule is Storage.SetPulled's rule: the pulled cursor only rises, a negative cursor
+// is refused, and an unknown device is ErrNotFound.
+func SetPulledRule(tx PulledTx, id string, cursor int64) error {
+	if cursor < 0 {
+		return errCursorRange
+	}
+	raised, err := tx.RaisePulled(id, cursor)
+	if err != nil || raised {
+		return err
+	}
+	ok, err := tx.Exists(id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// ValidSnapshotID reports whether id is a snapshot id as the API and the storage carry it:
+// the header's 16 bytes in lower-case hex.
+func ValidSnapshotID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for i := range len(id) {
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkSnapshotPart checks the header fields of a part as wire.VerifySnapshot would have
+// found them, so a storage never holds a part no verified header could have named.
+func checkSnapshotPart(p SnapshotPart) error {
+	switch {
+	case !protocol.ValidID(p.Scope) || !protocol.ValidID(p.Device) || !ValidSnapshotID(p.ID):
+		return fmt.Errorf("snapshot part: scope, device or id: %w", errInvalid)
+	case p.Point <= 0 || p.KeyVersion == 0:
+		return fmt.Errorf("snapshot part: point and key version must be positive: %w", errInvalid)
+	case p.Parts == 0 || p.Parts > wire.MaxSnapshotParts || p.Part >= p.Parts:
+		return fmt.Errorf("snapshot part: part index or count out of range: %w", errInvalid)
+	}
+	return nil
+}
+
+// SnapshotTx is what a storage gives PutSnapshotPartRule and CommitSnapshotRule inside its
+// transaction. A backend shared by several hubs locks the snapshot's row in Snapshot, and
+// serialises commits, so a part staged, a stale snapshot deleted and a commit of the same
+// snapshot queue instead of interleaving.
+type SnapshotTx interface {
+	// InsertSnapshot stores a staged snapshot with p's header fields and StagedAt = p.At,
+	// unless (p.Scope, p.ID) is taken: then it stores nothing.
+	InsertSnapshot(p SnapshotPart) error
+	// Snapshot returns the standing of (scope, id), found = false if there is none.
+	Snapshot(scope, id string) (s Snapshot, found bool, err error)
+	// InsertPart stores p's bytes with their digest and raises the snapshot's StagedAt to
+	// p.At, unless (p.Scope, p.ID, p.Part) is taken: then it stores nothing and returns
+	// inserted = false.
+	InsertPart(p SnapshotPart, digest []byte) (inserted bool, err error)
+	// PartDigest returns the digest of a staged part.
+	PartDigest(scope, id string, part uint32) ([]byte, error)
+	// Committed returns the scope's committed snapshot, found = false if it has none.
+	Committed(scope string) (s Snapshot, found bool, err error)
+	// DeleteSnapshot deletes a snapshot and its parts.
+	DeleteSnapshot(scope, id string) error
+	// MarkCommitted records that the snapshot was committed at at.
+	MarkCommitted(scope, id string, at time.Time) error
+	// DeleteChangeSets deletes the scope's change-sets with cursor <= point and returns how
+	// many and the sum of their lengths.
+	DeleteChangeSets(scope string, point int64) (deleted, bytes int64, err error)
+}
+
+// PutSnapshotPartRule is Storage.PutSnapshotPart's rule: header fields in range; a committed
+// snapshot takes no parts; every part of a snapshot agrees on the device, point, key version
+// and count (the first part staged sets them); a part index is stored once, the same bytes
+// again being a no-op and other bytes ErrConflict (compared by SHA-256).
+func PutSnapshotPartRule(tx SnapshotTx, p SnapshotPart) error {
+	if err := checkSnapshotPart(p); err != nil {
+		return err
+	}
+	if err := tx.InsertSnapshot(p); err != nil {
+		return err
+	}
+	s, found, err := tx.Snapshot(p.Scope, p.ID)
+	if err != nil {
+		return err
+	}
+	if !found {
+		// Deleted as stale between the two statements: the upload idled for a day.
+		return errors.New("snapshot deleted as stale while a part arrived; upload it again")
+	}
+	if !s.CommittedAt.IsZero() || s.Device != p.Device || s.Point != p.Point || s.KeyVersion != p.KeyVersion || s.Parts != p.Parts {
+		return ErrConflict
+	}
+	digest := sha256.Sum256(p.Bytes)
+	inserted, err := tx.InsertPart(p, digest[:])
+	if err != nil || inserted {
+		return err
+	}
+	old, err := tx.PartDigest(p.Scope, p.ID, p.Part)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(old, digest[:]) {
+		return ErrConflict
+	}
+	return nil
+}
+
+// CommitSnapshotRule is Storage.CommitSnapshot's rule: an unknown snapshot is ErrNotFound;
+// the scope's committed snapshot again is a no-op (a retried commit whose answer was lost);
+// otherwise every part must be staged and the point above the committed snapshot's, or
+// ErrConflict. Then the older snapshot goes, this one is committed, and the scope's
+// change-sets at or below its point are deleted — all in the caller's one transaction.
+func CommitSnapshotRule(tx SnapshotTx, scope, id string, at time.Time) (deleted, freed int64, err error) {
+	s, found, err := tx.Snapshot(scope, id)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !found {
+		return 0, 0, ErrNotFound
+	}
+	if !s.CommittedAt.IsZero() {
+		// Committing a newer snapshot deletes the older one: a committed one is the scope's.
+		return 0, 0, nil
+	}
+	if s.Staged != s.Parts {
+		return 0, 0, ErrConflict
+	}
+	cur, ok, err := tx.Committed(scope)
+	if err != nil {
+		return 0, 0, err
+	}
+	if ok {
+		if s.Point <= cur.Point {
+			return 0, 0, ErrConflict
+		}
+		if err := tx.DeleteSnapshot(scope, cur.ID); err != nil {
+			return 0, 0, err
+		}
+	}
+	if err := tx.MarkCommitted(scope, id, at); err != nil {
+		return 0, 0, err
+	}
+	return tx.DeleteChangeSets(scope, s.Point)
 }

@@ -62,6 +62,11 @@ type Config struct {
 	// DeviceQuota is how many bytes of change-sets the hub keeps per
 	// device; DefaultDeviceQuota when zero, no limit when negative.
 	DeviceQuota int64
+	// MaxStagedSnapshot bounds the bytes of uncommitted snapshot parts one
+	// owner device may have at the hub (an upload in progress); when zero,
+	// wire.MaxSnapshotParts parts of MaxChangeSet each (one snapshot of
+	// the largest size there can be), no limit when negative.
+	MaxStagedSnapshot int64
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -114,6 +119,9 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.DeviceQuota == 0 {
 		cfg.DeviceQuota = DefaultDeviceQuota
 	}
+	if cfg.MaxStagedSnapshot == 0 {
+		cfg.MaxStagedSnapshot = wire.MaxSnapshotParts * cfg.MaxChangeSet
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -138,6 +146,10 @@ func NewServer(cfg Config) (*Server, error) {
 	mux.HandleFunc("GET "+protocol.PathRoster, s.authed(false, s.handleRoster))
 	mux.HandleFunc("POST "+protocol.PathRoster, s.authed(true, s.handleRosterAppend))
 	mux.HandleFunc("PUT "+protocol.PathRosterHead, s.authed(true, s.handleRosterHead))
+	mux.HandleFunc("GET "+protocol.PathSnapshots, s.authed(false, s.handleSnapshots))
+	mux.HandleFunc("PUT "+routeSnapshotPart, s.authed(true, s.handlePutSnapshotPart))
+	mux.HandleFunc("GET "+routeSnapshotPart, s.authed(false, s.handleSnapshotPart))
+	mux.HandleFunc("POST "+routeSnapshotCommit, s.authed(true, s.handleCommitSnapshot))
 	mux.HandleFunc("GET "+protocol.PathHealth, s.handleHealth)
 	mux.HandleFunc("GET "+protocol.PathMetrics, s.authed(true, func(w http.ResponseWriter, r *http.Request, _ Device) {
 		s.serveMetrics(w, r)
@@ -606,7 +618,7 @@ func IssueToken(ctx context.Context, st Storage, ca *CA, addr string, role proto
 func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, d Device) {
 	// The rate comes first, before a body of up to 32 MiB is read.
 	if wait := s.pushWait(d.ID, s.cfg.Now()); wait > 0 {
-		s.refuseRate(w, r, wait)
+		s.refuseRate(w, r, wait, "change-sets")
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxChangeSet))
@@ -678,6 +690,13 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, d Device) {
 	if err1 != nil || err2 != nil || after < 0 || limit < 1 || limit > MaxPullLimit {
 		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "after: a cursor ≥ 0; limit: 1 to 1000")
 		return
+	}
+	// A device asks from after only once it holds every set up to it: what a snapshot
+	// commit waits for. An idle poll repeats the cursor it has and writes nothing.
+	if after > d.Pulled {
+		if err := s.cfg.Storage.SetPulled(r.Context(), d.ID, after); err != nil {
+			s.log.Warn("record pulled cursor", "device", d.ID, "err", err)
+		}
 	}
 	scopes, all := d.ReadScopes()
 	// The byte budget keeps a page (built in memory here) to about

@@ -12,13 +12,17 @@ import (
 // Sentinel errors shared by every [Storage] implementation, so the server
 // (and the conformance suite) can test for them whatever the backend.
 var (
-	// ErrNotFound means no such device, token, checkpoint or change-set.
+	// ErrNotFound means no such device, token, checkpoint, change-set or
+	// snapshot (or a snapshot not committed yet, where only committed ones
+	// are served).
 	ErrNotFound = errors.New("hub: not found")
 	// ErrExists means a unique id (a device id, a token id) is already taken.
 	ErrExists = errors.New("hub: already exists")
 	// ErrConflict means a (device, sequence) pair is already stored with other
 	// bytes: a replayed sequence number carrying a different change-set, or an
-	// audit checkpoint rewritten after the fact.
+	// audit checkpoint rewritten after the fact; for snapshots, a part
+	// that disagrees with what is staged, or a commit that is incomplete
+	// or would go back to an older point.
 	ErrConflict = errors.New("hub: sequence already used with different content")
 	// ErrTokenInvalid is the single answer for an enrollment token that is
 	// unknown, has a wrong secret, has expired or was used already: telling
@@ -55,6 +59,11 @@ type Device struct {
 	LastSeen time.Time
 	// RevokedAt is zero for an active device.
 	RevokedAt time.Time
+	// Pulled is the highest cursor the device has passed as after= to a
+	// pull: it asks from N only once it durably holds every set <= N it
+	// may read. It only rises. A snapshot commit at point P waits until
+	// every active device that reads the scope has Pulled >= P.
+	Pulled int64
 }
 
 // CanWrite reports whether the device may push change-sets for scope.
@@ -145,6 +154,38 @@ type Envelope struct {
 	UpdatedAt time.Time
 }
 
+// SnapshotPart is one sealed part of a snapshot as the hub stages it: the
+// clear header fields (copied out of the part by the server after it
+// verified the signature) and the bytes as uploaded.
+type SnapshotPart struct {
+	Scope string
+	// ID is the header's 16-byte id in lower-case hex (32 characters).
+	ID string
+	// Device is the owner device that signed the part.
+	Device     string
+	Point      int64
+	KeyVersion uint32
+	// Part is this part's index from 0; Parts how many the snapshot has.
+	Part, Parts uint32
+	Bytes       []byte
+	// At is when the hub received the part.
+	At time.Time
+}
+
+// Snapshot is a snapshot's standing at the hub, staged or committed,
+// without its parts.
+type Snapshot struct {
+	Scope, ID, Device string
+	Point             int64
+	KeyVersion, Parts uint32
+	// Staged is how many of the parts 0..Parts-1 are stored.
+	Staged uint32
+	// StagedAt is when its newest part arrived.
+	StagedAt time.Time
+	// CommittedAt is zero while the snapshot is staged.
+	CommittedAt time.Time
+}
+
 // Storage is everything the hub persists. Implementations must be safe for
 // concurrent use, and — for backends shared by several hub processes — correct
 // when several Storage values on the same database are used at once: a
@@ -178,6 +219,9 @@ type Storage interface {
 	RevokeDevice(ctx context.Context, id string, at time.Time) error
 	// TouchDevice records that the device was seen at the given time.
 	TouchDevice(ctx context.Context, id string, at time.Time) error
+	// SetPulled raises the device's Pulled to cursor; a lower or equal
+	// cursor changes nothing. ErrNotFound for an unknown device.
+	SetPulled(ctx context.Context, device string, cursor int64) error
 
 	// CreateToken stores a new enrollment token (ErrExists if the id is taken).
 	CreateToken(ctx context.Context, t Token) error
@@ -231,6 +275,46 @@ type Storage interface {
 	PutRosterHead(ctx context.Context, device string, head []byte, at time.Time) error
 	// RosterHeads returns every owner device's newest head, ordered by device.
 	RosterHeads(ctx context.Context) ([][]byte, error)
+
+	// PutSnapshotPart stages one part of an uncommitted snapshot (scope,
+	// p.ID). The same bytes for a staged (scope, id, part) again are a
+	// no-op. Other bytes for a staged part, header fields (device, point,
+	// key version, parts) that disagree with the snapshot's other staged
+	// parts, or a snapshot already committed are ErrConflict.
+	PutSnapshotPart(ctx context.Context, p SnapshotPart) error
+	// Snapshot returns a snapshot's standing, staged or committed, or
+	// ErrNotFound.
+	Snapshot(ctx context.Context, scope, id string) (Snapshot, error)
+	// CommitSnapshot atomically checks that every part 0..Parts-1 of
+	// (scope, id) is staged and that its point is above the point of the
+	// scope's committed snapshot (else ErrConflict: compaction never goes
+	// back), marks it committed at at, deletes the scope's previous
+	// committed snapshot with its parts, and deletes the scope's
+	// change-sets with cursor <= point, returning how many and their
+	// stored bytes (StoredBytes falls by as much). Committing the
+	// snapshot that is already the scope's committed one deletes nothing
+	// and returns zeros. ErrNotFound for an unknown snapshot. Safe against
+	// concurrent pushes, pulls and commits through other handles.
+	CommitSnapshot(ctx context.Context, scope, id string, at time.Time) (deleted, freedBytes int64, err error)
+	// Snapshots returns the committed snapshots of scopes (all = true:
+	// of every scope), ordered by scope, each with MinKeyVersion the
+	// lowest key version among the snapshot and the scope's change-sets
+	// still stored. An empty scope list without all selects nothing.
+	Snapshots(ctx context.Context, scopes []string, all bool) ([]protocol.SnapshotInfo, error)
+	// SnapshotPart returns part of a committed snapshot; ErrNotFound for
+	// an unknown or uncommitted snapshot or a part out of range.
+	SnapshotPart(ctx context.Context, scope, id string, part uint32) ([]byte, error)
+	// StagedSnapshotBytes returns the bytes of the parts of uncommitted
+	// snapshots signed by device: what the server bounds per uploader.
+	StagedSnapshotBytes(ctx context.Context, device string) (int64, error)
+	// DeleteStaleSnapshots deletes every uncommitted snapshot whose newest
+	// part was staged before before (an abandoned upload), with its parts,
+	// and returns how many snapshots it deleted.
+	DeleteStaleSnapshots(ctx context.Context, before time.Time) (int64, error)
+	// NewestCursor returns the highest cursor the hub has assigned to a
+	// change-set that is still stored or covered by a committed snapshot
+	// (0 for none): no device can have pulled a set beyond it.
+	NewestCursor(ctx context.Context) (int64, error)
 
 	// Ping checks that the storage answers (the health endpoint).
 	Ping(ctx context.Context) error

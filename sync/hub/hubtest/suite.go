@@ -48,6 +48,11 @@ func (s Suite) Run(t *testing.T) {
 		{"Checkpoints", testCheckpoints},
 		{"Roster", testRoster},
 		{"RosterAppendsOnceUnderConcurrency", testRosterConcurrent},
+		{"Pulled", testPulled},
+		{"SnapshotStaging", testSnapshotStaging},
+		{"SnapshotCommit", testSnapshotCommit},
+		{"SnapshotCommitsConcurrently", testSnapshotCommitsConcurrently},
+		{"DeleteStaleSnapshots", testDeleteStaleSnapshots},
 		{"Ping", func(t *testing.T, open func() hub.Storage) {
 			if err := open().Ping(context.Background()); err != nil {
 				t.Fatal(err)

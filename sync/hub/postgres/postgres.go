@@ -115,6 +115,38 @@ CREATE TABLE IF NOT EXISTS roster_heads (
 CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL);
 `
 
+// schemaVersion is the version migrate brings a database to.
+const schemaVersion = 2
+
+// schemaV2 adds compaction: each device's pulled cursor, and snapshots with their parts
+// (deleted with them). At most one snapshot per scope is committed.
+const schemaV2 = `
+ALTER TABLE devices ADD COLUMN IF NOT EXISTS pulled BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS changesets_scope_key_version ON changesets (scope, key_version);
+CREATE TABLE IF NOT EXISTS snapshots (
+	scope        TEXT        NOT NULL,
+	id           TEXT        NOT NULL,
+	device       TEXT        NOT NULL,
+	point        BIGINT      NOT NULL,
+	key_version  BIGINT      NOT NULL,
+	parts        BIGINT      NOT NULL,
+	staged_at    TIMESTAMPTZ NOT NULL,
+	committed_at TIMESTAMPTZ,
+	PRIMARY KEY (scope, id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS snapshots_one_committed ON snapshots (scope) WHERE committed_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS snapshots_device ON snapshots (device);
+CREATE TABLE IF NOT EXISTS snapshot_parts (
+	scope  TEXT   NOT NULL,
+	id     TEXT   NOT NULL,
+	part   BIGINT NOT NULL,
+	digest BYTEA  NOT NULL,
+	body   BYTEA  NOT NULL,
+	PRIMARY KEY (scope, id, part),
+	FOREIGN KEY (scope, id) REFERENCES snapshots (scope, id) ON DELETE CASCADE
+);
+`
+
 // Open connects to the database at url (a postgres:// URL or a key=value
 // string, as pgx accepts) and creates the tables if they are missing.
 func Open(ctx context.Context, url string) (*Storage, error) {
@@ -154,6 +186,21 @@ func (s *Storage) migrate(ctx context.Context) error {
 			if _, err := tx.Exec(ctx, "INSERT INTO schema_version(version) VALUES(1)"); err != nil {
 				return fmt.Errorf("create hub schema: %w", err)
 			}
+		}
+		var v int
+		if err := tx.QueryRow(ctx, "SELECT max(version) FROM schema_version").Scan(&v); err != nil {
+			return fmt.Errorf("create hub schema: %w", err)
+		}
+		if v > schemaVersion {
+			return fmt.Errorf("create hub schema: the database has schema version %d, newer than this spoke-hub knows (%d): update spoke-hub", v, schemaVersion)
+		}
+		if v < 2 {
+			if _, err := tx.Exec(ctx, schemaV2); err != nil {
+				return fmt.Errorf("create hub schema: to version 2: %w", err)
+			}
+		}
+		if _, err := tx.Exec(ctx, "UPDATE schema_version SET version = $1", schemaVersion); err != nil {
+			return fmt.Errorf("create hub schema: %w", err)
 		}
 		return nil
 	})
@@ -300,12 +347,12 @@ func (s *Storage) StoredBytes(ctx context.Context, device string) (int64, error)
 	return n, nil
 }
 
-const deviceCols = "id, label, role, scopes, signing_key, hpke_key, cert_serial, status, enrolled_at, last_seen, revoked_at"
+const deviceCols = "id, label, role, scopes, signing_key, hpke_key, cert_serial, status, enrolled_at, last_seen, revoked_at, pulled"
 
 func insertDevice(ctx context.Context, tx pgx.Tx, d hub.Device) error {
-	_, err := tx.Exec(ctx, "INSERT INTO devices("+deviceCols+") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+	_, err := tx.Exec(ctx, "INSERT INTO devices("+deviceCols+") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
 		d.ID, d.Label, string(d.Role), nonNil(d.Scopes), d.SigningKey, d.HPKEKey, d.CertSerial, string(d.Status),
-		d.EnrolledAt.UTC(), ts(d.LastSeen), ts(d.RevokedAt))
+		d.EnrolledAt.UTC(), ts(d.LastSeen), ts(d.RevokedAt), d.Pulled)
 	if isUnique(err) {
 		return hub.ErrExists
 	}
@@ -316,7 +363,7 @@ func scanDevice(r pgx.Row) (hub.Device, error) {
 	var d hub.Device
 	var role, status string
 	var seen, revoked *time.Time
-	if err := r.Scan(&d.ID, &d.Label, &role, &d.Scopes, &d.SigningKey, &d.HPKEKey, &d.CertSerial, &status, &d.EnrolledAt, &seen, &revoked); err != nil {
+	if err := r.Scan(&d.ID, &d.Label, &role, &d.Scopes, &d.SigningKey, &d.HPKEKey, &d.CertSerial, &status, &d.EnrolledAt, &seen, &revoked, &d.Pulled); err != nil {
 		return d, err
 	}
 	d.Scopes = orNil(d.Scopes)

@@ -40,7 +40,12 @@ type Storage struct {
 	r *sql.DB // readers
 }
 
-const schema = `
+// migrations take the schema from version i (PRAGMA user_version) to i+1, each in the
+// transaction that sets the new version, so a file is always at one whole version.
+var migrations = []string{schemaV1, schemaV2}
+
+// schemaV1 is the first schema (user_version 1).
+const schemaV1 = `
 CREATE TABLE IF NOT EXISTS changesets (
 	cursor      INTEGER PRIMARY KEY AUTOINCREMENT,
 	device      TEXT    NOT NULL,
@@ -104,7 +109,35 @@ CREATE TABLE IF NOT EXISTS roster_heads (
 	head        BLOB    NOT NULL,
 	received_at INTEGER NOT NULL
 );
-PRAGMA user_version = 1;
+`
+
+// schemaV2 adds compaction: each device's pulled cursor, and snapshots with their parts
+// (deleted with them). At most one snapshot per scope is committed.
+const schemaV2 = `
+ALTER TABLE devices ADD COLUMN pulled INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX changesets_scope_key_version ON changesets (scope, key_version);
+CREATE TABLE snapshots (
+	scope        TEXT    NOT NULL,
+	id           TEXT    NOT NULL,
+	device       TEXT    NOT NULL,
+	point        INTEGER NOT NULL,
+	key_version  INTEGER NOT NULL,
+	parts        INTEGER NOT NULL,
+	staged_at    INTEGER NOT NULL,
+	committed_at INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (scope, id)
+);
+CREATE UNIQUE INDEX snapshots_one_committed ON snapshots (scope) WHERE committed_at <> 0;
+CREATE INDEX snapshots_device ON snapshots (device);
+CREATE TABLE snapshot_parts (
+	scope  TEXT    NOT NULL,
+	id     TEXT    NOT NULL,
+	part   INTEGER NOT NULL,
+	digest BLOB    NOT NULL,
+	body   BLOB    NOT NULL,
+	PRIMARY KEY (scope, id, part),
+	FOREIGN KEY (scope, id) REFERENCES snapshots (scope, id) ON DELETE CASCADE
+);
 `
 
 // Open opens (creating if needed, owner-only) the database file at path.
@@ -141,11 +174,39 @@ func Open(ctx context.Context, path string) (*Storage, error) {
 	}
 	r.SetMaxOpenConns(4)
 	s := &Storage{w: w, r: r}
-	if _, err := w.ExecContext(ctx, schema); err != nil {
+	if err := s.migrate(ctx); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("create hub schema: %w", err)
+		return nil, err
 	}
 	return s, nil
+}
+
+// migrate brings the file to the newest schema in one immediate transaction, so several hub
+// processes opening it at once queue and the second finds nothing left to do.
+func (s *Storage) migrate(ctx context.Context) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var v int
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+			return err
+		}
+		if v > len(migrations) {
+			return fmt.Errorf("the database has schema version %d, newer than this spoke-hub knows (%d): update spoke-hub", v, len(migrations))
+		}
+		if v == len(migrations) {
+			return nil
+		}
+		for ; v < len(migrations); v++ {
+			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+				return fmt.Errorf("to version %d: %w", v+1, err)
+			}
+		}
+		_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations)))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create hub schema: %w", err)
+	}
+	return nil
 }
 
 // Close closes both pools.
@@ -283,12 +344,12 @@ func parseScopes(s string) ([]string, error) {
 	return out, nil
 }
 
-const deviceCols = "id, label, role, scopes, signing_key, hpke_key, cert_serial, status, enrolled_at, last_seen, revoked_at"
+const deviceCols = "id, label, role, scopes, signing_key, hpke_key, cert_serial, status, enrolled_at, last_seen, revoked_at, pulled"
 
 func insertDevice(ctx context.Context, tx *sql.Tx, d hub.Device) error {
-	_, err := tx.ExecContext(ctx, "INSERT INTO devices("+deviceCols+") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err := tx.ExecContext(ctx, "INSERT INTO devices("+deviceCols+") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		d.ID, d.Label, string(d.Role), scopesJSON(d.Scopes), d.SigningKey, d.HPKEKey, d.CertSerial, string(d.Status),
-		ms(d.EnrolledAt), ms(d.LastSeen), ms(d.RevokedAt))
+		ms(d.EnrolledAt), ms(d.LastSeen), ms(d.RevokedAt), d.Pulled)
 	if isUnique(err) {
 		return hub.ErrExists
 	}
@@ -330,7 +391,7 @@ func scanDevice(r scanner) (hub.Device, error) {
 	var d hub.Device
 	var role, scopes, status string
 	var enrolled, seen, revoked int64
-	if err := r.Scan(&d.ID, &d.Label, &role, &scopes, &d.SigningKey, &d.HPKEKey, &d.CertSerial, &status, &enrolled, &seen, &revoked); err != nil {
+	if err := r.Scan(&d.ID, &d.Label, &role, &scopes, &d.SigningKey, &d.HPKEKey, &d.CertSerial, &status, &enrolled, &seen, &revoked, &d.Pulled); err != nil {
 		return d, err
 	}
 	var err error
