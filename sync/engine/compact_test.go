@@ -287,3 +287,30 @@ func TestCompactionForgetsUnneededKeys(t *testing.T) {
 		t.Fatalf("verify after forgetting: %v", r.Problems)
 	}
 }
+
+func TestRowsCut(t *testing.T) {
+	rec := func(row string) store.ChangeRecord { return store.ChangeRecord{Table: "customers", RowID: row} }
+	recs := func(rows ...string) []store.ChangeRecord {
+		var out []store.ChangeRecord
+		for _, r := range rows {
+			out = append(out, rec(r))
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name  string
+		recs  []store.ChangeRecord
+		limit int
+		want  int
+	}{
+		{"fits", recs("a", "a", "b"), 5, 3},
+		{"cut between rows", recs("a", "a", "b", "b", "c"), 3, 2},
+		{"cut at a boundary", recs("a", "b", "c"), 2, 2},
+		{"first row longer than the limit", recs("a", "a", "a", "b"), 2, 3},
+		{"one row", recs("a", "a", "a"), 2, 3},
+	} {
+		if got := rowsCut(c.recs, c.limit); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
+}
