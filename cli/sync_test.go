@@ -109,6 +109,20 @@ func TestCLITwoMachinesConverge(t *testing.T) {
 	if code, _, _ := sam.run("conflicts", "--as", "sam"); code != 1 {
 		t.Fatal("a salesperson listed conflicts")
 	}
+	// Compaction: only the owner; a machine connected afterwards starts from the snapshots.
+	if exit, _, errs := sam.run("compact", "--as", "sam"); exit != 1 || !strings.Contains(errs, "not allowed") {
+		t.Fatalf("salesperson compact: exit %d, %s", exit, errs)
+	}
+	if out := owner.ok("compact", "--as", "olga"); !strings.Contains(out, "org: snapshot of") || !strings.Contains(out, "the hub deleted") {
+		t.Fatalf("compact:\n%s", out)
+	}
+	third := &cliT{t: t, dir: filepath.Join(t.TempDir(), "third"), vars: map[string]string{"SPOKE_PASSPHRASE": "third passphrase", "SPOKE_PASSWORD": "owner-password-1"}}
+	if out := third.ok("connect", "--code", strings.TrimSpace(owner.ok("devices", "add", "--as", "olga"))); !strings.Contains(out, "started from 2 snapshot(s)") {
+		t.Fatalf("connect after compaction: %s", out)
+	}
+	if c := customersJSON(t, third.ok("customers", "--as", "olga", "--json")); len(c) != 3 {
+		t.Fatalf("after compaction the new machine has %d customers", len(c))
+	}
 	// The hub down: a clear message and a non-zero exit, nothing lost.
 	stop()
 	sam.ok("import", "--as", "sam", writeFile(t, "in4.csv", []byte("name\nMary Jackson\n")))

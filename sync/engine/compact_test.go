@@ -68,6 +68,9 @@ func newCompactedChain(t *testing.T) *compactedChain {
 	for _, s := range rep.Scopes {
 		if s.Skipped == "" {
 			compacted++
+			if s.Deleted == 0 || s.Records == 0 {
+				t.Fatalf("scope %s: a snapshot of %d records deleted %d sets", s.Scope, s.Records, s.Deleted)
+			}
 		}
 	}
 	if compacted != 2 || rep.Scopes[0].Scope != store.OrgScope {
@@ -111,7 +114,7 @@ func TestCompactionNewDeviceStartsFromSnapshot(t *testing.T) {
 	if err != nil || len(held) != 0 {
 		t.Fatalf("the new device holds sets: %v %v", held, err)
 	}
-	sam2 := must[*store.Session](t)(n.st.SignIn(ctx, "sam", "sales-password-1"))
+	sam2 := must[*store.Session](t)(n.st.SignIn(ctx, "olga", "owner-password-1"))
 	for id, name := range map[string]string{c.ada: "Ada King", c.grace: "Grace B. Hopper", late: "Late Comer"} {
 		card, err := sam2.Customer(ctx, id, "")
 		if err != nil || card.Name != name {
