@@ -8,9 +8,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"testing"
+	"time"
 
 	"spoke/store"
+	"spoke/sync/hub"
 )
 
 // BenchmarkSync100kFieldChanges moves about 100,000 field changes (10,000 new customers: a
@@ -83,4 +87,76 @@ func BenchmarkSync100kFieldChanges(b *testing.B) {
 		}
 		b.ReportMetric(float64(wireBytes)/1e6, "MB")
 	})
+}
+
+// BenchmarkCompactThenJoin measures what compaction buys a device that joins late: an owner
+// device writes 2,000 customers (SPOKE_BENCH_CUSTOMERS overrides) and edits each twice, a
+// shop device joins from the whole history at the hub; then the owner compacts and another
+// shop device joins from the snapshot. Reported: both joins' first sync, the compaction, and
+// the hub's stored change-set bytes before and after:
+//
+//	go test ./sync/engine/ -run '^$' -bench CompactThenJoin -benchtime 1x
+func BenchmarkCompactThenJoin(b *testing.B) {
+	ctx := context.Background()
+	n := 2000
+	if v, err := strconv.Atoi(os.Getenv("SPOKE_BENCH_CUSTOMERS")); err == nil && v > 0 {
+		n = v
+	}
+	for b.Loop() {
+		b.StopTimer()
+		h, a, owner, north := chain(b)
+		ids := make([]string, n)
+		for i := range ids {
+			in := store.CustomerInput{Name: fmt.Sprintf("Customer %d", i), Email: fmt.Sprintf("c%d@example.com", i), Phone: "+1 415 555 0100", ShopID: north}
+			ids[i] = must[string](b)(owner.CreateCustomer(ctx, in))
+		}
+		for round := range 2 {
+			for i, id := range ids {
+				in := store.CustomerInput{Name: fmt.Sprintf("Customer %d v%d", i, round+2), Email: fmt.Sprintf("c%d@example.com", i), Phone: "+1 415 555 0100", Address: "1 Main St", ShopID: north}
+				if err := owner.UpdateCustomer(ctx, id, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+			a.sync(b)
+		}
+		hubBytes := func() int64 {
+			var sum int64
+			for _, d := range must[[]hub.Device](b)(h.storage.Devices(ctx)) {
+				sum += must[int64](b)(h.storage.StoredBytes(ctx, d.ID))
+			}
+			return sum
+		}
+		before := hubBytes()
+		t0 := time.Now()
+		late := newShopDevice(b, a, owner, north)
+		late.sync(b)
+		fromHistory := time.Since(t0)
+		a.sync(b)
+		late.sync(b)
+		t0 = time.Now()
+		rep, err := Compact(ctx, owner, a.hc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		compaction := time.Since(t0)
+		for _, s := range rep.Scopes {
+			if s.Skipped != "" {
+				b.Fatalf("scope %s skipped: %s", s.Scope, s.SkipCause)
+			}
+		}
+		after := hubBytes()
+		t0 = time.Now()
+		later := newShopDevice(b, a, owner, north)
+		r := later.sync(b)
+		fromSnapshot := time.Since(t0)
+		if r.Snapshots != 2 {
+			b.Fatalf("the late device imported %d snapshots", r.Snapshots)
+		}
+		b.ReportMetric(fromHistory.Seconds(), "join-history-s")
+		b.ReportMetric(fromSnapshot.Seconds(), "join-snapshot-s")
+		b.ReportMetric(compaction.Seconds(), "compact-s")
+		b.ReportMetric(float64(before)/1e6, "hub-MB-before")
+		b.ReportMetric(float64(after)/1e6, "hub-MB-after")
+		b.StartTimer()
+	}
 }
