@@ -192,10 +192,10 @@ func (r *Replica) RawValue(ctx context.Context, table, id, column string, dst *a
 	return r.s.rawValue(ctx, table, id, column, dst)
 }
 
-// ExportScope reads a scope's rows for a snapshot, rowsPerPart rows a part, and returns the
-// sets they cover (see exportScope).
-func (r *Replica) ExportScope(ctx context.Context, scope string, rowsPerPart int, fn func(ScopeExport) error) (map[string]uint64, error) {
-	return r.s.exportScope(ctx, scope, rowsPerPart, fn)
+// ExportScopes reads scopes' rows for snapshots, rowsPerPart rows a part, from one read
+// transaction (see exportScopes).
+func (r *Replica) ExportScopes(ctx context.Context, scopes []string, rowsPerPart int, fn func(ScopeExport) error) error {
+	return r.s.exportScopes(ctx, scopes, rowsPerPart, fn)
 }
 
 // ScopeKeyUse reports the versions held of a scope's key and which of them rows need.

@@ -14,36 +14,47 @@ import (
 // later merges the snapshot's records as it merges any set (newer local values win, equal
 // stamps are duplicates) and takes the covered sequence numbers as applied.
 
-// ScopeExport is what ExportScope hands the caller for each part.
+// ScopeExport is what ExportScopes hands the caller for each part.
 type ScopeExport struct {
+	Scope       string
 	Part, Parts int
 	Records     []ChangeRecord
 	// Covered is, for each device that wrote the scope, the newest of its sets of the scope
-	// whose effect the rows hold (see exportScope); the same for every part.
+	// whose effect the rows hold (see exportScopes); the same for every part.
 	Covered map[string]uint64
 }
 
-// exportScope reads every live row of scope (terminal rows are gone for good and are left
-// out), rowsPerPart rows a part, in registry order (a row after the rows it refers to within the
-// scope), from one read transaction, and calls fn for each part in order. It returns, for each
-// device that wrote the scope, the newest of its sets of the scope applied here (this device:
-// the newest it sealed), which the rows read hold the effect of.
-func (s *Store) exportScope(ctx context.Context, scope string, rowsPerPart int, fn func(ScopeExport) error) (map[string]uint64, error) {
+// exportScopes reads every live row of each scope (terminal rows are gone for good and are
+// left out), rowsPerPart rows a part, in registry order (a row after the rows it refers to
+// within the scope), and calls fn for each part in order, scope after scope. Everything comes
+// from one read transaction, so shop rows never name a staff row the org scope's parts lack.
+// A part also names, for each device that wrote the scope, the newest of its sets of the
+// scope applied here (this device: the newest it sealed): the rows read hold their effect.
+func (s *Store) exportScopes(ctx context.Context, scopes []string, rowsPerPart int, fn func(ScopeExport) error) error {
 	if rowsPerPart < 1 {
-		return nil, errors.New("store: rows per part must be at least 1")
+		return errors.New("store: rows per part must be at least 1")
 	}
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer tx.Rollback()
 	devs, err := loadDevices(ctx, tx)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	for _, scope := range scopes {
+		if err := s.exportScope(ctx, tx, devs, scope, rowsPerPart, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) exportScope(ctx context.Context, tx *sql.Tx, devs *deviceNames, scope string, rowsPerPart int, fn func(ScopeExport) error) error {
 	covered, err := s.coveredSeqs(ctx, tx, scope)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	type ref struct {
 		t   *table
@@ -60,14 +71,14 @@ func (s *Store) exportScope(ctx context.Context, scope string, rowsPerPart int, 
 		}
 		rows, err := tx.QueryContext(ctx, "SELECT r.id, r.flags FROM "+t.name+" t JOIN row_clocks r ON r.id = unhex(replace(t.id, '-', '')) WHERE "+scopeOfRows[t.name]+" = ? ORDER BY t.id", scope)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for rows.Next() {
 			var k []byte
 			var flags int64
 			if err := rows.Scan(&k, &flags); err != nil {
 				rows.Close()
-				return nil, err
+				return err
 			}
 			if flags&flagTerminal == 0 {
 				all = append(all, ref{t, k})
@@ -75,7 +86,7 @@ func (s *Store) exportScope(ctx context.Context, scope string, rowsPerPart int, 
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	parts := max(1, (len(all)+rowsPerPart-1)/rowsPerPart)
@@ -90,31 +101,32 @@ func (s *Store) exportScope(ctx context.Context, scope string, rowsPerPart int, 
 			}
 			clocks, err := readClocks(ctx, tx, keys)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			rcs := make([]*rowClock, n)
 			for i, k := range keys {
 				if rcs[i] = clocks[string(k)]; rcs[i] == nil {
-					return nil, &TamperError{Table: chunk[i].t.name, Row: fmt.Sprintf("%x", k), Column: "-", Reason: "a row without its clock"}
+					return &TamperError{Table: chunk[i].t.name, Row: fmt.Sprintf("%x", k), Column: "-", Reason: "a row without its clock"}
 				}
+				// Fail closed: a row edited in the file must not be signed into a snapshot.
 				if err := s.checkRow(ctx, tx, rcs[i].table, mustRowID(k)); err != nil {
-					return nil, err
+					return err
 				}
 			}
 			got, err := s.rowRecords(ctx, tx, rcs, 0, 0, devs)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			for _, r := range got {
 				recs = append(recs, r...)
 			}
 			chunk = chunk[n:]
 		}
-		if err := fn(ScopeExport{Part: p, Parts: parts, Records: recs, Covered: covered}); err != nil {
-			return nil, err
+		if err := fn(ScopeExport{Scope: scope, Part: p, Parts: parts, Records: recs, Covered: covered}); err != nil {
+			return err
 		}
 	}
-	return covered, nil
+	return nil
 }
 
 func mustRowID(k []byte) string {

@@ -107,6 +107,7 @@ func compact(ctx context.Context, by store.Principal, st Replica, h compactHub) 
 	}
 	slices.SortStableFunc(scopes, func(a, b string) int { return boolCmp(b == store.OrgScope, a == store.OrgScope) })
 	rep := &CompactReport{}
+	var todo []string
 	for _, scope := range scopes {
 		cs := CompactedScope{Scope: scope, Point: state.Cursor}
 		var behind []string
@@ -128,21 +129,47 @@ func compact(ctx context.Context, by store.Principal, st Replica, h compactHub) 
 		case cs.Point <= done[scope]:
 			cs.Skipped, cs.SkipCause = "current", "nothing new since the hub's snapshot of this scope"
 		}
-		if cs.Skipped != "" {
-			rep.Scopes = append(rep.Scopes, cs)
-			if scope == store.OrgScope && cs.Skipped != "current" {
-				return rep, fmt.Errorf("compaction of the org scope: %s", cs.SkipCause)
-			}
-			continue
-		}
-		if err := compactScope(ctx, st, h, id.Signing, scope, &cs); err != nil {
-			return rep, fmt.Errorf("compaction of scope %s: %w", scope, err)
-		}
 		rep.Scopes = append(rep.Scopes, cs)
-		st.Audit(ctx, by, store.Event{Action: "sync.compact", Target: scope,
-			Detail: fmt.Sprintf("point=%d parts=%d records=%d deleted=%d", cs.Point, cs.Parts, cs.Records, cs.Deleted)})
+		if cs.Skipped == "" {
+			todo = append(todo, scope)
+		} else if scope == store.OrgScope && cs.Skipped != "current" {
+			return rep, fmt.Errorf("compaction of the org scope: %s", cs.SkipCause)
+		}
 	}
-	return rep, nil
+	if len(todo) == 0 {
+		return rep, nil
+	}
+	// One reading of every scope: a shop's rows never name staff the org snapshot lacks.
+	at := map[string]*CompactedScope{}
+	for i := range rep.Scopes {
+		at[rep.Scopes[i].Scope] = &rep.Scopes[i]
+	}
+	var cur *snapshotUpload
+	err = st.ExportScopes(ctx, todo, RowsPerSnapshotPart, func(x store.ScopeExport) error {
+		cs := at[x.Scope]
+		if cur == nil || cur.cs != cs {
+			u, err := newSnapshotUpload(ctx, st, cs)
+			if err != nil {
+				return err
+			}
+			cur = u
+		}
+		if err := cur.put(ctx, st, h, id.Signing, x); err != nil {
+			return fmt.Errorf("compaction of scope %s: %w", x.Scope, err)
+		}
+		if x.Part < x.Parts-1 {
+			return nil
+		}
+		res, err := h.CommitSnapshot(ctx, x.Scope, cur.id)
+		if err != nil {
+			return fmt.Errorf("compaction of scope %s: %w", x.Scope, err)
+		}
+		cs.Deleted, cs.Freed = res.Deleted, res.FreedBytes
+		st.Audit(ctx, by, store.Event{Action: "sync.compact", Target: x.Scope,
+			Detail: fmt.Sprintf("point=%d parts=%d records=%d deleted=%d", cs.Point, cs.Parts, cs.Records, cs.Deleted)})
+		return nil
+	})
+	return rep, err
 }
 
 func boolCmp(a, b bool) int {
@@ -155,44 +182,46 @@ func boolCmp(a, b bool) int {
 	return -1
 }
 
-// compactScope seals one scope's snapshot part by part, uploads each and commits.
-func compactScope(ctx context.Context, st Replica, h compactHub, signer ed25519.PrivateKey, scope string, cs *CompactedScope) error {
-	key, ver, err := st.ScopeKey(ctx, scope, 0)
+// snapshotUpload is one scope's snapshot being sealed and uploaded.
+type snapshotUpload struct {
+	cs  *CompactedScope
+	key []byte
+	ver uint32
+	sid [16]byte
+	id  string // sid in hex, as the hub names it
+}
+
+func newSnapshotUpload(ctx context.Context, st Replica, cs *CompactedScope) (*snapshotUpload, error) {
+	key, ver, err := st.ScopeKey(ctx, cs.Scope, 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var sid [16]byte
-	rand.Read(sid[:])
-	hexID := hex.EncodeToString(sid[:])
-	_, err = st.ExportScope(ctx, scope, RowsPerSnapshotPart, func(x store.ScopeExport) error {
-		p := &wire.SnapshotPart{
-			Header:  wire.SnapshotHeader{Version: 1, Scope: scope, Device: st.DeviceID(), KeyVersion: ver, ID: sid, Point: cs.Point, Part: uint32(x.Part), Parts: uint32(x.Parts)},
-			Covered: coveredList(x.Covered),
-			Changes: make([]wire.Change, len(x.Records)),
-		}
-		for i, r := range x.Records {
-			v, err := wire.ValueOf(r.Value)
-			if err != nil {
-				return err
-			}
-			p.Changes[i] = wire.Change{HLC: r.HLC, Device: r.Device, Table: r.Table, RowID: r.RowID, Column: r.Column, Value: v, Sealed: r.Sealed}
-		}
-		b, err := wire.SealSnapshot(p, key, signer)
+	u := &snapshotUpload{cs: cs, key: key, ver: ver}
+	rand.Read(u.sid[:])
+	u.id = hex.EncodeToString(u.sid[:])
+	return u, nil
+}
+
+// put seals one part under the scope's current key, signs it and uploads it.
+func (u *snapshotUpload) put(ctx context.Context, st Replica, h compactHub, signer ed25519.PrivateKey, x store.ScopeExport) error {
+	p := &wire.SnapshotPart{
+		Header:  wire.SnapshotHeader{Version: 1, Scope: x.Scope, Device: st.DeviceID(), KeyVersion: u.ver, ID: u.sid, Point: u.cs.Point, Part: uint32(x.Part), Parts: uint32(x.Parts)},
+		Covered: coveredList(x.Covered),
+		Changes: make([]wire.Change, len(x.Records)),
+	}
+	for i, r := range x.Records {
+		v, err := wire.ValueOf(r.Value)
 		if err != nil {
 			return err
 		}
-		cs.Parts, cs.Records = x.Parts, cs.Records+len(x.Records)
-		return h.PutSnapshotPart(ctx, scope, hexID, uint32(x.Part), b)
-	})
+		p.Changes[i] = wire.Change{HLC: r.HLC, Device: r.Device, Table: r.Table, RowID: r.RowID, Column: r.Column, Value: v, Sealed: r.Sealed}
+	}
+	b, err := wire.SealSnapshot(p, u.key, signer)
 	if err != nil {
 		return err
 	}
-	res, err := h.CommitSnapshot(ctx, scope, hexID)
-	if err != nil {
-		return err
-	}
-	cs.Deleted, cs.Freed = res.Deleted, res.FreedBytes
-	return nil
+	u.cs.Parts, u.cs.Records = x.Parts, u.cs.Records+len(x.Records)
+	return h.PutSnapshotPart(ctx, x.Scope, u.id, uint32(x.Part), b)
 }
 
 func coveredList(m map[string]uint64) []wire.Covered {

@@ -31,7 +31,7 @@ type Replica interface {
 	ImportScopeKeys(ctx context.Context, ks []store.ScopeKey) error
 	Scopes(ctx context.Context) ([]string, error)
 
-	ExportScope(ctx context.Context, scope string, rowsPerPart int, fn func(store.ScopeExport) error) (map[string]uint64, error)
+	ExportScopes(ctx context.Context, scopes []string, rowsPerPart int, fn func(store.ScopeExport) error) error
 	ScopeKeyUse(ctx context.Context, scope string) (*store.ScopeKeyUse, error)
 	ForgetScopeKeys(ctx context.Context, scope string, below uint32) ([]uint32, error)
 
