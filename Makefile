@@ -59,6 +59,7 @@ bench:
 	SPOKE_BENCH_CUSTOMERS=10000 $(GO) test ./store/backup/ -run '^$$' -bench IncrementalAfter1000Changes -benchtime 3x -timeout 30m
 	$(GO) test ./sync/engine/ -run '^$$' -bench Sync100kFieldChanges -benchtime 3x -timeout 30m
 	SPOKE_BENCH_CUSTOMERS=10000 $(GO) test ./sync/engine/ -run '^$$' -bench CompactThenJoin -benchtime 1x -timeout 30m
+	$(GO) test ./app/ -run '^$$' -bench GUIMemory -benchtime 1x -timeout 30m
 	./scripts/with-postgres.sh env SPOKE_HUB_LOAD=bench $(GO) test -count=1 -timeout 15m -run '^TestLoad$$' -v ./sync/hub/
 
 # The desktop app's package: fyne builds cmd/spoke-gui and reads cmd/spoke-gui/FyneApp.toml

@@ -117,31 +117,69 @@ func dekLabel(customerID string, scopeVersion uint32) []byte {
 
 // dek returns a customer's unwrapped data key, caching it for the life of the Store.
 func (s *Store) dek(ctx context.Context, c *custRow) ([]byte, error) {
+	k, cached, err := s.dekOnce(ctx, c)
+	if err == nil && !cached {
+		s.mu.Lock()
+		s.deks[c.id] = k
+		s.mu.Unlock()
+	}
+	return k, err
+}
+
+// dekOnce returns a customer's data key from the cache (cached) or unwrapped, without
+// caching it: the caller either caches it or wipes it.
+func (s *Store) dekOnce(ctx context.Context, c *custRow) (k []byte, cached bool, err error) {
 	s.mu.RLock()
-	k := s.deks[c.id]
+	k = s.deks[c.id]
 	s.mu.RUnlock()
 	if k != nil {
-		return k, nil
+		return k, true, nil
 	}
 	sk, _, err := s.scopeKey(ctx, c.shopID, c.dekVersion)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	k, err = keys.Unwrap(sk, c.dek, dekLabel(c.id, c.dekVersion))
 	if err != nil {
-		return nil, &SealError{Table: "customers", Row: c.id, Column: "dek", Err: err}
+		return nil, false, &SealError{Table: "customers", Row: c.id, Column: "dek", Err: err}
 	}
-	s.mu.Lock()
-	s.deks[c.id] = k
-	s.mu.Unlock()
-	return k, nil
+	return k, false, nil
 }
 
 // opened is a customer's decrypted personal fields.
 type opened struct{ name, email, phone, address, birthday, notes string }
 
+// Which of a customer's personal fields openFields decrypts.
+type fieldSet uint8
+
+const (
+	fieldsMinimal fieldSet = iota // name and phone: a mechanic's or a break-glass view
+	fieldsIndexed                 // name, e-mail and phone: what a search index holds
+	fieldsAll
+)
+
 func (s *Store) openCust(ctx context.Context, c *custRow, minimal bool) (*opened, error) {
-	k, err := s.dek(ctx, c)
+	if minimal {
+		return s.openFields(ctx, c, fieldsMinimal, true)
+	}
+	return s.openFields(ctx, c, fieldsAll, true)
+}
+
+// openFields decrypts the fields of set. keep caches the customer's data key for the life of
+// the Store (a card, an edit, a change to the index); a bulk read (the index build) passes
+// false, so that it leaves no key of every customer in memory, and the key it unwrapped is
+// wiped once the fields are open.
+func (s *Store) openFields(ctx context.Context, c *custRow, set fieldSet, keep bool) (*opened, error) {
+	var (
+		k      []byte
+		cached bool
+		err    error
+	)
+	if keep {
+		k, err = s.dek(ctx, c)
+	} else if k, cached, err = s.dekOnce(ctx, c); err == nil && !cached {
+		defer seal.Wipe(k)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -150,13 +188,13 @@ func (s *Store) openCust(ctx context.Context, c *custRow, minimal bool) (*opened
 		col string
 		v   []byte
 		dst *string
-	}{{"name", c.name, &o.name}, {"phone", c.phone, &o.phone}}
-	if !minimal {
-		fields = append(fields, []struct {
-			col string
-			v   []byte
-			dst *string
-		}{{"email", c.email, &o.email}, {"address", c.address, &o.address}, {"birthday", c.birthday, &o.birthday}, {"notes", c.note, &o.notes}}...)
+	}{{"name", c.name, &o.name}, {"phone", c.phone, &o.phone}, {"email", c.email, &o.email},
+		{"address", c.address, &o.address}, {"birthday", c.birthday, &o.birthday}, {"notes", c.note, &o.notes}}
+	switch set {
+	case fieldsMinimal:
+		fields = fields[:2]
+	case fieldsIndexed:
+		fields = fields[:3]
 	}
 	for _, f := range fields {
 		if *f.dst, err = openField(k, "customers", c.id, f.col, f.v); err != nil {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unique"
 	"weak"
 
 	"spoke/store/search"
@@ -111,7 +112,7 @@ func (ss *Session) BuildIndex(ctx context.Context, progress func(done, total int
 					if ctx.Err() != nil {
 						break
 					}
-					o, err := ss.s.openCust(ctx, c, minimal)
+					o, err := ss.s.openFields(ctx, c, indexSet(minimal), false)
 					if err != nil {
 						fail(err)
 						break
@@ -194,13 +195,24 @@ type openedCust struct {
 	o *opened
 }
 
+// summary is what the index lists of a customer. The shop and salesperson ids, shared by
+// thousands of customers, are interned: an index of 100,000 holds each once, not each row's copy.
 func (ss *Session) summary(ctx context.Context, c *custRow, o *opened, owners map[string]string) CustomerSummary {
 	name, ok := owners[c.ownerID]
 	if !ok {
 		name = ss.s.username(ctx, c.ownerID)
 		owners[c.ownerID] = name
 	}
-	return CustomerSummary{ID: c.id, ShopID: c.shopID, OwnerID: c.ownerID, Owner: name, Name: o.name, Email: o.email, Phone: o.phone}
+	return CustomerSummary{ID: c.id, ShopID: unique.Make(c.shopID).Value(), OwnerID: unique.Make(c.ownerID).Value(), Owner: name,
+		Name: o.name, Email: o.email, Phone: o.phone}
+}
+
+// indexSet is what an index decrypts of each customer, the fields indexFields names.
+func indexSet(minimal bool) fieldSet {
+	if minimal {
+		return fieldsMinimal
+	}
+	return fieldsIndexed
 }
 
 // visibleQuery selects the customers the user may list, and whether only name and phone.
@@ -299,7 +311,7 @@ func (ss *Session) indexPut(ctx context.Context, id string) bool {
 		ss.indexRemove(id)
 		return false
 	}
-	o, err := ss.s.openCust(ctx, c, g == Assigned)
+	o, err := ss.s.openFields(ctx, c, indexSet(g == Assigned), true)
 	if err != nil {
 		ss.indexRemove(id)
 		return false
