@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -175,9 +176,10 @@ type ScopeKeyUse struct {
 	Scope    string
 	Versions []uint32 // held here, oldest first
 	Current  uint32
-	// Needed are the versions rows here are sealed under: customers' data keys are wrapped
-	// under the version they were made with, and staff rows are sealed under the org key's
-	// first version.
+	// Needed are the versions something here is sealed under or derived from: customers'
+	// data keys are wrapped under the version they were made with, staff rows are sealed
+	// under the org key's first version, a shop's blind-index keys derive from its key's first
+	// version, break-glass reasons are sealed under the org version of their time.
 	Needed map[uint32]bool
 }
 
@@ -192,8 +194,32 @@ func (s *Store) scopeKeyUse(ctx context.Context, q querier, scope string) (*Scop
 		u.Versions = append(u.Versions, uint32(v))
 		u.Current = uint32(v)
 	}
+	// The first version is never forgotten: the org key's seals staff records, a shop key's
+	// derives the shop's blind-index keys.
+	u.Needed[1] = true
 	if scope == OrgScope {
-		u.Needed[1] = true
+		// Break-glass reasons, here and in other devices' copied trails, are sealed under the
+		// org key version of their time (a 0xFF prefix and the version; none: version 1).
+		for _, t := range []string{"audit", "remote_audit"} {
+			rows, err := q.QueryContext(ctx, "SELECT DISTINCT substr(reason, 1, 5) FROM "+t+" WHERE reason IS NOT NULL AND length(reason) > 5")
+			if err != nil {
+				return nil, err
+			}
+			for rows.Next() {
+				var b []byte
+				if err := rows.Scan(&b); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				if len(b) == 5 && b[0] == reasonVersioned {
+					u.Needed[binary.BigEndian.Uint32(b[1:])] = true
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+		}
 	} else {
 		need, err := queryInts(ctx, q, "SELECT DISTINCT dek_version FROM customers WHERE shop_id = ?", scope)
 		if err != nil {

@@ -43,6 +43,16 @@ type SyncState struct {
 	// RosterAlert says what was wrong with the roster the hub relayed last (planted, swapped
 	// or reordered entries, a forked or withheld head); empty when nothing was.
 	RosterAlert string `json:"roster_alert,omitempty"`
+	// Snapshots is, per scope, the newest compaction snapshot this device verified (imported,
+	// built, or checked part 0 of): its id and the key version it is sealed under. Only these,
+	// never the hub's listing alone, let it forget older key versions.
+	Snapshots map[string]SnapshotSeen `json:"snapshots,omitempty"`
+}
+
+// SnapshotSeen is a snapshot this device verified.
+type SnapshotSeen struct {
+	ID         string `json:"id"`
+	KeyVersion uint32 `json:"key_version"`
 }
 
 // nextScopeSeq advances and returns the scope sequence number for a new set of scope.

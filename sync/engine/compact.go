@@ -113,7 +113,8 @@ func compact(ctx context.Context, by store.Principal, st Replica, h compactHub) 
 		var behind []string
 		for _, d := range devs {
 			reads := d.Role == protocol.RoleOwner || scope == store.OrgScope || slices.Contains(d.Scopes, scope)
-			if d.ID == st.DeviceID() || d.Status != protocol.StatusActive || !reads {
+			// A device that has pulled nothing yet starts from a snapshot: it cannot miss a set.
+			if d.ID == st.DeviceID() || d.Status != protocol.StatusActive || !reads || d.Pulled == 0 {
 				continue
 			}
 			if d.Pulled <= done[scope] {
@@ -361,6 +362,9 @@ func (e *Engine) importSnapshot(ctx context.Context, info protocol.SnapshotInfo,
 			return "", err
 		}
 	}
+	if err := e.sawSnapshot(ctx, info); err != nil {
+		return "", err
+	}
 	r.Applied += applied
 	r.Lost += lost
 	r.Snapshots++
@@ -386,12 +390,48 @@ func rowsCut(recs []store.ChangeRecord, limit int) int {
 	return n
 }
 
+// sawSnapshot records a snapshot this device verified.
+func (e *Engine) sawSnapshot(ctx context.Context, info protocol.SnapshotInfo) error {
+	st, err := e.st.SyncState(ctx)
+	if err != nil {
+		return err
+	}
+	if st.Snapshots == nil {
+		st.Snapshots = map[string]store.SnapshotSeen{}
+	}
+	st.Snapshots[info.Scope] = store.SnapshotSeen{ID: info.ID, KeyVersion: info.KeyVersion}
+	return e.st.SaveSyncState(ctx, st)
+}
+
+// verifySnapshot checks the first part of a listed snapshot this device did not import (it was
+// past the point) against the owner device's key from the device list, once per snapshot, and
+// records it: the signed key version, not the hub's listing, bounds what forgetKeys deletes.
+func (e *Engine) verifySnapshot(ctx context.Context, info protocol.SnapshotInfo) (bool, error) {
+	local, err := e.st.Roster(ctx)
+	if err != nil {
+		return false, nil
+	}
+	m := local.Member(info.Device)
+	if m == nil || !m.Active || m.Role != roster.RoleOwner || m.ID == roster.RecoveryID {
+		return false, nil
+	}
+	b, err := e.hub.SnapshotPart(ctx, info.Scope, info.ID, 0)
+	if err != nil {
+		return false, err
+	}
+	h, err := wire.VerifySnapshot(b, m.SigningKey)
+	if err != nil || h.Scope != info.Scope || hex.EncodeToString(h.ID[:]) != info.ID || h.Point != info.Point || h.KeyVersion != info.KeyVersion {
+		return false, nil
+	}
+	return true, e.sawSnapshot(ctx, info)
+}
+
 // forgetKeys deletes, after a round that pulled to the end, the versions of each compacted
-// scope's key that nothing here or at the hub still needs: below the snapshot's version, the
-// lowest version of the scope's sets the hub still holds, and that of any set held here, and
-// not used by any row here. The hub's word on its sets can only make this device forget too
-// little, or a key for a set it has not taken, which that set then waits for (an owner device
-// shares keys again); it cannot make a key readable to anyone.
+// scope's key that nothing here or at the hub still needs: below the version the scope's
+// newest verified snapshot is sealed under (signed by an owner device), lowered further by the
+// hub's word on its oldest surviving set and by every set held here, and never a version
+// something here is sealed under or derived from (store.ScopeKeyUse). The hub can only make
+// this device forget less. A scope with a held set this version cannot read keeps its keys.
 func (e *Engine) forgetKeys(ctx context.Context, list []protocol.SnapshotInfo) error {
 	if len(list) == 0 {
 		return nil
@@ -406,18 +446,40 @@ func (e *Engine) forgetKeys(ctx context.Context, list []protocol.SnapshotInfo) e
 		if err != nil {
 			return err
 		}
-		h, err := wire.ParseHeader(b)
-		if err != nil {
-			continue
+		v := uint32(0) // unreadable (a newer format): keep every version of the scope
+		if h, err := wire.ParseHeader(b); err == nil {
+			v = h.KeyVersion
 		}
-		if v, ok := lowHeld[hs.Scope]; !ok || h.KeyVersion < v {
-			lowHeld[hs.Scope] = h.KeyVersion
+		if low, ok := lowHeld[hs.Scope]; !ok || v < low {
+			lowHeld[hs.Scope] = v
 		}
 	}
+	seen := map[string]bool{}
 	for _, info := range list {
-		below := min(info.KeyVersion, info.MinKeyVersion)
-		if v, ok := lowHeld[info.Scope]; ok {
-			below = min(below, v)
+		if seen[info.Scope] {
+			continue // one entry per scope: a listing repeating one is not read twice
+		}
+		seen[info.Scope] = true
+		st, err := e.st.SyncState(ctx)
+		if err != nil {
+			return err
+		}
+		if got, ok := st.Snapshots[info.Scope]; !ok || got.ID != info.ID {
+			ok, err := e.verifySnapshot(ctx, info)
+			if err != nil || !ok {
+				return err
+			}
+		}
+		st, err = e.st.SyncState(ctx)
+		if err != nil {
+			return err
+		}
+		below := st.Snapshots[info.Scope].KeyVersion
+		if info.MinKeyVersion < below {
+			below = info.MinKeyVersion
+		}
+		if v, ok := lowHeld[info.Scope]; ok && v < below {
+			below = v
 		}
 		use, err := e.st.ScopeKeyUse(ctx, info.Scope)
 		if err != nil {

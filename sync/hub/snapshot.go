@@ -220,7 +220,10 @@ func (s *Server) lagging(ctx context.Context, scope string, point int64) (string
 	var ids []string
 	n := 0
 	for _, x := range devs {
-		if x.Status == protocol.StatusActive && x.CanRead(scope) && x.Pulled < point {
+		// A device that has pulled nothing yet starts from the snapshot: it cannot miss a set.
+		// (Counting it would let one that refuses a revoked owner's snapshot block every later
+		// compaction.)
+		if x.Status == protocol.StatusActive && x.CanRead(scope) && x.Pulled > 0 && x.Pulled < point {
 			if n++; n <= maxLaggingListed {
 				ids = append(ids, x.ID)
 			}
