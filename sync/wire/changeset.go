@@ -243,15 +243,47 @@ func verifyFrame(b []byte, pub ed25519.PublicKey) (Header, int, error) {
 	if err != nil {
 		return Header{}, 0, err
 	}
+	if err := checkSignature(b, pub); err != nil {
+		return Header{}, 0, err
+	}
+	return h, hdrLen, nil
+}
+
+// checkSignature checks the trailing Ed25519 signature of a framed message
+// (a change-set or a snapshot part) against pub.
+func checkSignature(b []byte, pub ed25519.PublicKey) error {
 	if len(pub) != ed25519.PublicKeySize {
 		// ed25519.Verify would panic on it.
-		return Header{}, 0, fail(ErrBadSignature, "public key is not 32 bytes")
+		return fail(ErrBadSignature, "public key is not 32 bytes")
 	}
 	n := len(b) - ed25519.SignatureSize
 	if !ed25519.Verify(pub, b[:n], b[n:]) {
-		return Header{}, 0, ErrBadSignature
+		return ErrBadSignature
 	}
-	return h, hdrLen, nil
+	return nil
+}
+
+// openBody asks keyFor for the scope key, decrypts the ciphertext between a
+// verified message's header (its first hdrLen bytes, the additional data) and
+// its signature under the key derived for purpose, and decompresses it. what
+// names the message in an error.
+func openBody(b []byte, hdrLen int, scope string, version uint32, purpose, what string, keyFor func(scope string, version uint32) ([]byte, error)) ([]byte, error) {
+	if keyFor == nil {
+		return nil, errors.New("wire: no scope key lookup given")
+	}
+	key, err := keyFor(scope, version)
+	if err != nil {
+		return nil, fmt.Errorf("wire: scope key for the %s: %w", what, err)
+	}
+	aead, err := aeadFor(key, purpose)
+	if err != nil {
+		return nil, err
+	}
+	compressed, err := aead.Open(nil, nil, b[hdrLen:len(b)-ed25519.SignatureSize], b[:hdrLen])
+	if err != nil {
+		return nil, ErrUnauthenticated
+	}
+	return inflate(compressed)
 }
 
 // Open verifies b's signature with pub, asks keyFor for the scope key named
@@ -263,23 +295,7 @@ func Open(b []byte, pub ed25519.PublicKey, keyFor func(scope string, version uin
 	if err != nil {
 		return nil, err
 	}
-	if keyFor == nil {
-		return nil, errors.New("wire: no scope key lookup given")
-	}
-	key, err := keyFor(h.Scope, h.KeyVersion)
-	if err != nil {
-		return nil, fmt.Errorf("wire: scope key for the change-set: %w", err)
-	}
-	aead, err := bodyAEAD(key)
-	if err != nil {
-		return nil, err
-	}
-	ciphertext := b[hdrLen : len(b)-ed25519.SignatureSize]
-	compressed, err := aead.Open(nil, nil, ciphertext, b[:hdrLen])
-	if err != nil {
-		return nil, ErrUnauthenticated
-	}
-	body, err := inflate(compressed)
+	body, err := openBody(b, hdrLen, h.Scope, h.KeyVersion, keyPurpose, "change-set", keyFor)
 	if err != nil {
 		return nil, err
 	}

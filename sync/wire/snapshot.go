@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
-	"fmt"
 )
 
 // A snapshot stands in for the change-sets of one scope that the hub deleted at compaction.
@@ -242,12 +241,8 @@ func verifySnapshotFrame(b []byte, pub ed25519.PublicKey) (SnapshotHeader, int, 
 	if err != nil {
 		return SnapshotHeader{}, 0, err
 	}
-	if len(pub) != ed25519.PublicKeySize {
-		return SnapshotHeader{}, 0, fail(ErrBadSignature, "public key is not 32 bytes")
-	}
-	end := len(b) - ed25519.SignatureSize
-	if !ed25519.Verify(pub, b[:end], b[end:]) {
-		return SnapshotHeader{}, 0, ErrBadSignature
+	if err := checkSignature(b, pub); err != nil {
+		return SnapshotHeader{}, 0, err
 	}
 	return h, n, nil
 }
@@ -259,22 +254,7 @@ func OpenSnapshot(b []byte, pub ed25519.PublicKey, keyFor func(scope string, ver
 	if err != nil {
 		return nil, err
 	}
-	if keyFor == nil {
-		return nil, errors.New("wire: no scope key lookup given")
-	}
-	key, err := keyFor(h.Scope, h.KeyVersion)
-	if err != nil {
-		return nil, fmt.Errorf("wire: scope key for the snapshot: %w", err)
-	}
-	aead, err := snapshotAEAD(key)
-	if err != nil {
-		return nil, err
-	}
-	compressed, err := aead.Open(nil, nil, b[hdrLen:len(b)-ed25519.SignatureSize], b[:hdrLen])
-	if err != nil {
-		return nil, ErrUnauthenticated
-	}
-	plain, err := inflate(compressed)
+	plain, err := openBody(b, hdrLen, h.Scope, h.KeyVersion, snapPurpose, "snapshot", keyFor)
 	if err != nil {
 		return nil, err
 	}
