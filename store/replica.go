@@ -198,11 +198,6 @@ func (r *Replica) ExportScopes(ctx context.Context, scopes []string, rowsPerPart
 	return r.s.exportScopes(ctx, scopes, rowsPerPart, fn)
 }
 
-// ScopeKeyUse reports the versions held of a scope's key and which of them rows need.
-func (r *Replica) ScopeKeyUse(ctx context.Context, scope string) (*ScopeKeyUse, error) {
-	return r.s.scopeKeyUse(ctx, r.s.db, scope)
-}
-
 // ForgetScopeKeys deletes the versions of a scope's key below below that no row needs.
 func (r *Replica) ForgetScopeKeys(ctx context.Context, scope string, below uint32) ([]uint32, error) {
 	return r.s.forgetScopeKeys(ctx, scope, below)

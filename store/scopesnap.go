@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Scope snapshots (compaction). Once every device reading a scope has pulled past a point, an
@@ -171,32 +172,33 @@ func (s *Store) coveredSeqs(ctx context.Context, q querier, scope string) (map[s
 	return out, nil
 }
 
-// ScopeKeyUse says which versions of a scope's key this database still needs.
-type ScopeKeyUse struct {
-	Scope    string
-	Versions []uint32 // held here, oldest first
-	Current  uint32
-	// Needed are the versions something here is sealed under or derived from: customers'
+var errNothingForgotten = errors.New("store: no key version to forget")
+
+// keyUse says which versions of a scope's key this database holds and which it needs.
+type keyUse struct {
+	versions []uint32 // held here, oldest first
+	current  uint32
+	// needed are the versions something here is sealed under or derived from: customers'
 	// data keys are wrapped under the version they were made with, staff rows are sealed
 	// under the org key's first version, a shop's blind-index keys derive from its key's first
 	// version, break-glass reasons are sealed under the org version of their time.
-	Needed map[uint32]bool
+	needed map[uint32]bool
 }
 
 // scopeKeyUse reports the versions held of scope's key and which of them rows need.
-func (s *Store) scopeKeyUse(ctx context.Context, q querier, scope string) (*ScopeKeyUse, error) {
-	u := &ScopeKeyUse{Scope: scope, Needed: map[uint32]bool{}}
+func (s *Store) scopeKeyUse(ctx context.Context, q querier, scope string) (*keyUse, error) {
+	u := &keyUse{needed: map[uint32]bool{}}
 	vs, err := queryInts(ctx, q, "SELECT version FROM scope_keys WHERE scope = ? ORDER BY version", scope)
 	if err != nil {
 		return nil, err
 	}
 	for _, v := range vs {
-		u.Versions = append(u.Versions, uint32(v))
-		u.Current = uint32(v)
+		u.versions = append(u.versions, uint32(v))
+		u.current = uint32(v)
 	}
 	// The first version is never forgotten: the org key's seals staff records, a shop key's
 	// derives the shop's blind-index keys.
-	u.Needed[1] = true
+	u.needed[1] = true
 	if scope == OrgScope {
 		// Break-glass reasons, here and in other devices' copied trails, are sealed under the
 		// org key version of their time (a 0xFF prefix and the version; none: version 1).
@@ -212,7 +214,7 @@ func (s *Store) scopeKeyUse(ctx context.Context, q querier, scope string) (*Scop
 					return nil, err
 				}
 				if len(b) == 5 && b[0] == reasonVersioned {
-					u.Needed[binary.BigEndian.Uint32(b[1:])] = true
+					u.needed[binary.BigEndian.Uint32(b[1:])] = true
 				}
 			}
 			rows.Close()
@@ -226,10 +228,10 @@ func (s *Store) scopeKeyUse(ctx context.Context, q querier, scope string) (*Scop
 			return nil, err
 		}
 		for _, v := range need {
-			u.Needed[uint32(v)] = true
+			u.needed[uint32(v)] = true
 		}
 	}
-	u.Needed[u.Current] = true
+	u.needed[u.current] = true
 	return u, nil
 }
 
@@ -239,14 +241,23 @@ func (s *Store) scopeKeyUse(ctx context.Context, q querier, scope string) (*Scop
 // device has forgotten a version, the hub's old sets under it can no longer be opened by
 // anyone, which is what an erasure (crypto-shredding) relies on.
 func (s *Store) forgetScopeKeys(ctx context.Context, scope string, below uint32) ([]uint32, error) {
+	// Cheap first: most calls find only the first and the current version below the bound,
+	// which are never forgotten, and need not scan what rows use.
+	held, err := queryInts(ctx, s.db, "SELECT version FROM scope_keys WHERE scope = ? ORDER BY version", scope)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(held, func(v int64) bool { return v > 1 && v < int64(below) && v < held[len(held)-1] }) {
+		return nil, nil
+	}
 	var gone []uint32
-	err := s.write(ctx, syncActor, "keys.forget", func(w *wtx) error {
+	err = s.write(ctx, syncActor, "keys.forget", func(w *wtx) error {
 		u, err := s.scopeKeyUse(ctx, w.tx, scope)
 		if err != nil {
 			return err
 		}
-		for _, v := range u.Versions {
-			if v >= below || u.Needed[v] {
+		for _, v := range u.versions {
+			if v >= below || u.needed[v] {
 				continue
 			}
 			if _, err := w.tx.ExecContext(ctx, "DELETE FROM scope_keys WHERE scope = ? AND version = ?", scope, v); err != nil {
@@ -254,9 +265,15 @@ func (s *Store) forgetScopeKeys(ctx context.Context, scope string, below uint32)
 			}
 			gone = append(gone, v)
 		}
+		if len(gone) == 0 {
+			return errNothingForgotten // roll back: no audit entry for nothing
+		}
 		w.audit.Target, w.audit.Detail = scope, fmt.Sprintf("versions=%v", gone)
 		return nil
 	})
+	if errors.Is(err, errNothingForgotten) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}

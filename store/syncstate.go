@@ -53,6 +53,9 @@ type SyncState struct {
 type SnapshotSeen struct {
 	ID         string `json:"id"`
 	KeyVersion uint32 `json:"key_version"`
+	// Tried is the bound below which this device last tried to forget key versions of the
+	// scope since this snapshot (0: not yet).
+	Tried uint32 `json:"tried,omitempty"`
 }
 
 // nextScopeSeq advances and returns the scope sequence number for a new set of scope.

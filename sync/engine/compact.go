@@ -105,7 +105,7 @@ func compact(ctx context.Context, by store.Principal, st Replica, h compactHub) 
 	if err != nil {
 		return nil, err
 	}
-	slices.SortStableFunc(scopes, func(a, b string) int { return boolCmp(b == store.OrgScope, a == store.OrgScope) })
+	slices.SortStableFunc(scopes, orgFirst)
 	rep := &CompactReport{}
 	var todo []string
 	for _, scope := range scopes {
@@ -173,14 +173,18 @@ func compact(ctx context.Context, by store.Principal, st Replica, h compactHub) 
 	return rep, err
 }
 
-func boolCmp(a, b bool) int {
+// orgFirst orders the org scope before every shop scope and leaves shops as they are: shop
+// rows refer to staff in the org scope, so org data is sent, snapshotted and imported first.
+func orgFirst(a, b string) int {
 	switch {
 	case a == b:
 		return 0
-	case a:
+	case a == store.OrgScope:
+		return -1
+	case b == store.OrgScope:
 		return 1
 	}
-	return -1
+	return 0
 }
 
 // snapshotUpload is one scope's snapshot being sealed and uploaded.
@@ -230,18 +234,8 @@ func coveredList(m map[string]uint64) []wire.Covered {
 	for d, n := range m {
 		out = append(out, wire.Covered{Device: d, ScopeSeq: n})
 	}
-	slices.SortFunc(out, func(a, b wire.Covered) int { return cmpString(a.Device, b.Device) })
+	slices.SortFunc(out, func(a, b wire.Covered) int { return strings.Compare(a.Device, b.Device) })
 	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // importSnapshots merges the snapshots whose point this device has not pulled past: the hub
@@ -261,7 +255,7 @@ func (e *Engine) importSnapshots(ctx context.Context, cursor int64, r *Report) (
 		return "", nil, err
 	}
 	slices.SortFunc(list, func(a, b protocol.SnapshotInfo) int {
-		return boolCmp(b.Scope == store.OrgScope, a.Scope == store.OrgScope)
+		return orgFirst(a.Scope, b.Scope)
 	})
 	for _, info := range list {
 		if info.Point <= cursor {
@@ -429,66 +423,77 @@ func (e *Engine) verifySnapshot(ctx context.Context, info protocol.SnapshotInfo)
 // forgetKeys deletes, after a round that pulled to the end, the versions of each compacted
 // scope's key that nothing here or at the hub still needs: below the version the scope's
 // newest verified snapshot is sealed under (signed by an owner device), lowered further by the
-// hub's word on its oldest surviving set and by every set held here, and never a version
-// something here is sealed under or derived from (store.ScopeKeyUse). The hub can only make
-// this device forget less. A scope with a held set this version cannot read keeps its keys.
+// hub's word on its oldest surviving set, and never a version something here is sealed under or
+// derived from (store.forgetScopeKeys decides that). A scope with a set held here under a lower
+// version (or one this version cannot read) keeps its keys until the set is applied. Each bound
+// is tried once per snapshot, so a round does not rescan what rows need. The hub can only make
+// this device forget less.
 func (e *Engine) forgetKeys(ctx context.Context, list []protocol.SnapshotInfo) error {
 	if len(list) == 0 {
 		return nil
 	}
-	held, err := e.st.Held(ctx)
-	if err != nil {
-		return err
-	}
-	lowHeld := map[string]uint32{}
-	for _, hs := range held {
-		b, err := e.st.HeldBytes(ctx, hs.ID)
+	var lowHeld map[string]uint32 // the lowest key version of the sets held here, per scope; read when first needed
+	heldLow := func() (map[string]uint32, error) {
+		if lowHeld != nil {
+			return lowHeld, nil
+		}
+		held, err := e.st.Held(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		v := uint32(0) // unreadable (a newer format): keep every version of the scope
-		if h, err := wire.ParseHeader(b); err == nil {
-			v = h.KeyVersion
+		lowHeld = map[string]uint32{}
+		for _, hs := range held {
+			b, err := e.st.HeldBytes(ctx, hs.ID)
+			if err != nil {
+				return nil, err
+			}
+			v := uint32(0) // unreadable (a newer format): keep every version of the scope
+			if h, err := wire.ParseHeader(b); err == nil {
+				v = h.KeyVersion
+			}
+			if low, ok := lowHeld[hs.Scope]; !ok || v < low {
+				lowHeld[hs.Scope] = v
+			}
 		}
-		if low, ok := lowHeld[hs.Scope]; !ok || v < low {
-			lowHeld[hs.Scope] = v
-		}
+		return lowHeld, nil
 	}
-	seen := map[string]bool{}
+	done := map[string]bool{}
 	for _, info := range list {
-		if seen[info.Scope] {
+		if done[info.Scope] {
 			continue // one entry per scope: a listing repeating one is not read twice
 		}
-		seen[info.Scope] = true
+		done[info.Scope] = true
 		st, err := e.st.SyncState(ctx)
 		if err != nil {
 			return err
 		}
 		if got, ok := st.Snapshots[info.Scope]; !ok || got.ID != info.ID {
-			ok, err := e.verifySnapshot(ctx, info)
-			if err != nil || !ok {
+			if ok, err := e.verifySnapshot(ctx, info); err != nil || !ok {
+				return err
+			}
+			if st, err = e.st.SyncState(ctx); err != nil {
 				return err
 			}
 		}
-		st, err = e.st.SyncState(ctx)
+		seen := st.Snapshots[info.Scope]
+		below := min(seen.KeyVersion, info.MinKeyVersion)
+		if below <= seen.Tried {
+			continue // tried with this bound since the snapshot: nothing more can go
+		}
+		low, err := heldLow()
 		if err != nil {
 			return err
 		}
-		below := st.Snapshots[info.Scope].KeyVersion
-		if info.MinKeyVersion < below {
-			below = info.MinKeyVersion
-		}
-		if v, ok := lowHeld[info.Scope]; ok && v < below {
-			below = v
-		}
-		use, err := e.st.ScopeKeyUse(ctx, info.Scope)
-		if err != nil {
-			return err
-		}
-		if !slices.ContainsFunc(use.Versions, func(v uint32) bool { return v < below && !use.Needed[v] }) {
+		if v, ok := low[info.Scope]; ok && v < below {
+			// A held set needs it: try again once the set is applied (do not record the bound).
 			continue
 		}
 		if _, err := e.st.ForgetScopeKeys(ctx, info.Scope, below); err != nil {
+			return err
+		}
+		seen.Tried = below
+		st.Snapshots[info.Scope] = seen
+		if err := e.st.SaveSyncState(ctx, st); err != nil {
 			return err
 		}
 	}

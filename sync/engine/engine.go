@@ -319,17 +319,7 @@ func (e *Engine) sealPending(ctx context.Context, id *device.Identity) error {
 			}
 			groups[c.Scope] = append(groups[c.Scope], wire.Change{HLC: c.HLC, Device: c.Device, Table: c.Table, RowID: c.RowID, Column: c.Column, Value: v, Sealed: c.Sealed})
 		}
-		slices.SortStableFunc(scopes, func(a, b string) int {
-			switch {
-			case a == b:
-				return 0
-			case a == store.OrgScope:
-				return -1
-			case b == store.OrgScope:
-				return 1
-			}
-			return 0
-		})
+		slices.SortStableFunc(scopes, orgFirst)
 		err = e.st.EnqueueBatch(ctx, scopes, window[n-1].Seq, func(i int, setSeq, scopeSeq uint64) ([]byte, error) {
 			key, ver, err := e.st.ScopeKey(ctx, scopes[i], 0)
 			if err != nil {

@@ -32,7 +32,6 @@ type Replica interface {
 	Scopes(ctx context.Context) ([]string, error)
 
 	ExportScopes(ctx context.Context, scopes []string, rowsPerPart int, fn func(store.ScopeExport) error) error
-	ScopeKeyUse(ctx context.Context, scope string) (*store.ScopeKeyUse, error)
 	ForgetScopeKeys(ctx context.Context, scope string, below uint32) ([]uint32, error)
 
 	LocalChanges(ctx context.Context, after int64, limit int) ([]store.ChangeRecord, error)
