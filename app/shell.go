@@ -44,6 +44,7 @@ type Shell struct {
 	Users      *UsersScreen
 	Audit      *AuditScreen
 	Backups    *BackupsScreen
+	Privacy    *PrivacyScreen
 	Sync       *SyncScreen
 	Settings   *SettingsScreen
 	current    string
@@ -137,6 +138,10 @@ func (a *App) showShell() {
 	if a.can(store.OpBackup) {
 		s.Backups = newBackupsScreen(a)
 		add(tabBackups, a.T("Backups"), theme.StorageIcon(), s.Backups.root, s.Backups.Refresh)
+	}
+	if a.mayPrivacy() && len(privacyPanes) > 0 {
+		s.Privacy = newPrivacyScreen(a)
+		add(tabPrivacy, a.T("Privacy"), theme.VisibilityIcon(), s.Privacy.root, s.Privacy.Refresh)
 	}
 	if a.has(store.RoleOwner) || a.has(store.RoleManager) {
 		s.Sync = newSyncScreen(a)
