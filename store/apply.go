@@ -87,6 +87,13 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 		if err := a.checkRowScopes(named); err != nil {
 			return err
 		}
+		if err := a.checkInsertOnly(recs); err != nil {
+			return err
+		}
+		before, settings, err := a.transferBefore(recs)
+		if err != nil {
+			return err
+		}
 		steps, r, err := a.plan(recs, pushedSeq)
 		if err != nil {
 			return err
@@ -103,6 +110,9 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 			return err
 		}
 		if err := a.recomputeDerived(touched); err != nil {
+			return err
+		}
+		if err := a.releaseMerged(touched, before, settings); err != nil {
 			return err
 		}
 		w.audit.Detail = fmt.Sprintf("scope=%s applied=%d duplicates=%d lost=%d conflicts=%d", scope, res.Applied, res.Duplicates, res.Lost, res.Conflicts)
@@ -257,8 +267,8 @@ func checkRecords(scope string, recs []ChangeRecord) (uint64, error) {
 			return 0, &RemoteError{fmt.Sprintf("unknown table or column %s.%s", r.Table, r.Column)}
 		case r.Scope != scope:
 			return 0, &RemoteError{"a record is outside the change-set's scope"}
-		case (r.Table == "users" || r.Table == "shops") != (scope == OrgScope):
-			return 0, &RemoteError{"users and shops travel only in the org scope, shop data only in its shop's scope"}
+		case orgScoped(r.Table) != (scope == OrgScope):
+			return 0, &RemoteError{"users, shops and org settings travel only in the org scope, shop data only in its shop's scope"}
 		case isSealed(r.Table, r.Column) != r.Sealed:
 			return 0, &RemoteError{fmt.Sprintf("%s.%s sealed flag is wrong", r.Table, r.Column)}
 		case r.Device == "" || r.RowID == "" || len(r.RowID) > 64:
@@ -1084,6 +1094,8 @@ var rowShops = map[string]string{
 	"sales": `SELECT shop_id FROM sales WHERE id = ?1
 		UNION ALL SELECT c.shop_id FROM sales s JOIN customers c ON c.id = s.customer_id WHERE s.id = ?1`,
 	"sale_lines": "SELECT s.shop_id FROM sale_lines l JOIN sales s ON s.id = l.sale_id WHERE l.id = ?1",
+	"consents": `SELECT shop_id FROM consents WHERE id = ?1
+		UNION ALL SELECT c.shop_id FROM consents k JOIN customers c ON c.id = k.customer_id WHERE k.id = ?1`,
 }
 
 // checkRowScopes refuses when any of the rows (table -> ids) belongs to a shop other than

@@ -463,10 +463,18 @@ func (s *Store) LocalChanges(ctx context.Context, after int64, limit int) ([]Cha
 	if err != nil {
 		return nil, err
 	}
+	// Rows of customers whose data may not leave without their consent stay (transfer.go).
+	held, err := s.heldBack(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
 	for _, k := range keys {
 		rc := clocks[string(k)]
 		if rc == nil || rc.flags&flagTerminal != 0 {
 			continue // gone for good: nothing of it is sent again
+		}
+		if held.has(k) {
+			continue // kept here; a consent later sends it again (release)
 		}
 		first := int64(0)
 		mine := func(c clock) bool { return c.dev == me && c.seq > after }
@@ -581,6 +589,9 @@ func (s *Store) LocalChanges(ctx context.Context, after int64, limit int) ([]Cha
 			seq = resume[k] - 1
 		}
 		for _, r := range recsOf[i] {
+			if held.strips(r) {
+				continue
+			}
 			r.Seq = seq
 			out = append(out, r)
 		}
@@ -607,6 +618,10 @@ func init() {
 		"sales.customer_id",
 		"sales.seller_id",
 		"sale_lines.sale_id",
+		"consents.customer_id",
+		"consents.shop_id",
+		"consents.recorded_by",
+		"org_settings.set_by",
 	} {
 		refersTo[c] = true
 	}
@@ -622,7 +637,13 @@ var scopeOfRows = map[string]string{
 	"sales":            "shop_id",
 	"work_order_lines": "(SELECT w.shop_id FROM work_orders w WHERE w.id = work_order_id)",
 	"sale_lines":       "(SELECT s.shop_id FROM sales s WHERE s.id = sale_id)",
+	"consents":         "shop_id",
+	"org_settings":     "'" + OrgScope + "'",
 }
+
+// orgScoped reports whether a synced table's rows are org data (staff, shops, org settings):
+// they travel only in the org scope, and a shop's rows never do.
+func orgScoped(table string) bool { return scopeOfRows[table] == "'"+OrgScope+"'" }
 
 // rowRecords returns, for each row (at most idChunk), the cells this device wrote after after,
 // with the rows' current values, reading the rows of each table in one query. With all set it

@@ -45,6 +45,8 @@
 //	search.go     the type-ahead index glue
 //	bikes.go workorders.go sales.go stats.go
 //	              the shop's records and aggregates
+//	consent.go    consent per purpose: insert-only events, the children's rules, the send gate
+//	transfer.go   PIPL cross-border: the transfer declaration, what stays on this device
 //	batch.go      the batch write unit (imports, the demo loader)
 //	merge.go      the merge rule, a pure function
 //	apply.go      applying another device's change-set

@@ -45,15 +45,20 @@ func (s *Store) exportScopes(ctx context.Context, scopes []string, rowsPerPart i
 	if err != nil {
 		return err
 	}
+	// Rows of customers whose data may not leave without their consent stay (transfer.go).
+	held, err := s.heldBack(ctx, tx)
+	if err != nil {
+		return err
+	}
 	for _, scope := range scopes {
-		if err := s.exportScope(ctx, tx, devs, scope, rowsPerPart, fn); err != nil {
+		if err := s.exportScope(ctx, tx, devs, held, scope, rowsPerPart, fn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Store) exportScope(ctx context.Context, tx *sql.Tx, devs *deviceNames, scope string, rowsPerPart int, fn func(ScopeExport) error) error {
+func (s *Store) exportScope(ctx context.Context, tx *sql.Tx, devs *deviceNames, held *heldSet, scope string, rowsPerPart int, fn func(ScopeExport) error) error {
 	covered, err := s.coveredSeqs(ctx, tx, scope)
 	if err != nil {
 		return err
@@ -68,7 +73,7 @@ func (s *Store) exportScope(ctx context.Context, tx *sql.Tx, devs *deviceNames, 
 		if !t.synced {
 			continue
 		}
-		if (t.name == "users" || t.name == "shops") != (scope == OrgScope) {
+		if orgScoped(t.name) != (scope == OrgScope) {
 			continue
 		}
 		rows, err := tx.QueryContext(ctx, "SELECT r.id, r.flags FROM "+t.name+" t JOIN row_clocks r ON r.id = unhex(replace(t.id, '-', '')) WHERE "+scopeOfRows[t.name]+" = ? ORDER BY t.id", scope)
@@ -82,7 +87,7 @@ func (s *Store) exportScope(ctx context.Context, tx *sql.Tx, devs *deviceNames, 
 				rows.Close()
 				return err
 			}
-			if flags&flagTerminal == 0 {
+			if flags&flagTerminal == 0 && !held.has(k) {
 				all = append(all, ref{t, k})
 			}
 		}
@@ -120,7 +125,11 @@ func (s *Store) exportScope(ctx context.Context, tx *sql.Tx, devs *deviceNames, 
 				return err
 			}
 			for _, r := range got {
-				recs = append(recs, r...)
+				for _, c := range r {
+					if !held.strips(c) {
+						recs = append(recs, c)
+					}
+				}
 			}
 			chunk = chunk[n:]
 		}

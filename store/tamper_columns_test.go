@@ -28,6 +28,11 @@ func TestTamperAnyColumn(t *testing.T) {
 	must[string](t)(owner.CreateWorkOrder(ctx, WorkOrderInput{CustomerID: c1, BikeID: bike, Complaint: "creaks", Notes: "check bb", MechanicID: sam,
 		Lines: []Line{{Kind: "labour", SKU: "L1", Description: "tune", Qty: 1, UnitPrice: 5000}}}))
 	must[string](t)(owner.RecordSale(ctx, SaleInput{CustomerID: c1, PaymentMethod: "card", Lines: []Line{{Kind: "part", SKU: "T1", Description: "tube", Qty: 2, UnitPrice: 800}}}))
+	// Consent events and the org settings (the transfer declaration).
+	must[string](t)(owner.RecordConsent(ctx, c1, ConsentEvent{Purpose: PurposeEmailMarketing, Granted: true, Source: SourceCounter, Notice: "2026-11"}))
+	if err := owner.SetTransferSetting(ctx, TransferSetting{HubCountry: "DE", OwnerCountries: []string{"DE"}}); err != nil {
+		t.Fatal(err)
+	}
 	dir := st.Dir()
 	if r := must[*Report](t)(st.Verify(ctx)); !r.OK() {
 		t.Fatalf("fixture does not verify: %v", r.Problems)
@@ -149,13 +154,20 @@ func changed(c string, v any) string {
 		}
 		return "X'01'"
 	case int64:
-		if c == "active" {
+		switch c {
+		case "active", "granted", "parental", "subject_under_age":
 			return fmt.Sprint(1 - x) // a flag stays a flag
 		}
 		return fmt.Sprint(x + 1)
 	case string:
 		if c == "kind" {
 			return map[string]string{"labour": "'part'", "part": "'labour'"}[x]
+		}
+		// An enum stays a member of its enum (the table's CHECK holds it to one).
+		for _, enum := range [][]string{enumStrings(Purposes), enumStrings(Channels), enumStrings(LawfulBases), enumStrings(ConsentSources)} {
+			if i := slices.Index(enum, x); i >= 0 {
+				return "'" + enum[(i+1)%len(enum)] + "'"
+			}
 		}
 		return "'" + strings.ReplaceAll(x, "'", "''") + "x'"
 	case []byte:
@@ -177,4 +189,12 @@ func copyDir(t *testing.T, from, to string) {
 	if _, err := db.Exec("VACUUM INTO ?", to+"/"+DBFile); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func enumStrings[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }
