@@ -587,7 +587,24 @@ func (a *applier) applyPlan(steps []step) (map[string]map[string]bool, error) {
 		}
 		touched[r.Table][r.RowID] = true
 	}
+	// An existing row the set makes name a row the set introduces (a sale given the customer
+	// it was sent without, transfer.go) is updated once that row is in: the rest first.
+	namesNew := func(id string) bool {
+		for _, run := range updates[id].runs {
+			for _, c := range run {
+				if v, ok := c.value.(string); ok && refersTo[updates[id].table+"."+c.name] && newRows[v] != nil {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	var late []string
 	for _, id := range updated {
+		if namesNew(id) {
+			late = append(late, id)
+			continue
+		}
 		u := updates[id]
 		for _, run := range u.runs {
 			if err := a.updateRow(u.table, id, run); err != nil {
@@ -621,6 +638,14 @@ func (a *applier) applyPlan(steps []step) (map[string]map[string]bool, error) {
 			return nil, &RemoteError{fmt.Sprintf("a new %s row is incomplete or out of order", p.table)}
 		}
 		i = j
+	}
+	for _, id := range late {
+		u := updates[id]
+		for _, run := range u.runs {
+			if err := a.updateRow(u.table, id, run); err != nil {
+				return nil, err
+			}
+		}
 	}
 	for _, id := range updated {
 		if err := a.stampRemote(updates[id].table, id); err != nil {
