@@ -39,6 +39,9 @@ func runCustomer(ctx context.Context, env Env, args []string) error {
 		return json.NewEncoder(env.Stdout).Encode(card)
 	}
 	printCard(env.Stdout, card)
+	if kept, err := ss.TransferKeptLocal(ctx, card.ID); err == nil && kept {
+		fmt.Fprintln(env.Stdout, keptLocalLine)
+	}
 	return nil
 }
 
