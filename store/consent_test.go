@@ -73,10 +73,17 @@ func TestConsentValidation(t *testing.T) {
 		{"no source", ConsentEvent{Purpose: PurposeEmailMarketing, Granted: true, Notice: "1"}, "source"},
 		{"marketing on contract", func() ConsentEvent { e := grant(PurposeEmailMarketing, ""); e.Basis = BasisContract; return e }(), "lawful_basis"},
 		{"parental on contract", func() ConsentEvent {
-			e := grant(PurposeServiceReminders, ""); e.Basis = BasisContract; e.Parental = true; return e
+			e := grant(PurposeServiceReminders, "")
+			e.Basis = BasisContract
+			e.Parental = true
+			return e
 		}(), "lawful_basis"},
 		{"unknown basis", func() ConsentEvent { e := grant(PurposeServiceReminders, ""); e.Basis = "whim"; return e }(), "lawful_basis"},
-		{"in the future", func() ConsentEvent { e := grant(PurposeServiceReminders, ""); e.At = time.Now().Add(time.Hour); return e }(), "at"},
+		{"in the future", func() ConsentEvent {
+			e := grant(PurposeServiceReminders, "")
+			e.At = time.Now().Add(time.Hour)
+			return e
+		}(), "at"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := f.users["sue"].RecordConsent(ctx, f.cSue, tc.ev)
