@@ -284,6 +284,7 @@ type CardView struct {
 	OpenJobs    []*widget.Button // one per work order
 	Customer    store.CustomerCard
 	SalesLabels []*widget.Label
+	Consent     *ConsentPanel // consent.go; nil for a restricted view
 }
 
 func (s *CustomersScreen) showCard(card *store.CustomerCard) {
@@ -405,6 +406,8 @@ func (s *CustomersScreen) showCard(card *store.CustomerCard) {
 			sales.Add(widget.NewLabel(a.T("No sales yet.")))
 		}
 		right.Add(widget.NewCard(a.T("Sales"), "", sales))
+		v.Consent = s.consentSection(card, writable)
+		right.Add(v.Consent.root)
 	}
 	left := widget.NewCard(a.T("Contact details"), "", form)
 	body := container.NewGridWithColumns(2, container.NewVBox(left), right)

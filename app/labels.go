@@ -74,6 +74,15 @@ var fieldLabels = map[string]string{
 	"active":         "Active",
 	"schedule":       "Schedule",
 	"updated_at":     "Last changed",
+	// consent.go, transfer.go
+	"purpose":         "Purpose",
+	"channel":         "Channel",
+	"lawful_basis":    "Lawful basis",
+	"source":          "Source",
+	"notice_version":  "Notice version",
+	"at":              "Time",
+	"hub_country":     "Hub runs in",
+	"owner_countries": "Owner laptops are in",
 }
 
 // fieldLabel maps a store field name to its (translatable) form label: a line of a work order
