@@ -344,3 +344,37 @@ func TestConsentedAudience(t *testing.T) {
 		t.Fatalf("sms audience: %v", got)
 	}
 }
+
+// FuzzConsentValidate: whatever a form, the CLI or an import hands in, validation never
+// panics, and what it accepts is a member of every enum, a channel the purpose may name, and
+// a notice version of the allowed characters; ageOn never panics on a stored birthday.
+func FuzzConsentValidate(f *testing.F) {
+	f.Add("email_marketing", "email", "consent", "counter", "2026-11", true, false, int64(0), "2010-02-28")
+	f.Add("service_reminders", "any", "contract", "paper", "v1.2_b", false, true, int64(-1), "2000-02-29")
+	f.Add("sms_marketing", "email", "parental_consent", "web_form", "  ", true, true, int64(1)<<62, "nonsense")
+	now := time.Date(2026, 11, 3, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, purpose, channel, basis, source, notice string, granted, parental bool, at int64, birthday string) {
+		ev := ConsentEvent{Purpose: Purpose(purpose), Channel: Channel(channel), Basis: LawfulBasis(basis), Source: ConsentSource(source),
+			Notice: notice, Granted: granted, Parental: parental}
+		if at != 0 {
+			ev.At = time.UnixMilli(at)
+		}
+		if age, ok := ageOn(birthday, now); ok && birthday <= "2026-11-03" && age < 0 {
+			t.Fatalf("negative age %d for %q", age, birthday)
+		}
+		if err := ev.validate(now); err != nil {
+			return
+		}
+		switch {
+		case !slices.Contains(Purposes, ev.Purpose), !slices.Contains(ChannelsFor(ev.Purpose), ev.Channel),
+			!slices.Contains(LawfulBases, ev.Basis), !slices.Contains(ConsentSources, ev.Source):
+			t.Fatalf("accepted outside the enums: %+v", ev)
+		case ev.Notice == "" || len(ev.Notice) > 32 || strings.ContainsAny(ev.Notice, " \t\n'\"<>"):
+			t.Fatalf("accepted notice %q", ev.Notice)
+		case ev.Parental != (ev.Basis == BasisParentalConsent):
+			t.Fatalf("parental flag and basis disagree: %+v", ev)
+		case ev.At.After(now.Add(time.Minute)):
+			t.Fatalf("accepted a future time: %v", ev.At)
+		}
+	})
+}
