@@ -112,10 +112,15 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 		if err := a.recomputeDerived(touched); err != nil {
 			return err
 		}
-		if err := a.releaseMerged(touched, before, settings); err != nil {
+		released, err := a.releaseMerged(touched, before, settings)
+		if err != nil {
 			return err
 		}
 		w.audit.Detail = fmt.Sprintf("scope=%s applied=%d duplicates=%d lost=%d conflicts=%d", scope, res.Applied, res.Duplicates, res.Lost, res.Conflicts)
+		if released > 0 {
+			// Customers whose rows this device kept back go out with its next sync (transfer.go).
+			w.audit.Detail += fmt.Sprintf(" released=%d", released)
+		}
 		return nil
 	})
 	if err != nil {

@@ -374,6 +374,11 @@ func TestTransferReleasedBySync(t *testing.T) {
 	}
 	must[string](t)(c.ownerA.RecordConsent(ctx, c.cust, grant(PurposeCrossBorder, "")))
 	send(t, c.A, c.B)
+	var detail string
+	c.B.st.db.QueryRow("SELECT detail FROM audit WHERE action = 'sync.apply' ORDER BY seq DESC LIMIT 1").Scan(&detail)
+	if !strings.Contains(detail, " released=1 ") {
+		t.Fatalf("the release is not in B's trail: %q", detail)
+	}
 	if got := naming(send(t, c.B, c.A), []string{bike}); len(got) == 0 {
 		t.Fatal("B did not send its edit once the consent arrived")
 	}

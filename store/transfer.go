@@ -474,25 +474,28 @@ func (a *applier) transferBefore(recs []ChangeRecord) (map[string]bool, bool, er
 // releaseMerged releases what a merged set lets go: the customers whose consent to the
 // transfer it brought (granted on another device: this device sends its own kept-back writes
 // of them), and, when it changed the declaration, the shops no longer restricted.
-func (a *applier) releaseMerged(touched map[string]map[string]bool, before map[string]bool, settings bool) error {
+// It returns how many customers it released.
+func (a *applier) releaseMerged(touched map[string]map[string]bool, before map[string]bool, settings bool) (int, error) {
+	n := 0
 	if settings {
-		if _, err := a.releaseLifted(before); err != nil {
-			return err
+		var err error
+		if n, err = a.releaseLifted(before); err != nil {
+			return 0, err
 		}
 	}
 	if len(touched["consents"]) == 0 {
-		return nil
+		return n, nil
 	}
 	shops, err := a.s.restrictedShops(a.ctx, a.tx)
 	if err != nil || len(shops) == 0 {
-		return err
+		return n, err
 	}
 	seen := map[string]bool{}
 	var ids []string
 	for id := range touched["consents"] {
 		var cust, shop, purpose string
 		if err := a.queryRow("SELECT customer_id, shop_id, purpose FROM consents WHERE id = ?", []any{id}, &cust, &shop, &purpose); err != nil {
-			return err
+			return 0, err
 		}
 		if purpose != string(PurposeCrossBorder) || !shops[shop] || seen[cust] {
 			continue
@@ -500,14 +503,14 @@ func (a *applier) releaseMerged(touched map[string]map[string]bool, before map[s
 		seen[cust] = true
 		cur, err := currentOf(a.ctx, a.tx, cust, PurposeCrossBorder, ChannelAny)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if cur != nil && cur.Granted {
 			ids = append(ids, cust)
 		}
 	}
 	slices.Sort(ids)
-	return a.release(ids)
+	return n + len(ids), a.release(ids)
 }
 
 // TransferKeptLocal reports whether a customer's data stays on this shop's devices: their shop
