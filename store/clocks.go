@@ -607,6 +607,7 @@ func init() {
 		"sales.customer_id",
 		"sales.seller_id",
 		"sale_lines.sale_id",
+		"erasures.shop_id",
 	} {
 		refersTo[c] = true
 	}
@@ -622,6 +623,7 @@ var scopeOfRows = map[string]string{
 	"sales":            "shop_id",
 	"work_order_lines": "(SELECT w.shop_id FROM work_orders w WHERE w.id = work_order_id)",
 	"sale_lines":       "(SELECT s.shop_id FROM sales s WHERE s.id = sale_id)",
+	"erasures":         "shop_id",
 }
 
 // rowRecords returns, for each row (at most idChunk), the cells this device wrote after after,
