@@ -50,6 +50,7 @@ type CustomersScreen struct {
 	Form       *CustomerForm
 	BreakGlass *BreakGlassPanel
 	BikeForm   *BikeForm
+	Erase      *ErasePanel
 }
 
 func newCustomersScreen(a *App) *CustomersScreen {
@@ -284,6 +285,7 @@ type CardView struct {
 	OpenJobs    []*widget.Button // one per work order
 	Customer    store.CustomerCard
 	SalesLabels []*widget.Label
+	Erase       *widget.Button // owner and manager: erase for good (nil for others)
 }
 
 func (s *CustomersScreen) showCard(card *store.CustomerCard) {
@@ -306,6 +308,9 @@ func (s *CustomersScreen) showCard(card *store.CustomerCard) {
 		v.NewSale.Hide()
 	}
 	top := container.NewHBox(v.Back, v.Name, layoutSpacer(), v.Edit, v.AddBike, v.NewSale)
+	if v.Erase = s.eraseButton(card); v.Erase != nil {
+		top.Add(v.Erase)
+	}
 	var banner fyne.CanvasObject = container.NewVBox()
 	if card.BreakGlass || card.Minimal {
 		text := a.T("Restricted view: only name, phone, bikes and work orders are shown.")
