@@ -44,7 +44,7 @@ func runSubjectErase(ctx context.Context, env Env, args []string) error {
 	}
 	defer st.Close()
 	res, err := ss.EraseCustomer(ctx, pos[0])
-	if err != nil {
+	if res == nil {
 		return err
 	}
 	var parts []string
@@ -55,5 +55,5 @@ func runSubjectErase(ctx context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "Erased customer %s: deleted %s; %d sale(s) kept without the customer (legal retention).\n", pos[0], strings.Join(parts, ", "), res.SalesKept)
 	fmt.Fprintf(env.Stdout, "Ledger id %s (pseudonymous: it erases the customer again on any restore or device).\n", res.LedgerID)
 	fmt.Fprintln(env.Stdout, "Other devices erase it at their next sync; the hub's older change-sets go at the next 'spoke compact'; the backup folder is rewritten at the next backup.")
-	return nil
+	return err // erased; the file could not be cleaned yet (it is cleaned at the next erasure)
 }
