@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"spoke/crypto/blind"
+	"spoke/crypto/keys"
 	"spoke/crypto/seal"
 )
 
@@ -514,4 +516,119 @@ func (a *applier) eraseArrived(touched map[string]map[string]bool) (int, error) 
 		return 0, nil
 	}
 	return a.eraseFromLedger(ids, syncActor.userID)
+}
+
+// metaRotated is, per shop, how many of its erasures the shop key has been rotated after.
+const metaRotated = "erasure_rotated:"
+
+// PendingRotations lists the shops with erasures the shop key has not been rotated after (an
+// owner device rotates it at its next sync: RotateAfterErasure).
+func (s *Store) PendingRotations(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT shop_id, count(*) FROM erasures GROUP BY shop_id ORDER BY shop_id")
+	if err != nil {
+		return nil, err
+	}
+	type count struct {
+		shop string
+		n    int
+	}
+	var counts []count
+	for rows.Next() {
+		var c count
+		if err := rows.Scan(&c.shop, &c.n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		counts = append(counts, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, c := range counts {
+		if _, _, err := s.scopeKey(ctx, c.shop, 0); err != nil {
+			continue // not a shop this device holds keys of
+		}
+		done := 0
+		if v, err := s.metaChecked(ctx, s.db, metaRotated+c.shop); err == nil {
+			fmt.Sscan(string(v), &done)
+		} else if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		if c.n > done {
+			out = append(out, c.shop)
+		}
+	}
+	return out, nil
+}
+
+// RotateShopKey makes version v of a shop's key (after an erasure), unless this database holds
+// it or a newer one already, and returns the version to share and re-wrap under. The version
+// comes from the roster entry that announced the rotation (engine), so two owner devices never
+// make two keys of one version.
+func (s *Store) RotateShopKey(ctx context.Context, shop string, v uint32) (uint32, error) {
+	err := s.write(ctx, syncActor, "keys.rotate", func(w *wtx) error {
+		var have uint32
+		if err := w.tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM scope_keys WHERE scope = ?", shop).Scan(&have); err != nil {
+			return err
+		}
+		w.audit.Target = shop
+		if have == 0 {
+			return fmt.Errorf("shop key %s: %w", shop, ErrNotFound)
+		}
+		if have >= v {
+			v = have
+			w.audit.Detail = fmt.Sprintf("version=%d held cause=erasure", v)
+			return nil
+		}
+		w.audit.Detail = fmt.Sprintf("version=%d cause=erasure", v)
+		return s.newScopeKeyAt(ctx, w.tx, shop, v)
+	})
+	return v, err
+}
+
+// RewrapAfterErasure re-wraps every remaining customer's data key of a shop under version v of
+// the shop key (RotateShopKey made it, and the other devices have been sent it), one
+// transaction, audited as the sync's work, and records the shop's erasures as rotated after.
+// Older versions then wrap only erased customers' keys (in the old change-sets that carry
+// them): once compaction has replaced those sets, every device forgets those versions
+// (engine.forgetKeys). It returns how many keys it re-wrapped.
+func (s *Store) RewrapAfterErasure(ctx context.Context, shop string, v uint32) (int, error) {
+	n := 0
+	err := s.write(ctx, syncActor, "keys.rewrap", func(w *wtx) error {
+		sk, _, err := s.scopeKey(ctx, shop, v)
+		if err != nil {
+			return err
+		}
+		custs, err := queryCusts(ctx, w.tx, "SELECT "+custCols+" FROM customers WHERE shop_id = ? AND dek_version != ?", shop, v)
+		if err != nil {
+			return err
+		}
+		for _, c := range custs {
+			if err := s.checkRow(ctx, w.tx, tables["customers"], c.id); err != nil {
+				return err
+			}
+			dek, err := s.unwrapDEK(ctx, c)
+			if err != nil {
+				return err
+			}
+			wrapped, err := keys.Wrap(sk, dek, dekLabel(c.id, v))
+			seal.Wipe(dek)
+			if err != nil {
+				return err
+			}
+			if err := w.update("customers", shop, c.id, []col{plain("dek", wrapped), plain("dek_version", v)}); err != nil {
+				return err
+			}
+			n++
+		}
+		var erased int64
+		if err := w.tx.QueryRowContext(ctx, "SELECT count(*) FROM erasures WHERE shop_id = ?", shop).Scan(&erased); err != nil {
+			return err
+		}
+		w.audit.Target, w.audit.Detail = shop, fmt.Sprintf("version=%d rewrapped=%d erasures=%d", v, n, erased)
+		return s.putMeta(ctx, w.tx, metaRotated+shop, []byte(strconv.FormatInt(erased, 10)))
+	})
+	return n, err
 }

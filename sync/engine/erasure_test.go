@@ -207,7 +207,29 @@ func TestErasureReachesEveryCopy(t *testing.T) {
 	a.sync(t)
 	shop.sync(t)
 
+	// The owner device rotated the shop key after the erasure and re-wrapped every remaining
+	// customer's key under the new version, on both devices.
 	var scanned int64
+	for name, d := range map[string]*spoke{"owner device": a, "shop device": shop} {
+		_, cur, err := d.st.Replica().ScopeKey(ctx, north, 0)
+		if err != nil || cur < 2 {
+			t.Fatalf("%s: shop key version %d after the erasure (%v)", name, cur, err)
+		}
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(d.st.Dir(), store.DBFile)+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stale int
+		if err := db.QueryRow("SELECT count(*) FROM customers WHERE shop_id = ? AND dek_version != ?", north, cur).Scan(&stale); err != nil || stale != 0 {
+			t.Fatalf("%s: %d customer key(s) not re-wrapped under v%d (%v)", name, stale, cur, err)
+		}
+		var versions int
+		if err := db.QueryRow("SELECT count(*) FROM scope_keys WHERE scope = ? AND version NOT IN (1, ?)", north, cur).Scan(&versions); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		t.Logf("%s: shop key v%d, %d older version(s) beside v1 kept", name, cur, versions)
+	}
 	for name, d := range map[string]*spoke{"owner device": a, "shop device": shop} {
 		hits, n := scanFiles(t, d.st.Dir(), x.needles)
 		scanned += n
