@@ -204,7 +204,9 @@ func (r *Replica) ForgetScopeKeys(ctx context.Context, scope string, below uint3
 }
 
 // PendingRotations lists the shops whose key is to be rotated after erasures (Store.PendingRotations).
-func (r *Replica) PendingRotations(ctx context.Context) ([]string, error) { return r.s.PendingRotations(ctx) }
+func (r *Replica) PendingRotations(ctx context.Context) ([]string, error) {
+	return r.s.PendingRotations(ctx)
+}
 
 // RotateShopKey makes version v of a shop's key after an erasure (Store.RotateShopKey).
 func (r *Replica) RotateShopKey(ctx context.Context, shop string, v uint32) (uint32, error) {
