@@ -50,6 +50,7 @@ type CustomersScreen struct {
 	Form       *CustomerForm
 	BreakGlass *BreakGlassPanel
 	BikeForm   *BikeForm
+	Erase      *ErasePanel
 }
 
 func newCustomersScreen(a *App) *CustomersScreen {
@@ -284,7 +285,8 @@ type CardView struct {
 	OpenJobs    []*widget.Button // one per work order
 	Customer    store.CustomerCard
 	SalesLabels []*widget.Label
-	Consent     *ConsentPanel // consent.go; nil for a restricted view
+	Erase       *widget.Button // owner and manager: erase for good (nil for others)
+	Consent     *ConsentPanel  // consent.go; nil for a restricted view
 }
 
 func (s *CustomersScreen) showCard(card *store.CustomerCard) {
@@ -307,6 +309,9 @@ func (s *CustomersScreen) showCard(card *store.CustomerCard) {
 		v.NewSale.Hide()
 	}
 	top := container.NewHBox(v.Back, v.Name, layoutSpacer(), v.Edit, v.AddBike, v.NewSale)
+	if v.Erase = s.eraseButton(card); v.Erase != nil {
+		top.Add(v.Erase)
+	}
 	var banner fyne.CanvasObject = container.NewVBox()
 	if card.BreakGlass || card.Minimal {
 		text := a.T("Restricted view: only name, phone, bikes and work orders are shown.")

@@ -45,6 +45,8 @@ func (e *ClockError) Error() string {
 // ApplyResult counts what ApplyRemote did.
 type ApplyResult struct {
 	Applied, Duplicates, Lost, Conflicts int
+	// Erased: customers this set's erasure ledger rows erased here.
+	Erased int
 }
 
 // applyRemote merges change records from another device, all or nothing, through the same
@@ -74,6 +76,7 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 		return nil, &ClockError{At: hlc.Timestamp(maxHLC).Wall()}
 	}
 	var res *ApplyResult
+	var erased []string
 	err = s.write(ctx, syncActor, "sync.apply", func(w *wtx) error {
 		a := newApplier(w, scope)
 		defer a.wipe()
@@ -85,6 +88,11 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 			return err
 		}
 		if err := a.checkRowScopes(named); err != nil {
+			return err
+		}
+		// What hangs from an erased customer is dropped before the merge sees it.
+		recs, dropped, err := a.dropErased(recs)
+		if err != nil {
 			return err
 		}
 		if err := a.checkInsertOnly(recs); err != nil {
@@ -99,6 +107,7 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 			return err
 		}
 		res = r
+		res.Lost += dropped
 		touched, err := a.applyPlan(steps)
 		if err != nil {
 			return err
@@ -112,11 +121,18 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 		if err := a.recomputeDerived(touched); err != nil {
 			return err
 		}
+		if res.Erased, err = a.eraseArrived(touched); err != nil {
+			return err
+		}
+		erased = w.erased
+		w.audit.Detail = fmt.Sprintf("scope=%s applied=%d duplicates=%d lost=%d conflicts=%d", scope, res.Applied, res.Duplicates, res.Lost, res.Conflicts)
+		if res.Erased > 0 {
+			w.audit.Detail += fmt.Sprintf(" erased=%d", res.Erased)
+		}
 		released, err := a.releaseMerged(touched, before, settings)
 		if err != nil {
 			return err
 		}
-		w.audit.Detail = fmt.Sprintf("scope=%s applied=%d duplicates=%d lost=%d conflicts=%d", scope, res.Applied, res.Duplicates, res.Lost, res.Conflicts)
 		if released > 0 {
 			// Customers whose rows this device kept back go out with its next sync (transfer.go).
 			w.audit.Detail += fmt.Sprintf(" released=%d", released)
@@ -130,6 +146,12 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 	s.deks = map[string][]byte{}
 	s.mu.Unlock()
 	s.refreshIndexes(ctx, recs)
+	if len(erased) > 0 {
+		s.forget(ctx, erased)
+		if err := s.scrub(ctx); err != nil {
+			return res, fmt.Errorf("erasure applied; cleaning the database file failed: %w", err)
+		}
+	}
 	return res, nil
 }
 
@@ -1124,6 +1146,7 @@ var rowShops = map[string]string{
 	"sales": `SELECT shop_id FROM sales WHERE id = ?1
 		UNION ALL SELECT c.shop_id FROM sales s JOIN customers c ON c.id = s.customer_id WHERE s.id = ?1`,
 	"sale_lines": "SELECT s.shop_id FROM sale_lines l JOIN sales s ON s.id = l.sale_id WHERE l.id = ?1",
+	"erasures":   "SELECT shop_id FROM erasures WHERE id = ?1",
 	"consents": `SELECT shop_id FROM consents WHERE id = ?1
 		UNION ALL SELECT c.shop_id FROM consents k JOIN customers c ON c.id = k.customer_id WHERE k.id = ?1`,
 }

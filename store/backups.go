@@ -94,6 +94,11 @@ func (k *BackupKeys) Blobs(ctx context.Context) (*KeyBlobs, error) {
 	return &KeyBlobs{DatabaseID: k.s.dbID, Recovery: rec, Passphrase: pass}, nil
 }
 
+// ErasureLedger returns the pseudonymous ids of every customer erased (the folder keeps a copy).
+func (k *BackupKeys) ErasureLedger(ctx context.Context) ([]string, error) {
+	return k.s.ErasureLedger(ctx)
+}
+
 // KeyStore says where the database in use keeps its master key (KeyStoreKeychain or
 // KeyStorePassphrase): a restored copy is protected the same way.
 func (k *BackupKeys) KeyStore() string { return k.s.keyStore }

@@ -418,3 +418,36 @@ func TestTransferSettingAccess(t *testing.T) {
 		t.Fatalf("%+v", ts)
 	}
 }
+
+// TestConsentErased: an erasure takes the customer's consent events with it, on every device,
+// and a late re-delivery of them is dropped, not refused.
+func TestConsentErased(t *testing.T) {
+	ctx := context.Background()
+	A, B, ownerA := newPair(t)
+	id := must[string](t)(ownerA.CreateCustomer(ctx, CustomerInput{Name: "Ada Lovelace"}))
+	must[string](t)(ownerA.RecordConsent(ctx, id, grant(PurposeEmailMarketing, "")))
+	old := must[[]ChangeRecord](t)(A.st.LocalChanges(ctx, 0, 1<<30))
+	send(t, A, B)
+	must[*ErasureResult](t)(ownerA.EraseCustomer(ctx, id))
+	send(t, A, B)
+	for _, d := range []*testDevice{A, B} {
+		var n int
+		d.st.db.QueryRow("SELECT COUNT(*) FROM consents WHERE customer_id = ?", id).Scan(&n)
+		if n != 0 {
+			t.Fatalf("%d consent rows after the erasure", n)
+		}
+	}
+	shop := must[[]Shop](t)(ownerA.Shops(ctx))[0].ID
+	if got := must[[]string](t)(ownerA.ConsentedAudience(ctx, shop, PurposeEmailMarketing, ChannelEmail)); len(got) != 0 {
+		t.Fatalf("audience after the erasure: %v", got)
+	}
+	var cons []ChangeRecord
+	for _, r := range old {
+		if r.Table == "consents" {
+			cons = append(cons, r)
+		}
+	}
+	if _, err := B.st.applyRemote(ctx, A.st.DeviceID(), cons[0].Scope, cons, 0); err != nil {
+		t.Fatalf("a late copy of the erased customer's consents: %v", err)
+	}
+}

@@ -41,6 +41,7 @@
 //	staff.go      staff administration
 //	shops.go      shops
 //	customers.go  customers
+//	erasure.go    erasure by crypto-shredding; the erasure ledger
 //	lookup.go     exact lookups through the blind indexes
 //	search.go     the type-ahead index glue
 //	bikes.go workorders.go sales.go stats.go

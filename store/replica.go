@@ -202,3 +202,18 @@ func (r *Replica) ExportScopes(ctx context.Context, scopes []string, rowsPerPart
 func (r *Replica) ForgetScopeKeys(ctx context.Context, scope string, below uint32) ([]uint32, error) {
 	return r.s.forgetScopeKeys(ctx, scope, below)
 }
+
+// PendingRotations lists the shops whose key is to be rotated after erasures (Store.PendingRotations).
+func (r *Replica) PendingRotations(ctx context.Context) ([]string, error) {
+	return r.s.PendingRotations(ctx)
+}
+
+// RotateShopKey makes version v of a shop's key after an erasure (Store.RotateShopKey).
+func (r *Replica) RotateShopKey(ctx context.Context, shop string, v uint32) (uint32, error) {
+	return r.s.RotateShopKey(ctx, shop, v)
+}
+
+// RewrapAfterErasure re-wraps a shop's customer keys under version v (Store.RewrapAfterErasure).
+func (r *Replica) RewrapAfterErasure(ctx context.Context, shop string, v uint32) (int, error) {
+	return r.s.RewrapAfterErasure(ctx, shop, v)
+}

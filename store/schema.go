@@ -59,9 +59,6 @@ type table struct {
 	synced bool   // rows travel in change-sets and carry clocks and MACs
 	key    sealedBy
 	cols   []column // synced tables only: every column but id
-	// late tables were added by a migration after backups existed: absent or empty, they are
-	// left out of a legacy content hash, so an older backup still hashes as it did.
-	late bool
 }
 
 func biz(name string) column      { return column{name: name, class: Business} }
@@ -119,13 +116,17 @@ var schema = []table{
 		biz("sale_id"), biz("sku"), biz("description"), biz("qty"), biz("unit_price"),
 	}},
 	{name: "audit", order: "seq"},
+	// Tables added after audit go at the end: a table's code is its place here.
+	{name: "erasures", order: "id", synced: true, cols: []column{
+		biz("shop_id"), biz("erased_at"), biz("erased_by"), biz("sales_kept"),
+	}},
 	// Consent events (consent.go): insert-only, business columns only.
-	{name: "consents", order: "id", synced: true, late: true, cols: []column{
+	{name: "consents", order: "id", synced: true, cols: []column{
 		biz("customer_id"), biz("shop_id"), biz("purpose"), biz("channel"), biz("granted"), biz("lawful_basis"), biz("source"),
 		biz("notice_version"), biz("recorded_by"), biz("at"), biz("parental"), biz("subject_under_age"),
 	}},
 	// Org-wide settings (org scope), e.g. where the hub and the owner's laptops are (transfer.go).
-	{name: "org_settings", order: "id", synced: true, late: true, cols: []column{
+	{name: "org_settings", order: "id", synced: true, cols: []column{
 		biz("name"), biz("value"), biz("set_by"), biz("set_at"),
 	}},
 }
@@ -156,6 +157,11 @@ func init() {
 		}
 	}
 }
+
+// addedAfterClocks reports whether the table came after the row clocks (placed after audit in
+// the registry): a database from before them has no such table, so its legacy content hash
+// (snapshot.go) never had one.
+func (t *table) addedAfterClocks() bool { return tableCodes[t.name] > tableCodes["audit"] }
 
 // has reports whether the table declares the column with that class.
 func (t *table) has(name string, class Class) bool {

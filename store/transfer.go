@@ -144,16 +144,6 @@ const customerRowsSQL = `SELECT id FROM h
 	UNION ALL SELECT l.id FROM work_order_lines l JOIN work_orders w ON w.id = l.work_order_id JOIN h ON h.id = w.customer_id
 	UNION ALL SELECT k.id FROM consents k JOIN h ON h.id = k.customer_id`
 
-func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
-
-func anys[T any](vs []T) []any {
-	out := make([]any, len(vs))
-	for i, v := range vs {
-		out[i] = v
-	}
-	return out
-}
-
 // heldSet is what this device keeps back from change-sets and snapshots: the rows (by their
 // 16-byte keys) of customers without consent to the transfer, and those customers' ids.
 type heldSet struct {
@@ -189,7 +179,7 @@ func (s *Store) heldBack(ctx context.Context, q querier) (*heldSet, error) {
 		}
 	})
 	h := &heldSet{rows: map[string]bool{}, customers: map[string]bool{}}
-	cte := "WITH h(id) AS (SELECT c.id FROM customers c WHERE c.shop_id IN (" + marks(len(ids)) + ") AND " + noTransferSQL + ") "
+	cte := "WITH h(id) AS (SELECT c.id FROM customers c WHERE c.shop_id IN (" + placeholders(len(ids)) + ") AND " + noTransferSQL + ") "
 	custs, err := queryStringsQ(ctx, q, cte+"SELECT id FROM h", anys(ids)...)
 	if err != nil {
 		return nil, err
@@ -360,7 +350,7 @@ func (w *wtx) release(customers []string) error {
 		n := min(len(customers), idChunk)
 		chunk := customers[:n]
 		customers = customers[n:]
-		cte := "WITH h(id) AS (SELECT id FROM customers WHERE id IN (" + marks(n) + ")) "
+		cte := "WITH h(id) AS (SELECT id FROM customers WHERE id IN (" + placeholders(n) + ")) "
 		ids, err := queryStringsQ(w.ctx, w.tx, cte+customerRowsSQL, anys(chunk)...)
 		if err != nil {
 			return err
@@ -423,7 +413,7 @@ func (w *wtx) reversion(ids []string, me int64) error {
 // rewriteSaleCustomers writes anew the customer id of the customers' sales whose customer id
 // this device wrote.
 func (w *wtx) rewriteSaleCustomers(customers []string, me int64) error {
-	rows, err := w.tx.QueryContext(w.ctx, "SELECT id, shop_id, customer_id FROM sales WHERE customer_id IN ("+marks(len(customers))+")", anys(customers)...)
+	rows, err := w.tx.QueryContext(w.ctx, "SELECT id, shop_id, customer_id FROM sales WHERE customer_id IN ("+placeholders(len(customers))+")", anys(customers)...)
 	if err != nil {
 		return err
 	}
@@ -494,7 +484,11 @@ func (a *applier) releaseMerged(touched map[string]map[string]bool, before map[s
 	var ids []string
 	for id := range touched["consents"] {
 		var cust, shop, purpose string
-		if err := a.queryRow("SELECT customer_id, shop_id, purpose FROM consents WHERE id = ?", []any{id}, &cust, &shop, &purpose); err != nil {
+		err := a.queryRow("SELECT customer_id, shop_id, purpose FROM consents WHERE id = ?", []any{id}, &cust, &shop, &purpose)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // erased with its customer in this very set
+		}
+		if err != nil {
 			return 0, err
 		}
 		if purpose != string(PurposeCrossBorder) || !shops[shop] || seen[cust] {

@@ -43,6 +43,8 @@ type wtx struct {
 	// writable remembers, per scope, whether this device may write it (asked once per
 	// transaction, not per row: imports write thousands).
 	writable map[string]bool
+	// erased are the customers erased here (by the ledger): forgotten in memory after commit.
+	erased []string
 }
 
 // stmt returns a statement prepared in this transaction.

@@ -33,6 +33,10 @@ const (
 	OpGenesis = "genesis" // the first entry: the first owner device (and the offline owner key)
 	OpAdd     = "add"     // a device joins with its keys, role and shops
 	OpRevoke  = "revoke"  // a device is revoked for good
+	// OpRotate rotates one shop's key (after an erasure): the entry names the shop only, and
+	// its number makes the new key version unique (one past it), as a revocation's does, so two
+	// owner devices never make two different keys of one version.
+	OpRotate = "rotate"
 )
 
 // Roles a member has.
@@ -438,6 +442,11 @@ func (s *State) Append(b []byte) error {
 			return ErrMalformed
 		}
 		m.Active, m.RevokedAt = false, e.Seq
+	case OpRotate:
+		if e.Member.ID != "" || len(e.Member.SigningKey) != 0 || len(e.Member.KEMKey) != 0 || e.Member.Role != "" ||
+			len(e.Member.Scopes) != 1 || !ValidID(e.Member.Scopes[0]) || e.Member.Scopes[0] == OrgScope {
+			return ErrMalformed
+		}
 	default:
 		return invalid("unknown operation")
 	}
@@ -469,8 +478,11 @@ func Genesis(root Member, rootKey, recovery ed25519.PrivateKey, at int64) ([]byt
 // change s; Append the result to do that (and to check it).
 func (s *State) Next(op string, m Member, signer string, key ed25519.PrivateKey, at int64) ([]byte, error) {
 	e := &Entry{Seq: s.Len(), Prev: s.Head(), At: at, Op: op, Member: m, Signer: signer}
-	if op == OpRevoke {
+	switch op {
+	case OpRevoke:
 		e.Member = Member{ID: m.ID}
+	case OpRotate:
+		e.Member = Member{Scopes: m.Scopes}
 	}
 	e.Sig = ed25519.Sign(key, e.body())
 	b := e.Encode()

@@ -273,3 +273,33 @@ func FuzzDecodeHead(f *testing.F) {
 		s.CheckHead(h)
 	})
 }
+
+// TestRotateEntry: an owner device rotates one shop's key; a shop device cannot, and an entry
+// that names a device, a key, the org or two shops is refused.
+func TestRotateEntry(t *testing.T) {
+	s, _, a, _, counter, _ := chain(t)
+	b, err := s.Next(OpRotate, Member{Scopes: []string{"north"}}, a.m.ID, a.key, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := Decode(b)
+	if e.Op != OpRotate || e.Member.ID != "" || len(e.Member.Scopes) != 1 {
+		t.Fatalf("entry %+v", e)
+	}
+	if _, err := s.Next(OpRotate, Member{Scopes: []string{"north"}}, counter.m.ID, counter.key, 9); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("a shop device rotated: %v", err)
+	}
+	for _, m := range []Member{{Scopes: []string{OrgScope}}, {Scopes: []string{"north", "south"}}, {}, {Scopes: []string{"bad id!"}}} {
+		if _, err := s.Next(OpRotate, m, a.m.ID, a.key, 9); err == nil {
+			t.Fatalf("rotate %+v accepted", m)
+		}
+	}
+	forged := Entry{Seq: s.Len(), Prev: s.Head(), At: 9, Op: OpRotate, Member: Member{ID: "laptop", Scopes: []string{"north"}}, Signer: a.m.ID}
+	forged.Sig = ed25519.Sign(a.key, forged.body())
+	if err := s.Clone().Append(forged.Encode()); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("a rotation naming a device: %v", err)
+	}
+	if err := s.Append(b); err != nil {
+		t.Fatal(err)
+	}
+}

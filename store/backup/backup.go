@@ -47,6 +47,9 @@ type Result struct {
 	Manifest *Manifest
 	Drill    *Drill
 	Pruned   []string
+	// Rewritten: the older backups deleted because they held customers erased since (the
+	// folder now holds only backups without them).
+	Rewritten []string
 }
 
 // openFolder reads or creates the folder's key file and returns the backup key.
@@ -160,6 +163,20 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 	if kind == "" {
 		kind = NextKind(all, o.Schedule, o.Now())
 	}
+	// After an erasure the folder's backups still hold the customer: this run takes a full
+	// one, and once its drill passes the older ones are deleted (rewriteAfterErasure).
+	ledger, err := readLedger(dir, bk)
+	if err != nil {
+		return nil, err
+	}
+	erased, err := k.ErasureLedger(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pending := ledger.pending(erased)
+	if len(pending) > 0 && len(all) > 0 {
+		kind = Full
+	}
 	var parent *Manifest
 	switch kind {
 	case Full:
@@ -219,6 +236,21 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 	if !o.NoDrill {
 		res.Drill, err = drill(ctx, st, by, k, dir, bk, m)
 		if err != nil {
+			return res, err
+		}
+	}
+	// The older backups go only for a full one whose restore drill passed: never leave the
+	// folder with nothing that restores. Without a drill they stay, and the next run tries again.
+	rewritten := len(pending) > 0 && kind == Full && res.Drill != nil && res.Drill.Passed
+	if rewritten {
+		res.Rewritten = dropOlder(dir, all, m)
+	}
+	ledger.record(erased, rewritten || len(all) == 0)
+	if err := writeSigned(filepath.Join(dir, ledgerFile), ledger, bk); err != nil {
+		return res, fmt.Errorf("backup taken; writing the erasure ledger beside it failed: %w", err)
+	}
+	if rewritten {
+		if err := st.Audit(ctx, by, store.Event{Action: "backup.rewrite", Target: m.ID, Detail: fmt.Sprintf("erasures=%d deleted_backups=%d", len(pending), len(res.Rewritten))}); err != nil {
 			return res, err
 		}
 	}

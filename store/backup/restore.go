@@ -183,6 +183,9 @@ func Check(ctx context.Context, dir string, c Credentials, readAll bool) ([]stri
 		return []string{err.Error()}, nil
 	}
 	var problems []string
+	if _, err := readLedger(dir, bk); err != nil {
+		problems = append(problems, err.Error())
+	}
 	for _, m := range ms {
 		if _, err := chainTo(ms, m); err != nil {
 			problems = append(problems, err.Error())
@@ -220,6 +223,9 @@ type RestoreOptions struct {
 	// database in use keeps its key: in this machine's keychain, or under the same passphrase.
 	// It overrides Protect.
 	ProtectLikeSession bool
+	// LedgerFrom are other backup folders of the same database (the configured one, when
+	// restoring a disk kept elsewhere) whose erasure ledgers are applied too.
+	LedgerFrom []string
 }
 
 // RestoreResult reports a finished restore.
@@ -227,6 +233,7 @@ type RestoreResult struct {
 	Target     *Manifest
 	Applied    []string // backup ids, in order
 	Reapplied  int      // deletions from later backups applied again
+	Erased     int      // customers erased after the backup, erased again (the folder's ledger)
 	Snapshot   *store.Snapshot
 	Verify     *store.Report
 	Duration   time.Duration
@@ -410,6 +417,25 @@ func restore(ctx context.Context, dir, newDir string, c Credentials, k *store.Ba
 			return nil, err
 		}
 	}
+	// Customers erased after this backup was taken are erased again before the restored
+	// database opens: the folder's ledger names them (the hub's copy does at the first sync).
+	if !o.NoReapply {
+		ledger, err := readLedger(dir, bk)
+		if err != nil {
+			return nil, err
+		}
+		ids := ledger.IDs
+		for _, other := range o.LedgerFrom {
+			more, err := otherLedger(ctx, other, c, k)
+			if err != nil {
+				return nil, fmt.Errorf("the erasure ledger of %s: %w", other, err)
+			}
+			ids = append(ids, more...)
+		}
+		if res.Erased, err = st.EraseFromLedger(ctx, ids); err != nil {
+			return nil, fmt.Errorf("erase again what the folder's ledger names: %w", err)
+		}
+	}
 	r, err := st.Verify(ctx)
 	if err != nil {
 		return nil, err
@@ -428,7 +454,7 @@ func restore(ctx context.Context, dir, newDir string, c Credentials, k *store.Ba
 	}
 	res.KeyStore = st.KeyStore()
 	// The restored copy records its own restore: work done to it by no one signed in there.
-	if err := st.Audit(ctx, store.System("restore"), store.Event{Action: "backup.restore", Target: target.ID, Detail: fmt.Sprintf("backups=%d reapplied_deletions=%d key_store=%s", len(res.Applied), res.Reapplied, res.KeyStore)}); err != nil {
+	if err := st.Audit(ctx, store.System("restore"), store.Event{Action: "backup.restore", Target: target.ID, Detail: fmt.Sprintf("backups=%d reapplied_deletions=%d erased_again=%d key_store=%s", len(res.Applied), res.Reapplied, res.Erased, res.KeyStore)}); err != nil {
 		return nil, err
 	}
 	// A restored database is a new device, never the backed-up machine under its old identity.

@@ -89,8 +89,9 @@ type Report struct {
 	Refused                  int // incoming sets refused (bad signature, revoked device, bad data)
 	Held                     int // incoming sets waiting (a gap before them, an unconfirmed sender, a key not here yet)
 	KeysImported             int
-	Snapshots                int    // snapshots imported (a device starting after a compaction)
-	Waiting                  string // why nothing was pulled this round, if so
+	Snapshots                int      // snapshots imported (a device starting after a compaction)
+	Waiting                  string   // why nothing was pulled this round, if so
+	Rotated                  []string // shops whose key this owner device rotated after erasures
 	CheckpointSeq            int64
 	BytesPushed, BytesPulled int64
 
@@ -191,6 +192,21 @@ func (e *Engine) round(ctx context.Context, r *Report) error {
 	}
 	if err := e.pull(ctx, r); err != nil {
 		return err
+	}
+	// After an erasure (here or pulled), an owner device rotates the shop's key; the re-wrapped
+	// customer keys go out in this round.
+	rotated, err := e.rotateAfterErasures(ctx, id)
+	r.Rotated = rotated
+	if err != nil {
+		return err
+	}
+	if len(rotated) > 0 {
+		if err := e.sealPending(ctx, id); err != nil {
+			return err
+		}
+		if err := e.pushOutbox(ctx, r); err != nil {
+			return err
+		}
 	}
 	return e.checkpoint(ctx, id, r)
 }

@@ -353,16 +353,11 @@ func RevokeDevice(ctx context.Context, ss *store.Session, h *hubclient.Client, d
 			return rotated, err
 		}
 		rotated = append(rotated, scope)
-		for _, m := range local.Members() {
-			if m.ID == st.DeviceID() || !m.CanRead(scope) {
-				continue
-			}
-			sealed, err := device.SealTo(m.KEMKey, envelopeInfo(m.ID, scope, v), k)
-			if err != nil {
-				return rotated, err
-			}
-			envs = append(envs, protocol.EnvelopeInfo{To: m.ID, Scope: scope, Version: v, Sealed: device.SignEnvelope(signer, key, m.ID, scope, v, sealed)})
+		shared, err := shareKey(local, signer, key, scope, v, k)
+		if err != nil {
+			return rotated, err
 		}
+		envs = append(envs, shared...)
 	}
 	for len(envs) > 0 {
 		n := min(len(envs), 1000)

@@ -33,6 +33,9 @@ type Replica interface {
 
 	ExportScopes(ctx context.Context, scopes []string, rowsPerPart int, fn func(store.ScopeExport) error) error
 	ForgetScopeKeys(ctx context.Context, scope string, below uint32) ([]uint32, error)
+	PendingRotations(ctx context.Context) ([]string, error)
+	RotateShopKey(ctx context.Context, shop string, v uint32) (uint32, error)
+	RewrapAfterErasure(ctx context.Context, shop string, v uint32) (int, error)
 
 	LocalChanges(ctx context.Context, after int64, limit int) ([]store.ChangeRecord, error)
 	AdvancePushed(ctx context.Context) error
