@@ -586,7 +586,7 @@ func TestUpgradeConvertsUsers(t *testing.T) {
 		// and migration 8 (bike notes)
 		"ALTER TABLE bikes DROP COLUMN notes",
 		// and the tables added after the clocks (the erasure ledger, ...)
-		"DROP TABLE erasures",
+		"DROP TABLE erasures", "DROP TABLE index_keys",
 		"CREATE TABLE sync_peers (device_id TEXT PRIMARY KEY, signing_key BLOB NOT NULL, kem_key BLOB NOT NULL, name TEXT NOT NULL DEFAULT '', role TEXT NOT NULL DEFAULT '', scopes TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'active') STRICT",
 		"PRAGMA user_version = 4"} {
 		if _, err := db.Exec(q); err != nil {

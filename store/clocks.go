@@ -608,6 +608,7 @@ func init() {
 		"sales.seller_id",
 		"sale_lines.sale_id",
 		"erasures.shop_id",
+		"index_keys.shop_id",
 	} {
 		refersTo[c] = true
 	}
@@ -624,6 +625,7 @@ var scopeOfRows = map[string]string{
 	"work_order_lines": "(SELECT w.shop_id FROM work_orders w WHERE w.id = work_order_id)",
 	"sale_lines":       "(SELECT s.shop_id FROM sales s WHERE s.id = sale_id)",
 	"erasures":         "shop_id",
+	"index_keys":       "shop_id",
 }
 
 // rowRecords returns, for each row (at most idChunk), the cells this device wrote after after,

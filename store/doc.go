@@ -41,7 +41,8 @@
 //	staff.go      staff administration
 //	shops.go      shops
 //	customers.go  customers
-//	erasure.go    erasure by crypto-shredding; the erasure ledger
+//	erasure.go    erasure by crypto-shredding; the erasure ledger; the shop key rotated after
+//	indexkeys.go  keys derived from a shop key's first version, kept so it can be forgotten
 //	lookup.go     exact lookups through the blind indexes
 //	search.go     the type-ahead index glue
 //	bikes.go workorders.go sales.go stats.go

@@ -120,6 +120,9 @@ var schema = []table{
 	{name: "erasures", order: "id", synced: true, cols: []column{
 		biz("shop_id"), biz("erased_at"), biz("erased_by"), biz("sales_kept"),
 	}},
+	{name: "index_keys", order: "id", synced: true, cols: []column{
+		biz("shop_id"), biz("purpose"), biz("wrapped"), biz("key_version"),
+	}},
 }
 
 // The registry's views, built once from schema.
