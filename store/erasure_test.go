@@ -303,8 +303,8 @@ func TestForgedIndexKeysRefused(t *testing.T) {
 	}
 	for name, recs := range map[string][]ChangeRecord{
 		"a key not derived from the shop key": rows(indexKeyID(shop, "email"), "email", wrap(keys.New(), "email", 1), 1),
-		"the email key under the phone's row":  rows(indexKeyID(shop, "phone"), "email", wrap(blind.DeriveKey(sk, "email"), "email", 1), 1),
-		"a version the receiver lacks":         rows(indexKeyID(shop, "email"), "email", wrap(blind.DeriveKey(sk, "email"), "email", 9), 9),
+		"the email key under the phone's row": rows(indexKeyID(shop, "phone"), "email", wrap(blind.DeriveKey(sk, "email"), "email", 1), 1),
+		"a version the receiver lacks":        rows(indexKeyID(shop, "email"), "email", wrap(blind.DeriveKey(sk, "email"), "email", 9), 9),
 	} {
 		if _, err := B.st.applyRemote(ctx, A.st.DeviceID(), shop, recs, B.pushed); !errors.Is(err, ErrRemote) {
 			t.Fatalf("%s: %v", name, err)
