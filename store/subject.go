@@ -1,11 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -186,6 +188,77 @@ func (s SubjectSection) MarshalJSON() ([]byte, error) {
 	}
 	b.WriteString("]}")
 	return []byte(b.String()), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes (so a subject.json can be read back): the
+// columns are the first row's keys in order (their labels are not in the JSON), and every row
+// must have the same keys in the same order, each with a string value.
+func (s *SubjectSection) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Name string            `json:"name"`
+		Rows []json.RawMessage `json:"rows"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	out := SubjectSection{Name: raw.Name, Rows: [][]string{}}
+	for i, r := range raw.Rows {
+		keys, vals, err := orderedStrings(r)
+		if err != nil {
+			return fmt.Errorf("section %q row %d: %w", raw.Name, i, err)
+		}
+		if i == 0 {
+			for _, k := range keys {
+				out.Columns = append(out.Columns, SectionColumn{Key: k})
+			}
+		} else if !slices.Equal(keys, columnKeys(out.Columns)) {
+			return fmt.Errorf("section %q row %d: its keys differ from the first row's", raw.Name, i)
+		}
+		out.Rows = append(out.Rows, vals)
+	}
+	*s = out
+	return nil
+}
+
+func columnKeys(cs []SectionColumn) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Key
+	}
+	return out
+}
+
+// orderedStrings reads a JSON object of string values, keeping the keys' order.
+func orderedStrings(b []byte) (keys, vals []string, err error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, nil, errors.New("a row must be an object")
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return nil, nil, err
+		}
+		k, _ := kt.(string)
+		vt, err := dec.Token()
+		if err != nil {
+			return nil, nil, err
+		}
+		v, ok := vt.(string)
+		if !ok {
+			return nil, nil, fmt.Errorf("value of %q must be a string", k)
+		}
+		if seen[k] {
+			return nil, nil, fmt.Errorf("key %q twice", k)
+		}
+		seen[k] = true
+		keys, vals = append(keys, k), append(vals, v)
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, err
+	}
+	return keys, vals, nil
 }
 
 // subjectSection is how a feature with a table of its own (consents, privacy requests) adds

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -308,4 +309,31 @@ func TestPersonalFieldsListTheRegistry(t *testing.T) {
 			t.Errorf("%s: subject %q", f.Key(), f.Subject)
 		}
 	}
+}
+
+// FuzzSubjectSectionJSON: whatever a section's JSON decodes to encodes back to JSON that
+// decodes to the same section.
+func FuzzSubjectSectionJSON(f *testing.F) {
+	for _, s := range []string{`{"name":"consents","rows":[{"purpose":"sms","at":"2026-01-01"},{"purpose":"email","at":""}]}`,
+		`{"name":"x","rows":[]}`, `{"name":"x","rows":[{}]}`, `{"name":"x","rows":[{"a":"1","a":"2"}]}`, `{"rows":[{"a":1}]}`, `[]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var s SubjectSection
+		if json.Unmarshal(b, &s) != nil {
+			return
+		}
+		out, err := json.Marshal(s)
+		if err != nil {
+			t.Fatalf("decoded %q but cannot encode: %v", b, err)
+		}
+		var back SubjectSection
+		if err := json.Unmarshal(out, &back); err != nil {
+			t.Fatalf("re-decode %s: %v", out, err)
+		}
+		again, _ := json.Marshal(back)
+		if !bytes.Equal(out, again) {
+			t.Fatalf("%s became %s", out, again)
+		}
+	})
 }

@@ -1,0 +1,74 @@
+// Package docfile writes a document a person asked for (a data-subject export, a record of
+// processing, a privacy notice) to the path they chose: never over an existing file, and never
+// half-written (a temporary file in the same folder, synced, then linked or renamed into place).
+// It names no path and no content in its errors, since a path a person typed may hold a name.
+package docfile
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// ErrExists means a file of that name is already there; nothing was written.
+var ErrExists = errors.New("a file of that name already exists; choose another name (nothing was overwritten)")
+
+// WriteNew writes data to path with permissions perm, refusing to replace anything there.
+func WriteNew(path string, data []byte, perm fs.FileMode) error {
+	if path == "" {
+		return errors.New("no file name given")
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return ErrExists
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return errors.New("the chosen folder cannot be read; choose another place")
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".spoke-doc-*.tmp")
+	if err != nil {
+		return errors.New("cannot write in the chosen folder; choose another place")
+	}
+	name := tmp.Name()
+	done := false
+	defer func() {
+		if !done {
+			os.Remove(name)
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return errors.New("writing the file failed (disk full?); nothing was saved")
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return errors.New("writing the file failed (disk full?); nothing was saved")
+	}
+	if err := tmp.Close(); err != nil {
+		return errors.New("writing the file failed; nothing was saved")
+	}
+	if err := os.Chmod(name, perm); err != nil {
+		return errors.New("cannot set the file's permissions; nothing was saved")
+	}
+	// A hard link fails if the name exists, so a file created meanwhile is not replaced; a
+	// file system without links (FAT, some shares) gets the check above and a rename.
+	switch err := os.Link(name, path); {
+	case err == nil:
+		os.Remove(name)
+	case errors.Is(err, fs.ErrExist):
+		return ErrExists
+	default:
+		if _, err := os.Lstat(path); err == nil {
+			return ErrExists
+		}
+		if err := os.Rename(name, path); err != nil {
+			return errors.New("cannot put the file in place; nothing was saved")
+		}
+	}
+	done = true
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
