@@ -135,7 +135,9 @@ func (r Record) text(l Lang) []byte {
 	L := labels(l)
 	var b bytes.Buffer
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	head := func(s string) { line("\n%s\n%s", s, strings.Repeat("=", len([]rune(s))*map[bool]int{true: 2, false: 1}[l == ZH])) }
+	head := func(s string) {
+		line("\n%s\n%s", s, strings.Repeat("=", len([]rune(s))*map[bool]int{true: 2, false: 1}[l == ZH]))
+	}
 	line("%s", L["record.title"])
 	line("%s: %s", L["generated"], r.GeneratedAt.Format("2006-01-02"))
 	line("%s: %s", L["controller"], r.Controller.In(l))

@@ -60,7 +60,9 @@ func funcs(l processing.Lang) template.FuncMap {
 		}
 		return a
 	}
-	m["linesOf"] = func(v view, lines []store.SubjectLine) linesView { return linesView{L: v.L, Money: v.Money, Lines: lines} }
+	m["linesOf"] = func(v view, lines []store.SubjectLine) linesView {
+		return linesView{L: v.L, Money: v.Money, Lines: lines}
+	}
 	m["word"] = func(w string) string {
 		if t, ok := words[w]; ok {
 			return t.In(l)
