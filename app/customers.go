@@ -284,6 +284,7 @@ type CardView struct {
 	OpenJobs    []*widget.Button // one per work order
 	Customer    store.CustomerCard
 	SalesLabels []*widget.Label
+	Export      *SubjectExportView // owner, manager: the data-subject export
 }
 
 func (s *CustomersScreen) showCard(card *store.CustomerCard) {
@@ -306,6 +307,7 @@ func (s *CustomersScreen) showCard(card *store.CustomerCard) {
 		v.NewSale.Hide()
 	}
 	top := container.NewHBox(v.Back, v.Name, layoutSpacer(), v.Edit, v.AddBike, v.NewSale)
+	s.addSubjectExport(v, card, top)
 	var banner fyne.CanvasObject = container.NewVBox()
 	if card.BreakGlass || card.Minimal {
 		text := a.T("Restricted view: only name, phone, bikes and work orders are shown.")

@@ -11,6 +11,9 @@ import (
 	"path/filepath"
 )
 
+// ErrWrite means the file could not be written where asked; nothing was saved there.
+var ErrWrite = errors.New("the file could not be written there; choose another place (nothing was saved)")
+
 // ErrExists means a file of that name is already there; nothing was written.
 var ErrExists = errors.New("a file of that name already exists; choose another name (nothing was overwritten)")
 
@@ -22,12 +25,12 @@ func WriteNew(path string, data []byte, perm fs.FileMode) error {
 	if _, err := os.Lstat(path); err == nil {
 		return ErrExists
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return errors.New("the chosen folder cannot be read; choose another place")
+		return ErrWrite
 	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, ".spoke-doc-*.tmp")
 	if err != nil {
-		return errors.New("cannot write in the chosen folder; choose another place")
+		return ErrWrite
 	}
 	name := tmp.Name()
 	done := false
@@ -38,17 +41,17 @@ func WriteNew(path string, data []byte, perm fs.FileMode) error {
 	}()
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return errors.New("writing the file failed (disk full?); nothing was saved")
+		return ErrWrite
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return errors.New("writing the file failed (disk full?); nothing was saved")
+		return ErrWrite
 	}
 	if err := tmp.Close(); err != nil {
-		return errors.New("writing the file failed; nothing was saved")
+		return ErrWrite
 	}
 	if err := os.Chmod(name, perm); err != nil {
-		return errors.New("cannot set the file's permissions; nothing was saved")
+		return ErrWrite
 	}
 	// A hard link fails if the name exists, so a file created meanwhile is not replaced; a
 	// file system without links (FAT, some shares) gets the check above and a rename.
@@ -62,7 +65,7 @@ func WriteNew(path string, data []byte, perm fs.FileMode) error {
 			return ErrExists
 		}
 		if err := os.Rename(name, path); err != nil {
-			return errors.New("cannot put the file in place; nothing was saved")
+			return ErrWrite
 		}
 	}
 	done = true
