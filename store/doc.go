@@ -47,6 +47,8 @@
 //	search.go     the type-ahead index glue
 //	bikes.go workorders.go sales.go stats.go
 //	              the shop's records and aggregates
+//	subject.go    the data-subject access export: everything held on one customer
+//	records.go    which shops a record of processing or a privacy notice speaks for
 //	batch.go      the batch write unit (imports, the demo loader)
 //	merge.go      the merge rule, a pure function
 //	apply.go      applying another device's change-set

@@ -178,6 +178,34 @@ func (t *table) personalCols() []*column {
 	return out
 }
 
+// PersonalField is one Personal column of the registry, as the records of processing name it.
+type PersonalField struct {
+	Table   string // e.g. "customers"
+	Column  string // e.g. "email"
+	Subject string // whose data it is: "customer" (sealed under a customer's key) or "staff" (the org key)
+	Indexed bool   // a blind index answers exact lookups of it
+}
+
+// Key is "table.column".
+func (f PersonalField) Key() string { return f.Table + "." + f.Column }
+
+// PersonalFields lists every Personal column of the registry in registry order, so a record of
+// processing built from it cannot forget a sealed field added later.
+func PersonalFields() []PersonalField {
+	var out []PersonalField
+	for i := range schema {
+		t := &schema[i]
+		subject := "customer"
+		if t.key == sealedByOrg {
+			subject = "staff"
+		}
+		for _, c := range t.personalCols() {
+			out = append(out, PersonalField{Table: t.name, Column: c.name, Subject: subject, Indexed: c.index != nil})
+		}
+	}
+	return out
+}
+
 // classOf returns a column's class, or 0 when the registry does not know it.
 func classOf(table, col string) Class {
 	if c := columns[table+"."+col]; c != nil {
