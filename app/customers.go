@@ -285,8 +285,9 @@ type CardView struct {
 	OpenJobs    []*widget.Button // one per work order
 	Customer    store.CustomerCard
 	SalesLabels []*widget.Label
-	Erase       *widget.Button // owner and manager: erase for good (nil for others)
-	Consent     *ConsentPanel  // consent.go; nil for a restricted view
+	Erase       *widget.Button     // owner and manager: erase for good (nil for others)
+	Export      *SubjectExportView // owner, manager: the data-subject export
+	Consent     *ConsentPanel      // consent.go; nil for a restricted view
 }
 
 func (s *CustomersScreen) showCard(card *store.CustomerCard) {
@@ -309,6 +310,7 @@ func (s *CustomersScreen) showCard(card *store.CustomerCard) {
 		v.NewSale.Hide()
 	}
 	top := container.NewHBox(v.Back, v.Name, layoutSpacer(), v.Edit, v.AddBike, v.NewSale)
+	s.addSubjectExport(v, card, top)
 	if v.Erase = s.eraseButton(card); v.Erase != nil {
 		top.Add(v.Erase)
 	}

@@ -8,19 +8,7 @@ import (
 )
 
 func init() {
-	register(command{name: "subject", summary: "a data subject's rights: 'subject erase ID' erases a customer for good (owner, manager)", run: runSubject})
-}
-
-// runSubject dispatches the data-subject subcommands.
-func runSubject(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return errUsage{"usage: spoke subject erase --as USER --yes ID"}
-	}
-	switch args[0] {
-	case "erase":
-		return runSubjectErase(ctx, env, args[1:])
-	}
-	return errUsage{fmt.Sprintf("unknown subject command %q (erase)", args[0])}
+	registerSubject("erase", "erase a customer for good (crypto-shredding; needs --yes)", runSubjectErase)
 }
 
 // runSubjectErase erases a customer by crypto-shredding (store.Session.EraseCustomer).

@@ -121,6 +121,9 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 		if err := a.recomputeDerived(touched); err != nil {
 			return err
 		}
+		if err := a.checkIndexKeys(touched["index_keys"], fromDevice); err != nil {
+			return err
+		}
 		if res.Erased, err = a.eraseArrived(touched); err != nil {
 			return err
 		}
@@ -1124,7 +1127,7 @@ func (a *applier) blindKey(shop, column string) (blind.Key, error) {
 	if k, ok := a.blind[[2]string{shop, column}]; ok {
 		return k, nil
 	}
-	k, err := a.s.blindKey(a.ctx, shop, column)
+	k, err := a.s.derivedShopKey(a.ctx, a.tx, shop, column)
 	if err != nil {
 		return nil, err
 	}
@@ -1147,6 +1150,7 @@ var rowShops = map[string]string{
 		UNION ALL SELECT c.shop_id FROM sales s JOIN customers c ON c.id = s.customer_id WHERE s.id = ?1`,
 	"sale_lines": "SELECT s.shop_id FROM sale_lines l JOIN sales s ON s.id = l.sale_id WHERE l.id = ?1",
 	"erasures":   "SELECT shop_id FROM erasures WHERE id = ?1",
+	"index_keys": "SELECT shop_id FROM index_keys WHERE id = ?1",
 	"consents": `SELECT shop_id FROM consents WHERE id = ?1
 		UNION ALL SELECT c.shop_id FROM consents k JOIN customers c ON c.id = k.customer_id WHERE k.id = ?1`,
 }

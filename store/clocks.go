@@ -619,6 +619,7 @@ func init() {
 		"sales.seller_id",
 		"sale_lines.sale_id",
 		"erasures.shop_id",
+		"index_keys.shop_id",
 		"consents.customer_id",
 		"consents.shop_id",
 		"consents.recorded_by",
@@ -639,6 +640,7 @@ var scopeOfRows = map[string]string{
 	"work_order_lines": "(SELECT w.shop_id FROM work_orders w WHERE w.id = work_order_id)",
 	"sale_lines":       "(SELECT s.shop_id FROM sales s WHERE s.id = sale_id)",
 	"erasures":         "shop_id",
+	"index_keys":       "shop_id",
 	"consents":         "shop_id",
 	"org_settings":     "'" + OrgScope + "'",
 }

@@ -622,3 +622,44 @@ func (a *applier) checkInsertOnly(recs []ChangeRecord) error {
 	}
 	return nil
 }
+
+// The consents are part of the data-subject export (subject.go): every event, oldest first,
+// staff named by role.
+func init() {
+	registerSubjectSection(subjectSection{order: 10, name: "consents", title: Label{"Consents", "同意记录"},
+		columns: []SectionColumn{{"at", Label{"When", "时间"}}, {"purpose", Label{"Purpose", "目的"}}, {"channel", Label{"Channel", "渠道"}},
+			{"state", Label{"Granted or withdrawn", "同意或撤回"}}, {"lawful_basis", Label{"Lawful basis", "合法依据"}},
+			{"source", Label{"Source", "来源"}}, {"notice_version", Label{"Privacy notice", "隐私告知书版本"}},
+			{"recorded_by", Label{"Recorded by", "记录人"}}, {"parental", Label{"Given by a parent or guardian", "由父母或监护人作出"}},
+			{"under_age", Label{"Under the age of digital consent", "未达数字同意年龄"}}},
+		collect: func(ctx context.Context, s *Store, q querier, c *custRow) ([][]string, []string, error) {
+			evs, err := s.consentsOf(ctx, q, c.id)
+			if err != nil {
+				return nil, nil, err
+			}
+			roles := map[string]string{}
+			var rows [][]string
+			var ids []string
+			for i := len(evs) - 1; i >= 0; i-- { // oldest first, as the rest of the export
+				e := evs[i]
+				rows = append(rows, []string{e.At.UTC().Format(time.RFC3339), string(e.Purpose), string(e.Channel), grantWord(e.Granted),
+					string(e.Basis), string(e.Source), e.Notice, s.roleName(ctx, q, e.RecordedBy, roles), yesNo(e.Parental), yesNo(e.SubjectUnderAge)})
+				ids = append(ids, e.ID)
+			}
+			return rows, ids, nil
+		}})
+}
+
+func grantWord(g bool) string {
+	if g {
+		return "granted"
+	}
+	return "withdrawn"
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

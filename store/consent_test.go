@@ -378,3 +378,27 @@ func FuzzConsentValidate(f *testing.F) {
 		}
 	})
 }
+
+// TestConsentInSubjectExport: the access export holds every consent event of the customer
+// (staff by role), and none of another customer's.
+func TestConsentInSubjectExport(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	must[string](t)(f.users["sue"].RecordConsent(ctx, f.cSue, grant(PurposeEmailMarketing, "")))
+	must[string](t)(f.users["sue"].RecordConsent(ctx, f.cSue, withdraw(PurposeEmailMarketing, "")))
+	must[string](t)(f.users["sam"].RecordConsent(ctx, f.cSam, grant(PurposeSMSMarketing, "")))
+	d := must[*SubjectData](t)(f.users["olga"].SubjectExport(ctx, f.cSue))
+	i := slices.IndexFunc(d.Sections, func(s SubjectSection) bool { return s.Name == "consents" })
+	if i < 0 || len(d.Sections[i].Rows) != 2 {
+		t.Fatalf("sections: %+v", d.Sections)
+	}
+	rows := d.Sections[i].Rows
+	if rows[0][3] != "granted" || rows[1][3] != "withdrawn" || rows[0][1] != "email_marketing" || rows[0][7] != "sales" {
+		t.Fatalf("rows: %v", rows)
+	}
+	for _, r := range rows {
+		if slices.Contains(r, "sms_marketing") || slices.Contains(r, "sue") {
+			t.Fatalf("another customer's consent or a staff name: %v", r)
+		}
+	}
+}

@@ -41,11 +41,14 @@
 //	staff.go      staff administration
 //	shops.go      shops
 //	customers.go  customers
-//	erasure.go    erasure by crypto-shredding; the erasure ledger
+//	erasure.go    erasure by crypto-shredding; the erasure ledger; the shop key rotated after
+//	indexkeys.go  keys derived from a shop key's first version, kept so it can be forgotten
 //	lookup.go     exact lookups through the blind indexes
 //	search.go     the type-ahead index glue
 //	bikes.go workorders.go sales.go stats.go
 //	              the shop's records and aggregates
+//	subject.go    the data-subject access export: everything held on one customer
+//	records.go    which shops a record of processing or a privacy notice speaks for
 //	consent.go    consent per purpose: insert-only events, the children's rules, the send gate
 //	transfer.go   PIPL cross-border: the transfer declaration, what stays on this device
 //	batch.go      the batch write unit (imports, the demo loader)

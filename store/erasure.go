@@ -52,12 +52,8 @@ var parentTable = map[string]string{"customer_id": "customers", "work_order_id":
 
 // ledgerKey is a shop's key for the erasure ledger, derived from the shop key's first version
 // (which every device of the shop holds for its blind indexes).
-func (s *Store) ledgerKey(ctx context.Context, shopID string) (blind.Key, error) {
-	k, _, err := s.scopeKey(ctx, shopID, 1)
-	if err != nil {
-		return nil, err
-	}
-	return blind.DeriveKey(k, "erasure-ledger"), nil
+func (s *Store) ledgerKey(ctx context.Context, q querier, shopID string) (blind.Key, error) {
+	return s.derivedShopKey(ctx, q, shopID, ledgerPurpose)
 }
 
 // ledgerID is the ledger's name for a customer: a keyed hash of the id, shaped as a UUID so
@@ -128,7 +124,7 @@ func (s *Store) ledgerHas(ctx context.Context, q querier, id string) (bool, erro
 		return false, err
 	}
 	for _, shop := range shops {
-		k, err := s.ledgerKey(ctx, shop)
+		k, err := s.ledgerKey(ctx, q, shop)
 		if err != nil {
 			continue // a shop this device holds no key of: its ledger names none of ours
 		}
@@ -157,7 +153,7 @@ func (r *ErasureResult) detail() string {
 // erase deletes a customer's rows, clears them from kept sales and conflicts, and writes the
 // ledger row (unless it is there: an erasure that arrived by sync). by is who erased.
 func (w *wtx) erase(shop, id, by string) (*ErasureResult, error) {
-	k, err := w.s.ledgerKey(w.ctx, shop)
+	k, err := w.s.ledgerKey(w.ctx, w.tx, shop)
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +277,7 @@ func (w *wtx) eraseFromLedger(ids map[string]bool, by string) (int, error) {
 	}
 	n := 0
 	for _, shop := range shops {
-		k, err := w.s.ledgerKey(w.ctx, shop)
+		k, err := w.s.ledgerKey(w.ctx, w.tx, shop)
 		if errors.Is(err, ErrNotFound) {
 			continue // no key of this shop here: none of its customers either
 		}
@@ -482,6 +478,7 @@ func (a *applier) erasedAmong(custs map[string]bool) (map[string]bool, error) {
 		return nil, err
 	}
 	var ledger blind.Key
+	noLedger := false
 	for id := range custs {
 		k, err := rowKeyOf(id)
 		if err != nil {
@@ -493,8 +490,19 @@ func (a *applier) erasedAmong(custs map[string]bool) (map[string]bool, error) {
 			}
 			continue
 		}
+		if noLedger {
+			continue
+		}
 		if ledger == nil {
-			if ledger, err = a.s.ledgerKey(a.ctx, a.scope); err != nil {
+			ledger, err = a.s.ledgerKey(a.ctx, a.tx, a.scope)
+			if errors.Is(err, ErrNotFound) {
+				// No ledger key here yet (a device starting from a snapshot whose derived
+				// keys arrive in this very set): no ledger row here can name anyone yet,
+				// and the set's own ledger rows erase after it is applied (eraseArrived).
+				noLedger = true
+				continue
+			}
+			if err != nil {
 				return nil, err
 			}
 		}
@@ -599,6 +607,11 @@ func (s *Store) RewrapAfterErasure(ctx context.Context, shop string, v uint32) (
 	err := s.write(ctx, syncActor, "keys.rewrap", func(w *wtx) error {
 		sk, _, err := s.scopeKey(ctx, shop, v)
 		if err != nil {
+			return err
+		}
+		// The keys derived from version 1 first, so version 1 can be forgotten once the
+		// hub's old sets are gone (indexkeys.go).
+		if err := w.putIndexKeys(shop, v); err != nil {
 			return err
 		}
 		custs, err := queryCusts(ctx, w.tx, "SELECT "+custCols+" FROM customers WHERE shop_id = ? AND dek_version != ?", shop, v)

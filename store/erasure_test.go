@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"spoke/crypto/blind"
+	"spoke/crypto/keys"
 )
 
 // plantedCustomer is a customer with a value in every personal field, a bike, a job with lines
@@ -267,5 +270,49 @@ func TestErasureSyncsAndBeatsConcurrentEdits(t *testing.T) {
 	card, err := ownerB.Customer(ctx, y.id, "")
 	if err != nil || card.Name != y.plain[0] {
 		t.Fatalf("the other customer on B: %v %+v", err, card)
+	}
+}
+
+// TestForgedIndexKeysRefused plays a device that sends a shop's derived keys: a key that is not
+// the one the shop key derives (it would redirect every blind index), one under the wrong row
+// id, or one wrapped under a version the receiver does not hold, is refused whole.
+func TestForgedIndexKeysRefused(t *testing.T) {
+	ctx := context.Background()
+	A, B, ownerA := newPair(t)
+	must[string](t)(ownerA.CreateCustomer(ctx, CustomerInput{Name: "Ada"}))
+	exchange(t, A, B)
+	shops := must[[]Shop](t)(ownerA.Shops(ctx))
+	shop := shops[0].ID
+	sk, _, err := A.st.scopeKey(ctx, shop, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrap := func(k []byte, purpose string, v uint32) []byte {
+		b, err := keys.Wrap(sk, k, indexKeyLabel(shop, purpose, v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	hlc := uint64(A.st.clock.Now())
+	rows := func(id, purpose string, wrapped []byte, v uint32) []ChangeRecord {
+		rec := func(col string, val any) ChangeRecord {
+			return ChangeRecord{HLC: hlc, Device: A.st.DeviceID(), Scope: shop, Table: "index_keys", RowID: id, Column: col, Value: val}
+		}
+		return []ChangeRecord{rec("shop_id", shop), rec("purpose", purpose), rec("wrapped", wrapped), rec("key_version", int64(v))}
+	}
+	for name, recs := range map[string][]ChangeRecord{
+		"a key not derived from the shop key": rows(indexKeyID(shop, "email"), "email", wrap(keys.New(), "email", 1), 1),
+		"the email key under the phone's row": rows(indexKeyID(shop, "phone"), "email", wrap(blind.DeriveKey(sk, "email"), "email", 1), 1),
+		"a version the receiver lacks":        rows(indexKeyID(shop, "email"), "email", wrap(blind.DeriveKey(sk, "email"), "email", 9), 9),
+	} {
+		if _, err := B.st.applyRemote(ctx, A.st.DeviceID(), shop, recs, B.pushed); !errors.Is(err, ErrRemote) {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	// The genuine ones pass.
+	good := rows(indexKeyID(shop, "email"), "email", wrap(blind.DeriveKey(sk, "email"), "email", 1), 1)
+	if _, err := B.st.applyRemote(ctx, A.st.DeviceID(), shop, good, B.pushed); err != nil {
+		t.Fatalf("the genuine derived key: %v", err)
 	}
 }

@@ -275,10 +275,8 @@ const (
 )
 
 // blindKey returns the blind-index key of a field for a shop.
+// It derives from the shop key's first version, or, once that is forgotten, comes from the
+// shop's index_keys row (indexkeys.go).
 func (s *Store) blindKey(ctx context.Context, shopID, field string) (blind.Key, error) {
-	k, _, err := s.scopeKey(ctx, shopID, 1)
-	if err != nil {
-		return nil, err
-	}
-	return blind.DeriveKey(k, field), nil
+	return s.derivedShopKey(ctx, s.db, shopID, field)
 }

@@ -120,6 +120,9 @@ var schema = []table{
 	{name: "erasures", order: "id", synced: true, cols: []column{
 		biz("shop_id"), biz("erased_at"), biz("erased_by"), biz("sales_kept"),
 	}},
+	{name: "index_keys", order: "id", synced: true, cols: []column{
+		biz("shop_id"), biz("purpose"), biz("wrapped"), biz("key_version"),
+	}},
 	// Consent events (consent.go): insert-only, business columns only.
 	{name: "consents", order: "id", synced: true, cols: []column{
 		biz("customer_id"), biz("shop_id"), biz("purpose"), biz("channel"), biz("granted"), biz("lawful_basis"), biz("source"),
@@ -179,6 +182,34 @@ func (t *table) personalCols() []*column {
 	for i := range t.cols {
 		if t.cols[i].class == Personal {
 			out = append(out, &t.cols[i])
+		}
+	}
+	return out
+}
+
+// PersonalField is one Personal column of the registry, as the records of processing name it.
+type PersonalField struct {
+	Table   string // e.g. "customers"
+	Column  string // e.g. "email"
+	Subject string // whose data it is: "customer" (sealed under a customer's key) or "staff" (the org key)
+	Indexed bool   // a blind index answers exact lookups of it
+}
+
+// Key is "table.column".
+func (f PersonalField) Key() string { return f.Table + "." + f.Column }
+
+// PersonalFields lists every Personal column of the registry in registry order, so a record of
+// processing built from it cannot forget a sealed field added later.
+func PersonalFields() []PersonalField {
+	var out []PersonalField
+	for i := range schema {
+		t := &schema[i]
+		subject := "customer"
+		if t.key == sealedByOrg {
+			subject = "staff"
+		}
+		for _, c := range t.personalCols() {
+			out = append(out, PersonalField{Table: t.name, Column: c.name, Subject: subject, Indexed: c.index != nil})
 		}
 	}
 	return out

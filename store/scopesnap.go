@@ -68,8 +68,15 @@ func (s *Store) exportScope(ctx context.Context, tx *sql.Tx, devs *deviceNames, 
 		key []byte
 	}
 	var all []ref
+	// A shop's derived keys come first: a device that never held the shop key's first version
+	// needs them to index the customers that follow.
+	order := []*table{tables["index_keys"]}
 	for i := range schema {
-		t := &schema[i]
+		if schema[i].name != "index_keys" {
+			order = append(order, &schema[i])
+		}
+	}
+	for _, t := range order {
 		if !t.synced {
 			continue
 		}
@@ -205,9 +212,24 @@ func (s *Store) scopeKeyUse(ctx context.Context, q querier, scope string) (*keyU
 		u.versions = append(u.versions, uint32(v))
 		u.current = uint32(v)
 	}
-	// The first version is never forgotten: the org key's seals staff records, a shop key's
-	// derives the shop's blind-index keys.
-	u.needed[1] = true
+	// The org key's first version is never forgotten: it seals staff records and the trail's
+	// keys derive from it. A shop key's first version derives the shop's blind-index and
+	// ledger keys: it is needed until each is kept as an index_keys row (indexkeys.go), and
+	// the versions those rows are wrapped under are needed in turn.
+	if scope == OrgScope {
+		u.needed[1] = true
+	} else {
+		rows, err := queryInts(ctx, q, "SELECT key_version FROM index_keys WHERE shop_id = ?", scope)
+		if err != nil {
+			return nil, err
+		}
+		if len(rows) < len(indexPurposes()) {
+			u.needed[1] = true
+		}
+		for _, v := range rows {
+			u.needed[uint32(v)] = true
+		}
+	}
 	if scope == OrgScope {
 		// Break-glass reasons, here and in other devices' copied trails, are sealed under the
 		// org key version of their time (a 0xFF prefix and the version; none: version 1).
@@ -256,7 +278,11 @@ func (s *Store) forgetScopeKeys(ctx context.Context, scope string, below uint32)
 	if err != nil {
 		return nil, err
 	}
-	if !slices.ContainsFunc(held, func(v int64) bool { return v > 1 && v < int64(below) && v < held[len(held)-1] }) {
+	first := int64(1) // the org key's first version is never forgotten; a shop key's may be
+	if scope != OrgScope {
+		first = 0
+	}
+	if !slices.ContainsFunc(held, func(v int64) bool { return v > first && v < int64(below) && v < held[len(held)-1] }) {
 		return nil, nil
 	}
 	var gone []uint32

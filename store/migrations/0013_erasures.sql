@@ -12,3 +12,14 @@ CREATE TABLE erasures (
     erased_by  TEXT NOT NULL,              -- staff user id, or a system principal
     sales_kept INTEGER NOT NULL DEFAULT 0  -- sales kept, anonymised (a legal retention duty)
 ) STRICT;
+
+-- A shop's keys derived from the first version of its key (blind indexes, the erasure ledger),
+-- each wrapped under a later version (store/indexkeys.go), so that first version can be
+-- forgotten after an erasure. One row per shop and purpose, the same id on every device.
+CREATE TABLE index_keys (
+    id          TEXT PRIMARY KEY,
+    shop_id     TEXT NOT NULL REFERENCES shops(id),
+    purpose     TEXT NOT NULL,
+    wrapped     BLOB NOT NULL,
+    key_version INTEGER NOT NULL
+) STRICT;

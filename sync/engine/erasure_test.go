@@ -223,12 +223,17 @@ func TestErasureReachesEveryCopy(t *testing.T) {
 		if err := db.QueryRow("SELECT count(*) FROM customers WHERE shop_id = ? AND dek_version != ?", north, cur).Scan(&stale); err != nil || stale != 0 {
 			t.Fatalf("%s: %d customer key(s) not re-wrapped under v%d (%v)", name, stale, cur, err)
 		}
-		var versions int
-		if err := db.QueryRow("SELECT count(*) FROM scope_keys WHERE scope = ? AND version NOT IN (1, ?)", north, cur).Scan(&versions); err != nil {
-			t.Fatal(err)
+		// After compaction every older version is forgotten, the first one too: the blind-index
+		// and ledger keys derived from it stay as index_keys rows, wrapped under the new one.
+		var older, derived int
+		if err := db.QueryRow("SELECT count(*) FROM scope_keys WHERE scope = ? AND version != ?", north, cur).Scan(&older); err != nil || older != 0 {
+			t.Fatalf("%s: %d older version(s) of the shop key kept (%v)", name, older, err)
+		}
+		if err := db.QueryRow("SELECT count(*) FROM index_keys WHERE shop_id = ? AND key_version = ?", north, cur).Scan(&derived); err != nil || derived == 0 {
+			t.Fatalf("%s: %d derived keys (%v)", name, derived, err)
 		}
 		db.Close()
-		t.Logf("%s: shop key v%d, %d older version(s) beside v1 kept", name, cur, versions)
+		t.Logf("%s: shop key v%d only; %d derived keys kept", name, cur, derived)
 	}
 	for name, d := range map[string]*spoke{"owner device": a, "shop device": shop} {
 		hits, n := scanFiles(t, d.st.Dir(), x.needles)
@@ -243,6 +248,9 @@ func TestErasureReachesEveryCopy(t *testing.T) {
 		if err != nil || card.Name != "Erin ystaysy" || len(card.Bikes) != 1 {
 			t.Fatalf("%s: the other customer: %v %+v", name, err, card)
 		}
+		if got, err := must[*store.Session](t)(d.st.SignIn(ctx, "olga", "owner-password-1")).FindCustomers(ctx, store.ByEmail, "ystaysy@example.com"); err != nil || len(got) != 1 || got[0].ID != y.id {
+			t.Fatalf("%s: exact lookup without the first key version: %v %v", name, got, err)
+		}
 		if n, sum := totals(d); n != n0 || sum != sum0 {
 			t.Fatalf("%s: sales %d/%d, want %d/%d", name, n, sum, n0, sum0)
 		}
@@ -252,6 +260,21 @@ func TestErasureReachesEveryCopy(t *testing.T) {
 		t.Fatalf("the hub still holds %d records of the erased customer", hits)
 	}
 	t.Logf("erasure: %d bytes of both data folders scanned for %d needles, 0 hits; %d hub sets and snapshot parts opened, 0 records", scanned, len(x.needles), opened)
+
+	// A device that joins now never holds the first key version: it starts from the snapshot,
+	// takes the derived keys from it, and finds the other customer by e-mail; the erased one is
+	// nowhere.
+	late := join(t, a, owner, north)
+	olgaLate := must[*store.Session](t)(late.st.SignIn(ctx, "olga", "owner-password-1"))
+	if got, err := olgaLate.FindCustomers(ctx, store.ByEmail, "ystaysy@example.com"); err != nil || len(got) != 1 || got[0].ID != y.id {
+		t.Fatalf("the late device's lookup: %v %v", got, err)
+	}
+	if _, err := olgaLate.Customer(ctx, x.id, ""); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the late device has the erased customer: %v", err)
+	}
+	if _, _, err := late.st.Replica().ScopeKey(ctx, north, 1); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the late device holds the first key version: %v", err)
+	}
 
 	// Backups: the next run rewrites the folder; what is left holds nothing of the customer.
 	r, err := backup.Backup(ctx, owner, bdir, backup.Options{Kind: backup.Incremental})

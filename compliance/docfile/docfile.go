@@ -1,0 +1,77 @@
+// Package docfile writes a document a person asked for (a data-subject export, a record of
+// processing, a privacy notice) to the path they chose: never over an existing file, and never
+// half-written (a temporary file in the same folder, synced, then linked or renamed into place).
+// It names no path and no content in its errors, since a path a person typed may hold a name.
+package docfile
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// ErrWrite means the file could not be written where asked; nothing was saved there.
+var ErrWrite = errors.New("the file could not be written there; choose another place (nothing was saved)")
+
+// ErrExists means a file of that name is already there; nothing was written.
+var ErrExists = errors.New("a file of that name already exists; choose another name (nothing was overwritten)")
+
+// WriteNew writes data to path with permissions perm, refusing to replace anything there.
+func WriteNew(path string, data []byte, perm fs.FileMode) error {
+	if path == "" {
+		return errors.New("no file name given")
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return ErrExists
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return ErrWrite
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".spoke-doc-*.tmp")
+	if err != nil {
+		return ErrWrite
+	}
+	name := tmp.Name()
+	done := false
+	defer func() {
+		if !done {
+			os.Remove(name)
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return ErrWrite
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return ErrWrite
+	}
+	if err := tmp.Close(); err != nil {
+		return ErrWrite
+	}
+	if err := os.Chmod(name, perm); err != nil {
+		return ErrWrite
+	}
+	// A hard link fails if the name exists, so a file created meanwhile is not replaced; a
+	// file system without links (FAT, some shares) gets the check above and a rename.
+	switch err := os.Link(name, path); {
+	case err == nil:
+		os.Remove(name)
+	case errors.Is(err, fs.ErrExist):
+		return ErrExists
+	default:
+		if _, err := os.Lstat(path); err == nil {
+			return ErrExists
+		}
+		if err := os.Rename(name, path); err != nil {
+			return ErrWrite
+		}
+	}
+	done = true
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
