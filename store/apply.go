@@ -1084,6 +1084,10 @@ var rowShops = map[string]string{
 	"sales": `SELECT shop_id FROM sales WHERE id = ?1
 		UNION ALL SELECT c.shop_id FROM sales s JOIN customers c ON c.id = s.customer_id WHERE s.id = ?1`,
 	"sale_lines": "SELECT s.shop_id FROM sale_lines l JOIN sales s ON s.id = l.sale_id WHERE l.id = ?1",
+	// A request belongs to its shop alone. Its subject is a customer id and nothing more (it
+	// may name a customer since erased, or moved to another shop): not a row it hangs from.
+	"privacy_requests": "SELECT shop_id FROM privacy_requests WHERE id = ?1",
+	"shop_holidays":    "SELECT shop_id FROM shop_holidays WHERE id = ?1",
 }
 
 // checkRowScopes refuses when any of the rows (table -> ids) belongs to a shop other than

@@ -607,6 +607,11 @@ func init() {
 		"sales.customer_id",
 		"sales.seller_id",
 		"sale_lines.sale_id",
+		"privacy_requests.shop_id",
+		"privacy_requests.subject_id",
+		"privacy_requests.verified_by",
+		"privacy_requests.created_by",
+		"shop_holidays.shop_id",
 	} {
 		refersTo[c] = true
 	}
@@ -622,6 +627,8 @@ var scopeOfRows = map[string]string{
 	"sales":            "shop_id",
 	"work_order_lines": "(SELECT w.shop_id FROM work_orders w WHERE w.id = work_order_id)",
 	"sale_lines":       "(SELECT s.shop_id FROM sales s WHERE s.id = sale_id)",
+	"privacy_requests": "shop_id",
+	"shop_holidays":    "shop_id",
 }
 
 // rowRecords returns, for each row (at most idChunk), the cells this device wrote after after,

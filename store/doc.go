@@ -45,6 +45,7 @@
 //	search.go     the type-ahead index glue
 //	bikes.go workorders.go sales.go stats.go
 //	              the shop's records and aggregates
+//	requests.go   data-subject requests and their legal clocks (compliance/deadline); holidays
 //	batch.go      the batch write unit (imports, the demo loader)
 //	merge.go      the merge rule, a pure function
 //	apply.go      applying another device's change-set

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"spoke/compliance/deadline"
 )
 
 // TestTamperAnyColumn edits, one at a time, every column of one row of every synced table, and
@@ -28,6 +30,7 @@ func TestTamperAnyColumn(t *testing.T) {
 	must[string](t)(owner.CreateWorkOrder(ctx, WorkOrderInput{CustomerID: c1, BikeID: bike, Complaint: "creaks", Notes: "check bb", MechanicID: sam,
 		Lines: []Line{{Kind: "labour", SKU: "L1", Description: "tune", Qty: 1, UnitPrice: 5000}}}))
 	must[string](t)(owner.RecordSale(ctx, SaleInput{CustomerID: c1, PaymentMethod: "card", Lines: []Line{{Kind: "part", SKU: "T1", Description: "tube", Qty: 2, UnitPrice: 800}}}))
+	plantRequest(t, owner, c1)
 	dir := st.Dir()
 	if r := must[*Report](t)(st.Verify(ctx)); !r.OK() {
 		t.Fatalf("fixture does not verify: %v", r.Problems)
@@ -152,10 +155,22 @@ func changed(c string, v any) string {
 		if c == "active" {
 			return fmt.Sprint(1 - x) // a flag stays a flag
 		}
+		if c == "deleted_at" {
+			return fmt.Sprint(x + 1<<50) // a request's tombstone must come long after it closed (its CHECK)
+		}
 		return fmt.Sprint(x + 1)
 	case string:
 		if c == "kind" {
 			return map[string]string{"labour": "'part'", "part": "'labour'"}[x]
+		}
+		// A code its column's CHECK holds to a list becomes the list's next one.
+		for _, codes := range codeLists[c] {
+			if i := slices.Index(codes, x); i >= 0 {
+				return "'" + codes[(i+1)%len(codes)] + "'"
+			}
+		}
+		if d, err := deadline.ParseDate(x); err == nil {
+			return "'" + d.AddDays(1).String() + "'"
 		}
 		return "'" + strings.ReplaceAll(x, "'", "''") + "x'"
 	case []byte:
@@ -164,6 +179,17 @@ func changed(c string, v any) string {
 		return fmt.Sprintf("X'%x'", b)
 	}
 	return "NULL"
+}
+
+// codeLists are the lists a column's CHECK holds its codes to.
+var codeLists = map[string][][]string{
+	"type":           {RequestTypes},
+	"channel":        {RequestChannels},
+	"status":         {RequestStatuses},
+	"jurisdiction":   {{"gdpr", "ccpa", "pipl", "default"}},
+	"verify_method":  {append([]string{""}, VerifyMethods...)},
+	"outcome":        {append([]string{""}, RequestOutcomes...)},
+	"refusal_reason": {append([]string{""}, RefusalReasons...)},
 }
 
 // copyDir copies a database folder's files.
@@ -177,4 +203,22 @@ func copyDir(t *testing.T, from, to string) {
 	if _, err := db.Exec("VACUUM INTO ?", to+"/"+DBFile); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// plantRequest gives a fixture a data-subject request, answered (so every column holds a
+// value), and a holiday.
+func plantRequest(t *testing.T, owner *Session, subject string) {
+	t.Helper()
+	ctx := context.Background()
+	req := must[string](t)(owner.NewRequest(ctx, RequestInput{SubjectID: subject, Type: "access", Channel: "email"}))
+	if err := owner.ConfirmReceipt(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.VerifyIdentity(ctx, req, "email_match"); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.CloseRequest(ctx, req, "partially_fulfilled", "legal_obligation_to_retain"); err != nil {
+		t.Fatal(err)
+	}
+	must[string](t)(owner.AddHoliday(ctx, "", deadline.Date{Year: 2030, Month: 12, Day: 25}, "Christmas Day"))
 }

@@ -60,6 +60,7 @@ func TestTamperEveryTable(t *testing.T) {
 	must[string](t)(owner.CreateWorkOrder(ctx, WorkOrderInput{CustomerID: c1, BikeID: bike, Complaint: "creaks", MechanicID: sam,
 		Lines: []Line{{Kind: "labour", SKU: "L1", Description: "tune", Qty: 1, UnitPrice: 5000}}}))
 	must[string](t)(owner.RecordSale(ctx, SaleInput{CustomerID: c1, PaymentMethod: "card", Lines: []Line{{Kind: "part", SKU: "T1", Description: "tube", Qty: 2, UnitPrice: 800}}}))
+	plantRequest(t, owner, c1)
 	if err := owner.SetBackupConfig(ctx, BackupConfig{Folder: t.TempDir(), Full: 24 * time.Hour, Differential: time.Hour, Incremental: time.Minute, KeepFulls: 2}); err != nil {
 		t.Fatal(err)
 	}

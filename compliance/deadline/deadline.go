@@ -150,23 +150,30 @@ func (p Policy) Compute(j Jurisdiction, t Type, received time.Time, cal Calendar
 	c := Clock{Jurisdiction: j, Type: t, Received: day}
 	switch {
 	case j == GDPR:
-		c.Due, c.CanExtend, c.Rule = day.AddMonths(1), true, "GDPR Art. 12(3)"
+		c.Due, c.Rule = day.AddMonths(1), "GDPR Art. 12(3)"
 	case j == CCPA && t.CCPAOnly():
 		c.Due, c.BusinessDays = cal.AddBusinessDays(day, 15), true
 		c.Rule = map[Type]string{OptOutSale: "11 CCR §7026", LimitSensitive: "11 CCR §7027"}[t]
 	case j == CCPA:
 		c.ConfirmBy = cal.AddBusinessDays(day, 10)
-		c.Due, c.CanExtend, c.Rule = day.AddDays(45), true, "11 CCR §7021"
+		c.Due, c.Rule = day.AddDays(45), "11 CCR §7021"
 	case j == PIPL:
 		c.Due, c.BusinessDays, c.Rule = cal.AddBusinessDays(day, p.PIPLWorkingDays), true, "PIPL Art. 50"
 	default:
 		c.Due, c.Rule = day.AddDays(p.DefaultDays), fmt.Sprintf("%d days (no statutory period)", p.DefaultDays)
 	}
+	c.CanExtend = Extendable(j, t)
 	if c.ConfirmBy.After(c.Due) {
 		c.ConfirmBy = c.Due // a calendar of holidays so long that the answer comes first
 	}
 	c.FirstDue = c.Due
 	return c, nil
+}
+
+// Extendable reports whether the law lets the answer to a request of type t under j be put off
+// once, on notice within the first period: GDPR's requests, and CCPA's but opt-outs and limits.
+func Extendable(j Jurisdiction, t Type) bool {
+	return j == GDPR || j == CCPA && !t.CCPAOnly()
 }
 
 // Extend returns c extended on a notice to the person given at notice (its day taken in cal's
