@@ -83,6 +83,12 @@ var rules = []rule{
 		why:    "the shared widgets never see the app, the store or a session: a screen hands them what they show",
 	},
 	{
+		name:   "the legal rules are pure",
+		from:   func(p string) bool { return under(p, "spoke/compliance") },
+		denied: func(_, imp string) bool { return !standard(imp) && !under(imp, "spoke/compliance") },
+		why:    "compliance packages are rules over dates and codes (the legal clocks): standard library only, no store, no I/O, so each rule is tested on its own and every front end gets the same answer",
+	},
+	{
 		name: "the protocol is a leaf",
 		from: func(p string) bool { return under(p, "spoke/protocol") },
 		denied: func(_, imp string) bool {
@@ -245,7 +251,8 @@ func clean() graph {
 		"spoke/cli":                     {"spoke/store", "spoke/store/backup", "spoke/demo", "spoke/csvimport", "spoke/sync/engine", "spoke/protocol"},
 		"spoke/demo":                    {"spoke/store", "math/rand/v2"},
 		"spoke/csvimport":               {"spoke/store", "spoke/store/contact", "encoding/csv"},
-		"spoke/store":                   {"spoke/crypto/seal", "spoke/crypto/keys", "spoke/crypto/keychain", "spoke/hlc", "spoke/protocol/auditrec", "spoke/store/contact", "modernc.org/sqlite"},
+		"spoke/compliance/deadline":     {"time", "time/tzdata", "errors"},
+		"spoke/store":                   {"spoke/compliance/deadline", "spoke/crypto/seal", "spoke/crypto/keys", "spoke/crypto/keychain", "spoke/hlc", "spoke/protocol/auditrec", "spoke/store/contact", "modernc.org/sqlite"},
 		"spoke/store/backup":            {"spoke/store", "spoke/crypto/stream"},
 		"spoke/store/contact":           {"strings"},
 		"spoke/sync/engine":             {"spoke/store", "spoke/sync/hubclient", "spoke/sync/wire", "spoke/protocol", "spoke/protocol/auditrec"},
@@ -298,6 +305,9 @@ func TestRulesBite(t *testing.T) {
 		{"spoke/app/ui", "spoke/cli", "front ends are peers"},
 		{"spoke/app/ui", "spoke/store", "shared widgets see no app"},
 		{"spoke/app/ui", "spoke/app", "shared widgets see no app"},
+		{"spoke/compliance/deadline", "spoke/store", "the legal rules are pure"},
+		{"spoke/compliance/deadline", "github.com/some/helper", "the legal rules are pure"},
+		{"spoke/compliance/deadline", "spoke/store/contact", "the legal rules are pure"},
 		{"spoke/protocol", "spoke/store", "the protocol is a leaf"},
 		{"spoke/protocol", "spoke/sync/hub", "the protocol is a leaf"},
 		{"spoke/protocol/auditrec", "spoke/sync/wire", "the protocol is a leaf"},
