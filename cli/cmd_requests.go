@@ -224,8 +224,8 @@ func listRequests(ctx context.Context, env Env, ss *store.Session, f store.Reque
 	}
 	return emit(env.Stdout, asJSON, rs, []string{"ID", "SHOP", "TYPE", "SUBJECT", "RECEIVED", "CONFIRM BY", "DUE", "STATUS", "STATE"}, func(r store.PrivacyRequest) []any {
 		subject, confirm := "-", "-"
-		if r.SubjectID != "" {
-			subject = r.SubjectID[:8]
+		if n := len(r.SubjectID); n > 8 {
+			subject = r.SubjectID[n-8:] // a UUIDv7's random tail (its head is the day it was made)
 		}
 		if r.ConfirmDue != "" {
 			confirm = r.ConfirmDue
