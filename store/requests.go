@@ -92,7 +92,9 @@ type PrivacyRequest struct {
 	// Next is the open request's next deadline: "confirm" (receipt) or "answer".
 	Next string `json:"next,omitempty"`
 	// DaysLeft: days from the shop's today to the next deadline's day (negative: overdue).
-	DaysLeft  int  `json:"days_left"`
+	DaysLeft int `json:"days_left"`
+	// CanExtend: the law allows this request one extension and it was not used (the notice
+	// must still have gone out by the first due date).
 	CanExtend bool `json:"can_extend"`
 }
 
@@ -517,7 +519,9 @@ func (r *reqRow) view(now time.Time, cal deadline.Calendar) PrivacyRequest {
 	today := deadline.DateOf(now, cal.Loc)
 	p.DaysLeft = today.DaysUntil(deadline.DateOf(time.UnixMilli(nextAt), cal.Loc))
 	p.DueSoon = !p.Overdue && p.DaysLeft <= DueSoonDays
-	p.CanExtend = r.extendedAt == 0 && nowMs <= r.dueAt && deadline.Extendable(deadline.Jurisdiction(r.jurisdiction), deadline.Type(r.typ))
+	// The rule allows it and it was not used: whether in time is the notice's day's to say (a
+	// notice sent on the last day may be recorded the day after).
+	p.CanExtend = r.extendedAt == 0 && deadline.Extendable(deadline.Jurisdiction(r.jurisdiction), deadline.Type(r.typ))
 	return p
 }
 
