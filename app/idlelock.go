@@ -34,7 +34,8 @@ func (a *App) CheckIdle() {
 }
 
 // periodic refreshes what changes without the user: the backup banner (the scheduler may have
-// taken a backup), the requests banner and the sync screen's state (the background loop may have synced).
+// taken a backup), the requests banner (a deadline passed) and the sync screen's state (the
+// background loop may have synced).
 func (a *App) periodic() {
 	a.ticks++
 	if a.Shell == nil {
