@@ -1,7 +1,8 @@
 // Package deadline computes the legal clocks of data-subject requests: when receipt must be
 // confirmed, when the answer is due, and whether (and until when) the answer may be put off by
-// an extension. It is pure: dates, a holiday calendar and a time zone in, dates out. It never
-// reads a clock, a database or a file; the store records what it answers.
+// an extension. It is pure: dates, a holiday calendar and a time zone in, dates out. It reads
+// no clock and no database (zones resolve in Go's zone database, embedded so every device has
+// the same); the store records what it answers.
 //
 // Jurisdictions, by the shop's country (ISO 3166-1 alpha-2, For):
 //
@@ -14,8 +15,8 @@
 //   - CCPA (with the CPRA's regulations, 11 CCR): the United States. The law is California's and
 //     applies by the shop's state and size, which Spoke does not record; it applies CCPA's
 //     clocks to every US shop as the strictest common rule. §7021: confirm receipt within 10
-//     business days, answer within 45 calendar days, one extension of 45 more with notice
-//     given within the first 45.
+//     business days (never later than the answer), answer within 45 calendar days, one
+//     extension of 45 more with notice given within the first 45.
 //     §7026 and §7027: a request to opt out of sale or sharing, or to limit the use of sensitive
 //     personal information, is answered within 15 business days, with no extension.
 //   - PIPL: mainland China. Art. 50 sets no day count ("in a timely manner"), so a configurable
