@@ -609,6 +609,11 @@ func init() {
 		"sale_lines.sale_id",
 		"erasures.shop_id",
 		"index_keys.shop_id",
+		"privacy_requests.shop_id",
+		"privacy_requests.subject_id",
+		"privacy_requests.verified_by",
+		"privacy_requests.created_by",
+		"shop_holidays.shop_id",
 	} {
 		refersTo[c] = true
 	}
@@ -626,6 +631,8 @@ var scopeOfRows = map[string]string{
 	"sale_lines":       "(SELECT s.shop_id FROM sales s WHERE s.id = sale_id)",
 	"erasures":         "shop_id",
 	"index_keys":       "shop_id",
+	"privacy_requests": "shop_id",
+	"shop_holidays":    "shop_id",
 }
 
 // rowRecords returns, for each row (at most idChunk), the cells this device wrote after after,

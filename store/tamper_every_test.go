@@ -64,6 +64,7 @@ func TestTamperEveryTable(t *testing.T) {
 	must[*ErasureResult](t)(owner.EraseCustomer(ctx, must[string](t)(owner.CreateCustomer(ctx, CustomerInput{Name: "Gone Soon"}))))
 	// The shop's derived keys, as a rotation after that erasure keeps them.
 	must[int](t)(st.RewrapAfterErasure(ctx, shops[0].ID, 1))
+	plantRequest(t, owner, c1)
 	if err := owner.SetBackupConfig(ctx, BackupConfig{Folder: t.TempDir(), Full: 24 * time.Hour, Differential: time.Hour, Incremental: time.Minute, KeepFulls: 2}); err != nil {
 		t.Fatal(err)
 	}
