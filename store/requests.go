@@ -722,3 +722,50 @@ func (ss *Session) RemoveHoliday(ctx context.Context, shopID string, day deadlin
 		return nil
 	})
 }
+
+// The person's own requests belong in their access export (what they asked, when, how it was
+// answered): codes and dates, as stored.
+func init() {
+	registerSubjectSection(subjectSection{
+		order: 20,
+		name:  "privacy_requests",
+		title: Label{"Your privacy requests", "您的隐私请求"},
+		columns: []SectionColumn{
+			{"type", Label{"Request", "请求"}}, {"channel", Label{"Received by", "收到渠道"}},
+			{"received", Label{"Received", "收到日期"}}, {"due", Label{"Due", "到期日"}},
+			{"status", Label{"Status", "状态"}}, {"outcome", Label{"Outcome", "结果"}},
+			{"refusal_reason", Label{"Reason", "原因"}},
+		},
+		collect: func(ctx context.Context, s *Store, q querier, c *custRow) ([][]string, []string, error) {
+			rows, err := q.QueryContext(ctx, "SELECT "+reqCols+" FROM privacy_requests WHERE deleted_at = 0 AND subject_id = ? ORDER BY received_at, id", c.id)
+			if err != nil {
+				return nil, nil, err
+			}
+			var rs []*reqRow
+			for rows.Next() {
+				r, err := scanReq(rows)
+				if err != nil {
+					rows.Close()
+					return nil, nil, err
+				}
+				rs = append(rs, r)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, nil, err
+			}
+			var out [][]string
+			var ids []string
+			for _, r := range rs {
+				_, cal, err := s.shopCalendar(ctx, q, r.shopID)
+				if err != nil {
+					return nil, nil, err
+				}
+				v := r.view(s.opts.Now(), cal)
+				out = append(out, []string{v.Type, v.Channel, v.Received, v.Due, v.Status, v.Outcome, v.RefusalReason})
+				ids = append(ids, v.ID)
+			}
+			return out, ids, nil
+		},
+	})
+}

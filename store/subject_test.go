@@ -189,6 +189,7 @@ func TestSubjectExportSectionsHook(t *testing.T) {
 	const consentID = "11111111-1111-4111-8111-111111111111"
 	saved := subjectSections
 	t.Cleanup(func() { subjectSections = saved })
+	subjectSections = nil // this test's section alone
 	registerSubjectSection(subjectSection{order: 1, name: "consents", title: Label{"Consents", "同意"},
 		columns: []SectionColumn{{"purpose", Label{"Purpose", "目的"}}, {"note", Label{"Note", "备注"}}},
 		collect: func(ctx context.Context, s *Store, q querier, c *custRow) ([][]string, []string, error) {
