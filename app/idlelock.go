@@ -34,7 +34,8 @@ func (a *App) CheckIdle() {
 }
 
 // periodic refreshes what changes without the user: the backup banner (the scheduler may have
-// taken a backup) and the sync screen's state (the background loop may have synced).
+// taken a backup), the requests banner (a deadline passed) and the sync screen's state (the
+// background loop may have synced).
 func (a *App) periodic() {
 	a.ticks++
 	if a.Shell == nil {
@@ -43,6 +44,9 @@ func (a *App) periodic() {
 	// While the banner is up, look every minute, so it goes soon after a scheduled backup.
 	if a.ticks%backupStatusEvery == 0 || a.backupWarning != "" && a.ticks%(60/idleTickS) == 0 {
 		a.checkBackups()
+	}
+	if a.ticks%backupStatusEvery == 0 {
+		a.checkRequests() // a deadline passes, or a request arrives by sync
 	}
 	if a.ticks%(60/idleTickS) == 0 {
 		a.Shell.refreshShown(tabSync)

@@ -58,6 +58,11 @@ type Shell struct {
 	BackupWarning *widget.Label
 	BackupOpen    *widget.Button
 	banner        fyne.CanvasObject
+	// RequestsWarning is the second banner, for owners and managers while privacy requests are
+	// overdue or due within 3 days (requests.go).
+	RequestsWarning *widget.Label
+	RequestsOpen    *widget.Button
+	requestsBanner  fyne.CanvasObject
 }
 
 func (a *App) showShell() {
@@ -169,8 +174,9 @@ func (a *App) showShell() {
 	} else {
 		s.BackupWarning.SetText(a.backupWarning)
 	}
+	s.requestsBanner = s.newRequestsBanner()
 	nav := container.NewThemeOverride(s.Tabs, navTheme{screenTheme{a.FyneApp}})
-	s.root = container.NewBorder(container.NewVBox(container.NewPadded(header), widget.NewSeparator(), s.banner), nil, nav, nil, s.body)
+	s.root = container.NewBorder(container.NewVBox(container.NewPadded(header), widget.NewSeparator(), s.banner, s.requestsBanner), nil, nav, nil, s.body)
 	a.Shell = s
 	a.setContent(s.root)
 	// The first tab: customers for the counter, the board for mechanics, the dashboard for
@@ -190,6 +196,7 @@ func (a *App) showShell() {
 		s.Customers.buildIndex()
 	}
 	a.checkBackups()
+	a.checkRequests()
 }
 
 // setBackupWarning shows the backup banner with text, or hides it when text is empty. The

@@ -656,6 +656,10 @@ func tableLabel(t string) string {
 		return "Shop"
 	case "users":
 		return "Staff account"
+	case "privacy_requests":
+		return "Privacy request"
+	case "shop_holidays":
+		return "Holiday"
 	}
 	return t
 }

@@ -60,9 +60,12 @@ var rules = []rule{
 		name: "store is the domain",
 		from: func(p string) bool { return under(p, "spoke/store") },
 		denied: func(_, imp string) bool {
+			if under(imp, "spoke/compliance/deadline") {
+				return false // pure rules over dates, like store/contact's over phone numbers
+			}
 			return anyUnder(imp, "spoke/sync", "spoke/cli", "spoke/app", "spoke/demo", "spoke/csvimport", "spoke/cmd", "spoke/compliance") || imp == "spoke"
 		},
-		why: "the store is the domain: sync, the importer, the demo loader, the CLI and the GUI use it, never the other way round (they write through store.Session and its Batch)",
+		why: "the store is the domain: sync, the importer, the demo loader, the CLI and the GUI use it, never the other way round (they write through store.Session and its Batch); of compliance it uses only the pure legal clocks",
 	},
 	{
 		name: "compliance renders what the store hands out",
@@ -89,6 +92,12 @@ var rules = []rule{
 		from:   func(p string) bool { return under(p, "spoke/app/ui") },
 		denied: func(_, imp string) bool { return under(imp, "spoke") },
 		why:    "the shared widgets never see the app, the store or a session: a screen hands them what they show",
+	},
+	{
+		name:   "the legal rules are pure",
+		from:   func(p string) bool { return under(p, "spoke/compliance/deadline") },
+		denied: func(_, imp string) bool { return !standard(imp) },
+		why:    "the legal clocks are rules over dates and codes: standard library only, no store, no I/O, so each rule is tested on its own and every front end (and the store) gets the same answer",
 	},
 	{
 		name: "the protocol is a leaf",
@@ -254,7 +263,8 @@ func clean() graph {
 		"spoke/compliance/subject":      {"spoke/store", "spoke/compliance/processing", "filippo.io/age"},
 		"spoke/demo":                    {"spoke/store", "math/rand/v2"},
 		"spoke/csvimport":               {"spoke/store", "spoke/store/contact", "encoding/csv"},
-		"spoke/store":                   {"spoke/crypto/seal", "spoke/crypto/keys", "spoke/crypto/keychain", "spoke/hlc", "spoke/protocol/auditrec", "spoke/store/contact", "modernc.org/sqlite"},
+		"spoke/compliance/deadline":     {"time", "time/tzdata", "errors"},
+		"spoke/store":                   {"spoke/compliance/deadline", "spoke/crypto/seal", "spoke/crypto/keys", "spoke/crypto/keychain", "spoke/hlc", "spoke/protocol/auditrec", "spoke/store/contact", "modernc.org/sqlite"},
 		"spoke/store/backup":            {"spoke/store", "spoke/crypto/stream"},
 		"spoke/store/contact":           {"strings"},
 		"spoke/sync/engine":             {"spoke/store", "spoke/sync/hubclient", "spoke/sync/wire", "spoke/protocol", "spoke/protocol/auditrec"},
@@ -310,6 +320,9 @@ func TestRulesBite(t *testing.T) {
 		{"spoke/app/ui", "spoke/cli", "front ends are peers"},
 		{"spoke/app/ui", "spoke/store", "shared widgets see no app"},
 		{"spoke/app/ui", "spoke/app", "shared widgets see no app"},
+		{"spoke/compliance/deadline", "spoke/store", "the legal rules are pure"},
+		{"spoke/compliance/deadline", "github.com/some/helper", "the legal rules are pure"},
+		{"spoke/compliance/deadline", "spoke/store/contact", "the legal rules are pure"},
 		{"spoke/protocol", "spoke/store", "the protocol is a leaf"},
 		{"spoke/protocol", "spoke/sync/hub", "the protocol is a leaf"},
 		{"spoke/protocol/auditrec", "spoke/sync/wire", "the protocol is a leaf"},

@@ -585,8 +585,12 @@ func TestUpgradeConvertsUsers(t *testing.T) {
 		"ALTER TABLE users DROP COLUMN signer", "ALTER TABLE users DROP COLUMN sig",
 		// and migration 8 (bike notes)
 		"ALTER TABLE bikes DROP COLUMN notes",
-		// and the tables added after the clocks (the erasure ledger, derived keys, consents, org settings)
-		"DROP TABLE erasures", "DROP TABLE index_keys", "DROP TABLE consents", "DROP TABLE org_settings",
+		// and the tables added after the clocks (the erasure ledger, ...)
+		"DROP TABLE erasures", "DROP TABLE index_keys",
+		// and migration 14 (data-subject requests)
+		"DROP TABLE privacy_requests", "DROP TABLE shop_holidays",
+		// and migration 13 (consents, org settings)
+		"DROP TABLE consents", "DROP TABLE org_settings",
 		"CREATE TABLE sync_peers (device_id TEXT PRIMARY KEY, signing_key BLOB NOT NULL, kem_key BLOB NOT NULL, name TEXT NOT NULL DEFAULT '', role TEXT NOT NULL DEFAULT '', scopes TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'active') STRICT",
 		"PRAGMA user_version = 4"} {
 		if _, err := db.Exec(q); err != nil {

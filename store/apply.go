@@ -1151,6 +1151,10 @@ var rowShops = map[string]string{
 	"sale_lines": "SELECT s.shop_id FROM sale_lines l JOIN sales s ON s.id = l.sale_id WHERE l.id = ?1",
 	"erasures":   "SELECT shop_id FROM erasures WHERE id = ?1",
 	"index_keys": "SELECT shop_id FROM index_keys WHERE id = ?1",
+	// A request belongs to its shop alone. Its subject is a customer id and nothing more (it
+	// may name a customer since erased, or moved to another shop): not a row it hangs from.
+	"privacy_requests": "SELECT shop_id FROM privacy_requests WHERE id = ?1",
+	"shop_holidays":    "SELECT shop_id FROM shop_holidays WHERE id = ?1",
 	"consents": `SELECT shop_id FROM consents WHERE id = ?1
 		UNION ALL SELECT c.shop_id FROM consents k JOIN customers c ON c.id = k.customer_id WHERE k.id = ?1`,
 }

@@ -79,6 +79,12 @@ func (s *Store) checkDelta(ctx context.Context, path string, from, to *Snapshot)
 		if !t.synced {
 			continue
 		}
+		if gone, err := t.missing(ctx, db, "main"); err != nil || gone {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		var n int
 		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+t.name+" x WHERE NOT EXISTS(SELECT 1 FROM row_clocks r WHERE r.id = unhex(replace(x.id, '-', '')) AND r.tbl = ?)", code).Scan(&n); err != nil {
 			return err

@@ -49,6 +49,7 @@
 //	              the shop's records and aggregates
 //	subject.go    the data-subject access export: everything held on one customer
 //	records.go    which shops a record of processing or a privacy notice speaks for
+//	requests.go   data-subject requests and their legal clocks (compliance/deadline); holidays
 //	consent.go    consent per purpose: insert-only events, the children's rules, the send gate
 //	transfer.go   PIPL cross-border: the transfer declaration, what stays on this device
 //	batch.go      the batch write unit (imports, the demo loader)

@@ -513,17 +513,32 @@ type integrityState struct {
 	v2        bool
 	conflicts *lthash.Hash
 	nConflict int64
+	// tables is how many table counts the body holds: 0 for every table of the registry (each
+	// state a write leaves), fewer for one left by a Spoke whose registry was shorter (tables
+	// appended since), read and hashed as it was written until the next write widens it.
+	tables int
 }
 
-// stateSize is the length of a stored v1 state's body, stateSizeV2 of a v2 state's.
-var (
-	stateSize   = lthash.Size + 8 + 8*len(schema) + 32
-	stateSizeV2 = stateSize + lthash.Size + 8
-)
+// stateTablesMin is the registry's length when the state was introduced (schema 9): the
+// fewest table counts a stored state can hold.
+const stateTablesMin = 11
+
+// stateSizeOf is the length of a stored v1 state's body with n table counts; a v2 state's is
+// longer by its conflict sum and count (stateExtraV2).
+func stateSizeOf(n int) int { return lthash.Size + 8 + 8*n + 32 }
+
+const stateExtraV2 = lthash.Size + 8
+
+func (st *integrityState) width() int {
+	if st.tables == 0 {
+		return len(schema)
+	}
+	return st.tables
+}
 
 func (st *integrityState) body() []byte {
 	b := binary.BigEndian.AppendUint64(st.sum.Bytes(), uint64(st.maxSeq))
-	for i := range schema {
+	for i := range st.width() {
 		b = binary.BigEndian.AppendUint64(b, uint64(st.count(i)))
 	}
 	b = append(b, st.devices[:]...)
@@ -573,27 +588,40 @@ func (st *integrityState) addCount(code int, d int64) {
 
 // parseState reads a state's body and MAC without checking the MAC.
 func parseState(b []byte) (*integrityState, []byte, bool) {
-	if len(b) != stateSize+sha256.Size && len(b) != stateSizeV2+sha256.Size {
+	tables, v2 := 0, false
+	for n := len(schema); n >= stateTablesMin && tables == 0; n-- {
+		switch len(b) - sha256.Size {
+		case stateSizeOf(n):
+			tables = n
+		case stateSizeOf(n) + stateExtraV2:
+			tables, v2 = n, true
+		}
+	}
+	if tables == 0 {
 		return nil, nil, false
 	}
+	size := stateSizeOf(tables)
 	sum, err := lthash.Parse(b[:lthash.Size])
 	if err != nil {
 		return nil, nil, false
 	}
 	st := &integrityState{sum: sum, maxSeq: int64(binary.BigEndian.Uint64(b[lthash.Size:]))}
-	for i := range schema {
+	if tables < len(schema) {
+		st.tables = tables
+	}
+	for i := range tables {
 		st.counts = append(st.counts, int64(binary.BigEndian.Uint64(b[lthash.Size+8+8*i:])))
 	}
-	copy(st.devices[:], b[stateSize-32:stateSize])
-	if len(b) == stateSize+sha256.Size {
-		return st, b[stateSize:], true
+	copy(st.devices[:], b[size-32:size])
+	if !v2 {
+		return st, b[size:], true
 	}
 	st.v2 = true
-	if st.conflicts, err = lthash.Parse(b[stateSize : stateSize+lthash.Size]); err != nil {
+	if st.conflicts, err = lthash.Parse(b[size : size+lthash.Size]); err != nil {
 		return nil, nil, false
 	}
-	st.nConflict = int64(binary.BigEndian.Uint64(b[stateSize+lthash.Size:]))
-	return st, b[stateSizeV2:], true
+	st.nConflict = int64(binary.BigEndian.Uint64(b[size+lthash.Size:]))
+	return st, b[size+stateExtraV2:], true
 }
 
 func (st *integrityState) mac(key []byte) []byte {
@@ -706,7 +734,7 @@ func (w *wtx) sealRows() (*integrityState, error) {
 	if err := w.sealConflictSum(st); err != nil {
 		return nil, err
 	}
-	st.maxSeq = w.seq
+	st.maxSeq, st.tables = w.seq, 0 // a state left by a shorter registry is widened (its new tables: 0 rows until now)
 	return st, nil
 }
 
@@ -921,6 +949,12 @@ func eachRow(ctx context.Context, q querier, fn func(t *table, rc *rowClock, nam
 		t := &schema[code]
 		if !t.synced {
 			continue
+		}
+		if gone, err := t.missing(ctx, q, "main"); err != nil || gone {
+			if err != nil {
+				return err
+			}
+			continue // a file from a Spoke before the table (an older delta): no rows of it
 		}
 		rows, err := q.QueryContext(ctx, "SELECT r.id, r.hlc, r.dev, r.base_seq, r.seq, r.flags, r.mac, x.id IS NOT NULL, x.* FROM row_clocks r LEFT JOIN "+
 			t.name+" x ON x.id = "+uuidText+" WHERE r.tbl = ?", code)

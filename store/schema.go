@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 
 	"spoke/store/contact"
@@ -59,6 +60,10 @@ type table struct {
 	synced bool   // rows travel in change-sets and carry clocks and MACs
 	key    sealedBy
 	cols   []column // synced tables only: every column but id
+	// late tables were added by a migration after backups existed: absent or empty, they are
+	// left out of a database's table-by-table content hash (legacyContent), so an older
+	// backup still hashes as it did.
+	late bool
 }
 
 func biz(name string) column      { return column{name: name, class: Business} }
@@ -116,20 +121,34 @@ var schema = []table{
 		biz("sale_id"), biz("sku"), biz("description"), biz("qty"), biz("unit_price"),
 	}},
 	{name: "audit", order: "seq"},
-	// Tables added after audit go at the end: a table's code is its place here.
-	{name: "erasures", order: "id", synced: true, cols: []column{
+	// Tables added after audit go at the end (a table's code is its place here), late.
+	// The erasure ledger and a shop's keys derived from its first key version (erasure.go,
+	// indexkeys.go).
+	{name: "erasures", order: "id", synced: true, late: true, cols: []column{
 		biz("shop_id"), biz("erased_at"), biz("erased_by"), biz("sales_kept"),
 	}},
-	{name: "index_keys", order: "id", synced: true, cols: []column{
+	{name: "index_keys", order: "id", synced: true, late: true, cols: []column{
 		biz("shop_id"), biz("purpose"), biz("wrapped"), biz("key_version"),
 	}},
+	// Data-subject requests (requests.go): codes, dates and ids only. subject_id is the
+	// customer's id and nothing else, so the row outlives the customer's erasure.
+	{name: "privacy_requests", order: "id", synced: true, late: true, cols: []column{
+		biz("shop_id"), biz("subject_id"), biz("type"), biz("channel"), biz("received_at"), biz("jurisdiction"),
+		biz("confirm_due_at"), biz("due_at"), biz("status"), biz("verify_method"), biz("verified_by"), biz("verified_at"),
+		biz("extended_at"), biz("extension_notice_at"), biz("confirmed_at"), biz("closed_at"), biz("outcome"),
+		biz("refusal_reason"), biz("created_by"), biz("created_at"), biz("deleted_at"),
+	}},
+	// A shop's holiday calendar, which business-day deadlines skip.
+	{name: "shop_holidays", order: "id", synced: true, late: true, cols: []column{
+		biz("shop_id"), biz("day"), biz("label"), biz("created_at"), biz("deleted_at"),
+	}},
 	// Consent events (consent.go): insert-only, business columns only.
-	{name: "consents", order: "id", synced: true, cols: []column{
+	{name: "consents", order: "id", synced: true, late: true, cols: []column{
 		biz("customer_id"), biz("shop_id"), biz("purpose"), biz("channel"), biz("granted"), biz("lawful_basis"), biz("source"),
 		biz("notice_version"), biz("recorded_by"), biz("at"), biz("parental"), biz("subject_under_age"),
 	}},
 	// Org-wide settings (org scope), e.g. where the hub and the owner's laptops are (transfer.go).
-	{name: "org_settings", order: "id", synced: true, cols: []column{
+	{name: "org_settings", order: "id", synced: true, late: true, cols: []column{
 		biz("name"), biz("value"), biz("set_by"), biz("set_at"),
 	}},
 }
@@ -160,11 +179,6 @@ func init() {
 		}
 	}
 }
-
-// addedAfterClocks reports whether the table came after the row clocks (placed after audit in
-// the registry): a database from before them has no such table, so its legacy content hash
-// (snapshot.go) never had one.
-func (t *table) addedAfterClocks() bool { return tableCodes[t.name] > tableCodes["audit"] }
 
 // has reports whether the table declares the column with that class.
 func (t *table) has(name string, class Class) bool {
@@ -260,4 +274,16 @@ func lookupColumn(field LookupField) (*table, *column, error) {
 		return nil, nil, fmt.Errorf("unknown lookup field %q", field)
 	}
 	return tables[tbl], c, nil
+}
+
+// missing reports whether t is a late table that the database db ("main", or an attached one)
+// of q does not have: a file written by a Spoke from before the table (an older backup or
+// delta) is read as if the table were empty.
+func (t *table) missing(ctx context.Context, q querier, db string) (bool, error) {
+	if !t.late {
+		return false, nil
+	}
+	var ok bool
+	err := q.QueryRowContext(ctx, "SELECT EXISTS(SELECT 1 FROM "+db+".sqlite_master WHERE type = 'table' AND name = ?)", t.name).Scan(&ok)
+	return !ok, err
 }

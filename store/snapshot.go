@@ -87,8 +87,18 @@ func snapshotOf(ctx context.Context, q querier) (*Snapshot, error) {
 func legacyContent(ctx context.Context, q querier, p *Snapshot) error {
 	h := sha256.New()
 	for _, t := range schema {
-		if t.addedAfterClocks() {
-			continue // no database without an integrity state has these tables
+		if t.late {
+			gone, err := t.missing(ctx, q, "main")
+			some := false
+			if err == nil && !gone {
+				err = q.QueryRowContext(ctx, "SELECT EXISTS(SELECT 1 FROM "+t.name+")").Scan(&some)
+			}
+			if err != nil {
+				return fmt.Errorf("hash %s: %w", t.name, err)
+			}
+			if !some {
+				continue // not there yet, or empty: hashed as the older database was
+			}
 		}
 		rows, err := q.QueryContext(ctx, "SELECT * FROM "+t.name+" ORDER BY "+t.order)
 		if err != nil {
@@ -432,6 +442,12 @@ func applyRows(ctx context.Context, tx *sql.Tx) error {
 	for _, t := range schema {
 		if !t.synced {
 			continue
+		}
+		if gone, err := t.missing(ctx, tx, "delta"); err != nil || gone {
+			if err != nil {
+				return err
+			}
+			continue // a delta from a Spoke before the table
 		}
 		cols, err := columnsOf(ctx, tx, t.name)
 		if err != nil {

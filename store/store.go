@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"spoke/compliance/deadline"
 	"spoke/crypto/keychain"
 	"spoke/crypto/keys"
 	"spoke/crypto/roster"
@@ -55,6 +56,9 @@ type Options struct {
 	// store is not held to the live database's keychain anchor (a restore is a deliberate
 	// rollback to a backup, checked against its manifest) and is not upgraded in place.
 	MasterKey []byte
+	// RequestPolicy sets the data-subject request periods the law leaves open (PIPL's working
+	// days, the period where no law here applies); zero: deadline.DefaultPolicy.
+	RequestPolicy deadline.Policy
 }
 
 // Keychain is the part of the OS keychain the store uses.

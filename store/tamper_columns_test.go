@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"spoke/compliance/deadline"
 )
 
 // TestTamperAnyColumn edits, one at a time, every column of one row of every synced table, and
@@ -32,6 +34,7 @@ func TestTamperAnyColumn(t *testing.T) {
 	must[*ErasureResult](t)(owner.EraseCustomer(ctx, must[string](t)(owner.CreateCustomer(ctx, CustomerInput{Name: "Gone Soon"}))))
 	// The shop's derived keys, as a rotation after that erasure keeps them.
 	must[int](t)(st.RewrapAfterErasure(ctx, shops[0].ID, 1))
+	plantRequest(t, owner, c1)
 	// Consent events and the org settings (the transfer declaration).
 	must[string](t)(owner.RecordConsent(ctx, c1, ConsentEvent{Purpose: PurposeEmailMarketing, Granted: true, Source: SourceCounter, Notice: "2026-11"}))
 	if err := owner.SetTransferSetting(ctx, TransferSetting{HubCountry: "DE", OwnerCountries: []string{"DE"}}); err != nil {
@@ -162,16 +165,22 @@ func changed(c string, v any) string {
 		case "active", "granted", "parental", "subject_under_age":
 			return fmt.Sprint(1 - x) // a flag stays a flag
 		}
+		if c == "deleted_at" {
+			return fmt.Sprint(x + 1<<50) // a request's tombstone must come long after it closed (its CHECK)
+		}
 		return fmt.Sprint(x + 1)
 	case string:
 		if c == "kind" {
 			return map[string]string{"labour": "'part'", "part": "'labour'"}[x]
 		}
-		// An enum stays a member of its enum (the table's CHECK holds it to one).
-		for _, enum := range [][]string{enumStrings(Purposes), enumStrings(Channels), enumStrings(LawfulBases), enumStrings(ConsentSources)} {
-			if i := slices.Index(enum, x); i >= 0 {
-				return "'" + enum[(i+1)%len(enum)] + "'"
+		// A code its column's CHECK holds to a list becomes the list's next one.
+		for _, codes := range codeLists[c] {
+			if i := slices.Index(codes, x); i >= 0 {
+				return "'" + codes[(i+1)%len(codes)] + "'"
 			}
+		}
+		if d, err := deadline.ParseDate(x); err == nil {
+			return "'" + d.AddDays(1).String() + "'"
 		}
 		return "'" + strings.ReplaceAll(x, "'", "''") + "x'"
 	case []byte:
@@ -180,6 +189,20 @@ func changed(c string, v any) string {
 		return fmt.Sprintf("X'%x'", b)
 	}
 	return "NULL"
+}
+
+// codeLists are the lists a column's CHECK holds its codes to.
+var codeLists = map[string][][]string{
+	"type":           {RequestTypes},
+	"channel":        {RequestChannels, enumStrings(Channels)}, // the first list that holds the value
+	"purpose":        {enumStrings(Purposes)},
+	"lawful_basis":   {enumStrings(LawfulBases)},
+	"source":         {enumStrings(ConsentSources)},
+	"status":         {RequestStatuses},
+	"jurisdiction":   {{"gdpr", "ccpa", "pipl", "default"}},
+	"verify_method":  {append([]string{""}, VerifyMethods...)},
+	"outcome":        {append([]string{""}, RequestOutcomes...)},
+	"refusal_reason": {append([]string{""}, RefusalReasons...)},
 }
 
 // copyDir copies a database folder's files.
@@ -193,6 +216,24 @@ func copyDir(t *testing.T, from, to string) {
 	if _, err := db.Exec("VACUUM INTO ?", to+"/"+DBFile); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// plantRequest gives a fixture a data-subject request, answered (so every column holds a
+// value), and a holiday.
+func plantRequest(t *testing.T, owner *Session, subject string) {
+	t.Helper()
+	ctx := context.Background()
+	req := must[string](t)(owner.NewRequest(ctx, RequestInput{SubjectID: subject, Type: "access", Channel: "email"}))
+	if err := owner.ConfirmReceipt(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.VerifyIdentity(ctx, req, "email_match"); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.CloseRequest(ctx, req, "partially_fulfilled", "legal_obligation_to_retain"); err != nil {
+		t.Fatal(err)
+	}
+	must[string](t)(owner.AddHoliday(ctx, "", deadline.Date{Year: 2030, Month: 12, Day: 25}, "Christmas Day"))
 }
 
 func enumStrings[T ~string](vs []T) []string {

@@ -64,6 +64,7 @@ func TestTamperEveryTable(t *testing.T) {
 	must[*ErasureResult](t)(owner.EraseCustomer(ctx, must[string](t)(owner.CreateCustomer(ctx, CustomerInput{Name: "Gone Soon"}))))
 	// The shop's derived keys, as a rotation after that erasure keeps them.
 	must[int](t)(st.RewrapAfterErasure(ctx, shops[0].ID, 1))
+	plantRequest(t, owner, c1)
 	// Consent events and the org settings (the transfer declaration).
 	must[string](t)(owner.RecordConsent(ctx, c1, ConsentEvent{Purpose: PurposeEmailMarketing, Granted: true, Source: SourceCounter, Notice: "2026-11"}))
 	if err := owner.SetTransferSetting(ctx, TransferSetting{HubCountry: "DE", OwnerCountries: []string{"DE"}}); err != nil {
