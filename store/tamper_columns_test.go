@@ -28,6 +28,7 @@ func TestTamperAnyColumn(t *testing.T) {
 	must[string](t)(owner.CreateWorkOrder(ctx, WorkOrderInput{CustomerID: c1, BikeID: bike, Complaint: "creaks", Notes: "check bb", MechanicID: sam,
 		Lines: []Line{{Kind: "labour", SKU: "L1", Description: "tune", Qty: 1, UnitPrice: 5000}}}))
 	must[string](t)(owner.RecordSale(ctx, SaleInput{CustomerID: c1, PaymentMethod: "card", Lines: []Line{{Kind: "part", SKU: "T1", Description: "tube", Qty: 2, UnitPrice: 800}}}))
+	useRetentionTables(t, st, owner)
 	dir := st.Dir()
 	if r := must[*Report](t)(st.Verify(ctx)); !r.OK() {
 		t.Fatalf("fixture does not verify: %v", r.Problems)
@@ -155,7 +156,7 @@ func changed(c string, v any) string {
 		return fmt.Sprint(x + 1)
 	case string:
 		if c == "kind" {
-			return map[string]string{"labour": "'part'", "part": "'labour'"}[x]
+			return map[string]string{"labour": "'part'", "part": "'labour'", "device_lost": "'device_stolen'", "device_stolen": "'device_lost'", "other": "'device_lost'"}[x]
 		}
 		return "'" + strings.ReplaceAll(x, "'", "''") + "x'"
 	case []byte:
