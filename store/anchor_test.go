@@ -585,6 +585,8 @@ func TestUpgradeConvertsUsers(t *testing.T) {
 		"ALTER TABLE users DROP COLUMN signer", "ALTER TABLE users DROP COLUMN sig",
 		// and migration 8 (bike notes)
 		"ALTER TABLE bikes DROP COLUMN notes",
+		// and migration 16 (incidents, assessments, retention, reason keys)
+		"DROP TABLE incidents", "DROP TABLE assessments", "DROP TABLE retention_policies", "DROP TABLE retention_approvals", "DROP TABLE reason_keys",
 		"CREATE TABLE sync_peers (device_id TEXT PRIMARY KEY, signing_key BLOB NOT NULL, kem_key BLOB NOT NULL, name TEXT NOT NULL DEFAULT '', role TEXT NOT NULL DEFAULT '', scopes TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'active') STRICT",
 		"PRAGMA user_version = 4"} {
 		if _, err := db.Exec(q); err != nil {
