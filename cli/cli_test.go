@@ -22,7 +22,7 @@ type cliT struct {
 	t    *testing.T
 	dir  string
 	vars map[string]string
-	kc   store.Keychain // nil: the OS keychain
+	kc   store.Keychain   // nil: the OS keychain
 	now  func() time.Time // nil: the wall clock
 }
 
