@@ -211,3 +211,24 @@ func TestCLIAssessments(t *testing.T) {
 		t.Fatal("a salesperson listed assessments")
 	}
 }
+
+// FuzzParseLocalTime: --discovered and --assessed never panic, and a time they accept prints
+// back in the first layout and parses to the same minute.
+func FuzzParseLocalTime(f *testing.F) {
+	for _, s := range []string{"2026-03-02 09:15", "2026-03-02", "2026-03-02T09:15", "2026-03-02T09:15:00+01:00", "", "yesterday", "2026-13-40 25:61"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		at, err := parseLocalTime(s)
+		if err != nil {
+			if err.Error() != "not a time: give 'YYYY-MM-DD HH:MM' (local time)" {
+				t.Fatalf("the error is not the fixed one (it must not repeat the input): %v", err)
+			}
+			return
+		}
+		again, err := parseLocalTime(at.Local().Format("2006-01-02 15:04"))
+		if err != nil || !again.Equal(at.Local().Truncate(time.Minute)) && at.Second() == 0 && at.Nanosecond() == 0 {
+			t.Fatalf("%q -> %v -> %v %v", s, at, again, err)
+		}
+	})
+}

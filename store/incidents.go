@@ -296,26 +296,43 @@ func (s *Store) loadIncident(ctx context.Context, q querier, id string) (*Incide
 	if closed > 0 {
 		i.ClosedAt = time.UnixMilli(closed)
 	}
-	bad := func(col string) error {
-		return &TamperError{Table: "incidents", Row: id, Column: col, Reason: "not a value Spoke writes (a code, an id or a count)"}
+	if col := i.parseCodes(counts, prot); col != "" {
+		return nil, &TamperError{Table: "incidents", Row: id, Column: col, Reason: "not a value Spoke writes (a code, an id or a count)"}
 	}
-	if err := json.Unmarshal([]byte(counts), &i.Customers); err != nil {
-		return nil, bad("customer_counts")
+	return &i, nil
+}
+
+// parseCodes reads an incident's counts ({shop id: count}) and protection codes and checks
+// every code it holds, returning the first column that is not what Spoke writes ("" when all
+// are). A row comes from this device's file or another owner device's set: both are
+// authenticated, so this is the last line against a value that is not a code reaching a screen.
+func (i *Incident) parseCodes(counts, prot string) string {
+	i.Customers, i.Protection = nil, nil
+	if err := json.Unmarshal([]byte(counts), &i.Customers); err != nil || i.Customers == nil {
+		i.Customers = nil
+		return "customer_counts"
+	}
+	for shop, n := range i.Customers {
+		if n < 0 || shop == "" || len(shop) > 64 {
+			return "customer_counts"
+		}
 	}
 	for _, c := range strings.Split(prot, ",") {
 		if c == "" {
 			continue
 		}
 		if !protectionCode.MatchString(c) {
-			return nil, bad("protection")
+			return "protection"
 		}
 		i.Protection = append(i.Protection, c)
 	}
-	if !slices.Contains(IncidentKinds, i.Kind) {
-		return nil, bad("kind")
+	switch {
+	case !slices.Contains(IncidentKinds, i.Kind):
+		return "kind"
+	case i.Decision != DecisionUndecided && !slices.Contains(IncidentDecisions, i.Decision):
+		return "decision"
+	case i.Reason != "" && !slices.Contains(IncidentReasons, i.Reason):
+		return "decision_reason"
 	}
-	if i.Decision != DecisionUndecided && !slices.Contains(IncidentDecisions, i.Decision) {
-		return nil, bad("decision")
-	}
-	return &i, nil
+	return ""
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -230,4 +231,66 @@ func lastAuditOf(t *testing.T, st *Store, action string) AuditRecord {
 		t.Fatalf("no %s entry: %v", action, err)
 	}
 	return r
+}
+
+// FuzzIncidentCodes: whatever an incident row's counts and protection columns hold, parsing
+// never panics, and what it accepts is counts and codes only (it re-encodes to a value it
+// accepts again).
+func FuzzIncidentCodes(f *testing.F) {
+	f.Add(`{"01a2":3,"01b3":0}`, "sealed_per_customer_keys,hub_access_revoked,scope_keys_rotated_to_v3", "device_lost", "undecided", "")
+	f.Add(`{}`, "", "other", "no_notification", "unlikely_risk_encrypted")
+	f.Add(`{"x":-1}`, "scope_keys_rotated_to_v0", "fire", "maybe", "because")
+	f.Add(`null`, ",,", "device_stolen", "notify_authority", "risk_to_rights")
+	f.Fuzz(func(t *testing.T, counts, prot, kind, decision, reason string) {
+		i := Incident{Kind: kind, Decision: decision, Reason: reason}
+		if i.parseCodes(counts, prot) != "" {
+			return
+		}
+		for shop, n := range i.Customers {
+			if n < 0 || shop == "" {
+				t.Fatalf("accepted %q: %d", shop, n)
+			}
+		}
+		for _, c := range i.Protection {
+			if !protectionCode.MatchString(c) || strings.Contains(c, ",") {
+				t.Fatalf("accepted protection %q", c)
+			}
+		}
+		again := Incident{Kind: kind, Decision: decision, Reason: reason}
+		b, _ := json.Marshal(i.Customers)
+		if col := again.parseCodes(string(b), strings.Join(i.Protection, ",")); col != "" || fmt.Sprint(again.Customers) != fmt.Sprint(i.Customers) {
+			t.Fatalf("re-encoded incident refused at %s", col)
+		}
+	})
+}
+
+// TestPrivacyRowsSync: incidents, assessments, the policy and a manager's approval written
+// on one device arrive on another as they were, and verify there.
+func TestPrivacyRowsSync(t *testing.T) {
+	ctx := context.Background()
+	a, b, owner := newPair(t)
+	shop := must[[]Shop](t)(owner.Shops(ctx))[0].ID
+	must[string](t)(owner.AddUser(ctx, NewUser{Username: "mia", Password: staffPW, Roles: []Role{RoleManager}, ShopID: shop}))
+	inc := must[string](t)(owner.OpenIncident(ctx, IncidentInput{Kind: IncidentDeviceLost, DeviceID: "laptop-2", AllShops: true, HubRevoked: true, RotatedTo: 2}))
+	must[string](t)(owner.AddAssessment(ctx, AssessmentInput{Topic: "sensitive_data", Outcome: "proceed"}))
+	pol := must[string](t)(owner.SetRetentionPolicy(ctx, DefaultRetention))
+	if err := signIn(t, a.st, "mia", staffPW).ApproveRetention(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, a, b)
+	there := signIn(t, b.st, "olga", "owner-password-1")
+	incs := must[[]Incident](t)(there.Incidents(ctx))
+	if len(incs) != 1 || incs[0].ID != inc || incs[0].Customers[shop] != 0 || len(incs[0].Protection) != 4 {
+		t.Fatalf("incidents there: %+v", incs)
+	}
+	if as := must[[]Assessment](t)(there.Assessments(ctx)); len(as) != 1 {
+		t.Fatalf("assessments there: %+v", as)
+	}
+	p := must[*RetentionPolicy](t)(there.RetentionPolicy(ctx))
+	if p == nil || p.ID != pol || !p.ApprovedFor(shop) {
+		t.Fatalf("policy there: %+v", p)
+	}
+	if r := must[*Report](t)(b.st.Verify(ctx)); !r.OK() {
+		t.Fatal(r.Problems)
+	}
 }

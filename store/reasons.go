@@ -167,6 +167,21 @@ func expireReasons(ctx context.Context, tx *sql.Tx, before int64) (int, error) {
 	return int(n), err
 }
 
+// expireReasonsOf deletes, inside tx, the key of every break-glass reason recorded about one
+// customer (entries naming it as their target, here and in copies of other devices' trails),
+// and returns how many went: for the erasure of that customer, since a reason is free text
+// and may hold their personal data. The entries and the chain stay whole.
+func expireReasonsOf(ctx context.Context, tx *sql.Tx, customerID string) (int, error) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM reason_keys WHERE (device_id, seq) IN (
+		SELECT device_id, seq FROM audit WHERE target = ?1 AND reason IS NOT NULL
+		UNION ALL SELECT device_id, seq FROM remote_audit WHERE target = ?1 AND reason IS NOT NULL)`, customerID)
+	if err != nil {
+		return 0, fmt.Errorf("expire reasons: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 // reasonsDue counts the reason keys expireReasons would delete.
 func reasonsDue(ctx context.Context, q querier, before int64) (int, error) {
 	var n int

@@ -420,3 +420,36 @@ func TestReasonKeyVersionsKept(t *testing.T) {
 		t.Fatal("an expired reason key still holds its version back")
 	}
 }
+
+// TestReasonsOfACustomerExpire: the erasure's helper deletes the keys of the reasons recorded
+// about one customer only; the chain verifies.
+func TestReasonsOfACustomerExpire(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newTestStore(t)
+	first := breakGlass(t, st, "about the first customer")
+	second := breakGlass(t, st, "about the second customer")
+	var target string
+	if err := st.db.QueryRow("SELECT target FROM audit WHERE seq = ?", first).Scan(&target); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := st.write(ctx, retentionActor, "test.erase", func(w *wtx) error {
+		var err error
+		n, err = expireReasonsOf(ctx, w.tx, target)
+		return err
+	}); err != nil || n != 1 {
+		t.Fatalf("expired %d: %v", n, err)
+	}
+	for seq, expired := range map[int64]bool{first: true, second: false} {
+		var b []byte
+		if err := st.db.QueryRow("SELECT reason FROM audit WHERE seq = ?", seq).Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.openReason(ctx, st.db, st.DeviceID(), seq, b); errors.Is(err, ErrReasonExpired) != expired {
+			t.Fatalf("entry %d: %v", seq, err)
+		}
+	}
+	if r := must[*Report](t)(st.Verify(ctx)); !r.OK() {
+		t.Fatal(r.Problems)
+	}
+}
