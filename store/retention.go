@@ -131,7 +131,7 @@ var ErrSecondPerson = errors.New("a retention policy is approved by a second per
 // ErrNoRetentionPolicy means no policy is set yet.
 var ErrNoRetentionPolicy = errors.New("no retention policy is set: an owner sets one first (spoke retention set)")
 
-// grantHolder is an active staff member as far as the grant check needs: id, roles, shop.
+// grantHolders are the active staff as far as a grant check needs: id, roles, shop.
 func (s *Store) grantHolders(ctx context.Context) ([]*User, error) {
 	rows, err := s.verifiedUsers(ctx, "active = 1")
 	if err != nil {
@@ -694,6 +694,5 @@ var errErasureNotBuilt = errors.New("erasure is not built yet: the customers sta
 // data key destroyed, sale amounts kept anonymised); until then it refuses, and the run
 // reports that as a failure.
 func (s *Store) retentionErase(ctx context.Context, p Principal, customerIDs []string) error {
-	_, _, _ = ctx, p, customerIDs
 	return errErasureNotBuilt
 }
