@@ -74,6 +74,20 @@ var fieldLabels = map[string]string{
 	"active":         "Active",
 	"schedule":       "Schedule",
 	"updated_at":     "Last changed",
+	// The retention policy, incidents and assessments.
+	"inactive_years":     "Anonymise inactive customers",
+	"deleted_days":       "Erase deleted customers",
+	"reason_months":      "Expire break-glass reasons",
+	"audit_years":        "Report old audit entries",
+	"request_log_months": "Request log",
+	"assessment_years":   "Impact assessments",
+	"decision":           "Decision",
+	"reason":             "Reason",
+	"discovered":         "Discovered",
+	"topic":              "Topic",
+	"outcome":            "Outcome",
+	"measures":           "Measures",
+	"assessed":           "Assessed",
 }
 
 // fieldLabel maps a store field name to its (translatable) form label: a line of a work order
