@@ -55,6 +55,7 @@ bench:
 	$(GO) test ./store/ -run '^$$' -bench 'TypeAhead|LookupEmail|CreateCustomer|UnlockToSearchable|DatabaseSize|Verify' -benchtime 3s -timeout 60m
 	$(GO) test ./demo/ -run '^$$' -bench LoadDemo -benchtime 1x
 	$(GO) test ./store/ -run '^$$' -bench 'ApplyRemote' -benchtime 3x -timeout 30m
+	$(GO) test ./store/ -run '^$$' -bench 'Erasure' -benchtime 3x -timeout 30m
 	$(GO) test ./store/backup/ -run '^$$' -bench . -benchtime 1x -timeout 60m
 	SPOKE_BENCH_CUSTOMERS=10000 $(GO) test ./store/backup/ -run '^$$' -bench IncrementalAfter1000Changes -benchtime 3x -timeout 30m
 	$(GO) test ./sync/engine/ -run '^$$' -bench Sync100kFieldChanges -benchtime 3x -timeout 30m

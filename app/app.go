@@ -70,6 +70,8 @@ type App struct {
 
 	// sched takes the signed-in owner's or manager's scheduled backups (nil for other roles).
 	sched *backup.Scheduler
+	// retention runs the retention policy daily for a signed-in owner or manager (nil otherwise).
+	retention *retentionLoop
 	// eng is the background sync loop, running while the store is open on a connected device;
 	// hc is its hub client. Both are touched on the UI goroutine only.
 	eng     *engine.Engine

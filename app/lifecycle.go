@@ -48,6 +48,8 @@ func (a *App) Close() {
 		a.sched.Stop()
 		a.sched = nil
 	}
+	a.retention.Stop()
+	a.retention = nil
 	a.stopSync()
 	if a.ss != nil {
 		a.ss.SignOut(context.Background())
@@ -200,11 +202,11 @@ func (a *App) SwitchUser() {
 }
 
 func (a *App) endSession() {
-	ss, sched := a.ss, a.sched
+	ss, sched, ret := a.ss, a.sched, a.retention
 	if a.scEnd != nil {
 		a.scEnd()
 	}
-	a.ss, a.user, a.staff, a.indexed, a.sched, a.backupWarning = nil, store.User{}, nil, false, nil, ""
+	a.ss, a.user, a.staff, a.indexed, a.sched, a.retention, a.backupWarning = nil, store.User{}, nil, false, nil, nil, ""
 	a.Shell = nil
 	a.W.SetContent(widget.NewLabel(""))
 	if ss != nil {
@@ -214,6 +216,7 @@ func (a *App) endSession() {
 			if sched != nil {
 				sched.Stop()
 			}
+			ret.Stop() // likewise the daily retention run
 			ss.SignOut(context.Background())
 			return nil
 		})

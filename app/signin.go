@@ -141,6 +141,7 @@ func (s *SignInScreen) submit() {
 			a.sc, a.scEnd = context.WithCancel(a.ctx)
 			a.lastActivity = a.opts.Now()
 			a.startBackups()
+			a.startRetention()
 			a.showShell()
 		}
 	})

@@ -64,9 +64,12 @@ type SyncScreen struct {
 	CopyCode      *widget.Button
 	codeBox       *fyne.Container
 	ConfirmRevoke *dialog.ConfirmDialog
-	devices       []engine.DeviceEntry
-	devicesMsg    string
-	addFor        map[string]string
+	// RevokeAs, in the Revoke dialog: was the device lost or stolen? Then the revocation also
+	// opens an incident in the breach register (Privacy, Incidents) with its 72-hour clock.
+	RevokeAs   *widget.RadioGroup
+	devices    []engine.DeviceEntry
+	devicesMsg string
+	addFor     map[string]string
 
 	// Audit chains against the hub's checkpoints.
 	Verify     *widget.Button
@@ -542,36 +545,69 @@ func (s *SyncScreen) addDevice() {
 	})
 }
 
-// AskRevoke asks before revoking a device.
+// revokeKinds are the Revoke dialog's choices: a plain revocation, or a lost or stolen device
+// (an incident).
+var revokeKinds = []string{"", store.IncidentDeviceLost, store.IncidentDeviceStolen}
+
+// AskRevoke asks before revoking a device, and whether it was lost or stolen.
 func (s *SyncScreen) AskRevoke(id string) {
 	a := s.a
-	s.ConfirmRevoke = ui.Confirm(a.W, a.T("Revoke this device?"),
-		a.T("The hub will refuse device\n%s\nfrom now on, and the keys of every shop it could read are replaced, so it receives nothing written from now on.\nWhat it already holds stays on it. To join again it needs a new code.", id),
-		a.T("Revoke"), widget.DangerImportance, func() { s.revoke(id) })
+	s.RevokeAs = widget.NewRadioGroup([]string{a.T("Revoke only (it is retired, not lost)"), a.T("It was lost"), a.T("It was stolen")}, nil)
+	s.RevokeAs.SetSelected(s.RevokeAs.Options[0])
+	msg := widget.NewLabel(a.T("The hub will refuse device\n%s\nfrom now on, and the keys of every shop it could read are replaced, so it receives nothing written from now on.\nWhat it already holds stays on it. To join again it needs a new code.", id))
+	lost := ui.Note(a.T("Lost or stolen: an incident is opened in the breach register (Privacy, Incidents) with the customers it held and the 72-hour clock to decide whether to notify."))
+	s.ConfirmRevoke = dialog.NewCustomConfirm(a.T("Revoke this device?"), a.T("Revoke"), a.T("Cancel"),
+		container.NewVBox(msg, ui.Bold(a.T("Lost or stolen?")), s.RevokeAs, lost), func(ok bool) {
+			if ok {
+				kind := ""
+				for i, o := range s.RevokeAs.Options {
+					if o == s.RevokeAs.Selected {
+						kind = revokeKinds[i]
+					}
+				}
+				s.revoke(id, kind)
+			}
+		}, a.W)
+	s.ConfirmRevoke.SetConfirmImportance(widget.DangerImportance)
+	s.ConfirmRevoke.Show()
 }
 
-func (s *SyncScreen) revoke(id string) {
+// revoke revokes a device; kind "" is a plain revocation, a lost or stolen one also opens an
+// incident (engine.RevokeLost), discovered now.
+func (s *SyncScreen) revoke(id, kind string) {
 	a, hc, eng := s.a, s.a.hc, s.a.eng
 	s.DevicesNote.SetText(a.T("Revoking…"))
 	var serr error // the sync after the revocation
+	var incident string
 	load(a, func(ctx context.Context, ss *store.Session) ([]string, error) {
 		if eng != nil {
 			// Take in what the device sent before it is revoked (its later sets are refused),
 			// so the staff records it signed are signed again here.
 			eng.SyncNow(ctx)
 		}
-		rotated, err := engine.RevokeDevice(ctx, ss, hc, id)
-		if err == nil && eng != nil {
+		var rotated []string
+		var err error
+		if kind != "" {
+			rotated, incident, err = engine.RevokeLost(ctx, ss, hc, id, kind, time.Time{})
+		} else {
+			rotated, err = engine.RevokeDevice(ctx, ss, hc, id)
+		}
+		if (err == nil || kind != "" && rotated != nil) && eng != nil {
 			// The new keys reach the remaining devices with the next round.
 			_, serr = eng.SyncNow(ctx)
 		}
 		return rotated, err
 	}, func(rotated []string, err error) {
-		if err != nil {
+		if err != nil && (kind == "" || rotated == nil) { // RevokeLost: rotated, the device is revoked
 			s.DevicesNote.SetText(a.T("Not revoked: %s", a.errText(err)))
 			return
 		}
 		msg := a.T("Revoked; the keys of %d scope(s) were replaced for the remaining devices.", len(rotated))
+		if incident != "" {
+			msg += " " + a.T("An incident is open: decide within 72 hours whether to notify (Privacy, Incidents).")
+		} else if err != nil {
+			msg += " " + a.T("The incident could not be recorded: %s", a.errText(err))
+		}
 		if serr != nil {
 			msg += " " + a.T("The sync afterwards failed: %s", a.errText(serr))
 		}

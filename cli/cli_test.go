@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
@@ -21,7 +22,8 @@ type cliT struct {
 	t    *testing.T
 	dir  string
 	vars map[string]string
-	kc   store.Keychain // nil: the OS keychain
+	kc   store.Keychain   // nil: the OS keychain
+	now  func() time.Time // nil: the wall clock
 }
 
 func newCLI(t *testing.T) *cliT {
@@ -34,7 +36,7 @@ func (c *cliT) run(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	env := Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
 		Getenv:  func(k string) string { return c.vars[k] },
-		Options: store.Options{KDF: keys.KDFParams{Time: 1, Memory: 64, Threads: 1}, Keychain: c.kc}}
+		Options: store.Options{KDF: keys.KDFParams{Time: 1, Memory: 64, Threads: 1}, Keychain: c.kc, Now: c.now}}
 	code := Run(context.Background(), env, append(append([]string{args[0]}, args[1:]...), "--data", c.dir))
 	return code, out.String(), errb.String()
 }

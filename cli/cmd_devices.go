@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(command{name: "devices", summary: "list devices; 'devices add' prints an enrollment code; 'devices revoke ID' revokes one; 'devices verify' checks every device's audit chain", run: runDevices})
+	register(command{name: "devices", summary: "list devices; 'devices add' prints an enrollment code; 'devices revoke ID [--lost|--stolen]' revokes one (lost or stolen: and opens an incident); 'devices verify' checks every device's audit chain", run: runDevices})
 }
 
 func runDevices(ctx context.Context, env Env, args []string) error {
@@ -22,9 +22,33 @@ func runDevices(ctx context.Context, env Env, args []string) error {
 	var c common
 	fs := newFlags("devices "+sub, env, &c, true)
 	shop := fs.String("shop", "", "with add: a device for this shop (its customers plus org-wide users); default: an owner device with every shop")
+	lost := fs.Bool("lost", false, "with revoke: the device was lost; opens an incident in the breach register (72-hour clock)")
+	stolen := fs.Bool("stolen", false, "with revoke: the device was stolen; opens an incident in the breach register (72-hour clock)")
+	discovered := fs.String("discovered", "", "with --lost or --stolen: when the loss was discovered, 'YYYY-MM-DD HH:MM' local time (default: now)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	kind := ""
+	switch {
+	case *lost && *stolen:
+		return errUsage{"give --lost or --stolen, not both"}
+	case *lost:
+		kind = store.IncidentDeviceLost
+	case *stolen:
+		kind = store.IncidentDeviceStolen
+	}
+	if sub != "revoke" && (kind != "" || *discovered != "") {
+		return errUsage{"--lost, --stolen and --discovered go with 'devices revoke'"}
+	}
+	var discoveredAt time.Time
+	if *discovered != "" {
+		if kind == "" {
+			return errUsage{"--discovered goes with --lost or --stolen"}
+		}
+		if discoveredAt, err = parseLocalTime(*discovered); err != nil {
+			return errUsage{"--discovered: " + err.Error()}
+		}
 	}
 	st, ss, err := c.signIn(ctx)
 	if err != nil {
@@ -101,18 +125,39 @@ func runDevices(ctx context.Context, env Env, args []string) error {
 		return nil
 	case "revoke":
 		if len(pos) != 1 {
-			return errUsage{"usage: spoke devices revoke --as OWNER DEVICE"}
+			return errUsage{"usage: spoke devices revoke --as OWNER DEVICE [--lost|--stolen [--discovered 'YYYY-MM-DD HH:MM']]"}
 		}
 		// Take in what the device sent before it is revoked (its later sets are refused), so
 		// the staff records it signed are signed again here.
 		if _, err := engine.New(st.Replica(), h).SyncNow(ctx); err != nil {
 			fmt.Fprintf(env.Stderr, "note: sync before revocation failed (%v); revoking anyway\n", err)
 		}
-		rotated, err := engine.RevokeDevice(ctx, ss, h, pos[0])
+		var rotated []string
+		var incident string
+		if kind != "" {
+			rotated, incident, err = engine.RevokeLost(ctx, ss, h, pos[0], kind, discoveredAt)
+		} else {
+			rotated, err = engine.RevokeDevice(ctx, ss, h, pos[0])
+		}
+		if rotated != nil || err == nil {
+			fmt.Fprintf(env.Stdout, "Revoked %s; rotated the keys of %d scope(s) for the remaining devices\n", pos[0], len(rotated))
+		}
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "Revoked %s; rotated the keys of %d scope(s) for the remaining devices\n", pos[0], len(rotated))
+		if incident != "" {
+			incs, err := ss.Incidents(ctx)
+			if err != nil {
+				return err
+			}
+			for _, inc := range incs {
+				if inc.ID == incident {
+					fmt.Fprintf(env.Stdout, "Opened incident %s: %d customer(s) in %d shop(s) were on the device (sealed under their own keys).\n", inc.ID, inc.Total(), len(inc.Customers))
+					fmt.Fprintf(env.Stdout, "Decide by %s (72 hours from discovery, GDPR Art. 33): spoke incidents decide --as OWNER %s --decision D --reason R\n",
+						inc.NotifyDueAt.Local().Format("2006-01-02 15:04"), inc.ID)
+				}
+			}
+		}
 		if _, err := engine.New(st.Replica(), h).SyncNow(ctx); err != nil {
 			fmt.Fprintf(env.Stderr, "note: sync after revocation failed (%v); run 'spoke sync'\n", err)
 		}

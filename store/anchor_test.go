@@ -589,6 +589,8 @@ func TestUpgradeConvertsUsers(t *testing.T) {
 		"DROP TABLE erasures", "DROP TABLE index_keys",
 		// and migration 14 (data-subject requests)
 		"DROP TABLE privacy_requests", "DROP TABLE shop_holidays",
+		// and migration 16 (incidents, assessments, retention, reason keys)
+		"DROP TABLE incidents", "DROP TABLE assessments", "DROP TABLE retention_policies", "DROP TABLE retention_approvals", "DROP TABLE reason_keys",
 		// and migration 13 (consents, org settings)
 		"DROP TABLE consents", "DROP TABLE org_settings",
 		"CREATE TABLE sync_peers (device_id TEXT PRIMARY KEY, signing_key BLOB NOT NULL, kem_key BLOB NOT NULL, name TEXT NOT NULL DEFAULT '', role TEXT NOT NULL DEFAULT '', scopes TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'active') STRICT",

@@ -297,8 +297,8 @@ func checkRecords(scope string, recs []ChangeRecord) (uint64, error) {
 			return 0, &RemoteError{fmt.Sprintf("unknown table or column %s.%s", r.Table, r.Column)}
 		case r.Scope != scope:
 			return 0, &RemoteError{"a record is outside the change-set's scope"}
-		case orgScoped(r.Table) != (scope == OrgScope):
-			return 0, &RemoteError{"users, shops and org settings travel only in the org scope, shop data only in its shop's scope"}
+		case orgTable(r.Table) != (scope == OrgScope):
+			return 0, &RemoteError{"org data (users, shops, incidents, assessments, retention policies) travels only in the org scope, shop data only in its shop's scope"}
 		case isSealed(r.Table, r.Column) != r.Sealed:
 			return 0, &RemoteError{fmt.Sprintf("%s.%s sealed flag is wrong", r.Table, r.Column)}
 		case r.Device == "" || r.RowID == "" || len(r.RowID) > 64:
@@ -1148,13 +1148,14 @@ var rowShops = map[string]string{
 	"work_order_lines": "SELECT w.shop_id FROM work_order_lines l JOIN work_orders w ON w.id = l.work_order_id WHERE l.id = ?1",
 	"sales": `SELECT shop_id FROM sales WHERE id = ?1
 		UNION ALL SELECT c.shop_id FROM sales s JOIN customers c ON c.id = s.customer_id WHERE s.id = ?1`,
-	"sale_lines": "SELECT s.shop_id FROM sale_lines l JOIN sales s ON s.id = l.sale_id WHERE l.id = ?1",
 	"erasures":   "SELECT shop_id FROM erasures WHERE id = ?1",
 	"index_keys": "SELECT shop_id FROM index_keys WHERE id = ?1",
 	// A request belongs to its shop alone. Its subject is a customer id and nothing more (it
 	// may name a customer since erased, or moved to another shop): not a row it hangs from.
-	"privacy_requests": "SELECT shop_id FROM privacy_requests WHERE id = ?1",
-	"shop_holidays":    "SELECT shop_id FROM shop_holidays WHERE id = ?1",
+	"privacy_requests":    "SELECT shop_id FROM privacy_requests WHERE id = ?1",
+	"shop_holidays":       "SELECT shop_id FROM shop_holidays WHERE id = ?1",
+	"sale_lines":          "SELECT s.shop_id FROM sale_lines l JOIN sales s ON s.id = l.sale_id WHERE l.id = ?1",
+	"retention_approvals": "SELECT shop_id FROM retention_approvals WHERE id = ?1",
 	"consents": `SELECT shop_id FROM consents WHERE id = ?1
 		UNION ALL SELECT c.shop_id FROM consents k JOIN customers c ON c.id = k.customer_id WHERE k.id = ?1`,
 }
@@ -1167,7 +1168,7 @@ func (a *applier) checkRowScopes(rows map[string]map[string]bool) error {
 	for table, ids := range rows {
 		q, ok := rowShops[table]
 		if !ok {
-			continue // users and shops: org scope only, checked per record
+			continue // org tables: org scope only, checked per record
 		}
 		if err := a.queryIDs(strings.ReplaceAll(q, "= ?1", "IN (ids)"), slices.Collect(maps.Keys(ids)), func(rows *sql.Rows) error {
 			var shop string

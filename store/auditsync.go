@@ -18,7 +18,10 @@ func (s *Store) localAudit(ctx context.Context, after int64, limit int) ([]audit
 		return nil, err
 	}
 	defer release()
-	rows, err := s.db.QueryContext(ctx, "SELECT seq, at, user_id, device_id, action, target, fields, outcome, detail, reason, mac FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+	// A reason sealed under its own key travels with that key (outside the MAC), so the owner
+	// devices' copies read it until it expires there too; an expired one travels without.
+	rows, err := s.db.QueryContext(ctx, `SELECT a.seq, a.at, a.user_id, a.device_id, a.action, a.target, a.fields, a.outcome, a.detail, a.reason, a.mac, k.version, k.wrapped
+		FROM audit a LEFT JOIN reason_keys k ON k.device_id = a.device_id AND k.seq = a.seq WHERE a.seq > ? ORDER BY a.seq LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -26,8 +29,13 @@ func (s *Store) localAudit(ctx context.Context, after int64, limit int) ([]audit
 	var out []auditrec.Entry
 	for rows.Next() {
 		var e auditrec.Entry
-		if err := rows.Scan(&e.Seq, &e.At, &e.User, &e.Device, &e.Action, &e.Target, &e.Fields, &e.Outcome, &e.Detail, &e.Reason, &e.MAC); err != nil {
+		var kv sql.NullInt64
+		var wrapped []byte
+		if err := rows.Scan(&e.Seq, &e.At, &e.User, &e.Device, &e.Action, &e.Target, &e.Fields, &e.Outcome, &e.Detail, &e.Reason, &e.MAC, &kv, &wrapped); err != nil {
 			return nil, err
+		}
+		if kv.Valid {
+			e.ReasonKey = reasonKeyWire(uint32(kv.Int64), wrapped)
 		}
 		out = append(out, e)
 	}
@@ -71,6 +79,19 @@ func (s *Store) applyRemoteAudit(ctx context.Context, device string, entries []a
 		if _, err := tx.ExecContext(ctx, `INSERT INTO remote_audit(device_id, seq, at, user_id, action, target, fields, outcome, detail, reason, mac)
 			VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, device, e.Seq, e.At, e.User, e.Action, e.Target, e.Fields, e.Outcome, e.Detail, nullBytes(e.Reason), e.MAC); err != nil {
 			return 0, err
+		}
+		if len(e.ReasonKey) > 0 {
+			v, wrapped, ok, err := s.checkRemoteReasonKey(ctx, device, e.Seq, e.Reason, e.ReasonKey)
+			if err != nil {
+				return 0, err
+			}
+			// The same entry may be held as this device's own (a database restored under a
+			// new identity keeps its old entries): one key row serves both.
+			if ok {
+				if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO reason_keys(device_id, seq, version, wrapped) VALUES(?, ?, ?, ?)", device, e.Seq, v, wrapped); err != nil {
+					return 0, err
+				}
+			}
 		}
 		lastSeq, prev = e.Seq, e.MAC
 		n++

@@ -625,6 +625,16 @@ func init() {
 		"privacy_requests.verified_by",
 		"privacy_requests.created_by",
 		"shop_holidays.shop_id",
+		"incidents.device_id", // a device, not a row: it matches no row and orders nothing
+		"incidents.opened_by",
+		"incidents.decided_by",
+		"assessments.shop_id",
+		"assessments.assessed_by",
+		"retention_policies.set_by",
+		"retention_policies.approved_by",
+		"retention_approvals.policy_id",
+		"retention_approvals.shop_id",
+		"retention_approvals.approved_by",
 		"consents.customer_id",
 		"consents.shop_id",
 		"consents.recorded_by",
@@ -636,25 +646,29 @@ func init() {
 
 // scopeOfRows is, per synced table, the SQL expression of a row's scope.
 var scopeOfRows = map[string]string{
-	"shops":            "'" + OrgScope + "'",
-	"users":            "'" + OrgScope + "'",
-	"customers":        "shop_id",
-	"bikes":            "shop_id",
-	"work_orders":      "shop_id",
-	"sales":            "shop_id",
-	"work_order_lines": "(SELECT w.shop_id FROM work_orders w WHERE w.id = work_order_id)",
-	"sale_lines":       "(SELECT s.shop_id FROM sales s WHERE s.id = sale_id)",
-	"erasures":         "shop_id",
-	"index_keys":       "shop_id",
-	"privacy_requests": "shop_id",
-	"shop_holidays":    "shop_id",
-	"consents":         "shop_id",
-	"org_settings":     "'" + OrgScope + "'",
+	"shops":               "'" + OrgScope + "'",
+	"users":               "'" + OrgScope + "'",
+	"customers":           "shop_id",
+	"bikes":               "shop_id",
+	"work_orders":         "shop_id",
+	"sales":               "shop_id",
+	"work_order_lines":    "(SELECT w.shop_id FROM work_orders w WHERE w.id = work_order_id)",
+	"sale_lines":          "(SELECT s.shop_id FROM sales s WHERE s.id = sale_id)",
+	"incidents":           "'" + OrgScope + "'",
+	"assessments":         "'" + OrgScope + "'",
+	"retention_policies":  "'" + OrgScope + "'",
+	"retention_approvals": "shop_id",
+	"erasures":            "shop_id",
+	"index_keys":          "shop_id",
+	"privacy_requests":    "shop_id",
+	"shop_holidays":       "shop_id",
+	"consents":            "shop_id",
+	"org_settings":        "'" + OrgScope + "'",
 }
 
-// orgScoped reports whether a synced table's rows are org data (staff, shops, org settings):
-// they travel only in the org scope, and a shop's rows never do.
-func orgScoped(table string) bool { return scopeOfRows[table] == "'"+OrgScope+"'" }
+// orgTable reports whether a synced table's rows are org data (the org scope, written on owner
+// devices only): staff, shops, the breach register, assessments, retention policies.
+func orgTable(name string) bool { return scopeOfRows[name] == "'"+OrgScope+"'" }
 
 // rowRecords returns, for each row (at most idChunk), the cells this device wrote after after,
 // with the rows' current values, reading the rows of each table in one query. With all set it

@@ -293,13 +293,6 @@ func (ss *Session) RecordConsent(ctx context.Context, customerID string, ev Cons
 	return id, err
 }
 
-func boolInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // checkChild applies the children's rules to an event and marks it: the age comes from the
 // customer's sealed birthday at the event's time (opened here, named in the audit entry).
 func (w *wtx) checkChild(c *custRow, ev *ConsentEvent) error {

@@ -37,6 +37,7 @@
 //	readaudit.go  read-audit entries at synchronous=NORMAL, durable before any head leaves
 //	anchor.go     the trail's head kept outside the file
 //	auditsync.go  other devices' audit copies
+//	reasons.go    break-glass reasons under keys of their own, outside the chain, so they expire
 //	users.go      staff records: MAC, signatures, sign-in
 //	staff.go      staff administration
 //	shops.go      shops
@@ -50,6 +51,9 @@
 //	subject.go    the data-subject access export: everything held on one customer
 //	records.go    which shops a record of processing or a privacy notice speaks for
 //	requests.go   data-subject requests and their legal clocks (compliance/deadline); holidays
+//	incidents.go  the breach register (lost or stolen devices, the 72-hour clock)
+//	assessments.go personal-information impact assessments (PIPL Art. 55/56)
+//	retention.go  the retention policy, its approval, preview and runs
 //	consent.go    consent per purpose: insert-only events, the children's rules, the send gate
 //	transfer.go   PIPL cross-border: the transfer declaration, what stays on this device
 //	batch.go      the batch write unit (imports, the demo loader)

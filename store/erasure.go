@@ -186,6 +186,10 @@ func (w *wtx) erase(shop, id, by string) (*ErasureResult, error) {
 		res.Deleted[d.table] += len(d.ids)
 		all = append(all, d.ids...)
 	}
+	// Break-glass reasons about the customer may name them: their keys go (the chain stays).
+	if _, err := expireReasonsOf(w.ctx, w.tx, id); err != nil {
+		return nil, err
+	}
 	// Values of those rows that once lost a merge are theirs too.
 	for _, chunk := range chunks(all, idChunk) {
 		if _, err := w.tx.ExecContext(w.ctx, "DELETE FROM conflicts WHERE row_id IN ("+placeholders(len(chunk))+")", anys(chunk)...); err != nil {
@@ -644,4 +648,41 @@ func (s *Store) RewrapAfterErasure(ctx context.Context, shop string, v uint32) (
 		return s.putMeta(ctx, w.tx, metaRotated+shop, []byte(strconv.FormatInt(erased, 10)))
 	})
 	return n, err
+}
+
+// eraseCustomers erases customers (by id) as a's work, not a signed-in user's: the retention
+// run's system principal erasing soft-deleted customers after 30 days and anonymising inactive
+// ones under an approved policy (its approval is the grant). One transaction, one audit entry
+// with counts; ids already gone are skipped. It returns how many it erased.
+func (s *Store) eraseCustomers(ctx context.Context, a actor, action string, ids []string) (int, error) {
+	var erased []string
+	kept := 0
+	err := s.write(ctx, a, action, func(w *wtx) error {
+		for _, id := range ids {
+			var shop string
+			err := w.tx.QueryRowContext(ctx, "SELECT shop_id FROM customers WHERE id = ?", id).Scan(&shop)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if err := s.checkRow(ctx, w.tx, tables["customers"], id); err != nil {
+				return err
+			}
+			res, err := w.erase(shop, id, a.userID)
+			if err != nil {
+				return err
+			}
+			kept += res.SalesKept
+			erased = append(erased, id)
+		}
+		w.audit.Detail = fmt.Sprintf("erased=%d sales_kept=%d", len(erased), kept)
+		return nil
+	})
+	if err != nil || len(erased) == 0 {
+		return 0, err
+	}
+	s.forget(ctx, erased)
+	return len(erased), s.scrub(ctx)
 }

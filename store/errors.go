@@ -8,9 +8,10 @@ import (
 var (
 	// ErrForbidden means the signed-in user's role does not allow the operation.
 	ErrForbidden = errors.New("not allowed for your role")
-	// ErrOwnerDeviceOnly means a change to org-wide data (staff accounts, roles, shops) was
-	// tried on a shop's device; only owner devices write it.
-	ErrOwnerDeviceOnly = errors.New("staff accounts and shops are changed on an owner device (the owner's laptop), not on a shop's counter")
+	// ErrOwnerDeviceOnly means a change to org-wide data (staff accounts, roles, shops, the
+	// breach register, assessments, the retention policy) was tried on a shop's device; only
+	// owner devices write it.
+	ErrOwnerDeviceOnly = errors.New("staff accounts and shops (and incidents, assessments, the retention policy) are changed on an owner device (the owner's laptop), not on a shop's counter")
 	// ErrOtherShopsDevice means a change to another shop's data was tried on a shop's device.
 	ErrOtherShopsDevice = errors.New("this computer is another shop's counter: record this on that shop's computer or the owner's laptop")
 	// ErrNotFound means no such record (or none this user may know exists).

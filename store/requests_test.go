@@ -16,21 +16,21 @@ import (
 	"spoke/crypto/lthash"
 )
 
-// testClock is a settable wall clock for the store.
-type testClock struct {
+// reqClock is a settable wall clock for the store.
+type reqClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *reqClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
-func (c *testClock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+func (c *reqClock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // clockStore creates a one-shop database in region whose clock starts at start; its owner is
 // signed in.
-func clockStore(t *testing.T, region string, start time.Time) (*Store, *Session, *testClock) {
+func clockStore(t *testing.T, region string, start time.Time) (*Store, *Session, *reqClock) {
 	t.Helper()
-	clk := &testClock{t: start}
+	clk := &reqClock{t: start}
 	o := testOptions()
 	o.Now = clk.Now
 	st, _, err := Create(context.Background(), t.TempDir(), CreateOptions{

@@ -142,6 +142,26 @@ var schema = []table{
 	{name: "shop_holidays", order: "id", synced: true, late: true, cols: []column{
 		biz("shop_id"), biz("day"), biz("label"), biz("created_at"), biz("deleted_at"),
 	}},
+	// Issue 11: the breach register, impact assessments and the retention policy (org scope,
+	// written on owner devices), and managers' approvals of a policy (their shop's scope).
+	// Business columns only: codes, ids, counts and times.
+	{name: "incidents", order: "id", synced: true, late: true, cols: []column{
+		biz("kind"), biz("device_id"), biz("opened_by"), biz("opened_at"), biz("discovered_at"), biz("notify_due_at"),
+		biz("customer_counts"), biz("protection"), biz("decision"), biz("decision_reason"), biz("decided_by"),
+		biz("decided_at"), biz("closed_at"),
+	}},
+	{name: "assessments", order: "id", synced: true, late: true, cols: []column{
+		biz("topic"), biz("shop_id"), biz("assessed_at"), biz("assessed_by"), biz("outcome"), biz("measures"),
+		biz("review_due"), biz("created_at"), biz("deleted_at"),
+	}},
+	{name: "retention_policies", order: "id", synced: true, late: true, cols: []column{
+		biz("inactive_years"), biz("deleted_days"), biz("reason_months"), biz("audit_years"), biz("request_log_months"),
+		biz("assessment_years"), biz("set_by"), biz("set_at"), biz("needs_owner"), biz("needs_shops"), biz("approved_by"),
+		biz("approved_at"),
+	}},
+	{name: "retention_approvals", order: "id", synced: true, late: true, cols: []column{
+		biz("policy_id"), biz("shop_id"), biz("approved_by"), biz("approved_at"),
+	}},
 	// Consent events (consent.go): insert-only, business columns only.
 	{name: "consents", order: "id", synced: true, late: true, cols: []column{
 		biz("customer_id"), biz("shop_id"), biz("purpose"), biz("channel"), biz("granted"), biz("lawful_basis"), biz("source"),

@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"spoke/crypto/device"
+	"spoke/crypto/keys"
 	"spoke/crypto/roster"
 	"spoke/crypto/seal"
 )
@@ -174,10 +174,20 @@ func TestReasonsFollowOrgKeyRotation(t *testing.T) {
 	if err := st.db.QueryRow("SELECT seq, reason FROM audit WHERE reason IS NOT NULL ORDER BY seq DESC LIMIT 1").Scan(&seq, &blob); err != nil {
 		t.Fatal(err)
 	}
-	if blob[0] != reasonVersioned {
-		t.Fatal("a reason after rotation is not sealed under the new version")
+	// The reason's own key is wrapped under the new version: the old org key (all a revoked
+	// device holds) does not unwrap it.
+	var v uint32
+	var wrapped []byte
+	if err := st.db.QueryRow("SELECT version, wrapped FROM reason_keys WHERE device_id = ? AND seq = ?", st.DeviceID(), seq).Scan(&v, &wrapped); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := seal.Open(old, blob[5:], seal.FieldAD("audit", strconv.FormatInt(seq, 10), "reason", 2)); err == nil {
+	if blob[0] != reasonOwnKey || v != 2 {
+		t.Fatalf("a reason after rotation: format %#x, key wrapped under v%d, want v2", blob[0], v)
+	}
+	if _, err := keys.Unwrap(old, wrapped, reasonKeyLabel(st.DeviceID(), seq, 2)); err == nil {
+		t.Fatal("the old org key unwraps a reason key recorded after rotation")
+	}
+	if _, err := seal.Open(old, blob[1:], reasonAD(st.DeviceID(), seq)); err == nil {
 		t.Fatal("the old org key opens a reason recorded after rotation")
 	}
 	recs := must[[]AuditRecord](t)(owner.AuditLog(ctx, AuditFilter{}))

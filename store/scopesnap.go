@@ -80,7 +80,7 @@ func (s *Store) exportScope(ctx context.Context, tx *sql.Tx, devs *deviceNames, 
 		if !t.synced {
 			continue
 		}
-		if orgScoped(t.name) != (scope == OrgScope) {
+		if orgTable(t.name) != (scope == OrgScope) {
 			continue
 		}
 		rows, err := tx.QueryContext(ctx, "SELECT r.id, r.flags FROM "+t.name+" t JOIN row_clocks r ON r.id = unhex(replace(t.id, '-', '')) WHERE "+scopeOfRows[t.name]+" = ? ORDER BY t.id", scope)
@@ -197,7 +197,8 @@ type keyUse struct {
 	// needed are the versions something here is sealed under or derived from: customers'
 	// data keys are wrapped under the version they were made with, staff rows are sealed
 	// under the org key's first version, a shop's blind-index keys derive from its key's first
-	// version, break-glass reasons are sealed under the org version of their time.
+	// version, break-glass reasons sealed the older way are sealed under the org version of
+	// their time, and the keys of the newer ones (reasons.go) are wrapped under it while kept.
 	needed map[uint32]bool
 }
 
@@ -231,8 +232,18 @@ func (s *Store) scopeKeyUse(ctx context.Context, q querier, scope string) (*keyU
 		}
 	}
 	if scope == OrgScope {
-		// Break-glass reasons, here and in other devices' copied trails, are sealed under the
-		// org key version of their time (a 0xFF prefix and the version; none: version 1).
+		// Break-glass reasons, here and in other devices' copied trails: the older ones are
+		// sealed under the org key version of their time (a 0xFF prefix and the version; none:
+		// version 1), the newer ones' keys wrapped under it (reason_keys). An expired reason's
+		// key is gone and holds no version back: once that version is forgotten everywhere,
+		// the hub's old copies of its wrapped key open for no one.
+		kv, err := queryInts(ctx, q, "SELECT DISTINCT version FROM reason_keys")
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range kv {
+			u.needed[uint32(v)] = true
+		}
 		for _, t := range []string{"audit", "remote_audit"} {
 			rows, err := q.QueryContext(ctx, "SELECT DISTINCT substr(reason, 1, 5) FROM "+t+" WHERE reason IS NOT NULL AND length(reason) > 5")
 			if err != nil {

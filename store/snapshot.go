@@ -276,7 +276,7 @@ const uuidText = `lower(substr(hex(r.id), 1, 8) || '-' || substr(hex(r.id), 9, 4
 
 // deltaSchema is what a delta carries: the rows written since its parent (whole, with their
 // clocks and MACs), the audit entries since, and the small tables whole (scope keys, the
-// header with the integrity state, device numbers, kept conflicts).
+// header with the integrity state, device numbers, kept conflicts, break-glass reasons' keys).
 func deltaSchema() string {
 	var b strings.Builder
 	for _, t := range schema {
@@ -284,7 +284,7 @@ func deltaSchema() string {
 			fmt.Fprintf(&b, "CREATE TABLE delta.%s AS SELECT * FROM main.%s WHERE 0;\n", t.name, t.name)
 		}
 	}
-	for _, t := range []string{"row_clocks", "cell_clocks", "devices", "audit", "scope_keys", "meta", "conflicts"} {
+	for _, t := range []string{"row_clocks", "cell_clocks", "devices", "audit", "scope_keys", "meta", "conflicts", "reason_keys"} {
 		fmt.Fprintf(&b, "CREATE TABLE delta.%s AS SELECT * FROM main.%s WHERE 0;\n", t, t)
 	}
 	return b.String()
@@ -345,6 +345,7 @@ func (ss *Session) BackupDelta(ctx context.Context, dst string, from *Snapshot) 
 		"INSERT INTO delta.scope_keys SELECT * FROM main.scope_keys",
 		"INSERT INTO delta.meta SELECT * FROM main.meta",
 		"INSERT INTO delta.conflicts SELECT * FROM main.conflicts",
+		"INSERT INTO delta.reason_keys SELECT * FROM main.reason_keys",
 	}
 	for code, t := range schema {
 		if t.synced {
@@ -397,6 +398,19 @@ func (s *Store) ApplyDelta(ctx context.Context, path string) error {
 	}
 	if err != nil {
 		return err
+	}
+	// Break-glass reasons' keys as they stood at the delta (one expired since the parent is
+	// gone here too); a delta from before they existed leaves the parent's.
+	var keyed bool
+	if err := tx.QueryRowContext(ctx, "SELECT EXISTS(SELECT 1 FROM delta.sqlite_schema WHERE name = 'reason_keys')").Scan(&keyed); err != nil {
+		return fmt.Errorf("read delta: %w", err)
+	}
+	if keyed {
+		for _, q := range []string{"DELETE FROM main.reason_keys", "INSERT INTO main.reason_keys(device_id, seq, version, wrapped) SELECT device_id, seq, version, wrapped FROM delta.reason_keys"} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("apply delta: %w", err)
+			}
+		}
 	}
 	// The rows came in as the source wrote them: nothing for this connection's next write to
 	// re-MAC (the touched-row triggers, integrity.go, may have seen them).

@@ -590,9 +590,9 @@ func (s *Store) subjectAudit(ctx context.Context, q querier, about map[string]st
 	}
 	sort.Strings(ids)
 	list, _ := json.Marshal(ids)
-	rows, err := q.QueryContext(ctx, `SELECT seq, at, user_id, action, target, fields, outcome, reason, 0 FROM audit
+	rows, err := q.QueryContext(ctx, `SELECT seq, at, user_id, action, target, fields, outcome, reason, 0, device_id FROM audit
 			WHERE target IN (SELECT value FROM json_each(?1))
-		UNION ALL SELECT seq, at, user_id, action, target, fields, outcome, reason, 1 FROM remote_audit
+		UNION ALL SELECT seq, at, user_id, action, target, fields, outcome, reason, 1, device_id FROM remote_audit
 			WHERE target IN (SELECT value FROM json_each(?1))
 		ORDER BY at, 9, seq`, string(list))
 	if err != nil {
@@ -601,6 +601,7 @@ func (s *Store) subjectAudit(ctx context.Context, q querier, about map[string]st
 	type raw struct {
 		seq    int64
 		user   string
+		device string
 		reason []byte
 	}
 	var out []SubjectAccess
@@ -611,7 +612,7 @@ func (s *Store) subjectAudit(ctx context.Context, q querier, about map[string]st
 		var at int64
 		var fields string
 		var remote int
-		if err := rows.Scan(&r.seq, &at, &r.user, &e.Action, &e.Target, &fields, &e.Outcome, &r.reason, &remote); err != nil {
+		if err := rows.Scan(&r.seq, &at, &r.user, &e.Action, &e.Target, &fields, &e.Outcome, &r.reason, &remote, &r.device); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -633,7 +634,7 @@ func (s *Store) subjectAudit(ctx context.Context, q querier, about map[string]st
 			// A reason is sealed under the org key with the entry's seq in its additional
 			// data, on whichever device wrote it. One retention has expired (its key
 			// destroyed) is reported as such, not as a failed export.
-			r, err := s.openReason(ctx, raws[i].seq, raws[i].reason)
+			r, err := s.openReason(ctx, q, raws[i].device, raws[i].seq, raws[i].reason)
 			if err != nil {
 				out[i].ReasonExpired = true
 			} else {

@@ -89,6 +89,9 @@ func (s *Store) Verify(ctx context.Context) (*Report, error) {
 	if err := s.verifyRemoteAudit(ctx, r); err != nil {
 		return nil, err
 	}
+	if err := s.verifyReasonKeys(ctx, r); err != nil {
+		return nil, err
+	}
 	r.Problems = append(r.Problems, s.verifyRoster(ctx, s.db)...)
 	n, err := s.verifyAudit(ctx)
 	r.AuditEntries = n

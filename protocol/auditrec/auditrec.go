@@ -13,7 +13,8 @@ import (
 )
 
 // Entry is one audit entry as it travels between devices: everything its MAC covers, so a
-// receiver re-checks the chain. The reason stays sealed under the org key.
+// receiver re-checks the chain, and the wrapped key of its break-glass reason, outside the MAC
+// (the reason's bytes are inside it), so the reason can expire while the chain stays whole.
 type Entry struct {
 	Seq     int64  `json:"seq"`
 	At      int64  `json:"at"`
@@ -26,6 +27,11 @@ type Entry struct {
 	Detail  string `json:"detail"`
 	Reason  []byte `json:"reason,omitempty"`
 	MAC     []byte `json:"mac"`
+	// ReasonKey is the key the reason is sealed under, wrapped under the org key (the store
+	// owns its format). Absent for a reason sealed the older way (under the org key itself),
+	// for an expired one, and in every entry made before it existed: the encoding of an entry
+	// without it is byte for byte what it was.
+	ReasonKey []byte `json:"reason_key,omitempty"`
 }
 
 // MaxSize is the largest encoded entry Decode accepts.
@@ -63,6 +69,11 @@ func Decode(b []byte) (Entry, error) {
 	}
 	if len(e.Reason) == 0 {
 		e.Reason = nil // "reason":"" and no reason are the same entry (the MAC covers the string)
+	}
+	if len(e.ReasonKey) == 0 {
+		e.ReasonKey = nil
+	} else if e.Reason == nil {
+		return Entry{}, ErrIncomplete // a key for no reason
 	}
 	return e, nil
 }

@@ -21,7 +21,9 @@ func TestRoundTrip(t *testing.T) {
 	noReason.Reason = nil
 	unicode := sample()
 	unicode.Detail, unicode.Target = "王小明 <&> \"quoted\"", "c-\u2028"
-	for name, e := range map[string]auditrec.Entry{"full": sample(), "no reason": noReason, "unicode": unicode} {
+	keyed := sample()
+	keyed.ReasonKey = []byte{0, 0, 0, 2, 9, 8, 7}
+	for name, e := range map[string]auditrec.Entry{"full": sample(), "no reason": noReason, "unicode": unicode, "reason key": keyed} {
 		t.Run(name, func(t *testing.T) {
 			b := auditrec.Encode(e)
 			got, err := auditrec.Decode(b)
@@ -48,6 +50,12 @@ func TestWireFormat(t *testing.T) {
 	if got := string(auditrec.Encode(e)); got != want {
 		t.Fatalf("wire form changed:\n got %s\nwant %s", got, want)
 	}
+	// A reason under its own key: the key follows, outside everything else; the entry without
+	// it is the line above byte for byte (older receivers ignore the field).
+	e.ReasonKey = []byte("k")
+	if got := string(auditrec.Encode(e)); got != strings.TrimSuffix(want, "}")+`,"reason_key":"aw=="}` {
+		t.Fatalf("wire form with a reason key:\n got %s", got)
+	}
 }
 
 func TestDecodeRefuses(t *testing.T) {
@@ -72,6 +80,7 @@ func TestDecodeRefuses(t *testing.T) {
 		{"no device", with(func(e *auditrec.Entry) { e.Device = "" }), auditrec.ErrIncomplete},
 		{"no action", with(func(e *auditrec.Entry) { e.Action = "" }), auditrec.ErrIncomplete},
 		{"empty object", []byte(`{}`), auditrec.ErrIncomplete},
+		{"reason key, no reason", with(func(e *auditrec.Entry) { e.Reason, e.ReasonKey = nil, []byte{1, 2, 3, 4, 5} }), auditrec.ErrIncomplete},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -129,6 +138,9 @@ func caseOnlyKey(b []byte, i int) bool {
 // encoding decodes to the same entry and re-encodes to the same bytes (stable round trip).
 func FuzzDecode(f *testing.F) {
 	f.Add(auditrec.Encode(sample()))
+	keyed := sample()
+	keyed.ReasonKey = []byte{0, 0, 0, 1, 0xAA}
+	f.Add(auditrec.Encode(keyed))
 	e := sample()
 	e.Reason = nil
 	f.Add(auditrec.Encode(e))
