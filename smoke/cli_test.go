@@ -53,7 +53,7 @@ func TestMistypedCommandAndNoDisplay(t *testing.T) {
 		want string
 	}{
 		{"mistyped command", []string{"custmers"}, nil, 2, `unknown command "custmers" (see 'spoke help')`},
-		{"mistyped after a flag", []string{"--data", data, "subject", "export"}, nil, 2, `unknown command "subject"`},
+		{"mistyped after a flag", []string{"--data", data, "subjekt", "export"}, nil, 2, `unknown command "subjekt"`},
 		{"no display", []string{"--data", data}, []string{"DISPLAY=", "WAYLAND_DISPLAY="}, 1, "the desktop app needs a display"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -104,7 +104,7 @@ func (s *Store) restrictedShops(ctx context.Context, q querier) (map[string]bool
 	if !abroad {
 		return nil, nil
 	}
-	ids, err := queryStringsQ(ctx, q, "SELECT id FROM shops WHERE upper(region) = 'CN' ORDER BY id")
+	ids, err := queryStrings(ctx, q, "SELECT id FROM shops WHERE upper(region) = 'CN' ORDER BY id")
 	if err != nil {
 		return nil, err
 	}
@@ -113,23 +113,6 @@ func (s *Store) restrictedShops(ctx context.Context, q querier) (map[string]bool
 		out[id] = true
 	}
 	return out, nil
-}
-
-func queryStringsQ(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
 
 // noTransferSQL selects, among customers c, those without a current consent to the transfer.
@@ -180,7 +163,7 @@ func (s *Store) heldBack(ctx context.Context, q querier) (*heldSet, error) {
 	})
 	h := &heldSet{rows: map[string]bool{}, customers: map[string]bool{}}
 	cte := "WITH h(id) AS (SELECT c.id FROM customers c WHERE c.shop_id IN (" + placeholders(len(ids)) + ") AND " + noTransferSQL + ") "
-	custs, err := queryStringsQ(ctx, q, cte+"SELECT id FROM h", anys(ids)...)
+	custs, err := queryStrings(ctx, q, cte+"SELECT id FROM h", anys(ids)...)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +173,7 @@ func (s *Store) heldBack(ctx context.Context, q querier) (*heldSet, error) {
 	for _, c := range custs {
 		h.customers[c] = true
 	}
-	rows, err := queryStringsQ(ctx, q, cte+customerRowsSQL, anys(ids)...)
+	rows, err := queryStrings(ctx, q, cte+customerRowsSQL, anys(ids)...)
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +293,7 @@ func (w *wtx) releaseLifted(before map[string]bool) (int, error) {
 		if now[shop] {
 			continue
 		}
-		c, err := queryStringsQ(w.ctx, w.tx, "SELECT c.id FROM customers c WHERE c.shop_id = ? AND "+noTransferSQL, shop)
+		c, err := queryStrings(w.ctx, w.tx, "SELECT c.id FROM customers c WHERE c.shop_id = ? AND "+noTransferSQL, shop)
 		if err != nil {
 			return 0, err
 		}
@@ -351,7 +334,7 @@ func (w *wtx) release(customers []string) error {
 		chunk := customers[:n]
 		customers = customers[n:]
 		cte := "WITH h(id) AS (SELECT id FROM customers WHERE id IN (" + placeholders(n) + ")) "
-		ids, err := queryStringsQ(w.ctx, w.tx, cte+customerRowsSQL, anys(chunk)...)
+		ids, err := queryStrings(w.ctx, w.tx, cte+customerRowsSQL, anys(chunk)...)
 		if err != nil {
 			return err
 		}
