@@ -14,6 +14,7 @@ import (
 	"spoke/app/ui"
 	"spoke/compliance/docfile"
 	"spoke/compliance/processing"
+	"spoke/compliance/subject"
 	"spoke/store"
 )
 
@@ -188,7 +189,7 @@ func (p *RecordsPane) save(doc store.PrivacyDoc, shopID, path string, done func(
 			return err
 		}
 		var b bytes.Buffer
-		if err := render(processing.Build(shops, store.PersonalFields(), processing.Options{Now: now}), &b); err != nil {
+		if err := render(processing.Build(shops, store.PersonalFields(), subject.Settings(ctx, ss, now)), &b); err != nil {
 			return err
 		}
 		return docfile.WriteNew(path, b.Bytes(), 0o644)

@@ -56,7 +56,7 @@ func (s *CustomersScreen) runSubjectExport(e *SubjectExportView, id, path string
 		if err != nil {
 			return nil, err
 		}
-		rec := processing.Build([]store.Shop{d.Shop}, store.PersonalFields(), processing.Options{Now: d.GeneratedAt})
+		rec := processing.Build([]store.Shop{d.Shop}, store.PersonalFields(), subject.Settings(ctx, ss, d.GeneratedAt))
 		return subject.Write(path, d, rec)
 	}, func(res *subject.Result, err error) {
 		done(err)

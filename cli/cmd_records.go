@@ -8,6 +8,7 @@ import (
 
 	"spoke/compliance/docfile"
 	"spoke/compliance/processing"
+	"spoke/compliance/subject"
 	"spoke/store"
 )
 
@@ -106,7 +107,7 @@ func buildRecord(ctx context.Context, c *common, doc store.PrivacyDoc, shopName 
 	if c.env.Options.Now != nil {
 		now = c.env.Options.Now
 	}
-	return processing.Build(shops, store.PersonalFields(), processing.Options{Now: now()}), nil
+	return processing.Build(shops, store.PersonalFields(), subject.Settings(ctx, ss, now())), nil
 }
 
 // output writes to the file (never over one) or to standard output.

@@ -40,7 +40,7 @@ func runSubjectExport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rec := processing.Build([]store.Shop{d.Shop}, store.PersonalFields(), processing.Options{Now: d.GeneratedAt})
+	rec := processing.Build([]store.Shop{d.Shop}, store.PersonalFields(), subject.Settings(ctx, ss, d.GeneratedAt))
 	res, err := subject.Write(*to, d, rec)
 	if err != nil {
 		return err
