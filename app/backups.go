@@ -473,6 +473,9 @@ func (s *BackupsScreen) showResult(r *backup.Result, err error) {
 		ok = false
 		text += " " + a.T("RESTORE DRILL FAILED: %s", r.Drill.Problem)
 	}
+	if len(r.Rewritten) > 0 {
+		text += " " + a.T("%d older backup(s) that held customers erased since were deleted.", len(r.Rewritten))
+	}
 	if len(r.Pruned) > 0 {
 		text += " " + a.T("%d old backup(s) removed.", len(r.Pruned))
 	}

@@ -67,6 +67,9 @@ func runBackup(ctx context.Context, env Env, args []string) error {
 			return errExit(1)
 		}
 	}
+	if len(r.Rewritten) > 0 {
+		fmt.Fprintf(env.Stdout, "deleted %d older backup(s) that held customers erased since (this full backup holds none of them)\n", len(r.Rewritten))
+	}
 	if len(r.Pruned) > 0 {
 		fmt.Fprintf(env.Stdout, "pruned %d old backup(s)\n", len(r.Pruned))
 	}

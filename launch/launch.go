@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 )
 
@@ -56,9 +55,11 @@ type ExtraArgError struct {
 func (e *ExtraArgError) Error() string { return fmt.Sprintf("unknown command %q", e.Arg) }
 
 // CLIArgs reports whether args are for the CLI and, if so, the arguments to give it: the
-// command first, then everything else in order. A first word that is no flag is a command
-// (or a mistyped one, which the CLI names); a word after the desktop app's flags is moved to
-// the front, since the CLI takes flags anywhere. Anything else (no arguments, the desktop
+// command first, then the words after it, then the flags that came before it. A first word
+// that is no flag is a command (or a mistyped one, which the CLI names); a word after the
+// desktop app's flags is moved to the front, and those flags to the end, since the CLI takes
+// flags anywhere and a command's own first word may name a subcommand ('spoke --data D
+// consent grant ...' is 'consent grant ... --data D'). Anything else (no arguments, the desktop
 // app's flags alone, -h, or flags it does not know) is for the desktop app, which reports
 // its own usage errors.
 func CLIArgs(args []string) ([]string, bool) {
@@ -70,7 +71,8 @@ func CLIArgs(args []string) ([]string, bool) {
 	if !errors.As(err, &extra) {
 		return nil, false
 	}
-	return append([]string{extra.Arg}, slices.Delete(slices.Clone(args), extra.At, extra.At+1)...), true
+	out := append([]string{extra.Arg}, args[extra.At+1:]...)
+	return append(out, args[:extra.At]...), true
 }
 
 // GUIName is the desktop app's binary.

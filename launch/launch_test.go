@@ -23,10 +23,12 @@ func TestCLIArgs(t *testing.T) {
 		{[]string{"help"}, true, []string{"help"}},
 		{[]string{"custmers"}, true, []string{"custmers"}},
 		{[]string{"customers", "--as", "owner", "mar"}, true, []string{"customers", "--as", "owner", "mar"}},
-		{[]string{"--data", "/d", "customers", "--as", "owner"}, true, []string{"customers", "--data", "/d", "--as", "owner"}},
-		{[]string{"--demo", "subject", "export"}, true, []string{"subject", "--demo", "export"}},
+		{[]string{"--data", "/d", "customers", "--as", "owner"}, true, []string{"customers", "--as", "owner", "--data", "/d"}},
+		{[]string{"--demo", "subject", "export"}, true, []string{"subject", "export", "--demo"}},
+		// A subcommand stays right after its command.
+		{[]string{"--data", "/d", "consent", "grant", "--as", "owner", "ID"}, true, []string{"consent", "grant", "--as", "owner", "ID", "--data", "/d"}},
 		// The command word is also a flag's value: the command is the one after the flags.
-		{[]string{"--data", "customers", "--demo", "customers", "mar"}, true, []string{"customers", "--data", "customers", "--demo", "mar"}},
+		{[]string{"--data", "customers", "--demo", "customers", "mar"}, true, []string{"customers", "mar", "--data", "customers", "--demo"}},
 	} {
 		got, ok := CLIArgs(tc.args)
 		if ok != tc.cli || !slices.Equal(got, tc.wants) {
