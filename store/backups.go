@@ -99,6 +99,12 @@ func (k *BackupKeys) ErasureLedger(ctx context.Context) ([]string, error) {
 	return k.s.ErasureLedger(ctx)
 }
 
+// ConfirmedErasures returns the erasures that may rewrite the backup folder at once
+// (Store.ConfirmedErasures).
+func (k *BackupKeys) ConfirmedErasures(ctx context.Context) ([]string, error) {
+	return k.s.ConfirmedErasures(ctx)
+}
+
 // KeyStore says where the database in use keeps its master key (KeyStoreKeychain or
 // KeyStorePassphrase): a restored copy is protected the same way.
 func (k *BackupKeys) KeyStore() string { return k.s.keyStore }

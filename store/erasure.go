@@ -14,6 +14,7 @@ import (
 
 	"spoke/crypto/blind"
 	"spoke/crypto/keys"
+	"spoke/crypto/roster"
 	"spoke/crypto/seal"
 )
 
@@ -99,7 +100,7 @@ func (ss *Session) EraseCustomer(ctx context.Context, id string) (*ErasureResult
 	}
 	ss.s.forget(ctx, []string{id})
 	if err := ss.s.scrub(ctx); err != nil {
-		return res, fmt.Errorf("erased; cleaning the database file failed (it runs again at the next erasure or verify --scrub): %w", err)
+		return res, fmt.Errorf("erased; cleaning the database file failed (it runs again at the next erasure): %w", err)
 	}
 	return res, nil
 }
@@ -331,6 +332,45 @@ func (s *Store) EraseFromLedger(ctx context.Context, ids []string) (int, error) 
 // folder's copy of the ledger).
 func (s *Store) ErasureLedger(ctx context.Context) ([]string, error) {
 	return queryStrings(ctx, s.db, "SELECT id FROM erasures ORDER BY id")
+}
+
+// ConfirmedErasures returns the ledger ids whose erasure this device made or an owner device of
+// the roster sent: those may have the backup folder's older backups deleted at once. One that
+// came from a shop device erases the data everywhere all the same, but a hostile counter PC must
+// not also destroy every other device's backups: there the older backups age out by the
+// schedule's pruning instead.
+func (s *Store) ConfirmedErasures(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT e.id, d.id FROM erasures e
+		JOIN row_clocks r ON r.id = unhex(replace(e.id, '-', ''))
+		JOIN devices d ON d.n = r.dev ORDER BY e.id`)
+	if err != nil {
+		return nil, err
+	}
+	type entry struct{ id, dev string }
+	var all []entry
+	for rows.Next() {
+		var e entry
+		if err := rows.Scan(&e.id, &e.dev); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		all = append(all, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range all {
+		if e.dev == s.deviceID || e.dev == "" {
+			out = append(out, e.id)
+			continue
+		}
+		if p, err := s.Peer(ctx, e.dev); err == nil && p.Active && p.Role == roster.RoleOwner {
+			out = append(out, e.id)
+		}
+	}
+	return out, nil
 }
 
 // ErasureCount is how many customers a shop ("" for all) has erased; for screens and reports.

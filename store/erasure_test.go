@@ -275,7 +275,8 @@ func TestErasureSyncsAndBeatsConcurrentEdits(t *testing.T) {
 
 // TestForgedIndexKeysRefused plays a device that sends a shop's derived keys: a key that is not
 // the one the shop key derives (it would redirect every blind index), one under the wrong row
-// id, or one wrapped under a version the receiver does not hold, is refused whole.
+// id, one wrapped under a version the receiver does not hold, one with a made-up purpose, and
+// any from a device that is not an owner of the device list, are refused whole.
 func TestForgedIndexKeysRefused(t *testing.T) {
 	ctx := context.Background()
 	A, B, ownerA := newPair(t)
@@ -310,9 +311,42 @@ func TestForgedIndexKeysRefused(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
-	// The genuine ones pass.
+	// Even the genuine key is refused from a device that is not an owner of the device list
+	// (here: none is, no roster): only owner devices rotate a shop's key. The genuine key from
+	// an owner device passes in sync/engine's TestErasureReachesEveryCopy.
 	good := rows(indexKeyID(shop, "email"), "email", wrap(blind.DeriveKey(sk, "email"), "email", 1), 1)
-	if _, err := B.st.applyRemote(ctx, A.st.DeviceID(), shop, good, B.pushed); err != nil {
-		t.Fatalf("the genuine derived key: %v", err)
+	if _, err := B.st.applyRemote(ctx, A.st.DeviceID(), shop, good, B.pushed); !errors.Is(err, ErrRemote) {
+		t.Fatalf("a derived key from a device that is no owner: %v", err)
+	}
+	bad := rows(indexKeyID(shop, "made-up"), "made-up", wrap(keys.New(), "made-up", 1), 1)
+	if _, err := B.st.applyRemote(ctx, A.st.DeviceID(), shop, bad, B.pushed); !errors.Is(err, ErrRemote) {
+		t.Fatalf("a made-up purpose: %v", err)
+	}
+}
+
+// TestErasureFromAShopDeviceKeepsOthersBackups: every device erases what the ledger names, but
+// only an erasure made here (or sent by an owner device) may delete the backup folder's older
+// backups at once: a hostile counter PC planting ledger rows cannot also destroy every other
+// device's backups.
+func TestErasureFromAShopDeviceKeepsOthersBackups(t *testing.T) {
+	ctx := context.Background()
+	A, B, ownerA := newPair(t)
+	id := must[string](t)(ownerA.CreateCustomer(ctx, CustomerInput{Name: "Ada"}))
+	exchange(t, A, B)
+	res := must[*ErasureResult](t)(ownerA.EraseCustomer(ctx, id))
+	exchange(t, A, B)
+	if got := must[[]string](t)(A.st.ConfirmedErasures(ctx)); len(got) != 1 || got[0] != res.LedgerID {
+		t.Fatalf("the erasing device: %v", got)
+	}
+	// B holds no roster in which A is an owner device: to B, A is just another device.
+	if got := must[[]string](t)(B.st.ErasureLedger(ctx)); len(got) != 1 {
+		t.Fatalf("B's ledger: %v", got)
+	}
+	if got := must[[]string](t)(B.st.ConfirmedErasures(ctx)); len(got) != 0 {
+		t.Fatalf("an erasure from a device that is no owner counts as confirmed on B: %v", got)
+	}
+	var n int
+	if err := B.st.db.QueryRow("SELECT count(*) FROM customers WHERE id = ?", id).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("B still holds the customer: %d %v", n, err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 )
 
+var errNotFoundBase = errors.New("not found")
+
 var (
 	// ErrForbidden means the signed-in user's role does not allow the operation.
 	ErrForbidden = errors.New("not allowed for your role")
@@ -15,7 +17,10 @@ var (
 	// ErrOtherShopsDevice means a change to another shop's data was tried on a shop's device.
 	ErrOtherShopsDevice = errors.New("this computer is another shop's counter: record this on that shop's computer or the owner's laptop")
 	// ErrNotFound means no such record (or none this user may know exists).
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = errNotFoundBase
+	// ErrKeyForgotten is a scope-key version this database deleted for good (after an erasure
+	// and compaction); it is also an ErrNotFound.
+	ErrKeyForgotten = fmt.Errorf("forgotten for good: %w", errNotFoundBase)
 	// ErrReasonRequired means a break-glass read needs a reason first.
 	ErrReasonRequired = errors.New("this customer belongs to another salesperson: give a reason to open it (break-glass, audited)")
 	// ErrBadCredentials is the single answer for an unknown user or a wrong password.

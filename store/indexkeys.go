@@ -7,6 +7,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -87,12 +89,9 @@ func (s *Store) derivedShopKey(ctx context.Context, q querier, shop, purpose str
 }
 
 // putIndexKeys writes (or re-wraps) every derived key of a shop under version v of the shop
-// key. It needs version 1 here: the keys are derived from it, never copied from a row.
+// key: derived from version 1 while it is here, otherwise taken from the shop's row (a later
+// rotation, after version 1 went).
 func (w *wtx) putIndexKeys(shop string, v uint32) error {
-	k1, _, err := w.s.scopeKey(w.ctx, shop, 1)
-	if err != nil {
-		return fmt.Errorf("derived keys of %s: %w", shop, err)
-	}
 	sk, _, err := w.s.scopeKey(w.ctx, shop, v)
 	if err != nil {
 		return err
@@ -107,7 +106,10 @@ func (w *wtx) putIndexKeys(shop string, v uint32) error {
 		if have.Valid && uint32(have.Int64) == v {
 			continue
 		}
-		d := blind.DeriveKey(k1, p)
+		d, err := w.s.derivedShopKey(w.ctx, w.tx, shop, p)
+		if err != nil {
+			return fmt.Errorf("derived keys of %s: %w", shop, err)
+		}
 		wrapped, err := keys.Wrap(sk, d, indexKeyLabel(shop, p, v))
 		if err != nil {
 			return err
@@ -134,11 +136,11 @@ func (a *applier) checkIndexKeys(ids map[string]bool, from string) error {
 	}
 	_, _, err := a.s.scopeKey(a.ctx, a.scope, 1)
 	haveV1 := err == nil
-	if !haveV1 {
-		p, err := a.s.Peer(a.ctx, from)
-		if err != nil || !p.Active || p.Role != roster.RoleOwner {
-			return &RemoteError{"a shop's derived keys come only from an owner device"}
-		}
+	// Only owner devices rotate a shop's key, so only they write its derived keys: a shop
+	// device rewriting one (to pin an old version, or with a made-up purpose) is refused.
+	p, err := a.s.Peer(a.ctx, from)
+	if err != nil || !p.Active || p.Role != roster.RoleOwner {
+		return &RemoteError{"a shop's derived keys come only from an owner device"}
 	}
 	for id := range ids {
 		var shop, purpose string
@@ -147,7 +149,7 @@ func (a *applier) checkIndexKeys(ids map[string]bool, from string) error {
 		if err := a.tx.QueryRowContext(a.ctx, "SELECT shop_id, purpose, wrapped, key_version FROM index_keys WHERE id = ?", id).Scan(&shop, &purpose, &wrapped, &v); err != nil {
 			return err
 		}
-		if id != indexKeyID(shop, purpose) {
+		if id != indexKeyID(shop, purpose) || !slices.Contains(indexPurposes(), purpose) {
 			return &RemoteError{"a derived key's row is not where its shop and purpose put it"}
 		}
 		sk, _, err := a.s.scopeKey(a.ctx, shop, v)
@@ -170,4 +172,13 @@ func (a *applier) checkIndexKeys(ids map[string]bool, from string) error {
 		seal.Wipe(d)
 	}
 	return nil
+}
+
+// indexKeyIDs is the JSON list of a shop's derived-key row ids, one per known purpose.
+func indexKeyIDs(shop string) string {
+	var ids []string
+	for _, p := range indexPurposes() {
+		ids = append(ids, `"`+indexKeyID(shop, p)+`"`)
+	}
+	return "[" + strings.Join(ids, ",") + "]"
 }

@@ -55,9 +55,18 @@ func (ss *Session) ExportScopeKeys(ctx context.Context, scopes []string) ([]Scop
 // wrapped under this database's master key. A version already present must be identical.
 func (s *Store) importScopeKeys(ctx context.Context, ks []ScopeKey) error {
 	return s.write(ctx, syncActor, "keys.import", func(w *wtx) error {
+		skipped := 0
 		for _, k := range ks {
 			if len(k.Key) != 32 || k.Version == 0 || k.Scope == "" {
 				return &RemoteError{"a received key is malformed"}
+			}
+			// A version this database forgot (after an erasure and compaction) does not come
+			// back with an old envelope the hub still holds.
+			if floor, err := s.forgottenBelow(ctx, w.tx, k.Scope); err != nil {
+				return err
+			} else if k.Version < floor {
+				skipped++
+				continue
 			}
 			existing, _, err := s.scopeKey(ctx, k.Scope, k.Version)
 			if err == nil {
@@ -85,7 +94,10 @@ func (s *Store) importScopeKeys(ctx context.Context, ks []ScopeKey) error {
 			}
 			s.mu.Unlock()
 		}
-		w.audit.Detail = fmt.Sprintf("keys=%d", len(ks))
+		w.audit.Detail = fmt.Sprintf("keys=%d", len(ks)-skipped)
+		if skipped > 0 {
+			w.audit.Detail += fmt.Sprintf(" forgotten_refused=%d", skipped)
+		}
 		return nil
 	})
 }
@@ -221,6 +233,9 @@ func (s *Store) scopeKey(ctx context.Context, scope string, version uint32) ([]b
 		err = s.db.QueryRowContext(ctx, "SELECT wrapped FROM scope_keys WHERE scope = ? AND version = ?", scope, version).Scan(&wrapped)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
+		if floor, ferr := s.forgottenBelow(ctx, s.db, scope); ferr == nil && version < floor {
+			return nil, 0, fmt.Errorf("scope key %s v%d: %w", scope, version, ErrKeyForgotten)
+		}
 		return nil, 0, fmt.Errorf("scope key %s v%d: %w", scope, version, ErrNotFound)
 	}
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 )
 
 // Scope snapshots (compaction). Once every device reading a scope has pulled past a point, an
@@ -220,7 +221,7 @@ func (s *Store) scopeKeyUse(ctx context.Context, q querier, scope string) (*keyU
 	if scope == OrgScope {
 		u.needed[1] = true
 	} else {
-		rows, err := queryInts(ctx, q, "SELECT key_version FROM index_keys WHERE shop_id = ?", scope)
+		rows, err := queryInts(ctx, q, "SELECT key_version FROM index_keys WHERE shop_id = ? AND id IN (SELECT value FROM json_each(?))", scope, indexKeyIDs(scope))
 		if err != nil {
 			return nil, err
 		}
@@ -314,6 +315,17 @@ func (s *Store) forgetScopeKeys(ctx context.Context, scope string, below uint32)
 		if len(gone) == 0 {
 			return errNothingForgotten // roll back: no audit entry for nothing
 		}
+		// A version forgotten stays forgotten: the hub keeps the envelopes that once brought
+		// it, and importScopeKeys refuses any version below this floor.
+		floor := slices.Max(gone) + 1
+		if old, err := s.forgottenBelow(ctx, w.tx, scope); err != nil {
+			return err
+		} else if old > floor {
+			floor = old
+		}
+		if err := s.putMeta(ctx, w.tx, metaForgotten+scope, []byte(strconv.FormatUint(uint64(floor), 10))); err != nil {
+			return err
+		}
 		w.audit.Target, w.audit.Detail = scope, fmt.Sprintf("versions=%v", gone)
 		return nil
 	})
@@ -351,4 +363,23 @@ func queryInts(ctx context.Context, q querier, query string, args ...any) ([]int
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// metaForgotten is, per scope, the version below which every version was forgotten here.
+const metaForgotten = "keys_forgotten_below:"
+
+// forgottenBelow returns the scope's floor of forgotten versions (0: none forgotten).
+func (s *Store) forgottenBelow(ctx context.Context, q querier, scope string) (uint32, error) {
+	v, err := s.metaChecked(ctx, q, metaForgotten+scope)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseUint(string(v), 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("store: the forgotten-keys floor of %s is malformed", scope)
+	}
+	return uint32(n), nil
 }

@@ -173,7 +173,14 @@ func Backup(ctx context.Context, ss *store.Session, dir string, o Options) (*Res
 	if err != nil {
 		return nil, err
 	}
-	pending := ledger.pending(erased)
+	confirmed, err := k.ConfirmedErasures(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Every erasure goes into the folder's ledger (a restore erases again whatever it names);
+	// only those made here or by an owner device delete the older backups (see
+	// store.ConfirmedErasures): the others' older backups age out by pruning.
+	pending := ledger.pending(confirmed)
 	if len(pending) > 0 && len(all) > 0 {
 		kind = Full
 	}

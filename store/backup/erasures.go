@@ -63,16 +63,17 @@ func (l *folderLedger) record(ids []string, rewritten bool) {
 }
 
 // dropOlder deletes every backup of the folder but keep (the rewrite after an erasure) and
-// returns their ids. Manifest first, as prune does: without it a backup no longer exists.
+// returns their ids. The data first (it holds the customer): a crash then leaves a manifest
+// whose file is missing, which 'backup check' names, never an unlisted file with the customer.
 func dropOlder(dir string, all []*Manifest, keep *Manifest) []string {
 	var out []string
 	for _, m := range all {
 		if m.ID == keep.ID {
 			continue
 		}
-		os.Remove(filepath.Join(dir, m.ID+".manifest"))
 		os.Remove(filepath.Join(dir, m.ID+".data"))
 		os.Remove(filepath.Join(dir, m.ID+".drill"))
+		os.Remove(filepath.Join(dir, m.ID+".manifest"))
 		out = append(out, m.ID)
 	}
 	return out

@@ -238,8 +238,8 @@ func (e *Engine) importEnvelopes(ctx context.Context, id *device.Identity, r *Re
 	var got []store.ScopeKey
 	usedSecret := false
 	for _, env := range envs {
-		if _, _, err := e.st.ScopeKey(ctx, env.Scope, env.Version); err == nil {
-			continue // already held
+		if _, _, err := e.st.ScopeKey(ctx, env.Scope, env.Version); err == nil || errors.Is(err, store.ErrKeyForgotten) {
+			continue // already held, or forgotten for good (the hub keeps old envelopes)
 		}
 		// Only an active owner of the verified roster may hand this device a key: the hub
 		// can seal a key of its own to this device's public key, but cannot sign it.

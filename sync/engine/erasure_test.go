@@ -302,6 +302,69 @@ func TestErasureReachesEveryCopy(t *testing.T) {
 	if hits, _ := scanFiles(t, fromDrawer, x.needles); hits != 0 {
 		t.Fatalf("the drawer's restore holds %d needles", hits)
 	}
+
+	// More rounds do not bring a forgotten version back (the hub keeps the old envelopes), and
+	// a second erasure rotates again, re-wrapping the derived keys without the first version.
+	versions := func(d *spoke) []int64 {
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(d.st.Dir(), store.DBFile)+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		rows, err := db.Query("SELECT version FROM scope_keys WHERE scope = ? ORDER BY version", north)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []int64
+		for rows.Next() {
+			var v int64
+			rows.Scan(&v)
+			out = append(out, v)
+		}
+		return out
+	}
+	for range 2 {
+		a.sync(t)
+		shop.sync(t)
+		late.sync(t)
+	}
+	for name, d := range map[string]*spoke{"owner device": a, "shop device": shop, "late device": late} {
+		if vs := versions(d); len(vs) != 1 {
+			t.Fatalf("%s holds shop key versions %v after more rounds", name, vs)
+		}
+	}
+	z := plantErasable(t, owner, a.st.Dir(), north, "zsecondz")
+	converged(t, a, shop, late)
+	if _, err := owner.EraseCustomer(ctx, z.id); err != nil {
+		t.Fatal(err)
+	}
+	a.sync(t)
+	shop.sync(t)
+	late.sync(t)
+	if _, err := Compact(ctx, owner, a.hc); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		a.sync(t)
+		shop.sync(t)
+		late.sync(t)
+	}
+	before := versions(a)
+	for name, d := range map[string]*spoke{"owner device": a, "shop device": shop, "late device": late} {
+		vs := versions(d)
+		if len(vs) != 1 || vs[0] == 3 || vs[0] != before[0] {
+			t.Fatalf("%s after the second erasure holds versions %v (owner: %v)", name, vs, before)
+		}
+		if hits, _ := scanFiles(t, d.st.Dir(), z.needles); hits != 0 {
+			t.Fatalf("%s holds the second erased customer's bytes", name)
+		}
+		olga := must[*store.Session](t)(d.st.SignIn(ctx, "olga", "owner-password-1"))
+		if got, err := olga.FindCustomers(ctx, store.ByEmail, "ystaysy@example.com"); err != nil || len(got) != 1 {
+			t.Fatalf("%s: lookup after the second rotation: %v %v", name, got, err)
+		}
+	}
+	t.Logf("second erasure: every device holds only shop key v%d", before[0])
 }
 
 func copyFolder(t *testing.T, src, dst string) {
