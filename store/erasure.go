@@ -463,10 +463,11 @@ func anys(ids []string) []any {
 // cleared). A customer this device never held is recognised by the ledger. It returns the
 // records left and how many it dropped.
 func (a *applier) dropErased(recs []ChangeRecord) ([]ChangeRecord, int, error) {
-	// Which customers the set names, and which rows hang from which parent row.
+	// Which parent rows the set names (customers, and the jobs and bikes rows hang from): an
+	// erased one is terminal here (or, for a customer never held, named by the ledger).
 	custs := map[string]bool{}
 	for _, r := range recs {
-		if v, ok := r.Value.(string); ok && r.Column == "customer_id" {
+		if v, ok := r.Value.(string); ok && parentTable[r.Column] != "" && keptOnErasure[parentTable[r.Column]] == "" {
 			custs[v] = true
 		}
 		if r.Table == "customers" {
@@ -496,15 +497,42 @@ func (a *applier) dropErased(recs []ChangeRecord) ([]ChangeRecord, int, error) {
 	}
 	out := recs[:0:0]
 	dropped := 0
+	made := map[string]bool{}
 	for _, r := range recs {
 		v, _ := r.Value.(string)
 		if gone[r.RowID] || (keptOnErasure[r.Table] == r.Column && gone[v]) {
 			dropped++
+			// A row made elsewhere for the erased customer leaves a terminal clock here, so
+			// a later set that names it (a line on a dropped job) is dropped too, not refused.
+			if gone[r.RowID] && !erased[r.RowID] && !made[r.RowID] && a.clocks[r.RowID] == nil {
+				made[r.RowID] = true
+				if err := a.tombstone(r); err != nil {
+					return nil, 0, err
+				}
+			}
 			continue
 		}
 		out = append(out, r)
 	}
 	return out, dropped, nil
+}
+
+// tombstone gives a row this device never held (made elsewhere for an erased customer) a
+// terminal clock: the row's write, with no row (integrity.go MACs it as a deleted row).
+func (a *applier) tombstone(r ChangeRecord) error {
+	t := tables[r.Table]
+	key, err := rowKeyOf(r.RowID)
+	if t == nil || !t.synced || err != nil {
+		return &RemoteError{"a record names no row of a synced table"}
+	}
+	dev, err := a.devN(r.Device)
+	if err != nil {
+		return err
+	}
+	seq := a.nextSeq()
+	a.newRows = append(a.newRows, &rowClock{id: key, table: t, base: clock{r.HLC, dev, seq}, seq: seq})
+	_, err = a.tx.ExecContext(a.ctx, "INSERT OR IGNORE INTO temp.touched VALUES (?, ?)", tableCode(t), r.RowID)
+	return err
 }
 
 // erasedAmong returns the customer ids (of this set's shop) that are erased here: their row's
@@ -529,8 +557,8 @@ func (a *applier) erasedAmong(custs map[string]bool) (map[string]bool, error) {
 			continue
 		}
 		if rc := clocks[string(k)]; rc != nil {
-			if rc.table.name == "customers" && rc.flags&flagTerminal != 0 {
-				out[id] = true
+			if rc.flags&flagTerminal != 0 {
+				out[id] = true // erased here (only an erasure deletes a row), or a tombstone
 			}
 			continue
 		}
