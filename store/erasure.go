@@ -660,12 +660,37 @@ func (s *Store) RotateShopKey(ctx context.Context, shop string, v uint32) (uint3
 		if have >= v {
 			v = have
 			w.audit.Detail = fmt.Sprintf("version=%d held cause=erasure", v)
-			return nil
+		} else {
+			w.audit.Detail = fmt.Sprintf("version=%d cause=erasure", v)
+			if err := s.newScopeKeyAt(ctx, w.tx, shop, v); err != nil {
+				return err
+			}
 		}
-		w.audit.Detail = fmt.Sprintf("version=%d cause=erasure", v)
-		return s.newScopeKeyAt(ctx, w.tx, shop, v)
+		// Until the re-wrap is done, a retry shares and re-wraps this version again instead
+		// of announcing another (a hub that failed mid-way, a process killed).
+		return s.putMeta(ctx, w.tx, metaRotating+shop, []byte(strconv.FormatUint(uint64(v), 10)))
 	})
 	return v, err
+}
+
+// metaRotating is, per shop, the version a rotation after an erasure made and has not yet
+// re-wrapped the customers' keys under.
+const metaRotating = "erasure_rotating:"
+
+// RotationUnderway returns the version a shop's unfinished rotation made (0: none).
+func (s *Store) RotationUnderway(ctx context.Context, shop string) (uint32, error) {
+	b, err := s.metaChecked(ctx, s.db, metaRotating+shop)
+	if errors.Is(err, ErrNotFound) || len(b) == 0 {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	v, err := strconv.ParseUint(string(b), 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("store: the rotation record of %s is malformed", shop)
+	}
+	return uint32(v), nil
 }
 
 // RewrapAfterErasure re-wraps every remaining customer's data key of a shop under version v of
@@ -713,6 +738,9 @@ func (s *Store) RewrapAfterErasure(ctx context.Context, shop string, v uint32) (
 			return err
 		}
 		w.audit.Target, w.audit.Detail = shop, fmt.Sprintf("version=%d rewrapped=%d erasures=%d", v, n, erased)
+		if err := s.putMeta(ctx, w.tx, metaRotating+shop, []byte("0")); err != nil {
+			return err
+		}
 		return s.putMeta(ctx, w.tx, metaRotated+shop, []byte(strconv.FormatInt(erased, 10)))
 	})
 	return n, err

@@ -217,3 +217,8 @@ func (r *Replica) RotateShopKey(ctx context.Context, shop string, v uint32) (uin
 func (r *Replica) RewrapAfterErasure(ctx context.Context, shop string, v uint32) (int, error) {
 	return r.s.RewrapAfterErasure(ctx, shop, v)
 }
+
+// RotationUnderway returns the version of a shop's unfinished rotation (Store.RotationUnderway).
+func (r *Replica) RotationUnderway(ctx context.Context, shop string) (uint32, error) {
+	return r.s.RotationUnderway(ctx, shop)
+}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"spoke/crypto/roster"
+	"spoke/protocol"
 	"spoke/store"
 	"spoke/store/backup"
 	"spoke/sync/hub"
@@ -384,5 +386,63 @@ func copyFolder(t *testing.T, src, dst string) {
 		if err := os.WriteFile(filepath.Join(dst, f.Name()), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// flakyEnvelopes is a hub whose envelope upload fails once: the rotation it interrupts is
+// finished at the next round with the same version, not announced again.
+type flakyEnvelopes struct {
+	Hub
+	failed bool
+}
+
+func (f *flakyEnvelopes) PutEnvelopes(ctx context.Context, envs []protocol.EnvelopeInfo) error {
+	if !f.failed {
+		f.failed = true
+		return errors.New("hub down")
+	}
+	return f.Hub.PutEnvelopes(ctx, envs)
+}
+
+// TestInterruptedRotationFinishes: the hub fails while the owner device shares the rotated shop
+// key; the next round shares that same version and re-wraps under it; the roster holds one
+// rotation entry, and the shop device reads the re-wrapped customers.
+func TestInterruptedRotationFinishes(t *testing.T) {
+	ctx := context.Background()
+	_, a, owner, north := chain(t)
+	shop := join(t, a, owner, north)
+	x := plantErasable(t, owner, a.st.Dir(), north, "xflakyx")
+	y := plantErasable(t, owner, a.st.Dir(), north, "yflakyy")
+	a.sync(t)
+	shop.sync(t)
+	if _, err := owner.EraseCustomer(ctx, x.id); err != nil {
+		t.Fatal(err)
+	}
+	flaky := New(a.st.Replica(), &flakyEnvelopes{Hub: a.hc})
+	if _, err := flaky.SyncNow(ctx); err == nil {
+		t.Fatal("the round with a failing hub succeeded")
+	}
+	v, err := a.st.Replica().RotationUnderway(ctx, north)
+	if err != nil || v == 0 {
+		t.Fatalf("no rotation underway after the failure: %d %v", v, err)
+	}
+	rosterLen := must[*roster.State](t)(a.st.Replica().Roster(ctx)).Len()
+	a.sync(t)
+	shop.sync(t)
+	if got := must[*roster.State](t)(a.st.Replica().Roster(ctx)).Len(); got != rosterLen {
+		t.Fatalf("the retry announced another rotation: roster %d -> %d", rosterLen, got)
+	}
+	if _, cur, err := shop.st.Replica().ScopeKey(ctx, north, 0); err != nil || cur != v {
+		t.Fatalf("the shop device's current version %d, want %d (%v)", cur, v, err)
+	}
+	if w, _ := a.st.Replica().RotationUnderway(ctx, north); w != 0 {
+		t.Fatalf("the rotation is still underway: %d", w)
+	}
+	card, err := must[*store.Session](t)(shop.st.SignIn(ctx, "olga", "owner-password-1")).Customer(ctx, y.id, "")
+	if err != nil || card.Name != "Erin yflakyy" {
+		t.Fatalf("the shop device reads the re-wrapped customer: %v %+v", err, card)
+	}
+	if held, _ := shop.st.Replica().Held(ctx); len(held) != 0 {
+		t.Fatalf("the shop device holds %d sets", len(held))
 	}
 }

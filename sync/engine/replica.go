@@ -34,6 +34,7 @@ type Replica interface {
 	ExportScopes(ctx context.Context, scopes []string, rowsPerPart int, fn func(store.ScopeExport) error) error
 	ForgetScopeKeys(ctx context.Context, scope string, below uint32) ([]uint32, error)
 	PendingRotations(ctx context.Context) ([]string, error)
+	RotationUnderway(ctx context.Context, shop string) (uint32, error)
 	RotateShopKey(ctx context.Context, shop string, v uint32) (uint32, error)
 	RewrapAfterErasure(ctx context.Context, shop string, v uint32) (int, error)
 

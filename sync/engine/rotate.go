@@ -33,20 +33,27 @@ func (e *Engine) rotateAfterErasures(ctx context.Context, id *device.Identity) (
 	}
 	var done []string
 	for _, shop := range shops {
-		entry, err := local.Next(roster.OpRotate, roster.Member{Scopes: []string{shop}}, e.st.DeviceID(), id.Signing, time.Now().UnixMilli())
+		// A rotation interrupted after its version was made is finished with that version
+		// (shared again, then the re-wrap), never announced twice.
+		v, err := e.st.RotationUnderway(ctx, shop)
 		if err != nil {
 			return done, err
 		}
-		if local, err = publish(ctx, e.st, e.hub, entry); err != nil {
-			return done, err
-		}
-		ent, err := roster.Decode(entry)
-		if err != nil {
-			return done, err
-		}
-		v, err := e.st.RotateShopKey(ctx, shop, uint32(ent.Seq)+1)
-		if err != nil {
-			return done, err
+		if v == 0 {
+			entry, err := local.Next(roster.OpRotate, roster.Member{Scopes: []string{shop}}, e.st.DeviceID(), id.Signing, time.Now().UnixMilli())
+			if err != nil {
+				return done, err
+			}
+			if local, err = publish(ctx, e.st, e.hub, entry); err != nil {
+				return done, err
+			}
+			ent, err := roster.Decode(entry)
+			if err != nil {
+				return done, err
+			}
+			if v, err = e.st.RotateShopKey(ctx, shop, uint32(ent.Seq)+1); err != nil {
+				return done, err
+			}
 		}
 		k, _, err := e.st.ScopeKey(ctx, shop, v)
 		if err != nil {
