@@ -373,20 +373,6 @@ func (s *Store) ConfirmedErasures(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// ErasureCount is how many customers a shop ("" for all) has erased; for screens and reports.
-func (ss *Session) ErasureCount(ctx context.Context, shopID string) (int, error) {
-	if _, err := ss.require(ctx, OpDataSubject, target{shopID: shopID, any: shopID == ""}, "subject.erasures", shopID); err != nil {
-		return 0, err
-	}
-	var n int
-	q, args := "SELECT count(*) FROM erasures", []any{}
-	if shopID != "" {
-		q, args = q+" WHERE shop_id = ?", []any{shopID}
-	}
-	err := ss.s.db.QueryRowContext(ctx, q, args...).Scan(&n)
-	return n, err
-}
-
 // forget drops erased customers from the in-memory state: cached data keys (wiped) and the
 // search index of every signed-in session.
 func (s *Store) forget(ctx context.Context, ids []string) {
