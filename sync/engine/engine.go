@@ -175,10 +175,12 @@ func (e *Engine) round(ctx context.Context, r *Report) error {
 	if err := e.syncRoster(ctx, id); err != nil {
 		return err
 	}
-	if err := e.confirmEnrolments(ctx, id); err != nil {
+	// Keys first: a device this owner device confirms now is sealed the newest version it holds,
+	// also one another owner device rotated to since the last round.
+	if err := e.importEnvelopes(ctx, id, r); err != nil {
 		return err
 	}
-	if err := e.importEnvelopes(ctx, id, r); err != nil {
+	if err := e.confirmEnrolments(ctx, id); err != nil {
 		return err
 	}
 	if err := e.sealPending(ctx, id); err != nil {
