@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -535,42 +536,51 @@ func (a *applier) erasedAmong(custs map[string]bool) (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ledger blind.Key
-	noLedger := false
+	// The rest this device has never held: one query for the shop's ledger, and only when the
+	// shop has one (a first sync names thousands of new customers and no erasure).
+	var unknown []string
 	for id := range custs {
 		k, err := rowKeyOf(id)
 		if err != nil {
 			continue
 		}
-		if rc := clocks[string(k)]; rc != nil {
-			if rc.flags&flagTerminal != 0 {
-				out[id] = true // erased here (only an erasure deletes a row), or a tombstone
-			}
-			continue
+		switch rc := clocks[string(k)]; {
+		case rc == nil:
+			unknown = append(unknown, id)
+		case rc.flags&flagTerminal != 0:
+			out[id] = true // erased here (only an erasure deletes a row), or a tombstone
 		}
-		if noLedger {
-			continue
-		}
-		if ledger == nil {
-			ledger, err = a.s.ledgerKey(a.ctx, a.tx, a.scope)
-			if errors.Is(err, ErrNotFound) {
-				// No ledger key here yet (a device starting from a snapshot whose derived
-				// keys arrive in this very set): no ledger row here can name anyone yet,
-				// and the set's own ledger rows erase after it is applied (eraseArrived).
-				noLedger = true
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-		var n int
-		if err := a.tx.QueryRowContext(a.ctx, "SELECT count(*) FROM erasures WHERE id = ?", ledgerID(ledger, id)).Scan(&n); err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			out[id] = true
-		}
+	}
+	if len(unknown) == 0 {
+		return out, nil
+	}
+	var some bool
+	if err := a.tx.QueryRowContext(a.ctx, "SELECT EXISTS(SELECT 1 FROM erasures WHERE shop_id = ?)", a.scope).Scan(&some); err != nil || !some {
+		return out, err
+	}
+	ledger, err := a.s.ledgerKey(a.ctx, a.tx, a.scope)
+	if errors.Is(err, ErrNotFound) {
+		// No ledger key here yet (a device starting from a snapshot whose derived keys arrive
+		// in this very set): the set's own ledger rows erase after it is applied (eraseArrived).
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	byLedger := make(map[string]string, len(unknown))
+	list := make([]string, 0, len(unknown))
+	for _, id := range unknown {
+		l := ledgerID(ledger, id)
+		byLedger[l] = id
+		list = append(list, l)
+	}
+	b, _ := json.Marshal(list)
+	named, err := queryStrings(a.ctx, a.tx, "SELECT id FROM erasures WHERE id IN (SELECT value FROM json_each(?))", string(b))
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range named {
+		out[byLedger[l]] = true
 	}
 	return out, nil
 }
