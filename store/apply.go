@@ -661,7 +661,7 @@ func (a *applier) applyPlan(steps []step) (map[string]map[string]bool, error) {
 			}
 			args = append(args, v...)
 		}
-		row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
+		row := "(" + placeholders(len(names)) + ")"
 		q := "INSERT INTO " + p.table + "(" + strings.Join(names, ", ") + ") VALUES" + strings.TrimSuffix(strings.Repeat(row+",", j-i), ",")
 		if err := a.exec(q, args...); err != nil {
 			if !constraintFailed(err) {
@@ -1111,7 +1111,7 @@ func (a *applier) setIndexes(t *table, idx []*column, rows []any) error {
 	for i, c := range idx {
 		sets[i] = fmt.Sprintf("%s = v.column%d", c.index.column, i+2)
 	}
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", width), ", ") + ")"
+	row := "(" + placeholders(width) + ")"
 	for len(rows) > 0 {
 		n := min(len(rows)/width, insertBatch)
 		q := "UPDATE " + t.name + " SET " + strings.Join(sets, ", ") + " FROM (VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") +
