@@ -31,20 +31,24 @@ type Shell struct {
 	root fyne.CanvasObject
 	Tabs *container.AppTabs
 
-	Who        *widget.Label
-	LockBtn    *widget.Button
-	SwitchBtn  *widget.Button
-	Language   *widget.Select
-	ThemeBtn   *widget.Button
-	Customers  *CustomersScreen
-	Board      *BoardScreen
-	Sales      *SalesScreen
-	Dashboard  *DashboardScreen
-	Import     *ImportScreen
-	Users      *UsersScreen
-	Audit      *AuditScreen
-	Backups    *BackupsScreen
-	Privacy    *PrivacyScreen
+	Who       *widget.Label
+	LockBtn   *widget.Button
+	SwitchBtn *widget.Button
+	Language  *widget.Select
+	ThemeBtn  *widget.Button
+	Customers *CustomersScreen
+	Board     *BoardScreen
+	Sales     *SalesScreen
+	Dashboard *DashboardScreen
+	Import    *ImportScreen
+	Users     *UsersScreen
+	Audit     *AuditScreen
+	Backups   *BackupsScreen
+	Privacy   *PrivacyScreen
+	Admin     *AdminScreen
+	// Notices: the notice banner's lines by key (administration.go).
+	Notices    map[string]*Notice
+	noticeBox  *fyne.Container
 	Sync       *SyncScreen
 	Settings   *SettingsScreen
 	current    string
@@ -148,6 +152,10 @@ func (a *App) showShell() {
 		s.Privacy = newPrivacyScreen(a)
 		add(tabPrivacy, a.T("Privacy"), theme.VisibilityIcon(), s.Privacy.root, s.Privacy.Refresh)
 	}
+	if a.mayAdmin() {
+		s.Admin = newAdminScreen(a)
+		add(tabAdmin, a.T("Administration"), theme.SettingsIcon(), s.Admin.root, s.Admin.Refresh)
+	}
 	if a.has(store.RoleOwner) || a.has(store.RoleManager) {
 		s.Sync = newSyncScreen(a)
 		add(tabSync, a.T("Sync"), theme.ViewRefreshIcon(), s.Sync.root, s.Sync.Refresh)
@@ -175,8 +183,9 @@ func (a *App) showShell() {
 		s.BackupWarning.SetText(a.backupWarning)
 	}
 	s.requestsBanner = s.newRequestsBanner()
+	notices := s.newNoticeBox()
 	nav := container.NewThemeOverride(s.Tabs, navTheme{screenTheme{a.FyneApp}})
-	s.root = container.NewBorder(container.NewVBox(container.NewPadded(header), widget.NewSeparator(), s.banner, s.requestsBanner), nil, nav, nil, s.body)
+	s.root = container.NewBorder(container.NewVBox(container.NewPadded(header), widget.NewSeparator(), s.banner, s.requestsBanner, notices), nil, nav, nil, s.body)
 	a.Shell = s
 	a.setContent(s.root)
 	// The first tab: customers for the counter, the board for mechanics, the dashboard for
@@ -197,6 +206,7 @@ func (a *App) showShell() {
 	}
 	a.checkBackups()
 	a.checkRequests()
+	a.checkNotices()
 }
 
 // setBackupWarning shows the backup banner with text, or hides it when text is empty. The
