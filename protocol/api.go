@@ -19,6 +19,8 @@ import (
 //	GET  /v1/envelopes               → EnvelopesResponse, addressed to the calling device
 //	GET  /v1/devices                 → DevicesResponse (every active device: public keys and status)
 //	POST /v1/devices/{id}/revoke     → DeviceInfo (owner)
+//	POST /v1/version                 VersionReport (the caller's own version) → VersionsResponse
+//	GET  /v1/versions                → VersionsResponse: every device's version and last sync, the newest seen
 //	POST /v1/checkpoints             CheckpointInfo (the caller's own) → 204
 //	GET  /v1/checkpoints?device=ID&after=SEQ&limit=N
 //	                                 → CheckpointsResponse (owner: any device; others: their own)
@@ -49,6 +51,8 @@ const (
 	PathChangeSets  = "/v1/changesets"
 	PathEnvelopes   = "/v1/envelopes"
 	PathDevices     = "/v1/devices"
+	PathVersion     = "/v1/version"
+	PathVersions    = "/v1/versions"
 	PathCheckpoints = "/v1/checkpoints"
 	PathRoster      = "/v1/roster"
 	PathRosterHead  = "/v1/roster/head"
@@ -138,6 +142,35 @@ type DeviceInfo struct {
 // DevicesResponse lists devices.
 type DevicesResponse struct {
 	Devices []DeviceInfo `json:"devices"`
+}
+
+// VersionReport is what a device reports at the end of each sync round: the Spoke version it
+// runs. Device, if set, must be the caller's own id (the client certificate's): a device
+// reports only its own version. The hub records it with the time as the device's last sync.
+type VersionReport struct {
+	Device  string `json:"device,omitempty"`
+	Version string `json:"version"`
+}
+
+// DeviceVersion is one device as the version list shows it: its id, role and standing, the
+// version it last reported and when (its last sync), and when the hub last saw it at all.
+// Nothing personal: no label.
+type DeviceVersion struct {
+	ID         string    `json:"id"`
+	Role       Role      `json:"role"`
+	Status     Status    `json:"status"`
+	Version    string    `json:"version,omitempty"`
+	LastSync   time.Time `json:"last_sync,omitzero"`
+	LastSeen   time.Time `json:"last_seen,omitzero"`
+	EnrolledAt time.Time `json:"enrolled_at"`
+}
+
+// VersionsResponse lists every device the hub knows (ordered by id) with its version, the
+// newest version any of them reported, and the hub's own version.
+type VersionsResponse struct {
+	Devices []DeviceVersion `json:"devices"`
+	Newest  string          `json:"newest,omitempty"`
+	Hub     string          `json:"hub,omitempty"`
 }
 
 // TokenRequest asks for an enrollment token (owner devices only).

@@ -317,6 +317,32 @@ func SetPulledRule(tx PulledTx, id string, cursor int64) error {
 	return nil
 }
 
+// VersionTx is what a storage gives SetDeviceVersionRule.
+type VersionTx interface {
+	// SetVersion stores the version and last sync time if at is not before the stored last
+	// sync, and reports whether it did.
+	SetVersion(id, version string, at time.Time) (set bool, err error)
+	// Exists reports whether the device exists.
+	Exists(id string) (bool, error)
+}
+
+// SetDeviceVersionRule is Storage.SetDeviceVersion's rule: the last sync only moves forward
+// (an older report changes nothing), and an unknown device is ErrNotFound.
+func SetDeviceVersionRule(tx VersionTx, id, version string, at time.Time) error {
+	set, err := tx.SetVersion(id, version, at)
+	if err != nil || set {
+		return err
+	}
+	ok, err := tx.Exists(id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // ValidSnapshotID reports whether id is a snapshot id as the API and the storage carry it:
 // the header's 16 bytes in lower-case hex.
 func ValidSnapshotID(id string) bool {

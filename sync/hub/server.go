@@ -23,6 +23,7 @@ import (
 
 	"spoke/protocol"
 	"spoke/sync/wire"
+	"spoke/version"
 )
 
 // Defaults for Config fields left zero.
@@ -141,6 +142,8 @@ func NewServer(cfg Config) (*Server, error) {
 	mux.HandleFunc("GET "+protocol.PathEnvelopes, s.authed(false, s.handleEnvelopes))
 	mux.HandleFunc("GET "+protocol.PathDevices, s.authed(false, s.handleDevices))
 	mux.HandleFunc("POST "+protocol.PathDevices+"/{id}/revoke", s.authed(true, s.handleRevoke))
+	mux.HandleFunc("POST "+protocol.PathVersion, s.authed(false, s.handleReportVersion))
+	mux.HandleFunc("GET "+protocol.PathVersions, s.authed(false, s.handleVersions))
 	mux.HandleFunc("POST "+protocol.PathCheckpoints, s.authed(false, s.handlePutCheckpoint))
 	mux.HandleFunc("GET "+protocol.PathCheckpoints, s.authed(false, s.handleCheckpoints))
 	mux.HandleFunc("GET "+protocol.PathRoster, s.authed(false, s.handleRoster))
@@ -833,6 +836,49 @@ func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request, d Device)
 	for _, x := range devs {
 		out.Devices = append(out.Devices, x.Info())
 	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// handleReportVersion records the calling device's Spoke version and, as its last sync, now,
+// and answers with the version list. A device reports only its own version: the record it
+// writes is the client certificate's device, and a report naming another is refused.
+func (s *Server) handleReportVersion(w http.ResponseWriter, r *http.Request, d Device) {
+	var req protocol.VersionReport
+	if !s.readJSON(w, r, &req) {
+		return
+	}
+	if req.Device != "" && req.Device != d.ID {
+		s.fail(w, r, http.StatusForbidden, protocol.RejectDeviceMismatch, protocol.RejectDeviceMismatch, "a device reports only its own version")
+		return
+	}
+	if !version.Valid(req.Version) {
+		s.fail(w, r, http.StatusBadRequest, protocol.RejectMalformed, protocol.RejectMalformed, "version: a semantic version like 1.2.3, at most 64 characters")
+		return
+	}
+	if err := s.cfg.Storage.SetDeviceVersion(r.Context(), d.ID, req.Version, s.cfg.Now()); err != nil {
+		s.internal(w, r, "record device version", err)
+		return
+	}
+	s.log.Info("version reported", "device", d.ID, "version", req.Version)
+	s.handleVersions(w, r, d)
+}
+
+// handleVersions lists every device's version and last sync, and the newest version among
+// them, to every enrolled device (ids, standing and versions: nothing personal).
+func (s *Server) handleVersions(w http.ResponseWriter, r *http.Request, d Device) {
+	devs, err := s.cfg.Storage.Devices(r.Context())
+	if err != nil {
+		s.internal(w, r, "list devices", err)
+		return
+	}
+	out := protocol.VersionsResponse{Devices: []protocol.DeviceVersion{}, Hub: version.Version}
+	vs := make([]string, 0, len(devs))
+	for _, x := range devs {
+		out.Devices = append(out.Devices, protocol.DeviceVersion{ID: x.ID, Role: x.Role, Status: x.Status, Version: x.Version,
+			LastSync: x.LastSync, LastSeen: x.LastSeen, EnrolledAt: x.EnrolledAt})
+		vs = append(vs, x.Version)
+	}
+	out.Newest = version.Newest(vs...)
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -64,6 +64,11 @@ type Device struct {
 	// may read. It only rises. A snapshot commit at point P waits until
 	// every active device that reads the scope has Pulled >= P.
 	Pulled int64
+	// Version is the Spoke version the device last reported (POST
+	// /v1/version, at the end of each sync round); "" before its first
+	// report. LastSync is when it reported it.
+	Version  string
+	LastSync time.Time
 }
 
 // CanWrite reports whether the device may push change-sets for scope.
@@ -219,6 +224,10 @@ type Storage interface {
 	RevokeDevice(ctx context.Context, id string, at time.Time) error
 	// TouchDevice records that the device was seen at the given time.
 	TouchDevice(ctx context.Context, id string, at time.Time) error
+	// SetDeviceVersion records the version a device reported and, as its
+	// LastSync, when. LastSync only moves forward: a report older than the
+	// stored one changes nothing. ErrNotFound for an unknown device.
+	SetDeviceVersion(ctx context.Context, id, version string, at time.Time) error
 	// SetPulled raises the device's Pulled to cursor; a lower or equal
 	// cursor changes nothing. ErrNotFound for an unknown device.
 	SetPulled(ctx context.Context, device string, cursor int64) error

@@ -49,6 +49,7 @@ func (s Suite) Run(t *testing.T) {
 		{"Roster", testRoster},
 		{"RosterAppendsOnceUnderConcurrency", testRosterConcurrent},
 		{"Pulled", testPulled},
+		{"DeviceVersions", testDeviceVersions},
 		{"SnapshotStaging", testSnapshotStaging},
 		{"SnapshotCommit", testSnapshotCommit},
 		{"SnapshotCommitsConcurrently", testSnapshotCommitsConcurrently},

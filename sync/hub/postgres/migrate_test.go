@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -33,8 +34,11 @@ func TestMigratesVersion1(t *testing.T) {
 			t.Fatal(err)
 		}
 		d, err := st.Device(ctx, "old-dev")
-		if err != nil || d.Pulled != int64(i*3) {
+		if err != nil || d.Pulled != int64(i*3) || (i == 0) != (d.Version == "") {
 			t.Fatalf("device after the migration: %+v %v", d, err)
+		}
+		if err := st.SetDeviceVersion(ctx, "old-dev", "0.12.0", time.Now()); err != nil {
+			t.Fatal(err)
 		}
 		if err := st.SetPulled(ctx, "old-dev", 3); err != nil {
 			t.Fatal(err)

@@ -116,7 +116,7 @@ CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL);
 `
 
 // schemaVersion is the version migrate brings a database to.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // schemaV2 adds compaction: each device's pulled cursor, and snapshots with their parts
 // (deleted with them). At most one snapshot per scope is committed.
@@ -145,6 +145,13 @@ CREATE TABLE IF NOT EXISTS snapshot_parts (
 	PRIMARY KEY (scope, id, part),
 	FOREIGN KEY (scope, id) REFERENCES snapshots (scope, id) ON DELETE CASCADE
 );
+`
+
+// schemaV3 adds each device's reported Spoke version and the time of that report (its last
+// sync round).
+const schemaV3 = `
+ALTER TABLE devices ADD COLUMN IF NOT EXISTS version TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN IF NOT EXISTS last_sync TIMESTAMPTZ;
 `
 
 // Open connects to the database at url (a postgres:// URL or a key=value
@@ -197,6 +204,11 @@ func (s *Storage) migrate(ctx context.Context) error {
 		if v < 2 {
 			if _, err := tx.Exec(ctx, schemaV2); err != nil {
 				return fmt.Errorf("create hub schema: to version 2: %w", err)
+			}
+		}
+		if v < 3 {
+			if _, err := tx.Exec(ctx, schemaV3); err != nil {
+				return fmt.Errorf("create hub schema: to version 3: %w", err)
 			}
 		}
 		if _, err := tx.Exec(ctx, "UPDATE schema_version SET version = $1", schemaVersion); err != nil {
@@ -347,12 +359,12 @@ func (s *Storage) StoredBytes(ctx context.Context, device string) (int64, error)
 	return n, nil
 }
 
-const deviceCols = "id, label, role, scopes, signing_key, hpke_key, cert_serial, status, enrolled_at, last_seen, revoked_at, pulled"
+const deviceCols = "id, label, role, scopes, signing_key, hpke_key, cert_serial, status, enrolled_at, last_seen, revoked_at, pulled, version, last_sync"
 
 func insertDevice(ctx context.Context, tx pgx.Tx, d hub.Device) error {
-	_, err := tx.Exec(ctx, "INSERT INTO devices("+deviceCols+") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+	_, err := tx.Exec(ctx, "INSERT INTO devices("+deviceCols+") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
 		d.ID, d.Label, string(d.Role), nonNil(d.Scopes), d.SigningKey, d.HPKEKey, d.CertSerial, string(d.Status),
-		d.EnrolledAt.UTC(), ts(d.LastSeen), ts(d.RevokedAt), d.Pulled)
+		d.EnrolledAt.UTC(), ts(d.LastSeen), ts(d.RevokedAt), d.Pulled, d.Version, ts(d.LastSync))
 	if isUnique(err) {
 		return hub.ErrExists
 	}
@@ -362,13 +374,14 @@ func insertDevice(ctx context.Context, tx pgx.Tx, d hub.Device) error {
 func scanDevice(r pgx.Row) (hub.Device, error) {
 	var d hub.Device
 	var role, status string
-	var seen, revoked *time.Time
-	if err := r.Scan(&d.ID, &d.Label, &role, &d.Scopes, &d.SigningKey, &d.HPKEKey, &d.CertSerial, &status, &d.EnrolledAt, &seen, &revoked, &d.Pulled); err != nil {
+	var seen, revoked, synced *time.Time
+	if err := r.Scan(&d.ID, &d.Label, &role, &d.Scopes, &d.SigningKey, &d.HPKEKey, &d.CertSerial, &status, &d.EnrolledAt, &seen, &revoked, &d.Pulled,
+		&d.Version, &synced); err != nil {
 		return d, err
 	}
 	d.Scopes = orNil(d.Scopes)
 	d.Role, d.Status = protocol.Role(role), protocol.Status(status)
-	d.EnrolledAt, d.LastSeen, d.RevokedAt = d.EnrolledAt.UTC(), val(seen), val(revoked)
+	d.EnrolledAt, d.LastSeen, d.RevokedAt, d.LastSync = d.EnrolledAt.UTC(), val(seen), val(revoked), val(synced)
 	return d, nil
 }
 
@@ -440,6 +453,20 @@ func (r revokeTx) Revoke(id string) error {
 func (s *Storage) TouchDevice(ctx context.Context, id string, when time.Time) error {
 	return hub.StorageErr("touch device", hub.TouchDeviceRule(touchTx{ctx, s.pool}, id, when), hub.ErrNotFound)
 }
+
+// SetDeviceVersion implements hub.Storage.
+func (s *Storage) SetDeviceVersion(ctx context.Context, id, version string, when time.Time) error {
+	return hub.StorageErr("set device version", hub.SetDeviceVersionRule(versionTx{ctx, s.pool}, id, version, when), hub.ErrNotFound)
+}
+
+type versionTx touchTx
+
+func (t versionTx) SetVersion(id, version string, when time.Time) (bool, error) {
+	tag, err := t.pool.Exec(t.ctx, "UPDATE devices SET version = $1, last_sync = $2 WHERE id = $3 AND (last_sync IS NULL OR last_sync <= $2)", version, when.UTC(), id)
+	return err == nil && tag.RowsAffected() > 0, err
+}
+
+func (t versionTx) Exists(id string) (bool, error) { return touchTx(t).Exists(id) }
 
 type touchTx struct {
 	ctx  context.Context

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"spoke/sync/hub"
 )
@@ -34,8 +35,11 @@ func TestMigratesVersion1(t *testing.T) {
 			t.Fatal(err)
 		}
 		d, err := st.Device(ctx, "old-dev")
-		if err != nil || d.Pulled != int64(i*1) || d.Scopes[0] != "shop-1" {
+		if err != nil || d.Pulled != int64(i*1) || d.Scopes[0] != "shop-1" || (i == 0) != (d.Version == "") {
 			t.Fatalf("device after the migration: %+v %v", d, err)
+		}
+		if err := st.SetDeviceVersion(ctx, "old-dev", "0.12.0", time.UnixMilli(5)); err != nil {
+			t.Fatal(err)
 		}
 		if err := st.SetPulled(ctx, "old-dev", 1); err != nil {
 			t.Fatal(err)

@@ -42,7 +42,7 @@ type Storage struct {
 
 // migrations take the schema from version i (PRAGMA user_version) to i+1, each in the
 // transaction that sets the new version, so a file is always at one whole version.
-var migrations = []string{schemaV1, schemaV2}
+var migrations = []string{schemaV1, schemaV2, schemaV3}
 
 // schemaV1 is the first schema (user_version 1).
 const schemaV1 = `
@@ -138,6 +138,13 @@ CREATE TABLE snapshot_parts (
 	PRIMARY KEY (scope, id, part),
 	FOREIGN KEY (scope, id) REFERENCES snapshots (scope, id) ON DELETE CASCADE
 );
+`
+
+// schemaV3 adds each device's reported Spoke version and the time of that report (its last
+// sync round).
+const schemaV3 = `
+ALTER TABLE devices ADD COLUMN version TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN last_sync INTEGER NOT NULL DEFAULT 0;
 `
 
 // Open opens (creating if needed, owner-only) the database file at path.
@@ -344,12 +351,12 @@ func parseScopes(s string) ([]string, error) {
 	return out, nil
 }
 
-const deviceCols = "id, label, role, scopes, signing_key, hpke_key, cert_serial, status, enrolled_at, last_seen, revoked_at, pulled"
+const deviceCols = "id, label, role, scopes, signing_key, hpke_key, cert_serial, status, enrolled_at, last_seen, revoked_at, pulled, version, last_sync"
 
 func insertDevice(ctx context.Context, tx *sql.Tx, d hub.Device) error {
-	_, err := tx.ExecContext(ctx, "INSERT INTO devices("+deviceCols+") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err := tx.ExecContext(ctx, "INSERT INTO devices("+deviceCols+") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		d.ID, d.Label, string(d.Role), scopesJSON(d.Scopes), d.SigningKey, d.HPKEKey, d.CertSerial, string(d.Status),
-		ms(d.EnrolledAt), ms(d.LastSeen), ms(d.RevokedAt), d.Pulled)
+		ms(d.EnrolledAt), ms(d.LastSeen), ms(d.RevokedAt), d.Pulled, d.Version, ms(d.LastSync))
 	if isUnique(err) {
 		return hub.ErrExists
 	}
@@ -390,14 +397,15 @@ func scanBlob(r scanner) ([]byte, error) {
 func scanDevice(r scanner) (hub.Device, error) {
 	var d hub.Device
 	var role, scopes, status string
-	var enrolled, seen, revoked int64
-	if err := r.Scan(&d.ID, &d.Label, &role, &scopes, &d.SigningKey, &d.HPKEKey, &d.CertSerial, &status, &enrolled, &seen, &revoked, &d.Pulled); err != nil {
+	var enrolled, seen, revoked, synced int64
+	if err := r.Scan(&d.ID, &d.Label, &role, &scopes, &d.SigningKey, &d.HPKEKey, &d.CertSerial, &status, &enrolled, &seen, &revoked, &d.Pulled,
+		&d.Version, &synced); err != nil {
 		return d, err
 	}
 	var err error
 	d.Scopes, err = parseScopes(scopes)
 	d.Role, d.Status = protocol.Role(role), protocol.Status(status)
-	d.EnrolledAt, d.LastSeen, d.RevokedAt = at(enrolled), at(seen), at(revoked)
+	d.EnrolledAt, d.LastSeen, d.RevokedAt, d.LastSync = at(enrolled), at(seen), at(revoked), at(synced)
 	return d, err
 }
 
@@ -458,6 +466,24 @@ func (r revokeTx) Revoke(id string) error {
 func (s *Storage) TouchDevice(ctx context.Context, id string, when time.Time) error {
 	return hub.StorageErr("touch device", hub.TouchDeviceRule(touchTx{ctx, s}, id, when), hub.ErrNotFound)
 }
+
+// SetDeviceVersion implements hub.Storage.
+func (s *Storage) SetDeviceVersion(ctx context.Context, id, version string, when time.Time) error {
+	return hub.StorageErr("set device version", hub.SetDeviceVersionRule(versionTx{ctx, s}, id, version, when), hub.ErrNotFound)
+}
+
+type versionTx touchTx
+
+func (t versionTx) SetVersion(id, version string, when time.Time) (bool, error) {
+	res, err := t.s.w.ExecContext(t.ctx, "UPDATE devices SET version = ?, last_sync = ? WHERE id = ? AND last_sync <= ?", version, ms(when), id, ms(when))
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+func (t versionTx) Exists(id string) (bool, error) { return touchTx(t).Exists(id) }
 
 type touchTx struct {
 	ctx context.Context
