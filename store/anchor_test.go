@@ -593,6 +593,8 @@ func TestUpgradeConvertsUsers(t *testing.T) {
 		"DROP TABLE incidents", "DROP TABLE assessments", "DROP TABLE retention_policies", "DROP TABLE retention_approvals", "DROP TABLE reason_keys",
 		// and migration 13 (consents, org settings)
 		"DROP TABLE consents", "DROP TABLE org_settings",
+		// and migration 18 (the security check-up)
+		"DROP TABLE checkup_runs", "DROP TABLE checkup_decisions",
 		"CREATE TABLE sync_peers (device_id TEXT PRIMARY KEY, signing_key BLOB NOT NULL, kem_key BLOB NOT NULL, name TEXT NOT NULL DEFAULT '', role TEXT NOT NULL DEFAULT '', scopes TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'active') STRICT",
 		"PRAGMA user_version = 4"} {
 		if _, err := db.Exec(q); err != nil {

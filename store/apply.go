@@ -300,7 +300,7 @@ func checkRecords(scope string, recs []ChangeRecord) (uint64, error) {
 		case r.Scope != scope:
 			return 0, &RemoteError{"a record is outside the change-set's scope"}
 		case orgTable(r.Table) != (scope == OrgScope):
-			return 0, &RemoteError{"org data (users, shops, incidents, assessments, retention policies) travels only in the org scope, shop data only in its shop's scope"}
+			return 0, &RemoteError{"org data (users, shops, incidents, assessments, retention policies, check-ups) travels only in the org scope, shop data only in its shop's scope"}
 		case isSealed(r.Table, r.Column) != r.Sealed:
 			return 0, &RemoteError{fmt.Sprintf("%s.%s sealed flag is wrong", r.Table, r.Column)}
 		case r.Device == "" || r.RowID == "" || len(r.RowID) > 64:

@@ -287,6 +287,45 @@ func (ss *Session) SetBackupConfig(ctx context.Context, c BackupConfig) error {
 			return err
 		}
 		w.audit.Detail = fmt.Sprintf("full=%s differential=%s incremental=%s keep=%d", c.Full, c.Differential, c.Incremental, c.KeepFulls)
+		var old BackupConfig
+		if v, err := ss.s.metaChecked(ctx, w.tx, metaBackupConfig); err == nil {
+			if err := json.Unmarshal(v, &old); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		old.recordChanges(w, c)
 		return ss.s.putMeta(ctx, w.tx, metaBackupConfig, b)
 	})
+}
+
+// recordChanges records each value of the schedule that c changes. A folder's path may hold a
+// person's name (a home folder), so it is recorded as set, changed or removed, never as a path.
+func (old BackupConfig) recordChanges(w *wtx, c BackupConfig) {
+	folder := func(f string) string {
+		if f == "" {
+			return ""
+		}
+		return "(a folder)"
+	}
+	switch {
+	case old.Folder != "" && c.Folder != "" && old.Folder != c.Folder:
+		w.settingChanged("backup.folder", "(a folder)", "(another folder)")
+	default:
+		w.settingChanged("backup.folder", folder(old.Folder), folder(c.Folder))
+	}
+	w.settingChanged("backup.full", durationSetting(old.Full), durationSetting(c.Full))
+	w.settingChanged("backup.differential", durationSetting(old.Differential), durationSetting(c.Differential))
+	w.settingChanged("backup.incremental", durationSetting(old.Incremental), durationSetting(c.Incremental))
+	if old.KeepFulls != c.KeepFulls {
+		w.settingChanged("backup.keep_fulls", intOrEmpty(old.KeepFulls), intSetting(c.KeepFulls))
+	}
+}
+
+func intOrEmpty(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return intSetting(n)
 }

@@ -639,6 +639,11 @@ func init() {
 		"consents.shop_id",
 		"consents.recorded_by",
 		"org_settings.set_by",
+		"checkup_runs.run_by",
+		"checkup_runs.device_id", // a device, not a row: it matches no row and orders nothing
+		"checkup_decisions.run_id",
+		"checkup_decisions.decided_by",
+		"checkup_decisions.device_id", // a device, as above
 	} {
 		refersTo[c] = true
 	}
@@ -664,6 +669,8 @@ var scopeOfRows = map[string]string{
 	"shop_holidays":       "shop_id",
 	"consents":            "shop_id",
 	"org_settings":        "'" + OrgScope + "'",
+	"checkup_runs":        "'" + OrgScope + "'",
+	"checkup_decisions":   "'" + OrgScope + "'",
 }
 
 // orgTable reports whether a synced table's rows are org data (the org scope, written on owner

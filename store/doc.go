@@ -39,6 +39,7 @@
 //	auditsync.go  other devices' audit copies
 //	reasons.go    break-glass reasons under keys of their own, outside the chain, so they expire
 //	users.go      staff records: MAC, signatures, sign-in
+//	password.go   the password policy, checked for new passwords and at every sign-in
 //	staff.go      staff administration
 //	shops.go      shops
 //	customers.go  customers
@@ -56,6 +57,10 @@
 //	retention.go  the retention policy, its approval, preview and runs
 //	consent.go    consent per purpose: insert-only events, the children's rules, the send gate
 //	transfer.go   PIPL cross-border: the transfer declaration, what stays on this device
+//	settings.go   configuration changes: each audited with its old and new value
+//	checkup.go    the periodic security check-up: runs, findings, the owner's decisions
+//	checkup_sources.go
+//	              the check-up's sources (versions, devices, backups, passwords...)
 //	batch.go      the batch write unit (imports, the demo loader)
 //	merge.go      the merge rule, a pure function
 //	apply.go      applying another device's change-set
@@ -64,6 +69,7 @@
 //	scopesnap.go  a scope read for a compaction snapshot; which key versions rows need
 //	syncstate.go  enrolment and sync state
 //	roster.go     the verified device list
+//	hubview.go    the hub's last list of devices, their versions and last syncs
 //	replica.go    the narrow port sync reaches the store through
 //	snapshot.go   what a backup records and a restore reproduces
 //	backups.go    the store's side of backups

@@ -27,6 +27,9 @@ var (
 	ErrBadCredentials = errors.New("wrong username or password")
 	// ErrLockedOut means too many failed sign-ins; try later or ask the owner.
 	ErrLockedOut = errors.New("this account is locked after repeated failed sign-ins; wait or ask the owner to reset it")
+	// ErrPasswordChange means the password typed at sign-in fails the policy (password.go) and
+	// must be changed before anything else; it is also an ErrForbidden.
+	ErrPasswordChange = fmt.Errorf("your password does not meet the password policy (at least 12 characters, not a common password): change it first (spoke user passwd, or the dialog after sign-in): %w", ErrForbidden)
 	// ErrInactive means the account was deactivated.
 	ErrInactive = errors.New("this account is deactivated")
 	// ErrTampered means a stored record failed authentication (edited outside Spoke).

@@ -105,6 +105,17 @@ func (w *wtx) trackTouched() error {
 	return err
 }
 
+// untrack empties the transaction's record of touched rows once they are sealed: the
+// temporary tables outlive the transaction on its connection, and writtenHere must not vouch
+// for a row after the commit.
+func (w *wtx) untrack() error {
+	if _, err := w.tx.ExecContext(w.ctx, "DELETE FROM temp.touched"); err != nil {
+		return err
+	}
+	_, err := w.tx.ExecContext(w.ctx, "DELETE FROM temp.touched_conflicts")
+	return err
+}
+
 // sealIfNew seals a database that has no integrity state yet (made before row clocks and just
 // migrated): one audited write that MACs every row. A database whose trail says it was sealed
 // is not sealed again (checkTrail has refused it).

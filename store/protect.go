@@ -50,6 +50,7 @@ func (s *Store) Protect(ctx context.Context, p Protection) error {
 	}
 	err := s.write(ctx, systemActor(s), "keys.protect", func(w *wtx) error {
 		w.audit.Detail = "key_store=" + keyStore
+		w.settingChanged("keys.key_store", s.keyStore, keyStore)
 		if blob == nil {
 			if err := s.dropMeta(ctx, w.tx, metaMKPass); err != nil {
 				return err

@@ -179,6 +179,11 @@ func (ss *Session) SetRetentionPolicy(ctx context.Context, p RetentionPolicy) (s
 			}
 		}
 		slices.Sort(needsShops)
+		prev, err := ss.s.retentionPolicy(ctx, w.tx)
+		if err != nil {
+			return err
+		}
+		prev.recordChanges(w, p)
 		id = newID()
 		w.audit.Target = id
 		w.audit.Detail = fmt.Sprintf("inactive_years=%d deleted_days=%d reason_months=%d audit_years=%d request_log_months=%d assessment_years=%d needs_owner=%t needs_shops=%d",
@@ -691,4 +696,28 @@ func (s *Store) retentionErase(ctx context.Context, p Principal, customerIDs []s
 	a, _ := p.auditActor()
 	_, err := s.eraseCustomers(ctx, a, "retention.erase", customerIDs)
 	return err
+}
+
+// recordChanges records each period of p that differs from the policy in force before (nil:
+// none was set).
+func (old *RetentionPolicy) recordChanges(w *wtx, p RetentionPolicy) {
+	var o RetentionPolicy
+	if old != nil {
+		o = *old
+	}
+	set := old != nil
+	for _, c := range []struct {
+		name     string
+		old, new int
+	}{
+		{"retention.inactive_years", o.InactiveYears, p.InactiveYears}, {"retention.deleted_days", o.DeletedDays, p.DeletedDays},
+		{"retention.reason_months", o.ReasonMonths, p.ReasonMonths}, {"retention.audit_years", o.AuditYears, p.AuditYears},
+		{"retention.request_log_months", o.RequestLogMonths, p.RequestLogMonths}, {"retention.assessment_years", o.AssessmentYears, p.AssessmentYears},
+	} {
+		was := ""
+		if set {
+			was = intSetting(c.old)
+		}
+		w.settingChanged(c.name, was, intSetting(c.new))
+	}
 }

@@ -171,6 +171,15 @@ var schema = []table{
 	{name: "org_settings", order: "id", synced: true, late: true, cols: []column{
 		biz("name"), biz("value"), biz("set_by"), biz("set_at"),
 	}},
+	// The security check-up (checkup.go): its runs with their findings (codes, ids, dates and
+	// counts) and the owner's decisions on findings (org scope, owner devices). A decision's
+	// note is the sealed reason of its audit entry, not a column.
+	{name: "checkup_runs", order: "id", synced: true, late: true, cols: []column{
+		biz("at"), biz("since"), biz("run_by"), biz("device_id"), biz("trigger"), biz("version"), biz("findings"),
+	}},
+	{name: "checkup_decisions", order: "id", synced: true, late: true, cols: []column{
+		biz("run_id"), biz("finding"), biz("decision"), biz("decided_by"), biz("decided_at"), biz("device_id"), biz("note_seq"),
+	}},
 }
 
 // The registry's views, built once from schema.

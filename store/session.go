@@ -23,6 +23,19 @@ type Session struct {
 	building int
 	missed   map[string]bool
 	closed   bool
+	// passwordRule is the policy rule the password typed at sign-in failed ("" none);
+	// mustChange: this device may change it, so until ChangePassword nothing else is allowed.
+	// Both change once, under pwMu, when the password is changed.
+	pwMu         sync.Mutex
+	passwordRule string
+	mustChange   bool
+}
+
+// mustChangePassword reports whether only ChangePassword is allowed.
+func (ss *Session) mustChangePassword() bool {
+	ss.pwMu.Lock()
+	defer ss.pwMu.Unlock()
+	return ss.mustChange
 }
 
 // ErrSignedOut means the session signed out while the operation ran.
@@ -62,6 +75,10 @@ func (ss *Session) SignOut(ctx context.Context) error {
 
 // require checks op on t and records a denial in the audit trail.
 func (ss *Session) require(ctx context.Context, op Op, t target, action, targetID string) (Grant, error) {
+	if ss.mustChangePassword() {
+		ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: action, Target: targetID, Outcome: "denied", Detail: "password change required"})
+		return Deny, ErrPasswordChange
+	}
 	g, ok := ss.user.permits(op, t)
 	if ok && g != Request {
 		return g, nil
@@ -73,6 +90,9 @@ func (ss *Session) require(ctx context.Context, op Op, t target, action, targetI
 // allow checks op on t without auditing: for use inside a write, whose denial Session.write
 // records after the transaction is rolled back (a second writer inside it would deadlock).
 func (ss *Session) allow(op Op, t target) (Grant, error) {
+	if ss.mustChangePassword() {
+		return Deny, ErrPasswordChange
+	}
 	g, ok := ss.user.permits(op, t)
 	if ok && g != Request {
 		return g, nil

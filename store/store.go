@@ -210,7 +210,7 @@ func Create(ctx context.Context, dir string, c CreateOptions, opts Options) (*St
 	if !contact.ValidRegion(c.Region) {
 		return nil, "", &FieldError{"region", "not a known ISO country code"}
 	}
-	if err := checkPassword(c.OwnerPassword); err != nil {
+	if err := checkPassword(c.OwnerUsername, c.OwnerPassword); err != nil {
 		return nil, "", err
 	}
 	if err := checkUsername(c.OwnerUsername); err != nil {

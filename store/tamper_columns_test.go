@@ -36,6 +36,7 @@ func TestTamperAnyColumn(t *testing.T) {
 	must[int](t)(st.RewrapAfterErasure(ctx, shops[0].ID, 1))
 	plantRequest(t, owner, c1)
 	useRetentionTables(t, st, owner)
+	useCheckupTables(t, owner)
 	// Consent events and the org settings (the transfer declaration).
 	must[string](t)(owner.RecordConsent(ctx, c1, ConsentEvent{Purpose: PurposeEmailMarketing, Granted: true, Source: SourceCounter, Notice: "2026-11"}))
 	if err := owner.SetTransferSetting(ctx, TransferSetting{HubCountry: "DE", OwnerCountries: []string{"DE"}}); err != nil {

@@ -262,7 +262,8 @@ func (ss *Session) SetTransferSetting(ctx context.Context, in TransferSetting) e
 	})
 }
 
-// putSetting writes one org setting if its value changed.
+// putSetting writes one org setting if its value changed, and records the change
+// (settingChanged). Every org setting is written through it.
 func (w *wtx) putSetting(userID, name, value string) error {
 	id := settingID(name)
 	var cur string
@@ -271,8 +272,10 @@ func (w *wtx) putSetting(userID, name, value string) error {
 	case err == nil && cur == value:
 		return nil
 	case err == nil:
+		w.settingChanged(name, cur, value)
 		return w.update("org_settings", OrgScope, id, []col{plain("value", value), plain("set_by", userID), plain("set_at", w.now)})
 	case errors.Is(err, sql.ErrNoRows):
+		w.settingChanged(name, "", value)
 		return w.insert("org_settings", OrgScope, id, []col{plain("name", name), plain("value", value), plain("set_by", userID), plain("set_at", w.now)})
 	}
 	return err

@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 
@@ -89,16 +88,6 @@ func checkUsername(u string) error {
 		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
 			return &FieldError{"username", "may use only lower-case letters, digits, '.', '_' and '-'"}
 		}
-	}
-	return nil
-}
-
-func checkPassword(p string) error {
-	if utf8.RuneCountInString(p) < 10 {
-		return &FieldError{"password", "must be at least 10 characters"}
-	}
-	if len(p) > 1024 {
-		return &FieldError{"password", "is too long"}
 	}
 	return nil
 }
@@ -402,7 +391,7 @@ func (w *wtx) addUser(n NewUser, defaultShop string) (string, error) {
 	if err := checkUsername(n.Username); err != nil {
 		return "", err
 	}
-	if err := checkPassword(n.Password); err != nil {
+	if err := checkPassword(n.Username, n.Password); err != nil {
 		return "", err
 	}
 	if len(n.Roles) == 0 {
@@ -519,9 +508,16 @@ func (s *Store) SignIn(ctx context.Context, username, password string) (*Session
 		}
 		return nil, ErrBadCredentials
 	}
+	// The password in hand is checked against the policy (password.go): the result goes in the
+	// sign-in's entry, which the check-up reads, and where this device may change the staff
+	// record the session may do nothing but that until the password is changed.
+	rule := passwordPolicy(u.username, password)
 	err = s.write(ctx, a, "auth.sign_in", func(w *wtx) error {
 		u.failed, u.lockedUntil, u.lastSignIn = 0, 0, now
 		w.audit.Target = u.id
+		if rule != "" {
+			w.audit.Detail = "password_policy=" + rule
+		}
 		return w.touchUser(u)
 	})
 	if err != nil {
@@ -531,7 +527,7 @@ func (s *Store) SignIn(ctx context.Context, username, password string) (*Session
 	if err != nil {
 		return nil, err
 	}
-	ss := &Session{s: s, user: user}
+	ss := &Session{s: s, user: user, passwordRule: rule, mustChange: rule != "" && s.mayWrite(ctx, s.db, OrgScope)}
 	s.live.add(ss)
 	return ss, nil
 }

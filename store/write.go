@@ -45,6 +45,9 @@ type wtx struct {
 	writable map[string]bool
 	// erased are the customers erased here (by the ledger): forgotten in memory after commit.
 	erased []string
+	// also are further entries this write adds after its own (one per configuration change,
+	// settings.go), in the same transaction.
+	also []auditEntry
 }
 
 // stmt returns a statement prepared in this transaction.
@@ -112,6 +115,16 @@ func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wt
 	}
 	if err := s.appendAudit(ctx, tx, a, w.audit); err != nil {
 		return fmt.Errorf("audit: %w", err)
+	}
+	for _, e := range w.also {
+		if err := s.appendAudit(ctx, tx, a, e); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+	}
+	// The rows are sealed: forget which this transaction touched, so a later read on this
+	// connection does not take a row edited in the file since for one it is writing.
+	if err := w.untrack(); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)

@@ -32,6 +32,7 @@ import (
 	"spoke/store"
 	"spoke/sync/hubclient"
 	"spoke/sync/wire"
+	"spoke/version"
 )
 
 // Hub is what the engine needs from the hub client (hubclient.Client satisfies it; tests wrap
@@ -49,6 +50,7 @@ type Hub interface {
 	PutRosterHead(ctx context.Context, head []byte) error
 	Snapshots(ctx context.Context) ([]protocol.SnapshotInfo, error)
 	SnapshotPart(ctx context.Context, scope, id string, part uint32) ([]byte, error)
+	ReportVersion(ctx context.Context, version string) (protocol.VersionsResponse, error)
 }
 
 var _ Hub = (*hubclient.Client)(nil)
@@ -70,6 +72,7 @@ type Engine struct {
 	now      func() time.Time // the clock for the enrollment secret's expiry; tests move it
 
 	refusedEnv map[[32]byte]bool // envelopes already refused and audited (under statusMu)
+	version    string            // the Spoke version this device reports (version.Version)
 }
 
 // Status is what the GUI shows.
@@ -94,14 +97,21 @@ type Report struct {
 	Rotated                  []string // shops whose key this owner device rotated after erasures
 	CheckpointSeq            int64
 	BytesPushed, BytesPulled int64
+	// Versions is how many devices the hub's version list named after this device reported
+	// its own version (0: the report did not go through; the round is not failed for it).
+	Versions int
 
 	refusals map[[2]string]int // (sender, reason) -> sets refused this round, audited at its end
 }
 
 // New returns an engine for an enrolled store.
 func New(st Replica, h Hub) *Engine {
-	return &Engine{st: st, hub: h, poke: make(chan struct{}, 1), now: time.Now}
+	return &Engine{st: st, hub: h, poke: make(chan struct{}, 1), now: time.Now, version: version.Version}
 }
+
+// SetVersion sets the Spoke version this engine reports to the hub (default version.Version):
+// for tests that play a device running another release.
+func (e *Engine) SetVersion(v string) { e.version = v }
 
 // Poke asks the background loop for a round soon (after a local write); it never blocks.
 func (e *Engine) Poke() {
@@ -210,7 +220,30 @@ func (e *Engine) round(ctx context.Context, r *Report) error {
 			return err
 		}
 	}
-	return e.checkpoint(ctx, id, r)
+	if err := e.checkpoint(ctx, id, r); err != nil {
+		return err
+	}
+	e.reportVersion(ctx, r)
+	return nil
+}
+
+// reportVersion tells the hub which Spoke version this device runs (the hub records it as this
+// device's last sync) and keeps the hub's answer, every device's version and last sync, for the
+// security check-up. A hub that does not know the call (older) or a failed report does not
+// fail the round: the check-up says how old the list it has is.
+func (e *Engine) reportVersion(ctx context.Context, r *Report) {
+	resp, err := e.hub.ReportVersion(ctx, e.version)
+	if err != nil {
+		return
+	}
+	v := store.HubView{Newest: resp.Newest, Hub: resp.Hub, Reported: e.version}
+	for _, d := range resp.Devices {
+		v.Devices = append(v.Devices, store.HubDevice{ID: d.ID, Role: string(d.Role), Status: string(d.Status), Version: d.Version,
+			LastSync: d.LastSync, LastSeen: d.LastSeen, EnrolledAt: d.EnrolledAt})
+	}
+	if err := e.st.SaveHubView(ctx, v); err == nil {
+		r.Versions = len(v.Devices)
+	}
 }
 
 // envelopeInfo binds an HPKE envelope to its recipient, scope and version.

@@ -64,6 +64,7 @@ type Replica interface {
 	AppendRoster(ctx context.Context, entries [][]byte) (*roster.State, error)
 	SetRosterID(ctx context.Context, id [32]byte) error
 	Peer(ctx context.Context, id string) (*store.Peer, error)
+	SaveHubView(ctx context.Context, v store.HubView) error
 }
 
 var _ Replica = (*store.Replica)(nil)
