@@ -98,7 +98,7 @@ func newUsersScreen(a *App) *UsersScreen {
 		s.update(func(ss *store.Session, u store.User) error { return ss.UpdateUser(ctx, u.ID, nil, &active, nil) }, a.T("Account updated."))
 	})
 	s.NewPass = widget.NewPasswordEntry()
-	s.NewPass.SetPlaceHolder(a.T("new password, at least 10 characters"))
+	s.NewPass.SetPlaceHolder(a.T("new password, at least 12 characters"))
 	s.ResetPass = a.button(a.T("Reset password"), theme.ViewRefreshIcon(), func() {
 		pw := s.NewPass.Text
 		s.update(func(ss *store.Session, u store.User) error { return ss.UpdateUser(ctx, u.ID, nil, nil, &pw) }, a.T("Password reset; a lock-out is cleared too."))
@@ -108,7 +108,7 @@ func newUsersScreen(a *App) *UsersScreen {
 	}
 	s.Username, s.DisplayName, s.Password = widget.NewEntry(), widget.NewEntry(), widget.NewPasswordEntry()
 	s.Username.SetPlaceHolder(a.T("lower-case letters, digits, . _ -"))
-	s.Password.SetPlaceHolder(a.T("at least 10 characters"))
+	s.Password.SetPlaceHolder(a.T("at least 12 characters"))
 	s.NewRole = widget.NewSelect(roleNames, nil)
 	s.NewRole.SetSelected(a.T(roleLabel(store.RoleSales)))
 	s.Shop = widget.NewSelect(shopNames, nil)

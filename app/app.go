@@ -90,6 +90,9 @@ type App struct {
 	Setup   *SetupScreen
 	SignIn  *SignInScreen
 	Shell   *Shell
+	// PasswordChange is the new-password screen after a sign-in whose password fails the
+	// policy (password.go).
+	PasswordChange *PasswordScreen
 }
 
 // New builds the window and starts: the demo shop, the set-up wizard, or unlocking.

@@ -26,6 +26,10 @@ func (a *App) errText(err error) string {
 		return strings.Join(parts, "; ")
 	case errors.As(err, &fe):
 		return a.T(fieldLabel(fe.Field)) + ": " + a.T(fe.Reason)
+	case errors.Is(err, store.ErrPasswordChange):
+		return a.T("Your password does not meet the password policy: change it first.")
+	case errors.Is(err, store.ErrOwnerDeviceOnly):
+		return a.T("This is changed on an owner device (the owner's laptop), not on a shop's counter.")
 	case errors.Is(err, store.ErrForbidden):
 		return a.T("Your role does not allow this.")
 	case errors.Is(err, store.ErrNotFound):
@@ -97,6 +101,10 @@ var fieldLabels = map[string]string{
 	"at":              "Time",
 	"hub_country":     "Hub runs in",
 	"owner_countries": "Owner laptops are in",
+	// checkup.go
+	"every_days":  "A check-up every (days)",
+	"silent_days": "A device is silent after (days)",
+	"note":        "Note",
 }
 
 // fieldLabel maps a store field name to its (translatable) form label: a line of a work order

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -147,6 +148,43 @@ func TestScreenshots(t *testing.T) {
 			test.Tap(s.Verify)
 			a.Wait()
 			capture(t, a, filepath.Join(out, "20-sync-"+lang+".png"))
+			a.Close()
+		}
+	})
+	t.Run("checkup", func(t *testing.T) {
+		for _, lang := range []string{langEN, langZH} {
+			h := newDemoApp(t)
+			a := h.a
+			a.SetLanguage(lang)
+			a.Wait()
+			owner := h.staff("owner", "")
+			h.signIn(owner.Username, owner.Password)
+			if a.Shell == nil {
+				t.Fatal("owner sign-in failed")
+			}
+			ctx := context.Background()
+			// An incident whose 72 hours ran out, and a changed schedule, for the report.
+			if _, err := a.ss.OpenIncident(ctx, store.IncidentInput{Kind: store.IncidentOther, DiscoveredAt: time.Now().Add(-80 * time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.ss.SetCheckupSettings(ctx, store.CheckupSettings{EveryDays: 91, SilentDays: 10}); err != nil {
+				t.Fatal(err)
+			}
+			p := showAdmin[*CheckupPane](t, a, paneCheckup)
+			test.Tap(p.RunNow)
+			a.Wait()
+			a.checkNotices()
+			a.Wait()
+			if i := p.findingIndex("not_connected"); i >= 0 {
+				p.List.Select(i)
+				a.Wait()
+				test.Type(p.Note, "one shop, no hub yet")
+				test.Tap(p.Accept)
+				a.Wait()
+			}
+			p.List.Select(0)
+			a.Wait()
+			capture(t, a, filepath.Join(out, "30-checkup-"+lang+".png"))
 			a.Close()
 		}
 	})

@@ -113,7 +113,7 @@ func (s *SetupScreen) relabel() {
 	a := s.a
 	s.ShopName.SetPlaceHolder(a.T("e.g. Spoke & Chain Portland"))
 	s.OwnerUsername.SetPlaceHolder(a.T("lower-case letters, digits, . _ -"))
-	s.Password.SetPlaceHolder(a.T("at least 10 characters"))
+	s.Password.SetPlaceHolder(a.T("at least 12 characters"))
 	s.Passphrase.SetPlaceHolder(a.T("at least 10 characters"))
 	s.Saved.Text = a.T("I have printed or saved the emergency kit and put it somewhere safe")
 	s.Saved.Refresh()

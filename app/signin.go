@@ -140,9 +140,11 @@ func (s *SignInScreen) submit() {
 			a.ss, a.user, a.shops, a.staff = ss, ss.User(), shops, staff
 			a.sc, a.scEnd = context.WithCancel(a.ctx)
 			a.lastActivity = a.opts.Now()
-			a.startBackups()
-			a.startRetention()
-			a.showShell()
+			if ss.PasswordChangeRequired() {
+				a.showPasswordChange() // the store allows nothing else until it is changed
+				return
+			}
+			a.startSession()
 		}
 	})
 }

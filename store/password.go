@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -54,10 +55,14 @@ func init() {
 	}
 }
 
+// minPassword is the minimum length in force: PasswordMinLength, or Options.PasswordMinLength
+// where that is stricter.
+func (o *Options) minPassword() int { return max(o.PasswordMinLength, PasswordMinLength) }
+
 // passwordPolicy returns the first rule pw fails for the account username, or "" when it passes.
-func passwordPolicy(username, pw string) string {
+func (o *Options) passwordPolicy(username, pw string) string {
 	switch {
-	case utf8.RuneCountInString(pw) < PasswordMinLength:
+	case utf8.RuneCountInString(pw) < o.minPassword():
 		return PasswordShort
 	case commonPasswords[strings.ToLower(pw)]:
 		return PasswordCommon
@@ -68,12 +73,15 @@ func passwordPolicy(username, pw string) string {
 }
 
 // checkPassword checks a new password for an account against the policy.
-func checkPassword(username, p string) error {
+func (o *Options) checkPassword(username, p string) error {
 	if len(p) > 1024 {
 		return &FieldError{"password", "is too long"}
 	}
-	switch passwordPolicy(username, p) {
+	switch o.passwordPolicy(username, p) {
 	case PasswordShort:
+		if n := o.minPassword(); n != PasswordMinLength {
+			return &FieldError{"password", fmt.Sprintf("must be at least %d characters", n)}
+		}
 		return &FieldError{"password", "must be at least 12 characters"}
 	case PasswordCommon:
 		return &FieldError{"password", "is on the list of common passwords: choose a longer phrase of your own"}
@@ -138,7 +146,7 @@ func (ss *Session) ChangePassword(ctx context.Context, current, next string) err
 		if next == current {
 			return &FieldError{"password", "must differ from the current one"}
 		}
-		if err := checkPassword(u.username, next); err != nil {
+		if err := ss.s.opts.checkPassword(u.username, next); err != nil {
 			return err
 		}
 		u.passwordHash = hashPassword(next, ss.s.opts.KDF)

@@ -131,7 +131,7 @@ func (ss *Session) UpdateUser(ctx context.Context, id string, roles []Role, acti
 			w.audit.Fields = append(w.audit.Fields, "active")
 		}
 		if password != nil {
-			if err := checkPassword(u.username, *password); err != nil {
+			if err := ss.s.opts.checkPassword(u.username, *password); err != nil {
 				return err
 			}
 			u.passwordHash = hashPassword(*password, ss.s.opts.KDF)

@@ -59,6 +59,10 @@ type Options struct {
 	// RequestPolicy sets the data-subject request periods the law leaves open (PIPL's working
 	// days, the period where no law here applies); zero: deadline.DefaultPolicy.
 	RequestPolicy deadline.Policy
+	// PasswordMinLength makes the password policy stricter than PasswordMinLength (12): a
+	// deployment that wants longer passwords, or a test of what happens at sign-in when a
+	// password no longer passes. A smaller value changes nothing.
+	PasswordMinLength int
 }
 
 // Keychain is the part of the OS keychain the store uses.
@@ -210,7 +214,7 @@ func Create(ctx context.Context, dir string, c CreateOptions, opts Options) (*St
 	if !contact.ValidRegion(c.Region) {
 		return nil, "", &FieldError{"region", "not a known ISO country code"}
 	}
-	if err := checkPassword(c.OwnerUsername, c.OwnerPassword); err != nil {
+	if err := opts.checkPassword(c.OwnerUsername, c.OwnerPassword); err != nil {
 		return nil, "", err
 	}
 	if err := checkUsername(c.OwnerUsername); err != nil {

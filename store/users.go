@@ -391,7 +391,7 @@ func (w *wtx) addUser(n NewUser, defaultShop string) (string, error) {
 	if err := checkUsername(n.Username); err != nil {
 		return "", err
 	}
-	if err := checkPassword(n.Username, n.Password); err != nil {
+	if err := w.s.opts.checkPassword(n.Username, n.Password); err != nil {
 		return "", err
 	}
 	if len(n.Roles) == 0 {
@@ -511,7 +511,7 @@ func (s *Store) SignIn(ctx context.Context, username, password string) (*Session
 	// The password in hand is checked against the policy (password.go): the result goes in the
 	// sign-in's entry, which the check-up reads, and where this device may change the staff
 	// record the session may do nothing but that until the password is changed.
-	rule := passwordPolicy(u.username, password)
+	rule := s.opts.passwordPolicy(u.username, password)
 	err = s.write(ctx, a, "auth.sign_in", func(w *wtx) error {
 		u.failed, u.lockedUntil, u.lastSignIn = 0, 0, now
 		w.audit.Target = u.id

@@ -72,7 +72,7 @@ func init() {
 			T("The password of {username} was {rule} when they signed in on {at}: they must change it at their next sign-in on an owner device, or the owner resets it.",
 				"账户 {username} 于 {at} 登录时使用的密码为{rule}：其下次在店主设备上登录时必须更改密码，或由店主重置。")},
 		// Configuration changes since the last check-up.
-		"config_change": {T("Configuration changed", "配置已更改"),
+		"config_change": {T("Configuration changed: {name}", "配置已更改：{name}"),
 			T("{name} changed from {old} to {new} by {by} on {at} (device {device}).",
 				"{name} 由 {by} 于 {at}（设备 {device}）从 {old} 改为 {new}。")},
 		"config_changes_more": {T("More configuration changes", "更多配置更改"),
