@@ -265,7 +265,9 @@ func (p *CheckupPane) Decide(decision string) {
 		return
 	}
 	p.Error.SetText("")
-	do(a, func(ctx context.Context, ss *store.Session) error { return ss.DecideCheckupFinding(ctx, key, decision, note) }, func(err error) {
+	do(a, func(ctx context.Context, ss *store.Session) error {
+		return ss.DecideCheckupFinding(ctx, key, decision, note)
+	}, func(err error) {
 		if err != nil {
 			p.Error.SetText(a.errText(err))
 			return
@@ -364,7 +366,9 @@ func (a *App) checkCheckup() {
 	if a.Shell == nil || !a.can(store.OpUsers) {
 		return
 	}
-	load(a, func(ctx context.Context, ss *store.Session) (store.CheckupStatus, error) { return ss.CheckupStatus(ctx) },
+	load(a, func(ctx context.Context, ss *store.Session) (store.CheckupStatus, error) {
+		return ss.CheckupStatus(ctx)
+	},
 		func(st store.CheckupStatus, err error) {
 			if a.Shell == nil || err != nil {
 				return
