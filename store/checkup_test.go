@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"spoke/compliance/checkup"
+	"spoke/protocol/auditrec"
 	"spoke/version"
 )
 
@@ -613,5 +614,47 @@ func TestPasswordPolicy(t *testing.T) {
 		if strings.Contains(e.Detail, "pw-10c") || strings.Contains(e.Detail, "phrase") {
 			t.Fatalf("a password in the trail: %+v", e)
 		}
+	}
+}
+
+// TestCheckupRowsTravel: runs and decisions reach the owner's other device, which reads the
+// same report (the note opens there from the trail copy); a run row in a shop's set is
+// refused; a run arriving in an org set whose findings are not what a check-up writes (a name
+// planted in an argument) is stored as it came, but never shown: reading it is refused.
+func TestCheckupRowsTravel(t *testing.T) {
+	ctx := context.Background()
+	a, b, owner := newPair(t)
+	r := must[*checkup.Report](t)(owner.RunCheckup(ctx))
+	if err := owner.DecideCheckupFinding(ctx, "not_connected", "accepted", "Olga's laptop stays offline"); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, a, b)
+	if _, err := b.st.applyRemoteAudit(ctx, a.st.DeviceID(), must[[]auditrec.Entry](t)(a.st.localAudit(ctx, 0, 1<<20))); err != nil {
+		t.Fatal(err)
+	}
+	ownerB := signIn(t, b.st, "olga", "owner-password-1")
+	got := must[*checkup.Report](t)(ownerB.CheckupReport(ctx, r.RunID))
+	if f := got.Finding("not_connected"); f == nil || f.Status != checkup.Accepted || f.Note != "Olga's laptop stays offline" {
+		t.Fatalf("on the second device: %+v", f)
+	}
+	shops := must[[]Shop](t)(owner.Shops(ctx))
+	recs := []ChangeRecord{{HLC: 1 << 50, Device: a.st.DeviceID(), Scope: shops[0].ID, Table: "checkup_runs", RowID: newID(), Column: "trigger", Value: "manual"}}
+	if _, err := b.st.applyRemote(ctx, a.st.DeviceID(), shops[0].ID, recs, 0); !errors.Is(err, ErrRemote) {
+		t.Fatalf("a run in a shop's set: %v", err)
+	}
+	forged := newID()
+	var set []ChangeRecord
+	for col, v := range map[string]any{"at": time.Now().UnixMilli() + 1000, "since": int64(0), "run_by": "u", "device_id": a.st.DeviceID(), "trigger": "manual",
+		"version": "0.12.0", "findings": `[{"key":"x:1","source":"s","kind":"x","severity":"low","status":"open","args":{"who":"Ada Lovelace <ada@example.com>"}}]`} {
+		set = append(set, ChangeRecord{HLC: 1 << 55, Device: a.st.DeviceID(), Scope: OrgScope, Table: "checkup_runs", RowID: forged, Column: col, Value: v})
+	}
+	if _, err := b.st.applyRemote(ctx, a.st.DeviceID(), OrgScope, set, 0); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if _, err := ownerB.CheckupReport(ctx, forged); !errors.Is(err, ErrTampered) {
+		t.Fatalf("a forged run was shown: %v", err)
+	}
+	if _, err := ownerB.CheckupReport(ctx, ""); !errors.Is(err, ErrTampered) {
+		t.Fatalf("the forged run, newest, was shown as the latest: %v", err)
 	}
 }
