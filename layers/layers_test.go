@@ -63,9 +63,12 @@ var rules = []rule{
 			if under(imp, "spoke/compliance/deadline") {
 				return false // pure rules over dates, like store/contact's over phone numbers
 			}
+			if under(imp, "spoke/compliance/checkup") {
+				return false // the check-up's finding model and texts: pure, no store, no I/O
+			}
 			return anyUnder(imp, "spoke/sync", "spoke/cli", "spoke/app", "spoke/demo", "spoke/csvimport", "spoke/cmd", "spoke/compliance") || imp == "spoke"
 		},
-		why: "the store is the domain: sync, the importer, the demo loader, the CLI and the GUI use it, never the other way round (they write through store.Session and its Batch); of compliance it uses only the pure legal clocks",
+		why: "the store is the domain: sync, the importer, the demo loader, the CLI and the GUI use it, never the other way round (they write through store.Session and its Batch); of compliance it uses only the pure legal clocks and the check-up's finding model",
 	},
 	{
 		name: "compliance renders what the store hands out",
