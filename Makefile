@@ -45,7 +45,7 @@ keychain:
 # A short run of every fuzz target (each decoder and importer).
 FUZZTIME ?= 15s
 fuzz:
-	@for pkg in ./crypto/seal ./crypto/stream ./crypto/keys ./crypto/device ./crypto/roster ./crypto/lthash ./store/backup ./store/contact ./csvimport ./store/search ./hlc ./sync/wire ./protocol ./protocol/auditrec ./store; do \
+	@for pkg in ./crypto/seal ./crypto/stream ./crypto/keys ./crypto/device ./crypto/roster ./crypto/lthash ./store/backup ./store/contact ./csvimport ./store/search ./hlc ./sync/wire ./protocol ./protocol/auditrec ./store ./version ./compliance/checkup; do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \

@@ -658,3 +658,53 @@ func TestCheckupRowsTravel(t *testing.T) {
 		t.Fatalf("the forged run, newest, was shown as the latest: %v", err)
 	}
 }
+
+// TestPasswordMinLengthOnlyStricter: the option raises the minimum, never lowers it.
+func TestPasswordMinLengthOnlyStricter(t *testing.T) {
+	for _, tc := range []struct {
+		min  int
+		pw   string
+		rule string
+	}{{0, "eleven-char", PasswordShort}, {5, "eleven-char", PasswordShort}, {0, "twelve-chars", ""}, {20, "twelve-chars", PasswordShort},
+		{20, "twenty characters ok", ""}, {0, "PASSWORD1234", PasswordCommon}, {0, "Samuel.Smith", ""}} {
+		o := Options{PasswordMinLength: tc.min}
+		if got := o.passwordPolicy("sam", tc.pw); got != tc.rule {
+			t.Errorf("min %d, %q: %q, want %q", tc.min, tc.pw, got, tc.rule)
+		}
+	}
+	o := Options{}
+	if o.passwordPolicy("samuel.smith", "Samuel.Smith") != PasswordUsername {
+		t.Error("the username as password passed")
+	}
+}
+
+// FuzzSettingChange: a configuration change's detail, as settingChanged writes it, reads back
+// as the change (values without the separator), whatever the values were.
+func FuzzSettingChange(f *testing.F) {
+	f.Add("backup.incremental", "1h0m0s", "2h0m0s")
+	f.Add("transfer.owner_countries", "", "CN,DE")
+	f.Add("x", "a->b", "\n")
+	f.Fuzz(func(t *testing.T, name, old, new string) {
+		if name == "" || strings.ContainsAny(name, "=") || strings.Contains(name, "->") {
+			return
+		}
+		w := &wtx{}
+		w.settingChanged(name, old, new)
+		if old == new {
+			if len(w.also) != 0 {
+				t.Fatal("an unchanged value was recorded")
+			}
+			return
+		}
+		if len(w.also) != 1 || w.also[0].Action != ActionSettingChange || w.also[0].Target != name {
+			t.Fatalf("entries: %+v", w.also)
+		}
+		c, ok := parseSettingChange(w.also[0].Detail)
+		if !ok || c.Name != name || c.Old != settingValue(old) || c.New != settingValue(new) {
+			t.Fatalf("%q -> %+v %v", w.also[0].Detail, c, ok)
+		}
+		if strings.Contains(c.Old, "->") || strings.Contains(c.New, "->") || len(c.Old) > maxSettingValue+3 {
+			t.Fatalf("values not bounded: %+v", c)
+		}
+	})
+}
