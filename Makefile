@@ -9,9 +9,14 @@ all: build
 
 # Two binaries side by side: spoke (the CLI and the launcher; no Fyne) and spoke-gui (the
 # desktop app), which spoke execs from its own directory when given no command.
+# make build VERSION=0.12.3 stamps the release into every binary (spoke/version.Version, which
+# devices report to the hub and the security check-up compares); without it, the source's default.
+VERSION ?=
+LDFLAGS := $(if $(VERSION),-ldflags "-X spoke/version.Version=$(VERSION)")
+
 build:
-	$(GO) build -o spoke .
-	$(GO) build -o spoke-gui ./cmd/spoke-gui
+	$(GO) build $(LDFLAGS) -o spoke .
+	$(GO) build $(LDFLAGS) -o spoke-gui ./cmd/spoke-gui
 
 run: build
 	./spoke
