@@ -639,6 +639,15 @@ func init() {
 		"consents.shop_id",
 		"consents.recorded_by",
 		"org_settings.set_by",
+		"permission_reviews.started_by",
+		"permission_reviews.completed_by",
+		"review_decisions.review_id",
+		"review_decisions.user_id",
+		"review_decisions.decided_by",
+		"staff_proposals.shop_id",
+		"staff_proposals.user_id",
+		"staff_proposals.proposed_by",
+		"staff_proposals.decided_by",
 	} {
 		refersTo[c] = true
 	}
@@ -664,6 +673,9 @@ var scopeOfRows = map[string]string{
 	"shop_holidays":       "shop_id",
 	"consents":            "shop_id",
 	"org_settings":        "'" + OrgScope + "'",
+	"permission_reviews":  "'" + OrgScope + "'",
+	"review_decisions":    "'" + OrgScope + "'",
+	"staff_proposals":     "shop_id",
 }
 
 // orgTable reports whether a synced table's rows are org data (the org scope, written on owner

@@ -40,6 +40,9 @@
 //	reasons.go    break-glass reasons under keys of their own, outside the chain, so they expire
 //	users.go      staff records: MAC, signatures, sign-in
 //	staff.go      staff administration
+//	activity.go   what staff did, from every device's trail: sign-ins, role powers used
+//	review.go     the periodic permission review; a shop manager's proposals
+//	leavers.go    the departing employee: leaving date, reassignment, the leaver report
 //	shops.go      shops
 //	customers.go  customers
 //	erasure.go    erasure by crypto-shredding; the erasure ledger; the shop key rotated after

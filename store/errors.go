@@ -29,6 +29,8 @@ var (
 	ErrLockedOut = errors.New("this account is locked after repeated failed sign-ins; wait or ask the owner to reset it")
 	// ErrInactive means the account was deactivated.
 	ErrInactive = errors.New("this account is deactivated")
+	// ErrLeft means the account's leaving date has come: the device refuses it by itself.
+	ErrLeft = errors.New("this account's leaving date has passed; it can no longer sign in (the owner can change the date under Administration)")
 	// ErrTampered means a stored record failed authentication (edited outside Spoke).
 	ErrTampered = errors.New("a stored record failed authentication: the database was altered outside Spoke; run 'spoke verify'")
 	// ErrExists means a unique value is already taken.

@@ -389,10 +389,44 @@ func (s *Store) refreshIndexes(ctx context.Context, recs []ChangeRecord) {
 	if len(s.live.all()) == 0 {
 		return
 	}
+	s.endSessions(recs)
 	// The merge is committed: finish reflecting it even if the caller gives up now, since a
 	// half-refreshed index would fail closed and hide visible customers until a rebuild.
 	ctx = context.WithoutCancel(ctx)
 	s.reindex(ctx, s.touchedCustomers(ctx, recs), nil, "sync")
+}
+
+// endSessions ends the live sessions of accounts a merged change-set deactivated or gave a
+// leaving date that has come: their index is wiped and every later operation is refused.
+func (s *Store) endSessions(recs []ChangeRecord) {
+	ids := map[string]bool{}
+	for _, r := range recs {
+		if r.Table == "users" && (r.Column == "active" || r.Column == "leaves_at") {
+			ids[r.RowID] = true
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	for _, ss := range s.live.all() {
+		if !ids[ss.user.ID] {
+			continue
+		}
+		var active bool
+		var leaves int64
+		err := s.db.QueryRow("SELECT active, leaves_at FROM users WHERE id = ?", ss.user.ID).Scan(&active, &leaves)
+		if err == nil && active && (leaves == 0 || s.opts.Now().UnixMilli() < leaves) {
+			ss.leaves.Store(leaves) // a date to come: the session ends by itself then
+			continue
+		}
+		ss.ended.Store(true)
+		ss.mu.Lock()
+		if ss.index != nil {
+			ss.index.Wipe()
+		}
+		ss.index, ss.cards = nil, nil
+		ss.mu.Unlock()
+	}
 }
 
 // reindex re-evaluates customers in every live session's built index after a committed

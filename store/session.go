@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"spoke/store/search"
 )
@@ -23,6 +24,14 @@ type Session struct {
 	building int
 	missed   map[string]bool
 	closed   bool
+
+	// ended is set when the account was deactivated (or given a leaving date that has come) by
+	// a staff record that arrived while the session was open: from then on every operation is
+	// refused, as a fresh sign-in would be.
+	ended atomic.Bool
+	// leaves is the account's leaving date (unix ms, 0: none) as the newest staff record says:
+	// set at sign-in, updated when a record arrives by sync.
+	leaves atomic.Int64
 }
 
 // ErrSignedOut means the session signed out while the operation ran.
@@ -60,8 +69,24 @@ func (ss *Session) SignOut(ctx context.Context) error {
 	return ss.s.RaiseAnchor(ctx)
 }
 
+// gone reports why the session may do nothing more: its account was deactivated while it was
+// open, or its leaving date has come (nil: neither).
+func (ss *Session) gone() error {
+	if ss.ended.Load() {
+		return ErrInactive
+	}
+	if l := ss.leaves.Load(); l > 0 && ss.s.opts.Now().UnixMilli() >= l {
+		return ErrLeft
+	}
+	return nil
+}
+
 // require checks op on t and records a denial in the audit trail.
 func (ss *Session) require(ctx context.Context, op Op, t target, action, targetID string) (Grant, error) {
+	if err := ss.gone(); err != nil {
+		ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: action, Target: targetID, Outcome: "refused", Detail: "account ended"})
+		return Deny, err
+	}
 	g, ok := ss.user.permits(op, t)
 	if ok && g != Request {
 		return g, nil
@@ -73,6 +98,9 @@ func (ss *Session) require(ctx context.Context, op Op, t target, action, targetI
 // allow checks op on t without auditing: for use inside a write, whose denial Session.write
 // records after the transaction is rolled back (a second writer inside it would deadlock).
 func (ss *Session) allow(op Op, t target) (Grant, error) {
+	if err := ss.gone(); err != nil {
+		return Deny, err
+	}
 	g, ok := ss.user.permits(op, t)
 	if ok && g != Request {
 		return g, nil
