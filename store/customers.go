@@ -497,10 +497,10 @@ func (ss *Session) view(ctx context.Context, c *custRow) (Grant, error) {
 		assigned = err == nil
 	}
 	t := target{shopID: c.shopID, ownerID: c.ownerID, assigned: assigned}
-	if g, ok := ss.user.permits(OpCustomerPIIOwn, t); ok && (g == All || g == ShopOnly || (g == Own && c.ownerID == ss.user.ID)) {
+	if g, ok := ss.permits(OpCustomerPIIOwn, t); ok && (g == All || g == ShopOnly || (g == Own && c.ownerID == ss.user.ID)) {
 		return g, nil
 	}
-	if g, ok := ss.user.permits(OpCustomerPIIOther, t); ok {
+	if g, ok := ss.permits(OpCustomerPIIOther, t); ok {
 		return g, nil
 	}
 	return Deny, ErrForbidden

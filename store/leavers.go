@@ -297,39 +297,42 @@ func (ss *Session) ReassignCustomers(ctx context.Context, from, to string) (int,
 		if !slices.Contains(ds.Roles, RoleSales) && !slices.Contains(ds.Roles, RoleManager) {
 			return &FieldError{"to", "must be a salesperson or manager"}
 		}
-		rows, err := w.tx.QueryContext(ctx, "SELECT id FROM customers WHERE owner_id = ? ORDER BY id", from)
+		type owned struct{ id, shop string }
+		var cs []owned
+		rows, err := w.tx.QueryContext(ctx, "SELECT id, shop_id FROM customers WHERE owner_id = ? ORDER BY id", from)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
+			var c owned
+			if err := rows.Scan(&c.id, &c.shop); err != nil {
 				rows.Close()
 				return err
 			}
-			ids = append(ids, id)
+			cs = append(cs, c)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, id := range ids {
-			c, err := ss.s.loadCust(ctx, w.tx, id)
-			if err != nil {
+		for _, c := range cs {
+			// Soft-deleted customers move too (a restore would hand them back to the leaver).
+			if err := ss.s.checkRow(ctx, w.tx, tables["customers"], c.id); err != nil {
 				return err
 			}
-			if c.shopID != ds.ShopID {
-				return &FieldError{"to", "works at another shop than customer " + id}
+			if c.shop != ds.ShopID {
+				return &FieldError{"to", "works at another shop than customer " + c.id}
 			}
-			if _, err := ss.allow(OpCustomerWrite, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
+			if _, err := ss.allow(OpCustomerWrite, target{shopID: c.shop, ownerID: from}); err != nil {
 				return err
 			}
-			if _, err := ss.allow(OpCustomerWrite, target{shopID: c.shopID, ownerID: to}); err != nil {
+			if _, err := ss.allow(OpCustomerWrite, target{shopID: c.shop, ownerID: to}); err != nil {
 				return err
 			}
-			if err := w.update("customers", c.shopID, id, []col{plain("owner_id", to), plain("updated_at", w.now)}); err != nil {
+			if err := w.update("customers", c.shop, c.id, []col{plain("owner_id", to), plain("updated_at", w.now)}); err != nil {
 				return err
 			}
+			ids = append(ids, c.id)
 		}
 		w.audit.Fields = []string{"owner_id"}
 		w.audit.Detail = fmt.Sprintf("to=%s customers=%d", to, len(ids))

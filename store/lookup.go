@@ -138,7 +138,7 @@ func (ss *Session) visibleShops(ctx context.Context) ([]string, error) {
 	if ss.user.ShopID != "" {
 		return []string{ss.user.ShopID}, nil
 	}
-	if _, ok := ss.user.permits(OpCustomerPIIOwn, target{any: true}); !ok {
+	if _, ok := ss.permits(OpCustomerPIIOwn, target{any: true}); !ok {
 		return nil, nil
 	}
 	return queryStrings(ctx, ss.s.db, "SELECT id FROM shops ORDER BY name")

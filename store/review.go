@@ -602,17 +602,24 @@ func (ss *Session) DecideAccount(ctx context.Context, userID, decision string, r
 		}
 		w.audit.Target, w.audit.Fields = userID, nil
 		w.audit.Detail = fmt.Sprintf("review=%s decision=%s roles=%s->%s flags=%s", r.ID, decision, roleList(acc.Roles), roleList(after), strings.Join(acc.Flags, ","))
-		id := decisionID(r.ID, userID)
-		cols := []col{plain("review_id", r.ID), plain("user_id", userID), plain("decision", decision),
-			plain("roles_before", roleList(acc.Roles)), plain("roles_after", roleList(after)), plain("flags", strings.Join(acc.Flags, ",")),
-			plain("decided_by", ss.user.ID), plain("decided_at", w.now)}
-		if acc.Decision != nil {
-			// A second decision on the account: it keeps the roles the review found.
-			cols[3] = plain("roles_before", roleList(acc.Decision.RolesBefore))
-			return w.update("review_decisions", OrgScope, id, cols[2:])
-		}
-		return w.insert("review_decisions", OrgScope, id, cols)
+		return w.recordDecision(ss, r.ID, acc, decision, after)
 	})
+}
+
+// recordDecision writes (or replaces) a review's decision on an account. A second decision
+// keeps the roles the review first found.
+func (w *wtx) recordDecision(ss *Session, review string, acc ReviewAccount, decision string, after []Role) error {
+	id := decisionID(review, acc.UserID)
+	before := acc.Roles
+	if acc.Decision != nil {
+		before = acc.Decision.RolesBefore
+	}
+	cols := []col{plain("decision", decision), plain("roles_before", roleList(before)), plain("roles_after", roleList(after)),
+		plain("flags", strings.Join(acc.Flags, ",")), plain("decided_by", ss.user.ID), plain("decided_at", w.now)}
+	if acc.Decision != nil {
+		return w.update("review_decisions", OrgScope, id, cols)
+	}
+	return w.insert("review_decisions", OrgScope, id, append([]col{plain("review_id", review), plain("user_id", acc.UserID)}, cols...))
 }
 
 // CompleteReview completes the review in progress once every active account is decided
@@ -849,6 +856,25 @@ func (ss *Session) DecideProposal(ctx context.Context, id string, confirm bool) 
 		status := proposalRejected
 		if confirm {
 			status = proposalConfirmed
+			// Confirmed during a review, the proposal is the owner's decision on the account
+			// there too (a leaving date certifies it until then).
+			r, err := ss.s.review(ctx, w.tx, "", "")
+			if err != nil {
+				return err
+			}
+			if i := slices.IndexFunc(r.Accounts, func(a ReviewAccount) bool { return a.UserID == p.UserID }); r.ID != "" && i >= 0 {
+				acc := r.Accounts[i]
+				decision, after := DecisionCertify, acc.Roles
+				switch p.Kind {
+				case ProposeRoles:
+					decision, after = DecisionChange, p.Roles
+				case ProposeDeactivate:
+					decision = DecisionDeactivate
+				}
+				if err := w.recordDecision(ss, r.ID, acc, decision, after); err != nil {
+					return err
+				}
+			}
 			var c staffChange
 			switch p.Kind {
 			case ProposeRoles:

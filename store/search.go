@@ -217,8 +217,11 @@ func indexSet(minimal bool) fieldSet {
 
 // visibleQuery selects the customers the user may list, and whether only name and phone.
 func (ss *Session) visibleQuery() (string, []any, bool, error) {
+	if err := ss.gone(); err != nil {
+		return "", nil, false, err
+	}
 	base := "SELECT " + custCols + " FROM customers WHERE deleted_at = 0"
-	g, ok := ss.user.permits(OpCustomerPIIOwn, target{any: true})
+	g, ok := ss.permits(OpCustomerPIIOwn, target{any: true})
 	if ok {
 		switch g {
 		case All:
@@ -229,7 +232,7 @@ func (ss *Session) visibleQuery() (string, []any, bool, error) {
 			return base + " AND owner_id = ? AND shop_id = ?", []any{ss.user.ID, ss.user.ShopID}, false, nil
 		}
 	}
-	if g, ok := ss.user.permits(OpCustomerPIIOther, target{any: true}); ok && g == Assigned {
+	if g, ok := ss.permits(OpCustomerPIIOther, target{any: true}); ok && g == Assigned {
 		return base + " AND id IN (SELECT customer_id FROM work_orders WHERE mechanic_id = ? AND " + openJobSQL + ")", []any{ss.user.ID}, true, nil
 	}
 	return "", nil, false, ErrForbidden
@@ -238,6 +241,9 @@ func (ss *Session) visibleQuery() (string, []any, bool, error) {
 // Search answers a type-ahead query from the in-memory index (built on first use).
 // Results are what the user may see; the query itself is not stored anywhere.
 func (ss *Session) Search(ctx context.Context, query string, limit int) ([]CustomerSummary, error) {
+	if err := ss.gone(); err != nil {
+		return nil, err
+	}
 	ss.mu.RLock()
 	ix := ss.index
 	ss.mu.RUnlock()

@@ -81,13 +81,21 @@ func (ss *Session) gone() error {
 	return nil
 }
 
+// permits is the user's grant for op on t while the session lasts (none once it is gone).
+func (ss *Session) permits(op Op, t target) (Grant, bool) {
+	if ss.gone() != nil {
+		return Deny, false
+	}
+	return ss.user.permits(op, t)
+}
+
 // require checks op on t and records a denial in the audit trail.
 func (ss *Session) require(ctx context.Context, op Op, t target, action, targetID string) (Grant, error) {
 	if err := ss.gone(); err != nil {
 		ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: action, Target: targetID, Outcome: "refused", Detail: "account ended"})
 		return Deny, err
 	}
-	g, ok := ss.user.permits(op, t)
+	g, ok := ss.permits(op, t)
 	if ok && g != Request {
 		return g, nil
 	}
@@ -101,7 +109,7 @@ func (ss *Session) allow(op Op, t target) (Grant, error) {
 	if err := ss.gone(); err != nil {
 		return Deny, err
 	}
-	g, ok := ss.user.permits(op, t)
+	g, ok := ss.permits(op, t)
 	if ok && g != Request {
 		return g, nil
 	}
