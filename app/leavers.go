@@ -48,6 +48,7 @@ type LeaversPane struct {
 	// ConfirmAtOnce and ConfirmReassign are the open confirmations (tests tap them).
 	ConfirmAtOnce, ConfirmReassign *dialog.ConfirmDialog
 	ReportText                     *widget.Label
+	Scroll                         *container.Scroll
 	Result                         *ui.Message
 	Error                          *ui.Message
 
@@ -90,7 +91,10 @@ func buildLeavers(a *App) (fyne.CanvasObject, func()) {
 	card := widget.NewCard(a.T("Leaving"), a.T("From the leaving date every device refuses the account by itself. Until then what they read, export and delete is summarised here every day."),
 		container.NewVBox(form, actions, p.Result, p.Error, p.ReportText))
 	top := container.NewVBox(ui.Heading(a.T("Leavers")), p.Summary, header)
-	p.content = container.NewBorder(top, card, nil, nil, p.List)
+	p.Scroll = container.NewVScroll(card)
+	split := container.NewVSplit(p.List, p.Scroll)
+	split.Offset = 0.3
+	p.content = container.NewBorder(top, nil, nil, nil, split)
 	p.ExtendBaseWidget(p)
 	return p, p.Reload
 }
@@ -236,6 +240,7 @@ func (p *LeaversPane) report() {
 			}
 			p.LastReport = r
 			p.ReportText.SetText(a.leaverReportText(r))
+			p.Scroll.ScrollToBottom()
 		})
 }
 
