@@ -237,6 +237,21 @@ func TestLeavingDateSigned(t *testing.T) {
 	if _, err := st.SignIn(ctx, "sam", staffPW); !errors.Is(err, ErrTampered) {
 		t.Fatalf("leaving date cleared in the file: %v", err)
 	}
+	// Someone with the org key (a shop's counter) recomputes the MAC too: the owner device's
+	// signature covers the leaving date, so the record is still refused, as unsigned.
+	u, err := scanUser(st.db.QueryRow("SELECT "+userCols+" FROM users WHERE id = ?", samID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.mac, err = st.userMAC(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.db.Exec("UPDATE users SET mac = ? WHERE id = ?", u.mac, samID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SignIn(ctx, "sam", staffPW); !errors.Is(err, ErrUnsignedStaff) {
+		t.Fatalf("leaving date cleared with a fresh MAC: %v", err)
+	}
 }
 
 // TestReassignAndLeaverReport: a leaver's customers move to a colleague of the same shop in one
