@@ -126,12 +126,22 @@ func runReview(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
+		names := map[string]string{}
+		if dir, err := ss.Staff(ctx); err == nil {
+			for _, u := range dir {
+				names[u.ID] = u.Username
+			}
+		}
 		return emit(env.Stdout, *asJSON, ps, []string{"ID", "USER", "KIND", "CHANGE", "PROPOSED", "STATUS"}, func(p store.StaffProposal) []any {
 			change := rolesText(p.Roles)
 			if p.Kind == store.ProposeLeave {
 				change = p.LeavesAt.Format("2006-01-02")
 			}
-			return []any{p.ID, p.UserID, p.Kind, change, p.ProposedAt.Format("2006-01-02"), p.Status}
+			who := names[p.UserID]
+			if who == "" {
+				who = p.UserID // deactivated since: not in the directory
+			}
+			return []any{p.ID, who, p.Kind, change, p.ProposedAt.Format("2006-01-02"), p.Status}
 		})
 	case "history":
 		rs, err := ss.Reviews(ctx)
