@@ -81,6 +81,9 @@ func runStaff(ctx context.Context, env Env, args []string) error {
 		switch {
 		case *now:
 			fmt.Fprintf(env.Stdout, "%s is deactivated now; every device applies it at its next sync. Next: spoke staff reassign %s --to USER, spoke staff report %s\n", pos[0], pos[0], pos[0])
+			if r, err := ss.LeaverReport(ctx, id, 30); err == nil && len(r.Devices) > 0 {
+				fmt.Fprintf(env.Stdout, "Devices they signed in on in the last 30 days: %s (revoke a personal one with: spoke devices revoke --as OWNER DEVICE)\n", strings.Join(r.Devices, ", "))
+			}
 		case *clear:
 			fmt.Fprintf(env.Stdout, "%s has no leaving date now\n", pos[0])
 		default:
