@@ -323,10 +323,10 @@ func (ss *Session) ReassignCustomers(ctx context.Context, from, to string) (int,
 			if c.shop != ds.ShopID {
 				return &FieldError{"to", "works at another shop than customer " + c.id}
 			}
-			if _, err := ss.allow(OpCustomerWrite, target{shopID: c.shop, ownerID: from}); err != nil {
+			if _, err := w.allow(ss, OpCustomerWrite, target{shopID: c.shop, ownerID: from}); err != nil {
 				return err
 			}
-			if _, err := ss.allow(OpCustomerWrite, target{shopID: c.shop, ownerID: to}); err != nil {
+			if _, err := w.allow(ss, OpCustomerWrite, target{shopID: c.shop, ownerID: to}); err != nil {
 				return err
 			}
 			if err := w.update("customers", c.shop, c.id, []col{plain("owner_id", to), plain("updated_at", w.now)}); err != nil {

@@ -162,7 +162,7 @@ func (s *Store) reviewEvery(ctx context.Context, q querier) (int, error) {
 // SetReviewEvery sets how often a permission review is due, in days (owner; 7 to 366).
 func (ss *Session) SetReviewEvery(ctx context.Context, days int) error {
 	return ss.write(ctx, "settings.change", func(w *wtx) error {
-		if _, err := ss.allow(OpUsers, target{any: true}); err != nil {
+		if _, err := w.allow(ss, OpUsers, target{any: true}); err != nil {
 			return err
 		}
 		if days < 7 || days > 366 {
@@ -261,7 +261,7 @@ func (s *Store) reviews(ctx context.Context, q querier) ([]Review, error) {
 func (ss *Session) StartReview(ctx context.Context) (string, error) {
 	var id string
 	err := ss.write(ctx, "review.start", func(w *wtx) error {
-		if _, err := ss.allow(OpUsers, target{any: true}); err != nil {
+		if _, err := w.allow(ss, OpUsers, target{any: true}); err != nil {
 			return err
 		}
 		st, err := ss.s.reviewStatus(ctx, w.tx)
@@ -566,7 +566,7 @@ func roleList(rs []Role) string {
 func (ss *Session) DecideAccount(ctx context.Context, userID, decision string, roles []Role) error {
 	return ss.write(ctx, "review.decide", func(w *wtx) error {
 		w.audit.Target = userID
-		if _, err := ss.allow(OpUsers, target{any: true}); err != nil {
+		if _, err := w.allow(ss, OpUsers, target{any: true}); err != nil {
 			return err
 		}
 		if !slices.Contains(ReviewDecisions, decision) {
@@ -627,7 +627,7 @@ func (w *wtx) recordDecision(ss *Session, review string, acc ReviewAccount, deci
 func (ss *Session) CompleteReview(ctx context.Context) (*Review, error) {
 	var out *Review
 	err := ss.write(ctx, "review.complete", func(w *wtx) error {
-		if _, err := ss.allow(OpUsers, target{any: true}); err != nil {
+		if _, err := w.allow(ss, OpUsers, target{any: true}); err != nil {
 			return err
 		}
 		r, err := ss.s.review(ctx, w.tx, "", "")
@@ -838,7 +838,7 @@ func (s *Store) staffProposals(ctx context.Context, q querier, shop string, open
 func (ss *Session) DecideProposal(ctx context.Context, id string, confirm bool) error {
 	return ss.write(ctx, "staff.proposal", func(w *wtx) error {
 		w.audit.Target = id
-		if _, err := ss.allow(OpUsers, target{any: true}); err != nil {
+		if _, err := w.allow(ss, OpUsers, target{any: true}); err != nil {
 			return err
 		}
 		ps, err := ss.s.staffProposals(ctx, w.tx, "", false)

@@ -262,7 +262,7 @@ func TestReassignAndLeaverReport(t *testing.T) {
 	f, clk := clockFixture(t)
 	owner, mia, sam, sue := f.users["olga"], f.users["mia"], f.users["sam"], f.users["sue"]
 	samID, sueID := sam.User().ID, sue.User().ID
-	names := []string{"Ada Leavercustomer", "Bob Leavercustomer", "Cy Leavercustomer"}
+	names := []string{"Zoe Leavercustomer", "Quinn Leavercustomer", "Yves Leavercustomer"} // no hex letters: ids cannot hold them
 	var cs []string
 	for _, n := range names {
 		cs = append(cs, must[string](t)(sam.CreateCustomer(ctx, CustomerInput{Name: n, Email: strings.ToLower(strings.Fields(n)[0]) + "@example.com"})))

@@ -276,6 +276,9 @@ func isSealed(table, col string) bool { return classOf(table, col) == Personal }
 
 // isLate reports whether a column was added after backups existed (see column.late).
 func isLate(table, col string) bool {
+	if table == "audit" && (col == "role" || col == "shop_id" || col == "grant_used") {
+		return true // an entry's context, recorded since migration 18
+	}
 	c := columns[table+"."+col]
 	return c != nil && c.late
 }

@@ -157,7 +157,7 @@ func (ss *Session) BuildIndex(ctx context.Context, progress func(done, total int
 		progress(n, total)
 	}
 	// A bulk decrypt of everyone the user may see: its entry is committed durably (FULL).
-	if err := ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "customer.index", Fields: indexFields(minimal),
+	if err := ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "customer.index", Fields: indexFields(minimal), Grant: ss.indexGrant(),
 		Detail: fmt.Sprintf("customers=%d", n)}); err != nil {
 		ix.Wipe()
 		return fmt.Errorf("audit: %w", err)
@@ -216,6 +216,18 @@ func indexSet(minimal bool) fieldSet {
 }
 
 // visibleQuery selects the customers the user may list, and whether only name and phone.
+// indexGrant is the grant under which the user's type-ahead index and exact lookups show
+// customers: their widest of own, shop and all, or a mechanic's assigned jobs.
+func (ss *Session) indexGrant() Grant {
+	if g, ok := ss.permits(OpCustomerPIIOwn, target{any: true}); ok {
+		return g
+	}
+	if g, ok := ss.permits(OpCustomerPIIOther, target{any: true}); ok && g == Assigned {
+		return g
+	}
+	return Deny
+}
+
 func (ss *Session) visibleQuery() (string, []any, bool, error) {
 	if err := ss.gone(); err != nil {
 		return "", nil, false, err
@@ -456,7 +468,7 @@ func (s *Store) reindex(ctx context.Context, ids []string, writer *Session, caus
 			continue
 		}
 		_, _, minimal, _ := ss.visibleQuery()
-		s.auditRead(ctx, ss.actor(), auditEntry{Action: "customer.index", Fields: indexFields(minimal),
+		s.auditRead(ctx, ss.actor(), auditEntry{Action: "customer.index", Fields: indexFields(minimal), Grant: ss.indexGrant(),
 			Detail: fmt.Sprintf("%s customers=%d", cause, opened)})
 	}
 }

@@ -51,7 +51,9 @@ func (ss *Session) ReplicaFor(ctx context.Context, action string) (*Replica, err
 	return ss.s.Replica(), nil
 }
 
-func (ss *Session) actor() actor { return actor{userID: ss.user.ID, shopID: ss.user.ShopID} }
+func (ss *Session) actor() actor {
+	return actor{userID: ss.user.ID, shopID: ss.user.ShopID, roles: roleList(ss.user.Roles)}
+}
 
 // SignOut wipes the session's in-memory index of personal data and records the sign-out.
 func (ss *Session) SignOut(ctx context.Context) error {
@@ -114,6 +116,16 @@ func (ss *Session) allow(op Op, t target) (Grant, error) {
 		return g, nil
 	}
 	return Deny, ErrForbidden
+}
+
+// allow is Session.allow inside a write: the grant it finds is the one the write's audit entry
+// records (the first asked; a write checks the same op again for a second row).
+func (w *wtx) allow(ss *Session, op Op, t target) (Grant, error) {
+	g, err := ss.allow(op, t)
+	if err == nil && w.audit.Grant == "" {
+		w.audit.Grant = g
+	}
+	return g, err
 }
 
 // write runs a write attributed to the session's user. A denied write is rolled back and then

@@ -35,7 +35,7 @@ func (ss *Session) Staff(ctx context.Context) ([]Staff, error) {
 func (ss *Session) AddUser(ctx context.Context, n NewUser) (string, error) {
 	var id string
 	err := ss.write(ctx, "user.create", func(w *wtx) error {
-		if _, err := ss.allow(OpUsers, target{any: true}); err != nil {
+		if _, err := w.allow(ss, OpUsers, target{any: true}); err != nil {
 			return err
 		}
 		if n.ShopID == "" && needsShop(n.Roles) {
@@ -107,7 +107,7 @@ type staffChange struct {
 func (w *wtx) changeUser(ss *Session, id string, c staffChange) error {
 	ctx := w.ctx
 	w.audit.Target = id
-	if _, err := ss.allow(OpUsers, target{any: true}); err != nil {
+	if _, err := w.allow(ss, OpUsers, target{any: true}); err != nil {
 		return err
 	}
 	u, err := scanUser(w.tx.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE id = ?", id))

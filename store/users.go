@@ -511,7 +511,7 @@ func (s *Store) SignIn(ctx context.Context, username, password string) (*Session
 		return nil, err
 	}
 	now := s.opts.Now().UnixMilli()
-	a := actor{userID: u.id, shopID: u.shopID.String}
+	a := actor{userID: u.id, shopID: u.shopID.String, roles: u.roles}
 	switch {
 	case !u.active:
 		s.auditAlone(ctx, a, auditEntry{Action: "auth.sign_in", Target: u.id, Outcome: "refused", Detail: "inactive"})
