@@ -87,8 +87,11 @@ type ReviewAccount struct {
 	BreakGlass    int                `json:"break_glass_reads"`
 	FailedSignIns int                `json:"failed_sign_ins"`
 	Devices       int                `json:"devices"`
-	Training      string             `json:"training,omitempty"` // current, due, overdue, blocked ("" unknown)
-	Flags         []string           `json:"flags,omitempty"`
+	// SharedSignIns counts sign-ins made while a session of the account, begun on another
+	// device less than 30 minutes before, had not signed out.
+	SharedSignIns int      `json:"shared_sign_ins"`
+	Training      string   `json:"training,omitempty"` // current, due, overdue, blocked ("" unknown)
+	Flags         []string `json:"flags,omitempty"`
 	// Decision is this review's decision on the account (nil: undecided).
 	Decision *ReviewDecision `json:"decision,omitempty"`
 	// Proposals are the shop manager's open proposals for the account.
@@ -399,7 +402,7 @@ func accountOf(u *userRow, a *activity) ReviewAccount {
 	last := u.lastSignIn // this device's bookkeeping, with the trail's sign-ins everywhere
 	if a != nil {
 		last = max(last, a.lastSignIn)
-		acc.BreakGlass, acc.FailedSignIns, acc.Devices = a.breakGlass, a.failedSignIns, len(a.devices)
+		acc.BreakGlass, acc.FailedSignIns, acc.Devices, acc.SharedSignIns = a.breakGlass, a.failedSignIns, len(a.devices), a.overlaps
 	}
 	if last > 0 {
 		acc.LastSignIn = time.UnixMilli(last)
@@ -426,6 +429,9 @@ func reviewFlags(acc ReviewAccount, from, now time.Time) []string {
 				flags = append(flags, FlagExcessRole+":"+string(r))
 			}
 		}
+	}
+	if acc.SharedSignIns >= sharedOverlaps {
+		flags = append(flags, FlagShared)
 	}
 	if acc.Active && !acc.LeavesAt.IsZero() && !now.Before(acc.LeavesAt) {
 		flags = append(flags, FlagLeftActive)

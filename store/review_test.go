@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"spoke/protocol/auditrec"
 )
 
 // reviewScene is a chain 91 days on: dora (sales, North) signed in once and never again;
@@ -340,4 +342,40 @@ func TestReassignAndLeaverReport(t *testing.T) {
 func fmtAny(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestSharedLookingAccount: sign-ins of one account on two devices within half an hour of
+// each other, twice in the period, flag it as shared-looking; the other device's sign-ins
+// come from its synced trail.
+func TestSharedLookingAccount(t *testing.T) {
+	ctx := context.Background()
+	f, clk := clockFixture(t)
+	owner := f.users["olga"]
+	samID := f.users["sam"].User().ID
+	akey := must[[]byte](t)(f.st.orgDerived(ctx, purposeAudit))
+	var prev []byte
+	var remote []auditrec.Entry
+	t0 := clk.Now()
+	for i, at := range []time.Time{t0.Add(5 * time.Minute), t0.Add(2 * time.Hour)} {
+		e := auditrec.Entry{Seq: int64(i + 1), At: at.UnixMilli(), User: samID, Device: "counter-2", Action: "auth.sign_in", Target: samID, Outcome: "ok",
+			Role: "sales", Shop: f.north}
+		e.MAC = auditMAC(akey, e.Seq, e.At, e.User, e.Device, e.Action, e.Target, e.Fields, e.Outcome, e.Detail, e.Reason, prev, auditCtx{e.Role, e.Shop, e.Grant})
+		prev = e.MAC
+		remote = append(remote, e)
+	}
+	must[int](t)(f.st.applyRemoteAudit(ctx, "counter-2", remote))
+	r := must[*Review](t)(owner.Review(ctx, ""))
+	if a := accountByName(r, "sam"); slices.Contains(a.Flags, FlagShared) {
+		t.Fatalf("one overlap flagged: %+v", a)
+	}
+	clk.Advance(2*time.Hour + 10*time.Minute) // a sign-in here 10 minutes after the counter's
+	signIn(t, f.st, "sam", staffPW)
+	r = must[*Review](t)(owner.Review(ctx, ""))
+	a := accountByName(r, "sam")
+	if !slices.Contains(a.Flags, FlagShared) || a.Devices != 2 {
+		t.Fatalf("sam after two overlaps: %+v", a)
+	}
+	if a := accountByName(r, "sue"); slices.Contains(a.Flags, FlagShared) {
+		t.Fatal("sue flagged")
+	}
 }
