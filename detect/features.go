@@ -31,14 +31,14 @@ var (
 )
 
 const (
-	hourMS     = int64(time.Hour / time.Millisecond)
-	dayMS      = 24 * hourMS
-	userDays   = 90  // a user's baselines hold 90 days
-	roleDays   = 600 // a role's, 600 user-days
-	weekMinN   = 5   // weekly baselines needed before slow exfiltration can be raised
-	weekLag    = 7   // days a week's sum waits before it joins the baseline
-	deviceWin  = 8   // failed sign-ins from one device, across accounts, within the hour
-	deviceAll  = 12  // failed sign-ins from one device within the hour, whatever the accounts
+	hourMS    = int64(time.Hour / time.Millisecond)
+	dayMS     = 24 * hourMS
+	userDays  = 90  // a user's baselines hold 90 days
+	roleDays  = 600 // a role's, 600 user-days
+	weekMinN  = 5   // weekly baselines needed before slow exfiltration can be raised
+	weekLag   = 7   // days a week's sum waits before it joins the baseline
+	deviceWin = 8   // failed sign-ins from one device, across accounts, within the hour
+	deviceAll = 12  // failed sign-ins from one device within the hour, whatever the accounts
 )
 
 // item bits: what one event contributes to the hour window.
