@@ -242,3 +242,6 @@ func matchedIDs(detail string) []string {
 	}
 	return f
 }
+
+// Known reports whether the detector uses the action (Observe ignores the others).
+func Known(action string) bool { return classify(action) != cUnknown }
