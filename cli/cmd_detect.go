@@ -82,11 +82,13 @@ func runDetect(ctx context.Context, env Env, args []string) error {
 	out := bufio.NewWriterSize(env.Stdout, 64<<10)
 	enc := json.NewEncoder(out)
 	var alerts []detect.Alert
+	raised := 0
 	for i := range evs {
 		if i%65536 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
 		for _, a := range d.Observe(evs[i]) {
+			raised++
 			if *asJSON {
 				if err := enc.Encode(a); err != nil {
 					return err
@@ -111,7 +113,7 @@ func runDetect(ctx context.Context, env Env, args []string) error {
 	if err := out.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "%d events replayed (%d of actions the detector does not use); alerts as printed\n", len(evs), ignored)
+	fmt.Fprintf(env.Stderr, "%d events replayed (%d with actions the detector does not use), %d alert(s)\n", len(evs), ignored, raised)
 	return nil
 }
 

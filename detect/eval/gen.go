@@ -500,7 +500,7 @@ func (g *gen) other(ps *person) string {
 			return c
 		}
 	}
-	return s.custs[0]
+	return s.custs[g.r.IntN(len(s.custs))] // a shop where they own (nearly) everyone
 }
 
 // day generates one person's normal day d.
