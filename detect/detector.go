@@ -8,7 +8,8 @@ import (
 
 // Config tunes the detector. The zero value of a field takes its default.
 type Config struct {
-	// ExportLimit: customers exported within an hour that make a bulk export (the hold's N).
+	// ExportLimit: more customers than this exported within an hour make a bulk export (the
+	// hold's N).
 	ExportLimit int
 	// DeleteLimit: deletions within an hour beyond which it is a bulk delete (the hold's M).
 	DeleteLimit int
@@ -56,7 +57,7 @@ const (
 	KindBreakGlass = "break_glass"         // break-glass reads well beyond the user's habit
 	KindProbing    = "probing"             // refused actions and look-ups the user never makes
 	KindCredential = "credential_guessing" // failed sign-ins for an account or from a device
-	KindBulkExport = "bulk_export"         // hard rule: more than ExportLimit customers exported
+	KindBulkExport = "bulk_export"         // hard rule: more than ExportLimit customers exported in an hour
 	KindBulkDelete = "bulk_delete"         // hard rule: more than DeleteLimit deletions
 	KindSlowExfil  = "slow_exfiltration"   // a week of reading far more customers than usual
 )
@@ -394,7 +395,7 @@ func (d *Detector) Observe(ev Event) []Alert {
 				raise(ctx.credential(float64(n), deviceWin, fmt.Sprintf("%d failed sign-ins from device %s within the hour, for %d accounts", n, short(ev.DeviceID), users)))
 			}
 		}
-	case c == cExport && u.exported >= d.cfg.ExportLimit:
+	case c == cExport && u.exported > d.cfg.ExportLimit:
 		raise(ctx.bulkExport())
 	case c == cDelete && u.nBits[bit(bDelete)] > d.cfg.DeleteLimit:
 		raise(ctx.bulkDelete())

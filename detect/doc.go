@@ -15,4 +15,15 @@
 // Detection is causal: an alert raised at an event depends only on that event and the ones
 // before it, so replaying a trail (`spoke detect`) gives the alerts the device would have
 // raised live.
+//
+// Use:
+//
+//	d := detect.New(detect.DefaultConfig(), shops) // or detect.Restore(cfg, shops, saved)
+//	d.SetLeaving(userID, leavingDate)              // from the staff record; zero time clears
+//	for each audit entry, in time order:
+//		for _, a := range d.Observe(ev) { ... }   // usually none; one per user, kind and episode
+//	saved, _ := d.MarshalState()                   // ids, counts and times; no personal value
+//
+// The features are in features.go, the alerts and their reasons in alerts.go, the state's
+// encoding in state.go; detect/eval generates labelled traces and scores the detector on them.
 package detect
