@@ -3,7 +3,7 @@ GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export LANG ?= C.UTF-8
 
-.PHONY: all build run demo test lint unit keychain fuzz bench package
+.PHONY: all build run demo test lint unit keychain fuzz bench package eval
 
 all: build
 
@@ -50,7 +50,7 @@ keychain:
 # A short run of every fuzz target (each decoder and importer).
 FUZZTIME ?= 15s
 fuzz:
-	@for pkg in ./crypto/seal ./crypto/stream ./crypto/keys ./crypto/device ./crypto/roster ./crypto/lthash ./store/backup ./store/contact ./csvimport ./store/search ./hlc ./sync/wire ./protocol ./protocol/auditrec ./store ./version ./compliance/checkup; do \
+	@for pkg in ./crypto/seal ./crypto/stream ./crypto/keys ./crypto/device ./crypto/roster ./crypto/lthash ./store/backup ./store/contact ./csvimport ./store/search ./hlc ./sync/wire ./protocol ./protocol/auditrec ./store ./detect ./version ./compliance/checkup; do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
@@ -67,6 +67,15 @@ bench:
 	SPOKE_BENCH_CUSTOMERS=10000 $(GO) test ./sync/engine/ -run '^$$' -bench CompactThenJoin -benchtime 1x -timeout 30m
 	$(GO) test ./app/ -run '^$$' -bench GUIMemory -benchtime 1x -timeout 30m
 	./scripts/with-postgres.sh env SPOKE_HUB_LOAD=bench $(GO) test -count=1 -timeout 15m -run '^TestLoad$$' -v ./sync/hub/
+	$(GO) test ./detect/ -run '^$$' -bench Observe -benchtime 3x
+	$(GO) test ./cli/ -run '^$$' -bench DetectMillion -benchtime 1x -timeout 30m
+	$(MAKE) eval
+
+# The detector's evaluation: labelled traces for the tuning seeds and for held-out seeds, three
+# staff sizes each; per scenario found and time to detection, recall, false alerts per
+# shop-week (see detect/eval).
+eval:
+	$(GO) run ./detect/eval/cmd/spoke-eval
 
 # The desktop app's package: fyne builds cmd/spoke-gui and reads cmd/spoke-gui/FyneApp.toml
 # (and bumps its Build there) into Spoke.tar.xz (spoke-gui/: a Makefile, the binary, the icon

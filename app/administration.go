@@ -120,6 +120,7 @@ func (s *Shell) SetNotice(key, text, open string, action func()) {
 		delete(s.Notices, key)
 	}
 	if text == "" {
+		s.a.relayout()
 		return
 	}
 	a := s.a
@@ -134,6 +135,7 @@ func (s *Shell) SetNotice(key, text, open string, action func()) {
 		container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), right, n.Text)))
 	s.Notices[key] = n
 	s.noticeBox.Add(n.holder)
+	s.a.relayout()
 }
 
 // noticeChecks run after the shell is shown (and when a pane changes what they report): each

@@ -15,20 +15,12 @@ import (
 	"spoke/store"
 )
 
-// showAdmin opens the Administration desk on a pane and returns the pane's widget.
-func showAdmin[T any](t *testing.T, a *App, name string) T {
+// showCheckup opens the Administration desk's check-up pane and reloads it.
+func showCheckup(t *testing.T, a *App) *CheckupPane {
 	t.Helper()
-	a.Shell.ShowAdminPane(name)
+	p := showAdmin[*CheckupPane](t, a, paneCheckup)
+	p.Reload()
 	a.Wait()
-	if a.Shell.Admin == nil || a.Shell.Admin.Panes[name] == nil {
-		t.Fatalf("no %s pane on the Administration desk for %s", name, a.user.Username)
-	}
-	a.Shell.Admin.Refresh()
-	a.Wait()
-	p, ok := a.Shell.Admin.Panes[name].Content.(T)
-	if !ok {
-		t.Fatalf("the %s pane is a %T", name, a.Shell.Admin.Panes[name].Content)
-	}
 	return p
 }
 
@@ -50,7 +42,7 @@ func TestCheckupPane(t *testing.T) {
 	a := h.a
 	h.signInOwner()
 	a.Wait()
-	p := showAdmin[*CheckupPane](t, a, paneCheckup)
+	p := showCheckup(t, a)
 	if p.report == nil || p.report.Trigger != store.CheckupScheduled {
 		t.Fatalf("the sign-in did not run the due check-up: %+v", p.report)
 	}
@@ -134,7 +126,7 @@ func TestCheckupNotice(t *testing.T) {
 	if _, err := a.ss.OpenIncident(ctx, store.IncidentInput{Kind: store.IncidentOther, DiscoveredAt: time.Now().Add(-80 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	p := showAdmin[*CheckupPane](t, a, paneCheckup)
+	p := showCheckup(t, a)
 	test.Tap(p.RunNow)
 	a.Wait()
 	a.checkNotices()

@@ -15,6 +15,7 @@ import (
 func (a *App) errText(err error) string {
 	var ve *store.ValidationError
 	var fe *store.FieldError
+	var incomplete *store.ErrReviewIncomplete
 	switch {
 	case err == nil:
 		return ""
@@ -40,6 +41,12 @@ func (a *App) errText(err error) string {
 		return a.T("This account is locked after repeated failed sign-ins. Wait 15 minutes or ask the owner to reset the password.")
 	case errors.Is(err, store.ErrInactive):
 		return a.T("This account is deactivated. Ask the owner.")
+	case errors.Is(err, store.ErrLeft):
+		return a.T("This account's leaving date has passed: it can no longer be used. Ask the owner.")
+	case errors.As(err, &incomplete):
+		return a.T("The review is not complete: %d account(s) still undecided (%s).", len(incomplete.Undecided), strings.Join(incomplete.Undecided, ", "))
+	case errors.Is(err, store.ErrNoOpenReview):
+		return a.T("No review is in progress: start one first.")
 	case errors.Is(err, store.ErrTampered):
 		return a.T("A stored record failed authentication: the database was altered outside Spoke. Ask the owner to run Verify.")
 	case errors.Is(err, keychain.ErrNoKeychain):

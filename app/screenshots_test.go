@@ -118,6 +118,33 @@ func TestScreenshots(t *testing.T) {
 			shot("18-backups-restore")
 		})
 	}
+	t.Run("people", func(t *testing.T) {
+		for _, lang := range []string{langEN, langZH} {
+			h := newDemoAppOneClock(t)
+			a := h.a
+			a.SetLanguage(lang)
+			a.Wait()
+			h.clock.Add(91 * 24 * time.Hour)
+			sales := h.staff("sales", "")
+			h.signInAs("owner", "")
+			p := showAdmin[*ReviewPane](t, a, paneReview)
+			test.Tap(p.Start)
+			a.Wait()
+			if len(p.review.Accounts) > 0 {
+				p.List.Select(0)
+			}
+			a.Wait()
+			capture(t, a, filepath.Join(out, "21-permission-review-"+lang+".png"))
+			l := showAdmin[*LeaversPane](t, a, paneLeavers)
+			l.Person.SetSelected(sales.Username)
+			l.Date.SetText(a.opts.Now().Add(14 * 24 * time.Hour).Format("2006-01-02"))
+			test.Tap(l.SetDate)
+			a.Wait()
+			test.Tap(l.Report)
+			a.Wait()
+			capture(t, a, filepath.Join(out, "22-leaver-report-"+lang+".png"))
+		}
+	})
 	t.Run("sync", func(t *testing.T) {
 		for _, lang := range []string{langEN, langZH} {
 			code := startHub(t)
@@ -170,7 +197,7 @@ func TestScreenshots(t *testing.T) {
 			if err := a.ss.SetCheckupSettings(ctx, store.CheckupSettings{EveryDays: 91, SilentDays: 10}); err != nil {
 				t.Fatal(err)
 			}
-			p := showAdmin[*CheckupPane](t, a, paneCheckup)
+			p := showCheckup(t, a)
 			test.Tap(p.RunNow)
 			a.Wait()
 			a.checkNotices()

@@ -17,6 +17,7 @@ func runAudit(ctx context.Context, env Env, args []string) error {
 	asJSON := fs.Bool("json", false, "one JSON object per line")
 	limit := fs.Int("limit", 200, "newest N entries")
 	action := fs.String("action", "", "only actions starting with this, e.g. customer.")
+	all := fs.Bool("all-devices", false, "every device's trail as synced here (an owner's laptop holds them all), newest first")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -25,7 +26,7 @@ func runAudit(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	recs, err := ss.AuditLog(ctx, store.AuditFilter{Action: *action, Limit: *limit})
+	recs, err := ss.AuditLog(ctx, store.AuditFilter{Action: *action, Limit: *limit, AllDevices: *all})
 	if err != nil {
 		return err
 	}

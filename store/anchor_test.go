@@ -593,7 +593,9 @@ func TestUpgradeConvertsUsers(t *testing.T) {
 		"DROP TABLE incidents", "DROP TABLE assessments", "DROP TABLE retention_policies", "DROP TABLE retention_approvals", "DROP TABLE reason_keys",
 		// and migration 13 (consents, org settings)
 		"DROP TABLE consents", "DROP TABLE org_settings",
-		// and migration 18 (the security check-up)
+		// and migration 17 (leaving dates, permission reviews)
+		"ALTER TABLE users DROP COLUMN leaves_at", "DROP TABLE permission_reviews", "DROP TABLE review_decisions", "DROP TABLE staff_proposals",
+		// and migration 19 (the security check-up)
 		"DROP TABLE checkup_runs", "DROP TABLE checkup_decisions",
 		"CREATE TABLE sync_peers (device_id TEXT PRIMARY KEY, signing_key BLOB NOT NULL, kem_key BLOB NOT NULL, name TEXT NOT NULL DEFAULT '', role TEXT NOT NULL DEFAULT '', scopes TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'active') STRICT",
 		"PRAGMA user_version = 4"} {
@@ -628,7 +630,7 @@ func TestUpgradeConvertsUsers(t *testing.T) {
 	st.Close()
 	// The pre-upgrade row (version 0, old MAC) put back is older than the recorded version.
 	db = rawDB(t, dir)
-	putUserRow(t, db, append(oldSam, int64(0), "", nil)) // version 0, unsigned
+	putUserRow(t, db, append(oldSam, int64(0), "", nil, int64(0))) // version 0, unsigned, no leaving date
 	db.Close()
 	st, err = Open(ctx, dir, testOptions())
 	if err != nil {

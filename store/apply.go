@@ -1160,6 +1160,9 @@ var rowShops = map[string]string{
 	"retention_approvals": "SELECT shop_id FROM retention_approvals WHERE id = ?1",
 	"consents": `SELECT shop_id FROM consents WHERE id = ?1
 		UNION ALL SELECT c.shop_id FROM consents k JOIN customers c ON c.id = k.customer_id WHERE k.id = ?1`,
+	// A manager's proposal belongs to their shop (its account's shop is checked where it is
+	// read: an account that moved shops is not the old manager's to speak for).
+	"staff_proposals": "SELECT shop_id FROM staff_proposals WHERE id = ?1",
 }
 
 // checkRowScopes refuses when any of the rows (table -> ids) belongs to a shop other than

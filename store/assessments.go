@@ -61,7 +61,7 @@ func (a Assessment) KeptUntil(years int) time.Time {
 func (ss *Session) AddAssessment(ctx context.Context, in AssessmentInput) (string, error) {
 	var id string
 	err := ss.write(ctx, "assessment.add", func(w *wtx) error {
-		if _, err := ss.allow(OpDataSubject, target{shopID: in.ShopID}); err != nil {
+		if _, err := w.allow(ss, OpDataSubject, target{shopID: in.ShopID}); err != nil {
 			return err // a manager: their own shop only, never "every shop"
 		}
 		now := time.UnixMilli(w.now)
@@ -166,7 +166,7 @@ func (ss *Session) DeleteAssessment(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := ss.allow(OpDataSubject, target{shopID: a.ShopID}); err != nil {
+		if _, err := w.allow(ss, OpDataSubject, target{shopID: a.ShopID}); err != nil {
 			return err
 		}
 		if deleted {

@@ -25,7 +25,20 @@ type auditEntry struct {
 	Outcome string
 	Detail  string
 	Reason  string
+	// Grant is the access-matrix grant that allowed the action ("" where none was asked:
+	// sign-ins, the store's upkeep, a denial).
+	Grant Grant
 }
+
+// auditCtx is what an entry records of its moment besides the action: the user's roles
+// (comma-separated), their shop and the grant used. The MAC covers it from audit/v2 on; an
+// entry with none of it keeps the v1 link it had before, byte for byte.
+type auditCtx struct {
+	role, shop, grant string
+}
+
+// auditCols are the columns of an audit row in the order scanAuditRow reads them.
+const auditCols = "seq, at, user_id, device_id, action, target, fields, outcome, detail, reason, mac, role, shop_id, grant_used"
 
 // AuditRecord is one entry of the audit trail as shown to owners, managers and auditors.
 type AuditRecord struct {
@@ -40,6 +53,11 @@ type AuditRecord struct {
 	Outcome  string    `json:"outcome"`
 	Detail   string    `json:"detail,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
+	// Role, ShopID and Grant are the user's roles, shop and the grant that allowed the action,
+	// as recorded when the entry was written ("" in entries from before they were recorded).
+	Role   string `json:"role"`
+	ShopID string `json:"shop_id"`
+	Grant  string `json:"grant,omitempty"`
 	// ReasonExpired: the entry had a break-glass reason, expired under the retention policy
 	// (its key is gone; the entry and its link are as they were).
 	ReasonExpired bool `json:"reason_expired,omitempty"`
@@ -47,10 +65,15 @@ type AuditRecord struct {
 
 // auditMAC computes an entry's link: HMAC over the canonical encoding and the previous link,
 // so editing, removing or reordering any entry breaks every later link.
-func auditMAC(key []byte, seq, at int64, userID, deviceID, action, target, fields, outcome, detail string, reason, prev []byte) []byte {
+func auditMAC(key []byte, seq, at int64, userID, deviceID, action, target, fields, outcome, detail string, reason, prev []byte, c auditCtx) []byte {
 	m := hmac.New(sha256.New, key)
-	m.Write(seal.Label("audit/v1", strconv.FormatInt(seq, 10), strconv.FormatInt(at, 10),
-		userID, deviceID, action, target, fields, outcome, detail, string(reason), string(prev)))
+	if c == (auditCtx{}) {
+		m.Write(seal.Label("audit/v1", strconv.FormatInt(seq, 10), strconv.FormatInt(at, 10),
+			userID, deviceID, action, target, fields, outcome, detail, string(reason), string(prev)))
+		return m.Sum(nil)
+	}
+	m.Write(seal.Label("audit/v2", strconv.FormatInt(seq, 10), strconv.FormatInt(at, 10),
+		userID, deviceID, action, target, fields, outcome, detail, string(reason), string(prev), c.role, c.shop, c.grant))
 	return m.Sum(nil)
 }
 
@@ -125,9 +148,10 @@ func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, a actor, e auditEnt
 	if e.Outcome == "" {
 		e.Outcome = "ok"
 	}
-	mac := auditMAC(key, seq, at, a.userID, s.deviceID, e.Action, e.Target, fields, e.Outcome, e.Detail, reason, prev)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit(seq, at, user_id, device_id, action, target, fields, outcome, detail, reason, mac)
-		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, seq, at, a.userID, s.deviceID, e.Action, e.Target, fields, e.Outcome, e.Detail, nullBytes(reason), mac); err != nil {
+	c := auditCtx{role: a.roles, shop: a.shopID, grant: string(e.Grant)}
+	mac := auditMAC(key, seq, at, a.userID, s.deviceID, e.Action, e.Target, fields, e.Outcome, e.Detail, reason, prev, c)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit(seq, at, user_id, device_id, action, target, fields, outcome, detail, reason, mac, role, shop_id, grant_used)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, seq, at, a.userID, s.deviceID, e.Action, e.Target, fields, e.Outcome, e.Detail, nullBytes(reason), mac, c.role, c.shop, c.grant); err != nil {
 		return err
 	}
 	uv, err := getMeta(ctx, tx, metaUserVersions)
@@ -171,7 +195,7 @@ func (s *Store) verifyAudit(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT seq, at, user_id, device_id, action, target, fields, outcome, detail, reason, mac FROM audit ORDER BY seq")
+	rows, err := s.db.QueryContext(ctx, "SELECT "+auditCols+" FROM audit ORDER BY seq")
 	if err != nil {
 		return 0, err
 	}
@@ -182,13 +206,14 @@ func (s *Store) verifyAudit(ctx context.Context) (int64, error) {
 		var seq, at int64
 		var user, dev, action, target, fields, outcome, detail string
 		var reason, mac []byte
-		if err := rows.Scan(&seq, &at, &user, &dev, &action, &target, &fields, &outcome, &detail, &reason, &mac); err != nil {
+		var c auditCtx
+		if err := rows.Scan(&seq, &at, &user, &dev, &action, &target, &fields, &outcome, &detail, &reason, &mac, &c.role, &c.shop, &c.grant); err != nil {
 			return n, err
 		}
 		if seq != want {
 			return n, &ChainError{want, fmt.Sprintf("entry missing (next present is %d)", seq)}
 		}
-		got := auditMAC(key, seq, at, user, dev, action, target, fields, outcome, detail, reason, prev)
+		got := auditMAC(key, seq, at, user, dev, action, target, fields, outcome, detail, reason, prev, c)
 		if !hmac.Equal(got, mac) {
 			return n, &ChainError{seq, "entry altered, reordered or a previous entry removed"}
 		}
@@ -228,6 +253,9 @@ type AuditFilter struct {
 	Action string // prefix, e.g. "customer."
 	Since  time.Time
 	Limit  int
+	// AllDevices adds the other devices' trails as synced here (an owner's laptop holds every
+	// device's), newest first by time.
+	AllDevices bool
 }
 
 // AuditLog returns audit entries, newest first: all (owner), their shop's staff (manager),
@@ -237,7 +265,12 @@ func (ss *Session) AuditLog(ctx context.Context, f AuditFilter) ([]AuditRecord, 
 	if err != nil {
 		return nil, err
 	}
-	q := "SELECT a.seq, a.at, a.user_id, COALESCE(u.username, ''), a.device_id, a.action, a.target, a.fields, a.outcome, a.detail, a.reason FROM audit a LEFT JOIN users u ON u.id = a.user_id WHERE 1 = 1"
+	const entryCols = "seq, at, user_id, device_id, action, target, fields, outcome, detail, reason, role, shop_id, grant_used"
+	from := "audit"
+	if f.AllDevices {
+		from = "(SELECT " + entryCols + " FROM audit UNION ALL SELECT " + entryCols + " FROM remote_audit)"
+	}
+	q := "SELECT a.seq, a.at, a.user_id, COALESCE(u.username, ''), a.device_id, a.action, a.target, a.fields, a.outcome, a.detail, a.reason, a.role, a.shop_id, a.grant_used FROM " + from + " a LEFT JOIN users u ON u.id = a.user_id WHERE 1 = 1"
 	var args []any
 	if g == ShopOnly {
 		q += " AND u.shop_id = ?"
@@ -258,7 +291,11 @@ func (ss *Session) AuditLog(ctx context.Context, f AuditFilter) ([]AuditRecord, 
 	if f.Limit <= 0 {
 		f.Limit = 1000
 	}
-	q += fmt.Sprintf(" ORDER BY a.seq DESC LIMIT %d", f.Limit)
+	order := "a.seq DESC"
+	if f.AllDevices {
+		order = "a.at DESC, a.device_id, a.seq DESC"
+	}
+	q += fmt.Sprintf(" ORDER BY %s LIMIT %d", order, f.Limit)
 	rows, err := ss.s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -270,7 +307,7 @@ func (ss *Session) AuditLog(ctx context.Context, f AuditFilter) ([]AuditRecord, 
 		var at int64
 		var fields string
 		var reason []byte
-		if err := rows.Scan(&r.Seq, &at, &r.UserID, &r.Username, &r.DeviceID, &r.Action, &r.Target, &fields, &r.Outcome, &r.Detail, &reason); err != nil {
+		if err := rows.Scan(&r.Seq, &at, &r.UserID, &r.Username, &r.DeviceID, &r.Action, &r.Target, &fields, &r.Outcome, &r.Detail, &reason, &r.Role, &r.ShopID, &r.Grant); err != nil {
 			return nil, err
 		}
 		r.At = time.UnixMilli(at)
@@ -293,7 +330,7 @@ func (ss *Session) AuditLog(ctx context.Context, f AuditFilter) ([]AuditRecord, 
 		return nil, err
 	}
 	rows.Close()
-	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "audit.read", Detail: fmt.Sprintf("entries=%d", len(out))}); err != nil {
+	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "audit.read", Detail: fmt.Sprintf("entries=%d", len(out)), Grant: g}); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	return out, nil

@@ -20,7 +20,7 @@ func (s *Store) localAudit(ctx context.Context, after int64, limit int) ([]audit
 	defer release()
 	// A reason sealed under its own key travels with that key (outside the MAC), so the owner
 	// devices' copies read it until it expires there too; an expired one travels without.
-	rows, err := s.db.QueryContext(ctx, `SELECT a.seq, a.at, a.user_id, a.device_id, a.action, a.target, a.fields, a.outcome, a.detail, a.reason, a.mac, k.version, k.wrapped
+	rows, err := s.db.QueryContext(ctx, `SELECT a.seq, a.at, a.user_id, a.device_id, a.action, a.target, a.fields, a.outcome, a.detail, a.reason, a.mac, a.role, a.shop_id, a.grant_used, k.version, k.wrapped
 		FROM audit a LEFT JOIN reason_keys k ON k.device_id = a.device_id AND k.seq = a.seq WHERE a.seq > ? ORDER BY a.seq LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, err
@@ -31,7 +31,7 @@ func (s *Store) localAudit(ctx context.Context, after int64, limit int) ([]audit
 		var e auditrec.Entry
 		var kv sql.NullInt64
 		var wrapped []byte
-		if err := rows.Scan(&e.Seq, &e.At, &e.User, &e.Device, &e.Action, &e.Target, &e.Fields, &e.Outcome, &e.Detail, &e.Reason, &e.MAC, &kv, &wrapped); err != nil {
+		if err := rows.Scan(&e.Seq, &e.At, &e.User, &e.Device, &e.Action, &e.Target, &e.Fields, &e.Outcome, &e.Detail, &e.Reason, &e.MAC, &e.Role, &e.Shop, &e.Grant, &kv, &wrapped); err != nil {
 			return nil, err
 		}
 		if kv.Valid {
@@ -72,12 +72,12 @@ func (s *Store) applyRemoteAudit(ctx context.Context, device string, entries []a
 		if e.Seq != lastSeq+1 {
 			return 0, &RemoteError{fmt.Sprintf("audit trail of the device has a gap before entry %d", e.Seq)}
 		}
-		want := auditMAC(key, e.Seq, e.At, e.User, e.Device, e.Action, e.Target, e.Fields, e.Outcome, e.Detail, e.Reason, prev)
+		want := auditMAC(key, e.Seq, e.At, e.User, e.Device, e.Action, e.Target, e.Fields, e.Outcome, e.Detail, e.Reason, prev, auditCtx{e.Role, e.Shop, e.Grant})
 		if !hmac.Equal(want, e.MAC) {
 			return 0, &RemoteError{fmt.Sprintf("audit entry %d of the device does not chain", e.Seq)}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO remote_audit(device_id, seq, at, user_id, action, target, fields, outcome, detail, reason, mac)
-			VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, device, e.Seq, e.At, e.User, e.Action, e.Target, e.Fields, e.Outcome, e.Detail, nullBytes(e.Reason), e.MAC); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO remote_audit(device_id, seq, at, user_id, action, target, fields, outcome, detail, reason, mac, role, shop_id, grant_used)
+			VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, device, e.Seq, e.At, e.User, e.Action, e.Target, e.Fields, e.Outcome, e.Detail, nullBytes(e.Reason), e.MAC, e.Role, e.Shop, e.Grant); err != nil {
 			return 0, err
 		}
 		if len(e.ReasonKey) > 0 {
@@ -125,7 +125,7 @@ func (s *Store) verifyRemoteAudit(ctx context.Context, r *Report) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT device_id, seq, at, user_id, action, target, fields, outcome, detail, reason, mac FROM remote_audit ORDER BY device_id, seq")
+	rows, err := s.db.QueryContext(ctx, "SELECT device_id, seq, at, user_id, action, target, fields, outcome, detail, reason, mac, role, shop_id, grant_used FROM remote_audit ORDER BY device_id, seq")
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (s *Store) verifyRemoteAudit(ctx context.Context, r *Report) error {
 	var want int64
 	for rows.Next() {
 		var e auditrec.Entry
-		if err := rows.Scan(&e.Device, &e.Seq, &e.At, &e.User, &e.Action, &e.Target, &e.Fields, &e.Outcome, &e.Detail, &e.Reason, &e.MAC); err != nil {
+		if err := rows.Scan(&e.Device, &e.Seq, &e.At, &e.User, &e.Action, &e.Target, &e.Fields, &e.Outcome, &e.Detail, &e.Reason, &e.MAC, &e.Role, &e.Shop, &e.Grant); err != nil {
 			return err
 		}
 		if e.Device != dev {
@@ -144,7 +144,7 @@ func (s *Store) verifyRemoteAudit(ctx context.Context, r *Report) error {
 		switch {
 		case e.Seq != want:
 			r.add("remote_audit", e.Device, fmt.Sprint(want), "entry missing")
-		case !hmac.Equal(e.MAC, auditMAC(key, e.Seq, e.At, e.User, e.Device, e.Action, e.Target, e.Fields, e.Outcome, e.Detail, e.Reason, prev)):
+		case !hmac.Equal(e.MAC, auditMAC(key, e.Seq, e.At, e.User, e.Device, e.Action, e.Target, e.Fields, e.Outcome, e.Detail, e.Reason, prev, auditCtx{e.Role, e.Shop, e.Grant})):
 			r.add("remote_audit", e.Device, fmt.Sprint(e.Seq), "entry altered")
 		}
 		prev, want = e.MAC, e.Seq+1

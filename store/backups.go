@@ -279,7 +279,7 @@ func (ss *Session) SetBackupConfig(ctx context.Context, c BackupConfig) error {
 		return &FieldError{"schedule", "needs a folder, positive intervals and at least one full kept"}
 	}
 	return ss.write(ctx, "backup.config", func(w *wtx) error {
-		if _, err := ss.allow(OpBackup, target{any: true}); err != nil {
+		if _, err := w.allow(ss, OpBackup, target{any: true}); err != nil {
 			return err
 		}
 		b, err := json.Marshal(c)

@@ -59,7 +59,7 @@ func (b *Batch) stamp(at time.Time) (int64, error) {
 	if at.IsZero() {
 		return b.w.now, nil
 	}
-	if _, err := b.ss.allow(OpUsers, target{any: true}); err != nil {
+	if _, err := b.w.allow(b.ss, OpUsers, target{any: true}); err != nil {
 		return 0, err
 	}
 	return at.UnixMilli(), nil
@@ -84,7 +84,7 @@ func (b *Batch) resolve(in *CustomerInput) error {
 	if err := b.ss.resolveShopOwner(b.w.ctx, b.w.tx, in); err != nil {
 		return err
 	}
-	if _, err := b.ss.allow(OpCustomerWrite, target{shopID: in.ShopID, ownerID: in.OwnerID}); err != nil {
+	if _, err := b.w.allow(b.ss, OpCustomerWrite, target{shopID: in.ShopID, ownerID: in.OwnerID}); err != nil {
 		return err
 	}
 	if shop != "" && owner != "" {
@@ -170,7 +170,7 @@ func (b *Batch) AddBike(customerID string, bike Bike, createdAt time.Time) (stri
 	if err != nil {
 		return "", err
 	}
-	if _, err := b.ss.allow(OpCustomerWrite, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
+	if _, err := b.w.allow(b.ss, OpCustomerWrite, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
 		return "", err
 	}
 	at, err := b.stamp(createdAt)
@@ -192,7 +192,7 @@ func (b *Batch) AddWorkOrder(in WorkOrderInput, status Status, createdAt, closed
 	if err != nil {
 		return "", err
 	}
-	if _, err := b.ss.allow(OpWorkOrders, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
+	if _, err := b.w.allow(b.ss, OpWorkOrders, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
 		return "", err
 	}
 	if !b.ss.user.Has(RoleOwner) && !b.ss.user.Has(RoleManager) && !b.ss.user.Has(RoleSales) {
@@ -202,7 +202,7 @@ func (b *Batch) AddWorkOrder(in WorkOrderInput, status Status, createdAt, closed
 		return "", &FieldError{"status", "unknown status"}
 	}
 	if status != StatusIntake || !closedAt.IsZero() {
-		if _, err := b.ss.allow(OpUsers, target{any: true}); err != nil {
+		if _, err := b.w.allow(b.ss, OpUsers, target{any: true}); err != nil {
 			return "", err
 		}
 	}
@@ -231,7 +231,7 @@ func (b *Batch) AddSale(in SaleInput, sellerID string) (string, error) {
 		in.ShopID = b.ss.user.ShopID
 		t.shopID = in.ShopID
 	}
-	if _, err := b.ss.allow(OpSales, t); err != nil {
+	if _, err := b.w.allow(b.ss, OpSales, t); err != nil {
 		return "", err
 	}
 	if in.ShopID == "" {
@@ -246,7 +246,7 @@ func (b *Batch) AddSale(in SaleInput, sellerID string) (string, error) {
 	if sellerID == "" {
 		sellerID = b.ss.user.ID
 	} else if sellerID != b.ss.user.ID {
-		if _, err := b.ss.allow(OpUsers, target{any: true}); err != nil {
+		if _, err := b.w.allow(b.ss, OpUsers, target{any: true}); err != nil {
 			return "", err
 		}
 	}
@@ -255,7 +255,7 @@ func (b *Batch) AddSale(in SaleInput, sellerID string) (string, error) {
 
 // AddShop adds a shop with its own scope key, as AddShop does (owner only).
 func (b *Batch) AddShop(name, region, currency string) (string, error) {
-	if _, err := b.ss.allow(OpUsers, target{any: true}); err != nil {
+	if _, err := b.w.allow(b.ss, OpUsers, target{any: true}); err != nil {
 		return "", err
 	}
 	return b.w.addShop(strings.TrimSpace(name), region, currency)
@@ -263,7 +263,7 @@ func (b *Batch) AddShop(name, region, currency string) (string, error) {
 
 // AddUser adds a staff account, as AddUser does (owner only).
 func (b *Batch) AddUser(n NewUser) (string, error) {
-	if _, err := b.ss.allow(OpUsers, target{any: true}); err != nil {
+	if _, err := b.w.allow(b.ss, OpUsers, target{any: true}); err != nil {
 		return "", err
 	}
 	if n.ShopID == "" && needsShop(n.Roles) {

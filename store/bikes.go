@@ -68,7 +68,7 @@ func (ss *Session) AddBike(ctx context.Context, customerID string, b Bike) (stri
 			return err
 		}
 		w.audit.Target = customerID
-		if _, err := ss.allow(OpCustomerWrite, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
+		if _, err := w.allow(ss, OpCustomerWrite, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
 			return err
 		}
 		if err := b.validate(ss.s.opts.Now()); err != nil {

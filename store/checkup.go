@@ -101,7 +101,7 @@ func (ss *Session) SetCheckupSettings(ctx context.Context, c CheckupSettings) er
 	}
 	return ss.write(ctx, "checkup.settings", func(w *wtx) error {
 		w.audit.Target = OrgScope
-		if _, err := ss.allow(OpUsers, target{any: true}); err != nil {
+		if _, err := w.allow(ss, OpUsers, target{any: true}); err != nil {
 			return err
 		}
 		w.audit.Detail = fmt.Sprintf("every_days=%d silent_days=%d", c.EveryDays, c.SilentDays)
@@ -339,7 +339,7 @@ func (ss *Session) runCheckup(ctx context.Context, trigger string) (*checkup.Rep
 	}
 	var report *checkup.Report
 	err = ss.write(ctx, "checkup.run", func(w *wtx) error {
-		if _, err := ss.allow(OpUsers, target{any: true}); err != nil {
+		if _, err := w.allow(ss, OpUsers, target{any: true}); err != nil {
 			return err
 		}
 		ds, err := ss.s.checkupDecisions(ctx, w.tx, "")
@@ -499,7 +499,7 @@ func (ss *Session) DecideCheckupFinding(ctx context.Context, key, decision, note
 		return &FieldError{"note", "must be at most 1000 characters"}
 	}
 	return ss.write(ctx, "checkup.decide", func(w *wtx) error {
-		if _, err := ss.allow(OpUsers, target{any: true}); err != nil {
+		if _, err := w.allow(ss, OpUsers, target{any: true}); err != nil {
 			return err
 		}
 		run, err := ss.s.latestCheckupRun(ctx, w.tx)

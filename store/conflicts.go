@@ -94,7 +94,7 @@ func (ss *Session) RestoreConflict(ctx context.Context, id int64) error {
 		}
 		tbl, row, column, scope, value := c.table, c.row, c.column, c.scope, c.value
 		w.audit.Target = row
-		if _, err := ss.allow(OpCustomerWrite, target{shopID: scope, ownerID: ""}); err != nil || !(ss.user.Has(RoleOwner) || ss.user.Has(RoleManager)) {
+		if _, err := w.allow(ss, OpCustomerWrite, target{shopID: scope, ownerID: ""}); err != nil || !(ss.user.Has(RoleOwner) || ss.user.Has(RoleManager)) {
 			return ErrForbidden
 		}
 		w.audit.Fields = []string{column}

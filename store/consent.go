@@ -266,7 +266,7 @@ func (ss *Session) RecordConsent(ctx context.Context, customerID string, ev Cons
 			return err
 		}
 		w.audit.Target = customerID
-		if _, err := ss.allow(OpCustomerWrite, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
+		if _, err := w.allow(ss, OpCustomerWrite, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
 			return err
 		}
 		if err := ev.validate(ss.s.opts.Now()); err != nil {
@@ -539,7 +539,8 @@ func (ss *Session) ConsentedAudience(ctx context.Context, shopID string, p Purpo
 	if !slices.Contains(Purposes, p) || !slices.Contains(Channels, ch) || ch == ChannelAny {
 		return nil, &FieldError{"channel", "an audience names a purpose and one channel (email, sms, post or phone)"}
 	}
-	if _, err := ss.require(ctx, OpCampaigns, target{shopID: shopID}, "consent.audience", shopID); err != nil {
+	grant, err := ss.require(ctx, OpCampaigns, target{shopID: shopID}, "consent.audience", shopID)
+	if err != nil {
 		return nil, err
 	}
 	// The newest event of the channel's own and the "any" series, per customer, in one pass.
@@ -573,7 +574,7 @@ func (ss *Session) ConsentedAudience(ctx context.Context, shopID string, p Purpo
 			return nil, err
 		}
 	}
-	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "consent.audience", Target: shopID, Detail: fmt.Sprintf("purpose=%s channel=%s customers=%d", p, ch, len(ids))}); err != nil {
+	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "consent.audience", Target: shopID, Grant: grant, Detail: fmt.Sprintf("purpose=%s channel=%s customers=%d", p, ch, len(ids))}); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	return ids, nil

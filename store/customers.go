@@ -327,7 +327,7 @@ func (w *wtx) createCustomer(ss *Session, in CustomerInput) (string, error) {
 	if err := ss.resolveShopOwner(ctx, w.tx, &in); err != nil {
 		return "", err
 	}
-	if _, err := ss.allow(OpCustomerWrite, target{shopID: in.ShopID, ownerID: in.OwnerID}); err != nil {
+	if _, err := w.allow(ss, OpCustomerWrite, target{shopID: in.ShopID, ownerID: in.OwnerID}); err != nil {
 		return "", err
 	}
 	region, err := w.s.shopRegion(ctx, w.tx, in.ShopID)
@@ -400,7 +400,7 @@ func (ss *Session) UpdateCustomer(ctx context.Context, id string, in CustomerInp
 			return err
 		}
 		w.audit.Target = id
-		if _, err := ss.allow(OpCustomerWrite, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
+		if _, err := w.allow(ss, OpCustomerWrite, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
 			return err
 		}
 		region, err := ss.s.shopRegion(ctx, w.tx, c.shopID)
@@ -445,7 +445,7 @@ func (ss *Session) UpdateCustomer(ctx context.Context, id string, in CustomerInp
 			if err := ss.resolveShopOwner(ctx, w.tx, &in); err != nil {
 				return err
 			}
-			if _, err := ss.allow(OpCustomerWrite, target{shopID: c.shopID, ownerID: in.OwnerID}); err != nil {
+			if _, err := w.allow(ss, OpCustomerWrite, target{shopID: c.shopID, ownerID: in.OwnerID}); err != nil {
 				return err
 			}
 			cols = append(cols, plain("owner_id", in.OwnerID))
@@ -474,7 +474,7 @@ func (ss *Session) DeleteCustomer(ctx context.Context, id string) error {
 			return err
 		}
 		w.audit.Target = id
-		if _, err := ss.allow(OpCustomerDelete, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
+		if _, err := w.allow(ss, OpCustomerDelete, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
 			return err
 		}
 		w.audit.Target = id
@@ -497,10 +497,10 @@ func (ss *Session) view(ctx context.Context, c *custRow) (Grant, error) {
 		assigned = err == nil
 	}
 	t := target{shopID: c.shopID, ownerID: c.ownerID, assigned: assigned}
-	if g, ok := ss.user.permits(OpCustomerPIIOwn, t); ok && (g == All || g == ShopOnly || (g == Own && c.ownerID == ss.user.ID)) {
+	if g, ok := ss.permits(OpCustomerPIIOwn, t); ok && (g == All || g == ShopOnly || (g == Own && c.ownerID == ss.user.ID)) {
 		return g, nil
 	}
-	if g, ok := ss.user.permits(OpCustomerPIIOther, t); ok {
+	if g, ok := ss.permits(OpCustomerPIIOther, t); ok {
 		return g, nil
 	}
 	return Deny, ErrForbidden
@@ -572,6 +572,7 @@ func (ss *Session) Customer(ctx context.Context, id, reason string) (*CustomerCa
 	if g == BreakGlass {
 		e.Action, e.Reason = "customer.read.break_glass", reason
 	}
+	e.Grant = g
 	// A break-glass read carries its reason: auditRead commits it at FULL like a write.
 	if err := ss.s.auditRead(ctx, ss.actor(), e); err != nil {
 		// Fail closed: a read that cannot be audited is not returned.

@@ -102,7 +102,15 @@ func (s *Store) checkDelta(ctx context.Context, path string, from, to *Snapshot)
 	if err != nil {
 		return bad("the parent's audit head does not parse")
 	}
-	ar, err := db.QueryContext(ctx, "SELECT seq, at, user_id, device_id, action, target, fields, outcome, detail, reason, mac FROM audit ORDER BY seq")
+	// A delta written before audit entries recorded their context has no such columns: its
+	// entries are all v1.
+	ctxCols := "'', '', ''"
+	if ok, err := hasColumn(ctx, db, "audit", "grant_used"); err != nil {
+		return err
+	} else if ok {
+		ctxCols = "role, shop_id, grant_used"
+	}
+	ar, err := db.QueryContext(ctx, "SELECT seq, at, user_id, device_id, action, target, fields, outcome, detail, reason, mac, "+ctxCols+" FROM audit ORDER BY seq")
 	if err != nil {
 		return err
 	}
@@ -113,10 +121,11 @@ func (s *Store) checkDelta(ctx context.Context, path string, from, to *Snapshot)
 		var seq, at int64
 		var user, dev, action, target, fields, outcome, detail string
 		var reason, m []byte
-		if err := ar.Scan(&seq, &at, &user, &dev, &action, &target, &fields, &outcome, &detail, &reason, &m); err != nil {
+		var c auditCtx
+		if err := ar.Scan(&seq, &at, &user, &dev, &action, &target, &fields, &outcome, &detail, &reason, &m, &c.role, &c.shop, &c.grant); err != nil {
 			return err
 		}
-		if seq != want || !hmac.Equal(m, auditMAC(akey, seq, at, user, dev, action, target, fields, outcome, detail, reason, prev)) {
+		if seq != want || !hmac.Equal(m, auditMAC(akey, seq, at, user, dev, action, target, fields, outcome, detail, reason, prev, c)) {
 			return bad("audit entry %d does not continue the chain", seq)
 		}
 		if i := strings.Index(detail, tokenKey); i >= 0 {
@@ -137,4 +146,11 @@ func (s *Store) checkDelta(ctx context.Context, path string, from, to *Snapshot)
 		return bad("no write since the parent, yet another integrity state")
 	}
 	return nil
+}
+
+// hasColumn reports whether table has column in the database q reads.
+func hasColumn(ctx context.Context, q querier, table, column string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?", table, column).Scan(&n)
+	return n > 0, err
 }

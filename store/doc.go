@@ -41,6 +41,9 @@
 //	users.go      staff records: MAC, signatures, sign-in
 //	password.go   the password policy, checked for new passwords and at every sign-in
 //	staff.go      staff administration
+//	activity.go   what staff did, from every device's trail: sign-ins, role powers used
+//	review.go     the periodic permission review; a shop manager's proposals
+//	leavers.go    the departing employee: leaving date, reassignment, the leaver report
 //	shops.go      shops
 //	customers.go  customers
 //	erasure.go    erasure by crypto-shredding; the erasure ledger; the shop key rotated after

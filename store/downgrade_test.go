@@ -71,6 +71,13 @@ func downgradeClocks(t *testing.T, db *sql.DB, auditKey []byte) (int64, []byte) 
 		all = append(all, e)
 	}
 	rows.Close()
+	// and what migration 18 added (an entry's context)
+	for _, q := range []string{"ALTER TABLE audit DROP COLUMN role", "ALTER TABLE audit DROP COLUMN shop_id", "ALTER TABLE audit DROP COLUMN grant_used",
+		"ALTER TABLE remote_audit DROP COLUMN role", "ALTER TABLE remote_audit DROP COLUMN shop_id", "ALTER TABLE remote_audit DROP COLUMN grant_used"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
 	var prev []byte
 	var last int64
 	for _, e := range all {
@@ -78,7 +85,7 @@ func downgradeClocks(t *testing.T, db *sql.DB, auditKey []byte) (int64, []byte) 
 			t.Fatal("downgradeClocks: the trail holds a seal entry")
 		}
 		e.detail = withoutToken(e.detail)
-		mac := auditMAC(auditKey, e.seq, e.at, e.user, e.device, e.action, e.target, e.fields, e.outcome, e.detail, e.reason, prev)
+		mac := auditMAC(auditKey, e.seq, e.at, e.user, e.device, e.action, e.target, e.fields, e.outcome, e.detail, e.reason, prev, auditCtx{}) // before entries had a context
 		if _, err := db.Exec("UPDATE audit SET detail = ?, mac = ? WHERE seq = ?", e.detail, mac, e.seq); err != nil {
 			t.Fatal(err)
 		}

@@ -81,7 +81,7 @@ func (ss *Session) EraseCustomer(ctx context.Context, id string) (*ErasureResult
 		if err != nil {
 			return err
 		}
-		if _, err := ss.allow(OpDataSubject, target{shopID: shop, ownerID: owner}); err != nil {
+		if _, err := w.allow(ss, OpDataSubject, target{shopID: shop, ownerID: owner}); err != nil {
 			return err
 		}
 		// A customer row edited in the file is not erased on its word (which shop, which key).

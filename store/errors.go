@@ -32,6 +32,8 @@ var (
 	ErrPasswordChange = fmt.Errorf("your password does not meet the password policy (at least 12 characters, not a common password): change it first (spoke user passwd, or the dialog after sign-in): %w", ErrForbidden)
 	// ErrInactive means the account was deactivated.
 	ErrInactive = errors.New("this account is deactivated")
+	// ErrLeft means the account's leaving date has come: the device refuses it by itself.
+	ErrLeft = errors.New("this account's leaving date has passed; it can no longer sign in (the owner can change the date under Administration)")
 	// ErrTampered means a stored record failed authentication (edited outside Spoke).
 	ErrTampered = errors.New("a stored record failed authentication: the database was altered outside Spoke; run 'spoke verify'")
 	// ErrExists means a unique value is already taken.

@@ -129,7 +129,7 @@ var ErrIncidentDecided = errors.New("this incident's decision is recorded alread
 func (ss *Session) OpenIncident(ctx context.Context, in IncidentInput) (string, error) {
 	var id string
 	err := ss.write(ctx, "incident.open", func(w *wtx) error {
-		if _, err := ss.allow(OpDevices, target{any: true}); err != nil {
+		if _, err := w.allow(ss, OpDevices, target{any: true}); err != nil {
 			return err
 		}
 		now := time.UnixMilli(w.now)
@@ -215,7 +215,7 @@ func customersPerShop(ctx context.Context, q querier, shops []string, all bool) 
 func (ss *Session) DecideIncident(ctx context.Context, id, decision, reason string) error {
 	return ss.write(ctx, "incident.decide", func(w *wtx) error {
 		w.audit.Target = id
-		if _, err := ss.allow(OpDevices, target{any: true}); err != nil {
+		if _, err := w.allow(ss, OpDevices, target{any: true}); err != nil {
 			return err
 		}
 		var ve ValidationError

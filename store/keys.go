@@ -107,7 +107,7 @@ func (s *Store) importScopeKeys(ctx context.Context, ks []ScopeKey) error {
 func (ss *Session) RotateScopeKey(ctx context.Context, scope string) (uint32, error) {
 	var v uint32
 	err := ss.write(ctx, "keys.rotate", func(w *wtx) error {
-		if _, err := ss.allow(OpDevices, target{any: true}); err != nil {
+		if _, err := w.allow(ss, OpDevices, target{any: true}); err != nil {
 			return err
 		}
 		if err := ss.s.newScopeKey(ctx, w.tx, scope); err != nil {
@@ -129,7 +129,7 @@ func (ss *Session) RotateScopeKey(ctx context.Context, scope string) (uint32, er
 // two different keys of one version; and a revocation run again rotates nothing more.
 func (ss *Session) RotateScopeKeyTo(ctx context.Context, scope string, v uint32) (uint32, error) {
 	err := ss.write(ctx, "keys.rotate", func(w *wtx) error {
-		if _, err := ss.allow(OpDevices, target{any: true}); err != nil {
+		if _, err := w.allow(ss, OpDevices, target{any: true}); err != nil {
 			return err
 		}
 		var have uint32

@@ -27,7 +27,8 @@ type CustomerRef struct {
 // break-glass. It returns ids and the owning username, never personal data; opening one is
 // then Customer(id, reason). The lookup is audited with the number of matches.
 func (ss *Session) FindOthers(ctx context.Context, field LookupField, value string) ([]CustomerRef, error) {
-	if _, err := ss.require(ctx, OpCustomerPIIOther, target{any: true}, "customer.lookup_other", ""); err != nil {
+	grant, err := ss.require(ctx, OpCustomerPIIOther, target{any: true}, "customer.lookup_other", "")
+	if err != nil {
 		return nil, err
 	}
 	if ss.user.ShopID == "" || (field != ByEmail && field != ByPhone) {
@@ -54,7 +55,7 @@ func (ss *Session) FindOthers(ctx context.Context, field LookupField, value stri
 	for i, r := range out {
 		ids[i] = r.ID
 	}
-	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "customer.lookup_other", Fields: []string{string(field)},
+	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "customer.lookup_other", Fields: []string{string(field)}, Grant: grant,
 		Detail: fmt.Sprintf("matches=%d %s", len(out), strings.Join(ids, " "))}); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
@@ -118,7 +119,7 @@ func (ss *Session) FindCustomers(ctx context.Context, field LookupField, value s
 	for i, c := range out {
 		ids[i] = c.ID
 	}
-	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "customer.lookup", Fields: []string{string(field)},
+	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "customer.lookup", Fields: []string{string(field)}, Grant: ss.indexGrant(),
 		Detail: fmt.Sprintf("matches=%d %s", len(out), strings.Join(ids, " "))}); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
@@ -138,7 +139,7 @@ func (ss *Session) visibleShops(ctx context.Context) ([]string, error) {
 	if ss.user.ShopID != "" {
 		return []string{ss.user.ShopID}, nil
 	}
-	if _, ok := ss.user.permits(OpCustomerPIIOwn, target{any: true}); !ok {
+	if _, ok := ss.permits(OpCustomerPIIOwn, target{any: true}); !ok {
 		return nil, nil
 	}
 	return queryStrings(ctx, ss.s.db, "SELECT id FROM shops ORDER BY name")

@@ -136,6 +136,6 @@ func rank(g Grant) int {
 // show or hide a screen or a button. It audits nothing and decides nothing: every operation
 // checks its own grant, per row, and audits a denial.
 func (ss *Session) May(op Op) bool {
-	g, ok := ss.user.permits(op, target{any: true})
+	g, ok := ss.permits(op, target{any: true})
 	return ok && g != Request
 }

@@ -63,7 +63,7 @@ func appendLegacyReason(t *testing.T, st *Store, reason string) int64 {
 	seq++
 	sealed := must[[]byte](t)(seal.Seal(org, []byte(reason), seal.FieldAD("audit", strconv.FormatInt(seq, 10), "reason", 1)))
 	at := st.opts.Now().UnixMilli()
-	mac := auditMAC(key, seq, at, "u-legacy", st.deviceID, "customer.read.break_glass", "c", "", "ok", "", sealed, prev)
+	mac := auditMAC(key, seq, at, "u-legacy", st.deviceID, "customer.read.break_glass", "c", "", "ok", "", sealed, prev, auditCtx{})
 	if _, err := tx.Exec(`INSERT INTO audit(seq, at, user_id, device_id, action, target, fields, outcome, detail, reason, mac)
 		VALUES(?, ?, 'u-legacy', ?, 'customer.read.break_glass', 'c', '', 'ok', '', ?, ?)`, seq, at, st.deviceID, sealed, mac); err != nil {
 		t.Fatal(err)

@@ -39,7 +39,7 @@ func (ss *Session) PrivacyShops(ctx context.Context, doc PrivacyDoc, shopID stri
 			continue
 		}
 		found = true
-		if _, ok := ss.user.permits(OpDataSubject, target{shopID: s.ID}); ok && (g == All || s.ID == ss.user.ShopID) {
+		if _, ok := ss.permits(OpDataSubject, target{shopID: s.ID}); ok && (g == All || s.ID == ss.user.ShopID) {
 			out = append(out, s)
 		}
 	}

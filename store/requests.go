@@ -193,7 +193,7 @@ func (ss *Session) NewRequest(ctx context.Context, in RequestInput) (string, err
 		if err != nil {
 			return err
 		}
-		if _, err := ss.allow(OpDataSubject, target{shopID: shop}); err != nil {
+		if _, err := w.allow(ss, OpDataSubject, target{shopID: shop}); err != nil {
 			return err
 		}
 		region, cal, err := ss.s.shopCalendar(ctx, w.tx, shop)
@@ -285,7 +285,7 @@ func (ss *Session) onRequest(ctx context.Context, action, id string, fn func(w *
 		if err != nil {
 			return err
 		}
-		if _, err := ss.allow(OpDataSubject, target{shopID: r.shopID}); err != nil {
+		if _, err := w.allow(ss, OpDataSubject, target{shopID: r.shopID}); err != nil {
 			return err
 		}
 		if r.closedAt != 0 {
@@ -421,7 +421,7 @@ func (ss *Session) DeleteRequest(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := ss.allow(OpDataSubject, target{shopID: r.shopID}); err != nil {
+		if _, err := w.allow(ss, OpDataSubject, target{shopID: r.shopID}); err != nil {
 			return err
 		}
 		if r.closedAt == 0 {
@@ -660,7 +660,7 @@ func (ss *Session) AddHoliday(ctx context.Context, shopID string, day deadline.D
 			return err
 		}
 		w.audit.Target = shop
-		if _, err := ss.allow(OpDataSubject, target{shopID: shop}); err != nil {
+		if _, err := w.allow(ss, OpDataSubject, target{shopID: shop}); err != nil {
 			return err
 		}
 		label = strings.TrimSpace(label)
@@ -703,7 +703,7 @@ func (ss *Session) RemoveHoliday(ctx context.Context, shopID string, day deadlin
 			return err
 		}
 		w.audit.Target = shop
-		if _, err := ss.allow(OpDataSubject, target{shopID: shop}); err != nil {
+		if _, err := w.allow(ss, OpDataSubject, target{shopID: shop}); err != nil {
 			return err
 		}
 		ids, err := queryStrings(ctx, w.tx, "SELECT id FROM shop_holidays WHERE shop_id = ? AND day = ? AND deleted_at = 0", shop, day.String())

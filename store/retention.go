@@ -155,7 +155,7 @@ func (s *Store) grantHolders(ctx context.Context) ([]*User, error) {
 func (ss *Session) SetRetentionPolicy(ctx context.Context, p RetentionPolicy) (string, error) {
 	var id string
 	err := ss.write(ctx, "retention.set", func(w *wtx) error {
-		if g, err := ss.allow(OpDataSubject, target{any: true}); err != nil || g != All {
+		if g, err := w.allow(ss, OpDataSubject, target{any: true}); err != nil || g != All {
 			return ErrForbidden // the owner: the policy covers every shop
 		}
 		if err := p.validate(); err != nil {
@@ -210,7 +210,7 @@ func boolInt(b bool) int64 {
 // shop (on any device of that shop). The setter cannot approve their own policy.
 func (ss *Session) ApproveRetention(ctx context.Context) error {
 	return ss.write(ctx, "retention.approve", func(w *wtx) error {
-		g, err := ss.allow(OpDataSubject, target{any: true})
+		g, err := w.allow(ss, OpDataSubject, target{any: true})
 		if err != nil {
 			return err
 		}
@@ -233,7 +233,7 @@ func (ss *Session) ApproveRetention(ctx context.Context) error {
 			return w.update("retention_policies", OrgScope, p.ID, []col{plain("approved_by", ss.user.ID), plain("approved_at", w.now)})
 		}
 		shop := ss.user.ShopID
-		if _, err := ss.allow(OpDataSubject, target{shopID: shop}); err != nil || shop == "" {
+		if _, err := w.allow(ss, OpDataSubject, target{shopID: shop}); err != nil || shop == "" {
 			return ErrForbidden
 		}
 		if p.ShopApprovals[shop] != "" {

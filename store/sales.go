@@ -47,7 +47,7 @@ func (ss *Session) RecordSale(ctx context.Context, in SaleInput) (string, error)
 			t.shopID = in.ShopID
 		}
 		w.audit.Target = in.CustomerID
-		if _, err := ss.allow(OpSales, t); err != nil {
+		if _, err := w.allow(ss, OpSales, t); err != nil {
 			return err
 		}
 		if in.ShopID == "" {
@@ -55,7 +55,7 @@ func (ss *Session) RecordSale(ctx context.Context, in SaleInput) (string, error)
 		}
 		if !in.SoldAt.IsZero() {
 			// A sale dated other than now is history (commissions, stats): the owner's.
-			if _, err := ss.allow(OpUsers, target{any: true}); err != nil {
+			if _, err := w.allow(ss, OpUsers, target{any: true}); err != nil {
 				return err
 			}
 		}

@@ -91,7 +91,7 @@ var schema = []table{
 	{name: "users", order: "id", synced: true, key: sealedByOrg, cols: []column{
 		biz("username"), personal("display_name"), biz("password_hash"), biz("roles"), biz("shop_id"), biz("active"),
 		biz("failed_attempts"), biz("locked_until"), biz("last_sign_in"), biz("created_at"),
-		late(biz("version")), biz("mac"), late(biz("signer")), late(biz("sig")),
+		late(biz("version")), biz("mac"), late(biz("signer")), late(biz("sig")), late(biz("leaves_at")),
 	}},
 	{name: "customers", order: "id", synced: true, key: sealedByOwnKey, cols: []column{
 		biz("shop_id"), biz("owner_id"), biz("dek"), biz("dek_version"),
@@ -170,6 +170,20 @@ var schema = []table{
 	// Org-wide settings (org scope), e.g. where the hub and the owner's laptops are (transfer.go).
 	{name: "org_settings", order: "id", synced: true, late: true, cols: []column{
 		biz("name"), biz("value"), biz("set_by"), biz("set_at"),
+	}},
+	// Issue 12 (review.go, leavers.go): permission reviews and their decisions (org scope), and
+	// a shop manager's proposals for their staff (the shop's scope). Codes, ids and times.
+	{name: "permission_reviews", order: "id", synced: true, late: true, cols: []column{
+		biz("period_from"), biz("period_to"), biz("started_by"), biz("started_at"), biz("completed_by"),
+		biz("completed_at"), biz("accounts"),
+	}},
+	{name: "review_decisions", order: "id", synced: true, late: true, cols: []column{
+		biz("review_id"), biz("user_id"), biz("decision"), biz("roles_before"), biz("roles_after"), biz("flags"),
+		biz("decided_by"), biz("decided_at"),
+	}},
+	{name: "staff_proposals", order: "id", synced: true, late: true, cols: []column{
+		biz("shop_id"), biz("user_id"), biz("kind"), biz("roles"), biz("leaves_at"), biz("proposed_by"), biz("proposed_at"),
+		biz("status"), biz("decided_by"), biz("decided_at"),
 	}},
 	// The security check-up (checkup.go): its runs with their findings (codes, ids, dates and
 	// counts) and the owner's decisions on findings (org scope, owner devices). A decision's
@@ -271,6 +285,9 @@ func isSealed(table, col string) bool { return classOf(table, col) == Personal }
 
 // isLate reports whether a column was added after backups existed (see column.late).
 func isLate(table, col string) bool {
+	if table == "audit" && (col == "role" || col == "shop_id" || col == "grant_used") {
+		return true // an entry's context, recorded since migration 18
+	}
 	c := columns[table+"."+col]
 	return c != nil && c.late
 }

@@ -157,7 +157,7 @@ func (ss *Session) BuildIndex(ctx context.Context, progress func(done, total int
 		progress(n, total)
 	}
 	// A bulk decrypt of everyone the user may see: its entry is committed durably (FULL).
-	if err := ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "customer.index", Fields: indexFields(minimal),
+	if err := ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "customer.index", Fields: indexFields(minimal), Grant: ss.indexGrant(),
 		Detail: fmt.Sprintf("customers=%d", n)}); err != nil {
 		ix.Wipe()
 		return fmt.Errorf("audit: %w", err)
@@ -216,9 +216,24 @@ func indexSet(minimal bool) fieldSet {
 }
 
 // visibleQuery selects the customers the user may list, and whether only name and phone.
+// indexGrant is the grant under which the user's type-ahead index and exact lookups show
+// customers: their widest of own, shop and all, or a mechanic's assigned jobs.
+func (ss *Session) indexGrant() Grant {
+	if g, ok := ss.permits(OpCustomerPIIOwn, target{any: true}); ok {
+		return g
+	}
+	if g, ok := ss.permits(OpCustomerPIIOther, target{any: true}); ok && g == Assigned {
+		return g
+	}
+	return Deny
+}
+
 func (ss *Session) visibleQuery() (string, []any, bool, error) {
+	if err := ss.gone(); err != nil {
+		return "", nil, false, err
+	}
 	base := "SELECT " + custCols + " FROM customers WHERE deleted_at = 0"
-	g, ok := ss.user.permits(OpCustomerPIIOwn, target{any: true})
+	g, ok := ss.permits(OpCustomerPIIOwn, target{any: true})
 	if ok {
 		switch g {
 		case All:
@@ -229,7 +244,7 @@ func (ss *Session) visibleQuery() (string, []any, bool, error) {
 			return base + " AND owner_id = ? AND shop_id = ?", []any{ss.user.ID, ss.user.ShopID}, false, nil
 		}
 	}
-	if g, ok := ss.user.permits(OpCustomerPIIOther, target{any: true}); ok && g == Assigned {
+	if g, ok := ss.permits(OpCustomerPIIOther, target{any: true}); ok && g == Assigned {
 		return base + " AND id IN (SELECT customer_id FROM work_orders WHERE mechanic_id = ? AND " + openJobSQL + ")", []any{ss.user.ID}, true, nil
 	}
 	return "", nil, false, ErrForbidden
@@ -238,6 +253,9 @@ func (ss *Session) visibleQuery() (string, []any, bool, error) {
 // Search answers a type-ahead query from the in-memory index (built on first use).
 // Results are what the user may see; the query itself is not stored anywhere.
 func (ss *Session) Search(ctx context.Context, query string, limit int) ([]CustomerSummary, error) {
+	if err := ss.gone(); err != nil {
+		return nil, err
+	}
 	ss.mu.RLock()
 	ix := ss.index
 	ss.mu.RUnlock()
@@ -389,10 +407,44 @@ func (s *Store) refreshIndexes(ctx context.Context, recs []ChangeRecord) {
 	if len(s.live.all()) == 0 {
 		return
 	}
+	s.endSessions(recs)
 	// The merge is committed: finish reflecting it even if the caller gives up now, since a
 	// half-refreshed index would fail closed and hide visible customers until a rebuild.
 	ctx = context.WithoutCancel(ctx)
 	s.reindex(ctx, s.touchedCustomers(ctx, recs), nil, "sync")
+}
+
+// endSessions ends the live sessions of accounts a merged change-set deactivated or gave a
+// leaving date that has come: their index is wiped and every later operation is refused.
+func (s *Store) endSessions(recs []ChangeRecord) {
+	ids := map[string]bool{}
+	for _, r := range recs {
+		if r.Table == "users" && (r.Column == "active" || r.Column == "leaves_at") {
+			ids[r.RowID] = true
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	for _, ss := range s.live.all() {
+		if !ids[ss.user.ID] {
+			continue
+		}
+		var active bool
+		var leaves int64
+		err := s.db.QueryRow("SELECT active, leaves_at FROM users WHERE id = ?", ss.user.ID).Scan(&active, &leaves)
+		if err == nil && active && (leaves == 0 || s.opts.Now().UnixMilli() < leaves) {
+			ss.leaves.Store(leaves) // a date to come: the session ends by itself then
+			continue
+		}
+		ss.ended.Store(true)
+		ss.mu.Lock()
+		if ss.index != nil {
+			ss.index.Wipe()
+		}
+		ss.index, ss.cards = nil, nil
+		ss.mu.Unlock()
+	}
 }
 
 // reindex re-evaluates customers in every live session's built index after a committed
@@ -416,7 +468,7 @@ func (s *Store) reindex(ctx context.Context, ids []string, writer *Session, caus
 			continue
 		}
 		_, _, minimal, _ := ss.visibleQuery()
-		s.auditRead(ctx, ss.actor(), auditEntry{Action: "customer.index", Fields: indexFields(minimal),
+		s.auditRead(ctx, ss.actor(), auditEntry{Action: "customer.index", Fields: indexFields(minimal), Grant: ss.indexGrant(),
 			Detail: fmt.Sprintf("%s customers=%d", cause, opened)})
 	}
 }

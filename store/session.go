@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"spoke/store/search"
 )
@@ -23,6 +24,14 @@ type Session struct {
 	building int
 	missed   map[string]bool
 	closed   bool
+
+	// ended is set when the account was deactivated (or given a leaving date that has come) by
+	// a staff record that arrived while the session was open: from then on every operation is
+	// refused, as a fresh sign-in would be.
+	ended atomic.Bool
+	// leaves is the account's leaving date (unix ms, 0: none) as the newest staff record says:
+	// set at sign-in, updated when a record arrives by sync.
+	leaves atomic.Int64
 	// passwordRule is the policy rule the password typed at sign-in failed ("" none);
 	// mustChange: this device may change it, so until ChangePassword nothing else is allowed.
 	// Both change once, under pwMu, when the password is changed.
@@ -55,7 +64,9 @@ func (ss *Session) ReplicaFor(ctx context.Context, action string) (*Replica, err
 	return ss.s.Replica(), nil
 }
 
-func (ss *Session) actor() actor { return actor{userID: ss.user.ID, shopID: ss.user.ShopID} }
+func (ss *Session) actor() actor {
+	return actor{userID: ss.user.ID, shopID: ss.user.ShopID, roles: roleList(ss.user.Roles)}
+}
 
 // SignOut wipes the session's in-memory index of personal data and records the sign-out.
 func (ss *Session) SignOut(ctx context.Context) error {
@@ -73,13 +84,37 @@ func (ss *Session) SignOut(ctx context.Context) error {
 	return ss.s.RaiseAnchor(ctx)
 }
 
+// gone reports why the session may do nothing more: its account was deactivated while it was
+// open, or its leaving date has come (nil: neither).
+func (ss *Session) gone() error {
+	if ss.ended.Load() {
+		return ErrInactive
+	}
+	if l := ss.leaves.Load(); l > 0 && ss.s.opts.Now().UnixMilli() >= l {
+		return ErrLeft
+	}
+	return nil
+}
+
+// permits is the user's grant for op on t while the session lasts (none once it is gone).
+func (ss *Session) permits(op Op, t target) (Grant, bool) {
+	if ss.gone() != nil {
+		return Deny, false
+	}
+	return ss.user.permits(op, t)
+}
+
 // require checks op on t and records a denial in the audit trail.
 func (ss *Session) require(ctx context.Context, op Op, t target, action, targetID string) (Grant, error) {
+	if err := ss.gone(); err != nil {
+		ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: action, Target: targetID, Outcome: "refused", Detail: "account ended"})
+		return Deny, err
+	}
 	if ss.mustChangePassword() {
 		ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: action, Target: targetID, Outcome: "denied", Detail: "password change required"})
 		return Deny, ErrPasswordChange
 	}
-	g, ok := ss.user.permits(op, t)
+	g, ok := ss.permits(op, t)
 	if ok && g != Request {
 		return g, nil
 	}
@@ -90,14 +125,27 @@ func (ss *Session) require(ctx context.Context, op Op, t target, action, targetI
 // allow checks op on t without auditing: for use inside a write, whose denial Session.write
 // records after the transaction is rolled back (a second writer inside it would deadlock).
 func (ss *Session) allow(op Op, t target) (Grant, error) {
+	if err := ss.gone(); err != nil {
+		return Deny, err
+	}
 	if ss.mustChangePassword() {
 		return Deny, ErrPasswordChange
 	}
-	g, ok := ss.user.permits(op, t)
+	g, ok := ss.permits(op, t)
 	if ok && g != Request {
 		return g, nil
 	}
 	return Deny, ErrForbidden
+}
+
+// allow is Session.allow inside a write: the grant it finds is the one the write's audit entry
+// records (the first asked; a write checks the same op again for a second row).
+func (w *wtx) allow(ss *Session, op Op, t target) (Grant, error) {
+	g, err := ss.allow(op, t)
+	if err == nil && w.audit.Grant == "" {
+		w.audit.Grant = g
+	}
+	return g, err
 }
 
 // write runs a write attributed to the session's user. A denied write is rolled back and then

@@ -50,7 +50,7 @@ func (ss *Session) ShopByName(ctx context.Context, name string) (Shop, error) {
 func (ss *Session) AddShop(ctx context.Context, name, region, currency string) (string, error) {
 	var id string
 	err := ss.write(ctx, "shop.create", func(w *wtx) error {
-		if _, err := ss.allow(OpUsers, target{any: true}); err != nil {
+		if _, err := w.allow(ss, OpUsers, target{any: true}); err != nil {
 			return err
 		}
 		var err error

@@ -448,6 +448,17 @@ func columnsOf(ctx context.Context, tx *sql.Tx, table string) ([]string, error) 
 	return cols, nil
 }
 
+// auditCopy is the statement copying a delta's audit entries: the columns the delta has (one
+// from before entries recorded their context has fewer; those stay at their defaults).
+func auditCopy(ctx context.Context, tx *sql.Tx) (string, error) {
+	cols, err := columnsOf(ctx, tx, "audit")
+	if err != nil {
+		return "", err
+	}
+	list := strings.Join(cols, ", ")
+	return "INSERT INTO main.audit(" + list + ") SELECT " + list + " FROM delta.audit", nil
+}
+
 // applyRows copies a delta's rows and small tables into this database.
 func applyRows(ctx context.Context, tx *sql.Tx) error {
 	var qs []string
@@ -476,11 +487,15 @@ func applyRows(ctx context.Context, tx *sql.Tx) error {
 		list := strings.Join(cols, ", ")
 		qs = append(qs, "INSERT INTO main."+t.name+"("+list+") SELECT "+list+" FROM delta."+t.name+" WHERE true ON CONFLICT(id) DO UPDATE SET "+strings.Join(sets, ", "))
 	}
+	audit, err := auditCopy(ctx, tx)
+	if err != nil {
+		return err
+	}
 	qs = append(qs,
 		"DELETE FROM main.cell_clocks WHERE id IN (SELECT id FROM delta.row_clocks)",
 		"INSERT OR REPLACE INTO main.row_clocks SELECT * FROM delta.row_clocks",
 		"INSERT INTO main.cell_clocks SELECT * FROM delta.cell_clocks",
-		"INSERT INTO main.audit SELECT * FROM delta.audit",
+		audit,
 		"INSERT OR REPLACE INTO main.conflicts SELECT * FROM delta.conflicts",
 		"INSERT INTO main.meta SELECT * FROM delta.meta WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value")
 	for _, q := range qs {
@@ -556,8 +571,12 @@ func (s *Store) legacyDelta(ctx context.Context, tx *sql.Tx) error {
 	if slices.Contains(ucols, "version") {
 		usersCopy += ", version = excluded.version"
 	}
+	audit, err := auditCopy(ctx, tx)
+	if err != nil {
+		return err
+	}
 	for _, q := range []string{
-		"INSERT INTO main.audit SELECT * FROM delta.audit",
+		audit,
 		"INSERT INTO main.meta SELECT * FROM delta.meta WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 		usersCopy,
 	} {

@@ -35,7 +35,7 @@ func (ss *Session) Staff(ctx context.Context) ([]Staff, error) {
 func (ss *Session) AddUser(ctx context.Context, n NewUser) (string, error) {
 	var id string
 	err := ss.write(ctx, "user.create", func(w *wtx) error {
-		if _, err := ss.allow(OpUsers, target{any: true}); err != nil {
+		if _, err := w.allow(ss, OpUsers, target{any: true}); err != nil {
 			return err
 		}
 		if n.ShopID == "" && needsShop(n.Roles) {
@@ -90,56 +90,84 @@ func (ss *Session) UserByName(ctx context.Context, username string) (User, error
 // arguments leave a value unchanged. Resetting the password also clears a lock-out.
 func (ss *Session) UpdateUser(ctx context.Context, id string, roles []Role, active *bool, password *string) error {
 	return ss.write(ctx, "user.update", func(w *wtx) error {
-		w.audit.Target = id
-		if _, err := ss.allow(OpUsers, target{any: true}); err != nil {
-			return err
-		}
-		u, err := scanUser(w.tx.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE id = ?", id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if err := ss.s.trusted(ctx, u); err != nil {
-			return err
-		}
-		if roles != nil {
-			names := make([]string, 0, len(roles))
-			for _, r := range roles {
-				if _, err := ParseRole(string(r)); err != nil {
-					return err
-				}
-				names = append(names, string(r))
-			}
-			if len(names) == 0 {
-				return &FieldError{"role", "at least one role is required"}
-			}
-			slices.Sort(names)
-			u.roles = strings.Join(slices.Compact(names), ",")
-			if needsShop(roles) && !u.shopID.Valid {
-				return &FieldError{"shop", "a manager, sales or mechanic account needs a shop"}
-			}
-			w.audit.Fields = append(w.audit.Fields, "roles")
-			w.audit.Detail = "roles=" + u.roles
-		}
-		if active != nil {
-			if id == ss.user.ID && !*active {
-				return &FieldError{"active", "you cannot deactivate yourself"}
-			}
-			u.active = *active
-			w.audit.Fields = append(w.audit.Fields, "active")
-		}
-		if password != nil {
-			if err := ss.s.opts.checkPassword(u.username, *password); err != nil {
+		return w.changeUser(ss, id, staffChange{roles: roles, active: active, password: password})
+	})
+}
+
+// staffChange is what changeUser changes of a staff record; nil fields stay as they are.
+type staffChange struct {
+	roles    []Role
+	active   *bool
+	password *string
+	leavesAt *int64 // unix ms; 0 clears the leaving date
+}
+
+// changeUser changes a staff record inside w (owner only: the record is signed by this owner
+// device) and names the changed fields in w's audit entry.
+func (w *wtx) changeUser(ss *Session, id string, c staffChange) error {
+	ctx := w.ctx
+	w.audit.Target = id
+	if _, err := w.allow(ss, OpUsers, target{any: true}); err != nil {
+		return err
+	}
+	u, err := scanUser(w.tx.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if err := ss.s.trusted(ctx, u); err != nil {
+		return err
+	}
+	if c.roles != nil {
+		names := make([]string, 0, len(c.roles))
+		for _, r := range c.roles {
+			if _, err := ParseRole(string(r)); err != nil {
 				return err
 			}
-			u.passwordHash = hashPassword(*password, ss.s.opts.KDF)
-			u.failed, u.lockedUntil = 0, 0
-			w.audit.Fields = append(w.audit.Fields, "password_hash")
+			names = append(names, string(r))
 		}
-		return w.writeUser(u, false)
-	})
+		if len(names) == 0 {
+			return &FieldError{"role", "at least one role is required"}
+		}
+		slices.Sort(names)
+		u.roles = strings.Join(slices.Compact(names), ",")
+		if needsShop(c.roles) && !u.shopID.Valid {
+			return &FieldError{"shop", "a manager, sales or mechanic account needs a shop"}
+		}
+		if id == ss.user.ID && !strings.Contains(u.roles, string(RoleOwner)) {
+			return &FieldError{"role", "you cannot take the owner role from yourself"}
+		}
+		w.audit.Fields = append(w.audit.Fields, "roles")
+		w.audit.Detail = "roles=" + u.roles
+	}
+	if c.active != nil {
+		if id == ss.user.ID && !*c.active {
+			return &FieldError{"active", "you cannot deactivate yourself"}
+		}
+		u.active = *c.active
+		w.audit.Fields = append(w.audit.Fields, "active")
+	}
+	if c.password != nil {
+		if err := ss.s.opts.checkPassword(u.username, *c.password); err != nil {
+			return err
+		}
+		u.passwordHash = hashPassword(*c.password, ss.s.opts.KDF)
+		u.failed, u.lockedUntil = 0, 0
+		w.audit.Fields = append(w.audit.Fields, "password_hash")
+	}
+	if c.leavesAt != nil {
+		if id == ss.user.ID && *c.leavesAt != 0 {
+			return &FieldError{"leaving", "you cannot set your own leaving date"}
+		}
+		if *c.leavesAt < 0 {
+			return &FieldError{"leaving", "is not a date"}
+		}
+		u.leavesAt = *c.leavesAt
+		w.audit.Fields = append(w.audit.Fields, "leaves_at")
+	}
+	return w.writeUser(u, false)
 }
 
 // Staff is the staff directory entry every signed-in user may see (to pick an owner or a

@@ -81,7 +81,7 @@ func (ss *Session) Stats(ctx context.Context) (*Stats, error) {
 		}
 		rows.Close()
 	}
-	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "stats.read", Detail: "grant=" + string(g)}); err != nil {
+	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "stats.read", Detail: "grant=" + string(g), Grant: g}); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	return st, nil

@@ -36,6 +36,7 @@ func TestTamperAnyColumn(t *testing.T) {
 	must[int](t)(st.RewrapAfterErasure(ctx, shops[0].ID, 1))
 	plantRequest(t, owner, c1)
 	useRetentionTables(t, st, owner)
+	usePeopleTables(t, st, owner)
 	useCheckupTables(t, owner)
 	// Consent events and the org settings (the transfer declaration).
 	must[string](t)(owner.RecordConsent(ctx, c1, ConsentEvent{Purpose: PurposeEmailMarketing, Granted: true, Source: SourceCounter, Notice: "2026-11"}))
@@ -173,7 +174,8 @@ func changed(c string, v any) string {
 		return fmt.Sprint(x + 1)
 	case string:
 		if c == "kind" {
-			return map[string]string{"labour": "'part'", "part": "'labour'", "device_lost": "'device_stolen'", "device_stolen": "'device_lost'", "other": "'device_lost'"}[x]
+			return map[string]string{"labour": "'part'", "part": "'labour'", "device_lost": "'device_stolen'", "device_stolen": "'device_lost'", "other": "'device_lost'",
+				"roles": "'deactivate'", "deactivate": "'leave'", "leave": "'roles'"}[x]
 		}
 		// A code its column's CHECK holds to a list becomes the list's next one.
 		for _, codes := range codeLists[c] {

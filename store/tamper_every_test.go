@@ -77,6 +77,7 @@ func TestTamperEveryTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	useRetentionTables(t, st, owner)
+	usePeopleTables(t, st, owner)
 	useCheckupTables(t, owner)
 	// Sync bookkeeping: state, a secret, an applied position, a held set, a set in the outbox,
 	// another device's audit copy, and a kept conflict.
@@ -101,7 +102,7 @@ func TestTamperEveryTable(t *testing.T) {
 	var remote []auditrec.Entry
 	for seq := int64(1); seq <= 2; seq++ {
 		e := auditrec.Entry{Seq: seq, At: 1000 + seq, User: "u", Device: "laptop", Action: "customer.create", Target: "t", Outcome: "ok", Detail: "d"}
-		e.MAC = auditMAC(akey, e.Seq, e.At, e.User, e.Device, e.Action, e.Target, e.Fields, e.Outcome, e.Detail, e.Reason, prev)
+		e.MAC = auditMAC(akey, e.Seq, e.At, e.User, e.Device, e.Action, e.Target, e.Fields, e.Outcome, e.Detail, e.Reason, prev, auditCtx{})
 		prev = e.MAC
 		remote = append(remote, e)
 	}
@@ -178,7 +179,7 @@ func TestTamperEveryTable(t *testing.T) {
 		cell{"devices", "+", "INSERT INTO devices(n, id) VALUES (99, 'planted')", nil},
 		cell{"sync_applied", "+", "INSERT INTO sync_applied(device_id, scope, scope_seq, mac) SELECT 'desk', scope, scope_seq, mac FROM sync_applied LIMIT 1", nil},
 		cell{"scope_keys", "+", "INSERT INTO scope_keys(scope, version, wrapped, created_at) SELECT scope, version + 1, wrapped, created_at FROM scope_keys ORDER BY scope LIMIT 1", nil},
-		cell{"remote_audit", "+", "INSERT INTO remote_audit SELECT device_id, seq + 10, at, user_id, action, target, fields, outcome, detail, reason, mac FROM remote_audit ORDER BY seq DESC LIMIT 1", nil},
+		cell{"remote_audit", "+", "INSERT INTO remote_audit SELECT device_id, seq + 10, at, user_id, action, target, fields, outcome, detail, reason, mac, role, shop_id, grant_used FROM remote_audit ORDER BY seq DESC LIMIT 1", nil},
 	)
 	db.Close()
 

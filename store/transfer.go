@@ -241,7 +241,7 @@ func (ss *Session) SetTransferSetting(ctx context.Context, in TransferSetting) e
 	}
 	return ss.write(ctx, "transfer.setting", func(w *wtx) error {
 		w.audit.Target = OrgScope
-		if _, err := ss.allow(OpDevices, target{any: true}); err != nil {
+		if _, err := w.allow(ss, OpDevices, target{any: true}); err != nil {
 			return err
 		}
 		before, err := w.s.restrictedShops(w.ctx, w.tx)

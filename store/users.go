@@ -66,7 +66,13 @@ type User struct {
 	LastSignIn  time.Time
 	LockedUntil time.Time
 	CreatedAt   time.Time
+	// LeavesAt is the leaving date the owner recorded in the signed staff record (zero: none).
+	// From then on every device that holds the record refuses the account by itself.
+	LeavesAt time.Time
 }
+
+// Left reports whether the user's leaving date has come at now.
+func (u *User) Left(now time.Time) bool { return !u.LeavesAt.IsZero() && !now.Before(u.LeavesAt) }
 
 // Has reports whether the user holds role r.
 func (u *User) Has(r Role) bool { return slices.Contains(u.Roles, r) }
@@ -141,7 +147,9 @@ type userRow struct {
 	// raise it: that is local to a device, and an old lock-out counter gives an attacker who has
 	// the file nothing the file's password hashes do not.
 	version int64
-	mac     []byte
+	// leavesAt is the leaving date (unix ms; 0: none), part of the signed staff facts.
+	leavesAt int64
+	mac      []byte
 	// signer and sig: the owner device that wrote the record's staff facts (everything but
 	// sign-in bookkeeping) and its Ed25519 signature over them (staffStatement).
 	signer string
@@ -151,6 +159,13 @@ type userRow struct {
 // staffStatement is what an owner device signs of a staff record: who the person is, what
 // they may do, and the record's version. Sign-in bookkeeping is local and not signed.
 func (u *userRow) staffStatement() []byte {
+	if u.leavesAt != 0 {
+		// A record with a leaving date signs it too (v2); one without keeps the v1 statement,
+		// so every signature made before leaving dates existed still verifies.
+		return seal.Label("spoke/staff-record/v2", u.id, u.username, string(u.displayName), u.passwordHash, u.roles,
+			u.shopID.String, strconv.FormatBool(u.shopID.Valid), strconv.FormatBool(u.active),
+			strconv.FormatInt(u.createdAt, 10), strconv.FormatInt(u.version, 10), strconv.FormatInt(u.leavesAt, 10))
+	}
 	return seal.Label("spoke/staff-record/v1", u.id, u.username, string(u.displayName), u.passwordHash, u.roles,
 		u.shopID.String, strconv.FormatBool(u.shopID.Valid), strconv.FormatBool(u.active),
 		strconv.FormatInt(u.createdAt, 10), strconv.FormatInt(u.version, 10))
@@ -165,6 +180,9 @@ func (u *userRow) macInput() []byte {
 		// A record written before versions (schema 4); unlock converts it to version 1.
 		return seal.Label(append([]string{"user/v1"}, fields...)...)
 	}
+	if u.leavesAt != 0 {
+		return seal.Label(append([]string{"user/v3"}, append(fields, strconv.FormatInt(u.version, 10), strconv.FormatInt(u.leavesAt, 10))...)...)
+	}
 	return seal.Label(append([]string{"user/v2"}, append(fields, strconv.FormatInt(u.version, 10))...)...)
 }
 
@@ -178,11 +196,11 @@ func (s *Store) userMAC(ctx context.Context, u *userRow) ([]byte, error) {
 	return m.Sum(nil), nil
 }
 
-const userCols = "id, username, display_name, password_hash, roles, shop_id, active, failed_attempts, locked_until, last_sign_in, created_at, version, mac, signer, sig"
+const userCols = "id, username, display_name, password_hash, roles, shop_id, active, failed_attempts, locked_until, last_sign_in, created_at, version, mac, signer, sig, leaves_at"
 
 func scanUser(sc interface{ Scan(...any) error }) (*userRow, error) {
 	u := &userRow{}
-	err := sc.Scan(&u.id, &u.username, &u.displayName, &u.passwordHash, &u.roles, &u.shopID, &u.active, &u.failed, &u.lockedUntil, &u.lastSignIn, &u.createdAt, &u.version, &u.mac, &u.signer, &u.sig)
+	err := sc.Scan(&u.id, &u.username, &u.displayName, &u.passwordHash, &u.roles, &u.shopID, &u.active, &u.failed, &u.lockedUntil, &u.lastSignIn, &u.createdAt, &u.version, &u.mac, &u.signer, &u.sig, &u.leavesAt)
 	return u, err
 }
 
@@ -310,6 +328,9 @@ func (s *Store) toUser(ctx context.Context, u *userRow) (*User, error) {
 	if u.lockedUntil > 0 {
 		out.LockedUntil = time.UnixMilli(u.lockedUntil)
 	}
+	if u.leavesAt > 0 {
+		out.LeavesAt = time.UnixMilli(u.leavesAt)
+	}
 	for _, r := range strings.Split(u.roles, ",") {
 		if r != "" {
 			out.Roles = append(out.Roles, Role(r))
@@ -355,7 +376,7 @@ func (w *wtx) putUser(u *userRow, insert, logged bool) error {
 		plain("password_hash", u.passwordHash), plain("roles", u.roles), plain("shop_id", shop),
 		plain("active", u.active), plain("failed_attempts", u.failed), plain("locked_until", u.lockedUntil),
 		plain("last_sign_in", u.lastSignIn), plain("created_at", u.createdAt), plain("version", u.version), plain("mac", u.mac),
-		plain("signer", u.signer), plain("sig", u.sig),
+		plain("signer", u.signer), plain("sig", u.sig), plain("leaves_at", u.leavesAt),
 	}
 	if insert {
 		return w.insert("users", OrgScope, u.id, cols)
@@ -479,11 +500,16 @@ func (s *Store) SignIn(ctx context.Context, username, password string) (*Session
 		return nil, err
 	}
 	now := s.opts.Now().UnixMilli()
-	a := actor{userID: u.id, shopID: u.shopID.String}
+	a := actor{userID: u.id, shopID: u.shopID.String, roles: u.roles}
 	switch {
 	case !u.active:
 		s.auditAlone(ctx, a, auditEntry{Action: "auth.sign_in", Target: u.id, Outcome: "refused", Detail: "inactive"})
 		return nil, ErrInactive
+	case u.leavesAt != 0 && now >= u.leavesAt:
+		// The signed staff record's leaving date has come: refused here by this device alone,
+		// with no owner device online and no deactivation synced yet.
+		s.auditAlone(ctx, a, auditEntry{Action: "auth.sign_in", Target: u.id, Outcome: "refused", Detail: "left"})
+		return nil, ErrLeft
 	case u.lockedUntil > now:
 		s.auditAlone(ctx, a, auditEntry{Action: "auth.sign_in", Target: u.id, Outcome: "refused", Detail: "locked out"})
 		return nil, ErrLockedOut
@@ -528,6 +554,7 @@ func (s *Store) SignIn(ctx context.Context, username, password string) (*Session
 		return nil, err
 	}
 	ss := &Session{s: s, user: user, passwordRule: rule, mustChange: rule != "" && s.mayWrite(ctx, s.db, OrgScope)}
+	ss.leaves.Store(u.leavesAt)
 	s.live.add(ss)
 	return ss, nil
 }

@@ -125,7 +125,7 @@ func (ss *Session) CreateWorkOrder(ctx context.Context, in WorkOrderInput) (stri
 			return err
 		}
 		w.audit.Target = in.CustomerID
-		if _, err := ss.allow(OpWorkOrders, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
+		if _, err := w.allow(ss, OpWorkOrders, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
 			return err
 		}
 		// Mechanics work on jobs; they do not open them.
@@ -270,7 +270,7 @@ func (ss *Session) AddWorkOrderLine(ctx context.Context, woID string, l Line) er
 			return err
 		}
 		w.audit.Target = woID
-		if _, err := ss.allow(OpWorkOrders, ss.woTarget(r, c)); err != nil {
+		if _, err := w.allow(ss, OpWorkOrders, ss.woTarget(r, c)); err != nil {
 			return err
 		}
 		if Status(r.status) == StatusCollected || Status(r.status) == StatusCancelled {
@@ -298,7 +298,7 @@ func (ss *Session) MoveWorkOrder(ctx context.Context, woID string, to Status) er
 		}
 		cust = c.id
 		w.audit.Target = woID
-		if _, err := ss.allow(OpWorkOrders, ss.woTarget(r, c)); err != nil {
+		if _, err := w.allow(ss, OpWorkOrders, ss.woTarget(r, c)); err != nil {
 			return err
 		}
 		if !CanMove(Status(r.status), to) {
@@ -332,7 +332,7 @@ func (ss *Session) AssignMechanic(ctx context.Context, woID, mechanicID string) 
 		w.audit.Target = woID
 		t := ss.woTarget(r, c)
 		t.assigned = false // a mechanic cannot hand jobs around
-		if _, err := ss.allow(OpWorkOrders, t); err != nil {
+		if _, err := w.allow(ss, OpWorkOrders, t); err != nil {
 			return err
 		}
 		if err := w.checkMechanic(r.shopID, mechanicID); err != nil {

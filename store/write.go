@@ -14,6 +14,7 @@ import (
 type actor struct {
 	userID string
 	shopID string
+	roles  string // comma-separated, sorted: what the audit entry records
 }
 
 // systemActor is the store's own upkeep (creation, schema upgrade, key protection).

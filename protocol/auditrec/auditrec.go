@@ -32,6 +32,11 @@ type Entry struct {
 	// for an expired one, and in every entry made before it existed: the encoding of an entry
 	// without it is byte for byte what it was.
 	ReasonKey []byte `json:"reason_key,omitempty"`
+	// Role, Shop and Grant are the user's roles, shop and the grant used, when written (an
+	// entry from before they were recorded has none; then its encoding is as it was).
+	Role  string `json:"role,omitempty"`
+	Shop  string `json:"shop,omitempty"`
+	Grant string `json:"grant,omitempty"`
 }
 
 // MaxSize is the largest encoded entry Decode accepts.
