@@ -91,6 +91,7 @@ func TestSettingChangesAudited(t *testing.T) {
 			_, err := owner.SetRetentionPolicy(ctx, p)
 			return err
 		},
+		func() error { return owner.SetReviewEvery(ctx, 30) },
 	}
 	for i, s := range steps {
 		if err := s(); err != nil {
@@ -114,6 +115,7 @@ func TestSettingChangesAudited(t *testing.T) {
 		"backup.folder=-->(a folder)", "backup.incremental=-->1h0m0s", "backup.keep_fulls=-->2",
 		"backup.folder=(a folder)->(another folder)", "backup.incremental=1h0m0s->2h0m0s",
 		"retention.inactive_years=-->6", "retention.inactive_years=6->7", "retention.audit_years=-->6",
+		"review.every_days=-->30",
 	} {
 		if !slices.Contains(got, want) {
 			t.Errorf("missing %q in %q", want, got)
@@ -128,6 +130,16 @@ func TestSettingChangesAudited(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("every_days recorded %d times", n)
+	}
+	// One entry per change: the review period's write does not add a second.
+	n = 0
+	for _, d := range got {
+		if strings.HasPrefix(d, "review.every_days=") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("review.every_days recorded %d times", n)
 	}
 }
 

@@ -162,9 +162,10 @@ func (s *Store) reviewEvery(ctx context.Context, q querier) (int, error) {
 	return DefaultReviewEveryDays, nil
 }
 
-// SetReviewEvery sets how often a permission review is due, in days (owner; 7 to 366).
+// SetReviewEvery sets how often a permission review is due, in days (owner; 7 to 366). The
+// org setting's change is recorded by putSetting (settings.go), as every setting's is.
 func (ss *Session) SetReviewEvery(ctx context.Context, days int) error {
-	return ss.write(ctx, "settings.change", func(w *wtx) error {
+	return ss.write(ctx, "review.settings", func(w *wtx) error {
 		if _, err := w.allow(ss, OpUsers, target{any: true}); err != nil {
 			return err
 		}
