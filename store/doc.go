@@ -59,6 +59,8 @@
 //	retention.go  the retention policy, its approval, preview and runs
 //	consent.go    consent per purpose: insert-only events, the children's rules, the send gate
 //	transfer.go   PIPL cross-border: the transfer declaration, what stays on this device
+//	training.go   staff security training: quizzes drawn and graded here, results, the
+//	              settings, and the gate that closes customer data to the overdue
 //	batch.go      the batch write unit (imports, the demo loader)
 //	merge.go      the merge rule, a pure function
 //	apply.go      applying another device's change-set

@@ -31,7 +31,8 @@ type Session struct {
 	ended atomic.Bool
 	// leaves is the account's leaving date (unix ms, 0: none) as the newest staff record says:
 	// set at sign-in, updated when a record arrives by sync.
-	leaves atomic.Int64
+	leaves   atomic.Int64
+	training trainingState // drawn quizzes and the training gate's last answer (training.go)
 }
 
 // ErrSignedOut means the session signed out while the operation ran.
