@@ -222,7 +222,10 @@ func TestTrainingGateEveryPath(t *testing.T) {
 			_, err := owner.AddUser(ctx, NewUser{Username: "new", Password: staffPW, Roles: []Role{RoleSales}, ShopID: f.north})
 			return err
 		}},
-		{"reset a password", func() error { pw := "another-password-1"; return owner.UpdateUser(ctx, f.users["mike"].User().ID, nil, nil, &pw) }},
+		{"reset a password", func() error {
+			pw := "another-password-1"
+			return owner.UpdateUser(ctx, f.users["mike"].User().ID, nil, nil, &pw)
+		}},
 		{"backup settings", func() error {
 			return owner.SetBackupConfig(ctx, BackupConfig{Folder: t.TempDir(), Full: 24 * time.Hour, Differential: time.Hour, Incremental: time.Minute, KeepFulls: 2})
 		}},
