@@ -60,6 +60,9 @@ type Options struct {
 	// RequestPolicy sets the data-subject request periods the law leaves open (PIPL's working
 	// days, the period where no law here applies); zero: deadline.DefaultPolicy.
 	RequestPolicy deadline.Policy
+	// Intn draws security-training quizzes: a number in [0, n) (tests fix it); nil:
+	// math/rand/v2's IntN.
+	Intn func(n int) int
 }
 
 // Keychain is the part of the OS keychain the store uses.

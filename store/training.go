@@ -276,7 +276,11 @@ func (ss *Session) StartQuiz(ctx context.Context, lessonID, lang string) (Quiz, 
 		}
 		return Quiz{}, ErrOtherShopsDevice
 	}
-	drawn := training.Draw(l, training.QuizSize, rand.IntN)
+	intn := ss.s.opts.Intn
+	if intn == nil {
+		intn = rand.IntN
+	}
+	drawn := training.Draw(l, training.QuizSize, intn)
 	q := Quiz{ID: newID(), LessonID: l.ID, Lang: l.Lang, Title: l.Title, PassPercent: training.PassPercent}
 	for _, it := range drawn.Items {
 		pq := l.Questions[it.Question]
