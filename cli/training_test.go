@@ -24,7 +24,7 @@ func (c *cliT) runQuiz(stdin string, args ...string) (int, string, string) {
 	c.t.Helper()
 	var out, errb bytes.Buffer
 	env := Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
-		Getenv: func(k string) string { return c.vars[k] },
+		Getenv:  func(k string) string { return c.vars[k] },
 		Options: store.Options{KDF: keys.KDFParams{Time: 1, Memory: 64, Threads: 1}, Keychain: c.kc, Now: c.now, Intn: fixedDraw}}
 	code := Run(context.Background(), env, append(args, "--data", c.dir))
 	return code, out.String(), errb.String()
@@ -71,7 +71,11 @@ func TestCLITraining(t *testing.T) {
 		t.Fatalf("show: %s", out)
 	}
 	// Fifteen days on, customer data is closed to sam, with what to do.
-	later := func(c *cliT) *cliT { c2 := *c; c2.now = func() time.Time { return time.Now().Add(15 * 24 * time.Hour) }; return &c2 }
+	later := func(c *cliT) *cliT {
+		c2 := *c
+		c2.now = func() time.Time { return time.Now().Add(15 * 24 * time.Hour) }
+		return &c2
+	}
 	samL, ownerL := later(sam), later(owner)
 	code, _, errs := samL.run("customers", "--as", "sam")
 	if code != 1 || !strings.Contains(errs, "Administration → Training") || !strings.Contains(errs, "spoke training") {
