@@ -27,6 +27,10 @@ func (a *App) errText(err error) string {
 		return strings.Join(parts, "; ")
 	case errors.As(err, &fe):
 		return a.T(fieldLabel(fe.Field)) + ": " + a.T(fe.Reason)
+	case errors.Is(err, store.ErrTrainingOverdue):
+		return a.T("Your security training is overdue: finish it under Administration → Training to open customers again.")
+	case errors.Is(err, store.ErrTrainingOwnerDevice):
+		return a.T("Take the training on an owner device (the owner's laptop): a shop's counter records only its own shop's staff.")
 	case errors.Is(err, store.ErrForbidden):
 		return a.T("Your role does not allow this.")
 	case errors.Is(err, store.ErrNotFound):
