@@ -100,7 +100,7 @@ type TrainingPane struct {
 }
 
 var trainingLessonWeights = []float32{6, 3, 3}
-var trainingStaffWeights = []float32{3, 3, 3, 2, 2}
+var trainingStaffWeights = []float32{3, 3, 5, 3, 2}
 
 func newTrainingPane(a *App) *TrainingPane {
 	p := &TrainingPane{a: a, Warning: a.newMsgLabel(widget.WarningImportance), Error: a.errorLabel(), QuizError: a.errorLabel(),
