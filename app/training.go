@@ -225,7 +225,7 @@ func (p *TrainingPane) newSettings() fyne.CanvasObject {
 	a := p.a
 	p.Period = widget.NewEntry()
 	p.Grace = widget.NewEntry()
-	p.Enforce = widget.NewCheck(a.T("Close customer data to staff whose training is overdue past the grace days"), func(bool) { a.touch() })
+	p.Enforce = widget.NewCheck(a.T("Overdue training closes customer data"), func(bool) { a.touch() })
 	p.SaveSettings = a.button(a.T("Save"), theme.DocumentSaveIcon(), p.saveSettings)
 	p.SettingsMsg = a.errorLabel()
 	form := widget.NewForm(
