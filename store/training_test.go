@@ -570,3 +570,23 @@ func TestTrainingShopLessons(t *testing.T) {
 		t.Fatal("the shop lesson's pass is not listed")
 	}
 }
+
+// TestTrainingInTheReview: the permission review shows each account's training state and
+// flags an overdue one.
+func TestTrainingInTheReview(t *testing.T) {
+	ctx := context.Background()
+	f := newTrainingFixture(t)
+	passTraining(t, f.users["sue"])
+	f.clk.Advance(20 * 24 * time.Hour)
+	r := must[*Review](t)(f.users["olga"].Review(ctx, ""))
+	sue, sam := accountByName(r, "sue"), accountByName(r, "sam")
+	if sue == nil || sam == nil {
+		t.Fatal("accounts missing from the review")
+	}
+	if sue.Training != TrainingCurrent || slices.Contains(sue.Flags, FlagTraining) {
+		t.Fatalf("sue: %s %v", sue.Training, sue.Flags)
+	}
+	if sam.Training != TrainingBlocked || !slices.Contains(sam.Flags, FlagTraining) {
+		t.Fatalf("sam: %s %v", sam.Training, sam.Flags)
+	}
+}
