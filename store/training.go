@@ -262,6 +262,9 @@ func trainingScope(shopID string) string {
 // started again at any time (a retry draws anew). A member of staff takes it on a device that
 // may record their results: their shop's or an owner's.
 func (ss *Session) StartQuiz(ctx context.Context, lessonID, lang string) (Quiz, error) {
+	if err := ss.gone(); err != nil {
+		return Quiz{}, err
+	}
 	c, _, err := ss.s.catalog()
 	if err != nil {
 		return Quiz{}, err
@@ -353,6 +356,9 @@ func (ss *Session) SubmitQuiz(ctx context.Context, quizID string, answers []int)
 	scope := trainingScope(ss.user.ShopID)
 	err := ss.write(ctx, action, func(w *wtx) error {
 		w.audit.Target = ss.user.ID
+		if err := ss.gone(); err != nil {
+			return err // deactivated, or left, while the quiz was open
+		}
 		w.audit.Detail = fmt.Sprintf("lesson=%s lang=%s correct=%d total=%d", p.lesson.ID, p.lesson.Lang, g.Correct, g.Total)
 		return w.insert("training_results", scope, newID(), []col{
 			plain("user_id", ss.user.ID), plain("shop_id", ss.user.ShopID), plain("lesson", p.lesson.ID), plain("lang", p.lesson.Lang),
@@ -517,6 +523,10 @@ func (ss *Session) MyTraining(ctx context.Context) (TrainingStatus, error) {
 // count; it holds usernames, dates and lesson codes only.
 func (ss *Session) TrainingStatus(ctx context.Context) ([]TrainingStatus, error) {
 	const action = "training.status"
+	if err := ss.gone(); err != nil {
+		ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: action, Outcome: "refused", Detail: "account ended"})
+		return nil, err
+	}
 	all := ss.user.Has(RoleOwner)
 	if !all && !(ss.user.Has(RoleManager) && ss.user.ShopID != "") {
 		ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: action, Outcome: "denied"})
@@ -630,7 +640,7 @@ func (ss *Session) SetTrainingSettings(ctx context.Context, in TrainingSettings)
 	}
 	err := ss.write(ctx, "training.settings", func(w *wtx) error {
 		w.audit.Target = OrgScope
-		if _, err := ss.allow(OpUsers, target{any: true}); err != nil {
+		if _, err := w.allow(ss, OpUsers, target{any: true}); err != nil {
 			return err
 		}
 		old, _, err := w.s.trainingPolicy(w.ctx, w.tx)
