@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -588,5 +589,49 @@ func TestTrainingInTheReview(t *testing.T) {
 	}
 	if sam.Training != TrainingBlocked || !slices.Contains(sam.Flags, FlagTraining) {
 		t.Fatalf("sam: %s %v", sam.Training, sam.Flags)
+	}
+}
+
+// TestTrainingSyncsInItsScope: a shop's staff's results travel in that shop's scope, the
+// owner's in the org's, in change-sets and compaction snapshots alike, and count on arrival.
+func TestTrainingSyncsInItsScope(t *testing.T) {
+	ctx := context.Background()
+	A, B, owner := newPair(t)
+	north := must[[]Shop](t)(owner.Shops(ctx))[0].ID
+	must[string](t)(owner.AddUser(ctx, NewUser{Username: "sam", Password: staffPW, Roles: []Role{RoleSales}, ShopID: north}))
+	passTraining(t, owner)
+	passTraining(t, signIn(t, A.st, "sam", staffPW))
+	scopes := map[string]string{} // result row -> scope it was sent in
+	for _, r := range must[[]ChangeRecord](t)(A.st.LocalChanges(ctx, 0, 1<<30)) {
+		if r.Table == "training_results" {
+			scopes[r.RowID] = r.Scope
+		}
+	}
+	if len(scopes) != 12 {
+		t.Fatalf("%d results sent", len(scopes))
+	}
+	rows := must[[]string](t)(queryStrings(ctx, A.st.db, "SELECT id || ' ' || "+trainingScopeSQL+" FROM training_results"))
+	for _, r := range rows {
+		id, scope, _ := strings.Cut(r, " ")
+		if scopes[id] != scope {
+			t.Fatalf("result %s sent in %q, lives in %q", id, scopes[id], scope)
+		}
+	}
+	inSnapshot := map[string]string{}
+	for _, scope := range []string{north, OrgScope} {
+		for _, r := range snapshotRecords(t, A.st, scope) {
+			if r.Table == "training_results" {
+				inSnapshot[r.RowID] = scope
+			}
+		}
+	}
+	if !maps.Equal(inSnapshot, scopes) {
+		t.Fatalf("snapshots hold %v, sets %v", inSnapshot, scopes)
+	}
+	exchange(t, A, B)
+	for _, u := range []struct{ name, pw string }{{"olga", "owner-password-1"}, {"sam", staffPW}} {
+		if st := must[TrainingStatus](t)(signIn(t, B.st, u.name, u.pw).MyTraining(ctx)); st.State != TrainingCurrent {
+			t.Fatalf("%s on the other device: %+v", u.name, st)
+		}
 	}
 }
