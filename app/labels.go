@@ -27,6 +27,10 @@ func (a *App) errText(err error) string {
 		return strings.Join(parts, "; ")
 	case errors.As(err, &fe):
 		return a.T(fieldLabel(fe.Field)) + ": " + a.T(fe.Reason)
+	case errors.Is(err, store.ErrTrainingOverdue):
+		return a.T("Your security training is overdue: finish it under Administration → Training to open customers again.")
+	case errors.Is(err, store.ErrTrainingOwnerDevice):
+		return a.T("Take the training on an owner device (the owner's laptop): a shop's counter records only its own shop's staff.")
 	case errors.Is(err, store.ErrPasswordChange):
 		return a.T("Your password does not meet the password policy: change it first.")
 	case errors.Is(err, store.ErrOwnerDeviceOnly):

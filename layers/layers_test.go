@@ -60,15 +60,12 @@ var rules = []rule{
 		name: "store is the domain",
 		from: func(p string) bool { return under(p, "spoke/store") },
 		denied: func(_, imp string) bool {
-			if under(imp, "spoke/compliance/deadline") {
-				return false // pure rules over dates, like store/contact's over phone numbers
-			}
-			if under(imp, "spoke/compliance/checkup") {
-				return false // the check-up's finding model and texts: pure, no store, no I/O
+			if anyUnder(imp, "spoke/compliance/deadline", "spoke/compliance/training", "spoke/compliance/checkup") {
+				return false // pure rules over dates, answers and findings, like store/contact's over phone numbers
 			}
 			return anyUnder(imp, "spoke/sync", "spoke/cli", "spoke/app", "spoke/demo", "spoke/csvimport", "spoke/cmd", "spoke/compliance") || imp == "spoke"
 		},
-		why: "the store is the domain: sync, the importer, the demo loader, the CLI and the GUI use it, never the other way round (they write through store.Session and its Batch); of compliance it uses only the pure legal clocks and the check-up's finding model",
+		why: "the store is the domain: sync, the importer, the demo loader, the CLI and the GUI use it, never the other way round (they write through store.Session and its Batch); of compliance it uses only the pure rule sets: the legal clocks, the check-up's finding model and texts, and the training's lessons, grading and standing (the store draws and grades quizzes itself, so the answer key never leaves it, and gates customer data on the standing)",
 	},
 	{
 		name: "compliance renders what the store hands out",
@@ -97,10 +94,12 @@ var rules = []rule{
 		why:    "the shared widgets never see the app, the store or a session: a screen hands them what they show",
 	},
 	{
-		name:   "the legal rules are pure",
-		from:   func(p string) bool { return under(p, "spoke/compliance/deadline") },
+		name: "the legal rules are pure",
+		from: func(p string) bool {
+			return anyUnder(p, "spoke/compliance/deadline", "spoke/compliance/training", "spoke/compliance/checkup")
+		},
 		denied: func(_, imp string) bool { return !standard(imp) },
-		why:    "the legal clocks are rules over dates and codes: standard library only, no store, no I/O, so each rule is tested on its own and every front end (and the store) gets the same answer",
+		why:    "the legal clocks, the training rules and the check-up's findings are rules over dates, codes and answers: standard library only, no store, no I/O (a shop's lesson folder is handed in as an fs.FS), so each rule is tested on its own and every front end (and the store) gets the same answer",
 	},
 	{
 		name:   "the detector is pure",
@@ -276,7 +275,8 @@ func clean() graph {
 		"spoke/demo":                       {"spoke/store", "math/rand/v2"},
 		"spoke/csvimport":                  {"spoke/store", "spoke/store/contact", "encoding/csv"},
 		"spoke/compliance/deadline":        {"time", "time/tzdata", "errors"},
-		"spoke/store":                      {"spoke/compliance/deadline", "spoke/crypto/seal", "spoke/crypto/keys", "spoke/crypto/keychain", "spoke/hlc", "spoke/protocol/auditrec", "spoke/store/contact", "modernc.org/sqlite"},
+		"spoke/compliance/training":        {"embed", "io/fs", "time"},
+		"spoke/store":                      {"spoke/compliance/deadline", "spoke/compliance/training", "spoke/crypto/seal", "spoke/crypto/keys", "spoke/crypto/keychain", "spoke/hlc", "spoke/protocol/auditrec", "spoke/store/contact", "modernc.org/sqlite"},
 		"spoke/store/backup":               {"spoke/store", "spoke/crypto/stream"},
 		"spoke/store/contact":              {"strings"},
 		"spoke/sync/engine":                {"spoke/store", "spoke/sync/hubclient", "spoke/sync/wire", "spoke/protocol", "spoke/protocol/auditrec"},
@@ -340,6 +340,9 @@ func TestRulesBite(t *testing.T) {
 		{"spoke/detect", "spoke/hlc", "the detector is pure"},
 		{"spoke/detect/eval", "spoke/demo", "the detector is pure"},
 		{"spoke/detect/eval/cmd/spoke-eval", "github.com/some/helper", "the detector is pure"},
+		{"spoke/compliance/training", "spoke/store", "the legal rules are pure"},
+		{"spoke/compliance/training", "github.com/some/helper", "the legal rules are pure"},
+		{"spoke/store", "spoke/compliance/processing", "store is the domain"},
 		{"spoke/protocol", "spoke/store", "the protocol is a leaf"},
 		{"spoke/protocol", "spoke/sync/hub", "the protocol is a leaf"},
 		{"spoke/protocol/auditrec", "spoke/sync/wire", "the protocol is a leaf"},

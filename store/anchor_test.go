@@ -595,7 +595,9 @@ func TestUpgradeConvertsUsers(t *testing.T) {
 		"DROP TABLE consents", "DROP TABLE org_settings",
 		// and migration 17 (leaving dates, permission reviews)
 		"ALTER TABLE users DROP COLUMN leaves_at", "DROP TABLE permission_reviews", "DROP TABLE review_decisions", "DROP TABLE staff_proposals",
-		// and migration 19 (the security check-up)
+		// and migration 19 (training results)
+		"DROP TABLE training_results",
+		// and migration 20 (the security check-up)
 		"DROP TABLE checkup_runs", "DROP TABLE checkup_decisions",
 		"CREATE TABLE sync_peers (device_id TEXT PRIMARY KEY, signing_key BLOB NOT NULL, kem_key BLOB NOT NULL, name TEXT NOT NULL DEFAULT '', role TEXT NOT NULL DEFAULT '', scopes TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'active') STRICT",
 		"PRAGMA user_version = 4"} {

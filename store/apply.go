@@ -299,7 +299,7 @@ func checkRecords(scope string, recs []ChangeRecord) (uint64, error) {
 			return 0, &RemoteError{fmt.Sprintf("unknown table or column %s.%s", r.Table, r.Column)}
 		case r.Scope != scope:
 			return 0, &RemoteError{"a record is outside the change-set's scope"}
-		case orgTable(r.Table) != (scope == OrgScope):
+		case !inScopeKind(r.Table, scope):
 			return 0, &RemoteError{"org data (users, shops, incidents, assessments, retention policies, check-ups) travels only in the org scope, shop data only in its shop's scope"}
 		case isSealed(r.Table, r.Column) != r.Sealed:
 			return 0, &RemoteError{fmt.Sprintf("%s.%s sealed flag is wrong", r.Table, r.Column)}
@@ -1163,6 +1163,11 @@ var rowShops = map[string]string{
 	// A manager's proposal belongs to their shop (its account's shop is checked where it is
 	// read: an account that moved shops is not the old manager's to speak for).
 	"staff_proposals": "SELECT shop_id FROM staff_proposals WHERE id = ?1",
+	// A training result belongs to the scope it names: its trainee's shop, or the org's for
+	// org-wide staff (which only owner devices may send). Not the trainee's current shop: a
+	// result from before a move to another shop stays where it was written (and, counting
+	// only in the scope of the trainee's shop, counts for no one there, training.go).
+	"training_results": "SELECT " + trainingScopeSQL + " FROM training_results WHERE id = ?1",
 }
 
 // checkRowScopes refuses when any of the rows (table -> ids) belongs to a shop other than

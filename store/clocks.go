@@ -648,6 +648,8 @@ func init() {
 		"staff_proposals.user_id",
 		"staff_proposals.proposed_by",
 		"staff_proposals.decided_by",
+		"training_results.user_id",
+		"training_results.shop_id", // '' (org-wide staff) matches no row and orders nothing
 		"checkup_runs.run_by",
 		"checkup_runs.device_id", // a device, not a row: it matches no row and orders nothing
 		"checkup_decisions.run_id",
@@ -681,8 +683,22 @@ var scopeOfRows = map[string]string{
 	"permission_reviews":  "'" + OrgScope + "'",
 	"review_decisions":    "'" + OrgScope + "'",
 	"staff_proposals":     "shop_id",
+	"training_results":    trainingScopeSQL,
 	"checkup_runs":        "'" + OrgScope + "'",
 	"checkup_decisions":   "'" + OrgScope + "'",
+}
+
+// trainingScopeSQL is a training result's scope: its shop, or the org for org-wide staff.
+const trainingScopeSQL = "COALESCE(NULLIF(shop_id, ''), '" + OrgScope + "')"
+
+// mixedScope are the tables whose rows live, row by row, in a shop's scope or in the org's.
+var mixedScope = map[string]bool{"training_results": true}
+
+// inScopeKind reports whether a table's rows may travel in scope at all: org tables in the
+// org scope, shop tables in a shop's, mixed ones in either (each row's own scope is checked
+// against the set's by rowShops).
+func inScopeKind(table, scope string) bool {
+	return mixedScope[table] || orgTable(table) == (scope == OrgScope)
 }
 
 // orgTable reports whether a synced table's rows are org data (the org scope, written on owner

@@ -26,6 +26,9 @@ func (ss *Session) Conflicts(ctx context.Context) ([]Conflict, error) {
 	if err != nil || (g != All && g != ShopOnly) {
 		return nil, ErrForbidden
 	}
+	if err := ss.trainingGate(ctx, "sync.conflicts", ""); err != nil {
+		return nil, err // losing values are customers' sealed fields, opened
+	}
 	rows, err := ss.s.db.QueryContext(ctx, "SELECT "+conflictCols+" FROM conflicts WHERE resolved_at = 0 ORDER BY id")
 	if err != nil {
 		return nil, err

@@ -513,6 +513,10 @@ func (ss *Session) view(ctx context.Context, c *custRow) (Grant, error) {
 // open jobs with the text they work from. Every open is audited with exactly the fields it
 // decrypted.
 func (ss *Session) Customer(ctx context.Context, id, reason string) (*CustomerCard, error) {
+	// Before anything is read: an overdue training learns nothing, not even that it exists.
+	if err := ss.trainingGate(ctx, "customer.read", id); err != nil {
+		return nil, err
+	}
 	c, err := ss.s.loadCust(ctx, ss.s.db, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrNotFound

@@ -60,6 +60,8 @@
 //	retention.go  the retention policy, its approval, preview and runs
 //	consent.go    consent per purpose: insert-only events, the children's rules, the send gate
 //	transfer.go   PIPL cross-border: the transfer declaration, what stays on this device
+//	training.go   staff security training: quizzes drawn and graded here, results, the
+//	              settings, and the gate that closes customer data to the overdue
 //	settings.go   configuration changes: each audited with its old and new value
 //	checkup.go    the periodic security check-up: runs, findings, the owner's decisions
 //	checkup_sources.go

@@ -31,6 +31,9 @@ func (ss *Session) FindOthers(ctx context.Context, field LookupField, value stri
 	if err != nil {
 		return nil, err
 	}
+	if err := ss.trainingGate(ctx, "customer.lookup_other", ""); err != nil {
+		return nil, err
+	}
 	if ss.user.ShopID == "" || (field != ByEmail && field != ByPhone) {
 		return nil, nil
 	}
@@ -76,6 +79,9 @@ const (
 // or bike serial equals value after normalisation, using the blind indexes: no decryption of
 // other customers, no plaintext in SQL.
 func (ss *Session) FindCustomers(ctx context.Context, field LookupField, value string) ([]Customer, error) {
+	if err := ss.trainingGate(ctx, "customer.lookup", ""); err != nil {
+		return nil, err
+	}
 	shops, err := ss.visibleShops(ctx)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // The release before row clocks (schema 8) made testdata/release8 (with the store's own API:
@@ -64,11 +65,20 @@ func TestMigrateRelease8(t *testing.T) {
 		t.Fatalf("the fixture holds only %d cells", len(want))
 	}
 
-	st, err := Open(ctx, dir, testOptions())
+	// One fixed clock for the migrated database and the restored chain: the first ordinary
+	// unlock records when the training started (training.go), and the chain, opened as a
+	// restore (which writes nothing), is given the same record below.
+	now := time.Now()
+	opts := testOptions()
+	opts.Now = func() time.Time { return now }
+	st, err := Open(ctx, dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	if _, since, err := st.trainingPolicy(ctx, st.db); err != nil || since.UnixMilli() != now.UnixMilli() {
+		t.Fatalf("the training's start after the upgrade: %v %v", since, err)
+	}
 	if v := must[int](t)(schemaVersion(ctx, st.db)); v < ClocksSchema {
 		t.Fatalf("schema %d after open", v)
 	}
@@ -86,6 +96,9 @@ func TestMigrateRelease8(t *testing.T) {
 	got := map[cell]bool{}
 	for _, rec := range sent {
 		c := cell{rec.Table, rec.RowID, rec.Column}
+		if rec.Table == "org_settings" && rec.RowID == settingID(settingTrainingSince) {
+			continue // written by this unlock: when the training started here (training.go)
+		}
 		if got[c] || want[c] != (stamp{rec.HLC, rec.Device}) {
 			t.Fatalf("sent %v twice or with the wrong clock", c)
 		}
@@ -115,12 +128,15 @@ func TestMigrateRelease8(t *testing.T) {
 	mk := bytes.Clone(st.mk)
 	rdir := t.TempDir()
 	copyFile(t, "testdata/release8/full.db", filepath.Join(rdir, DBFile))
-	rs, err := Open(ctx, rdir, Options{MasterKey: mk, KDF: fastKDF})
+	rs, err := Open(ctx, rdir, Options{MasterKey: mk, KDF: fastKDF, Now: opts.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rs.Close()
 	if err := rs.ApplyDelta(ctx, "testdata/release8/delta.db"); err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.ensureTrainingSince(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if h := must[string](t)(rs.DataHash(ctx)); h != migrated {

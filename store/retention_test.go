@@ -272,6 +272,7 @@ func TestRetentionRunExpiresReasons(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.Advance(400 * day)
+	passTraining(t, f.users["sue"]) // a year on, her security training is overdue (training.go)
 	if _, err := f.users["sue"].Customer(ctx, c, "young reason"); err != nil {
 		t.Fatal(err)
 	}

@@ -155,6 +155,9 @@ func (ss *Session) RecentSales(ctx context.Context, limit int) ([]SaleSummary, e
 	if err != nil {
 		return nil, err
 	}
+	if err := ss.trainingGate(ctx, "sale.list", ""); err != nil {
+		return nil, err // the list carries customers' names
+	}
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}

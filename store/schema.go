@@ -185,6 +185,11 @@ var schema = []table{
 		biz("shop_id"), biz("user_id"), biz("kind"), biz("roles"), biz("leaves_at"), biz("proposed_by"), biz("proposed_at"),
 		biz("status"), biz("decided_by"), biz("decided_at"),
 	}},
+	// Issue 12: security training results (training.go), insert-only, business columns only.
+	// A row lives in its trainee's shop's scope, or the org's for org-wide staff (shop_id '').
+	{name: "training_results", order: "id", synced: true, late: true, cols: []column{
+		biz("user_id"), biz("shop_id"), biz("lesson"), biz("lang"), biz("passed"), biz("correct"), biz("total"), biz("taken_at"),
+	}},
 	// The security check-up (checkup.go): its runs with their findings (codes, ids, dates and
 	// counts) and the owner's decisions on findings (org scope, owner devices). A decision's
 	// note is the sealed reason of its audit entry, not a column.

@@ -81,7 +81,7 @@ func (s *Store) exportScope(ctx context.Context, tx *sql.Tx, devs *deviceNames, 
 		if !t.synced {
 			continue
 		}
-		if orgTable(t.name) != (scope == OrgScope) {
+		if !inScopeKind(t.name, scope) {
 			continue
 		}
 		rows, err := tx.QueryContext(ctx, "SELECT r.id, r.flags FROM "+t.name+" t JOIN row_clocks r ON r.id = unhex(replace(t.id, '-', '')) WHERE "+scopeOfRows[t.name]+" = ? ORDER BY t.id", scope)

@@ -37,6 +37,9 @@ func (ss *Session) BuildIndex(ctx context.Context, progress func(done, total int
 	if err != nil {
 		return err
 	}
+	if err := ss.trainingGate(ctx, "customer.index", ""); err != nil {
+		return err
+	}
 	ss.mu.Lock()
 	if ss.building++; ss.missed == nil {
 		ss.missed = map[string]bool{}
@@ -267,6 +270,9 @@ func (ss *Session) Search(ctx context.Context, query string, limit int) ([]Custo
 		if err := ss.BuildIndex(ctx, nil); err != nil {
 			return nil, err
 		}
+	} else if err := ss.trainingGate(ctx, "customer.search", ""); err != nil {
+		// A training that fell overdue since the index was built: the index goes.
+		return nil, err
 	}
 	ss.mu.RLock()
 	defer ss.mu.RUnlock()

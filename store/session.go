@@ -31,7 +31,8 @@ type Session struct {
 	ended atomic.Bool
 	// leaves is the account's leaving date (unix ms, 0: none) as the newest staff record says:
 	// set at sign-in, updated when a record arrives by sync.
-	leaves atomic.Int64
+	leaves   atomic.Int64
+	training trainingState // drawn quizzes and the training gate's last answer (training.go)
 	// passwordRule is the policy rule the password typed at sign-in failed ("" none);
 	// mustChange: this device may change it, so until ChangePassword nothing else is allowed.
 	// Both change once, under pwMu, when the password is changed.

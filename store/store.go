@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -59,6 +60,9 @@ type Options struct {
 	// RequestPolicy sets the data-subject request periods the law leaves open (PIPL's working
 	// days, the period where no law here applies); zero: deadline.DefaultPolicy.
 	RequestPolicy deadline.Policy
+	// Intn draws security-training quizzes: a number in [0, n) (tests fix it); nil:
+	// math/rand/v2's IntN.
+	Intn func(n int) int
 	// PasswordMinLength makes the password policy stricter than PasswordMinLength (12): a
 	// deployment that wants longer passwords, or a test of what happens at sign-in when a
 	// password no longer passes. A smaller value changes nothing.
@@ -133,6 +137,8 @@ type Store struct {
 
 	devs  *deviceNames         // device numbers (clocks.go), cached for row checks
 	stmts map[string]*sql.Stmt // statements prepared once on the pool (integrity.go)
+
+	gen atomic.Uint64 // counts committed writes: what a session's training gate keeps its answer by
 }
 
 // clockSlack is how far the last write may be dated after the wall clock before unlock warns:
@@ -361,11 +367,15 @@ func (s *Store) bootstrap(ctx context.Context, recWrap, passWrap []byte, c *Crea
 		if err != nil {
 			return err
 		}
-		_, err = w.addUser(NewUser{
+		owner, err := w.addUser(NewUser{
 			Username: c.OwnerUsername, DisplayName: c.OwnerName, Password: c.OwnerPassword,
 			Roles: []Role{RoleOwner},
 		}, shopID)
-		return err
+		if err != nil {
+			return err
+		}
+		// The training starts with the database (training.go).
+		return w.putTrainingSince(owner)
 	})
 }
 
@@ -412,6 +422,10 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if err := s.signOldStaff(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sign staff records: %w", err)
+	}
+	if err := s.ensureTrainingSince(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("start the training: %w", err)
 	}
 	// Only after the trail was checked: an entry written before would give a wiped or
 	// rolled-back trail a fresh, valid head.

@@ -324,6 +324,9 @@ func (ss *Session) SubjectExport(ctx context.Context, customerID string) (*Subje
 	if _, err := ss.require(ctx, OpDataSubject, target{any: true}, action, customerID); err != nil {
 		return nil, err
 	}
+	if err := ss.trainingGate(ctx, action, customerID); err != nil {
+		return nil, err
+	}
 	tx, err := ss.s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err

@@ -37,6 +37,7 @@ func TestTamperAnyColumn(t *testing.T) {
 	plantRequest(t, owner, c1)
 	useRetentionTables(t, st, owner)
 	usePeopleTables(t, st, owner)
+	takeQuiz(t, owner, "counter", 1) // a training result, 4 of 5 (training.go)
 	useCheckupTables(t, owner)
 	// Consent events and the org settings (the transfer declaration).
 	must[string](t)(owner.RecordConsent(ctx, c1, ConsentEvent{Purpose: PurposeEmailMarketing, Granted: true, Source: SourceCounter, Notice: "2026-11"}))
@@ -165,7 +166,7 @@ func changed(c string, v any) string {
 		return "X'01'"
 	case int64:
 		switch c {
-		case "active", "granted", "parental", "subject_under_age":
+		case "active", "granted", "parental", "subject_under_age", "passed":
 			return fmt.Sprint(1 - x) // a flag stays a flag
 		}
 		if c == "deleted_at" {

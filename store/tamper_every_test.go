@@ -78,6 +78,7 @@ func TestTamperEveryTable(t *testing.T) {
 	}
 	useRetentionTables(t, st, owner)
 	usePeopleTables(t, st, owner)
+	takeQuiz(t, owner, "counter", 1) // a training result, 4 of 5 (training.go)
 	useCheckupTables(t, owner)
 	// Sync bookkeeping: state, a secret, an applied position, a held set, a set in the outbox,
 	// another device's audit copy, and a kept conflict.

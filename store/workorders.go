@@ -462,6 +462,9 @@ func (ss *Session) Board(ctx context.Context, status Status, mechanicID string) 
 	if err != nil {
 		return nil, err
 	}
+	if err := ss.trainingGate(ctx, "work_order.list", ""); err != nil {
+		return nil, err // the board carries customers' names and phones
+	}
 	q := "SELECT " + woCols + ", c.owner_id FROM work_orders w LEFT JOIN users u ON u.id = w.mechanic_id JOIN customers c ON c.id = w.customer_id WHERE c.deleted_at = 0"
 	var args []any
 	switch g {

@@ -130,6 +130,7 @@ func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wt
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.gen.Add(1)
 	s.maybeRaiseAnchor(ctx)
 	return nil
 }
