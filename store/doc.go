@@ -44,6 +44,7 @@
 //	activity.go   what staff did, from every device's trail: sign-ins, role powers used
 //	review.go     the periodic permission review; a shop manager's proposals
 //	leavers.go    the departing employee: leaving date, reassignment, the leaver report
+//	checkup_people.go the check-up's review and training sources
 //	shops.go      shops
 //	customers.go  customers
 //	erasure.go    erasure by crypto-shredding; the erasure ledger; the shop key rotated after

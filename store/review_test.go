@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"spoke/compliance/checkup"
 	"spoke/protocol/auditrec"
 )
 
@@ -378,5 +379,37 @@ func TestSharedLookingAccount(t *testing.T) {
 	}
 	if a := accountByName(r, "sue"); slices.Contains(a.Flags, FlagShared) {
 		t.Fatal("sue flagged")
+	}
+}
+
+// TestCheckupPeopleFindings: the check-up reports the overdue review, an account active after
+// its leaving date and an overdue training; the review's finding is gone once it completes.
+func TestCheckupPeopleFindings(t *testing.T) {
+	ctx := context.Background()
+	f, clk, ids := reviewScene(t)
+	owner := f.users["olga"]
+	r := must[*checkup.Report](t)(owner.RunCheckup(ctx))
+	for _, key := range []string{"review_overdue:review", "account_left_active:" + ids["lee"], "training_overdue:" + ids["sam"]} {
+		if r.Finding(key) == nil {
+			t.Errorf("no finding %s: %v", key, findingKeys(r))
+		}
+	}
+	if d := r.Finding("account_left_active:" + ids["lee"]).Detail(checkup.EN); !strings.Contains(d, "lee left on") {
+		t.Errorf("detail %q", d)
+	}
+	must[string](t)(owner.StartReview(ctx))
+	rv := must[*Review](t)(owner.Review(ctx, ""))
+	for _, a := range rv.Accounts {
+		if a.Active && a.Decision == nil {
+			if err := owner.DecideAccount(ctx, a.UserID, DecisionCertify, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	must[*Review](t)(owner.CompleteReview(ctx))
+	clk.Advance(time.Hour)
+	r = must[*checkup.Report](t)(owner.RunCheckup(ctx))
+	if r.Finding("review_overdue:review") != nil || r.Finding("review_open:"+rv.ID) != nil {
+		t.Errorf("review findings after the review: %v", findingKeys(r))
 	}
 }
