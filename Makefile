@@ -35,7 +35,7 @@ lint:
 # Every package under the race detector, with a throw-away PostgreSQL for the hub's tests
 # (scripts/with-postgres.sh starts one on a loopback port and removes it afterwards).
 unit:
-	./scripts/with-postgres.sh $(GO) test -race -count=1 ./...
+	./scripts/with-postgres.sh $(GO) test -race -count=1 -timeout 25m ./...
 
 # The real Secret Service: gnome-keyring in a private dbus session, with a throw-away keyring
 # directory (XDG_DATA_HOME) so a developer's own keyring is never touched.
@@ -99,7 +99,7 @@ package-cli:
 # (100 devices) on both backends, which prints change-sets/s, p50/p99 latency and errors.
 .PHONY: hubtest hubload
 hubtest:
-	./scripts/with-postgres.sh $(GO) test -race -count=1 ./sync/hub/... ./cmd/spoke-hub/
+	./scripts/with-postgres.sh $(GO) test -race -count=1 -timeout 25m ./...c/hub/... ./cmd/spoke-hub/
 	$(MAKE) hubload
 
 # The full-size load test alone (part of `make test`).
