@@ -1163,6 +1163,8 @@ var rowShops = map[string]string{
 	// A manager's proposal belongs to their shop (its account's shop is checked where it is
 	// read: an account that moved shops is not the old manager's to speak for).
 	"staff_proposals": "SELECT shop_id FROM staff_proposals WHERE id = ?1",
+	// An alert belongs to its scope: the alerted user's shop, or the org's.
+	"alerts": "SELECT scope FROM alerts WHERE id = ?1",
 }
 
 // checkRowScopes refuses when any of the rows (table -> ids) belongs to a shop other than

@@ -648,6 +648,8 @@ func init() {
 		"staff_proposals.user_id",
 		"staff_proposals.proposed_by",
 		"staff_proposals.decided_by",
+		"alerts.user_id",
+		"alerts.decided_by",
 	} {
 		refersTo[c] = true
 	}
@@ -676,6 +678,7 @@ var scopeOfRows = map[string]string{
 	"permission_reviews":  "'" + OrgScope + "'",
 	"review_decisions":    "'" + OrgScope + "'",
 	"staff_proposals":     "shop_id",
+	"alerts":              "scope",
 }
 
 // orgTable reports whether a synced table's rows are org data (the org scope, written on owner

@@ -74,4 +74,5 @@ var (
 	upgradeActor, _  = System("upgrade").auditActor()
 	clockActor, _    = System("clock").auditActor()
 	verifyActor, _   = System("verify").auditActor()
+	detectActor, _   = System("detect").auditActor()
 )

@@ -185,6 +185,12 @@ var schema = []table{
 		biz("shop_id"), biz("user_id"), biz("kind"), biz("roles"), biz("leaves_at"), biz("proposed_by"), biz("proposed_at"),
 		biz("status"), biz("decided_by"), biz("decided_at"),
 	}},
+	// Issue 13 (alerts.go): the detector's alerts, in the alerted user's shop's scope (or the
+	// org's). Codes, ids, counts and times; the reviewer's note is sealed under the org key.
+	{name: "alerts", order: "id", synced: true, late: true, key: sealedByOrg, cols: []column{
+		biz("scope"), biz("user_id"), biz("kind"), biz("score"), biz("first_at"), biz("raised_at"), biz("reasons"),
+		biz("status"), biz("decided_by"), biz("decided_at"), biz("suspend"), personal("note"),
+	}},
 }
 
 // The registry's views, built once from schema.

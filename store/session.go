@@ -32,6 +32,19 @@ type Session struct {
 	// leaves is the account's leaving date (unix ms, 0: none) as the newest staff record says:
 	// set at sign-in, updated when a record arrives by sync.
 	leaves atomic.Int64
+	// suspended is set when a critical alert suspended the account on this device
+	// (alerts.go): every later operation is refused.
+	suspended atomic.Bool
+}
+
+// wipe forgets the session's index of personal data (the session has ended).
+func (ss *Session) wipe() {
+	ss.mu.Lock()
+	if ss.index != nil {
+		ss.index.Wipe()
+	}
+	ss.index, ss.cards = nil, nil
+	ss.mu.Unlock()
 }
 
 // ErrSignedOut means the session signed out while the operation ran.
@@ -76,6 +89,9 @@ func (ss *Session) SignOut(ctx context.Context) error {
 func (ss *Session) gone() error {
 	if ss.ended.Load() {
 		return ErrInactive
+	}
+	if ss.suspended.Load() {
+		return ErrSuspended
 	}
 	if l := ss.leaves.Load(); l > 0 && ss.s.opts.Now().UnixMilli() >= l {
 		return ErrLeft

@@ -118,6 +118,7 @@ func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wt
 		return fmt.Errorf("commit: %w", err)
 	}
 	s.maybeRaiseAnchor(ctx)
+	s.observe(ctx, "")
 	return nil
 }
 
