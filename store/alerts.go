@@ -281,6 +281,12 @@ func (ss *Session) Alerts(ctx context.Context, f AlertFilter) ([]AlertRecord, er
 	if err != nil {
 		return nil, err
 	}
+	for i := range out {
+		if out[i].UserID == ss.user.ID && out[i].Note != "" {
+			// A reviewer's words about the alerted user are not theirs to read.
+			out[i].Note, out[i].NoteHidden = "", true
+		}
+	}
 	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "alert.list", Grant: g, Detail: fmt.Sprintf("alerts=%d all=%t", len(out), f.All)}); err != nil {
 		return nil, err
 	}

@@ -834,7 +834,7 @@ func (a *applier) checkIncomingSealed(recs []ChangeRecord) error {
 // rowKey is Store.rowKey with the set's data keys at hand.
 func (a *applier) rowKey(table, id string) ([]byte, error) {
 	switch table {
-	case "users":
+	case "users", "alerts": // staff records, a reviewer's note on an alert: the org key
 		k, _, err := a.s.scopeKey(a.ctx, OrgScope, 1)
 		return k, err
 	case "customers":
