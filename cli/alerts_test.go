@@ -68,6 +68,14 @@ func TestCLIAlerts(t *testing.T) {
 	if out := owner.ok("alerts", "settings", "--as", "olga", "--mode", "suspend", "--score", "85"); !strings.Contains(out, "suspend; critical from score 85") {
 		t.Fatalf("settings: %s", out)
 	}
+	shops := writeFile(t, "shops.json", []byte(`[{"shop_id": "s1", "tz": "Europe/Berlin", "open": {"mon": ["09:00", "18:30"]}}]`))
+	if out := owner.ok("alerts", "settings", "--as", "olga", "--shops", shops); !strings.Contains(out, "Opening hours saved") {
+		t.Fatalf("hours: %s", out)
+	}
+	bad := writeFile(t, "bad.json", []byte(`[{"shop_id": "s1", "tz": "Mars/Olympus"}]`))
+	if code, _, errs := owner.run("alerts", "settings", "--as", "olga", "--shops", bad); code != 1 || !strings.Contains(errs, "shops") {
+		t.Fatalf("bad hours: %d %s", code, errs)
+	}
 	for _, args := range [][]string{
 		{"alerts", "bogus", "--as", "olga"},
 		{"alerts", "confirm", "--as", "olga"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -13,7 +14,7 @@ import (
 
 func init() {
 	register(command{name: "alerts", summary: "the unusual-behaviour detector's alerts (owner; a shop's manager their shop's; auditor without notes): " +
-		"alerts [ack|confirm|dismiss ID --note TEXT [--suspend]|settings --mode alert_only|suspend|suspensions|lift USER]", run: runAlerts})
+		"alerts [ack|confirm|dismiss ID --note TEXT [--suspend]|settings --mode alert_only|suspend [--shops FILE]|suspensions|lift USER]", run: runAlerts})
 }
 
 var alertSubs = []string{"list", "ack", "confirm", "dismiss", "settings", "suspensions", "lift"}
@@ -34,6 +35,7 @@ func runAlerts(ctx context.Context, env Env, args []string) error {
 	suspend := fs.Bool("suspend", false, "with confirm (owner): deactivate the account chain-wide")
 	mode := fs.String("mode", "", "with settings: alert_only or suspend (a critical alert suspends the account on the device that saw it)")
 	score := fs.Int("score", 0, "with settings: the score from which an alert is critical (50 to 99; default 90)")
+	shops := fs.String("shops", "", "with settings: the shops' opening hours as SHOPS.json (see spoke detect) the detector judges off-hours by; \"none\" to learn them")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -42,7 +44,7 @@ func runAlerts(ctx context.Context, env Env, args []string) error {
 	if len(pos) != want {
 		return errUsage{alertsUsage(sub)}
 	}
-	if sub == "settings" && *mode == "" {
+	if sub == "settings" && *mode == "" && *shops == "" {
 		return errUsage{alertsUsage(sub)}
 	}
 	if *suspend && sub != "confirm" {
@@ -66,8 +68,22 @@ func runAlerts(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintln(env.Stdout, msg)
 		return nil
 	case "settings":
-		if err := ss.SetAlertSettings(ctx, *mode, *score); err != nil {
-			return err
+		if *shops != "" {
+			var b []byte
+			if *shops != "none" {
+				if b, err = os.ReadFile(*shops); err != nil {
+					return fmt.Errorf("--shops: %w", err)
+				}
+			}
+			if err := ss.SetShopHours(ctx, string(b)); err != nil {
+				return err
+			}
+			fmt.Fprintln(env.Stdout, "Opening hours saved; the detector uses them from the next start")
+		}
+		if *mode != "" {
+			if err := ss.SetAlertSettings(ctx, *mode, *score); err != nil {
+				return err
+			}
 		}
 		s, err := ss.AlertSettings(ctx)
 		if err != nil {
@@ -155,7 +171,7 @@ func alertsUsage(sub string) string {
 	case "ack", "confirm", "dismiss":
 		return "usage: spoke alerts " + sub + " --as USER ID [--note TEXT]" + map[bool]string{true: " [--suspend]"}[sub == "confirm"]
 	case "settings":
-		return "usage: spoke alerts settings --as OWNER --mode alert_only|suspend [--score N]"
+		return "usage: spoke alerts settings --as OWNER [--mode alert_only|suspend [--score N]] [--shops SHOPS.json|none]"
 	case "lift":
 		return "usage: spoke alerts lift --as OWNER USER"
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -377,4 +378,65 @@ func TestDetectorStateRoundTrip(t *testing.T) {
 	if r.OK() || !strings.Contains(fmt.Sprint(r.Problems), metaDetectState) {
 		t.Fatalf("an edited detector state passes: %v", r.Problems)
 	}
+}
+
+// TestAlertLeavingDate: a leaving date in the signed staff record, or one a manager proposed,
+// reaches the detector: the alert says so (and scores higher).
+func TestAlertLeavingDate(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	olga, mia, mo := f.users["olga"], f.users["mia"], f.users["mo"]
+	soon := f.st.opts.Now().Add(10 * 24 * time.Hour)
+	if err := olga.SetLeaving(ctx, mia.User().ID, soon, false); err != nil {
+		t.Fatal(err)
+	}
+	stan := f.users["stan"]
+	must[string](t)(mo.ProposeStaffChange(ctx, stan.User().ID, ProposeLeave, nil, soon))
+	mia = signIn(t, f.st, "mia", staffPW) // the session follows the new record
+	deleteMany(t, mia, 12)
+	// stan may only ask for deletions: twelve refused ones are a bulk delete all the same.
+	for i := range 12 {
+		id := must[string](t)(stan.CreateCustomer(ctx, CustomerInput{Name: fmt.Sprintf("Stan's %d", i)}))
+		stan.DeleteCustomer(ctx, id)
+	}
+	if err := f.st.DetectorError(); err != nil {
+		t.Fatal(err)
+	}
+	as := alertsOf(t, olga, false)
+	for _, who := range []*Session{mia, stan} {
+		i := slices.IndexFunc(as, func(a AlertRecord) bool { return a.UserID == who.User().ID && a.Kind == detect.KindBulkDelete })
+		if i < 0 {
+			t.Fatalf("no bulk-delete alert for %s: %+v", who.User().Username, as)
+		}
+		if !strings.Contains(strings.Join(as[i].Reasons, "\n"), "leaving on "+soon.Format("2006-01-02")) {
+			t.Fatalf("%s: reasons %q", who.User().Username, as[i].Reasons)
+		}
+	}
+}
+
+// FuzzSavedWatch: whatever the saved detector state holds, decoding never panics, and what it
+// accepts encodes again to a state it accepts.
+func FuzzSavedWatch(f *testing.F) {
+	d := detect.New(detect.DefaultConfig(), nil)
+	d.Observe(detect.Event{At: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), UserID: "u1", Action: "customer.read", Target: "c1", Role: "sales", ShopID: "s1", Grant: "own"})
+	state, _ := d.MarshalState()
+	good, _ := json.Marshal(savedWatch{V: 1, Local: 7, Remote: map[string]int64{"dev": 3}, State: state})
+	f.Add(good)
+	f.Add([]byte(`{"v":1,"local":-1}`))
+	f.Add([]byte(`{"v":2}`))
+	f.Add([]byte(`{"v":1,"state":"AAAA"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sv, d, err := decodeSavedWatch(b, nil)
+		if err != nil {
+			return
+		}
+		st, err := d.MarshalState()
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := json.Marshal(savedWatch{V: 1, Local: sv.Local, Remote: sv.Remote, State: st})
+		if _, _, err := decodeSavedWatch(again, nil); err != nil {
+			t.Fatalf("re-encoded state refused: %v", err)
+		}
+	})
 }

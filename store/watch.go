@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -24,9 +25,13 @@ import (
 // detect_state with how far into each trail it has read, saved every saveEvery events and at
 // Close and restored at unlock; entries after the saved point are read again then, so a crash
 // loses nothing (an alert raised twice is one row). A database with no saved state (the first
-// unlock with the detector) learns from its whole trail first, raising nothing from the past.
+// unlock with the detector) learns from the last 90 days of its trails first, raising nothing
+// from the past.
 
 const metaDetectState = "detect_state"
+
+// learnFor is how much of the trail a detector without saved state learns from.
+const learnFor = 90 * 24 * time.Hour
 
 // saveEvery is how many events the detector observes between saves of its state.
 const saveEvery = 1000
@@ -52,6 +57,33 @@ type savedWatch struct {
 	State  []byte           `json:"state"`
 }
 
+// decodeSavedWatch reads a saved state: the positions in every trail and the detector.
+func decodeSavedWatch(b []byte, shops []detect.Shop) (savedWatch, *detect.Detector, error) {
+	var sv savedWatch
+	if err := json.Unmarshal(b, &sv); err != nil {
+		return savedWatch{}, nil, err
+	}
+	if sv.V != 1 {
+		return savedWatch{}, nil, fmt.Errorf("detector state version %d", sv.V)
+	}
+	if sv.Local < 0 {
+		return savedWatch{}, nil, errors.New("detector state: a negative position")
+	}
+	for _, v := range sv.Remote {
+		if v < 0 {
+			return savedWatch{}, nil, errors.New("detector state: a negative position")
+		}
+	}
+	if sv.Remote == nil {
+		sv.Remote = map[string]int64{}
+	}
+	d, err := detect.Restore(detect.DefaultConfig(), shops, sv.State)
+	if err != nil {
+		return savedWatch{}, nil, err
+	}
+	return sv, d, nil
+}
+
 // startWatch restores or starts the detector (Open and Create; not a restore's read-only copy).
 func (s *Store) startWatch(ctx context.Context) error {
 	if s.trailProblem() != nil {
@@ -64,14 +96,9 @@ func (s *Store) startWatch(ctx context.Context) error {
 	w := &watcher{remote: map[string]int64{}, leaving: true}
 	fresh := true
 	if v, err := s.metaChecked(ctx, s.db, metaDetectState); err == nil {
-		var sv savedWatch
-		if json.Unmarshal(v, &sv) == nil && sv.V == 1 {
-			if d, err := detect.Restore(detect.DefaultConfig(), shops, sv.State); err == nil {
-				w.d, w.local, fresh = d, sv.Local, false
-				if sv.Remote != nil {
-					w.remote = sv.Remote
-				}
-			}
+		// A state this version cannot read (or an older encoding) is learned afresh.
+		if sv, d, err := decodeSavedWatch(v, shops); err == nil {
+			w.d, w.local, w.remote, fresh = d, sv.Local, sv.Remote, false
 		}
 	} else if !errors.Is(err, ErrNotFound) {
 		return err
@@ -87,7 +114,13 @@ func (s *Store) startWatch(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		// A fresh detector learns from the last learnFor of the trail (its baselines
+		// look back no further), so a first unlock of a long trail stays short.
+		since := s.opts.Now().Add(-learnFor)
 		for _, ev := range evs {
+			if fresh && ev.At.Before(since) {
+				continue
+			}
 			alerts = append(alerts, w.d.Observe(ev)...)
 		}
 		return nil
@@ -174,6 +207,9 @@ func (s *Store) trailAfter(ctx context.Context, w *watcher, device string) ([]de
 				return err
 			}
 			ev.At, ev.DeviceID = time.UnixMilli(at), d
+			if strings.HasPrefix(ev.Action, "user.") || strings.HasPrefix(ev.Action, "staff.") {
+				w.leaving = true // a leaving date may have changed: read them before the next event
+			}
 			if dev == "" {
 				w.local = max(w.local, ev.Seq)
 			} else {
@@ -252,9 +288,6 @@ func (s *Store) observe(ctx context.Context, device string) {
 		}
 		for _, ev := range evs {
 			alerts = append(alerts, w.d.Observe(ev)...)
-			if strings.HasPrefix(ev.Action, "user.") {
-				w.leaving = true
-			}
 		}
 		w.seen += len(evs)
 		if w.seen >= saveEvery {
