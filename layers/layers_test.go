@@ -273,7 +273,7 @@ func clean() graph {
 		"spoke/demo":                       {"spoke/store", "math/rand/v2"},
 		"spoke/csvimport":                  {"spoke/store", "spoke/store/contact", "encoding/csv"},
 		"spoke/compliance/deadline":        {"time", "time/tzdata", "errors"},
-		"spoke/store":                      {"spoke/compliance/deadline", "spoke/crypto/seal", "spoke/crypto/keys", "spoke/crypto/keychain", "spoke/hlc", "spoke/protocol/auditrec", "spoke/store/contact", "modernc.org/sqlite"},
+		"spoke/store":                      {"spoke/compliance/deadline", "spoke/detect", "spoke/crypto/seal", "spoke/crypto/keys", "spoke/crypto/keychain", "spoke/hlc", "spoke/protocol/auditrec", "spoke/store/contact", "modernc.org/sqlite"},
 		"spoke/store/backup":               {"spoke/store", "spoke/crypto/stream"},
 		"spoke/store/contact":              {"strings"},
 		"spoke/sync/engine":                {"spoke/store", "spoke/sync/hubclient", "spoke/sync/wire", "spoke/protocol", "spoke/protocol/auditrec"},
