@@ -56,6 +56,7 @@ type AlertsPane struct {
 	Acknowledge *widget.Button
 	Confirm     *widget.Button
 	Dismiss     *widget.Button
+	Lift        *widget.Button // owner: lift the account's suspension on this device
 	Result      *ui.Message
 	Error       *ui.Message
 
@@ -82,8 +83,10 @@ func buildAlerts(a *App) (fyne.CanvasObject, func()) {
 	p.Confirm = a.button(a.T("Confirm"), theme.ConfirmIcon(), func() { p.decide(store.AlertConfirmed) })
 	p.Confirm.Importance = widget.DangerImportance
 	p.Dismiss = a.button(a.T("Dismiss"), theme.CancelIcon(), func() { p.decide(store.AlertDismissed) })
+	p.Lift = a.button(a.T("Lift the suspension here"), theme.LoginIcon(), p.lift)
 	if !a.has(store.RoleOwner) {
 		p.Suspend.Hide()
+		p.Lift.Hide()
 	}
 	if !mayDecideAlerts(a) {
 		// The auditor reads; the review is not theirs.
@@ -95,7 +98,7 @@ func buildAlerts(a *App) (fyne.CanvasObject, func()) {
 	var review fyne.CanvasObject = container.NewVBox(p.Detail, p.Result, p.Error)
 	if mayDecideAlerts(a) {
 		review = container.NewVBox(p.Detail, widget.NewForm(widget.NewFormItem(a.T("Note"), p.Note)), p.Suspend,
-			container.NewHBox(p.Acknowledge, p.Confirm, p.Dismiss), p.Result, p.Error)
+			container.NewHBox(p.Acknowledge, p.Confirm, p.Dismiss, p.Lift), p.Result, p.Error)
 	}
 	card := widget.NewCard(a.T("Review"), a.T("Confirm an alert that was real, dismiss a false one; the effectiveness counts both."), review)
 	top := container.NewVBox(ui.Heading(a.T("Alerts")), p.Summary, p.ShowAll, header)
@@ -199,9 +202,7 @@ func (p *AlertsPane) Select(id string) {
 	}
 	text := a.T("%s by %s, score %d: first evidence %s, raised %s.", a.codeLabel(alertKindLabels, x.Kind), alertUser(*x), x.Score, minute(x.FirstAt), minute(x.RaisedAt)) +
 		"\n" + strings.Join(x.Reasons, "\n")
-	if x.Status != store.AlertOpen {
-		text += "\n" + a.T("Status: %s.", a.alertStatus(*x))
-	}
+	text += "\n" + a.T("Status: %s.", a.alertStatus(*x))
 	if x.Note != "" {
 		text += "\n" + a.T("Note: %s", x.Note)
 	}
@@ -220,6 +221,35 @@ func (p *AlertsPane) enable(x *store.AlertRecord) {
 	if x != nil && x.Status == store.AlertAcknowledged {
 		p.Acknowledge.Disable()
 	}
+	if x != nil && x.SuspendedHere {
+		p.Lift.Enable()
+	} else {
+		p.Lift.Disable()
+	}
+}
+
+// lift lifts the selected alert's suspension of the account on this device (owner).
+func (p *AlertsPane) lift() {
+	a := p.a
+	var user string
+	for _, x := range p.alerts {
+		if x.ID == p.selected && x.SuspendedHere {
+			user = x.UserID
+		}
+	}
+	if user == "" {
+		return
+	}
+	do(a, func(ctx context.Context, ss *store.Session) error { return ss.LiftSuspension(ctx, user) }, func(err error) {
+		if err != nil {
+			p.Result.SetText("")
+			p.Error.SetText(a.errText(err))
+			return
+		}
+		p.Error.SetText("")
+		p.Result.SetText(a.T("Suspension lifted on this device."))
+		p.Reload()
+	})
 }
 
 func (p *AlertsPane) decide(status string) {

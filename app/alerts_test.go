@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -106,4 +107,62 @@ func TestAlertsPane(t *testing.T) {
 	if a.Shell.Admin != nil && a.Shell.Admin.Panes[paneAlerts] != nil {
 		t.Fatal("a salesperson has the Alerts pane")
 	}
+}
+
+// TestAlertsPaneLiftSuspension: under the suspend setting a manager's critical alert suspends
+// her on this computer at once; the owner sees it on the pane and lifts it; she signs in again.
+func TestAlertsPaneLiftSuspension(t *testing.T) {
+	h := newDemoApp(t)
+	a := h.a
+	ctx := context.Background()
+	h.signInAs("owner", "")
+	if err := a.ss.SetAlertSettings(ctx, store.AlertSuspend, 80); err != nil {
+		t.Fatal(err)
+	}
+	a.SwitchUser()
+	a.Wait()
+	mgr := h.signInAs("manager", "")
+	for i := range 12 {
+		id, err := a.ss.CreateCustomer(ctx, store.CustomerInput{Name: fmt.Sprintf("Temp %d", i)})
+		if err == nil {
+			err = a.ss.DeleteCustomer(ctx, id)
+		}
+		if errors.Is(err, store.ErrSuspended) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.SwitchUser()
+	a.Wait()
+	h.signIn(mgr.Username, mgr.Password)
+	if a.Shell != nil {
+		t.Fatal("the suspended manager signed in")
+	}
+	h.signInAs("owner", "")
+	p := showAdmin[*AlertsPane](t, a, paneAlerts)
+	p.Reload()
+	a.Wait()
+	id := ""
+	for _, x := range p.alerts {
+		if x.SuspendedHere {
+			id = x.ID
+		}
+	}
+	if id == "" {
+		t.Fatalf("no alert suspended the manager: %+v", p.alerts)
+	}
+	p.Select(id)
+	if p.Lift.Disabled() || !strings.Contains(p.Detail.Text, "suspended here") {
+		t.Fatalf("the owner cannot lift the suspension: %q", p.Detail.Text)
+	}
+	test.Tap(p.Lift)
+	a.Wait()
+	if p.Error.Text != "" || !strings.Contains(p.Result.Text, "lifted") {
+		t.Fatalf("lift: %q %q", p.Error.Text, p.Result.Text)
+	}
+	a.SwitchUser()
+	a.Wait()
+	h.signInAs("manager", "")
 }
