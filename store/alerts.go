@@ -227,6 +227,49 @@ func (s *Store) raiseAlert(ctx context.Context, a detect.Alert) (string, bool, e
 	return id, err == nil, err
 }
 
+// alertProblem names the column of an alert row that holds a value Spoke does not write ("":
+// none). The id binds user, kind and first evidence: they cannot be changed.
+func alertProblem(id, user, kind, status, reasons string, score int, first, suspend int64) string {
+	switch {
+	case !slices.Contains(AlertKinds, kind):
+		return "kind"
+	case !slices.Contains(AlertStatuses, status):
+		return "status"
+	case score < 1 || score > 99:
+		return "score"
+	case suspend != 0 && suspend != 1:
+		return "suspend"
+	case len(reasons) > maxReasons || strings.ContainsFunc(reasons, func(c rune) bool { return c != '\n' && unicode.IsControl(c) }):
+		return "reasons"
+	case id != alertID(user, kind, first):
+		return "id"
+	}
+	return ""
+}
+
+// checkAlerts refuses a change-set that leaves an alert row holding a value Spoke does not
+// write (an unknown kind or status, a score out of range, control characters in the reasons,
+// an id that is not its user's, kind's and first evidence's).
+func (a *applier) checkAlerts(ids map[string]bool) error {
+	for id := range ids {
+		var user, kind, status, reasons string
+		var score int
+		var first, suspend int64
+		err := a.tx.QueryRowContext(a.ctx, "SELECT user_id, kind, status, reasons, score, first_at, suspend FROM alerts WHERE id = ?", id).
+			Scan(&user, &kind, &status, &reasons, &score, &first, &suspend)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if bad := alertProblem(id, user, kind, status, reasons, score, first, suspend); bad != "" {
+			return &RemoteError{"an alert row holds a value Spoke does not write (" + bad + ")"}
+		}
+	}
+	return nil
+}
+
 // maxReasons bounds the reasons kept of an alert (and read from a row).
 const maxReasons = 2000
 
@@ -325,20 +368,7 @@ func (s *Store) alerts(ctx context.Context, q querier, scope, id string, all, wi
 			rows.Close()
 			return nil, err
 		}
-		bad := ""
-		switch {
-		case !slices.Contains(AlertKinds, r.Kind):
-			bad = "kind"
-		case !slices.Contains(AlertStatuses, r.Status):
-			bad = "status"
-		case r.Score < 1 || r.Score > 99:
-			bad = "score"
-		case len(reasons) > maxReasons || strings.ContainsFunc(reasons, func(c rune) bool { return c != '\n' && unicode.IsControl(c) }):
-			bad = "reasons"
-		case r.ID != alertID(r.UserID, r.Kind, first):
-			bad = "id"
-		}
-		if bad != "" {
+		if bad := alertProblem(r.ID, r.UserID, r.Kind, r.Status, reasons, r.Score, first, suspend); bad != "" {
 			rows.Close()
 			return nil, &TamperError{Table: "alerts", Row: r.ID, Column: bad, Reason: "not a value Spoke writes"}
 		}

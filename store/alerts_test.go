@@ -250,6 +250,19 @@ func TestAlertForgedFromAnotherShop(t *testing.T) {
 	st := mine[j]
 	st.Value, st.Scope, st.HLC = AlertDismissed, south, st.HLC+1<<20
 	refused("another shop's alert dismissed", south, []ChangeRecord{st})
+	// North's own set with values Spoke does not write.
+	edit := func(col string, v any) []ChangeRecord {
+		i := slices.IndexFunc(mine, func(r ChangeRecord) bool { return r.Column == col })
+		r := mine[i]
+		r.Value, r.HLC = v, r.HLC+1<<20
+		return []ChangeRecord{r}
+	}
+	for _, tc := range []struct {
+		col string
+		v   any
+	}{{"kind", "exfil"}, {"status", "closed"}, {"score", int64(100)}, {"reasons", "read\x00 90"}, {"user_id", sam + "x"}, {"first_at", int64(1)}, {"suspend", int64(2)}} {
+		refused(tc.col+" edited", north, edit(tc.col, tc.v))
+	}
 	ownerB := signIn(t, B.st, "olga", "owner-password-1")
 	got := alertsOf(t, ownerB, true)
 	if len(got) != 1 || got[0].ID != id || got[0].Status != AlertOpen || got[0].Scope != north {

@@ -118,6 +118,9 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 		if err := a.checkIncomingSealed(recs); err != nil {
 			return err
 		}
+		if err := a.checkAlerts(touched["alerts"]); err != nil {
+			return err
+		}
 		if err := a.recomputeDerived(touched); err != nil {
 			return err
 		}
