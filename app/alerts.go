@@ -280,16 +280,7 @@ func checkAlertsNotice(a *App) {
 	if a.Shell == nil || !mayDecideAlerts(a) {
 		return
 	}
-	load(a, func(ctx context.Context, ss *store.Session) (int, error) {
-		as, err := ss.Alerts(ctx, store.AlertFilter{})
-		n := 0
-		for _, x := range as {
-			if x.Status == store.AlertOpen && x.Score >= store.NoticeScore && x.UserID != a.user.ID {
-				n++
-			}
-		}
-		return n, err
-	}, func(n int, err error) {
+	load(a, func(ctx context.Context, ss *store.Session) (int, error) { return ss.OpenAlertCount(ctx) }, func(n int, err error) {
 		if a.Shell == nil || err != nil {
 			return
 		}

@@ -336,6 +336,28 @@ func (ss *Session) Alerts(ctx context.Context, f AlertFilter) ([]AlertRecord, er
 	return out, nil
 }
 
+// OpenAlertCount is how many open alerts the session may review score NoticeScore or more,
+// not counting alerts about the user themselves: for the notice on every screen. It is a count
+// only, so it is not a read audit; the list is (Alerts).
+func (ss *Session) OpenAlertCount(ctx context.Context) (int, error) {
+	scope, g, err := ss.alertsVisible(ctx, "alert.count")
+	if err != nil {
+		return 0, err
+	}
+	if g == NoPII {
+		return 0, nil // the auditor reads alerts; reviewing them is not theirs
+	}
+	q := "SELECT count(*) FROM alerts WHERE status = 'open' AND score >= ? AND user_id != ?"
+	args := []any{NoticeScore, ss.user.ID}
+	if scope != "" {
+		q += " AND scope = ?"
+		args = append(args, scope)
+	}
+	var n int
+	err = ss.s.db.QueryRowContext(ctx, q, args...).Scan(&n)
+	return n, err
+}
+
 // alerts reads alert rows (scope "" every scope, id "" every row), each authenticated.
 func (s *Store) alerts(ctx context.Context, q querier, scope, id string, all, withNote bool) ([]AlertRecord, error) {
 	query := `SELECT a.id, a.scope, a.user_id, COALESCE(u.username, ''), a.kind, a.score, a.first_at, a.raised_at, a.reasons,

@@ -102,6 +102,15 @@ func TestAlertManagerDeletesTwelve(t *testing.T) {
 			t.Fatalf("%s sees it: %v", tc.user, sees)
 		}
 	}
+	// The notice's count: the owner's, the shop's manager's (not about herself), nobody else's.
+	for user, want := range map[string]int{"olga": 1, "mia": 0, "mo": 0, "aud": 0} {
+		if n, err := f.users[user].OpenAlertCount(ctx); err != nil || n != want {
+			t.Fatalf("%s counts %d open alerts: %v", user, n, err)
+		}
+	}
+	if _, err := f.users["sam"].OpenAlertCount(ctx); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("a salesperson counts alerts: %v", err)
+	}
 	// Decisions: not by the auditor, not by another shop's manager, not by the alerted user.
 	for _, who := range []string{"aud", "mo", "sam"} {
 		if err := f.users[who].DecideAlert(ctx, a.ID, AlertDismissed, "", false); err == nil {
