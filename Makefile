@@ -57,7 +57,7 @@ fuzz:
 	done
 
 bench:
-	$(GO) test ./store/ -run '^$$' -bench 'TypeAhead|LookupEmail|CreateCustomer|UnlockToSearchable|DatabaseSize|Verify' -benchtime 3s -timeout 60m
+	$(GO) test ./store/ -run '^$$' -bench 'TypeAhead|LookupEmail|CreateCustomer|UnlockToSearchable|DatabaseSize|Verify|DetectorPerAction' -benchtime 3s -timeout 60m
 	$(GO) test ./demo/ -run '^$$' -bench LoadDemo -benchtime 1x
 	$(GO) test ./store/ -run '^$$' -bench 'ApplyRemote' -benchtime 3x -timeout 30m
 	$(GO) test ./store/ -run '^$$' -bench 'Erasure' -benchtime 3x -timeout 30m

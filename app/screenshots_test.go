@@ -159,6 +159,27 @@ func TestScreenshots(t *testing.T) {
 			capture(t, a, filepath.Join(out, "22-leaver-report-"+lang+".png"))
 		}
 	})
+	t.Run("alerts", func(t *testing.T) {
+		for _, lang := range []string{langEN, langZH} {
+			h := newDemoApp(t)
+			a := h.a
+			a.SetLanguage(lang)
+			a.Wait()
+			h.signInAs("manager", "")
+			raiseBulkDelete(t, a)
+			a.SwitchUser()
+			a.Wait()
+			h.signInAs("owner", "")
+			p := showAdmin[*AlertsPane](t, a, paneAlerts)
+			p.Reload()
+			a.Wait()
+			if len(p.alerts) > 0 {
+				p.List.Select(0)
+			}
+			a.Wait()
+			capture(t, a, filepath.Join(out, "23-alerts-"+lang+".png"))
+		}
+	})
 	t.Run("sync", func(t *testing.T) {
 		for _, lang := range []string{langEN, langZH} {
 			code := startHub(t)

@@ -276,7 +276,7 @@ func clean() graph {
 		"spoke/csvimport":                  {"spoke/store", "spoke/store/contact", "encoding/csv"},
 		"spoke/compliance/deadline":        {"time", "time/tzdata", "errors"},
 		"spoke/compliance/training":        {"embed", "io/fs", "time"},
-		"spoke/store":                      {"spoke/compliance/deadline", "spoke/compliance/training", "spoke/crypto/seal", "spoke/crypto/keys", "spoke/crypto/keychain", "spoke/hlc", "spoke/protocol/auditrec", "spoke/store/contact", "modernc.org/sqlite"},
+		"spoke/store":                      {"spoke/compliance/deadline", "spoke/compliance/training", "spoke/detect", "spoke/crypto/seal", "spoke/crypto/keys", "spoke/crypto/keychain", "spoke/hlc", "spoke/protocol/auditrec", "spoke/store/contact", "modernc.org/sqlite"},
 		"spoke/store/backup":               {"spoke/store", "spoke/crypto/stream"},
 		"spoke/store/contact":              {"strings"},
 		"spoke/sync/engine":                {"spoke/store", "spoke/sync/hubclient", "spoke/sync/wire", "spoke/protocol", "spoke/protocol/auditrec"},

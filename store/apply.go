@@ -118,6 +118,9 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 		if err := a.checkIncomingSealed(recs); err != nil {
 			return err
 		}
+		if err := a.checkAlerts(touched["alerts"]); err != nil {
+			return err
+		}
 		if err := a.recomputeDerived(touched); err != nil {
 			return err
 		}
@@ -834,7 +837,7 @@ func (a *applier) checkIncomingSealed(recs []ChangeRecord) error {
 // rowKey is Store.rowKey with the set's data keys at hand.
 func (a *applier) rowKey(table, id string) ([]byte, error) {
 	switch table {
-	case "users":
+	case "users", "alerts": // staff records, a reviewer's note on an alert: the org key
 		k, _, err := a.s.scopeKey(a.ctx, OrgScope, 1)
 		return k, err
 	case "customers":
@@ -1168,6 +1171,8 @@ var rowShops = map[string]string{
 	// result from before a move to another shop stays where it was written (and, counting
 	// only in the scope of the trainee's shop, counts for no one there, training.go).
 	"training_results": "SELECT " + trainingScopeSQL + " FROM training_results WHERE id = ?1",
+	// An alert belongs to its scope: the alerted user's shop, or the org's.
+	"alerts": "SELECT scope FROM alerts WHERE id = ?1",
 }
 
 // checkRowScopes refuses when any of the rows (table -> ids) belongs to a shop other than

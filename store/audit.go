@@ -173,6 +173,7 @@ func (s *Store) auditAlone(ctx context.Context, a actor, e auditEntry) error {
 		return err
 	}
 	s.maybeRaiseAnchor(ctx)
+	s.observe(ctx, "")
 	return nil
 }
 

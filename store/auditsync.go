@@ -96,7 +96,13 @@ func (s *Store) applyRemoteAudit(ctx context.Context, device string, entries []a
 		lastSeq, prev = e.Seq, e.MAC
 		n++
 	}
-	return n, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		s.observe(ctx, device) // the detector reads the batch in time order
+	}
+	return n, nil
 }
 
 // AuditHeadOf returns the MAC of entry seq of a device's chain (this device's own, or a copy),

@@ -655,6 +655,8 @@ func init() {
 		"checkup_decisions.run_id",
 		"checkup_decisions.decided_by",
 		"checkup_decisions.device_id", // a device, as above
+		"alerts.user_id",
+		"alerts.decided_by",
 	} {
 		refersTo[c] = true
 	}
@@ -686,13 +688,14 @@ var scopeOfRows = map[string]string{
 	"training_results":    trainingScopeSQL,
 	"checkup_runs":        "'" + OrgScope + "'",
 	"checkup_decisions":   "'" + OrgScope + "'",
+	"alerts":              "scope",
 }
 
 // trainingScopeSQL is a training result's scope: its shop, or the org for org-wide staff.
 const trainingScopeSQL = "COALESCE(NULLIF(shop_id, ''), '" + OrgScope + "')"
 
 // mixedScope are the tables whose rows live, row by row, in a shop's scope or in the org's.
-var mixedScope = map[string]bool{"training_results": true}
+var mixedScope = map[string]bool{"training_results": true, "alerts": true}
 
 // inScopeKind reports whether a table's rows may travel in scope at all: org tables in the
 // org scope, shop tables in a shop's, mixed ones in either (each row's own scope is checked

@@ -37,6 +37,8 @@
 //	readaudit.go  read-audit entries at synchronous=NORMAL, durable before any head leaves
 //	anchor.go     the trail's head kept outside the file
 //	auditsync.go  other devices' audit copies
+//	watch.go      the unusual-behaviour detector on the device, over every trail it holds
+//	alerts.go     its alerts as synced rows, their review, effectiveness; suspensions here
 //	reasons.go    break-glass reasons under keys of their own, outside the chain, so they expire
 //	users.go      staff records: MAC, signatures, sign-in
 //	password.go   the password policy, checked for new passwords and at every sign-in

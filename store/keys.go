@@ -157,7 +157,7 @@ func (s *Store) Scopes(ctx context.Context) ([]string, error) {
 func (s *Store) rowKey(ctx context.Context, q querier, table, id string) ([]byte, error) {
 	cust := id
 	switch table {
-	case "users":
+	case "users", "alerts": // staff records, a reviewer's note on an alert: the org key
 		k, _, err := s.scopeKey(ctx, OrgScope, 1)
 		return k, err
 	case "bikes", "work_orders":

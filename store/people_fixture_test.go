@@ -20,4 +20,5 @@ func usePeopleTables(t *testing.T, st *Store, owner *Session) {
 	if err := owner.DecideAccount(ctx, owner.User().ID, DecisionCertify, nil); err != nil {
 		t.Fatal(err)
 	}
+	useAlertTables(t, st, owner)
 }

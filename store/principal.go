@@ -60,7 +60,8 @@ func (s *Store) Audit(ctx context.Context, by Principal, e Event) error {
 // restored copy (System("restore")), a new device identity (System("device-identity")), staff
 // records signed again at unlock (System("upgrade")), a clock found behind (System("clock")) and
 // an integrity check (System("verify")), and the store's own upkeep: creation, schema upgrade,
-// key protection (System("store")).
+// key protection (System("store")); the unusual-behaviour detector's alerts and suspensions
+// (System("detect")).
 // outsidePrincipals are the system principals Store.Audit accepts: the sync loop and its
 // enrolment and recovery, a restore, the backup scheduler, retention runs.
 var outsidePrincipals = map[string]bool{"system:sync": true, "system:enrolment": true, "system:recovery-code": true,
@@ -74,4 +75,5 @@ var (
 	upgradeActor, _  = System("upgrade").auditActor()
 	clockActor, _    = System("clock").auditActor()
 	verifyActor, _   = System("verify").auditActor()
+	detectActor, _   = System("detect").auditActor()
 )

@@ -81,6 +81,14 @@ func (s *Store) auditRead(ctx context.Context, a actor, e auditEntry) error {
 	if err := s.trailProblem(); err != nil {
 		return err
 	}
+	if err := s.auditReadHeld(ctx, a, e); err != nil {
+		return err
+	}
+	s.observe(ctx, "") // once the read-audit lock is let go: raising an alert writes
+	return nil
+}
+
+func (s *Store) auditReadHeld(ctx context.Context, a actor, e auditEntry) error {
 	s.ra.mu.RLock()
 	defer s.ra.mu.RUnlock()
 	db := s.readAuditDB()

@@ -199,6 +199,12 @@ var schema = []table{
 	{name: "checkup_decisions", order: "id", synced: true, late: true, cols: []column{
 		biz("run_id"), biz("finding"), biz("decision"), biz("decided_by"), biz("decided_at"), biz("device_id"), biz("note_seq"),
 	}},
+	// Issue 13 (alerts.go): the detector's alerts, in the alerted user's shop's scope (or the
+	// org's). Codes, ids, counts and times; the reviewer's note is sealed under the org key.
+	{name: "alerts", order: "id", synced: true, late: true, key: sealedByOrg, cols: []column{
+		biz("scope"), biz("user_id"), biz("kind"), biz("score"), biz("first_at"), biz("raised_at"), biz("reasons"),
+		biz("status"), biz("decided_by"), biz("decided_at"), biz("suspend"), personal("note"),
+	}},
 }
 
 // The registry's views, built once from schema.

@@ -410,6 +410,7 @@ func (l *liveSessions) all() []*Session {
 // opened, was reassigned or closed. Without it a search would go on showing a customer the
 // user may no longer see, until the next sign-in. ApplyRemote calls it after its commit.
 func (s *Store) refreshIndexes(ctx context.Context, recs []ChangeRecord) {
+	s.watchRecords(recs)
 	if len(s.live.all()) == 0 {
 		return
 	}
@@ -444,12 +445,7 @@ func (s *Store) endSessions(recs []ChangeRecord) {
 			continue
 		}
 		ss.ended.Store(true)
-		ss.mu.Lock()
-		if ss.index != nil {
-			ss.index.Wipe()
-		}
-		ss.index, ss.cards = nil, nil
-		ss.mu.Unlock()
+		ss.wipe()
 	}
 }
 

@@ -39,6 +39,9 @@ type Session struct {
 	pwMu         sync.Mutex
 	passwordRule string
 	mustChange   bool
+	// suspended is set when a critical alert suspended the account on this device
+	// (alerts.go): every later operation is refused.
+	suspended atomic.Bool
 }
 
 // mustChangePassword reports whether only ChangePassword is allowed.
@@ -46,6 +49,16 @@ func (ss *Session) mustChangePassword() bool {
 	ss.pwMu.Lock()
 	defer ss.pwMu.Unlock()
 	return ss.mustChange
+}
+
+// wipe forgets the session's index of personal data (the session has ended).
+func (ss *Session) wipe() {
+	ss.mu.Lock()
+	if ss.index != nil {
+		ss.index.Wipe()
+	}
+	ss.index, ss.cards = nil, nil
+	ss.mu.Unlock()
 }
 
 // ErrSignedOut means the session signed out while the operation ran.
@@ -90,6 +103,9 @@ func (ss *Session) SignOut(ctx context.Context) error {
 func (ss *Session) gone() error {
 	if ss.ended.Load() {
 		return ErrInactive
+	}
+	if ss.suspended.Load() {
+		return ErrSuspended
 	}
 	if l := ss.leaves.Load(); l > 0 && ss.s.opts.Now().UnixMilli() >= l {
 		return ErrLeft

@@ -135,6 +135,8 @@ type Store struct {
 
 	ra readAudits // the synchronous=NORMAL pool for read-audit entries (readaudit.go)
 
+	watch *watcher // the unusual-behaviour detector (watch.go); nil on a restore's copy
+
 	devs  *deviceNames         // device numbers (clocks.go), cached for row checks
 	stmts map[string]*sql.Stmt // statements prepared once on the pool (integrity.go)
 
@@ -165,6 +167,7 @@ func (s *Store) KeyStore() string { return s.keyStore }
 // audit head, wipes the unlocked keys and closes the database.
 func (s *Store) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	s.saveWatch(ctx)
 	s.RaiseAnchor(ctx)
 	s.closeReadAudits(ctx)
 	cancel()
@@ -309,6 +312,9 @@ func createWithKey(ctx context.Context, dir string, c *CreateOptions, opts Optio
 		cleanup()
 		return nil, "", err
 	}
+	if err := s.startWatch(ctx); err != nil {
+		s.watch = nil
+	}
 	return s, code, nil
 }
 
@@ -431,6 +437,10 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	// rolled-back trail a fresh, valid head.
 	if s.clockAhead > 0 && s.trailProblem() == nil {
 		s.auditAlone(ctx, clockActor, auditEntry{Action: "clock.behind", Outcome: "warning", Detail: fmt.Sprintf("ahead_ms=%d", s.clockAhead.Milliseconds())})
+	}
+	// The detector last: it reads the trail as unlock left it. Its failure fails no unlock.
+	if err := s.startWatch(ctx); err != nil {
+		s.watch = nil
 	}
 	return s, nil
 }

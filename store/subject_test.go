@@ -303,7 +303,7 @@ func TestPersonalFieldsListTheRegistry(t *testing.T) {
 			t.Errorf("%s is not a sealed column", f.Key())
 		}
 		want := "customer"
-		if f.Table == "users" {
+		if tables[f.Table].key == sealedByOrg {
 			want = "staff"
 		}
 		if f.Subject != want {

@@ -176,7 +176,8 @@ func changed(c string, v any) string {
 	case string:
 		if c == "kind" {
 			return map[string]string{"labour": "'part'", "part": "'labour'", "device_lost": "'device_stolen'", "device_stolen": "'device_lost'", "other": "'device_lost'",
-				"roles": "'deactivate'", "deactivate": "'leave'", "leave": "'roles'"}[x]
+				"roles": "'deactivate'", "deactivate": "'leave'", "leave": "'roles'",
+				"mass_read": "'off_hours'", "off_hours": "'mass_read'"}[x]
 		}
 		// A code its column's CHECK holds to a list becomes the list's next one.
 		for _, codes := range codeLists[c] {

@@ -514,6 +514,14 @@ func (s *Store) SignIn(ctx context.Context, username, password string) (*Session
 		s.auditAlone(ctx, a, auditEntry{Action: "auth.sign_in", Target: u.id, Outcome: "refused", Detail: "locked out"})
 		return nil, ErrLockedOut
 	}
+	if on, err := s.suspended(ctx, u.id); on || err != nil {
+		// A critical alert suspended the account on this device (alerts.go).
+		s.auditAlone(ctx, a, auditEntry{Action: "auth.sign_in", Target: u.id, Outcome: "refused", Detail: "suspended"})
+		if err != nil {
+			return nil, err
+		}
+		return nil, ErrSuspended
+	}
 	if !checkPasswordHash(u.passwordHash, password) {
 		err := s.write(ctx, a, "auth.sign_in", func(w *wtx) error {
 			u.failed++

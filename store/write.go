@@ -132,6 +132,7 @@ func (s *Store) write(ctx context.Context, a actor, action string, fn func(w *wt
 	}
 	s.gen.Add(1)
 	s.maybeRaiseAnchor(ctx)
+	s.observe(ctx, "")
 	return nil
 }
 
