@@ -124,6 +124,9 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 		if err := a.checkIndexKeys(touched["index_keys"], fromDevice); err != nil {
 			return err
 		}
+		if err := a.checkHolds(touched["bulk_holds"]); err != nil {
+			return err
+		}
 		if res.Erased, err = a.eraseArrived(touched); err != nil {
 			return err
 		}
@@ -1163,6 +1166,8 @@ var rowShops = map[string]string{
 	// A manager's proposal belongs to their shop (its account's shop is checked where it is
 	// read: an account that moved shops is not the old manager's to speak for).
 	"staff_proposals": "SELECT shop_id FROM staff_proposals WHERE id = ?1",
+	// A held bulk request belongs to its shop; its selection names customers by id only.
+	"bulk_holds": "SELECT shop_id FROM bulk_holds WHERE id = ?1",
 }
 
 // checkRowScopes refuses when any of the rows (table -> ids) belongs to a shop other than

@@ -648,6 +648,9 @@ func init() {
 		"staff_proposals.user_id",
 		"staff_proposals.proposed_by",
 		"staff_proposals.decided_by",
+		"bulk_holds.shop_id",
+		"bulk_holds.requested_by",
+		"bulk_holds.decided_by",
 	} {
 		refersTo[c] = true
 	}
@@ -676,6 +679,7 @@ var scopeOfRows = map[string]string{
 	"permission_reviews":  "'" + OrgScope + "'",
 	"review_decisions":    "'" + OrgScope + "'",
 	"staff_proposals":     "shop_id",
+	"bulk_holds":          "shop_id",
 }
 
 // orgTable reports whether a synced table's rows are org data (the org scope, written on owner

@@ -185,6 +185,12 @@ var schema = []table{
 		biz("shop_id"), biz("user_id"), biz("kind"), biz("roles"), biz("leaves_at"), biz("proposed_by"), biz("proposed_at"),
 		biz("status"), biz("decided_by"), biz("decided_at"),
 	}},
+	// Issue 13 (holds.go): bulk exports and deletions held for a second approver. Codes, ids,
+	// counts and times.
+	{name: "bulk_holds", order: "id", synced: true, late: true, cols: []column{
+		biz("shop_id"), biz("kind"), biz("selection"), biz("count"), biz("format"), biz("requested_by"),
+		biz("asked_at"), biz("runnable_at"), biz("expires_at"), biz("status"), biz("decided_by"), biz("decided_at"),
+	}},
 }
 
 // The registry's views, built once from schema.

@@ -32,6 +32,9 @@ type Session struct {
 	// leaves is the account's leaving date (unix ms, 0: none) as the newest staff record says:
 	// set at sign-in, updated when a record arrives by sync.
 	leaves atomic.Int64
+	// authAt is when the user last typed their password (unix ms): the sign-in, or the last
+	// Reauthenticate. Sensitive actions ask for it again after ReauthAfter (reauth.go).
+	authAt atomic.Int64
 }
 
 // ErrSignedOut means the session signed out while the operation ran.
@@ -47,6 +50,11 @@ func (ss *Session) User() User { return *ss.user }
 func (ss *Session) ReplicaFor(ctx context.Context, action string) (*Replica, error) {
 	if _, err := ss.require(ctx, OpDevices, target{any: true}, action, ""); err != nil {
 		return nil, err
+	}
+	if action == "device.add" { // an enrolment code: a new device gets the keys
+		if err := ss.fresh(ctx, action, ""); err != nil {
+			return nil, err
+		}
 	}
 	return ss.s.Replica(), nil
 }

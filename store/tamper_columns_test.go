@@ -37,6 +37,7 @@ func TestTamperAnyColumn(t *testing.T) {
 	plantRequest(t, owner, c1)
 	useRetentionTables(t, st, owner)
 	usePeopleTables(t, st, owner)
+	useHoldTables(t, st, owner)
 	// Consent events and the org settings (the transfer declaration).
 	must[string](t)(owner.RecordConsent(ctx, c1, ConsentEvent{Purpose: PurposeEmailMarketing, Granted: true, Source: SourceCounter, Notice: "2026-11"}))
 	if err := owner.SetTransferSetting(ctx, TransferSetting{HubCountry: "DE", OwnerCountries: []string{"DE"}}); err != nil {
@@ -174,7 +175,8 @@ func changed(c string, v any) string {
 	case string:
 		if c == "kind" {
 			return map[string]string{"labour": "'part'", "part": "'labour'", "device_lost": "'device_stolen'", "device_stolen": "'device_lost'", "other": "'device_lost'",
-				"roles": "'deactivate'", "deactivate": "'leave'", "leave": "'roles'"}[x]
+				"roles": "'deactivate'", "deactivate": "'leave'", "leave": "'roles'",
+				"export": "'delete'", "delete": "'export'"}[x]
 		}
 		// A code its column's CHECK holds to a list becomes the list's next one.
 		for _, codes := range codeLists[c] {

@@ -78,6 +78,7 @@ func TestTamperEveryTable(t *testing.T) {
 	}
 	useRetentionTables(t, st, owner)
 	usePeopleTables(t, st, owner)
+	useHoldTables(t, st, owner)
 	// Sync bookkeeping: state, a secret, an applied position, a held set, a set in the outbox,
 	// another device's audit copy, and a kept conflict.
 	if err := st.SaveSyncState(ctx, SyncState{NextSetSeq: 5, PushedSeq: 3}); err != nil {
