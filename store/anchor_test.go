@@ -595,6 +595,8 @@ func TestUpgradeConvertsUsers(t *testing.T) {
 		"DROP TABLE consents", "DROP TABLE org_settings",
 		// and migration 17 (leaving dates, permission reviews)
 		"ALTER TABLE users DROP COLUMN leaves_at", "DROP TABLE permission_reviews", "DROP TABLE review_decisions", "DROP TABLE staff_proposals",
+		// and migration 19 (held bulk requests)
+		"DROP TABLE bulk_holds",
 		"CREATE TABLE sync_peers (device_id TEXT PRIMARY KEY, signing_key BLOB NOT NULL, kem_key BLOB NOT NULL, name TEXT NOT NULL DEFAULT '', role TEXT NOT NULL DEFAULT '', scopes TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'active') STRICT",
 		"PRAGMA user_version = 4"} {
 		if _, err := db.Exec(q); err != nil {

@@ -527,14 +527,20 @@ func (ss *Session) decide(ctx context.Context, id string, to HoldStatus) error {
 
 // ApproveHold approves a held request: an owner, or the manager of its shop; never who asked.
 // The password must be fresh.
-func (ss *Session) ApproveHold(ctx context.Context, id string) error { return ss.decide(ctx, id, HoldApproved) }
+func (ss *Session) ApproveHold(ctx context.Context, id string) error {
+	return ss.decide(ctx, id, HoldApproved)
+}
 
 // RefuseHold refuses a held request (as ApproveHold).
-func (ss *Session) RefuseHold(ctx context.Context, id string) error { return ss.decide(ctx, id, HoldRefused) }
+func (ss *Session) RefuseHold(ctx context.Context, id string) error {
+	return ss.decide(ctx, id, HoldRefused)
+}
 
 // CancelHold cancels an open or approved request: who asked, or someone who may approve it
 // (an owner cancelling a delayed request on their device).
-func (ss *Session) CancelHold(ctx context.Context, id string) error { return ss.decide(ctx, id, HoldCancelled) }
+func (ss *Session) CancelHold(ctx context.Context, id string) error {
+	return ss.decide(ctx, id, HoldCancelled)
+}
 
 // RunHold runs an approved request, or a delayed one whose delay has passed, on the device of
 // who asked: an export returns the CSV (audited customer.export with count=N and the hold), a
