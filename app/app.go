@@ -90,6 +90,8 @@ type App struct {
 	Setup   *SetupScreen
 	SignIn  *SignInScreen
 	Shell   *Shell
+	// Reauth is the password prompt of a sensitive action while it is open (tests type into it).
+	Reauth *ReauthPrompt
 }
 
 // New builds the window and starts: the demo shop, the set-up wizard, or unlocking.
