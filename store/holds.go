@@ -375,7 +375,9 @@ func (ss *Session) holdView(ctx context.Context, h *holdRow, staff []*User, now 
 	out.MayDecide = out.Status == HoldOpen && approves(me, h.requestedBy, h.shop)
 	out.MayCancel = live && (ss.user.ID == h.requestedBy || approves(me, h.requestedBy, h.shop))
 	mine := ss.user.ID == h.requestedBy
-	out.Runnable = mine && live && (out.Status == HoldApproved || (h.runnableAt > 0 && now >= h.runnableAt))
+	// The delay stands in for an approver only while there is none: once someone may approve
+	// it (a manager appointed since, another owner), it waits for their decision.
+	out.Runnable = mine && live && (out.Status == HoldApproved || (h.runnableAt > 0 && now >= h.runnableAt && len(out.Approvers) == 0))
 	return out
 }
 

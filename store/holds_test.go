@@ -238,6 +238,27 @@ func TestHoldDelayOneOwner(t *testing.T) {
 			t.Fatalf("still there: %v", err)
 		}
 	}
+	// A manager appointed after a delayed request was asked: it now waits for her decision.
+	owner := f.users["olga"]
+	if err := owner.SetBulkLimits(ctx, BulkLimits{Export: 0, Delete: 2, Expiry: 48 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	h := must[*BulkResult](t)(owner.ExportCustomers(ctx, ExportFilter{ShopID: f.north}, "csv")).Held
+	active = true
+	if err := owner.UpdateUser(ctx, f.users["mia"].User().ID, nil, &active, nil); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(25 * time.Hour)
+	owner, mia := f.fresh(t, "olga"), f.fresh(t, "mia")
+	if _, err := owner.RunHold(ctx, h.ID); !errors.As(err, new(*HoldStateError)) {
+		t.Fatalf("the delay ran with an approver there: %v", err)
+	}
+	if err := mia.ApproveHold(ctx, h.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.RunHold(ctx, h.ID); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestBulkDeleteUnderLimit: up to the limit the deletion runs at once, each customer audited
