@@ -339,9 +339,8 @@ func TestReauthenticate(t *testing.T) {
 func TestRetentionNotHeld(t *testing.T) {
 	ctx := context.Background()
 	f, clk := clockFixture(t)
-	owner := f.users["olga"]
 	retentionScene(t, f, clk)
-	owner = f.fresh(t, "olga")
+	owner := f.fresh(t, "olga")
 	if err := owner.SetBulkLimits(ctx, BulkLimits{Export: 0, Delete: 0, Expiry: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
