@@ -93,6 +93,8 @@ type App struct {
 	// PasswordChange is the new-password screen after a sign-in whose password fails the
 	// policy (password.go).
 	PasswordChange *PasswordScreen
+	// Reauth is the password prompt of a sensitive action while it is open (tests type into it).
+	Reauth *ReauthPrompt
 }
 
 // New builds the window and starts: the demo shop, the set-up wizard, or unlocking.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 
 	"fyne.io/fyne/v2"
 
@@ -80,6 +81,11 @@ func loadLatest[T any](a *App, l *latest, work func(ctx context.Context, ss *sto
 		v, err := work(ctx, ss)
 		return func() {
 			if !a.current(ss) || l != nil && l.n != n {
+				return
+			}
+			if errors.Is(err, store.ErrReauthRequired) {
+				// A sensitive action on an old sign-in: ask for the password, then try again.
+				a.askReauth(func() { loadLatest(a, l, work, done) }, func() { done(v, err) })
 				return
 			}
 			done(v, err)

@@ -51,6 +51,8 @@ type CustomersScreen struct {
 	BreakGlass *BreakGlassPanel
 	BikeForm   *BikeForm
 	Erase      *ErasePanel
+	// BulkExport is Export… (owner, manager): the bulk customer export.
+	BulkExport *BulkExportView
 }
 
 func newCustomersScreen(a *App) *CustomersScreen {
@@ -86,7 +88,11 @@ func newCustomersScreen(a *App) *CustomersScreen {
 	s.indexBox.Hide()
 	header := ui.Header(nil, a.T("Name"), a.T("Phone"), a.T("E-mail"), a.T("Salesperson"))
 	s.Count.Importance = widget.LowImportance
-	top := container.NewVBox(container.NewBorder(nil, nil, nil, s.NewBtn, s.Search), s.indexBox, s.Count, header)
+	var right fyne.CanvasObject = s.NewBtn
+	if s.BulkExport = s.addBulkExport(); s.BulkExport != nil {
+		right = container.NewHBox(s.BulkExport.Button, s.NewBtn)
+	}
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, right, s.Search), s.indexBox, s.Count, header)
 	var bottom fyne.CanvasObject
 	if a.has(store.RoleSales) && a.user.ShopID != "" {
 		s.OtherValue = widget.NewEntry()

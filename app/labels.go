@@ -57,6 +57,12 @@ func (a *App) errText(err error) string {
 		return a.T("No system keychain answered on this computer, so Spoke cannot fetch the database key from it. Enter the passphrase, or the recovery code from the emergency kit.")
 	case errors.Is(err, context.Canceled):
 		return a.T("Cancelled.")
+	case errors.Is(err, store.ErrHoldOneShop):
+		return a.T("This export is over the bulk limit and spans several shops: choose one shop, and a second person approves it.")
+	case errors.Is(err, store.ErrSelfApproval):
+		return a.T("A held request is approved by a second person with the grant (an owner, or the shop's manager), not by who asked.")
+	case errors.Is(err, store.ErrReauthRequired):
+		return a.T("This action needs your password again: type it to confirm it is you.")
 	}
 	return err.Error()
 }

@@ -180,6 +180,27 @@ func TestScreenshots(t *testing.T) {
 			capture(t, a, filepath.Join(out, "23-alerts-"+lang+".png"))
 		}
 	})
+	t.Run("holds", func(t *testing.T) {
+		for _, lang := range []string{langEN, langZH} {
+			h := newDemoAppOneClock(t)
+			a := h.a
+			a.SetLanguage(lang)
+			a.Wait()
+			h.signInAs("manager", "")
+			res, err := a.Session().ExportCustomers(t.Context(), store.ExportFilter{}, "age")
+			if err != nil || res.Held == nil {
+				t.Fatalf("held export: %v", err)
+			}
+			a.SwitchUser()
+			a.Wait()
+			h.signInAs("owner", "")
+			a.checkNotices()
+			p := showAdmin[*HoldsPane](t, a, paneHolds)
+			p.Select(res.Held.ID)
+			a.Wait()
+			capture(t, a, filepath.Join(out, "24-held-requests-"+lang+".png"))
+		}
+	})
 	t.Run("sync", func(t *testing.T) {
 		for _, lang := range []string{langEN, langZH} {
 			code := startHub(t)

@@ -9,10 +9,16 @@ import (
 )
 
 func init() {
-	register(command{name: "customers", summary: "list or search the customers you may see", run: runCustomers})
+	register(command{name: "customers", summary: "list or search the customers you may see; 'customers export' and 'customers delete' in bulk (owner, manager)", run: runCustomers})
 }
 
 func runCustomers(ctx context.Context, env Env, args []string) error {
+	if len(args) > 0 && args[0] == "export" {
+		return runCustomersExport(ctx, env, args[1:])
+	}
+	if len(args) > 0 && args[0] == "delete" {
+		return runCustomersDelete(ctx, env, args[1:])
+	}
 	var c common
 	fs := newFlags("customers", env, &c, true)
 	asJSON := fs.Bool("json", false, "one JSON object per line")

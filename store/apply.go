@@ -127,6 +127,9 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 		if err := a.checkIndexKeys(touched["index_keys"], fromDevice); err != nil {
 			return err
 		}
+		if err := a.checkHolds(touched["bulk_holds"]); err != nil {
+			return err
+		}
 		if res.Erased, err = a.eraseArrived(touched); err != nil {
 			return err
 		}
@@ -1173,6 +1176,8 @@ var rowShops = map[string]string{
 	"training_results": "SELECT " + trainingScopeSQL + " FROM training_results WHERE id = ?1",
 	// An alert belongs to its scope: the alerted user's shop, or the org's.
 	"alerts": "SELECT scope FROM alerts WHERE id = ?1",
+	// A held bulk request belongs to its shop; its selection names customers by id only.
+	"bulk_holds": "SELECT shop_id FROM bulk_holds WHERE id = ?1",
 }
 
 // checkRowScopes refuses when any of the rows (table -> ids) belongs to a shop other than

@@ -46,6 +46,11 @@ func (ss *Session) BackupKeys(ctx context.Context, op Op, action string) (*Backu
 	if _, err := ss.require(ctx, op, target{any: true}, action, ""); err != nil {
 		return nil, err
 	}
+	if op == OpRestore {
+		if err := ss.fresh(ctx, action, ""); err != nil {
+			return nil, err
+		}
+	}
 	return &BackupKeys{s: ss.s, op: op, scratch: map[string]bool{}}, nil
 }
 

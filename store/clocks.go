@@ -657,6 +657,9 @@ func init() {
 		"checkup_decisions.device_id", // a device, as above
 		"alerts.user_id",
 		"alerts.decided_by",
+		"bulk_holds.shop_id",
+		"bulk_holds.requested_by",
+		"bulk_holds.decided_by",
 	} {
 		refersTo[c] = true
 	}
@@ -689,6 +692,7 @@ var scopeOfRows = map[string]string{
 	"checkup_runs":        "'" + OrgScope + "'",
 	"checkup_decisions":   "'" + OrgScope + "'",
 	"alerts":              "scope",
+	"bulk_holds":          "shop_id",
 }
 
 // trainingScopeSQL is a training result's scope: its shop, or the org for org-wide staff.

@@ -45,6 +45,9 @@
 //	staff.go      staff administration
 //	activity.go   what staff did, from every device's trail: sign-ins, role powers used
 //	review.go     the periodic permission review; a shop manager's proposals
+//	reauth.go     the password asked again before a sensitive action
+//	export.go     the bulk customer export (CSV) and the bulk delete
+//	holds.go      bulk exports and deletions held for a second approver, or a 24-hour delay
 //	leavers.go    the departing employee: leaving date, reassignment, the leaver report
 //	checkup_people.go the check-up's review and training sources
 //	shops.go      shops

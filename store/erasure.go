@@ -71,6 +71,9 @@ func ledgerID(k blind.Key, customerID string) string {
 // vacuumed), so not even the wrapped key's bytes stay in the files.
 func (ss *Session) EraseCustomer(ctx context.Context, id string) (*ErasureResult, error) {
 	var res *ErasureResult
+	if err := ss.fresh(ctx, "subject.erase", id); err != nil {
+		return nil, err
+	}
 	err := ss.write(ctx, "subject.erase", func(w *wtx) error {
 		w.audit.Target = id
 		var shop, owner string

@@ -199,6 +199,12 @@ var schema = []table{
 	{name: "checkup_decisions", order: "id", synced: true, late: true, cols: []column{
 		biz("run_id"), biz("finding"), biz("decision"), biz("decided_by"), biz("decided_at"), biz("device_id"), biz("note_seq"),
 	}},
+	// Issue 13 (holds.go): bulk exports and deletions held for a second approver. Codes, ids,
+	// counts and times.
+	{name: "bulk_holds", order: "id", synced: true, late: true, cols: []column{
+		biz("shop_id"), biz("kind"), biz("selection"), biz("count"), biz("format"), biz("requested_by"),
+		biz("asked_at"), biz("runnable_at"), biz("expires_at"), biz("status"), biz("decided_by"), biz("decided_at"),
+	}},
 	// Issue 13 (alerts.go): the detector's alerts, in the alerted user's shop's scope (or the
 	// org's). Codes, ids, counts and times; the reviewer's note is sealed under the org key.
 	{name: "alerts", order: "id", synced: true, late: true, key: sealedByOrg, cols: []column{

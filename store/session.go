@@ -42,6 +42,9 @@ type Session struct {
 	// suspended is set when a critical alert suspended the account on this device
 	// (alerts.go): every later operation is refused.
 	suspended atomic.Bool
+	// authAt is when the user last typed their password (unix ms): the sign-in, or the last
+	// Reauthenticate. Sensitive actions ask for it again after ReauthAfter (reauth.go).
+	authAt atomic.Int64
 }
 
 // mustChangePassword reports whether only ChangePassword is allowed.
@@ -74,6 +77,11 @@ func (ss *Session) User() User { return *ss.user }
 func (ss *Session) ReplicaFor(ctx context.Context, action string) (*Replica, error) {
 	if _, err := ss.require(ctx, OpDevices, target{any: true}, action, ""); err != nil {
 		return nil, err
+	}
+	if action == "device.add" { // an enrolment code: a new device gets the keys
+		if err := ss.fresh(ctx, action, ""); err != nil {
+			return nil, err
+		}
 	}
 	return ss.s.Replica(), nil
 }

@@ -89,6 +89,11 @@ func (ss *Session) UserByName(ctx context.Context, username string) (User, error
 // UpdateUser changes a staff account's roles, active flag or password (owner only). Nil
 // arguments leave a value unchanged. Resetting the password also clears a lock-out.
 func (ss *Session) UpdateUser(ctx context.Context, id string, roles []Role, active *bool, password *string) error {
+	if roles != nil {
+		if err := ss.fresh(ctx, "user.update", id); err != nil {
+			return err
+		}
+	}
 	return ss.write(ctx, "user.update", func(w *wtx) error {
 		return w.changeUser(ss, id, staffChange{roles: roles, active: active, password: password})
 	})

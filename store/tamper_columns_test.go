@@ -39,6 +39,7 @@ func TestTamperAnyColumn(t *testing.T) {
 	usePeopleTables(t, st, owner)
 	takeQuiz(t, owner, "counter", 1) // a training result, 4 of 5 (training.go)
 	useCheckupTables(t, owner)
+	useHoldTables(t, st, owner)
 	// Consent events and the org settings (the transfer declaration).
 	must[string](t)(owner.RecordConsent(ctx, c1, ConsentEvent{Purpose: PurposeEmailMarketing, Granted: true, Source: SourceCounter, Notice: "2026-11"}))
 	if err := owner.SetTransferSetting(ctx, TransferSetting{HubCountry: "DE", OwnerCountries: []string{"DE"}}); err != nil {
@@ -177,7 +178,8 @@ func changed(c string, v any) string {
 		if c == "kind" {
 			return map[string]string{"labour": "'part'", "part": "'labour'", "device_lost": "'device_stolen'", "device_stolen": "'device_lost'", "other": "'device_lost'",
 				"roles": "'deactivate'", "deactivate": "'leave'", "leave": "'roles'",
-				"mass_read": "'off_hours'", "off_hours": "'mass_read'"}[x]
+				"mass_read": "'off_hours'", "off_hours": "'mass_read'",
+				"export": "'delete'", "delete": "'export'"}[x]
 		}
 		// A code its column's CHECK holds to a list becomes the list's next one.
 		for _, codes := range codeLists[c] {

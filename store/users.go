@@ -523,24 +523,7 @@ func (s *Store) SignIn(ctx context.Context, username, password string) (*Session
 		return nil, ErrSuspended
 	}
 	if !checkPasswordHash(u.passwordHash, password) {
-		err := s.write(ctx, a, "auth.sign_in", func(w *wtx) error {
-			u.failed++
-			w.audit.Target, w.audit.Outcome = u.id, "failed"
-			w.audit.Detail = "failed attempts=" + strconv.FormatInt(u.failed, 10)
-			if u.failed >= MaxFailedSignIns {
-				u.lockedUntil = now + LockOutFor.Milliseconds()
-				u.failed = 0
-				w.audit.Detail += "; locked"
-			}
-			return w.touchUser(u)
-		})
-		if err != nil {
-			return nil, err
-		}
-		if u.lockedUntil > now {
-			return nil, ErrLockedOut
-		}
-		return nil, ErrBadCredentials
+		return nil, s.failedSignIn(ctx, a, u, now, "")
 	}
 	// The password in hand is checked against the policy (password.go): the result goes in the
 	// sign-in's entry, which the check-up reads, and where this device may change the staff
@@ -563,8 +546,33 @@ func (s *Store) SignIn(ctx context.Context, username, password string) (*Session
 	}
 	ss := &Session{s: s, user: user, passwordRule: rule, mustChange: rule != "" && s.mayWrite(ctx, s.db, OrgScope)}
 	ss.leaves.Store(u.leavesAt)
+	ss.authAt.Store(now)
 	s.live.add(ss)
 	return ss, nil
+}
+
+// failedSignIn counts a wrong password against the account (a sign-in's or a
+// re-authentication's: both are failed sign-ins, in the trail and towards the lock-out) and
+// returns ErrBadCredentials, or ErrLockedOut once the account locks.
+func (s *Store) failedSignIn(ctx context.Context, a actor, u *userRow, now int64, note string) error {
+	err := s.write(ctx, a, "auth.sign_in", func(w *wtx) error {
+		u.failed++
+		w.audit.Target, w.audit.Outcome = u.id, "failed"
+		w.audit.Detail = note + "failed attempts=" + strconv.FormatInt(u.failed, 10)
+		if u.failed >= MaxFailedSignIns {
+			u.lockedUntil = now + LockOutFor.Milliseconds()
+			u.failed = 0
+			w.audit.Detail += "; locked"
+		}
+		return w.touchUser(u)
+	})
+	if err != nil {
+		return err
+	}
+	if u.lockedUntil > now {
+		return ErrLockedOut
+	}
+	return ErrBadCredentials
 }
 
 // signStaffBy signs again, as this owner device, every staff record signed by signer ("" for
