@@ -20,6 +20,9 @@ import (
 // SetLeaving records (or, with a zero at, clears) an account's leaving date (owner). With
 // atOnce the date is now and the account is deactivated in the same signed record.
 func (ss *Session) SetLeaving(ctx context.Context, userID string, at time.Time, atOnce bool) error {
+	if err := ss.fresh(ctx, "staff.leave", userID); err != nil {
+		return err
+	}
 	return ss.write(ctx, "staff.leave", func(w *wtx) error {
 		var c staffChange
 		ms := int64(0)

@@ -567,6 +567,12 @@ func roleList(rs []Role) string {
 // or deactivation is made to the signed staff record in the same transaction. Deciding again
 // replaces the decision.
 func (ss *Session) DecideAccount(ctx context.Context, userID, decision string, roles []Role) error {
+	if decision != DecisionCertify {
+		// Changing roles or deactivating is a sensitive action: the password again if stale.
+		if err := ss.fresh(ctx, "review.decide", userID); err != nil {
+			return err
+		}
+	}
 	return ss.write(ctx, "review.decide", func(w *wtx) error {
 		w.audit.Target = userID
 		if _, err := w.allow(ss, OpUsers, target{any: true}); err != nil {
@@ -839,6 +845,11 @@ func (s *Store) staffProposals(ctx context.Context, q querier, shop string, open
 // DecideProposal confirms (making the change to the signed staff record) or rejects a
 // manager's proposal (owner).
 func (ss *Session) DecideProposal(ctx context.Context, id string, confirm bool) error {
+	if confirm {
+		if err := ss.fresh(ctx, "staff.proposal", id); err != nil {
+			return err
+		}
+	}
 	return ss.write(ctx, "staff.proposal", func(w *wtx) error {
 		w.audit.Target = id
 		if _, err := w.allow(ss, OpUsers, target{any: true}); err != nil {

@@ -34,6 +34,7 @@ func reviewScene(t *testing.T) (*fixture, *testClock, map[string]string) {
 	}
 	clk.Advance(24 * time.Hour)
 	must[string](t)(f.users["dual"].CreateCustomer(ctx, CustomerInput{Name: "Dana Dualcustomer"}))
+	owner = signIn(t, f.st, "olga", "owner-password-1") // a leaving date asks for a fresh password
 	if err := owner.SetLeaving(ctx, ids["lee"], clk.Now().Add(59*24*time.Hour), false); err != nil {
 		t.Fatal(err)
 	}
@@ -411,5 +412,34 @@ func TestCheckupPeopleFindings(t *testing.T) {
 	r = must[*checkup.Report](t)(owner.RunCheckup(ctx))
 	if r.Finding("review_overdue:review") != nil || r.Finding("review_open:"+rv.ID) != nil {
 		t.Errorf("review findings after the review: %v", findingKeys(r))
+	}
+}
+
+// TestPeopleChangesNeedAFreshPassword: changing roles or deactivating in a review, confirming a
+// proposal and setting a leaving date ask for the password again when it is older than
+// ReauthAfter; certifying does not.
+func TestPeopleChangesNeedAFreshPassword(t *testing.T) {
+	ctx := context.Background()
+	f, clk, ids := reviewScene(t)
+	owner := f.users["olga"]
+	must[string](t)(owner.StartReview(ctx))
+	clk.Advance(ReauthAfter + time.Minute)
+	if err := owner.DecideAccount(ctx, ids["sam"], DecisionCertify, nil); err != nil {
+		t.Fatalf("certify with a stale password: %v", err)
+	}
+	for name, call := range map[string]func() error{
+		"change":     func() error { return owner.DecideAccount(ctx, ids["dual"], DecisionChange, []Role{RoleSales}) },
+		"deactivate": func() error { return owner.DecideAccount(ctx, ids["dora"], DecisionDeactivate, nil) },
+		"leaving":    func() error { return owner.SetLeaving(ctx, ids["sue"], clk.Now().Add(48*time.Hour), false) },
+	} {
+		if err := call(); !errors.Is(err, ErrReauthRequired) {
+			t.Errorf("%s with a stale password: %v", name, err)
+		}
+	}
+	if err := owner.Reauthenticate(ctx, "owner-password-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.DecideAccount(ctx, ids["dual"], DecisionChange, []Role{RoleSales}); err != nil {
+		t.Fatalf("after reauthenticating: %v", err)
 	}
 }
