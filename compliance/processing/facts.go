@@ -6,6 +6,7 @@ package processing
 // fieldNames names every Personal column of store/schema.go's registry.
 var fieldNames = map[string]Text{
 	"users.display_name":    tx("Staff member's display name", "员工显示名称"),
+	"alerts.note":           tx("Reviewer's note on a staff-behaviour alert", "员工行为警报的审查备注"),
 	"customers.name":        tx("Name", "姓名"),
 	"customers.email":       tx("E-mail address", "电子邮箱"),
 	"customers.phone":       tx("Phone number", "电话号码"),
@@ -64,9 +65,9 @@ var purposes = []Purpose{
 		Basis:       tx("Legal obligation to keep data available and secure (GDPR Art. 6(1)(c), 32(1)(c); PIPL Art. 51)", "确保数据可用与安全的法定义务（GDPR 第 6(1)(c)、32(1)(c) 条；PIPL 第 51 条）"),
 		Categories:  []string{"*"}},
 	{Key: "security", Name: tx("Security and audit", "安全与审计"),
-		Description: tx("Recording who read or changed what, detecting misuse, proving the records were not altered.", "记录谁读取或修改了什么、发现滥用、证明记录未被篡改。"),
+		Description: tx("Recording who read or changed what, detecting misuse (an unusual-behaviour detector over staff's audited actions, on the shop's own devices; alerts reviewed by the owner or manager), proving the records were not altered.", "记录谁读取或修改了什么、发现滥用（在门店自己的设备上对员工被审计的操作进行异常行为检测；警报由店主或店长审查）、证明记录未被篡改。"),
 		Basis:       tx("Legal obligation and legitimate interest (GDPR Art. 5(2), 6(1)(c), (f), 32; PIPL Art. 9, 51)", "法定义务及正当利益（GDPR 第 5(2)、6(1)(c)、(f)、32 条；PIPL 第 9、51 条）"),
-		Categories:  []string{"access-log", "staff-account", "users.display_name"}},
+		Categories:  []string{"access-log", "staff-account", "users.display_name", "alerts.note"}},
 }
 
 var recipients = []Recipient{
