@@ -13,23 +13,13 @@ import (
 // (permission reviews, security training, leavers, the security check-up), one pane each.
 const tabAdmin = "admin"
 
-// adminPane is one pane of the Administration desk. Each lives in its own file and registers
-// itself from an init function; order sorts them.
-type adminPane struct {
-	order int
-	name  string // stable, for tests: AdminScreen.Panes[name]
-	label string // translated at build time
-	// may says whether the signed-in user sees the pane at all (the store checks again).
-	may   func(a *App) bool
-	build func(a *App) (content fyne.CanvasObject, refresh func())
-}
+// adminPane is one pane of the Administration desk: it lives in its own file and registers
+// itself from an init function.
+type adminPane = deskPane
 
 var adminPanes []adminPane
 
-func registerAdminPane(p adminPane) {
-	adminPanes = append(adminPanes, p)
-	sort.SliceStable(adminPanes, func(i, j int) bool { return adminPanes[i].order < adminPanes[j].order })
-}
+func registerAdminPane(p adminPane) { adminPanes = addPane(adminPanes, p) }
 
 // mayAdmin reports whether the user sees any pane of the desk.
 func (a *App) mayAdmin() bool {
@@ -42,7 +32,29 @@ func (a *App) mayAdmin() bool {
 }
 
 // AdminScreen holds the Administration desk's panes as sub-tabs.
-type AdminScreen struct {
+type AdminScreen struct{ *desk }
+
+func newAdminScreen(a *App) *AdminScreen { return &AdminScreen{newDesk(a, adminPanes)} }
+
+// deskPane is one pane of a desk (the privacy desk, the Administration desk); order sorts them.
+type deskPane struct {
+	order int
+	name  string // stable, for tests: Panes[name]
+	label string // translated at build time
+	// may says whether the signed-in user sees the pane at all (the store checks again).
+	may   func(a *App) bool
+	build func(a *App) (content fyne.CanvasObject, refresh func())
+}
+
+// addPane adds p to a desk's panes, kept in order.
+func addPane(panes []deskPane, p deskPane) []deskPane {
+	panes = append(panes, p)
+	sort.SliceStable(panes, func(i, j int) bool { return panes[i].order < panes[j].order })
+	return panes
+}
+
+// desk is a screen of sub-tabs, one per pane the user may see.
+type desk struct {
 	a     *App
 	root  fyne.CanvasObject
 	Tabs  *container.AppTabs
@@ -51,9 +63,9 @@ type AdminScreen struct {
 	refreshers map[*container.TabItem]func()
 }
 
-func newAdminScreen(a *App) *AdminScreen {
-	s := &AdminScreen{a: a, Tabs: container.NewAppTabs(), Panes: map[string]*container.TabItem{}, refreshers: map[*container.TabItem]func(){}}
-	for _, p := range adminPanes {
+func newDesk(a *App, panes []deskPane) *desk {
+	s := &desk{a: a, Tabs: container.NewAppTabs(), Panes: map[string]*container.TabItem{}, refreshers: map[*container.TabItem]func(){}}
+	for _, p := range panes {
 		if p.may != nil && !p.may(a) {
 			continue
 		}
@@ -75,7 +87,7 @@ func newAdminScreen(a *App) *AdminScreen {
 }
 
 // Refresh reloads the pane in view.
-func (s *AdminScreen) Refresh() {
+func (s *desk) Refresh() {
 	if it := s.Tabs.Selected(); it != nil {
 		s.refreshers[it]()
 	}
