@@ -53,6 +53,8 @@ type CustomersScreen struct {
 	Erase      *ErasePanel
 	// BulkExport is Export… (owner, manager): the bulk customer export.
 	BulkExport *BulkExportView
+	// BulkDelete is Delete shown… (owner, manager): the customers shown, deleted in one step.
+	BulkDelete *BulkDeleteView
 }
 
 func newCustomersScreen(a *App) *CustomersScreen {
@@ -90,7 +92,8 @@ func newCustomersScreen(a *App) *CustomersScreen {
 	s.Count.Importance = widget.LowImportance
 	var right fyne.CanvasObject = s.NewBtn
 	if s.BulkExport = s.addBulkExport(); s.BulkExport != nil {
-		right = container.NewHBox(s.BulkExport.Button, s.NewBtn)
+		s.BulkDelete = s.addBulkDelete()
+		right = container.NewHBox(s.BulkDelete.Button, s.BulkExport.Button, s.NewBtn)
 	}
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, right, s.Search), s.indexBox, s.Count, header)
 	var bottom fyne.CanvasObject

@@ -427,3 +427,58 @@ func (a *App) askReauth(retry, giveUp func()) {
 	p.d.Show()
 	a.W.Canvas().Focus(p.Password)
 }
+
+// BulkDeleteView is the customers list's Delete shown… (owner, manager): the customers the
+// search shows, deleted in one step, or held for a second approver over the limit.
+type BulkDeleteView struct {
+	Button  *widget.Button
+	Confirm *dialog.ConfirmDialog
+	// Held is the request when the deletion was over the limit; Deleted how many went at once.
+	Held    *store.BulkHold
+	Deleted int
+}
+
+// addBulkDelete returns the Delete shown… button for the customers list (nil for other roles).
+func (s *CustomersScreen) addBulkDelete() *BulkDeleteView {
+	a := s.a
+	if !a.can(store.OpBulk) {
+		return nil
+	}
+	v := &BulkDeleteView{}
+	v.Button = a.button(a.T("Delete shown…"), theme.DeleteIcon(), func() { s.askBulkDelete(v) })
+	return v
+}
+
+func (s *CustomersScreen) askBulkDelete(v *BulkDeleteView) {
+	a := s.a
+	ids := make([]string, 0, len(s.results))
+	for _, r := range s.results {
+		ids = append(ids, r.ID)
+	}
+	if len(ids) == 0 {
+		dialog.ShowInformation(a.T("Delete customers"), a.T("Search first: the customers shown are the ones deleted."), a.W)
+		return
+	}
+	v.Held, v.Deleted = nil, 0
+	v.Confirm = ui.Confirm(a.W, a.T("Delete the %d customers shown?", len(ids)),
+		a.T("They are deleted on every device at its next sync. Over the limit the deletion waits for a second approver (Administration, Held requests)."),
+		a.T("Delete"), widget.DangerImportance, func() {
+			load(a, func(ctx context.Context, ss *store.Session) (*store.BulkResult, error) {
+				return ss.DeleteCustomers(ctx, ids)
+			},
+				func(res *store.BulkResult, err error) {
+					if err != nil {
+						dialog.ShowError(errors.New(a.errText(err)), a.W)
+						return
+					}
+					if res.Held != nil {
+						v.Held = res.Held
+						dialog.ShowInformation(a.T("Held for approval"), a.T("Deleting %d customers is over the limit and waits for approval by: %s.", res.Held.Count, strings.Join(res.Held.Approvers, ", ")), a.W)
+						a.checkNotices()
+						return
+					}
+					v.Deleted = res.Deleted
+					s.runSearch()
+				})
+		})
+}

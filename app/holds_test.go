@@ -3,6 +3,7 @@ package app
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +111,58 @@ func TestNoBulkExportForSales(t *testing.T) {
 	}
 	if mayHolds(a) {
 		t.Fatal("a salesperson sees the held requests")
+	}
+}
+
+// TestBulkDeleteGUI: a manager searches, taps Delete shown… and confirms: a few customers go at
+// once; over the limit the deletion is held and the owner's Held requests pane has it.
+func TestBulkDeleteGUI(t *testing.T) {
+	h := newDemoAppOneClock(t)
+	a := h.a
+	h.signInAs("manager", "")
+	cs := a.Shell.Customers
+	if cs.BulkDelete == nil {
+		t.Fatal("the manager's customer list has no Delete shown…")
+	}
+	// A narrow search first: at most the limit, deleted at once.
+	first := cs.ResultNames()
+	if len(first) == 0 {
+		cs.Search.SetText("a")
+		a.Wait()
+		first = cs.ResultNames()
+	}
+	cs.Search.SetText(strings.Fields(first[0])[0])
+	a.Wait()
+	n := len(cs.results)
+	if n == 0 || n > 10 {
+		t.Skipf("test premise: a search showing 1 to 10 customers (got %d)", n)
+	}
+	test.Tap(cs.BulkDelete.Button)
+	cs.BulkDelete.Confirm.Confirm()
+	a.Wait()
+	if cs.BulkDelete.Deleted != n || cs.BulkDelete.Held != nil {
+		t.Fatalf("deleted %d of %d, held %+v", cs.BulkDelete.Deleted, n, cs.BulkDelete.Held)
+	}
+	// Everyone shown: over the limit, held.
+	cs.Search.SetText("")
+	a.Wait()
+	if len(cs.results) <= 10 {
+		t.Skipf("test premise: more than 10 customers shown (got %d)", len(cs.results))
+	}
+	test.Tap(cs.BulkDelete.Button)
+	cs.BulkDelete.Confirm.Confirm()
+	a.Wait()
+	if cs.BulkDelete.Held == nil || cs.BulkDelete.Deleted != 0 {
+		t.Fatalf("not held: %+v", cs.BulkDelete)
+	}
+	id := cs.BulkDelete.Held.ID
+	a.SwitchUser()
+	a.Wait()
+	h.signInAs("owner", "")
+	p := showAdmin[*HoldsPane](t, a, paneHolds)
+	p.Reload()
+	a.Wait()
+	if !slices.ContainsFunc(p.Holds, func(h store.BulkHold) bool { return h.ID == id && h.Kind == store.HoldDelete }) {
+		t.Fatalf("the owner's pane has no deletion request %s: %+v", id, p.Holds)
 	}
 }
