@@ -86,7 +86,7 @@ func (ss *Session) Leavers(ctx context.Context) ([]Leaver, error) {
 	if err != nil {
 		return nil, err
 	}
-	users, err := ss.s.verifiedUsersVia(ctx, ss.s.db)
+	users, err := ss.s.verifiedUsersVia(ctx, ss.s.db, "1 = 1")
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +231,7 @@ func (ss *Session) LeaverReport(ctx context.Context, userID string, days int) (*
 	if days > 366 {
 		return nil, &FieldError{"days", "at most 366"}
 	}
-	users, err := ss.s.verifiedUsersVia(ctx, ss.s.db)
+	users, err := ss.s.verifiedUsersVia(ctx, ss.s.db, "1 = 1")
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +276,7 @@ func (ss *Session) ReassignCustomers(ctx context.Context, from, to string) (int,
 		if from == to {
 			return &FieldError{"to", "is the same account"}
 		}
-		users, err := ss.s.verifiedUsersVia(ctx, w.tx)
+		users, err := ss.s.verifiedUsersVia(ctx, w.tx, "1 = 1")
 		if err != nil {
 			return err
 		}

@@ -210,9 +210,15 @@ func (u *userRow) staff() Staff {
 }
 
 // verifiedUsers loads the user rows matching where (ordered by username), refusing all of
-// them if any record's MAC fails: a role edited in the file is never shown or used.
+// them if any record's MAC, owner signature or version fails: a role edited in the file is
+// never shown or used.
 func (s *Store) verifiedUsers(ctx context.Context, where string, args ...any) ([]*userRow, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+userCols+" FROM users WHERE "+where+" ORDER BY username", args...)
+	return s.verifiedUsersVia(ctx, s.db, where, args...)
+}
+
+// verifiedUsersVia is verifiedUsers read through q (a write's transaction, say).
+func (s *Store) verifiedUsersVia(ctx context.Context, q querier, where string, args ...any) ([]*userRow, error) {
+	rows, err := q.QueryContext(ctx, "SELECT "+userCols+" FROM users WHERE "+where+" ORDER BY username", args...)
 	if err != nil {
 		return nil, err
 	}
@@ -229,8 +235,18 @@ func (s *Store) verifiedUsers(ctx context.Context, where string, args ...any) ([
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	uv, err := loadUserVersions(ctx, q)
+	if err != nil {
+		return nil, err
+	}
 	for _, u := range out {
-		if err := s.trusted(ctx, u); err != nil {
+		if err := s.authentic(ctx, u); err != nil {
+			return nil, err
+		}
+		if err := s.ownerSigned(ctx, q, u); err != nil {
+			return nil, err
+		}
+		if err := uv.check(u); err != nil {
 			return nil, err
 		}
 	}

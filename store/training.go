@@ -580,7 +580,7 @@ func (s *Store) statusesOf(ctx context.Context, q querier, users []*userRow) ([]
 // trainingStates is every account's training state ("current", "due", "overdue",
 // "blocked"): the permission review's training column and flag (review.go).
 func (s *Store) trainingStates(ctx context.Context, q querier) (map[string]string, error) {
-	users, err := s.verifiedUsersVia(ctx, q)
+	users, err := s.verifiedUsersVia(ctx, q, "1 = 1")
 	if err != nil {
 		return nil, err
 	}
