@@ -84,6 +84,9 @@ func Load(ctx context.Context, ss *store.Session, ch *Chain, progress func(stage
 				custs[dc.Key] = id
 				for _, db := range dc.Bikes {
 					bk := store.Bike{Make: db.Make, Model: db.Model, Year: db.Year, Type: db.Type, FrameSize: db.FrameSize, Colour: db.Colour, Serial: db.Serial}
+					if db.Year >= dc.CreatedAt.Year() {
+						bk.SoldAt = dc.CreatedAt // a this-year model on the customer's first visit: sold new here
+					}
 					bid, err := b.AddBike(id, bk, dc.CreatedAt)
 					if err != nil {
 						return fmt.Errorf("demo bike %s: %w", db.Key, err)

@@ -1178,6 +1178,16 @@ var rowShops = map[string]string{
 	"alerts": "SELECT scope FROM alerts WHERE id = ?1",
 	// A held bulk request belongs to its shop; its selection names customers by id only.
 	"bulk_holds": "SELECT shop_id FROM bulk_holds WHERE id = ?1",
+	// Reminders, the mail server and unsubscribe tokens belong to their shop and, where they
+	// name one, to their customer's (and a send to its bike's and job's).
+	"reminder_rules": "SELECT shop_id FROM reminder_rules WHERE id = ?1",
+	"reminder_sends": `SELECT shop_id FROM reminder_sends WHERE id = ?1
+		UNION ALL SELECT c.shop_id FROM reminder_sends r JOIN customers c ON c.id = r.customer_id WHERE r.id = ?1
+		UNION ALL SELECT b.shop_id FROM reminder_sends r JOIN bikes b ON b.id = r.bike_id WHERE r.id = ?1
+		UNION ALL SELECT w.shop_id FROM reminder_sends r JOIN work_orders w ON w.id = r.work_order_id WHERE r.id = ?1`,
+	"shop_mail": "SELECT shop_id FROM shop_mail WHERE id = ?1",
+	"unsubscribe_tokens": `SELECT shop_id FROM unsubscribe_tokens WHERE id = ?1
+		UNION ALL SELECT c.shop_id FROM unsubscribe_tokens u JOIN customers c ON c.id = u.customer_id WHERE u.id = ?1`,
 }
 
 // checkRowScopes refuses when any of the rows (table -> ids) belongs to a shop other than

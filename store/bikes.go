@@ -20,7 +20,10 @@ type Bike struct {
 	Colour     string    `json:"colour,omitempty"`
 	Serial     string    `json:"serial,omitempty"`
 	Notes      string    `json:"notes,omitempty"` // fit and service notes (saddle height, torque limits): sealed
-	CreatedAt  time.Time `json:"created_at"`
+	// SoldAt is when this shop sold the bike new (zero: not sold here, or not known); the
+	// first-service and yearly reminders count from it (reminders.go).
+	SoldAt    time.Time `json:"sold_at,omitzero"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // BikeTypes are the kinds of bike a shop records.
@@ -34,6 +37,9 @@ func (b *Bike) validate(now time.Time) error {
 	}
 	if len(b.Make) > 100 || len(b.Model) > 100 || len(b.Colour) > 50 || len(b.FrameSize) > 20 || len(b.Notes) > 2000 {
 		ve.add("bike", "a text field is too long")
+	}
+	if !b.SoldAt.IsZero() && (b.SoldAt.After(now.Add(24*time.Hour)) || b.SoldAt.Year() < 1990) {
+		ve.add("sold_at", "is not a plausible date of sale")
 	}
 	if b.Year != 0 && (b.Year < 1900 || b.Year > now.Year()+1) {
 		ve.add("year", "is not a plausible model year")
@@ -102,14 +108,22 @@ func (w *wtx) insertBike(c *custRow, b Bike, createdAt int64) (string, error) {
 		plain("customer_id", c.id), plain("shop_id", c.shopID), plain("make", b.Make), plain("model", b.Model),
 		plain("year", b.Year), plain("type", b.Type), plain("frame_size", b.FrameSize), plain("colour", b.Colour),
 		sealedCol("serial", serial), idx[0], sealedCol("notes", notes), plain("created_at", createdAt), plain("updated_at", createdAt),
+		plain("sold_at", soldAtMillis(b.SoldAt)),
 	})
 	w.audit.Fields = append(w.audit.Fields, "bikes.serial")
 	return id, err
 }
 
+func soldAtMillis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
 // bikesOf returns a customer's bikes; minimal views get no serials.
 func (s *Store) bikesOf(ctx context.Context, c *custRow, minimal bool) ([]Bike, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT id, make, model, year, type, frame_size, colour, serial, notes, created_at FROM bikes WHERE customer_id = ? AND deleted_at = 0 ORDER BY created_at, id", c.id)
+	rows, err := s.db.QueryContext(ctx, "SELECT id, make, model, year, type, frame_size, colour, serial, notes, created_at, sold_at FROM bikes WHERE customer_id = ? AND deleted_at = 0 ORDER BY created_at, id", c.id)
 	if err != nil {
 		return nil, err
 	}
@@ -119,9 +133,12 @@ func (s *Store) bikesOf(ctx context.Context, c *custRow, minimal bool) ([]Bike, 
 	for rows.Next() {
 		var b Bike
 		var serial, notes []byte
-		var created int64
-		if err := rows.Scan(&b.ID, &b.Make, &b.Model, &b.Year, &b.Type, &b.FrameSize, &b.Colour, &serial, &notes, &created); err != nil {
+		var created, sold int64
+		if err := rows.Scan(&b.ID, &b.Make, &b.Model, &b.Year, &b.Type, &b.FrameSize, &b.Colour, &serial, &notes, &created, &sold); err != nil {
 			return nil, err
+		}
+		if sold > 0 {
+			b.SoldAt = time.UnixMilli(sold).UTC()
 		}
 		b.CustomerID, b.CreatedAt = c.id, time.UnixMilli(created)
 		out = append(out, b)

@@ -660,6 +660,17 @@ func init() {
 		"bulk_holds.shop_id",
 		"bulk_holds.requested_by",
 		"bulk_holds.decided_by",
+		"reminder_rules.shop_id",
+		"reminder_rules.set_by",
+		"reminder_sends.shop_id",
+		"reminder_sends.customer_id",
+		"reminder_sends.bike_id",
+		"reminder_sends.work_order_id",
+		"reminder_sends.sent_by",
+		"shop_mail.shop_id",
+		"shop_mail.set_by",
+		"unsubscribe_tokens.shop_id",
+		"unsubscribe_tokens.customer_id",
 	} {
 		refersTo[c] = true
 	}
@@ -693,6 +704,10 @@ var scopeOfRows = map[string]string{
 	"checkup_decisions":   "'" + OrgScope + "'",
 	"alerts":              "scope",
 	"bulk_holds":          "shop_id",
+	"reminder_rules":      "shop_id",
+	"reminder_sends":      "shop_id",
+	"shop_mail":           "shop_id",
+	"unsubscribe_tokens":  "shop_id",
 }
 
 // trainingScopeSQL is a training result's scope: its shop, or the org for org-wide staff.

@@ -90,10 +90,15 @@ const (
 	SourcePaper   ConsentSource = "paper"
 	SourceImport  ConsentSource = "import"
 	SourcePhone   ConsentSource = "phone"
+	// SourceEmailReply: an "unsubscribe" reply to a message, recorded at the counter.
+	SourceEmailReply ConsentSource = "email_reply"
+	// SourceUnsubscribe: the one-click link in a message, relayed by the hub and recorded
+	// by the system principal "system:unsubscribe" (unsubscribe.go); never chosen by hand.
+	SourceUnsubscribe ConsentSource = "unsubscribe_link"
 )
 
 // ConsentSources lists the sources.
-var ConsentSources = []ConsentSource{SourceCounter, SourceWebForm, SourcePaper, SourceImport, SourcePhone}
+var ConsentSources = []ConsentSource{SourceCounter, SourceWebForm, SourcePaper, SourceImport, SourcePhone, SourceEmailReply}
 
 // ConsentEvent is one grant or withdrawal. RecordConsent reads Purpose, Channel, Granted,
 // Basis, Source, Notice, Parental and At (zero: now); the rest is what the store recorded.

@@ -58,6 +58,9 @@
 //	search.go     the type-ahead index glue
 //	bikes.go workorders.go sales.go stats.go
 //	              the shop's records and aggregates
+//	reminders.go  service-reminder rules, the counter's due list, what became of each reminder
+//	mailer.go     the shop's mail server (its secret sealed) and sending reminders
+//	unsubscribe.go one-click unsubscribe tokens; clicks the hub relays become withdrawals
 //	subject.go    the data-subject access export: everything held on one customer
 //	records.go    which shops a record of processing or a privacy notice speaks for
 //	requests.go   data-subject requests and their legal clocks (compliance/deadline); holidays

@@ -103,7 +103,7 @@ var schema = []table{
 	{name: "bikes", order: "id", synced: true, key: sealedByCustomer, cols: []column{
 		biz("customer_id"), biz("shop_id"), biz("make"), biz("model"), biz("year"), biz("type"), biz("frame_size"), biz("colour"),
 		indexed("serial", "serial_bidx", normSerial), derivedCol("serial_bidx"),
-		biz("created_at"), biz("updated_at"), biz("deleted_at"), late(personal("notes")),
+		biz("created_at"), biz("updated_at"), biz("deleted_at"), late(personal("notes")), late(biz("sold_at")),
 	}},
 	{name: "work_orders", order: "id", synced: true, key: sealedByCustomer, cols: []column{
 		biz("shop_id"), biz("customer_id"), biz("bike_id"), biz("status"), biz("mechanic_id"), biz("promised_at"),
@@ -210,6 +210,24 @@ var schema = []table{
 	{name: "alerts", order: "id", synced: true, late: true, key: sealedByOrg, cols: []column{
 		biz("scope"), biz("user_id"), biz("kind"), biz("score"), biz("first_at"), biz("raised_at"), biz("reasons"),
 		biz("status"), biz("decided_by"), biz("decided_at"), biz("suspend"), personal("note"),
+	}},
+	// Issue 14 (reminders.go, mailer.go, unsubscribe.go): reminder rules and what became of
+	// each reminder, the shop's mail server (its secret sealed by the store under a key derived
+	// from the shop's key: a blob to the registry), one-click unsubscribe token hashes. Codes,
+	// ids, dates and counts.
+	{name: "reminder_rules", order: "id", synced: true, late: true, cols: []column{
+		biz("shop_id"), biz("kind"), biz("bike_type"), biz("every"), biz("unit"), biz("enabled"), biz("set_by"), biz("set_at"),
+	}},
+	{name: "reminder_sends", order: "id", synced: true, late: true, cols: []column{
+		biz("shop_id"), biz("customer_id"), biz("bike_id"), biz("work_order_id"), biz("kind"), biz("due_at"), biz("channel"),
+		biz("outcome"), biz("sent_by"), biz("at"),
+	}},
+	{name: "shop_mail", order: "id", synced: true, late: true, cols: []column{
+		biz("shop_id"), biz("host"), biz("port"), biz("implicit_tls"), biz("from_addr"), biz("from_name"), biz("reply_to"),
+		biz("ca_pem"), biz("secret"), biz("lang"), biz("booking"), biz("unsubscribe_base"), biz("set_by"), biz("set_at"),
+	}},
+	{name: "unsubscribe_tokens", order: "id", synced: true, late: true, cols: []column{
+		biz("shop_id"), biz("customer_id"), biz("purpose"), biz("token_hash"), biz("created_at"),
 	}},
 }
 

@@ -40,6 +40,7 @@ func TestTamperAnyColumn(t *testing.T) {
 	takeQuiz(t, owner, "counter", 1) // a training result, 4 of 5 (training.go)
 	useCheckupTables(t, owner)
 	useHoldTables(t, st, owner)
+	useReminderTables(t, st, owner)
 	// Consent events and the org settings (the transfer declaration).
 	must[string](t)(owner.RecordConsent(ctx, c1, ConsentEvent{Purpose: PurposeEmailMarketing, Granted: true, Source: SourceCounter, Notice: "2026-11"}))
 	if err := owner.SetTransferSetting(ctx, TransferSetting{HubCountry: "DE", OwnerCountries: []string{"DE"}}); err != nil {
@@ -167,7 +168,7 @@ func changed(c string, v any) string {
 		return "X'01'"
 	case int64:
 		switch c {
-		case "active", "granted", "parental", "subject_under_age", "passed":
+		case "active", "granted", "parental", "subject_under_age", "passed", "enabled", "implicit_tls":
 			return fmt.Sprint(1 - x) // a flag stays a flag
 		}
 		if c == "deleted_at" {
@@ -179,7 +180,11 @@ func changed(c string, v any) string {
 			return map[string]string{"labour": "'part'", "part": "'labour'", "device_lost": "'device_stolen'", "device_stolen": "'device_lost'", "other": "'device_lost'",
 				"roles": "'deactivate'", "deactivate": "'leave'", "leave": "'roles'",
 				"mass_read": "'off_hours'", "off_hours": "'mass_read'",
-				"export": "'delete'", "delete": "'export'"}[x]
+				"export": "'delete'", "delete": "'export'",
+				"first_service": "'yearly_service'", "yearly_service": "'ebike_check'", "ebike_check": "'after_job'", "after_job": "'first_service'", "ready": "'after_job'"}[x]
+		}
+		if c == "token_hash" && len(x) == 64 { // a hash stays a hash (its CHECK)
+			return "'" + strings.Repeat("0", 64) + "'"
 		}
 		// A code its column's CHECK holds to a list becomes the list's next one.
 		for _, codes := range codeLists[c] {
@@ -209,7 +214,9 @@ var codeLists = map[string][][]string{
 	"status":         {RequestStatuses},
 	"jurisdiction":   {{"gdpr", "ccpa", "pipl", "default"}},
 	"verify_method":  {append([]string{""}, VerifyMethods...)},
-	"outcome":        {append([]string{""}, RequestOutcomes...)},
+	"outcome":        {append([]string{""}, RequestOutcomes...), {"sent", "called", "no_consent", "no_address", "failed", "dismissed"}},
+	"unit":           {{"weeks", "months"}},
+	"lang":           {{"en", "zh"}},
 	"refusal_reason": {append([]string{""}, RefusalReasons...)},
 }
 

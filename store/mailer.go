@@ -1,0 +1,396 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"spoke/crypto/keys"
+	"spoke/crypto/seal"
+	"spoke/mail"
+)
+
+// A shop's mail server (issue 14). One shop_mail row per shop, synced in the shop's scope, so
+// every device of the shop can send. The SMTP user name and password are sealed (AES-256-GCM,
+// bound to the row and column) under a key derived with HKDF from the shop's erasure-ledger
+// key, which every device of the shop holds and which survives the rotations of the shop key
+// (indexkeys.go); the rest (host, port, the shop's sending address and name, its booking link,
+// where one-click unsubscribes go) is the shop's business.
+
+// MailSettings are a shop's mail server and how its messages read.
+type MailSettings struct {
+	mail.Settings
+	Lang    string `json:"lang"`    // "en" or "zh": the letters' language
+	Booking string `json:"booking"` // a booking link or phone number put in reminders
+	// UnsubscribeBase is the public https address of the hub's /u/ route (e.g.
+	// "https://hub.example-bikes.com"); "" sends a mailto: unsubscribe only.
+	UnsubscribeBase string    `json:"unsubscribe_base"`
+	SetBy           string    `json:"set_by,omitempty"`
+	SetAt           time.Time `json:"set_at,omitzero"`
+	HasPassword     bool      `json:"has_password"`
+}
+
+const (
+	purposeMailSecret  = "spoke/mail-secret/v1"
+	purposeUnsubscribe = "spoke/unsubscribe/v1"
+)
+
+// shopSubKey derives a key of a shop for a purpose from its erasure-ledger key.
+func (s *Store) shopSubKey(ctx context.Context, q querier, shopID, purpose string) ([]byte, error) {
+	k, err := s.derivedShopKey(ctx, q, shopID, ledgerPurpose)
+	if err != nil {
+		return nil, err
+	}
+	return keys.Derive(k, purpose), nil
+}
+
+func mailRowID(shopID string) string {
+	h := sha256.Sum256([]byte("spoke/shop-mail/v1\x00" + shopID))
+	u, _ := uuid.FromBytes(h[:16])
+	u[6] = (u[6] & 0x0f) | 0x80
+	u[8] = (u[8] & 0x3f) | 0x80
+	return u.String()
+}
+
+type mailSecret struct {
+	Username string `json:"u"`
+	Password string `json:"p"`
+}
+
+// SetMailSettings stores a shop's mail server (the owner, or the shop's manager). An empty
+// Password with the same Username keeps the stored one.
+func (ss *Session) SetMailSettings(ctx context.Context, shopID string, m MailSettings) error {
+	shopID, err := ss.reminderShop(shopID)
+	if err != nil {
+		return err
+	}
+	if m.Lang == "" {
+		m.Lang = "en"
+	}
+	return ss.write(ctx, "mail.settings", func(w *wtx) error {
+		w.audit.Target = shopID
+		g, err := ss.shopAdmin(shopID)
+		if err != nil {
+			return err
+		}
+		w.audit.Grant = g
+		if m.Password == "" && m.Username != "" {
+			if old, err := ss.s.mailSettings(ctx, w.tx, shopID); err == nil && old.Username == m.Username {
+				m.Password = old.Password
+			}
+		}
+		if err := m.Settings.Validate(); err != nil {
+			return &FieldError{"mail", strings.TrimPrefix(err.Error(), "mail: ")}
+		}
+		if m.Lang != "en" && m.Lang != "zh" {
+			return &FieldError{"lang", "must be en or zh"}
+		}
+		if len(m.Booking) > 300 || strings.ContainsAny(m.Booking, "\r\n") {
+			return &FieldError{"booking", "one line, up to 300 characters"}
+		}
+		if m.UnsubscribeBase != "" {
+			u, err := url.Parse(m.UnsubscribeBase)
+			if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || len(m.UnsubscribeBase) > 300 {
+				return &FieldError{"unsubscribe_base", "must be the hub's public https address, e.g. https://hub.example.com"}
+			}
+			m.UnsubscribeBase = strings.TrimRight(m.UnsubscribeBase, "/")
+		}
+		id := mailRowID(shopID)
+		var secret []byte
+		if m.Username != "" {
+			k, err := ss.s.shopSubKey(ctx, w.tx, shopID, purposeMailSecret)
+			if err != nil {
+				return err
+			}
+			b, _ := json.Marshal(mailSecret{m.Username, m.Password})
+			secret, err = seal.Seal(k, b, seal.FieldAD("shop_mail", id, "secret", 1))
+			seal.Wipe(b)
+			if err != nil {
+				return err
+			}
+		}
+		cols := []col{plain("host", strings.TrimSpace(m.Host)), plain("port", m.Port), plain("implicit_tls", boolInt(m.ImplicitTLS)),
+			plain("from_addr", strings.TrimSpace(m.From)), plain("from_name", m.FromName), plain("reply_to", m.ReplyTo), plain("ca_pem", m.CACertPEM),
+			sealedCol("secret", secret), plain("lang", m.Lang), plain("booking", m.Booking), plain("unsubscribe_base", m.UnsubscribeBase),
+			plain("set_by", ss.user.ID), plain("set_at", w.now)}
+		var have int
+		if err := w.tx.QueryRowContext(ctx, "SELECT count(*) FROM shop_mail WHERE id = ?", id).Scan(&have); err != nil {
+			return err
+		}
+		w.audit.Detail = fmt.Sprintf("port=%d implicit_tls=%t login=%t hub_unsubscribe=%t lang=%s", m.Port, m.ImplicitTLS, m.Username != "", m.UnsubscribeBase != "", m.Lang)
+		if have > 0 {
+			return w.update("shop_mail", shopID, id, cols)
+		}
+		return w.insert("shop_mail", shopID, id, append([]col{plain("shop_id", shopID)}, cols...))
+	})
+}
+
+// MailSettings returns a shop's mail server without its password (HasPassword says whether
+// one is stored): the owner, or the shop's manager.
+func (ss *Session) MailSettings(ctx context.Context, shopID string) (*MailSettings, error) {
+	shopID, err := ss.reminderShop(shopID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ss.shopAdmin(shopID); err != nil {
+		ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "mail.settings.read", Target: shopID, Outcome: "denied"})
+		return nil, err
+	}
+	m, err := ss.s.mailSettings(ctx, ss.s.db, shopID)
+	if err != nil {
+		return nil, err
+	}
+	m.HasPassword, m.Password = m.Password != "", ""
+	return m, nil
+}
+
+// mailSettings reads and opens a shop's row; ErrNoMailServer when there is none.
+func (s *Store) mailSettings(ctx context.Context, q querier, shopID string) (*MailSettings, error) {
+	id := mailRowID(shopID)
+	var m MailSettings
+	var implicit, at int64
+	var secret []byte
+	err := q.QueryRowContext(ctx, `SELECT host, port, implicit_tls, from_addr, from_name, reply_to, ca_pem, secret, lang, booking, unsubscribe_base, set_by, set_at
+		FROM shop_mail WHERE id = ? AND shop_id = ?`, id, shopID).Scan(&m.Host, &m.Port, &implicit, &m.From, &m.FromName, &m.ReplyTo, &m.CACertPEM, &secret,
+		&m.Lang, &m.Booking, &m.UnsubscribeBase, &m.SetBy, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNoMailServer
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkRow(ctx, q, tables["shop_mail"], id); err != nil {
+		return nil, err
+	}
+	m.ImplicitTLS, m.SetAt = implicit == 1, time.UnixMilli(at).UTC()
+	if secret != nil {
+		k, err := s.shopSubKey(ctx, q, shopID, purposeMailSecret)
+		if err != nil {
+			return nil, err
+		}
+		b, err := seal.Open(k, secret, seal.FieldAD("shop_mail", id, "secret", 1))
+		if err != nil {
+			return nil, &SealError{Table: "shop_mail", Row: id, Column: "secret", Err: err}
+		}
+		var ms mailSecret
+		err = json.Unmarshal(b, &ms)
+		seal.Wipe(b)
+		if err != nil {
+			return nil, &SealError{Table: "shop_mail", Row: id, Column: "secret", Err: err}
+		}
+		m.Username, m.Password = ms.Username, ms.Password
+	}
+	return &m, nil
+}
+
+// SendReport counts one send.
+type SendReport struct {
+	Sent      int `json:"sent"`
+	NoConsent int `json:"no_consent"`
+	NoAddress int `json:"no_address"`
+	Failed    int `json:"failed"`
+	// Errors are the distinct reasons of failures (never an address).
+	Errors []string `json:"errors,omitempty"`
+}
+
+// firstName is how a letter greets: the first word of a Latin name, a CJK name whole.
+func firstName(name string) string {
+	f := strings.Fields(name)
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}
+
+// formatDue writes a due date for a letter's language.
+func formatDue(t time.Time, lang string) string {
+	if lang == "zh" {
+		return t.Format("2006年1月2日")
+	}
+	return t.Format("2 January 2006")
+}
+
+// outgoing is one message being prepared: who it is for, what it is.
+type outgoing struct {
+	due     DueReminder
+	c       *custRow
+	msg     mail.Message
+	outcome ReminderOutcome
+}
+
+// SendReminders e-mails the due reminders (ids: those of the due list to send; nil: every
+// due one) through the shop's mail server. A reminder goes only where the customer's current
+// consent for service reminders by e-mail is a grant (AuthorizeSend, audited per customer); a
+// "your bike is ready" notice is part of the job the customer asked for (contract) and goes
+// unless they withdrew service messages by e-mail. Each message carries the customer's
+// one-click unsubscribe. What became of each is recorded (sent, no consent, no address,
+// failed: the last three stay on the list); the send is audited with counts, never addresses.
+func (ss *Session) SendReminders(ctx context.Context, shopID string, ids []string, tr mail.Transport) (*SendReport, error) {
+	shopID, err := ss.reminderShop(shopID)
+	if err != nil {
+		return nil, err
+	}
+	due, err := ss.DueReminders(ctx, DueOptions{ShopID: shopID})
+	if err != nil {
+		return nil, err
+	}
+	if ids != nil {
+		want := map[string]bool{}
+		for _, id := range ids {
+			want[id] = true
+		}
+		var keep []DueReminder
+		for _, d := range due {
+			if want[d.ID] {
+				keep = append(keep, d)
+			}
+		}
+		due = keep
+	}
+	ms, err := ss.s.mailSettings(ctx, ss.s.db, shopID)
+	if err != nil {
+		return nil, err
+	}
+	var shopName string
+	if err := ss.s.db.QueryRowContext(ctx, "SELECT name FROM shops WHERE id = ?", shopID).Scan(&shopName); err != nil {
+		return nil, err
+	}
+	rep := &SendReport{}
+	var out []*outgoing
+	for _, d := range due {
+		o := &outgoing{due: d}
+		out = append(out, o)
+		c, err := ss.s.loadCust(ctx, ss.s.db, d.CustomerID)
+		if err != nil {
+			return nil, err
+		}
+		o.c = c
+		if _, err := ss.allow(OpCustomerWrite, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
+			return nil, err
+		}
+		if d.Kind == KindReady {
+			ev, err := sendDecision(ctx, ss.s.db, c.id, PurposeServiceReminders, ChannelEmail)
+			if err != nil {
+				return nil, err
+			}
+			if ev != nil && !ev.Granted {
+				o.outcome = OutcomeNoConsent
+				continue
+			}
+		} else if err := ss.AuthorizeSend(ctx, c.id, PurposeServiceReminders, ChannelEmail); err != nil {
+			if errors.Is(err, ErrNoConsent) {
+				o.outcome = OutcomeNoConsent
+				continue
+			}
+			return nil, err
+		}
+		f, err := ss.s.openFields(ctx, c, fieldsIndexed, false)
+		if err != nil {
+			return nil, err
+		}
+		if f.email == "" {
+			o.outcome = OutcomeNoAddress
+			continue
+		}
+		l := mail.Letter{Kind: string(d.Kind), Lang: ms.Lang, FirstName: firstName(f.name), Shop: shopName, Bike: d.Bike, Due: formatDue(d.Due, ms.Lang),
+			Booking: ms.Booking, Job: jobRef(d.WorkOrderID)}
+		o.msg = mail.Message{To: f.email, ToName: f.name, Kind: string(d.Kind)}
+		tok, err := ss.s.unsubscribeToken(ctx, shopID, c.id, PurposeServiceReminders)
+		if err != nil {
+			return nil, err
+		}
+		l.Token, o.msg.Token = tok, tok
+		if ms.UnsubscribeBase != "" {
+			l.Unsubscribe = ms.UnsubscribeBase + "/u/" + tok
+			o.msg.UnsubscribeURL = l.Unsubscribe
+		}
+		o.msg.Subject, o.msg.Body, err = mail.Compose(l)
+		if err != nil {
+			return nil, err
+		}
+	}
+	// The tokens first, so a click on a link that left resolves on every device.
+	var sendable []*outgoing
+	for _, o := range out {
+		if o.outcome == "" {
+			sendable = append(sendable, o)
+		}
+	}
+	if len(sendable) > 0 {
+		if err := ss.write(ctx, "unsubscribe.tokens", func(w *wtx) error {
+			w.audit.Target = shopID
+			n := 0
+			for _, o := range sendable {
+				added, err := w.putUnsubscribeToken(shopID, o.c.id, PurposeServiceReminders, o.msg.Token)
+				if err != nil {
+					return err
+				}
+				if added {
+					n++
+				}
+			}
+			w.audit.Detail = fmt.Sprintf("purpose=%s added=%d", PurposeServiceReminders, n)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		msgs := make([]mail.Message, len(sendable))
+		for i, o := range sendable {
+			msgs[i] = o.msg
+		}
+		errs, err := tr.Send(ctx, ms.Settings, msgs)
+		if err != nil {
+			ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "reminder.send", Target: shopID, Outcome: "failed", Detail: fmt.Sprintf("messages=%d", len(msgs))})
+			return nil, err
+		}
+		seen := map[string]bool{}
+		for i, o := range sendable {
+			o.outcome = OutcomeSent
+			if errs[i] != nil {
+				o.outcome = OutcomeFailed
+				if r := errs[i].Error(); !seen[r] {
+					seen[r], rep.Errors = true, append(rep.Errors, r)
+				}
+			}
+		}
+	}
+	kinds := map[ReminderKind]int{}
+	err = ss.write(ctx, "reminder.send", func(w *wtx) error {
+		w.audit.Target = shopID
+		for _, o := range out {
+			switch o.outcome {
+			case OutcomeSent:
+				rep.Sent++
+				kinds[o.due.Kind]++
+			case OutcomeNoConsent:
+				rep.NoConsent++
+			case OutcomeNoAddress:
+				rep.NoAddress++
+			case OutcomeFailed:
+				rep.Failed++
+			}
+			if err := w.recordReminder(o.due, "email", o.outcome, ss.user.ID); err != nil {
+				return err
+			}
+		}
+		w.audit.Detail = fmt.Sprintf("count=%d sent=%d no_consent=%d no_address=%d failed=%d ready=%d", len(out), rep.Sent, rep.NoConsent, rep.NoAddress, rep.Failed, kinds[KindReady])
+		return nil
+	})
+	return rep, err
+}
+
+// jobRef is the part of a job's id a letter names: its last six characters, as on the ticket.
+func jobRef(id string) string {
+	if len(id) > 6 {
+		id = id[len(id)-6:]
+	}
+	return strings.ToUpper(id)
+}
