@@ -346,7 +346,9 @@ type Storage interface {
 	// order, so a reader paging by Seq never skips one.
 	RecordUnsubscribe(ctx context.Context, hash string, at time.Time) (recorded bool, err error)
 	// Unsubscribes returns a scope's click records with Seq above after, in
-	// Seq order, at most limit (capped at protocol.MaxUnsubscribesLimit).
+	// Seq order, at most limit (capped at protocol.MaxUnsubscribesLimit + 1,
+	// so the server can ask for one more than a page to know whether more
+	// follow).
 	Unsubscribes(ctx context.Context, scope string, after int64, limit int) ([]protocol.UnsubscribeClick, error)
 
 	// Ping checks that the storage answers (the health endpoint).

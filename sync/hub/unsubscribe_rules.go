@@ -121,12 +121,13 @@ func RecordUnsubscribeRule(tx ClickTx, hash string, at time.Time) (bool, error) 
 }
 
 // UnsubscribesPage is how many clicks after seq after one read may return (at most
-// protocol.MaxUnsubscribesLimit), or ok = false when it returns none.
+// protocol.MaxUnsubscribesLimit + 1: the server asks for one more than a page to tell
+// whether more follow), or ok = false when it returns none.
 func UnsubscribesPage(after int64, limit int) (int, bool) {
 	if limit <= 0 || after < 0 {
 		return 0, false
 	}
-	return min(limit, protocol.MaxUnsubscribesLimit), true
+	return min(limit, protocol.MaxUnsubscribesLimit+1), true
 }
 
 // UnsubscribeClickOf builds a click as the API carries it from a stored row.

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -457,6 +458,38 @@ func TestUnsubscribeScopeBound(t *testing.T) {
 	}
 	if err := shop.Client.RegisterUnsubscribeTokens(ctx, "shop-1", hs[1:3]); err != nil {
 		t.Fatalf("up to the bound: %v", err)
+	}
+}
+
+// TestUnsubscribePaging: a full page of 1000 clicks says More, the next page holds the rest; a
+// request of 1000 hashes (the most) registers.
+func TestUnsubscribePaging(t *testing.T) {
+	ctx := context.Background()
+	h := startSQLiteHub(t)
+	owner := h.Enroll(t, h.OwnerCode(t), "owner-laptop")
+	shop := h.EnrollShop(t, owner, "shop1-counter", "shop-1")
+	var hs []string
+	for i := range protocol.MaxUnsubscribeHashes + 1 {
+		hs = append(hs, protocol.UnsubscribeHash(fmt.Sprint("paging-", i)))
+	}
+	if err := shop.Client.RegisterUnsubscribeTokens(ctx, "shop-1", hs[:protocol.MaxUnsubscribeHashes]); err != nil {
+		t.Fatal(err)
+	}
+	if err := shop.Client.RegisterUnsubscribeTokens(ctx, "shop-1", hs[protocol.MaxUnsubscribeHashes:]); err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range hs {
+		if rec, err := h.Storage.RecordUnsubscribe(ctx, x, time.Now()); err != nil || !rec {
+			t.Fatalf("record: %v %v", rec, err)
+		}
+	}
+	first, err := shop.Client.Unsubscribes(ctx, "shop-1", 0, protocol.MaxUnsubscribesLimit)
+	if err != nil || len(first.Clicks) != protocol.MaxUnsubscribesLimit || !first.More {
+		t.Fatalf("first page: %d clicks, more %v, %v", len(first.Clicks), first.More, err)
+	}
+	rest, err := shop.Client.Unsubscribes(ctx, "shop-1", first.Clicks[len(first.Clicks)-1].Seq, 0)
+	if err != nil || len(rest.Clicks) != 1 || rest.More || rest.Clicks[0].Hash != hs[len(hs)-1] {
+		t.Fatalf("second page: %+v %v", rest, err)
 	}
 }
 
