@@ -34,6 +34,10 @@ import (
 //	GET  /v1/snapshots               → SnapshotsResponse: committed snapshots of the scopes the device reads
 //	GET  /v1/snapshots/{scope}/{id}/{part}
 //	                                 → the part's bytes (application/octet-stream), a scope the device reads
+//	PUT  /v1/unsubscribe-tokens      UnsubscribeTokensRequest (a device that writes the scope) → 204
+//	GET  /v1/unsubscribes?scope=S&after=SEQ&limit=N
+//	                                 → UnsubscribesResponse (a device that reads the scope)
+//	GET  /u/{token}, POST /u/{token} the public one-click unsubscribe (no client certificate; unsubscribe.go)
 //	GET  /healthz                    → "ok" (no client certificate needed)
 //	GET  /metrics                    → Prometheus text (owner certificate; or the loopback metrics listener)
 //

@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"net"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -72,7 +74,10 @@ func TestInitServeEnroll(t *testing.T) {
 			var serveOut, serveErr bytes.Buffer
 			e := testEnv(&serveOut, &serveErr, vars)
 			e.ready = func(a string) { ready <- a }
-			go func() { done <- run(ctx, []string{"serve", "--data", data, "--addr", addr}, e) }()
+			pubAddr := freeAddr(t)
+			go func() {
+				done <- run(ctx, []string{"serve", "--data", data, "--addr", addr, "--public-addr", pubAddr}, e)
+			}()
 			select {
 			case <-ready:
 			case rc := <-done:
@@ -96,6 +101,20 @@ func TestInitServeEnroll(t *testing.T) {
 			}
 			if r, err := c.Push(ctx, sealed); err != nil || r.Cursor < 1 {
 				t.Fatalf("push: %+v %v", r, err)
+			}
+			// The public unsubscribe route on its plain-HTTP loopback listener (behind a
+			// reverse proxy in production) records a click the device then lists.
+			tok := base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+			if err := c.RegisterUnsubscribeTokens(ctx, "shop-1", []string{protocol.UnsubscribeHash(tok)}); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.Post("http://"+pubAddr+protocol.PathUnsubscribe+tok, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if u, err := c.Unsubscribes(ctx, "shop-1", 0, 10); resp.StatusCode != http.StatusOK || err != nil || len(u.Clicks) != 1 {
+				t.Fatalf("one-click through --public-addr: %d, %+v %v", resp.StatusCode, u, err)
 			}
 			// owner-code while serving mints another working owner code.
 			var oc bytes.Buffer
@@ -155,6 +174,9 @@ func TestUsage(t *testing.T) {
 	}
 	if rc := run(context.Background(), []string{"serve", "--data", t.TempDir(), "--metrics-addr", "0.0.0.0:9464"}, testEnv(&out, &errOut, nil)); rc != 2 {
 		t.Fatal("serve accepted a non-loopback metrics address")
+	}
+	if rc := run(context.Background(), []string{"serve", "--data", t.TempDir(), "--public-addr", "0.0.0.0:8080"}, testEnv(&out, &errOut, nil)); rc != 2 {
+		t.Fatal("serve accepted a non-loopback public address")
 	}
 	if rc := run(context.Background(), []string{"bogus"}, testEnv(&out, &errOut, nil)); rc != 2 {
 		t.Fatalf("unknown command: %d", rc)

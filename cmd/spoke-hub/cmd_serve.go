@@ -22,6 +22,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	addr := fs.String("addr", "", "HOST:PORT to listen on (default: every interface, on the port given to init)")
 	pg := fs.String("postgres", "", "PostgreSQL URL, if the hub keeps its data there (or set "+postgresEnv+")")
 	metricsAddr := fs.String("metrics-addr", "", "also serve /metrics and /healthz without client certificates on this loopback HOST:PORT")
+	publicAddr := fs.String("public-addr", "", "also serve the public one-click unsubscribe route /u/ in plain HTTP on this loopback HOST:PORT, for a reverse proxy with a publicly trusted certificate")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	maxSet := fs.Int64("max-changeset", hub.DefaultMaxChangeSet, "largest change-set accepted, in bytes")
 	maxPull := fs.Int64("max-pull-bytes", hub.DefaultMaxPullBytes, "byte budget of one pull page (a page always holds at least one change-set)")
@@ -41,9 +42,11 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
 		return errUsage{"--log-level: want debug, info, warn or error"}
 	}
-	if *metricsAddr != "" {
-		if err := checkLoopback(*metricsAddr); err != nil {
-			return err
+	for flag, a := range map[string]string{"--metrics-addr": *metricsAddr, "--public-addr": *publicAddr} {
+		if a != "" {
+			if err := checkLoopback(flag, a); err != nil {
+				return err
+			}
 		}
 	}
 	logger := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: lvl}))
@@ -74,7 +77,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	var metricsSrv *http.Server
 	if *metricsAddr != "" {
-		mln, err := listenLoopback(*metricsAddr)
+		mln, err := listenLoopback("--metrics-addr", *metricsAddr)
 		if err != nil {
 			ln.Close()
 			return err
@@ -82,6 +85,21 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		metricsSrv = &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
 		go metricsSrv.Serve(mln)
 		logger.Info("metrics serving", "addr", mln.Addr().String())
+	}
+	var publicSrv *http.Server
+	if *publicAddr != "" {
+		pln, err := listenLoopback("--public-addr", *publicAddr)
+		if err != nil {
+			ln.Close()
+			if metricsSrv != nil {
+				metricsSrv.Close()
+			}
+			return err
+		}
+		publicSrv = &http.Server{Handler: srv.PublicHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}
+		go publicSrv.Serve(pln)
+		logger.Info("public unsubscribe route serving", "addr", pln.Addr().String())
 	}
 	if err := srv.Start(ln); err != nil {
 		return err
@@ -94,14 +112,18 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if metricsSrv != nil {
 		metricsSrv.Close()
 	}
+	if publicSrv != nil {
+		publicSrv.Close()
+	}
 	return srv.Stop()
 }
 
-// listenLoopback listens for the plain-HTTP metrics endpoint, refusing any
-// address that is not loopback: without TLS and client certificates, it must
-// not be reachable from the network.
-func listenLoopback(addr string) (net.Listener, error) {
-	if err := checkLoopback(addr); err != nil {
+// listenLoopback listens for a plain-HTTP endpoint (metrics, or the public
+// unsubscribe route behind a reverse proxy), refusing any address that is not
+// loopback: without TLS it must not be reachable from the network, and the
+// public route trusts X-Forwarded-For from its peer.
+func listenLoopback(flag, addr string) (net.Listener, error) {
+	if err := checkLoopback(flag, addr); err != nil {
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", addr)
@@ -110,19 +132,19 @@ func listenLoopback(addr string) (net.Listener, error) {
 	}
 	if tcp, ok := ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
 		ln.Close()
-		return nil, errors.New("--metrics-addr resolved to a non-loopback address")
+		return nil, errors.New(flag + " resolved to a non-loopback address")
 	}
 	return ln, nil
 }
 
-func checkLoopback(addr string) error {
+func checkLoopback(flag, addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return errUsage{"--metrics-addr: want HOST:PORT"}
+		return errUsage{flag + ": want HOST:PORT"}
 	}
 	ip := net.ParseIP(host)
 	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return errUsage{"--metrics-addr must be a loopback address (127.0.0.1:PORT or [::1]:PORT): it has no TLS"}
+		return errUsage{flag + " must be a loopback address (127.0.0.1:PORT or [::1]:PORT): it has no TLS"}
 	}
 	return nil
 }

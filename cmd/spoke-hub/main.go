@@ -3,7 +3,7 @@
 // them (see spoke/sync/hub).
 //
 //	spoke-hub init  --data DIR --addr HOST:PORT [--postgres URL]
-//	spoke-hub serve --data DIR [--addr HOST:PORT] [--postgres URL] [--metrics-addr 127.0.0.1:PORT]
+//	spoke-hub serve --data DIR [--addr HOST:PORT] [--postgres URL] [--metrics-addr 127.0.0.1:PORT] [--public-addr 127.0.0.1:PORT]
 //	spoke-hub owner-code --data DIR [--postgres URL]
 //
 // It never imports Fyne and builds with CGO_ENABLED=0 (deps_test.go).

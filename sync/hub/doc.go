@@ -31,6 +31,11 @@
 //     reader of the scope pulled past the snapshot's point, the deletion of
 //     the change-sets a committed snapshot covers, and of uploads abandoned
 //     for a day.
+//   - one-click unsubscribe (unsubscribe.go, unsubscribe_rules.go): SHA-256
+//     hashes of opaque tokens registered per scope by the shop's devices, the
+//     public GET/POST /u/{token} route (no client certificate, RFC 8058) that
+//     records a hash's first click, and the listing of a scope's clicks; the
+//     hub never holds a token, an address or a customer id.
 //
 // What it never does: log, count or label anything personal. Logs and
 // metrics carry device ids, cursors, sequence numbers, sizes and reasons —

@@ -26,6 +26,8 @@ type metrics struct {
 	requests   map[reqKey]uint64
 	stored     uint64
 	duplicates uint64
+	unsubNew   uint64
+	unsubAgain uint64
 	rejects    map[string]uint64
 }
 
@@ -64,6 +66,16 @@ func (m *metrics) storedOne(duplicate bool) {
 	m.mu.Unlock()
 }
 
+func (m *metrics) unsubscribed(recorded bool) {
+	m.mu.Lock()
+	if recorded {
+		m.unsubNew++
+	} else {
+		m.unsubAgain++
+	}
+	m.mu.Unlock()
+}
+
 // Rejects returns the count for one reason (for tests and status pages).
 func (m *metrics) Rejects(reason string) uint64 {
 	m.mu.Lock()
@@ -96,6 +108,10 @@ func (m *metrics) write(w io.Writer, devices map[protocol.Status]int) error {
 	b.WriteString("# HELP spoke_hub_changesets_duplicate_total Change-sets pushed again with the same bytes (idempotent successes).\n")
 	b.WriteString("# TYPE spoke_hub_changesets_duplicate_total counter\n")
 	fmt.Fprintf(&b, "spoke_hub_changesets_duplicate_total %d\n", m.duplicates)
+	b.WriteString("# HELP spoke_hub_unsubscribes_total One-click unsubscribes accepted, by whether the link's first (new) or a repeat.\n")
+	b.WriteString("# TYPE spoke_hub_unsubscribes_total counter\n")
+	fmt.Fprintf(&b, "spoke_hub_unsubscribes_total{kind=\"new\"} %d\n", m.unsubNew)
+	fmt.Fprintf(&b, "spoke_hub_unsubscribes_total{kind=\"repeat\"} %d\n", m.unsubAgain)
 	b.WriteString("# HELP spoke_hub_rejects_total Refused requests and connections by reason.\n")
 	b.WriteString("# TYPE spoke_hub_rejects_total counter\n")
 	reasons := make([]string, 0, len(m.rejects))

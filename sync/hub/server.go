@@ -16,10 +16,13 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"spoke/protocol"
 	"spoke/sync/wire"
@@ -68,6 +71,15 @@ type Config struct {
 	// wire.MaxSnapshotParts parts of MaxChangeSet each (one snapshot of
 	// the largest size there can be), no limit when negative.
 	MaxStagedSnapshot int64
+	// MaxUnsubscribeHashes is how many unsubscribe hashes the hub keeps per
+	// scope; DefaultMaxUnsubscribeHashes when zero or less.
+	MaxUnsubscribeHashes int64
+	// UnsubscribeRate is how many requests a second each client address may
+	// make to the public /u/ route after a burst of UnsubscribeBurst;
+	// DefaultUnsubscribeRate and DefaultUnsubscribeBurst when zero, no limit
+	// when negative.
+	UnsubscribeRate  float64
+	UnsubscribeBurst int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -86,6 +98,7 @@ type Server struct {
 	lim     *limits
 	handler http.Handler
 	caPool  *x509.CertPool
+	clients clientLimits
 
 	touchMu sync.Mutex
 	touched map[string]time.Time
@@ -123,6 +136,15 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.MaxStagedSnapshot == 0 {
 		cfg.MaxStagedSnapshot = wire.MaxSnapshotParts * cfg.MaxChangeSet
 	}
+	if cfg.MaxUnsubscribeHashes <= 0 {
+		cfg.MaxUnsubscribeHashes = DefaultMaxUnsubscribeHashes
+	}
+	if cfg.UnsubscribeRate == 0 {
+		cfg.UnsubscribeRate = DefaultUnsubscribeRate
+	}
+	if cfg.UnsubscribeBurst <= 0 {
+		cfg.UnsubscribeBurst = DefaultUnsubscribeBurst
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -130,7 +152,8 @@ func NewServer(cfg Config) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: logger, metrics: newMetrics(), lim: newLimits(), touched: map[string]time.Time{}, caPool: x509.NewCertPool()}
+	s := &Server{cfg: cfg, log: logger, metrics: newMetrics(), lim: newLimits(), touched: map[string]time.Time{}, caPool: x509.NewCertPool(),
+		clients: clientLimits{m: map[netip.Addr]*rate.Limiter{}}}
 	s.caPool.AddCert(cfg.CA.Cert)
 
 	mux := http.NewServeMux()
@@ -153,11 +176,21 @@ func NewServer(cfg Config) (*Server, error) {
 	mux.HandleFunc("PUT "+routeSnapshotPart, s.authed(true, s.handlePutSnapshotPart))
 	mux.HandleFunc("GET "+routeSnapshotPart, s.authed(false, s.handleSnapshotPart))
 	mux.HandleFunc("POST "+routeSnapshotCommit, s.authed(true, s.handleCommitSnapshot))
+	mux.HandleFunc("PUT "+protocol.PathUnsubscribeTokens, s.authed(false, s.handlePutUnsubscribeTokens))
+	mux.HandleFunc("GET "+protocol.PathUnsubscribes, s.authed(false, s.handleUnsubscribes))
 	mux.HandleFunc("GET "+protocol.PathHealth, s.handleHealth)
 	mux.HandleFunc("GET "+protocol.PathMetrics, s.authed(true, func(w http.ResponseWriter, r *http.Request, _ Device) {
 		s.serveMetrics(w, r)
 	}))
-	s.handler = s.instrument(mux)
+	// The public unsubscribe route (no client certificate) is served before the mux, which
+	// would redirect a path such as /u/../v1/devices (unsubscribe.go).
+	s.handler = s.instrument(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isUnsubscribePath(r.URL.Path) {
+			s.serveUnsubscribe(w, r, clientAddr(r, false))
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
 	return s, nil
 }
 
@@ -284,6 +317,7 @@ type ctxKey struct{}
 type reqInfo struct {
 	device string
 	reason string
+	route  string // set by handlers served outside the mux
 }
 
 type statusWriter struct {
@@ -322,6 +356,9 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		route := r.Pattern
 		if i := strings.IndexByte(route, ' '); i >= 0 {
 			route = route[i+1:]
+		}
+		if info.route != "" {
+			route = info.route
 		}
 		if route == "" {
 			route = "other"

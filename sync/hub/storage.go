@@ -31,6 +31,9 @@ var (
 	// ErrLastOwner means revoking the device would leave no active owner
 	// device, and with it no way to enroll or revoke anything again.
 	ErrLastOwner = errors.New("hub: this is the last active owner device")
+	// ErrFull means a bounded store is full: a scope already holds as many
+	// unsubscribe hashes as the hub keeps per scope.
+	ErrFull = errors.New("hub: the scope holds as many entries as the hub keeps")
 )
 
 // Device is an enrolled device as the hub knows it: public keys and standing,
@@ -324,6 +327,29 @@ type Storage interface {
 	// change-set that is still stored or covered by a committed snapshot
 	// (0 for none): no device can have pulled a set beyond it.
 	NewestCursor(ctx context.Context) (int64, error)
+
+	// RegisterUnsubscribeHashes registers hashes (protocol.UnsubscribeHash
+	// values, lower-case hex) of unsubscribe tokens for scope, at at, in one
+	// transaction: a hash already registered for scope is a no-op
+	// (idempotent), one registered for another scope refuses the whole
+	// request with ErrConflict, and a scope that would hold more than
+	// maxPerScope hashes refuses it with ErrFull. It returns how many hashes
+	// were new. At most protocol.MaxUnsubscribeHashes per call.
+	RegisterUnsubscribeHashes(ctx context.Context, scope string, hashes []string, maxPerScope int64, at time.Time) (added int, err error)
+	// UnsubscribeRegistered reports whether a hash is registered (for any
+	// scope).
+	UnsubscribeRegistered(ctx context.Context, hash string) (bool, error)
+	// RecordUnsubscribe records the one-click unsubscribe of a registered
+	// hash at at. Only the first click of a hash makes a record, with the
+	// next per-hub Seq; later clicks are accepted and return recorded =
+	// false. ErrNotFound for a hash never registered. Records commit in Seq
+	// order, so a reader paging by Seq never skips one.
+	RecordUnsubscribe(ctx context.Context, hash string, at time.Time) (recorded bool, err error)
+	// Unsubscribes returns a scope's click records with Seq above after, in
+	// Seq order, at most limit (capped at protocol.MaxUnsubscribesLimit + 1,
+	// so the server can ask for one more than a page to know whether more
+	// follow).
+	Unsubscribes(ctx context.Context, scope string, after int64, limit int) ([]protocol.UnsubscribeClick, error)
 
 	// Ping checks that the storage answers (the health endpoint).
 	Ping(ctx context.Context) error

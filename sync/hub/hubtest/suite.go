@@ -54,6 +54,8 @@ func (s Suite) Run(t *testing.T) {
 		{"SnapshotCommit", testSnapshotCommit},
 		{"SnapshotCommitsConcurrently", testSnapshotCommitsConcurrently},
 		{"DeleteStaleSnapshots", testDeleteStaleSnapshots},
+		{"Unsubscribe", testUnsubscribe},
+		{"UnsubscribeConcurrent", testUnsubscribeConcurrent},
 		{"Ping", func(t *testing.T, open func() hub.Storage) {
 			if err := open().Ping(context.Background()); err != nil {
 				t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"spoke/protocol"
 	"spoke/sync/hub/hubtest"
 )
 
@@ -42,6 +43,10 @@ func TestMigratesVersion1(t *testing.T) {
 		}
 		if err := st.SetPulled(ctx, "old-dev", 3); err != nil {
 			t.Fatal(err)
+		}
+		// Version 4: the unsubscribe tables (registering again is a no-op).
+		if _, err := st.RegisterUnsubscribeHashes(ctx, "shop-1", []string{protocol.UnsubscribeHash("migrated-token")}, 10, time.UnixMilli(5)); err != nil {
+			t.Fatalf("unsubscribe tables after the migration: %v", err)
 		}
 		if _, err := st.Snapshots(ctx, nil, true); err != nil {
 			t.Fatal(err)

@@ -116,7 +116,7 @@ CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL);
 `
 
 // schemaVersion is the version migrate brings a database to.
-const schemaVersion = 3
+const schemaVersion = 4
 
 // schemaV2 adds compaction: each device's pulled cursor, and snapshots with their parts
 // (deleted with them). At most one snapshot per scope is committed.
@@ -152,6 +152,25 @@ CREATE TABLE IF NOT EXISTS snapshot_parts (
 const schemaV3 = `
 ALTER TABLE devices ADD COLUMN IF NOT EXISTS version TEXT NOT NULL DEFAULT '';
 ALTER TABLE devices ADD COLUMN IF NOT EXISTS last_sync TIMESTAMPTZ;
+`
+
+// schemaV4 adds one-click unsubscribe: the SHA-256 (32 bytes) of each registered token with
+// its scope, and the first click of a hash (seq, increasing in commit order). Nothing else:
+// no token, no address, no customer.
+const schemaV4 = `
+CREATE TABLE IF NOT EXISTS unsubscribe_hashes (
+	hash          BYTEA       PRIMARY KEY,
+	scope         TEXT        NOT NULL,
+	registered_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX IF NOT EXISTS unsubscribe_hashes_scope ON unsubscribe_hashes (scope);
+CREATE TABLE IF NOT EXISTS unsubscribe_clicks (
+	seq        BIGSERIAL   PRIMARY KEY,
+	hash       BYTEA       NOT NULL UNIQUE REFERENCES unsubscribe_hashes (hash) ON DELETE CASCADE,
+	scope      TEXT        NOT NULL,
+	clicked_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX IF NOT EXISTS unsubscribe_clicks_scope ON unsubscribe_clicks (scope, seq);
 `
 
 // Open connects to the database at url (a postgres:// URL or a key=value
@@ -209,6 +228,11 @@ func (s *Storage) migrate(ctx context.Context) error {
 		if v < 3 {
 			if _, err := tx.Exec(ctx, schemaV3); err != nil {
 				return fmt.Errorf("create hub schema: to version 3: %w", err)
+			}
+		}
+		if v < 4 {
+			if _, err := tx.Exec(ctx, schemaV4); err != nil {
+				return fmt.Errorf("create hub schema: to version 4: %w", err)
 			}
 		}
 		if _, err := tx.Exec(ctx, "UPDATE schema_version SET version = $1", schemaVersion); err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"spoke/protocol"
 	"spoke/sync/hub"
 )
 
@@ -43,6 +44,10 @@ func TestMigratesVersion1(t *testing.T) {
 		}
 		if err := st.SetPulled(ctx, "old-dev", 1); err != nil {
 			t.Fatal(err)
+		}
+		// Version 4: the unsubscribe tables (registering again is a no-op).
+		if _, err := st.RegisterUnsubscribeHashes(ctx, "shop-1", []string{protocol.UnsubscribeHash("migrated-token")}, 10, time.UnixMilli(5)); err != nil {
+			t.Fatalf("unsubscribe tables after the migration: %v", err)
 		}
 		if n, err := st.NewestCursor(ctx); err != nil || n != 1 {
 			t.Fatalf("newest cursor %d %v", n, err)

@@ -42,7 +42,7 @@ type Storage struct {
 
 // migrations take the schema from version i (PRAGMA user_version) to i+1, each in the
 // transaction that sets the new version, so a file is always at one whole version.
-var migrations = []string{schemaV1, schemaV2, schemaV3}
+var migrations = []string{schemaV1, schemaV2, schemaV3, schemaV4}
 
 // schemaV1 is the first schema (user_version 1).
 const schemaV1 = `
@@ -145,6 +145,25 @@ CREATE TABLE snapshot_parts (
 const schemaV3 = `
 ALTER TABLE devices ADD COLUMN version TEXT NOT NULL DEFAULT '';
 ALTER TABLE devices ADD COLUMN last_sync INTEGER NOT NULL DEFAULT 0;
+`
+
+// schemaV4 adds one-click unsubscribe: the SHA-256 (32 bytes) of each registered token with
+// its scope, and the first click of a hash (seq, increasing in commit order). Nothing else:
+// no token, no address, no customer.
+const schemaV4 = `
+CREATE TABLE unsubscribe_hashes (
+	hash          BLOB    PRIMARY KEY,
+	scope         TEXT    NOT NULL,
+	registered_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX unsubscribe_hashes_scope ON unsubscribe_hashes (scope);
+CREATE TABLE unsubscribe_clicks (
+	seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+	hash       BLOB    NOT NULL UNIQUE REFERENCES unsubscribe_hashes (hash) ON DELETE CASCADE,
+	scope      TEXT    NOT NULL,
+	clicked_at INTEGER NOT NULL
+);
+CREATE INDEX unsubscribe_clicks_scope ON unsubscribe_clicks (scope, seq);
 `
 
 // Open opens (creating if needed, owner-only) the database file at path.
