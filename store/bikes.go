@@ -10,16 +10,16 @@ import (
 
 // Bike is a customer's bike. Serial is personal (it identifies a person's property) and sealed.
 type Bike struct {
-	ID         string    `json:"id"`
-	CustomerID string    `json:"customer_id"`
-	Make       string    `json:"make"`
-	Model      string    `json:"model"`
-	Year       int       `json:"year,omitempty"`
-	Type       string    `json:"type,omitempty"`
-	FrameSize  string    `json:"frame_size,omitempty"`
-	Colour     string    `json:"colour,omitempty"`
-	Serial     string    `json:"serial,omitempty"`
-	Notes      string    `json:"notes,omitempty"` // fit and service notes (saddle height, torque limits): sealed
+	ID         string `json:"id"`
+	CustomerID string `json:"customer_id"`
+	Make       string `json:"make"`
+	Model      string `json:"model"`
+	Year       int    `json:"year,omitempty"`
+	Type       string `json:"type,omitempty"`
+	FrameSize  string `json:"frame_size,omitempty"`
+	Colour     string `json:"colour,omitempty"`
+	Serial     string `json:"serial,omitempty"`
+	Notes      string `json:"notes,omitempty"` // fit and service notes (saddle height, torque limits): sealed
 	// SoldAt is when this shop sold the bike new (zero: not sold here, or not known); the
 	// first-service and yearly reminders count from it (reminders.go).
 	SoldAt    time.Time `json:"sold_at,omitzero"`

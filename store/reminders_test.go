@@ -78,9 +78,9 @@ func TestNextDue(t *testing.T) {
 // reminderFixture: the access fixture on a clock, with bikes sold a few weeks ago.
 type reminderFixture struct {
 	*fixture
-	now                      time.Time
+	now                       time.Time
 	cAda, cBea, cCal, cNoMail string
-	srv                      *smtptest.Server
+	srv                       *smtptest.Server
 }
 
 func newReminderFixture(t *testing.T) *reminderFixture {
