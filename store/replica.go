@@ -222,3 +222,23 @@ func (r *Replica) RewrapAfterErasure(ctx context.Context, shop string, v uint32)
 func (r *Replica) RotationUnderway(ctx context.Context, shop string) (uint32, error) {
 	return r.s.RotationUnderway(ctx, shop)
 }
+
+// UnsubscribeHashes returns a shop's token hashes to register at the hub (Store.UnsubscribeHashes).
+func (r *Replica) UnsubscribeHashes(ctx context.Context, shop string, limit int) ([]string, int64, error) {
+	return r.s.UnsubscribeHashes(ctx, shop, limit)
+}
+
+// MarkUnsubscribeRegistered records that the hub holds a shop's hashes up to mark.
+func (r *Replica) MarkUnsubscribeRegistered(ctx context.Context, shop string, mark int64) error {
+	return r.s.MarkUnsubscribeRegistered(ctx, shop, mark)
+}
+
+// UnsubscribeCursor is the newest relayed click of a shop applied here.
+func (r *Replica) UnsubscribeCursor(ctx context.Context, shop string) (int64, error) {
+	return r.s.UnsubscribeCursor(ctx, shop)
+}
+
+// ApplyUnsubscribes records relayed clicks as withdrawals (Store.ApplyUnsubscribes).
+func (r *Replica) ApplyUnsubscribes(ctx context.Context, shop string, clicks []UnsubscribeClick) (int, error) {
+	return r.s.ApplyUnsubscribes(ctx, shop, clicks)
+}

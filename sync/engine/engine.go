@@ -100,6 +100,10 @@ type Report struct {
 	// Versions is how many devices the hub's version list named after this device reported
 	// its own version (0: the report did not go through; the round is not failed for it).
 	Versions int
+	// Unsubscribes is how many one-click unsubscribes relayed by the hub became withdrawals
+	// this round; UnsubscribeErr why the relay did not run ("" when it did).
+	Unsubscribes   int
+	UnsubscribeErr string
 
 	refusals map[[2]string]int // (sender, reason) -> sets refused this round, audited at its end
 }
@@ -204,6 +208,17 @@ func (e *Engine) round(ctx context.Context, r *Report) error {
 	}
 	if err := e.pull(ctx, r); err != nil {
 		return err
+	}
+	// One-click unsubscribes the hub relays, after the pull (a withdrawal another device of
+	// the shop recorded from the same click is here by now) and pushed in this round.
+	e.relayUnsubscribes(ctx, r)
+	if r.Unsubscribes > 0 {
+		if err := e.sealPending(ctx, id); err != nil {
+			return err
+		}
+		if err := e.pushOutbox(ctx, r); err != nil {
+			return err
+		}
 	}
 	// After an erasure (here or pulled), an owner device rotates the shop's key; the re-wrapped
 	// customer keys go out in this round.

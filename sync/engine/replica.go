@@ -65,6 +65,11 @@ type Replica interface {
 	SetRosterID(ctx context.Context, id [32]byte) error
 	Peer(ctx context.Context, id string) (*store.Peer, error)
 	SaveHubView(ctx context.Context, v store.HubView) error
+
+	UnsubscribeHashes(ctx context.Context, shop string, limit int) ([]string, int64, error)
+	MarkUnsubscribeRegistered(ctx context.Context, shop string, mark int64) error
+	UnsubscribeCursor(ctx context.Context, shop string) (int64, error)
+	ApplyUnsubscribes(ctx context.Context, shop string, clicks []store.UnsubscribeClick) (int, error)
 }
 
 var _ Replica = (*store.Replica)(nil)
