@@ -394,3 +394,32 @@ func jobRef(id string) string {
 	}
 	return strings.ToUpper(id)
 }
+
+// SendTestMail sends one message with no customer data through the shop's server, to check
+// the settings (the owner, or the shop's manager). The address is the user's own choice and is
+// not recorded; the audit entry says only that a test went and how it ended.
+func (ss *Session) SendTestMail(ctx context.Context, shopID, to string, tr mail.Transport) error {
+	shopID, err := ss.reminderShop(shopID)
+	if err != nil {
+		return err
+	}
+	if _, err := ss.shopAdmin(shopID); err != nil {
+		ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "mail.test", Target: shopID, Outcome: "denied"})
+		return err
+	}
+	ms, err := ss.s.mailSettings(ctx, ss.s.db, shopID)
+	if err != nil {
+		return err
+	}
+	msg := mail.Message{To: to, Subject: "Spoke: test message / 测试邮件", Body: "This message checks the shop's mail settings in Spoke.\n此邮件用于检查 Spoke 中的邮件设置。", Kind: "test"}
+	errs, err := tr.Send(ctx, ms.Settings, []mail.Message{msg})
+	outcome := "ok"
+	if err != nil || errs[0] != nil {
+		outcome = "failed"
+	}
+	ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "mail.test", Target: shopID, Outcome: outcome})
+	if err != nil {
+		return err
+	}
+	return errs[0]
+}

@@ -182,13 +182,20 @@ func (ss *Session) shopAdmin(shopID string) (Grant, error) {
 	return g, nil
 }
 
-// reminderShop picks the shop a reminder call is about: the one named, else the user's own.
+// reminderShop picks the shop a reminder call is about: the one named, else the user's own,
+// else the chain's only shop.
 func (ss *Session) reminderShop(shopID string) (string, error) {
 	if shopID == "" {
 		shopID = ss.user.ShopID
 	}
 	if shopID == "" {
-		return "", &FieldError{"shop", "choose a shop"}
+		var n int
+		if err := ss.s.db.QueryRow("SELECT count(*), COALESCE(MIN(id), '') FROM shops").Scan(&n, &shopID); err != nil {
+			return "", err
+		}
+		if n != 1 {
+			return "", &FieldError{"shop", "choose a shop"}
+		}
 	}
 	return shopID, nil
 }
