@@ -50,6 +50,7 @@ type Shell struct {
 	Notices    map[string]*Notice
 	noticeBox  *fyne.Container
 	Sync       *SyncScreen
+	Reminders  *RemindersScreen
 	Settings   *SettingsScreen
 	current    string
 	items      map[string]*container.TabItem
@@ -123,6 +124,10 @@ func (a *App) showShell() {
 	if a.can(store.OpWorkOrders) {
 		s.Board = newBoardScreen(a)
 		add(tabBoard, a.T("Work orders"), theme.ListIcon(), s.Board.root, s.Board.Refresh)
+	}
+	if a.can(store.OpCustomerPIIOwn) {
+		s.Reminders = newRemindersScreen(a)
+		add(tabReminders, a.T("Reminders"), theme.MailComposeIcon(), s.Reminders.root, s.Reminders.Refresh)
 	}
 	if a.can(store.OpSales) {
 		s.Sales = newSalesScreen(a)
