@@ -35,7 +35,7 @@ func mayDecideAlerts(a *App) bool {
 
 var alertKindLabels = map[string]string{"mass_read": "many customers read", "off_hours": "outside opening hours",
 	"break_glass": "break-glass reads", "probing": "probing", "credential_guessing": "password guessing",
-	"bulk_export": "bulk export", "bulk_delete": "bulk delete", "slow_exfiltration": "slow exfiltration"}
+	"bulk_export": "bulk export", "bulk_delete": "bulk delete", "slow_exfiltration": "slow exfiltration", "mass_send": "mass send"}
 
 var alertStatusLabels = map[string]string{store.AlertOpen: "open", store.AlertAcknowledged: "acknowledged",
 	store.AlertConfirmed: "confirmed", store.AlertDismissed: "dismissed"}

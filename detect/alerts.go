@@ -195,6 +195,19 @@ func (a alertCtx) bulkExport() *Alert {
 	return a.alert(KindBulkExport, max(80, score(float64(n), float64(a.d.cfg.ExportLimit))), first, r)
 }
 
+func (a alertCtx) massSend() *Alert {
+	u := a.u
+	n, sends := u.sent, 0
+	for _, it := range u.Items[u.head:] {
+		if it.Bits&bSend != 0 {
+			sends++
+		}
+	}
+	first := u.first(bSend)
+	r := fmt.Sprintf("sent %d messages to customers in %d send(s) %s; the limit is %d", n, sends, minutes(first, a.now), a.d.cfg.SendLimit)
+	return a.alert(KindMassSend, max(70, score(float64(n), float64(a.d.cfg.SendLimit))), first, r)
+}
+
 func (a alertCtx) bulkDelete() *Alert {
 	u := a.u
 	n := u.nBits[bit(bDelete)]

@@ -13,6 +13,9 @@ type Config struct {
 	ExportLimit int
 	// DeleteLimit: deletions within an hour beyond which it is a bulk delete (the hold's M).
 	DeleteLimit int
+	// SendLimit: more messages to customers than this sent by one user within an hour
+	// (reminders, campaigns, recall notices) make a mass send.
+	SendLimit int
 	// Sensitivity divides every statistical threshold: 2 raises alerts at half the deviation.
 	Sensitivity float64
 	// LeaverDays: how many days before a leaving date a user is watched more closely (and
@@ -34,6 +37,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DeleteLimit <= 0 {
 		c.DeleteLimit = 10
+	}
+	if c.SendLimit <= 0 {
+		c.SendLimit = 300
 	}
 	if c.Sensitivity <= 0 || math.IsNaN(c.Sensitivity) || math.IsInf(c.Sensitivity, 0) {
 		c.Sensitivity = 1
@@ -59,6 +65,7 @@ const (
 	KindCredential = "credential_guessing" // failed sign-ins for an account or from a device
 	KindBulkExport = "bulk_export"         // hard rule: more than ExportLimit customers exported in an hour
 	KindBulkDelete = "bulk_delete"         // hard rule: more than DeleteLimit deletions
+	KindMassSend   = "mass_send"           // hard rule: more than SendLimit messages to customers in an hour
 	KindSlowExfil  = "slow_exfiltration"   // a week of reading far more customers than usual
 )
 
@@ -148,7 +155,7 @@ func (u *userState) derive() {
 	if u.Episodes == nil {
 		u.Episodes = map[string]int64{}
 	}
-	u.head, u.exported, u.nBits = 0, 0, [16]int{}
+	u.head, u.exported, u.sent, u.nBits = 0, 0, 0, [16]int{}
 	for _, it := range u.Items {
 		u.add(it)
 	}
@@ -358,6 +365,18 @@ func (d *Detector) Observe(ev Event) []Alert {
 			bits |= bRefused | bProbe
 		}
 		add(bits, "", int32(n))
+	case c == cSend:
+		if refused {
+			add(bProbe|bRefused|flags, "", 0)
+			break
+		}
+		n, ok := detailInt(ev.Detail, "sent")
+		if !ok {
+			n, _ = detailInt(ev.Detail, "count")
+		}
+		if n > 0 {
+			add(bSend|flags, "", int32(min(n, 1<<24)))
+		}
 	default:
 		if refused && c != cSignIn {
 			add(bProbe|bRefused|flags, "", 0)
@@ -399,6 +418,8 @@ func (d *Detector) Observe(ev Event) []Alert {
 		raise(ctx.bulkExport())
 	case c == cDelete && u.nBits[bit(bDelete)] > d.cfg.DeleteLimit:
 		raise(ctx.bulkDelete())
+	case c == cSend && u.sent > d.cfg.SendLimit:
+		raise(ctx.massSend())
 	}
 	if touched {
 		if t := d.limit(u, fTouch, now, newDev); x[fTouch] >= t {

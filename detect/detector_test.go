@@ -125,6 +125,11 @@ func TestDetector(t *testing.T) {
 		{name: "an export of 49", events: burst(1, at(day, "11:00"), time.Minute, ev("u3", "customer.export", "", "ok", "count=49", "shop"))},
 		{name: "two exports of 30 within the hour", events: burst(2, at(day, "11:00"), 20*time.Minute, ev("u3", "customer.export", "", "ok", "count=30", "shop")),
 			want: []string{"bulk_export:u3"}, reason: "exported 60 customers in 2 export(s)"},
+		{name: "reminders to 200, then a campaign to 150 within the hour", events: slices.Concat(
+			burst(1, at(day, "11:00"), time.Minute, ev("u3", "reminder.send", "", "ok", "count=230 sent=200 no_consent=30", "shop")),
+			burst(1, at(day, "11:30"), time.Minute, ev("u3", "campaign.send", "", "ok", "sent=150", "shop"))),
+			want: []string{"mass_send:u3"}, reason: "sent 350 messages to customers in 2 send(s)"},
+		{name: "a day's reminders to 120", events: burst(1, at(day, "11:00"), time.Minute, ev("u3", "reminder.send", "", "ok", "count=130 sent=120", "shop"))},
 		{name: "8 failed sign-ins", events: burst(8, at(day, "02:00"), 30*time.Second, failed("u1", "dev-x")),
 			want: []string{"credential_guessing:u1"}, reason: "failed sign-ins for their account"},
 		{name: "3 typos", events: burst(3, at(day, "09:00"), 20*time.Second, failed("u1", "dev-u1"))},

@@ -148,6 +148,7 @@ const (
 	cStats
 	cAudit
 	cAdmin
+	cSend // messages to customers: reminders, campaigns, recall notices
 )
 
 var classes = map[string]class{
@@ -168,6 +169,15 @@ var classes = map[string]class{
 	"user.create":               cAdmin,
 	"user.update":               cAdmin,
 	"user.list":                 cAdmin,
+	"reminder.send":             cSend,
+	"campaign.send":             cSend,
+	"recall.notify":             cSend,
+	"reminder.due":              cIndex,
+	"reminder.mark":             cUpdate,
+	"reminder.rule":             cAdmin,
+	"mail.settings":             cAdmin,
+	"mail.test":                 cAdmin,
+	"consent.unsubscribe":       cUpdate,
 }
 
 // classify maps an action to its class; cUnknown is ignored.

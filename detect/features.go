@@ -13,7 +13,7 @@ const (
 	nWeek
 )
 
-const nClass = int(cAdmin) + 1
+const nClass = int(cSend) + 1
 
 // Floors under each threshold: whatever a user's history, fewer than this is never unusual.
 var (
@@ -53,7 +53,8 @@ const (
 	bDelete
 	bRefused
 	bRare
-	bAll = bRare<<1 - 1
+	bSend
+	bAll = bSend<<1 - 1
 )
 
 // item is one event's evidence in a user's sliding hour.
@@ -61,7 +62,7 @@ type item struct {
 	At   int64  `json:"t"`
 	Bits uint16 `json:"b"`
 	C    string `json:"c,omitempty"` // the customer id, for distinct counts
-	N    int32  `json:"n,omitempty"` // customers exported
+	N    int32  `json:"n,omitempty"` // customers exported, or messages sent
 }
 
 // today's bits per customer
@@ -121,6 +122,7 @@ type userState struct {
 	off       map[string]int32
 	notOwn    map[string]int32
 	exported  int
+	sent      int // messages to customers sent within the hour
 	nBits     [16]int
 	shown     int // distinct customers shown today (tShown in Today)
 	thr       [nHour]float64
@@ -242,6 +244,9 @@ func (u *userState) add(it item) {
 	if it.Bits&bExport != 0 {
 		u.exported += int(it.N)
 	}
+	if it.Bits&bSend != 0 {
+		u.sent += int(it.N)
+	}
 	if it.Bits&bTouch != 0 && it.C != "" {
 		u.touch[it.C]++
 		if it.Bits&bOff != 0 {
@@ -274,6 +279,9 @@ func (u *userState) prune(since int64) {
 		}
 		if it.Bits&bExport != 0 {
 			u.exported -= int(it.N)
+		}
+		if it.Bits&bSend != 0 {
+			u.sent -= int(it.N)
 		}
 		if it.Bits&bTouch != 0 && it.C != "" {
 			dec(u.touch, it.C)

@@ -42,7 +42,7 @@ var AlertStatuses = []string{AlertOpen, AlertAcknowledged, AlertConfirmed, Alert
 
 // AlertKinds are the kinds the detector raises.
 var AlertKinds = []string{detect.KindMassRead, detect.KindOffHours, detect.KindBreakGlass, detect.KindProbing,
-	detect.KindCredential, detect.KindBulkExport, detect.KindBulkDelete, detect.KindSlowExfil}
+	detect.KindCredential, detect.KindBulkExport, detect.KindBulkDelete, detect.KindSlowExfil, detect.KindMassSend}
 
 // Alert modes (the org setting alerts.mode).
 const (
