@@ -128,3 +128,31 @@ func must[T any](t *testing.T) func(T, error) T {
 		return v
 	}
 }
+
+// TestReadyNoticeFromBoard: moving a job to ready on the board e-mails the customer at once.
+func TestReadyNoticeFromBoard(t *testing.T) {
+	h := newDemoApp(t)
+	a := h.a
+	h.signInAs("manager", "")
+	ctx := context.Background()
+	ss := a.Session()
+	srv := smtptest.Start(t, smtptest.Options{})
+	if err := ss.SetMailSettings(ctx, "", store.MailSettings{Settings: mail.Settings{Host: srv.Host, Port: srv.Port, Username: srv.Username,
+		Password: srv.Password, From: "service@demo.test", FromName: "Demo", CACertPEM: srv.CAPEM}}); err != nil {
+		t.Fatal(err)
+	}
+	c := must[string](t)(ss.CreateCustomer(ctx, store.CustomerInput{Name: "Rhoda Readyjob", Email: "rhoda@example.net"}))
+	wo := must[string](t)(ss.CreateWorkOrder(ctx, store.WorkOrderInput{CustomerID: c, Complaint: "puncture"}))
+	for _, st := range []store.Status{store.StatusApproved, store.StatusInProgress} {
+		if err := ss.MoveWorkOrder(ctx, wo, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Shell.Show(tabBoard)
+	a.Wait()
+	a.Shell.Board.Move(wo, store.StatusReady)
+	a.Wait()
+	if got := srv.Messages(); len(got) != 1 || got[0].To[0] != "rhoda@example.net" || !strings.Contains(string(got[0].Data), "ready to collect") {
+		t.Fatalf("received %+v; board says %q", got, a.Shell.Board.Error.Text)
+	}
+}

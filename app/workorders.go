@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -212,6 +213,34 @@ func (s *BoardScreen) Move(woID string, to store.Status) {
 			s.OpenJob(s.Job.customerID, woID)
 		} else {
 			s.Refresh()
+		}
+		if to == store.StatusReady && a.can(store.OpCustomerWrite) {
+			s.tellReady(woID)
+		}
+	})
+}
+
+// tellReady sends the job's "your bike is ready" notice at once where the shop has a mail
+// server and the customer has not withdrawn service messages; otherwise it stays on the
+// Reminders tab to call.
+func (s *BoardScreen) tellReady(woID string) {
+	a := s.a
+	load(a, func(ctx context.Context, ss *store.Session) (*store.SendReport, error) {
+		return ss.SendReadyNotice(ctx, woID, a.mailer())
+	}, func(rep *store.SendReport, err error) {
+		msg := s.Error
+		if s.Job != nil {
+			msg = s.Job.Error
+		}
+		switch {
+		case errors.Is(err, store.ErrNoMailServer):
+			msg.Set(a.T("Ready: the customer is on the Reminders tab to call (this shop has no mail server)."), widget.MediumImportance)
+		case err != nil:
+			msg.SetText(a.errText(err))
+		case rep.Sent == 1:
+			msg.Set(a.T("Ready: the customer was told by e-mail."), widget.SuccessImportance)
+		default:
+			msg.Set(a.T("Ready: no e-mail (no address, or withdrawn); the customer is on the Reminders tab to call."), widget.MediumImportance)
 		}
 	})
 }

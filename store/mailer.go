@@ -423,3 +423,16 @@ func (ss *Session) SendTestMail(ctx context.Context, shopID, to string, tr mail.
 	}
 	return errs[0]
 }
+
+// SendReadyNotice sends the "your bike is ready" notice of one job right away (the board does
+// when a job moves to ready), as SendReminders would: nothing when the job is not ready, has
+// had its notice, or its customer withdrew service messages by e-mail. ErrNoMailServer when
+// the shop has no mail server (the notice stays on the due list to call).
+func (ss *Session) SendReadyNotice(ctx context.Context, workOrderID string, tr mail.Transport) (*SendReport, error) {
+	r, _, err := ss.loadWO(ctx, ss.s.db, workOrderID)
+	if err != nil {
+		return nil, err
+	}
+	id := reminderID(KindReady, r.id, time.Time{})
+	return ss.SendReminders(ctx, r.shopID, []string{id}, tr)
+}
