@@ -46,7 +46,7 @@ type RecordsPane struct {
 	PrintNotice *widget.Button
 	Printed     *Printed
 	Prompt      *SavePrompt
-	Info       *ui.Message
+	Info        *ui.Message
 
 	root    fyne.CanvasObject
 	shopIDs map[string]string // Shop option -> id
