@@ -131,22 +131,23 @@ func nonEmpty(vs ...string) []string {
 	return out
 }
 
-var unsafe = regexp.MustCompile(`[^A-Za-z0-9-]+`)
+var idShape = regexp.MustCompile(`^[0-9A-Fa-f-]{8,64}$`)
 
 // FileName is the default file name of a document: its kind and the id it prints (the job
-// number for a work order), never a person's name: ticket-0A7F-19C2.pdf.
+// number for a work order), never a person's name: ticket-0A7F-19C2.pdf. Something that is not
+// shaped like an id (a name typed where the id goes) is left out.
 func FileName(kind Kind, id string) string {
+	if !idShape.MatchString(id) {
+		return string(kind) + ".pdf"
+	}
 	switch kind {
 	case Ticket, Tag:
 		id = store.JobNumber(id)
-	case Receipt:
+	default:
+		id = strings.ReplaceAll(id, "-", "")
 		if len(id) > 12 {
 			id = id[len(id)-12:]
 		}
-	}
-	id = strings.Trim(unsafe.ReplaceAllString(id, ""), "-")
-	if id == "" {
-		return string(kind) + ".pdf"
 	}
 	return string(kind) + "-" + id + ".pdf"
 }
