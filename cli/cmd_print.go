@@ -99,7 +99,8 @@ func runPrint(ctx context.Context, env Env, args []string) error {
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("no %s with id %s that you may print", map[bool]string{true: "sale", false: "work order"}[kind == "receipt"], id)
+		// The id is not echoed: what was typed where an id goes may be anything.
+		return fmt.Errorf("no %s of that id that you may print (check the id)", map[bool]string{true: "sale", false: "work order"}[kind == "receipt"])
 	case err != nil:
 		return err
 	}

@@ -46,23 +46,22 @@ type Bike struct {
 
 // Ticket is the customer's copy of a work order.
 type Ticket struct {
-	Lang       Lang
-	Shop       Shop
-	JobNumber  string // what the counter calls the job
-	WorkOrder  string // the full id, small
-	DateIn     time.Time
-	Promised   time.Time // zero: not promised
-	Bike       Bike
-	Work       string // what the customer asked for
-	Lines      []Line
-	Labour     int64
-	Parts      int64
-	Total      int64
-	Customer   string // "" where the user may not see it
-	Phone      string // likewise
-	Terms      string // "" = the default terms line
-	PrintedAt  time.Time
-	StatusText string // the job's status, as the shop says it ("" = none)
+	Lang      Lang
+	Shop      Shop
+	JobNumber string // what the counter calls the job
+	WorkOrder string // the full id, small
+	DateIn    time.Time
+	Promised  time.Time // zero: not promised
+	Bike      Bike
+	Work      string // what the customer asked for
+	Lines     []Line
+	Labour    int64
+	Parts     int64
+	Total     int64
+	Customer  string // "" where the user may not see it
+	Phone     string // likewise
+	Terms     string // "" = the default terms line
+	PrintedAt time.Time
 }
 
 // Tag is the label that hangs on the bike in the workshop.
@@ -301,9 +300,6 @@ func (t Ticket) set() (*sheet, error) {
 	s.rule()
 	field(s, l.t("date_in"), day(t.DateIn, l), 10, 1)
 	field(s, l.t("promised"), day(t.Promised, l), 10, 1)
-	if t.StatusText != "" {
-		field(s, l.t("status"), t.StatusText, 10, 1)
-	}
 	if t.Customer != "" {
 		field(s, l.t("customer"), t.Customer, 10, 2)
 	}
