@@ -58,6 +58,11 @@ func TestPrintWorkOrderAccess(t *testing.T) {
 			}
 		})
 	}
+	// A job not assigned to the mechanic is not theirs to print.
+	other := must[string](t)(f.users["sam"].CreateWorkOrder(ctx, WorkOrderInput{CustomerID: f.cSam, Complaint: "flat tyre"}))
+	if _, err := f.users["mike"].PrintWorkOrder(ctx, other, DocTag); outcome(err) != "forbidden" {
+		t.Fatalf("mechanic printed a job not assigned to them: %v", err)
+	}
 	// The job is done: the mechanic's grant ends with it.
 	for _, to := range []Status{StatusApproved, StatusInProgress, StatusReady, StatusCollected} {
 		if err := f.users["sue"].MoveWorkOrder(ctx, f.woSue, to); err != nil {
