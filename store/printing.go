@@ -268,6 +268,21 @@ func Surname(name string) string {
 	return words[len(words)-1]
 }
 
+// FirstName is what a receipt shows of a seller's name: the first word of a name written with
+// spaces ("Lena Vogel" → "Lena"); "" for a name in Chinese, Japanese or Korean written without
+// them, where the first characters are the family name (the receipt then names the role).
+func FirstName(name string) string {
+	f := strings.Fields(name)
+	if len(f) == 0 {
+		return ""
+	}
+	r, _ := utf8.DecodeRuneInString(f[0])
+	if len(f) == 1 && (unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hangul, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r)) {
+		return ""
+	}
+	return f[0]
+}
+
 // SalePrint is what a sale receipt shows: the sale with its lines, the shop and its paper
 // settings, and the seller by first name (by role where the name cannot be read). It names no
 // customer.
@@ -327,8 +342,8 @@ func (ss *Session) PrintSale(ctx context.Context, saleID string) (*SalePrint, er
 			}
 		}
 		if u, err := ss.s.toUser(ctx, us[0]); err == nil {
-			if f := strings.Fields(u.DisplayName); len(f) > 0 {
-				out.Seller = f[0]
+			if first := FirstName(u.DisplayName); first != "" {
+				out.Seller = first
 				fields = append(fields, "users.display_name")
 			}
 		}

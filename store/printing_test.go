@@ -167,6 +167,11 @@ func TestSurnameAndJobNumber(t *testing.T) {
 			t.Errorf("Surname(%q) = %q, want %q", in, got, want)
 		}
 	}
+	for in, want := range map[string]string{"Lena Vogel": "Lena", "王小明": "", "": "", "Sam": "Sam"} {
+		if got := FirstName(in); got != want {
+			t.Errorf("FirstName(%q) = %q, want %q", in, got, want)
+		}
+	}
 	if got := JobNumber("0195f0c2-7f3a-7000-8000-00000a7f19c2"); got != "0A7F-19C2" {
 		t.Errorf("JobNumber = %q", got)
 	}
