@@ -50,7 +50,7 @@ keychain:
 # A short run of every fuzz target (each decoder and importer).
 FUZZTIME ?= 15s
 fuzz:
-	@for pkg in ./crypto/seal ./crypto/stream ./crypto/keys ./crypto/device ./crypto/roster ./crypto/lthash ./store/backup ./store/contact ./csvimport ./store/search ./hlc ./sync/wire ./protocol ./protocol/auditrec ./store ./detect ./version ./compliance/checkup; do \
+	@for pkg in ./crypto/seal ./crypto/stream ./crypto/keys ./crypto/device ./crypto/roster ./crypto/lthash ./store/backup ./store/contact ./csvimport ./store/search ./hlc ./sync/wire ./protocol ./protocol/auditrec ./store ./detect ./version ./compliance/checkup ./paper; do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
@@ -107,9 +107,12 @@ hubload:
 	./scripts/with-postgres.sh env SPOKE_HUB_LOAD=full $(GO) test -count=1 -run '^TestLoad$$' -v ./sync/hub/
 
 # One PNG per main screen of the demo shop, in English and Chinese, rendered with Fyne's
-# software test driver (no display needed) into ./screenshots/ (git-ignored).
+# software test driver (no display needed) into ./screenshots/ (git-ignored); then each printed
+# document (ticket, tag, receipt, notice; English and Chinese) as PDF, turned into PNG with
+# pdftoppm (poppler-utils).
 .PHONY: screenshots
 screenshots:
 	@mkdir -p screenshots
 	SPOKE_SCREENSHOTS=$(CURDIR)/screenshots $(GO) test -count=1 -run '^TestScreenshots$$' ./app/
+	SPOKE_SCREENSHOTS=$(CURDIR)/screenshots $(GO) test -count=1 -run '^TestDocumentsRender$$' ./paper/
 	@ls screenshots/*.png | wc -l | xargs echo "screenshots written:"

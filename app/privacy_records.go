@@ -15,6 +15,8 @@ import (
 	"spoke/compliance/docfile"
 	"spoke/compliance/processing"
 	"spoke/compliance/subject"
+	"spoke/paper"
+	"spoke/printout"
 	"spoke/store"
 )
 
@@ -40,8 +42,11 @@ type RecordsPane struct {
 	Contact    *widget.Entry
 	SaveRecord *widget.Button
 	SaveNotice *widget.Button
-	Prompt     *SavePrompt
-	Info       *ui.Message
+	// PrintNotice saves the notice as PDF for the printer (the same text, fonts embedded).
+	PrintNotice *widget.Button
+	Printed     *Printed
+	Prompt      *SavePrompt
+	Info        *ui.Message
 
 	root    fyne.CanvasObject
 	shopIDs map[string]string // Shop option -> id
@@ -66,13 +71,14 @@ func newRecordsPane(a *App) *RecordsPane {
 	p.Shop = widget.NewSelect(nil, func(string) { a.touch() })
 	p.Contact.SetPlaceHolder(a.T("Where to send a request, e.g. privacy@yourshop.example (optional)"))
 	p.SaveRecord = a.button(a.T("Save record…"), theme.DocumentSaveIcon(), p.saveRecord)
-	p.SaveNotice = a.button(a.T("Save privacy notice…"), theme.DocumentPrintIcon(), p.saveNotice)
+	p.SaveNotice = a.button(a.T("Save privacy notice…"), theme.DocumentSaveIcon(), p.saveNotice)
+	p.PrintNotice = a.button(a.T("Print privacy notice (PDF)…"), theme.DocumentPrintIcon(), p.printNotice)
 	intro := widget.NewLabel(a.T("The record of processing activities (GDPR Art. 30) and the privacy notice for the counter are generated from the shops' settings and from what Spoke stores. They hold no customer's data."))
 	intro.Wrapping = fyne.TextWrapWord
 	record := widget.NewCard(a.T("Record of processing"), "", container.NewVBox(
 		widget.NewForm(widget.NewFormItem(a.T("Format"), p.Format)), container.NewHBox(p.SaveRecord)))
 	notice := widget.NewCard(a.T("Privacy notice"), "", container.NewVBox(
-		widget.NewForm(widget.NewFormItem(a.T("Shop"), p.Shop), widget.NewFormItem(a.T("Contact"), p.Contact)), container.NewHBox(p.SaveNotice)))
+		widget.NewForm(widget.NewFormItem(a.T("Shop"), p.Shop), widget.NewFormItem(a.T("Contact"), p.Contact)), container.NewHBox(p.SaveNotice, p.PrintNotice)))
 	lang := widget.NewForm(widget.NewFormItem(a.T("Language"), p.Lang))
 	p.root = container.NewVScroll(container.NewVBox(intro, p.Summary, p.Details, lang, record, notice, p.Info))
 	p.ExtendBaseWidget(p)
@@ -175,6 +181,27 @@ func (p *RecordsPane) saveNotice() {
 	name := fmt.Sprintf("spoke-privacy-notice-%s.html", l)
 	p.Prompt = a.askSavePath(a.T("Save privacy notice"), name, func(path string, done func(error)) {
 		p.save(store.DocNotice, shopID, path, done, func(rec processing.Record, b *bytes.Buffer) error { return rec.WriteNotice(b, l, contact) })
+	})
+}
+
+// printNotice saves the shop's notice as PDF (store.Session.PrintNotice checks and audits).
+func (p *RecordsPane) printNotice() {
+	a := p.a
+	l, shopID, contact := p.lang(), p.shopIDs[p.Shop.Selected], p.Contact.Text
+	if shopID == "" {
+		p.Info.SetResult(a.T("Choose the shop the notice is for."), false)
+		return
+	}
+	pl, now := paper.EN, a.opts.Now()
+	if l == processing.ZH {
+		pl = paper.ZH
+	}
+	p.Printed = a.printPDF(a.T("Save privacy notice"), fmt.Sprintf("privacy-notice-%s.pdf", l), func(ctx context.Context, ss *store.Session) ([]byte, error) {
+		return printout.PrivacyNotice(ctx, ss, shopID, pl, contact, now)
+	}, func(pr *Printed, err error) {
+		if err == nil {
+			p.Info.SetResult(a.T("Saved to %s.", pr.Path), true)
+		}
 	})
 }
 

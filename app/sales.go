@@ -31,6 +31,11 @@ type SalesScreen struct {
 	Error    *ui.Message
 	Done     *ui.Message
 	Recent   *widget.List
+	// PrintReceipt saves the receipt of the sale just recorded, or of the one chosen in the
+	// recent list, as PDF.
+	PrintReceipt *widget.Button
+	Printed      *Printed
+	saleID       string
 
 	customerID string
 	shopID     string
@@ -76,6 +81,18 @@ func newSalesScreen(a *App) *SalesScreen {
 		}
 		row.SetTexts(minute(r.SoldAt), name, money(r.Total, shop.Currency), a.T(paymentLabel(r.PaymentMethod))+" · "+r.Seller)
 	})
+	s.Recent.OnSelected = func(i widget.ListItemID) {
+		if i >= 0 && i < len(s.recent) {
+			s.saleID = s.recent[i].ID
+			s.PrintReceipt.Enable()
+		}
+	}
+	s.PrintReceipt = a.button(a.T("Print receipt…"), theme.DocumentPrintIcon(), func() {
+		if s.saleID != "" {
+			s.Printed = a.printReceipt(s.saleID)
+		}
+	})
+	s.PrintReceipt.Disable()
 	head := container.NewGridWithColumns(4, widget.NewLabel(a.T("Item")), widget.NewLabel(a.T("SKU")), widget.NewLabel(a.T("Qty")), widget.NewLabel(a.T("Unit price")))
 	customer := container.NewVBox(container.NewBorder(nil, nil, nil, s.WalkIn, s.Customer), s.Search, container.NewGridWrap(fyne.NewSize(420, 150), s.Results))
 	form := container.NewVBox(ui.Heading(a.T("New sale")),
@@ -84,7 +101,7 @@ func newSalesScreen(a *App) *SalesScreen {
 		container.NewBorder(nil, nil, widget.NewLabel(a.T("Payment")), s.Total, s.Payment),
 		s.Error, s.Done, s.Record)
 	recentHead := ui.Header(nil, a.T("When"), a.T("Customer"), a.T("Total"), a.T("Payment"))
-	recent := container.NewBorder(container.NewVBox(ui.Heading(a.T("Recent sales")), recentHead), nil, nil, nil, s.Recent)
+	recent := container.NewBorder(container.NewVBox(ui.Heading(a.T("Recent sales")), recentHead), container.NewHBox(s.PrintReceipt), nil, nil, s.Recent)
 	split := container.NewHSplit(container.NewVScroll(container.NewPadded(form)), container.NewPadded(recent))
 	split.Offset = 0.5
 	s.root = split
@@ -198,8 +215,10 @@ func (s *SalesScreen) record() {
 		in.ShopID = a.userShop().ID
 	}
 	s.Record.Disable()
+	var recorded string
 	do(a, func(ctx context.Context, ss *store.Session) error {
-		_, err := ss.RecordSale(ctx, in)
+		id, err := ss.RecordSale(ctx, in)
+		recorded = id
 		return err
 	}, func(err error) {
 		s.Record.Enable()
@@ -215,6 +234,8 @@ func (s *SalesScreen) record() {
 		s.updateTotal()
 		s.SetCustomer("", "", "")
 		s.Done.SetText(a.T("Sale recorded (%s).", total))
+		s.saleID = recorded
+		s.PrintReceipt.Enable()
 		s.Refresh()
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"spoke/app/ui"
+	"spoke/printout"
 	"spoke/store"
 )
 
@@ -276,6 +277,11 @@ type JobView struct {
 	Moves    map[store.Status]*widget.Button
 	Back     *widget.Button
 	Error    *ui.Message
+
+	// PrintTicket and PrintTag save the customer's copy and the bike's tag as PDF.
+	PrintTicket *widget.Button
+	PrintTag    *widget.Button
+	Printed     *Printed
 }
 
 // OpenJob loads a job (through the customer's card, which applies the user's view) and shows it.
@@ -417,7 +423,9 @@ func (s *BoardScreen) showJob(card *store.CustomerCard, wo store.WorkOrder) {
 	if len(v.Moves) == 0 {
 		moves.Hide()
 	}
-	left := container.NewVBox(widget.NewCard(a.T("Job"), "", info), mechRow, moves)
+	v.PrintTicket = a.button(a.T("Print ticket…"), theme.DocumentPrintIcon(), func() { v.Printed = a.printWorkOrder(wo.ID, printout.Ticket) })
+	v.PrintTag = a.button(a.T("Print tag…"), theme.DocumentPrintIcon(), func() { v.Printed = a.printWorkOrder(wo.ID, printout.Tag) })
+	left := container.NewVBox(widget.NewCard(a.T("Job"), "", info), mechRow, moves, container.NewHBox(v.PrintTicket, v.PrintTag))
 	right := container.NewVBox(widget.NewCard(a.T("Labour and parts"), "", container.NewVBox(v.Lines, widget.NewSeparator(), totals)),
 		widget.NewCard(a.T("Add a line"), "", newLine))
 	s.NewForm = nil

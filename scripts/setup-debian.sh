@@ -11,6 +11,9 @@ pkgs=(gcc libc6-dev pkg-config make git ca-certificates
       libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
       gnome-keyring dbus
       xvfb x11-utils libgl1-mesa-dri)
+# poppler-utils (pdftotext, pdftoppm, pdfinfo): the printed documents' tests read their PDFs back
+# and make screenshots turns them into PNG.
+pkgs+=(poppler-utils)
 # PostgreSQL server: scripts/with-postgres.sh runs the hub's PostgreSQL tests on a throw-away cluster.
 pkgs+=(postgresql)
 missing=()

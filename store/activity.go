@@ -120,12 +120,12 @@ func (s *Store) staffActivity(ctx context.Context, q querier, since, until int64
 // counts for each of them, so a role is called unused only when nothing it grants was done.
 var rolePowers = map[Role][]string{
 	RoleOwner: {"user.", "device.", "keys.", "restore", "retention.set", "transfer.", "review.", "incident.", "assessment.",
-		"staff.", "leaver.", "settings.", "checkup.", "training.settings"},
+		"staff.", "leaver.", "settings.", "checkup.", "training.settings", "shop.paper"},
 	RoleManager: {"backup.", "request.", "subject.", "audit.read", "retention.approve", "holiday.", "work_order.assign",
 		"customer.delete", "customer.reassign", "staff.propose", "leaver.", "consent.", "training.status"},
 	RoleSales: {"customer.create", "customer.update", "customer.read", "customer.lookup", "customer.import",
-		"customer.delete", "sale.", "bike.", "work_order.create", "consent.record"},
-	RoleMechanic:  {"work_order.status", "work_order.add_line", "work_order.list", "work_order.read"},
+		"customer.delete", "sale.", "bike.", "work_order.create", "work_order.print", "consent.record"},
+	RoleMechanic:  {"work_order.status", "work_order.add_line", "work_order.list", "work_order.read", "work_order.print"},
 	RoleMarketing: {"stats.read", "consent.audience", "campaign."},
 	RoleAuditor:   {"audit.read", "store.verify"},
 }

@@ -63,6 +63,8 @@
 //	unsubscribe.go one-click unsubscribe tokens; clicks the hub relays become withdrawals
 //	subject.go    the data-subject access export: everything held on one customer
 //	records.go    which shops a record of processing or a privacy notice speaks for
+//	printing.go   what the counter prints (ticket, tag, receipt, notice), assembled per grant;
+//	              the shops' paper settings (address, phone, terms)
 //	requests.go   data-subject requests and their legal clocks (compliance/deadline); holidays
 //	incidents.go  the breach register (lost or stolen devices, the 72-hour clock)
 //	assessments.go personal-information impact assessments (PIPL Art. 55/56)

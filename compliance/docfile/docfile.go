@@ -75,3 +75,52 @@ func WriteNew(path string, data []byte, perm fs.FileMode) error {
 	}
 	return nil
 }
+
+// Replace writes data to path with permissions perm, replacing a file there (never a folder or
+// a link) in one rename, so the path holds the old file or the new one, never half of either.
+// Use it only where the person asked to overwrite.
+func Replace(path string, data []byte, perm fs.FileMode) error {
+	if path == "" {
+		return errors.New("no file name given")
+	}
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return ErrExists // a folder, a link or a device is not overwritten
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return ErrWrite
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".spoke-doc-*.tmp")
+	if err != nil {
+		return ErrWrite
+	}
+	name := tmp.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			os.Remove(name)
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return ErrWrite
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return ErrWrite
+	}
+	if err := tmp.Close(); err != nil {
+		return ErrWrite
+	}
+	if err := os.Chmod(name, perm); err != nil {
+		return ErrWrite
+	}
+	if err := os.Rename(name, path); err != nil {
+		return ErrWrite
+	}
+	ok = true
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

@@ -38,3 +38,30 @@ func TestWriteNew(t *testing.T) {
 		t.Fatalf("left behind: %v", es)
 	}
 }
+
+func TestReplace(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.pdf")
+	if err := Replace(p, []byte("one"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Replace(p, []byte("two"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "two" {
+		t.Fatalf("content %q", b)
+	}
+	if err := Replace(dir, []byte("x"), 0o644); !errors.Is(err, ErrExists) {
+		t.Fatalf("a folder was replaced: %v", err)
+	}
+	link := filepath.Join(dir, "l.pdf")
+	if err := os.Symlink(p, link); err == nil {
+		if err := Replace(link, []byte("x"), 0o644); !errors.Is(err, ErrExists) {
+			t.Fatalf("a link was replaced: %v", err)
+		}
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, ".spoke-doc-*"))
+	if len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+}

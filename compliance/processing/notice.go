@@ -25,8 +25,23 @@ type noticeView struct {
 // WriteNotice writes the printable privacy notice of the record's one shop in l. contact is
 // where to send a request beyond the counter (an address or e-mail of the shop; "" = none).
 func (r Record) WriteNotice(w io.Writer, l Lang, contact string) error {
+	v, err := r.notice(l, contact)
+	if err != nil {
+		return err
+	}
+	b, err := render("notice.html", l, v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// notice is what the notice says, in l, for the record's one shop: the HTML template and the
+// printed PDF (PaperNotice) read it alike.
+func (r Record) notice(l Lang, contact string) (noticeView, error) {
 	if len(r.Shops) != 1 {
-		return errors.New("a privacy notice is for one shop: choose it")
+		return noticeView{}, errors.New("a privacy notice is for one shop: choose it")
 	}
 	shop := r.Shops[0]
 	v := noticeView{Record: r, Lang: l, L: labels(l), Shop: shop, Contact: strings.TrimSpace(contact), Version: NoticeVersion(),
@@ -47,12 +62,7 @@ func (r Record) WriteNotice(w io.Writer, l Lang, contact string) error {
 	if len(mine) > 0 {
 		v.Clocks = mine
 	}
-	b, err := render("notice.html", l, v)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(b)
-	return err
+	return v, nil
 }
 
 // NoticeVersion names the notice's text: a short hash of everything it states and of its

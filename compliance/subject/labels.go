@@ -89,7 +89,9 @@ var actionNames = map[string]processing.Text{
 	"work_order.add_line":       t("line added to a repair", "维修单添加明细"),
 	"work_order.status":         t("repair status changed", "维修单状态变更"),
 	"work_order.assign":         t("repair assigned to a mechanic", "维修单分派给技师"),
+	"work_order.print":          t("repair ticket or tag printed", "打印维修单或车牌"),
 	"sale.create":               t("purchase recorded", "记录购买"),
+	"sale.print":                t("receipt printed", "打印销售单"),
 	"subject.export":            t("data exported for you", "为您导出数据"),
 	"conflict.restore":          t("a value restored after a sync conflict", "同步冲突后恢复数值"),
 }
