@@ -130,6 +130,8 @@ func TestDetector(t *testing.T) {
 			burst(1, at(day, "11:30"), time.Minute, ev("u3", "campaign.send", "", "ok", "sent=150", "shop"))),
 			want: []string{"mass_send:u3"}, reason: "sent 350 messages to customers in 2 send(s)"},
 		{name: "a day's reminders to 120", events: burst(1, at(day, "11:00"), time.Minute, ev("u3", "reminder.send", "", "ok", "count=130 sent=120", "shop"))},
+		{name: "60 tickets printed in 40 minutes", events: burst(60, at(day, "11:00"), 40*time.Second, ev("u1", "work_order.print", "wo-#", "ok", "doc=ticket lines=2", "shop")),
+			want: []string{"mass_read:u1"}},
 		{name: "8 failed sign-ins", events: burst(8, at(day, "02:00"), 30*time.Second, failed("u1", "dev-x")),
 			want: []string{"credential_guessing:u1"}, reason: "failed sign-ins for their account"},
 		{name: "3 typos", events: burst(3, at(day, "09:00"), 20*time.Second, failed("u1", "dev-u1"))},

@@ -169,6 +169,7 @@ var classes = map[string]class{
 	"user.create":               cAdmin,
 	"user.update":               cAdmin,
 	"user.list":                 cAdmin,
+	"work_order.print":          cRead, // a ticket or tag prints the customer's name (and phone): a read
 	"reminder.send":             cSend,
 	"campaign.send":             cSend,
 	"recall.notify":             cSend,
