@@ -46,7 +46,7 @@ func TestCLIDetect(t *testing.T) {
 	for i := 11; i >= 0; i-- { // newest first, as spoke audit prints them
 		lines = append(lines, fmt.Sprintf(`{"seq":%d,"at":"2026-03-17T11:%02d:00+01:00","user_id":"u-ana","username":"ana","device_id":"d1","action":"customer.delete","target":"c-%d","outcome":"ok","role":"manager","shop_id":"s1","grant":"shop"}`, 100+i, i/2, i))
 	}
-	lines = append(lines, "", `{"at":"2026-03-17T11:03:00+01:00","user_id":"u-ana","action":"campaign.send","fields":["x"]}`)
+	lines = append(lines, "", `{"at":"2026-03-17T11:03:00+01:00","user_id":"u-ana","action":"coffee.brew","fields":["x"]}`)
 	file := writeFile(t, "events.jsonl", []byte(strings.Join(lines, "\n")+"\n"))
 	shops := writeFile(t, "shops.json", []byte(`[{"shop_id":"s1","tz":"Europe/Berlin","open":{"tue":["09:00","18:30"]}}]`))
 
