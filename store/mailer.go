@@ -301,7 +301,7 @@ func (ss *Session) SendReminders(ctx context.Context, shopID string, ids []strin
 			continue
 		}
 		l := mail.Letter{Kind: string(d.Kind), Lang: ms.Lang, FirstName: firstName(f.name), Shop: shopName, Bike: d.Bike, Due: formatDue(d.Due, ms.Lang),
-			Booking: ms.Booking, Job: jobRef(d.WorkOrderID)}
+			Booking: ms.Booking, Job: JobNumber(d.WorkOrderID)}
 		o.msg = mail.Message{To: f.email, ToName: f.name, Kind: string(d.Kind)}
 		tok, err := ss.s.unsubscribeToken(ctx, shopID, c.id, PurposeServiceReminders)
 		if err != nil {
@@ -387,13 +387,7 @@ func (ss *Session) SendReminders(ctx context.Context, shopID string, ids []strin
 	return rep, err
 }
 
-// jobRef is the part of a job's id a letter names: its last six characters, as on the ticket.
-func jobRef(id string) string {
-	if len(id) > 6 {
-		id = id[len(id)-6:]
-	}
-	return strings.ToUpper(id)
-}
+
 
 // SendTestMail sends one message with no customer data through the shop's server, to check
 // the settings (the owner, or the shop's manager). The address is the user's own choice and is
