@@ -459,7 +459,7 @@ func TestCardShowsWhatTheAuditSays(t *testing.T) {
 	mikesOpen := job("squeaky brakes", "recovering from knee surgery", mech)
 	job("wheel out of true", "pays cash only", "")
 	job("old drivetrain job", "said his divorce is messy", mech, StatusApproved, StatusInProgress, StatusReady, StatusCollected)
-	all := []string{"name", "email", "phone", "address", "birthday", "notes", "bikes.serial", "work_orders.complaint", "work_orders.notes"}
+	all := []string{"name", "email", "phone", "address", "birthday", "notes", "phone_alt", "source", "bikes.serial", "work_orders.complaint", "work_orders.notes"}
 	tests := []struct {
 		user       string
 		reason     string
