@@ -73,6 +73,9 @@ const (
 	ByEmail  LookupField = "email"
 	ByPhone  LookupField = "phone"
 	BySerial LookupField = "serial"
+	// BySource finds a customer by their id in the system they were imported from,
+	// "system:id" (NormalizeSource).
+	BySource LookupField = "source"
 )
 
 // FindCustomers returns the customers (visible to the user, full view only) whose e-mail, phone
