@@ -56,6 +56,9 @@ func TestCLIImportPOS(t *testing.T) {
 	if got := customersJSON(t, sam.ok("customers", "--as", "sam", "--json")); len(got) != 3 {
 		t.Fatalf("after the re-import: %d customers", len(got))
 	}
+	if got := customersJSON(t, sam.ok("customers", "--as", "sam", "--json", "--source", "lightspeed-r:1002")); len(got) != 1 || got[0]["name"] != "Tobias Fenn" {
+		t.Fatalf("lookup by source: %v", got)
+	}
 	// A second-hand list with Harriet's e-mail but no ids: a candidate, skipped.
 	fam := writeFile(t, "family.csv", []byte("name,email\nHolly Vale,harriet.vale@example.org\n"))
 	if out := run(0, "import", "--as", "sam", "--preview", fam); !strings.Contains(out, "1 candidate(s)") || !strings.Contains(out, "Candidates: match a customer only by e-mail or phone; skipped unless --candidates new (lines): 2") {
