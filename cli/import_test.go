@@ -81,9 +81,14 @@ func TestCLIImportPOS(t *testing.T) {
 	if out := run(0, "import", "--as", "sam", "--bikes", "--source", "lightspeed-r", bikes); !strings.Contains(out, "Imported 0 bike(s); updated 3") {
 		t.Fatalf("bike re-import: %s", out)
 	}
-	// Without --source the ids are read as generic csv ids: no such customers.
-	if out := run(0, "import", "--as", "sam", "--bikes", bikes); !strings.Contains(out, "skipped 3 (no such customer 3") {
-		t.Fatalf("bike import without --source: %s", out)
+	// Without --source the file's customer ids name no system: refused, saying what to do.
+	run(1, "import", "--as", "sam", "--bikes", bikes)
+	if errs := outputs[len(outputs)-1]; !strings.Contains(errs, "--source shopify") {
+		t.Fatalf("bike import without --source: %s", errs)
+	}
+	// A different system's ids name no customer here.
+	if out := run(0, "import", "--as", "sam", "--bikes", "--source", "shopify", bikes); !strings.Contains(out, "skipped 3 (no such customer 3") {
+		t.Fatalf("bike import with another system: %s", out)
 	}
 
 	broken, _ := os.ReadFile(filepath.Join("..", "csvimport", "testdata", "pos_shopify.csv"))

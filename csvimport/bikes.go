@@ -71,6 +71,9 @@ func ParseBikes(r io.Reader, opts Options) (*BikeResult, error) {
 			if system, err = systemOf(opts.System, header); err != nil {
 				return err
 			}
+			if system == "" && cols[fSpokeID] < 0 {
+				return ErrNeedSystem
+			}
 		}
 		res.Ignored, res.Columns, res.System = ignored, columnsOf(header, cols), system
 		return nil

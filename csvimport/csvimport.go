@@ -1,6 +1,11 @@
 // Package csvimport owns the decoding and validation of customer CSV files
 // that shops upload: it turns the bytes of a file into validated Rows and a
-// list of per-line errors a shop owner can act on.
+// list of per-line errors a shop owner can act on. It reads the customer
+// exports of other point-of-sale systems (header.go names them) and bike
+// exports (bikes.go), previews an import (PreviewImport: the mapping, and
+// which rows are new, updates by the system's own customer id, or candidates
+// that share only an e-mail or phone with a stored customer) and re-imports
+// by that id.
 //
 // Import writes the rows through the store's batch write unit (store.Session.Batch), as one
 // audited, all-or-nothing transaction; the store never imports this package. Parsing never
@@ -43,6 +48,9 @@ var (
 	ErrUnknownRegion = errors.New("unknown default phone region")
 	// ErrBadSystem reports an Options.System that is not a system name.
 	ErrBadSystem = errors.New("the source system name may use only letters, digits and '-' (e.g. shopify)")
+	// ErrNeedSystem: a bike file names its customers by the ids of a system
+	// its header does not name, and Options.System is not given.
+	ErrNeedSystem = errors.New("the file names customers by another system's ids: say which system they come from (e.g. --source shopify, or Exported from in the import screen)")
 )
 
 // Row is one validated customer, and optionally one bike, from the file.
@@ -98,9 +106,9 @@ type Options struct {
 	// means DefaultMaxRows. More rows fail the whole file.
 	MaxRows int
 	// System names the system the file comes from, as source references
-	// write it ("shopify"); "" detects it from the header (see the System*
-	// constants), or SystemCSV for a file with a customer id column and no
-	// known signature.
+	// write it ("shopify", or SystemCSV for any other); "" detects it from
+	// the header (see the System* constants). A customer id column of a file
+	// no signature names is ignored unless System is given.
 	System string
 }
 
@@ -172,6 +180,14 @@ func Parse(r io.Reader, opts Options) (*Result, error) {
 		if v.cols[fSourceID] >= 0 {
 			if v.system, err = systemOf(opts.System, header); err != nil {
 				return err
+			}
+			if v.system == "" {
+				// An id column of a file no signature names could be anything
+				// (row numbers of a spreadsheet); re-importing by it could
+				// overwrite the wrong customers. It counts only once the user
+				// names the system.
+				v.cols[fSourceID] = -1
+				ignored = ignoredOf(header, v.cols)
 			}
 		}
 		res.Ignored, res.Columns, res.System = ignored, columnsOf(header, v.cols), v.system
@@ -335,7 +351,7 @@ func sniffDelimiter(text string) rune {
 }
 
 // systemOf returns the system source ids of a file are read as: the one
-// given, or the one its header names, or SystemCSV.
+// given, or the one its header names, or "" (the ids are not read).
 func systemOf(given string, header []string) (string, error) {
 	if given != "" {
 		n, err := store.NormalizeSource(given + ":x")
@@ -344,8 +360,16 @@ func systemOf(given string, header []string) (string, error) {
 		}
 		return strings.TrimSuffix(n, ":x"), nil
 	}
-	if s := detectSystem(header); s != "" {
-		return s, nil
+	return detectSystem(header), nil
+}
+
+// ignoredOf lists the header texts of the columns cols does not map.
+func ignoredOf(header []string, cols [numFields]int) []string {
+	var out []string
+	for _, c := range columnsOf(header, cols) {
+		if c.Field == "" && c.Header != "" {
+			out = append(out, c.Header)
+		}
 	}
-	return SystemCSV, nil
+	return out
 }

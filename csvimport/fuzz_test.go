@@ -184,7 +184,7 @@ func FuzzParseBikes(f *testing.F) {
 	f.Add([]byte("Spoke ID;Serial;Make;Year;Type\ncust-1;'AB 12;Trek;2020;E-Bike\n"), uint8(2))
 	systems := []string{"", "lightspeed-r", "shopify", "Bad System"}
 	vocab := vocabulary()
-	sentinels := []error{ErrEmpty, ErrNotUTF8, ErrUTF16, ErrNoHeader, ErrNoBikeHeader, ErrDuplicateColumn, ErrTooManyRows, ErrBadSystem}
+	sentinels := []error{ErrEmpty, ErrNotUTF8, ErrUTF16, ErrNoHeader, ErrNoBikeHeader, ErrDuplicateColumn, ErrTooManyRows, ErrBadSystem, ErrNeedSystem}
 	f.Fuzz(func(t *testing.T, data []byte, mode uint8) {
 		opts := Options{System: systems[int(mode&0x7F)%len(systems)], SkipInvalid: mode&0x80 != 0}
 		res, err := ParseBikes(bytes.NewReader(data), opts)

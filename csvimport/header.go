@@ -218,8 +218,8 @@ const (
 	SystemShopify     = "shopify"
 	SystemSquare      = "square"
 	SystemWooCommerce = "woocommerce"
-	// SystemCSV is the system of a file with a customer id column that no
-	// signature names and no Options.System sets.
+	// SystemCSV is the system name for a file from any other system: its
+	// customer id column is read only when Options.System names a system.
 	SystemCSV = "csv"
 )
 

@@ -23,7 +23,7 @@ func vocabulary() string {
 		reasonBareQuote, reasonQuote, reasonUnreadable,
 		reasonNameMissing, reasonControl, reasonEmail, reasonPhone, reasonPhoneNoRegion,
 		reasonSerial, reasonTooLong, reasonDuplicate, reasonSource, reasonYear, reasonType, reasonNoCustomer,
-		ErrBadSystem.Error(), ErrNoBikeHeader.Error(),
+		ErrBadSystem.Error(), ErrNoBikeHeader.Error(), ErrNeedSystem.Error(),
 		colLine, colName, colEmail, colPhone, colAddress, colNotes, colMake, colModel, colSerial,
 		colMobile, colOther, colSource, colYear, colType, colCust,
 		contact.ErrInvalidEmail.Error(), contact.ErrInvalidPhone.Error(), contact.ErrInvalidSerial.Error(),

@@ -264,8 +264,14 @@ func TestParse(t *testing.T) {
 			data: func(testing.TB) []byte {
 				return []byte(" 姓名 ,电话,E_Mail,地址,备注,Bike-Serial,Customer ID\n张伟,13800138000,zw@example.cn,广州,,WTU 1,42\n")
 			},
-			// A customer id column without a known signature is read as the generic "csv" system.
-			rows: []Row{{Line: 2, Name: "张伟", Phone: "+8613800138000", Email: "zw@example.cn", Address: "广州", BikeSerial: "WTU1", Source: "csv:42"}},
+			// A customer id column without a known signature is not read unless the system is named.
+			rows:  []Row{{Line: 2, Name: "张伟", Phone: "+8613800138000", Email: "zw@example.cn", Address: "广州", BikeSerial: "WTU1"}},
+			ignor: []string{"Customer ID"},
+		},
+		{
+			name: "a generic id column is read once the system is named", opts: Options{Region: "CN", System: "csv"},
+			data: func(testing.TB) []byte { return []byte("姓名,Customer ID\n张伟,42\n") },
+			rows: []Row{{Line: 2, Name: "张伟", Source: "csv:42"}},
 		},
 		{
 			name: "multi-line address kept, not refused",

@@ -71,9 +71,13 @@ func TestImportLeaksNoValue(t *testing.T) {
 	}
 	for _, f := range []struct{ file, region string }{{"pos_lightspeed_x.csv", "AU"}, {"pos_lightspeed_r.csv", "US"}, {"pos_shopify.csv", "US"},
 		{"pos_square.csv", "GB"}, {"pos_woocommerce.csv", "DE"}, {"generic_split.csv", "DE"}} {
+		system := ""
+		if f.file == "generic_split.csv" {
+			system = csvimport.SystemCSV
+		}
 		data := sample(t, f.file)
 		tgt := csvimport.Target{ShopID: shops[f.region]}
-		res := parse(t, data, csvimport.Options{Region: f.region})
+		res := parse(t, data, csvimport.Options{Region: f.region, System: system})
 		values = append(values, personalValues(res.Rows)...)
 		p, err := csvimport.PreviewImport(ctx, owner, tgt, res)
 		note(err)
@@ -84,8 +88,8 @@ func TestImportLeaksNoValue(t *testing.T) {
 		note(err)
 		// A refused row, and a file with bad cells.
 		bad := append([]csvimport.Row(nil), res.Rows...)
-		bad[0].Email = bad[0].Name
-		_, err = csvimport.ImportRows(ctx, owner, tgt, bad, csvimport.SkipCandidates, nil)
+		bad[0].Email, bad[0].Source = bad[0].Name, ""
+		_, err = csvimport.ImportRows(ctx, owner, tgt, bad, csvimport.CandidatesAsNew, nil)
 		if err == nil {
 			t.Fatalf("%s: a row with a bad e-mail was imported", f.file)
 		}
