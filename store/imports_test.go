@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -66,5 +67,33 @@ func TestSecondPhoneAndSource(t *testing.T) {
 	}
 	if _, err := ss.PreviewImport(ctx, "", "", []ImportProbe{{Source: "bad"}}); !errors.As(err, new(*FieldError)) {
 		t.Fatalf("bad source in a probe: %v", err)
+	}
+}
+
+// TestImportedSourceSyncs: the second phone and the source travel sealed; the receiving device
+// computes the source's blind index itself, so a re-import there finds the customer.
+func TestImportedSourceSyncs(t *testing.T) {
+	ctx := context.Background()
+	a, b, owner := newPair(t)
+	id := must[string](t)(owner.CreateCustomer(ctx, CustomerInput{Name: "Nia Import", PhoneAlt: "+1 415 555 0198", Source: "square:6Z7V0G3J"}))
+	sent := must[[]ChangeRecord](t)(a.st.LocalChanges(ctx, 0, 1<<30))
+	for _, col := range []string{"phone_alt", "source"} {
+		i := slices.IndexFunc(sent, func(r ChangeRecord) bool { return r.Table == "customers" && r.Column == col })
+		if i < 0 || !sent[i].Sealed || bytes.Contains(sent[i].Value.([]byte), []byte("6Z7V0G3J")) {
+			t.Fatalf("%s record missing or not sealed (%d)", col, i)
+		}
+	}
+	if slices.ContainsFunc(sent, func(r ChangeRecord) bool { return r.Column == "source_bidx" }) {
+		t.Fatal("the derived blind index travels")
+	}
+	exchange(t, a, b)
+	rb := signIn(t, b.st, "olga", "owner-password-1")
+	found := must[[]Customer](t)(rb.FindCustomers(ctx, BySource, "square:6Z7V0G3J"))
+	if len(found) != 1 || found[0].ID != id || found[0].PhoneAlt != "+14155550198" {
+		t.Fatalf("on the second device: %+v", found)
+	}
+	m := must[[]ImportMatch](t)(rb.PreviewImport(ctx, "", "", []ImportProbe{{Source: "square:6Z7V0G3J"}}))
+	if m[0] != MatchUpdate {
+		t.Fatalf("re-import on the second device: %v", m)
 	}
 }

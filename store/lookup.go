@@ -120,7 +120,7 @@ func (ss *Session) FindCustomers(ctx context.Context, field LookupField, value s
 				return nil, err
 			}
 			out = append(out, Customer{ID: c.id, ShopID: c.shopID, OwnerID: c.ownerID, Owner: ss.s.username(ctx, c.ownerID),
-				Name: o.name, Email: o.email, Phone: o.phone, Address: o.address, Birthday: o.birthday, Notes: o.notes,
+				Name: o.name, Email: o.email, Phone: o.phone, Address: o.address, Birthday: o.birthday, Notes: o.notes, PhoneAlt: o.phoneAlt, Source: o.source,
 				CreatedAt: time.UnixMilli(c.createdAt), UpdatedAt: time.UnixMilli(c.updatedAt)})
 		}
 	}
