@@ -71,4 +71,11 @@ func TestImportPOSPreviewAndConfirm(t *testing.T) {
 	if len(names) != 1 {
 		t.Fatalf("Rowan found %d times", len(names))
 	}
+	cs := a.Shell.Customers
+	cs.Open(cs.results[0].ID, "")
+	a.Wait()
+	if cs.Card == nil || cs.Card.Details["phone"].Text != "(720) 555-0101" || cs.Card.Details["phone_alt"] == nil ||
+		cs.Card.Details["phone_alt"].Text != "(303) 555-0188" || cs.Card.Details["source"].Text != "shopify:7301234567001" {
+		t.Fatalf("card: %q", screenText(a))
+	}
 }
