@@ -64,6 +64,34 @@ func TestImportPOSPreviewAndConfirm(t *testing.T) {
 	if !strings.Contains(im.Status.Text, "Imported 0 customer(s); updated 2") {
 		t.Fatalf("re-import: %q", im.Status.Text)
 	}
+	// The bikes of the same shop's export, by Shopify customer id; a second import updates them.
+	bikes := filepath.Join(t.TempDir(), "bikes.csv")
+	if err := os.WriteFile(bikes, []byte("Customer ID,Serial Number,Brand,Model,Year,Category\n'7301234567001,WTU 123-4567,Trek,Domane,2022,Road Bike\n'7309999999999,AB123456,Cube,Stereo,2020,Mountain\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	im.Path.SetText(bikes)
+	im.Kind.SetSelected("Bikes")
+	im.System.SetSelected("Shopify")
+	test.Tap(im.Check)
+	a.Wait()
+	if !strings.Contains(im.Status.Text, "1 new bike(s), 0 update(s) by serial, 1 without a customer") || !strings.Contains(screenText(a), "Line 3: names no customer of this shop: skipped") {
+		t.Fatalf("bike preview: %q", screenText(a))
+	}
+	test.Tap(im.Import)
+	im.ConfirmImport.Confirm()
+	a.Wait()
+	if !strings.Contains(im.Status.Text, "Imported 1 bike(s); updated 0.") {
+		t.Fatalf("bike import: %q", im.Status.Text)
+	}
+	test.Tap(im.Check)
+	a.Wait()
+	test.Tap(im.Import)
+	im.ConfirmImport.Confirm()
+	a.Wait()
+	if !strings.Contains(im.Status.Text, "Imported 0 bike(s); updated 1.") {
+		t.Fatalf("bike re-import: %q", im.Status.Text)
+	}
+
 	a.Shell.Show(tabCustomers)
 	test.Type(a.Shell.Customers.Search, "Rowan")
 	a.Wait()
@@ -77,5 +105,8 @@ func TestImportPOSPreviewAndConfirm(t *testing.T) {
 	if cs.Card == nil || cs.Card.Details["phone"].Text != "(720) 555-0101" || cs.Card.Details["phone_alt"] == nil ||
 		cs.Card.Details["phone_alt"].Text != "(303) 555-0188" || cs.Card.Details["source"].Text != "shopify:7301234567001" {
 		t.Fatalf("card: %q", screenText(a))
+	}
+	if len(cs.Card.Customer.Bikes) != 1 || cs.Card.Customer.Bikes[0].Year != 2022 {
+		t.Fatalf("bikes on the card: %+v", cs.Card.Customer.Bikes)
 	}
 }
