@@ -817,6 +817,10 @@ func TestImportCSVWithProgressAndLineErrors(t *testing.T) {
 	test.Tap(im.Check)
 	a.Wait()
 	test.Tap(im.Import)
+	if im.ConfirmImport == nil || !strings.Contains(screenText(a), "Add 2 new customer(s)") {
+		t.Fatalf("no confirmation: %q", screenText(a))
+	}
+	im.ConfirmImport.Confirm()
 	a.Wait()
 	if im.Progress.Value != 1 || !strings.Contains(im.Status.Text, "Imported 2") {
 		t.Fatalf("import: %v %q", im.Progress.Value, im.Status.Text)

@@ -345,6 +345,9 @@ func (s *CustomersScreen) showCard(card *store.CustomerCard) {
 	}
 	addField("phone", a.T("Phone"), a.phone(card.Phone, card.ShopID))
 	if !card.Minimal {
+		if card.PhoneAlt != "" {
+			addField("phone_alt", a.T("Second phone"), a.phone(card.PhoneAlt, card.ShopID))
+		}
 		addField("email", a.T("E-mail"), card.Email)
 		addField("address", a.T("Address"), card.Address)
 		addField("birthday", a.T("Birthday"), card.Birthday)
@@ -353,6 +356,9 @@ func (s *CustomersScreen) showCard(card *store.CustomerCard) {
 	addField("owner", a.T("Salesperson"), card.Owner)
 	addField("shop", a.T("Shop"), shop.Name)
 	addField("since", a.T("Customer since"), day(card.CreatedAt))
+	if !card.Minimal && card.Source != "" {
+		addField("source", a.T("Imported from"), card.Source)
+	}
 	// Bikes.
 	bikes := container.NewVBox()
 	for _, b := range card.Bikes {
@@ -438,6 +444,7 @@ type CustomerForm struct {
 	Name        *widget.Entry
 	Email       *widget.Entry
 	Phone       *widget.Entry
+	PhoneAlt    *widget.Entry
 	Address     *widget.Entry
 	Birthday    *widget.Entry
 	Notes       *widget.Entry
@@ -472,6 +479,7 @@ func (s *CustomersScreen) showForm(card *store.CustomerCard) {
 	a := s.a
 	f := &CustomerForm{FieldErrors: map[string]*ui.Message{}, Error: a.errorLabel(), shopIDs: map[string]string{}, staffIDs: map[string]string{}}
 	f.Name, f.Email, f.Phone, f.Address, f.Birthday = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	f.PhoneAlt = widget.NewEntry()
 	f.Notes = widget.NewMultiLineEntry()
 	f.Notes.SetMinRowsVisible(3)
 	shop := a.userShop()
@@ -482,6 +490,7 @@ func (s *CustomersScreen) showForm(card *store.CustomerCard) {
 		f.Name.SetText(card.Name)
 		f.Email.SetText(card.Email)
 		f.Phone.SetText(a.phone(card.Phone, card.ShopID))
+		f.PhoneAlt.SetText(a.phone(card.PhoneAlt, card.ShopID))
 		f.Address.SetText(card.Address)
 		f.Birthday.SetText(card.Birthday)
 		f.Notes.SetText(card.Notes)
@@ -526,6 +535,7 @@ func (s *CustomersScreen) showForm(card *store.CustomerCard) {
 	}
 	field("name", a.T("Name"), f.Name, true)
 	field("phone", a.T("Phone"), f.Phone, false)
+	field("phone_alt", a.T("Second phone"), f.PhoneAlt, false)
 	field("email", a.T("E-mail"), f.Email, false)
 	field("address", a.T("Address"), f.Address, false)
 	field("birthday", a.T("Birthday"), f.Birthday, false)
@@ -571,7 +581,7 @@ func (s *CustomersScreen) saveForm(f *CustomerForm) {
 	}
 	a.relayout()
 	f.Error.SetText("")
-	in := store.CustomerInput{Name: f.Name.Text, Email: f.Email.Text, Phone: f.Phone.Text, Address: f.Address.Text,
+	in := store.CustomerInput{Name: f.Name.Text, Email: f.Email.Text, Phone: f.Phone.Text, PhoneAlt: f.PhoneAlt.Text, Address: f.Address.Text,
 		Birthday: f.Birthday.Text, Notes: f.Notes.Text}
 	if f.Shop != nil {
 		in.ShopID = f.shopIDs[f.Shop.Selected]

@@ -92,6 +92,17 @@ func TestScreenshots(t *testing.T) {
 			shot("10-audit")
 			a.Shell.Show(tabImport)
 			shot("11-import")
+			// The mapping preview of a POS export (invented people), before anything is written.
+			if b, err := os.ReadFile(filepath.Join("..", "csvimport", "testdata", "pos_lightspeed_r.csv")); err == nil {
+				p := filepath.Join(t.TempDir(), "lightspeed-customers.csv")
+				if err := os.WriteFile(p, b, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				a.Shell.Import.Path.SetText(p)
+				test.Tap(a.Shell.Import.Check)
+				a.Wait()
+				shot("11-import-preview")
+			}
 			a.Shell.Show(tabSettings)
 			shot("12-settings")
 			a.Shell.Show(tabReminders)

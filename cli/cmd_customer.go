@@ -50,7 +50,7 @@ func printCard(w io.Writer, c *store.CustomerCard) {
 		fmt.Fprintln(w, "*** BREAK-GLASS ACCESS: this read is recorded with your reason; minimal fields shown ***")
 	}
 	fmt.Fprintf(w, "%s  (%s)\n", c.Name, c.ID)
-	for _, f := range [][2]string{{"E-mail", c.Email}, {"Phone", c.Phone}, {"Address", c.Address}, {"Birthday", c.Birthday}, {"Owner", c.Owner}} {
+	for _, f := range [][2]string{{"E-mail", c.Email}, {"Phone", c.Phone}, {"Phone 2", c.PhoneAlt}, {"Address", c.Address}, {"Birthday", c.Birthday}, {"Source", c.Source}, {"Owner", c.Owner}} {
 		if f[1] != "" {
 			fmt.Fprintf(w, "  %-9s %s\n", f[0]+":", f[1])
 		}

@@ -26,6 +26,7 @@ func runCustomers(ctx context.Context, env Env, args []string) error {
 	email := fs.String("email", "", "exact lookup by e-mail (blind index)")
 	phone := fs.String("phone", "", "exact lookup by phone number (blind index)")
 	serial := fs.String("serial", "", "exact lookup by bike frame serial (blind index)")
+	source := fs.String("source", "", "exact lookup by the id in the system the customer was imported from, SYSTEM:ID (blind index)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -37,12 +38,14 @@ func runCustomers(ctx context.Context, env Env, args []string) error {
 	defer st.Close()
 	var res []store.CustomerSummary
 	switch {
-	case *email != "" || *phone != "" || *serial != "":
+	case *email != "" || *phone != "" || *serial != "" || *source != "":
 		field, value := store.ByEmail, *email
 		if *phone != "" {
 			field, value = store.ByPhone, *phone
 		} else if *serial != "" {
 			field, value = store.BySerial, *serial
+		} else if *source != "" {
+			field, value = store.BySource, *source
 		}
 		found, err := ss.FindCustomers(ctx, field, value)
 		if err != nil {

@@ -1,6 +1,11 @@
 // Package csvimport owns the decoding and validation of customer CSV files
 // that shops upload: it turns the bytes of a file into validated Rows and a
-// list of per-line errors a shop owner can act on.
+// list of per-line errors a shop owner can act on. It reads the customer
+// exports of other point-of-sale systems (header.go names them) and bike
+// exports (bikes.go), previews an import (PreviewImport: the mapping, and
+// which rows are new, updates by the system's own customer id, or candidates
+// that share only an e-mail or phone with a stored customer) and re-imports
+// by that id.
 //
 // Import writes the rows through the store's batch write unit (store.Session.Batch), as one
 // audited, all-or-nothing transaction; the store never imports this package. Parsing never
@@ -18,6 +23,7 @@ import (
 	"io"
 	"strings"
 
+	"spoke/store"
 	"spoke/store/contact"
 )
 
@@ -40,6 +46,11 @@ var (
 	// ErrUnknownRegion reports an Options.Region phonenumbers does not know:
 	// a configuration mistake, not a problem with the file.
 	ErrUnknownRegion = errors.New("unknown default phone region")
+	// ErrBadSystem reports an Options.System that is not a system name.
+	ErrBadSystem = errors.New("the source system name may use only letters, digits and '-' (e.g. shopify)")
+	// ErrNeedSystem: a bike file names its customers by the ids of a system
+	// its header does not name, and Options.System is not given.
+	ErrNeedSystem = errors.New("the file names customers by another system's ids: say which system they come from (e.g. --source shopify, or Exported from in the import screen)")
 )
 
 // Row is one validated customer, and optionally one bike, from the file.
@@ -55,14 +66,26 @@ type Row struct {
 	// Email is normalised with contact.NormalizeEmail.
 	Email string
 	// Phone is E.164, normalised with contact.NormalizePhone and
-	// Options.Region.
+	// Options.Region: the mobile number when the file has one, otherwise
+	// the phone, otherwise the other (work) number.
 	Phone string
-	// Address is an address column or street, address line 2, city, state,
-	// postcode and country joined with ", " in that order; at most 500
-	// characters.
+	// PhoneAlt is the next of those numbers that differs from Phone: a
+	// file's Phone next to its Mobile is kept, not refused.
+	PhoneAlt string
+	// Address is an address column or street (and house number), address
+	// line 2, district, city, state, postcode and country joined with ", "
+	// in that order; at most 500 characters. A cell written over several
+	// lines (street and town on lines of their own) has its lines joined
+	// with ", ".
 	Address string
-	// Notes may contain line breaks and tabs; at most 4000 characters.
+	// Notes may contain line breaks and tabs; at most 4000 characters. When
+	// a file gives three different phone numbers, the third is added here
+	// on a line of its own ("Other phone: +4930...").
 	Notes string
+	// Source is the customer's id in the system the file came from,
+	// "system:id" (store.NormalizeSource), or "" when the file has no
+	// customer id column. A re-import updates the customer with this source.
+	Source string
 	// BikeMake and BikeModel are free text of at most 100 characters.
 	BikeMake  string
 	BikeModel string
@@ -82,6 +105,11 @@ type Options struct {
 	// MaxRows caps the number of non-blank records after the header; 0
 	// means DefaultMaxRows. More rows fail the whole file.
 	MaxRows int
+	// System names the system the file comes from, as source references
+	// write it ("shopify", or SystemCSV for any other); "" detects it from
+	// the header (see the System* constants). A customer id column of a file
+	// no signature names is ignored unless System is given.
+	System string
 }
 
 // LineError describes one problem on one line without containing the value.
@@ -121,6 +149,12 @@ type Result struct {
 	// owner can see what was left out. It is file content: show it to the
 	// uploader, but do not log it.
 	Ignored []string
+	// Columns is the mapping: every column of the file and the Spoke field
+	// it goes to. Its Header texts are file content, like Ignored.
+	Columns []Column
+	// System is the system the source ids are read as ("" when the file has
+	// no customer id column).
+	System string
 }
 
 // Parse reads and validates a whole customer CSV file.
@@ -135,8 +169,52 @@ type Result struct {
 // Parse reads r completely into memory; bound it (http.MaxBytesReader,
 // io.LimitReader) before calling.
 func Parse(r io.Reader, opts Options) (*Result, error) {
+	var v *validator
+	res := &Result{}
+	errs, conv, err := scan(r, opts, func(header []string) error {
+		var ignored []string
+		var err error
+		if v, ignored, err = newValidator(header, opts.Region); err != nil {
+			return err
+		}
+		if v.cols[fSourceID] >= 0 {
+			if v.system, err = systemOf(opts.System, header); err != nil {
+				return err
+			}
+			if v.system == "" {
+				// An id column of a file no signature names could be anything
+				// (row numbers of a spreadsheet); re-importing by it could
+				// overwrite the wrong customers. It counts only once the user
+				// names the system.
+				v.cols[fSourceID] = -1
+				ignored = ignoredOf(header, v.cols)
+			}
+		}
+		res.Ignored, res.Columns, res.System = ignored, columnsOf(header, v.cols), v.system
+		return nil
+	}, func(line int, rec []string) []LineError {
+		row, errs := v.check(line, rec)
+		if len(errs) == 0 {
+			res.Rows = append(res.Rows, row)
+		}
+		return errs
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Errors, res.Converted = errs, conv
+	if len(res.Errors) > 0 && !opts.SkipInvalid {
+		res.Rows = nil
+	}
+	return res, nil
+}
+
+// scan reads a whole file: it decodes it, reads the header with header and
+// every non-blank record that has as many fields as the header with row, and
+// returns the line errors in line order and the encoding converted from.
+func scan(r io.Reader, opts Options, header func([]string) error, row func(line int, rec []string) []LineError) ([]LineError, string, error) {
 	if opts.Region != "" && !contact.ValidRegion(opts.Region) {
-		return nil, ErrUnknownRegion
+		return nil, "", ErrUnknownRegion
 	}
 	maxRows := opts.MaxRows
 	if maxRows <= 0 {
@@ -145,14 +223,14 @@ func Parse(r io.Reader, opts Options) (*Result, error) {
 
 	raw, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf(fmtReadFailed, err)
+		return nil, "", fmt.Errorf(fmtReadFailed, err)
 	}
 	text, converted, err := decode(raw)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if strings.TrimSpace(text) == "" {
-		return nil, ErrEmpty
+		return nil, "", ErrEmpty
 	}
 
 	delim := sniffDelimiter(text)
@@ -164,16 +242,15 @@ func Parse(r io.Reader, opts Options) (*Result, error) {
 	// with tabs as delimiter the same option would swallow empty cells.
 	cr.TrimLeadingSpace = delim != '\t'
 
-	header, err := cr.Read()
+	head, err := cr.Read()
 	if err != nil {
-		return nil, fmt.Errorf(fmtHeaderUnreadable, ErrNoHeader)
+		return nil, "", fmt.Errorf(fmtHeaderUnreadable, ErrNoHeader)
 	}
-	v, ignored, err := newValidator(header, opts.Region)
-	if err != nil {
-		return nil, err
+	if err := header(head); err != nil {
+		return nil, "", err
 	}
-	res := &Result{Converted: converted, Ignored: ignored}
 
+	var errs []LineError
 	records := 0
 	for {
 		rec, err := cr.Read()
@@ -188,7 +265,7 @@ func Parse(r io.Reader, opts Options) (*Result, error) {
 			if errors.As(err, &pe) {
 				line = pe.StartLine
 			}
-			res.Errors = append(res.Errors, LineError{Line: line, Column: colLine, Reason: readReason(err)})
+			errs = append(errs, LineError{Line: line, Column: colLine, Reason: readReason(err)})
 			break
 		}
 		line, _ := cr.FieldPos(0)
@@ -197,26 +274,18 @@ func Parse(r io.Reader, opts Options) (*Result, error) {
 		}
 		records++
 		if records > maxRows {
-			return nil, fmt.Errorf(fmtTooManyRows, ErrTooManyRows, maxRows)
+			return nil, "", fmt.Errorf(fmtTooManyRows, ErrTooManyRows, maxRows)
 		}
-		if len(rec) != len(header) {
-			res.Errors = append(res.Errors, LineError{
+		if len(rec) != len(head) {
+			errs = append(errs, LineError{
 				Line: line, Column: colLine,
-				Reason: fmt.Sprintf(reasonFieldCount, len(rec), len(header)),
+				Reason: fmt.Sprintf(reasonFieldCount, len(rec), len(head)),
 			})
 			continue
 		}
-		row, errs := v.check(line, rec)
-		if len(errs) > 0 {
-			res.Errors = append(res.Errors, errs...)
-			continue
-		}
-		res.Rows = append(res.Rows, row)
+		errs = append(errs, row(line, rec)...)
 	}
-	if len(res.Errors) > 0 && !opts.SkipInvalid {
-		res.Rows = nil
-	}
-	return res, nil
+	return errs, converted, nil
 }
 
 // Texts that wrap whole-file errors. Like every message here they hold
@@ -279,4 +348,28 @@ func sniffDelimiter(text string) rune {
 		return '\t'
 	}
 	return ','
+}
+
+// systemOf returns the system source ids of a file are read as: the one
+// given, or the one its header names, or "" (the ids are not read).
+func systemOf(given string, header []string) (string, error) {
+	if given != "" {
+		n, err := store.NormalizeSource(given + ":x")
+		if err != nil {
+			return "", ErrBadSystem
+		}
+		return strings.TrimSuffix(n, ":x"), nil
+	}
+	return detectSystem(header), nil
+}
+
+// ignoredOf lists the header texts of the columns cols does not map.
+func ignoredOf(header []string, cols [numFields]int) []string {
+	var out []string
+	for _, c := range columnsOf(header, cols) {
+		if c.Field == "" && c.Header != "" {
+			out = append(out, c.Header)
+		}
+	}
+	return out
 }

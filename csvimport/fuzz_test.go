@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"spoke/store"
 	"spoke/store/contact"
 )
 
@@ -38,7 +39,7 @@ func FuzzParse(f *testing.F) {
 	regions := []string{"", "US", "DE", "CN", "GB"}
 	vocab := vocabulary()
 	sentinels := []error{ErrEmpty, ErrNotUTF8, ErrUTF16, ErrNoHeader, ErrDuplicateColumn, ErrTooManyRows}
-	columns := []string{colLine, colName, colEmail, colPhone, colAddress, colNotes, colMake, colModel, colSerial}
+	columns := []string{colLine, colName, colEmail, colPhone, colAddress, colNotes, colMake, colModel, colSerial, colMobile, colOther, colSource}
 
 	f.Fuzz(func(t *testing.T, data []byte, mode uint8) {
 		opts := Options{Region: regions[int(mode&0x7F)%len(regions)], SkipInvalid: mode&0x80 != 0}
@@ -151,8 +152,113 @@ func checkResult(t *testing.T, res *Result, opts Options, columns []string) {
 				t.Fatalf("serial %q does not re-normalise", r.BikeSerial)
 			}
 		}
-		unique("email", r.Email)
-		unique("phone", r.Phone)
+		if r.Source == "" {
+			unique("email", r.Email)
+			unique("phone", r.Phone)
+		} else if s, err := store.NormalizeSource(r.Source); err != nil || s != r.Source {
+			t.Fatalf("source %q does not re-normalise", r.Source)
+		}
+		if r.PhoneAlt != "" {
+			if p, err := contact.NormalizePhone(r.PhoneAlt, ""); err != nil || p != r.PhoneAlt || p == r.Phone {
+				t.Fatalf("second phone %q does not re-normalise or repeats the first", r.PhoneAlt)
+			}
+		}
+		unique("source", r.Source)
 		unique("serial", r.BikeSerial)
 	}
+}
+
+// FuzzParseBikes checks, for any input: ParseBikes does not panic; whole-file
+// failures are the documented errors; every row names a customer, has a make,
+// a serial that re-normalises, a plausible year and a known type; and no error
+// text contains a word from the file.
+func FuzzParseBikes(f *testing.F) {
+	for _, name := range []string{"bikes_export.csv", "standard.csv", "pos_lightspeed_r.csv"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, uint8(0))
+		f.Add(b, uint8(0x81))
+	}
+	f.Add([]byte("Spoke ID;Serial;Make;Year;Type\ncust-1;'AB 12;Trek;2020;E-Bike\n"), uint8(2))
+	systems := []string{"", "lightspeed-r", "shopify", "Bad System"}
+	vocab := vocabulary()
+	sentinels := []error{ErrEmpty, ErrNotUTF8, ErrUTF16, ErrNoHeader, ErrNoBikeHeader, ErrDuplicateColumn, ErrTooManyRows, ErrBadSystem, ErrNeedSystem}
+	f.Fuzz(func(t *testing.T, data []byte, mode uint8) {
+		opts := Options{System: systems[int(mode&0x7F)%len(systems)], SkipInvalid: mode&0x80 != 0}
+		res, err := ParseBikes(bytes.NewReader(data), opts)
+		var texts []string
+		if err != nil {
+			if res != nil {
+				t.Fatal("result and error together")
+			}
+			if !slices.ContainsFunc(sentinels, func(s error) bool { return errors.Is(err, s) }) {
+				t.Fatalf("undocumented error %v", err)
+			}
+			texts = append(texts, err.Error())
+		} else {
+			if len(res.Errors) > 0 && !opts.SkipInvalid && res.Rows != nil {
+				t.Fatal("rows returned despite errors")
+			}
+			for _, e := range res.Errors {
+				texts = append(texts, e.Error())
+			}
+			serials := map[string]bool{}
+			for _, r := range res.Rows {
+				if (r.CustomerSource == "") == (r.CustomerID == "") || r.Make == "" {
+					t.Fatalf("row without one customer or a make: %+v", r)
+				}
+				if r.CustomerSource != "" {
+					if s, err := store.NormalizeSource(r.CustomerSource); err != nil || s != r.CustomerSource {
+						t.Fatalf("source %q does not re-normalise", r.CustomerSource)
+					}
+				}
+				if r.Serial != "" {
+					if s, err := contact.NormalizeSerial(r.Serial); err != nil || s != r.Serial || serials[s] {
+						t.Fatalf("serial %q does not re-normalise or repeats", r.Serial)
+					}
+					serials[r.Serial] = true
+				}
+				if r.Year != 0 && r.Year < 1900 || r.Type != "" && !slices.Contains(store.BikeTypes, r.Type) {
+					t.Fatalf("bad year or type %+v", r)
+				}
+				for _, s := range []string{r.Make, r.Model, r.CustomerID} {
+					if hasControl(s, false) || utf8.RuneCountInString(s) > 100 {
+						t.Fatalf("bad text %q", s)
+					}
+				}
+			}
+		}
+		for _, text := range candidateTexts(data) {
+			for w := range strings.FieldsFuncSeq(text, func(r rune) bool { return !unicode.IsLetter(r) }) {
+				if utf8.RuneCountInString(w) < 6 || strings.Contains(vocab, strings.ToLower(w)) {
+					continue
+				}
+				for _, s := range texts {
+					if strings.Contains(s, w) {
+						t.Fatalf("error %q contains file content %q", s, w)
+					}
+				}
+			}
+		}
+	})
+}
+
+// FuzzAddressCell: folding a multi-line address cell keeps every non-blank
+// line's text, in order, on one line.
+func FuzzAddressCell(f *testing.F) {
+	f.Add("12 Mill Lane\nYork YO1 7HH")
+	f.Add("Flat 3\r\n\r\n Riverside House\t2 ")
+	f.Fuzz(func(t *testing.T, s string) {
+		got := addressCell(s)
+		if strings.ContainsAny(got, "\r\n\t") {
+			t.Fatalf("%q folds to %q, still on several lines", s, got)
+		}
+		for l := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+			if l = strings.TrimSpace(strings.ReplaceAll(l, "\t", " ")); l != "" && !strings.Contains(got, l) {
+				t.Fatalf("%q folds to %q, losing %q", s, got, l)
+			}
+		}
+	})
 }

@@ -23,7 +23,11 @@ func TestAliasesUnambiguous(t *testing.T) {
 func TestHeaderSpellings(t *testing.T) {
 	for h, want := range map[string]field{
 		"E-mail": fEmail, "e_mail": fEmail, "Email Address": fEmail, " EMAIL ": fEmail, "E-Mail-Adresse": fEmail, "邮箱": fEmail,
-		"Mobile": fPhone, "Mobile Phone": fPhone, "Phone Number": fPhone, "Telephone": fPhone, "Tel": fPhone, "Tel.": fPhone, "Cell": fPhone, "手机": fPhone, "电话": fPhone,
+		"Mobile": fMobile, "Mobile Phone": fMobile, "Phone Number": fPhone, "Telephone": fPhone, "Tel": fPhone, "Tel.": fPhone, "Cell": fMobile, "手机": fMobile, "电话": fPhone,
+		"Work Phone": fPhoneOther, "Default Address Phone": fPhoneOther, "Home Phone": fPhone, "billing_phone": fPhone,
+		"physical_address1": fStreet, "Default Address Address1": fStreet, "billing_address_1": fStreet, "Street Address 1": fStreet,
+		"House Number": fNumber, "Hausnummer": fNumber, "physical_suburb": fSuburb, "Default Address Zip": fPostcode, "billing_postcode": fPostcode,
+		"physical_country_id": fCountry, "Memo": fNotes, "Customer ID": fSourceID, "customer_id": fSourceID, "Square Customer ID": fSourceID, "id": fSourceID,
 		"first_name": fFirst, "First Name": fFirst, "LAST-NAME": fLast,
 		"Full Name": fName, "Customer": fName, "customer name": fName, "姓名": fName, "\uFEFFname": fName, "ｎａｍｅ": fName,
 		"Address": fStreet, "address line 1": fStreet, "Address 2": fStreet2, "地址": fStreet, "Zip": fPostcode, "Postcode": fPostcode,

@@ -22,8 +22,10 @@ func vocabulary() string {
 		fmtReadFailed, fmtHeaderUnreadable, fmtTooManyRows, fmtDuplicateColumn, reasonFieldCount,
 		reasonBareQuote, reasonQuote, reasonUnreadable,
 		reasonNameMissing, reasonControl, reasonEmail, reasonPhone, reasonPhoneNoRegion,
-		reasonSerial, reasonTooLong, reasonDuplicate,
+		reasonSerial, reasonTooLong, reasonDuplicate, reasonSource, reasonYear, reasonType, reasonNoCustomer,
+		ErrBadSystem.Error(), ErrNoBikeHeader.Error(), ErrNeedSystem.Error(),
 		colLine, colName, colEmail, colPhone, colAddress, colNotes, colMake, colModel, colSerial,
+		colMobile, colOther, colSource, colYear, colType, colCust,
 		contact.ErrInvalidEmail.Error(), contact.ErrInvalidPhone.Error(), contact.ErrInvalidSerial.Error(),
 	}
 	parts = append(parts, fieldLabel[:]...)
@@ -70,7 +72,7 @@ func TestNoValueInErrors(t *testing.T) {
 		"bad serial":        []byte("name,serial\n" + plant + ",Zebulon_Quixote\n"),
 		"missing name":      []byte("name,notes\n," + plant + "\n"),
 		"no header":         []byte(plant + ",zebulon@example.com\n"),
-		"dup header":        []byte("Name,Zebulon Quixote,Phone,Mobile\n" + plant + ",x,1,2\n"),
+		"dup header":        []byte("Name,Zebulon Quixote,Phone,Telephone\n" + plant + ",x,1,2\n"),
 		"not utf-8":         cp1252("name\n" + plant + "é\n"),
 		"unreadable header": []byte(`"` + plant + "\n"),
 	}

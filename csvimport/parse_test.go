@@ -264,9 +264,31 @@ func TestParse(t *testing.T) {
 			data: func(testing.TB) []byte {
 				return []byte(" 姓名 ,电话,E_Mail,地址,备注,Bike-Serial,Customer ID\n张伟,13800138000,zw@example.cn,广州,,WTU 1,42\n")
 			},
+			// A customer id column without a known signature is not read unless the system is named.
 			rows:  []Row{{Line: 2, Name: "张伟", Phone: "+8613800138000", Email: "zw@example.cn", Address: "广州", BikeSerial: "WTU1"}},
 			ignor: []string{"Customer ID"},
 		},
+		{
+			name: "a generic id column is read once the system is named", opts: Options{Region: "CN", System: "csv"},
+			data: func(testing.TB) []byte { return []byte("姓名,Customer ID\n张伟,42\n") },
+			rows: []Row{{Line: 2, Name: "张伟", Source: "csv:42"}},
+		},
+		{
+			name: "multi-line address kept, not refused",
+			data: func(testing.TB) []byte {
+				return []byte("name,address,city\r\nAnn Lee,\"12 Mill Lane\r\n\r\n  York YO1 7HH\",York\r\nBo Lin,\"Flat 3\tRiverside\",\r\n")
+			},
+			rows: []Row{{Line: 2, Name: "Ann Lee", Address: "12 Mill Lane, York YO1 7HH, York"}, {Line: 5, Name: "Bo Lin", Address: "Flat 3 Riverside"}},
+		},
+		{
+			name: "a family in one export: one e-mail, two ids", opts: Options{System: "Square", SkipInvalid: true},
+			data: func(testing.TB) []byte {
+				return []byte("id,name,email\nA1,Ann Lee,lee.family@example.com\nA2,Bo Lee,lee.family@example.com\nA1,Cy Lee,\n")
+			},
+			rows: []Row{{Line: 2, Name: "Ann Lee", Email: "lee.family@example.com", Source: "square:A1"}, {Line: 3, Name: "Bo Lee", Email: "lee.family@example.com", Source: "square:A2"}},
+			errs: []LineError{{Line: 4, Column: "source_id", Reason: "duplicate of line 2"}},
+		},
+		{name: "bad system name", opts: Options{System: "my pos"}, err: ErrBadSystem, data: func(testing.TB) []byte { return []byte("id,name\n1,Ann\n") }},
 		{
 			name: "too many rows", opts: Options{MaxRows: 2}, err: ErrTooManyRows,
 			data: func(testing.TB) []byte { return []byte("name\na\n\nb\nc\n") },

@@ -2,10 +2,12 @@ package csvimport
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"spoke/store"
 	"spoke/store/contact"
 )
 
@@ -20,6 +22,12 @@ const (
 	colMake    = "bike_make"
 	colModel   = "bike_model"
 	colSerial  = "bike_serial"
+	colMobile  = "mobile"
+	colOther   = "phone_other"
+	colSource  = "source_id"
+	colYear    = "bike_year"
+	colType    = "bike_type"
+	colCust    = "customer"
 )
 
 // Length limits, in characters (runes).
@@ -41,6 +49,11 @@ const (
 	reasonSerial        = "not a valid frame serial number (use only letters, digits and /, at most 64)"
 	reasonTooLong       = "is longer than %d characters"
 	reasonDuplicate     = "duplicate of line %d"
+	reasonSource        = "not a usable customer id (at most 128 characters, no control characters)"
+	reasonYear          = "not a model year (write it as four digits, e.g. 2021)"
+	reasonType          = "not a bike type Spoke knows (road, gravel, mtb, hybrid, e-bike, kids, cargo, bmx, other)"
+	reasonNoCustomer    = "names no customer (give the customer's id from the customer export, or the Spoke customer id)"
+	otherPhoneNote      = "Other phone: "
 )
 
 // validator checks data rows against one header and remembers which line
@@ -48,8 +61,9 @@ const (
 type validator struct {
 	cols   [numFields]int
 	region string
+	system string // source ids are "system:id"; "" when the file has none
 
-	seenEmail, seenPhone, seenSerial map[string]int
+	seenEmail, seenPhone, seenSerial, seenSource map[string]int
 }
 
 func newValidator(header []string, region string) (*validator, []string, error) {
@@ -63,6 +77,7 @@ func newValidator(header []string, region string) (*validator, []string, error) 
 		seenEmail:  make(map[string]int),
 		seenPhone:  make(map[string]int),
 		seenSerial: make(map[string]int),
+		seenSource: make(map[string]int),
 	}, ignored, nil
 }
 
@@ -77,7 +92,13 @@ func (v *validator) check(line int, rec []string) (Row, []LineError) {
 	}
 	cell := func(f field) string {
 		if i := v.cols[f]; i >= 0 {
-			return strings.TrimSpace(rec[i])
+			s := strings.TrimSpace(rec[i])
+			if textMarked[f] {
+				// Shopify and Excel write ids and numbers as '+1303...
+				// so that a spreadsheet keeps them as text.
+				s = strings.TrimSpace(strings.TrimPrefix(s, "'"))
+			}
+			return s
 		}
 		return ""
 	}
@@ -113,21 +134,43 @@ func (v *validator) check(line int, rec []string) (Row, []LineError) {
 		}
 	}
 
-	if s := cell(fPhone); s != "" {
-		if p, err := contact.NormalizePhone(s, v.region); err != nil {
-			if v.region == "" {
-				bad(colPhone, reasonPhoneNoRegion)
-			} else {
-				bad(colPhone, reasonPhone)
-			}
-		} else {
-			row.Phone = p
+	// Mobile first: it is the number that reaches the person. The others
+	// are kept, never refused for being a second number.
+	var phones []string
+	for _, p := range []struct {
+		f   field
+		col string
+	}{{fMobile, colMobile}, {fPhone, colPhone}, {fPhoneOther, colOther}} {
+		s := cell(p.f)
+		if s == "" {
+			continue
 		}
+		n, err := contact.NormalizePhone(s, v.region)
+		switch {
+		case err != nil && v.region == "":
+			bad(p.col, reasonPhoneNoRegion)
+		case err != nil:
+			bad(p.col, reasonPhone)
+		case !slices.Contains(phones, n):
+			phones = append(phones, n)
+		}
+	}
+	if len(phones) > 0 {
+		row.Phone = phones[0]
+	}
+	if len(phones) > 1 {
+		row.PhoneAlt = phones[1]
 	}
 
 	var parts []string
-	for _, f := range []field{fStreet, fStreet2, fCity, fState, fPostcode, fCountry} {
-		if s := cell(f); s != "" {
+	for _, f := range []field{fStreet, fStreet2, fSuburb, fCity, fState, fPostcode, fCountry} {
+		s := addressCell(cell(f))
+		if f == fStreet {
+			if n := addressCell(cell(fNumber)); n != "" {
+				s = strings.TrimSpace(s + " " + n)
+			}
+		}
+		if s != "" {
 			parts = append(parts, s)
 		}
 	}
@@ -135,8 +178,20 @@ func (v *validator) check(line int, rec []string) (Row, []LineError) {
 		row.Address = addr
 	}
 
-	if s := cell(fNotes); text(colNotes, s, maxNotes, true) {
-		row.Notes = s
+	notes := cell(fNotes)
+	if len(phones) > 2 {
+		notes = strings.TrimSpace(notes + "\n" + otherPhoneNote + phones[2])
+	}
+	if text(colNotes, notes, maxNotes, true) {
+		row.Notes = notes
+	}
+
+	if s := cell(fSourceID); s != "" && v.system != "" {
+		if n, err := store.NormalizeSource(v.system + ":" + s); err != nil {
+			bad(colSource, reasonSource)
+		} else {
+			row.Source = n
+		}
 	}
 	if s := cell(fMake); text(colMake, s, maxBike, false) {
 		row.BikeMake = s
@@ -160,9 +215,23 @@ func (v *validator) check(line int, rec []string) (Row, []LineError) {
 		val  string
 		seen map[string]int
 	}{
-		{colEmail, row.Email, v.seenEmail},
-		{colPhone, row.Phone, v.seenPhone},
+		{colSource, row.Source, v.seenSource},
 		{colSerial, row.BikeSerial, v.seenSerial},
+	}
+	if row.Source == "" {
+		// Without the system's own ids two lines with one e-mail or phone
+		// are most likely one person twice. With them they are two
+		// records of that system: a family sharing an address or a
+		// landline, which is no reason to refuse a line.
+		keys = append(keys, struct {
+			col  string
+			val  string
+			seen map[string]int
+		}{colEmail, row.Email, v.seenEmail}, struct {
+			col  string
+			val  string
+			seen map[string]int
+		}{colPhone, row.Phone, v.seenPhone})
 	}
 	for _, k := range keys {
 		if first, ok := k.seen[k.val]; ok && k.val != "" {
@@ -179,6 +248,10 @@ func (v *validator) check(line int, rec []string) (Row, []LineError) {
 	}
 	return row, nil
 }
+
+// textMarked are the fields whose cells may start with the apostrophe that
+// marks a number as text in a spreadsheet.
+var textMarked = [numFields]bool{fPhone: true, fMobile: true, fPhoneOther: true, fPostcode: true, fSourceID: true, fSerial: true}
 
 // hasControl reports characters that have no business in a customer record:
 // control characters (line breaks and tabs are allowed in multi-line notes
@@ -197,4 +270,21 @@ func hasControl(s string, multiline bool) bool {
 		}
 	}
 	return false
+}
+
+// addressCell folds one address cell onto one line: a cell written over
+// several lines (a quoted "12 Mill Lane\nYork" from an export) keeps every
+// line, joined with ", "; tabs become spaces. Other control characters are
+// left for the check that refuses them.
+func addressCell(s string) string {
+	if !strings.ContainsAny(s, "\r\n\t") {
+		return s
+	}
+	var lines []string
+	for l := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if l = strings.TrimSpace(strings.ReplaceAll(l, "\t", " ")); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, ", ")
 }

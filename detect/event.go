@@ -170,6 +170,8 @@ var classes = map[string]class{
 	"user.update":               cAdmin,
 	"user.list":                 cAdmin,
 	"work_order.print":          cRead, // a ticket or tag prints the customer's name (and phone): a read
+	"customer.import.preview":   cIndex,
+	"bike.import.preview":       cIndex,
 	"reminder.send":             cSend,
 	"campaign.send":             cSend,
 	"recall.notify":             cSend,

@@ -422,7 +422,7 @@ func shownFields(c *CustomerCard) []string {
 		shown bool
 	}{
 		{"name", c.Name != ""}, {"email", c.Email != ""}, {"phone", c.Phone != ""}, {"address", c.Address != ""},
-		{"birthday", c.Birthday != ""}, {"notes", c.Notes != ""},
+		{"birthday", c.Birthday != ""}, {"notes", c.Notes != ""}, {"phone_alt", c.PhoneAlt != ""}, {"source", c.Source != ""},
 		{"bikes.serial", slices.ContainsFunc(c.Bikes, func(b Bike) bool { return b.Serial != "" })},
 		{"work_orders.complaint", slices.ContainsFunc(c.WorkOrders, func(w WorkOrder) bool { return w.Complaint != "" })},
 		{"work_orders.notes", slices.ContainsFunc(c.WorkOrders, func(w WorkOrder) bool { return w.Notes != "" })},
@@ -442,7 +442,7 @@ func TestCardShowsWhatTheAuditSays(t *testing.T) {
 	ctx := context.Background()
 	sue, mike := f.users["sue"], f.users["mike"]
 	id := must[string](t)(sue.CreateCustomer(ctx, CustomerInput{Name: "Eve Fullcustomer", Email: "eve@example.com", Phone: "+1 415 555 0199",
-		Address: "1 Market St", Birthday: "1980-02-03", Notes: "prefers e-mail"}))
+		Address: "1 Market St", Birthday: "1980-02-03", Notes: "prefers e-mail", PhoneAlt: "+1 415 555 0198", Source: "shopify:4012345678"}))
 	bike := must[string](t)(sue.AddBike(ctx, id, Bike{Make: "Cannondale", Model: "Topstone", Serial: "CAN555X123"}))
 	mech := mike.User().ID
 	texts := map[string]string{} // job text -> which job it belongs to
@@ -459,7 +459,7 @@ func TestCardShowsWhatTheAuditSays(t *testing.T) {
 	mikesOpen := job("squeaky brakes", "recovering from knee surgery", mech)
 	job("wheel out of true", "pays cash only", "")
 	job("old drivetrain job", "said his divorce is messy", mech, StatusApproved, StatusInProgress, StatusReady, StatusCollected)
-	all := []string{"name", "email", "phone", "address", "birthday", "notes", "bikes.serial", "work_orders.complaint", "work_orders.notes"}
+	all := []string{"name", "email", "phone", "address", "birthday", "notes", "phone_alt", "source", "bikes.serial", "work_orders.complaint", "work_orders.notes"}
 	tests := []struct {
 		user       string
 		reason     string

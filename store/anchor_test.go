@@ -605,6 +605,8 @@ func TestUpgradeConvertsUsers(t *testing.T) {
 		"DROP TABLE bulk_holds",
 		// and migration 23 (reminders, the shop's mail server, unsubscribe tokens)
 		"ALTER TABLE bikes DROP COLUMN sold_at", "DROP TABLE reminder_rules", "DROP TABLE reminder_sends", "DROP TABLE shop_mail", "DROP TABLE unsubscribe_tokens",
+		// and migration 24 (imports: a second phone, the source id)
+		"DROP INDEX customers_source_bidx", "ALTER TABLE customers DROP COLUMN source_bidx", "ALTER TABLE customers DROP COLUMN source", "ALTER TABLE customers DROP COLUMN phone_alt",
 		"CREATE TABLE sync_peers (device_id TEXT PRIMARY KEY, signing_key BLOB NOT NULL, kem_key BLOB NOT NULL, name TEXT NOT NULL DEFAULT '', role TEXT NOT NULL DEFAULT '', scopes TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'active') STRICT",
 		"PRAGMA user_version = 4"} {
 		if _, err := db.Exec(q); err != nil {

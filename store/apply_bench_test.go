@@ -276,7 +276,7 @@ func cutSets(recs []ChangeRecord, n int) [][]ChangeRecord {
 }
 
 // plainCustomerCols are the columns a customer's change records carry.
-var plainCustomerCols = []string{"shop_id", "owner_id", "dek", "dek_version", "name", "email", "phone", "address", "birthday", "notes", "created_at", "updated_at", "deleted_at"}
+var plainCustomerCols = []string{"shop_id", "owner_id", "dek", "dek_version", "name", "email", "phone", "address", "birthday", "notes", "created_at", "updated_at", "deleted_at", "phone_alt", "source"}
 
 // plainCustomers is what an app without sync, sealing or a change log would keep: the
 // customers table with a NOCASE name index and an e-mail index, Spoke's pragmas.

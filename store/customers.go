@@ -25,6 +25,11 @@ type CustomerInput struct {
 	Notes    string
 	ShopID   string
 	OwnerID  string
+	// PhoneAlt is a second number (an export's landline next to its mobile).
+	PhoneAlt string
+	// Source is the customer's id in the system they were imported from, "system:id"
+	// (NormalizeSource); only an import sets it, an edit keeps it.
+	Source string
 }
 
 // Customer is a customer as the signed-in user may see it. Fields the user may not see are
@@ -40,6 +45,8 @@ type Customer struct {
 	Address   string    `json:"address,omitempty"`
 	Birthday  string    `json:"birthday,omitempty"`
 	Notes     string    `json:"notes,omitempty"`
+	PhoneAlt  string    `json:"phone_alt,omitempty"`
+	Source    string    `json:"source,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Minimal   bool      `json:"minimal,omitempty"`
@@ -61,14 +68,15 @@ type custRow struct {
 	dekVersion                                  uint32
 	name, email, phone, address, birthday, note []byte
 	emailBidx, phoneBidx                        []byte
+	phoneAlt, source, sourceBidx                []byte
 	createdAt, updatedAt, deletedAt             int64
 }
 
-const custCols = "id, shop_id, owner_id, dek, dek_version, name, email, phone, address, birthday, notes, email_bidx, phone_bidx, created_at, updated_at, deleted_at"
+const custCols = "id, shop_id, owner_id, dek, dek_version, name, email, phone, address, birthday, notes, email_bidx, phone_bidx, created_at, updated_at, deleted_at, phone_alt, source, source_bidx"
 
 func scanCust(sc interface{ Scan(...any) error }) (*custRow, error) {
 	c := &custRow{}
-	err := sc.Scan(&c.id, &c.shopID, &c.ownerID, &c.dek, &c.dekVersion, &c.name, &c.email, &c.phone, &c.address, &c.birthday, &c.note, &c.emailBidx, &c.phoneBidx, &c.createdAt, &c.updatedAt, &c.deletedAt)
+	err := sc.Scan(&c.id, &c.shopID, &c.ownerID, &c.dek, &c.dekVersion, &c.name, &c.email, &c.phone, &c.address, &c.birthday, &c.note, &c.emailBidx, &c.phoneBidx, &c.createdAt, &c.updatedAt, &c.deletedAt, &c.phoneAlt, &c.source, &c.sourceBidx)
 	return c, err
 }
 
@@ -147,7 +155,7 @@ func (s *Store) dekOnce(ctx context.Context, c *custRow) (k []byte, cached bool,
 }
 
 // opened is a customer's decrypted personal fields.
-type opened struct{ name, email, phone, address, birthday, notes string }
+type opened struct{ name, email, phone, address, birthday, notes, phoneAlt, source string }
 
 // Which of a customer's personal fields openFields decrypts.
 type fieldSet uint8
@@ -189,7 +197,8 @@ func (s *Store) openFields(ctx context.Context, c *custRow, set fieldSet, keep b
 		v   []byte
 		dst *string
 	}{{"name", c.name, &o.name}, {"phone", c.phone, &o.phone}, {"email", c.email, &o.email},
-		{"address", c.address, &o.address}, {"birthday", c.birthday, &o.birthday}, {"notes", c.note, &o.notes}}
+		{"address", c.address, &o.address}, {"birthday", c.birthday, &o.birthday}, {"notes", c.note, &o.notes},
+		{"phone_alt", c.phoneAlt, &o.phoneAlt}, {"source", c.source, &o.source}}
 	switch set {
 	case fieldsMinimal:
 		fields = fields[:2]
@@ -231,6 +240,24 @@ func (in *CustomerInput) validate(region string, now time.Time) error {
 		}
 	} else {
 		in.Phone = ""
+	}
+	if s := strings.TrimSpace(in.PhoneAlt); s != "" {
+		if p, err := contact.NormalizePhone(s, region); err != nil {
+			ve.add("phone_alt", "is not a valid phone number (use +country code if it is not a "+region+" number)")
+		} else {
+			in.PhoneAlt = p
+		}
+	} else {
+		in.PhoneAlt = ""
+	}
+	if s := strings.TrimSpace(in.Source); s != "" {
+		if n, err := NormalizeSource(s); err != nil {
+			ve.add("source", "must be a system name and its id, like shopify:4012345678")
+		} else {
+			in.Source = n
+		}
+	} else {
+		in.Source = ""
 	}
 	in.Address = strings.TrimSpace(in.Address)
 	if utf8.RuneCountInString(in.Address) > 500 {
@@ -356,6 +383,7 @@ func (w *wtx) insertCustomer(in CustomerInput, createdAt int64) (string, error) 
 	cols := []col{plain("shop_id", in.ShopID), plain("owner_id", in.OwnerID), plain("dek", wrapped), plain("dek_version", ver)}
 	for _, f := range []struct{ col, v string }{
 		{"name", in.Name}, {"email", in.Email}, {"phone", in.Phone}, {"address", in.Address}, {"birthday", in.Birthday}, {"notes", in.Notes},
+		{"phone_alt", in.PhoneAlt}, {"source", in.Source},
 	} {
 		sv, err := sealField(dek, "customers", id, f.col, f.v)
 		if err != nil {
@@ -363,7 +391,7 @@ func (w *wtx) insertCustomer(in CustomerInput, createdAt int64) (string, error) 
 		}
 		cols = append(cols, sealedCol(f.col, sv))
 	}
-	idx, err := w.indexCols("customers", in.ShopID, map[string]string{"email": in.Email, "phone": in.Phone})
+	idx, err := w.indexCols("customers", in.ShopID, map[string]string{"email": in.Email, "phone": in.Phone, "source": in.Source})
 	if err != nil {
 		return "", err
 	}
@@ -375,7 +403,10 @@ func (w *wtx) insertCustomer(in CustomerInput, createdAt int64) (string, error) 
 	w.s.deks[id] = dek
 	w.s.mu.Unlock()
 	w.audit.Target = id
-	w.audit.Fields = []string{"name", "email", "phone", "address", "birthday", "notes"}
+	w.audit.Fields = []string{"name", "email", "phone", "address", "birthday", "notes", "phone_alt"}
+	if in.Source != "" {
+		w.audit.Fields = append(w.audit.Fields, "source")
+	}
 	return id, nil
 }
 
@@ -400,69 +431,82 @@ func (ss *Session) UpdateCustomer(ctx context.Context, id string, in CustomerInp
 			return err
 		}
 		w.audit.Target = id
-		if _, err := w.allow(ss, OpCustomerWrite, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
-			return err
-		}
-		region, err := ss.s.shopRegion(ctx, w.tx, c.shopID)
-		if err != nil {
-			return err
-		}
-		if err := in.validate(region, ss.s.opts.Now()); err != nil {
-			return err
-		}
-		old, err := ss.s.openCust(ctx, c, false)
-		if err != nil {
-			return err
-		}
-		k, err := ss.s.dek(ctx, c)
-		if err != nil {
-			return err
-		}
-		var cols []col
-		changed := map[string]string{}
-		for _, f := range []struct{ col, old, new string }{
-			{"name", old.name, in.Name}, {"email", old.email, in.Email}, {"phone", old.phone, in.Phone},
-			{"address", old.address, in.Address}, {"birthday", old.birthday, in.Birthday}, {"notes", old.notes, in.Notes},
-		} {
-			if f.old == f.new {
-				continue
-			}
-			sv, err := sealField(k, "customers", id, f.col, f.new)
-			if err != nil {
-				return err
-			}
-			cols = append(cols, sealedCol(f.col, sv))
-			w.audit.Fields = append(w.audit.Fields, f.col)
-			changed[f.col] = f.new
-		}
-		idx, err := w.indexCols("customers", c.shopID, changed)
-		if err != nil {
-			return err
-		}
-		cols = append(cols, idx...)
-		if in.OwnerID != "" && in.OwnerID != c.ownerID {
-			in.ShopID = c.shopID
-			if err := ss.resolveShopOwner(ctx, w.tx, &in); err != nil {
-				return err
-			}
-			if _, err := w.allow(ss, OpCustomerWrite, target{shopID: c.shopID, ownerID: in.OwnerID}); err != nil {
-				return err
-			}
-			cols = append(cols, plain("owner_id", in.OwnerID))
-			w.audit.Fields = append(w.audit.Fields, "owner_id")
-		}
-		w.audit.Target = id
-		if len(cols) == 0 {
-			return nil
-		}
-		cols = append(cols, plain("updated_at", w.now))
-		return w.update("customers", c.shopID, id, cols)
+		_, err = w.updateCustomer(ss, c, in, false)
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	ss.s.reindex(ctx, []string{id}, ss, "customer.update")
 	return nil
+}
+
+// updateCustomer writes the changed fields of a stored customer. An edit (merge false) sets
+// every field as given, but never the source, which only an import sets; a re-import (merge
+// true) leaves the fields the file has empty as they are, and sets the source only where the
+// record has none. It reports whether anything changed.
+func (w *wtx) updateCustomer(ss *Session, c *custRow, in CustomerInput, merge bool) (bool, error) {
+	ctx, id := w.ctx, c.id
+	if _, err := w.allow(ss, OpCustomerWrite, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
+		return false, err
+	}
+	region, err := ss.s.shopRegion(ctx, w.tx, c.shopID)
+	if err != nil {
+		return false, err
+	}
+	if err := in.validate(region, ss.s.opts.Now()); err != nil {
+		return false, err
+	}
+	old, err := ss.s.openCust(ctx, c, false)
+	if err != nil {
+		return false, err
+	}
+	k, err := ss.s.dek(ctx, c)
+	if err != nil {
+		return false, err
+	}
+	if !merge || old.source != "" {
+		in.Source = old.source
+	}
+	var cols []col
+	changed := map[string]string{}
+	for _, f := range []struct{ col, old, new string }{
+		{"name", old.name, in.Name}, {"email", old.email, in.Email}, {"phone", old.phone, in.Phone},
+		{"address", old.address, in.Address}, {"birthday", old.birthday, in.Birthday}, {"notes", old.notes, in.Notes},
+		{"phone_alt", old.phoneAlt, in.PhoneAlt}, {"source", old.source, in.Source},
+	} {
+		if f.old == f.new || (merge && f.new == "") {
+			continue
+		}
+		sv, err := sealField(k, "customers", id, f.col, f.new)
+		if err != nil {
+			return false, err
+		}
+		cols = append(cols, sealedCol(f.col, sv))
+		w.audit.Fields = append(w.audit.Fields, f.col)
+		changed[f.col] = f.new
+	}
+	idx, err := w.indexCols("customers", c.shopID, changed)
+	if err != nil {
+		return false, err
+	}
+	cols = append(cols, idx...)
+	if !merge && in.OwnerID != "" && in.OwnerID != c.ownerID {
+		in.ShopID = c.shopID
+		if err := ss.resolveShopOwner(ctx, w.tx, &in); err != nil {
+			return false, err
+		}
+		if _, err := w.allow(ss, OpCustomerWrite, target{shopID: c.shopID, ownerID: in.OwnerID}); err != nil {
+			return false, err
+		}
+		cols = append(cols, plain("owner_id", in.OwnerID))
+		w.audit.Fields = append(w.audit.Fields, "owner_id")
+	}
+	if len(cols) == 0 {
+		return false, nil
+	}
+	cols = append(cols, plain("updated_at", w.now))
+	return true, w.update("customers", c.shopID, id, cols)
 }
 
 // DeleteCustomer soft-deletes a customer (recoverable for 30 days by a later feature).
@@ -541,7 +585,7 @@ func (ss *Session) Customer(ctx context.Context, id, reason string) (*CustomerCa
 	}
 	card := &CustomerCard{Customer: Customer{
 		ID: c.id, ShopID: c.shopID, OwnerID: c.ownerID, Name: o.name, Email: o.email, Phone: o.phone,
-		Address: o.address, Birthday: o.birthday, Notes: o.notes, Minimal: minimal,
+		Address: o.address, Birthday: o.birthday, Notes: o.notes, PhoneAlt: o.phoneAlt, Source: o.source, Minimal: minimal,
 		CreatedAt: time.UnixMilli(c.createdAt), UpdatedAt: time.UnixMilli(c.updatedAt),
 	}, BreakGlass: g == BreakGlass}
 	card.Owner = ss.s.username(ctx, c.ownerID)
@@ -565,7 +609,7 @@ func (ss *Session) Customer(ctx context.Context, id, reason string) (*CustomerCa
 	// knows what the user saw.
 	e := auditEntry{Action: "customer.read", Target: id, Fields: []string{"name", "phone"}}
 	if !minimal {
-		e.Fields = []string{"name", "email", "phone", "address", "birthday", "notes"}
+		e.Fields = []string{"name", "email", "phone", "address", "birthday", "notes", "phone_alt", "source"}
 		if len(card.Bikes) > 0 {
 			e.Fields = append(e.Fields, "bikes.serial")
 		}

@@ -78,6 +78,7 @@
 //	checkup_sources.go
 //	              the check-up's sources (versions, devices, backups, passwords...)
 //	batch.go      the batch write unit (imports, the demo loader)
+//	imports.go    imports from other systems: source ids, matching by blind index, the preview
 //	merge.go      the merge rule, a pure function
 //	apply.go      applying another device's change-set
 //	conflicts.go  values that lost a merge

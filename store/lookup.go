@@ -73,6 +73,9 @@ const (
 	ByEmail  LookupField = "email"
 	ByPhone  LookupField = "phone"
 	BySerial LookupField = "serial"
+	// BySource finds a customer by their id in the system they were imported from,
+	// "system:id" (NormalizeSource).
+	BySource LookupField = "source"
 )
 
 // FindCustomers returns the customers (visible to the user, full view only) whose e-mail, phone
@@ -117,7 +120,7 @@ func (ss *Session) FindCustomers(ctx context.Context, field LookupField, value s
 				return nil, err
 			}
 			out = append(out, Customer{ID: c.id, ShopID: c.shopID, OwnerID: c.ownerID, Owner: ss.s.username(ctx, c.ownerID),
-				Name: o.name, Email: o.email, Phone: o.phone, Address: o.address, Birthday: o.birthday, Notes: o.notes,
+				Name: o.name, Email: o.email, Phone: o.phone, Address: o.address, Birthday: o.birthday, Notes: o.notes, PhoneAlt: o.phoneAlt, Source: o.source,
 				CreatedAt: time.UnixMilli(c.createdAt), UpdatedAt: time.UnixMilli(c.updatedAt)})
 		}
 	}

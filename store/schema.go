@@ -78,6 +78,7 @@ func late(c column) column { c.late = true; return c }
 
 func normEmail(v, _ string) (string, error)  { return contact.NormalizeEmail(v) }
 func normSerial(v, _ string) (string, error) { return contact.NormalizeSerial(v) }
+func normSource(v, _ string) (string, error) { return NormalizeSource(v) }
 
 // schema is the registry: every content table in content-hash order, and for the synced ones
 // every column with its class. Adding a sealed field is a line here and the domain code that
@@ -99,6 +100,8 @@ var schema = []table{
 		personal("address"), personal("birthday"), personal("notes"),
 		derivedCol("email_bidx"), derivedCol("phone_bidx"),
 		biz("created_at"), biz("updated_at"), biz("deleted_at"),
+		// A second number and the id in the system the customer was imported from (0023).
+		late(personal("phone_alt")), late(indexed("source", "source_bidx", normSource)), late(derivedCol("source_bidx")),
 	}},
 	{name: "bikes", order: "id", synced: true, key: sealedByCustomer, cols: []column{
 		biz("customer_id"), biz("shop_id"), biz("make"), biz("model"), biz("year"), biz("type"), biz("frame_size"), biz("colour"),

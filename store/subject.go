@@ -25,7 +25,8 @@ import (
 //	generated_at       RFC 3339, UTC
 //	customer_id        the customer's id
 //	shop               {id, name, region, currency}: the shop that holds the record
-//	contact            {name, email, phone, address, birthday, notes, created_at, updated_at,
+//	contact            {name, email, phone, address, birthday, notes, phone_alt?, source?,
+//	                   created_at, updated_at,
 //	                   deleted_at (only when the record is soft-deleted)}; "" = none
 //	bikes[]            {id, make, model, year, type, frame_size, colour, serial, notes,
 //	                   created_at, updated_at, deleted_at?}
@@ -72,6 +73,8 @@ type SubjectContact struct {
 	Address   string    `json:"address"`
 	Birthday  string    `json:"birthday"`
 	Notes     string    `json:"notes"`
+	PhoneAlt  string    `json:"phone_alt,omitempty"` // a second number
+	Source    string    `json:"source,omitempty"`    // the id in the system the record was imported from
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	DeletedAt time.Time `json:"deleted_at,omitzero"`
@@ -385,8 +388,8 @@ func (s *Store) gatherSubject(ctx context.Context, q querier, c *custRow) (*Subj
 		return nil, nil, err
 	}
 	d.Contact = SubjectContact{Name: o.name, Email: o.email, Phone: o.phone, Address: o.address, Birthday: o.birthday, Notes: o.notes,
-		CreatedAt: utcMilli(c.createdAt), UpdatedAt: utcMilli(c.updatedAt), DeletedAt: utcMilli(c.deletedAt)}
-	fields := []string{"name", "email", "phone", "address", "birthday", "notes"}
+		PhoneAlt: o.phoneAlt, Source: o.source, CreatedAt: utcMilli(c.createdAt), UpdatedAt: utcMilli(c.updatedAt), DeletedAt: utcMilli(c.deletedAt)}
+	fields := []string{"name", "email", "phone", "address", "birthday", "notes", "phone_alt", "source"}
 	k, err := s.dek(ctx, c)
 	if err != nil {
 		return nil, nil, err

@@ -17,6 +17,8 @@ var headings = map[string]processing.Text{
 	"name":        t("Name", "姓名"),
 	"email":       t("E-mail", "电子邮箱"),
 	"phone":       t("Phone", "电话"),
+	"phonealt":    t("Second phone", "第二个电话"),
+	"source":      t("Your customer number in the shop's previous system", "您在门店原系统中的客户编号"),
 	"address":     t("Address", "地址"),
 	"birthday":    t("Date of birth", "出生日期"),
 	"notes":       t("Notes", "备注"),

@@ -26,9 +26,10 @@ var at = time.Date(2026, 12, 2, 9, 30, 0, 0, time.UTC)
 
 func sample() *store.SubjectData {
 	return &store.SubjectData{Format: store.SubjectFormat, GeneratedAt: at, CustomerID: "c0ffee00-0000-4000-8000-000000000001",
-		Shop:    store.Shop{ID: "s1", Name: "上海飞轮单车 & <Co>", Region: "CN", Currency: "CNY"},
-		Contact: store.SubjectContact{Name: "王小明 <script>alert(1)</script>", Email: "xm@example.cn", Phone: "+8613800138000", Address: "上海市徐汇区 1 号", Notes: `likes "fast" bikes & tea`, CreatedAt: at},
-		Bikes:   []store.SubjectBike{{ID: "b1", Make: "Giant", Model: "TCR", Serial: "GNT0001X", Notes: "座高 72cm", CreatedAt: at}},
+		Shop: store.Shop{ID: "s1", Name: "上海飞轮单车 & <Co>", Region: "CN", Currency: "CNY"},
+		Contact: store.SubjectContact{Name: "王小明 <script>alert(1)</script>", Email: "xm@example.cn", Phone: "+8613800138000", Address: "上海市徐汇区 1 号", Notes: `likes "fast" bikes & tea`,
+			PhoneAlt: "+862161234567", Source: "shopify:7301234567001", CreatedAt: at},
+		Bikes: []store.SubjectBike{{ID: "b1", Make: "Giant", Model: "TCR", Serial: "GNT0001X", Notes: "座高 72cm", CreatedAt: at}},
 		WorkOrders: []store.SubjectWorkOrder{{ID: "w1", BikeID: "b1", Status: store.StatusReady, Complaint: "刹车异响", Notes: "rear pads worn", Total: 12000, LabourTotal: 8000, PartsTotal: 4000,
 			Lines: []store.SubjectLine{{Kind: "labour", Description: "Brake service", Qty: 1, UnitPrice: 8000, Total: 8000}}, CreatedAt: at, UpdatedAt: at}},
 		Sales: []store.SubjectSale{{ID: "s1", PaymentMethod: "card", SoldAt: at, Total: 3998, Lines: []store.SubjectLine{{Kind: "part", SKU: "TUBE-700", Description: "Inner tube 700c", Qty: 2, UnitPrice: 1999, Total: 3998}}}},
@@ -49,7 +50,7 @@ func sampleRecord(d *store.SubjectData) processing.Record {
 func TestHTMLHoldsEveryValueEscaped(t *testing.T) {
 	d := sample()
 	rec := sampleRecord(d)
-	values := []string{d.Contact.Name, d.Contact.Email, d.Contact.Phone, d.Contact.Address, d.Contact.Notes, d.Bikes[0].Serial, d.Bikes[0].Notes,
+	values := []string{d.Contact.Name, d.Contact.Email, d.Contact.Phone, d.Contact.PhoneAlt, d.Contact.Source, d.Contact.Address, d.Contact.Notes, d.Bikes[0].Serial, d.Bikes[0].Notes,
 		d.WorkOrders[0].Complaint, d.WorkOrders[0].Notes, "Brake service", "Inner tube 700c", "sms <b>marketing</b>", "customer <at> the counter", d.Shop.Name}
 	for _, tc := range []struct {
 		l    processing.Lang
