@@ -258,6 +258,7 @@ func (s *ImportScreen) check() {
 			s.lineErrors = append(slices.Clone(p.Invalid),
 				s.listed(p.Candidates, "matches a customer only by e-mail or phone (a candidate): skipped unless you tick the box")...)
 			s.lineErrors = append(s.lineErrors, s.listed(p.NotYours, "the customer with this id is another salesperson's: skipped")...)
+			s.lineErrors = append(s.lineErrors, s.listed(p.Erased, "a customer with this id was erased from the shop: skipped")...)
 			ready = len(p.New) + len(p.Updates) + len(p.Candidates)
 			msg = a.T("%d new customer(s), %d update(s) by customer id, %d candidate(s), %d invalid line(s).", len(p.New), len(p.Updates), len(p.Candidates), len(p.Invalid))
 		}

@@ -99,6 +99,7 @@ func runImport(ctx context.Context, env Env, args []string) error {
 		printLines(env.Stdout, "Updates (lines)", p.Updates)
 		printLines(env.Stdout, "Candidates: match a customer only by e-mail or phone; skipped unless --candidates new (lines)", p.Candidates)
 		printLines(env.Stdout, "Not yours: the customer with this source id is another salesperson's; skipped (lines)", p.NotYours)
+		printLines(env.Stdout, "Erased: a customer with this source id was erased from the shop; skipped (lines)", p.Erased)
 		for _, e := range p.Invalid {
 			fmt.Fprintln(env.Stdout, "invalid: "+e.Error())
 		}
@@ -128,6 +129,9 @@ func runImport(ctx context.Context, env Env, args []string) error {
 	}
 	if s.NotYours > 0 {
 		fmt.Fprintf(env.Stdout, "; skipped %d customer(s) of another salesperson", s.NotYours)
+	}
+	if s.Erased > 0 {
+		fmt.Fprintf(env.Stdout, "; skipped %d erased customer(s)", s.Erased)
 	}
 	if len(res.Errors) > 0 {
 		fmt.Fprintf(env.Stdout, "; skipped %d bad line(s)", len(res.Errors))

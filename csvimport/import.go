@@ -44,6 +44,9 @@ type Preview struct {
 	// it); Candidates match one only by e-mail or phone; NotYours have the source id of a
 	// customer the user may not change (skipped).
 	New, Updates, Candidates, NotYours []int
+	// Erased rows have the source id of a customer erased from the shop: skipped, so an old
+	// export does not bring the person back.
+	Erased []int
 	// Invalid are the lines that cannot be imported, with line and reason, never values.
 	Invalid []LineError
 }
@@ -71,6 +74,8 @@ func PreviewImport(ctx context.Context, ss *store.Session, t Target, res *Result
 			p.Candidates = append(p.Candidates, line)
 		case store.MatchNotYours:
 			p.NotYours = append(p.NotYours, line)
+		case store.MatchErased:
+			p.Erased = append(p.Erased, line)
 		}
 	}
 	return p, nil
@@ -83,7 +88,7 @@ type Summary struct {
 	// Added counts new customers (CandidatesAdded of them candidates imported as new);
 	// Updated customers found by source id whose record changed, Unchanged those that did
 	// not; CandidatesSkipped and NotYours rows written nowhere; Bikes bikes added.
-	Added, Updated, Unchanged, CandidatesSkipped, CandidatesAdded, NotYours, Bikes int
+	Added, Updated, Unchanged, CandidatesSkipped, CandidatesAdded, NotYours, Erased, Bikes int
 }
 
 // Import writes parsed rows as ImportRows does with SkipCandidates and returns the new
@@ -138,6 +143,8 @@ func ImportRows(ctx context.Context, ss *store.Session, t Target, rows []Row, ca
 			switch matches[i].m {
 			case store.MatchNotYours:
 				sum.NotYours++
+			case store.MatchErased:
+				sum.Erased++
 			case store.MatchUpdate:
 				id = matches[i].id
 				changed, err := b.UpdateImported(id, c)

@@ -607,6 +607,7 @@ func TestUpgradeConvertsUsers(t *testing.T) {
 		"ALTER TABLE bikes DROP COLUMN sold_at", "DROP TABLE reminder_rules", "DROP TABLE reminder_sends", "DROP TABLE shop_mail", "DROP TABLE unsubscribe_tokens",
 		// and migration 24 (imports: a second phone, the source id)
 		"DROP INDEX customers_source_bidx", "ALTER TABLE customers DROP COLUMN source_bidx", "ALTER TABLE customers DROP COLUMN source", "ALTER TABLE customers DROP COLUMN phone_alt",
+		// (migration 25 adds a column to erasures, dropped with it above)
 		"CREATE TABLE sync_peers (device_id TEXT PRIMARY KEY, signing_key BLOB NOT NULL, kem_key BLOB NOT NULL, name TEXT NOT NULL DEFAULT '', role TEXT NOT NULL DEFAULT '', scopes TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'active') STRICT",
 		"PRAGMA user_version = 4"} {
 		if _, err := db.Exec(q); err != nil {

@@ -163,6 +163,12 @@ func (w *wtx) erase(shop, id, by string) (*ErasureResult, error) {
 		return nil, err
 	}
 	res := &ErasureResult{LedgerID: ledgerID(k, id), Deleted: map[string]int{}}
+	// The source id's blind index stays in the ledger: an old POS export imported again
+	// must not bring the customer back (imports.go).
+	var sourceTag string
+	if err := w.tx.QueryRowContext(w.ctx, "SELECT COALESCE(hex(source_bidx), '') FROM customers WHERE id = ?", id).Scan(&sourceTag); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
 	doomed, kept, err := erasureRows(w.ctx, w.tx, id)
 	if err != nil {
 		return nil, err
@@ -208,6 +214,7 @@ func (w *wtx) erase(shop, id, by string) (*ErasureResult, error) {
 	if n == 0 {
 		if err := w.insert("erasures", shop, res.LedgerID, []col{
 			plain("shop_id", shop), plain("erased_at", w.now), plain("erased_by", by), plain("sales_kept", res.SalesKept),
+			plain("source_tag", sourceTag),
 		}); err != nil {
 			return nil, err
 		}

@@ -65,10 +65,14 @@ const (
 	// MatchNotYours: the customer with the row's source is one the user may not change
 	// (another salesperson's); an import skips it.
 	MatchNotYours
+	// MatchErased: the row's source is that of a customer erased from the shop (the
+	// erasure ledger keeps its blind index); an import skips it, so the person does not
+	// come back with an old export.
+	MatchErased
 )
 
 func (m ImportMatch) String() string {
-	return [...]string{"new", "update", "candidate", "not_yours"}[m]
+	return [...]string{"new", "update", "candidate", "not_yours", "erased"}[m]
 }
 
 // matchImport classifies one probe against the customers of shop, through the blind indexes
@@ -94,6 +98,14 @@ func (ss *Session) matchImport(ctx context.Context, q querier, shop, region stri
 				return MatchNotYours, nil, nil
 			}
 			return MatchUpdate, c, nil
+		}
+		var one int
+		err = q.QueryRowContext(ctx, "SELECT 1 FROM erasures WHERE shop_id = ? AND source_tag = hex(?) AND source_tag != '' LIMIT 1", shop, b).Scan(&one)
+		if err == nil {
+			return MatchErased, nil, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, nil, err
 		}
 	}
 	for _, k := range []struct{ field, v string }{{"email", p.Email}, {"phone", p.Phone}, {"phone", p.PhoneAlt}} {
@@ -139,7 +151,7 @@ func (ss *Session) PreviewImport(ctx context.Context, shopID, ownerID string, pr
 		return nil, err
 	}
 	out := make([]ImportMatch, len(probes))
-	var counts [4]int
+	var counts [5]int
 	for i, p := range probes {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -152,7 +164,7 @@ func (ss *Session) PreviewImport(ctx context.Context, shopID, ownerID string, pr
 		counts[m]++
 	}
 	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "customer.import.preview", Target: in.ShopID, Fields: []string{"source", "email", "phone"}, Grant: grant,
-		Detail: fmt.Sprintf("rows=%d new=%d updates=%d candidates=%d not_yours=%d", len(probes), counts[MatchNew], counts[MatchUpdate], counts[MatchCandidate], counts[MatchNotYours])}); err != nil {
+		Detail: fmt.Sprintf("rows=%d new=%d updates=%d candidates=%d not_yours=%d erased=%d", len(probes), counts[MatchNew], counts[MatchUpdate], counts[MatchCandidate], counts[MatchNotYours], counts[MatchErased])}); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	return out, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -95,5 +96,27 @@ func TestImportedSourceSyncs(t *testing.T) {
 	m := must[[]ImportMatch](t)(rb.PreviewImport(ctx, "", "", []ImportProbe{{Source: "square:6Z7V0G3J"}}))
 	if m[0] != MatchUpdate {
 		t.Fatalf("re-import on the second device: %v", m)
+	}
+}
+
+// TestErasedCustomerNotReimported: after an erasure, the same POS export imported again does
+// not bring the customer back: the ledger keeps the blind index of the source id (never the
+// id), and the import skips the row.
+func TestErasedCustomerNotReimported(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newTestStore(t)
+	ss := signIn(t, st, "olga", "owner-password-1")
+	id := must[string](t)(ss.CreateCustomer(ctx, CustomerInput{Name: "Erin Erased", Source: "shopify:5550001"}))
+	must[string](t)(ss.CreateCustomer(ctx, CustomerInput{Name: "Kept Customer", Source: "shopify:5550002"}))
+	if _, err := ss.EraseCustomer(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ss.PreviewImport(ctx, "", "", []ImportProbe{{Source: "shopify:5550001"}, {Source: "shopify:5550002"}, {Source: "shopify:5550003"}})
+	if err != nil || len(m) != 3 || m[0] != MatchErased || m[1] != MatchUpdate || m[2] != MatchNew {
+		t.Fatalf("preview %v %v", m, err)
+	}
+	var tag string
+	if err := st.db.QueryRowContext(ctx, "SELECT source_tag FROM erasures").Scan(&tag); err != nil || len(tag) != 32 || strings.Contains(tag, "5550001") {
+		t.Fatalf("ledger tag %q %v", tag, err)
 	}
 }

@@ -387,8 +387,6 @@ func (ss *Session) SendReminders(ctx context.Context, shopID string, ids []strin
 	return rep, err
 }
 
-
-
 // SendTestMail sends one message with no customer data through the shop's server, to check
 // the settings (the owner, or the shop's manager). The address is the user's own choice and is
 // not recorded; the audit entry says only that a test went and how it ended.

@@ -128,7 +128,7 @@ var schema = []table{
 	// The erasure ledger and a shop's keys derived from its first key version (erasure.go,
 	// indexkeys.go).
 	{name: "erasures", order: "id", synced: true, late: true, cols: []column{
-		biz("shop_id"), biz("erased_at"), biz("erased_by"), biz("sales_kept"),
+		biz("shop_id"), biz("erased_at"), biz("erased_by"), biz("sales_kept"), late(biz("source_tag")),
 	}},
 	{name: "index_keys", order: "id", synced: true, late: true, cols: []column{
 		biz("shop_id"), biz("purpose"), biz("wrapped"), biz("key_version"),
