@@ -130,6 +130,9 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 		if err := a.checkHolds(touched["bulk_holds"]); err != nil {
 			return err
 		}
+		if err := a.checkCampaigns(touched["campaigns"]); err != nil {
+			return err
+		}
 		if res.Erased, err = a.eraseArrived(touched); err != nil {
 			return err
 		}
@@ -1178,6 +1181,8 @@ var rowShops = map[string]string{
 	"alerts": "SELECT scope FROM alerts WHERE id = ?1",
 	// A held bulk request belongs to its shop; its selection names customers by id only.
 	"bulk_holds": "SELECT shop_id FROM bulk_holds WHERE id = ?1",
+	// A campaign's row belongs to the shop it goes to; its spec names shops by id only.
+	"campaigns": "SELECT shop_id FROM campaigns WHERE id = ?1",
 }
 
 // checkRowScopes refuses when any of the rows (table -> ids) belongs to a shop other than

@@ -660,6 +660,9 @@ func init() {
 		"bulk_holds.shop_id",
 		"bulk_holds.requested_by",
 		"bulk_holds.decided_by",
+		"campaigns.shop_id",
+		"campaigns.created_by",
+		"campaigns.sent_by",
 	} {
 		refersTo[c] = true
 	}
@@ -693,6 +696,7 @@ var scopeOfRows = map[string]string{
 	"checkup_decisions":   "'" + OrgScope + "'",
 	"alerts":              "scope",
 	"bulk_holds":          "shop_id",
+	"campaigns":           "shop_id",
 }
 
 // trainingScopeSQL is a training result's scope: its shop, or the org for org-wide staff.

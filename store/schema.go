@@ -211,6 +211,13 @@ var schema = []table{
 		biz("scope"), biz("user_id"), biz("kind"), biz("score"), biz("first_at"), biz("raised_at"), biz("reasons"),
 		biz("status"), biz("decided_by"), biz("decided_at"), biz("suspend"), personal("note"),
 	}},
+	// Issue 14 (campaigns.go): a campaign, one row per shop it goes to, in that shop's scope.
+	// Codes, ids, the audience spec (business attributes), marketing text and counts.
+	{name: "campaigns", order: "id", synced: true, late: true, cols: []column{
+		biz("campaign_id"), biz("shop_id"), biz("name"), biz("purpose"), biz("channel"), biz("spec"),
+		biz("subject_en"), biz("body_en"), biz("subject_zh"), biz("body_zh"), biz("audience"),
+		biz("created_by"), biz("created_at"), biz("status"), biz("sent"), biz("skipped"), biz("sent_by"), biz("sent_at"),
+	}},
 }
 
 // The registry's views, built once from schema.
