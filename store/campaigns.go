@@ -425,6 +425,13 @@ var ErrNotShopDevice = errors.New("a campaign's recipients are resolved on a dev
 // (owner, the shop's manager), this device is one of the shop's (or an owner's), the row is
 // intact and active.
 func (ss *Session) sendable(ctx context.Context, campaignID, shopID, action string) (*campaignRow, error) {
+	if _, err := ss.require(ctx, OpCampaigns, target{any: true}, action, campaignID); err != nil {
+		return nil, err
+	}
+	if g, ok := ss.permits(OpCustomerPIIOther, target{any: true}); !ok || (g != All && g != ShopOnly) {
+		ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: action, Target: campaignID, Outcome: "denied"})
+		return nil, ErrForbidden // marketing builds campaigns; only the shop resolves them
+	}
 	if shopID == "" {
 		shopID = ss.user.ShopID
 	}
@@ -437,7 +444,7 @@ func (ss *Session) sendable(ctx context.Context, campaignID, shopID, action stri
 	}
 	if g, ok := ss.permits(OpCustomerPIIOther, t); !ok || (g != All && g != ShopOnly) {
 		ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: action, Target: campaignID, Outcome: "denied"})
-		return nil, ErrForbidden // marketing builds campaigns; only the shop resolves them
+		return nil, ErrForbidden
 	}
 	if !ss.s.mayWrite(ctx, ss.s.db, shopID) {
 		ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: action, Target: campaignID, Outcome: "refused", Detail: "not this shop's device"})
