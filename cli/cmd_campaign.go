@@ -302,6 +302,9 @@ func printCounts(w io.Writer, c *store.AudienceCounts) {
 		fmt.Fprintf(w, "%s\t%s\n", s.Shop, shownCount(s.Count))
 	}
 	fmt.Fprintf(w, "Total\t%s\n", shownCount(c.Total))
+	if c.Approximate {
+		fmt.Fprintf(w, "Fewer than %d customers apart from an audience you built on %s: these are its counts\n", store.MinCell, c.Since.Local().Format("2006-01-02 15:04"))
+	}
 }
 
 // describeSpec says in one line what an audience selects (business attributes only).

@@ -23,19 +23,23 @@ import (
 //
 // Differencing and tracker attacks (two audiences apart by one person; Denning's individual
 // tracker C1 minus C1 AND NOT C2; a general tracker padded with a large set) are met by a
-// guard over the user's own recent audiences (AudienceWindow): an audience is refused when
-//   - its members are fewer than MinCell apart (symmetric difference 0..4) from an earlier
-//     audience of a different spec, or 1..4 apart from an earlier one of the same spec (the
-//     data changed since): the same refusal whichever, so the refusal itself does not say
-//     whether the one person is in it;
-//   - it is 1..4 apart from the union, the intersection or a difference of two earlier
-//     audiences (of the newest 50): counts marketing could add or subtract.
-// Not covered: combinations of three or more earlier audiences, and the refusal of an
-// audience 1..4 apart from a combination (while one 0 apart is answered) can itself say a
-// small group is empty; the guard is per device (audience_history is not synced).
-// An audience whose total is under MinCell says nothing beyond "under 5" and is neither
-// checked nor kept. The guard applies to users without access to customers' personal data
-// (marketing); an owner or manager sees the customers themselves anyway.
+// guard over the user's own recent audiences (AudienceWindow), for users without access to
+// customers' personal data (marketing; an owner or manager sees the customers anyway):
+//   - an audience fewer than MinCell customers apart (symmetric difference 0..4) from one
+//     answered before is not computed afresh: it is answered with that earlier audience's
+//     counts, marked Approximate. So two audiences apart by one person show the same
+//     numbers whether the person is in them or not, and subtracting them gives 0 either
+//     way; an unchanged audience (a filter that selects nobody new) shows what it showed;
+//   - an audience 1..4 apart from the union, the intersection or a difference of two earlier
+//     answered audiences (of the newest 50), counts marketing could add or subtract, is
+//     refused (ErrAudienceTooClose).
+// Only audiences answered afresh are kept, so the kept ones are at least MinCell apart. An
+// audience whose total is under MinCell says nothing beyond "under 5" and is neither checked
+// nor kept.
+// Not covered: combinations of three or more earlier audiences; the refusal of an audience
+// 1..4 apart from a combination (while one 0 apart is answered) can itself say that a small
+// group is empty; counts of sends (RecordCampaignSend) do not pass the guard; and the guard
+// is per device (audience_history is not synced), so a marketer with two devices has two.
 
 // AudienceWindow is how long an answered audience constrains the next ones.
 const AudienceWindow = 90 * 24 * time.Hour
@@ -44,7 +48,7 @@ const AudienceWindow = 90 * 24 * time.Hour
 const maxAudienceHistory = 500
 
 // ErrAudienceTooClose refuses an audience the differencing guard would not answer.
-var ErrAudienceTooClose = errors.New("this audience is fewer than 5 customers apart from audiences you built in the last 90 days, or would single out fewer than 5 customers combined with them: widen it, or use an earlier one")
+var ErrAudienceTooClose = errors.New("this audience is fewer than 5 customers apart from a combination of audiences you built in the last 90 days: widen it, or use an earlier one")
 
 // AudienceSpec selects a campaign's audience from business attributes only. Every field
 // narrows: a customer matches when all the given ones hold.
@@ -258,6 +262,10 @@ type AudienceCounts struct {
 	Shops           []AudienceShop `json:"shops"`
 	Total           int64          `json:"total"`
 	TotalSuppressed bool           `json:"total_suppressed,omitempty"`
+	// Approximate: the audience is fewer than MinCell customers apart from one the user built
+	// before (at Since), whose counts these are (the differencing guard).
+	Approximate bool      `json:"approximate,omitempty"`
+	Since       time.Time `json:"since,omitzero"`
 }
 
 // audience is a resolved audience: its members (ids, shops) and the counts shown.
@@ -267,6 +275,7 @@ type audience struct {
 	shopOf  map[string]string // customer id -> shop id
 	events  map[string]string // customer id -> deciding consent event
 	counts  *AudienceCounts
+	shops   []Shop // the shops the spec resolved to
 	grant   Grant
 }
 
@@ -340,6 +349,7 @@ func (s *Store) resolveAudience(ctx context.Context, q querier, sp AudienceSpec,
 		per[shop]++
 	}
 	a.counts = suppressCounts(sp, shops, per)
+	a.shops = shops
 	return a, nil
 }
 
@@ -465,26 +475,27 @@ func symDiff(a, b []uint64) int {
 type pastAudience struct {
 	spec    [32]byte
 	members []uint64
+	at      int64
+	counts  []byte // the AudienceCounts shown, as JSON
 }
 
 // pairCombos bounds the earlier audiences whose pairwise combinations are compared.
 const pairCombos = 50
 
-// tooClose is the guard's decision for a new audience (sorted member hashes, spec hash)
-// against the user's earlier ones, newest first: true refuses.
-func tooClose(past []pastAudience, spec [32]byte, q []uint64) bool {
-	for _, p := range past {
-		d := symDiff(p.members, q)
-		if d >= MinCell {
-			continue
-		}
-		if d > 0 || p.spec != spec {
-			return true
+// nearest returns the earlier audience (newest first in past) fewer than MinCell apart from
+// q, the closest and of those the oldest, or -1.
+func nearest(past []pastAudience, q []uint64) int {
+	best, bestD := -1, MinCell
+	for i, p := range past {
+		if d := symDiff(p.members, q); d < MinCell && (best < 0 || d <= bestD) {
+			best, bestD = i, d
 		}
 	}
-	// Two earlier audiences combined (union, intersection, either difference): the count of
-	// each is a sum or difference of counts marketing has seen, so q must not be 1..4 apart
-	// from one either.
+	return best
+}
+
+// tooClose reports whether q is 1..4 apart from a combination of two earlier audiences.
+func tooClose(past []pastAudience, q []uint64) bool {
 	n := min(len(past), pairCombos)
 	for i := range n {
 		for j := i + 1; j < n; j++ {
@@ -518,61 +529,69 @@ func combine(a, b []uint64) [4][]uint64 {
 	return out
 }
 
-// checkAudience runs the guard for the session's user and, when the audience is answered,
-// keeps it. Audiences with a total under MinCell say nothing and are neither checked nor kept.
-func (ss *Session) checkAudience(ctx context.Context, a *audience) error {
+// checkAudience runs the guard for the session's user: it returns the earlier counts an
+// audience is answered with (nil: answer it afresh, and it is kept), or ErrAudienceTooClose.
+// Audiences with a total under MinCell say nothing and are neither checked nor kept.
+func (ss *Session) checkAudience(ctx context.Context, a *audience) (*AudienceCounts, error) {
 	if !ss.guarded() || len(a.members) < MinCell {
-		return nil
+		return nil, nil
 	}
 	hs, err := ss.s.memberHashes(a.members)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	spec := sha256.Sum256(a.spec.canonical())
 	now := ss.s.opts.Now()
 	since := now.Add(-AudienceWindow).UnixMilli()
-	rows, err := ss.s.db.QueryContext(ctx, "SELECT spec_hash, members FROM audience_history WHERE user_id = ? AND at >= ? ORDER BY seq DESC LIMIT ?",
+	rows, err := ss.s.db.QueryContext(ctx, "SELECT spec_hash, members, at, counts FROM audience_history WHERE user_id = ? AND at >= ? ORDER BY seq DESC LIMIT ?",
 		ss.user.ID, since, maxAudienceHistory)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var past []pastAudience
 	for rows.Next() {
 		var sh, m []byte
-		if err := rows.Scan(&sh, &m); err != nil {
-			rows.Close()
-			return err
-		}
 		var p pastAudience
+		if err := rows.Scan(&sh, &m, &p.at, &p.counts); err != nil {
+			rows.Close()
+			return nil, err
+		}
 		copy(p.spec[:], sh)
 		p.members = unpackHashes(m)
 		past = append(past, p)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, err
 	}
-	if tooClose(past, spec, hs) {
-		return ErrAudienceTooClose
-	}
-	for _, p := range past {
-		if p.spec == spec && symDiff(p.members, hs) == 0 {
-			return nil // asked before, same answer: nothing new to keep
+	if i := nearest(past, hs); i >= 0 {
+		var c AudienceCounts
+		if err := json.Unmarshal(past[i].counts, &c); err != nil {
+			return nil, fmt.Errorf("audience history: %w", err)
 		}
+		c.Spec, c.Approximate, c.Since = a.spec, true, time.UnixMilli(past[i].at)
+		return &c, nil
+	}
+	if tooClose(past, hs) {
+		return nil, ErrAudienceTooClose
+	}
+	shown, err := json.Marshal(a.counts)
+	if err != nil {
+		return nil, err
 	}
 	tx, err := ss.s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, "DELETE FROM audience_history WHERE at < ?", since); err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO audience_history(user_id, at, spec_hash, size, members) VALUES(?, ?, ?, ?, ?)",
-		ss.user.ID, now.UnixMilli(), spec[:], len(hs), packHashes(hs)); err != nil {
-		return err
+	if _, err := tx.ExecContext(ctx, "INSERT INTO audience_history(user_id, at, spec_hash, size, members, counts) VALUES(?, ?, ?, ?, ?, ?)",
+		ss.user.ID, now.UnixMilli(), spec[:], len(hs), packHashes(hs), string(shown)); err != nil {
+		return nil, err
 	}
-	return tx.Commit()
+	return nil, tx.Commit()
 }
 
 // buildAudience validates a spec, resolves it for the user's grant and runs the guard. A
@@ -596,11 +615,15 @@ func (ss *Session) buildAudience(ctx context.Context, sp AudienceSpec, action st
 		return nil, err
 	}
 	a.grant = grant
-	if err := ss.checkAudience(ctx, a); err != nil {
+	snapped, err := ss.checkAudience(ctx, a)
+	if err != nil {
 		if errors.Is(err, ErrAudienceTooClose) {
 			ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: action, Outcome: "refused", Grant: grant, Detail: "differencing guard " + sp.shape()})
 		}
 		return nil, err
+	}
+	if snapped != nil {
+		a.counts = snapped
 	}
 	return a, nil
 }
@@ -622,15 +645,20 @@ func (sp *AudienceSpec) shape() string {
 
 // countsDetail is an audit detail of counts as shown (suppressed ones as "<5").
 func (c *AudienceCounts) detail() string {
+	s := fmt.Sprintf("shops=%d total=%d", len(c.Shops), c.Total)
 	if c.TotalSuppressed {
-		return fmt.Sprintf("shops=%d total=<%d", len(c.Shops), MinCell)
+		s = fmt.Sprintf("shops=%d total=<%d", len(c.Shops), MinCell)
 	}
-	return fmt.Sprintf("shops=%d total=%d", len(c.Shops), c.Total)
+	if c.Approximate {
+		s += " approximate=earlier"
+	}
+	return s
 }
 
 // AudienceCount returns an audience's counts per shop and in total, every count under MinCell
 // suppressed. Campaigns' grant: the owner and marketing every shop, a manager their own. For
-// marketing the differencing guard may refuse it (ErrAudienceTooClose). Audited
+// marketing the differencing guard may answer it with an earlier audience's counts
+// (Approximate) or refuse it (ErrAudienceTooClose). Audited
 // ("campaign.audience") with the spec's shape and the counts as shown.
 func (ss *Session) AudienceCount(ctx context.Context, sp AudienceSpec) (*AudienceCounts, error) {
 	a, err := ss.buildAudience(ctx, sp, "campaign.audience")

@@ -179,21 +179,23 @@ func (ss *Session) CreateCampaign(ctx context.Context, in CampaignInput) (string
 	spec := string(a.spec.canonical())
 	err = ss.write(ctx, "campaign.create", func(w *wtx) error {
 		w.audit.Target = id
+		shown := map[string]int64{}
 		for _, sh := range a.counts.Shops {
-			if _, err := w.allow(ss, OpCampaigns, target{shopID: sh.ShopID}); err != nil {
+			shown[sh.ShopID] = sh.Count
+		}
+		for _, sh := range a.shops {
+			if _, err := w.allow(ss, OpCampaigns, target{shopID: sh.ID}); err != nil {
 				return err
 			}
-			n := int64(0)
-			for _, s := range a.shopOf {
-				if s == sh.ShopID {
-					n++
-				}
+			n, ok := shown[sh.ID] // as shown: suppressed, or the earlier audience's (the guard)
+			if !ok {
+				n = -1
 			}
-			if err := w.insert("campaigns", sh.ShopID, newID(), []col{
-				plain("campaign_id", id), plain("shop_id", sh.ShopID), plain("name", in.Name), plain("purpose", string(a.spec.Purpose)),
+			if err := w.insert("campaigns", sh.ID, newID(), []col{
+				plain("campaign_id", id), plain("shop_id", sh.ID), plain("name", in.Name), plain("purpose", string(a.spec.Purpose)),
 				plain("channel", string(a.spec.Channel)), plain("spec", spec),
 				plain("subject_en", in.SubjectEN), plain("body_en", in.BodyEN), plain("subject_zh", in.SubjectZH), plain("body_zh", in.BodyZH),
-				plain("audience", suppressed(n)), plain("created_by", ss.user.ID), plain("created_at", w.now),
+				plain("audience", n), plain("created_by", ss.user.ID), plain("created_at", w.now),
 				plain("status", CampaignActive), plain("sent", int64(0)), plain("skipped", int64(0)), plain("sent_by", ""), plain("sent_at", int64(0)),
 			}); err != nil {
 				return err

@@ -32,13 +32,15 @@ CREATE INDEX campaigns_shop ON campaigns(shop_id, status, created_at);
 -- The audiences each user built recently (the differencing guard): this device's own
 -- bookkeeping, never synced, backed up or exported. members are the audience's customer ids,
 -- each as an 8-byte keyed hash (HMAC under a key derived from this database's master key),
--- sorted: enough to compare two audiences, not to name a customer.
+-- sorted: enough to compare two audiences, not to name a customer. An audience fewer than 5
+-- apart from a kept one is answered with the kept one's counts.
 CREATE TABLE audience_history (
     seq       INTEGER PRIMARY KEY,
     user_id   TEXT NOT NULL,
     at        INTEGER NOT NULL,
     spec_hash BLOB NOT NULL,
     size      INTEGER NOT NULL,
-    members   BLOB NOT NULL
+    members   BLOB NOT NULL,
+    counts    TEXT NOT NULL DEFAULT ''  -- the counts shown (suppressed), as JSON
 ) STRICT;
 CREATE INDEX audience_history_user ON audience_history(user_id, at);
