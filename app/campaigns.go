@@ -65,10 +65,12 @@ type CampaignsScreen struct {
 	Send       *widget.Button
 	Detail     *widget.Label
 	Result     *ui.Message
-	Error      *ui.Message
+	Error      *ui.Message // the builder's and composer's
+	ListError  *ui.Message // the list's and the shop side's
 
 	counting latest
-	shopIDs  []string // the Shops check group's options, in order
+	left     *fyne.Container // the builder and composer, laid out again when the counts change
+	shopIDs  []string        // the Shops check group's options, in order
 }
 
 func (a *App) mayCampaigns() bool { return a.can(store.OpCampaigns) }
@@ -78,10 +80,10 @@ func (a *App) maySendCampaigns() bool {
 	return a.has(store.RoleOwner) || a.has(store.RoleManager) && a.user.ShopID != ""
 }
 
-var campaignWeights = []float32{1.4, 0.7, 1, 1.6, 1.4}
+var campaignWeights = []float32{1.2, 1.4, 1.4}
 
 func newCampaignsScreen(a *App) *CampaignsScreen {
-	s := &CampaignsScreen{a: a, Counts: ui.WrapLabel(), Detail: ui.WrapLabel(), Result: a.newMsgLabel(widget.SuccessImportance), Error: a.errorLabel(), selected: -1}
+	s := &CampaignsScreen{a: a, Counts: widget.NewLabel(""), Detail: ui.WrapLabel(), Result: a.newMsgLabel(widget.SuccessImportance), Error: a.errorLabel(), ListError: a.errorLabel(), selected: -1}
 	var names []string
 	for _, sh := range a.shops {
 		if a.user.ShopID != "" && !a.has(store.RoleOwner) && !a.has(store.RoleMarketing) && sh.ID != a.user.ShopID {
@@ -131,7 +133,7 @@ func newCampaignsScreen(a *App) *CampaignsScreen {
 	s.BodyZH.SetMinRowsVisible(3)
 	s.Create = a.button(a.T("Create campaign"), theme.ContentAddIcon(), s.create)
 
-	s.List = ui.NewList(func() int { return len(s.Campaigns) }, ui.RowSpec{Weights: campaignWeights, Labels: 5, BoldFirst: true}, func(i widget.ListItemID, r ui.Row) {
+	s.List = ui.NewList(func() int { return len(s.Campaigns) }, ui.RowSpec{Weights: campaignWeights, Labels: 3, BoldFirst: true}, func(i widget.ListItemID, r ui.Row) {
 		c := s.Campaigns[i]
 		var aud, sent []string
 		for _, sh := range c.Shops {
@@ -142,7 +144,7 @@ func newCampaignsScreen(a *App) *CampaignsScreen {
 				sent = append(sent, a.T("%s %s sent, %s skipped", sh.Shop, a.cellText(sh.Sent), a.cellText(sh.Skipped)))
 			}
 		}
-		r.SetTexts(c.Name, c.CreatedAt.Local().Format("2006-01-02"), a.purposeLabel(c.Purpose), strings.Join(aud, ", "), strings.Join(sent, "; "))
+		r.SetTexts(c.Name, strings.Join(aud, ", "), strings.Join(sent, "; "))
 	})
 	s.List.OnSelected = func(i widget.ListItemID) { a.touch(); s.selected = i; s.showDetail() }
 	s.Recipients = a.button(a.T("Resolve recipients"), theme.AccountIcon(), s.recipients)
@@ -162,7 +164,7 @@ func newCampaignsScreen(a *App) *CampaignsScreen {
 	intro.SetText(a.T("Choose an audience by shop, bike, purchase, last service and spend: only counts are shown, and groups under %d are hidden. An audience fewer than %d customers apart from one you built in the last 90 days shows that one's counts, so no difference points at a person. A spend band is in one currency and selects only shops keeping it. Opens and clicks are never tracked.", store.MinCell, store.MinCell))
 	builder := container.NewVBox(ui.Heading(a.T("Audience")), intro, form, container.NewHBox(s.CountBtn), s.Counts)
 	compose := widget.NewForm(
-		widget.NewFormItem(a.T("Name"), s.Name),
+		widget.NewFormItem(a.T("Campaign name"), s.Name),
 		widget.NewFormItem(a.T("Subject (English)"), s.SubjectEN),
 		widget.NewFormItem(a.T("Body (English)"), s.BodyEN),
 		widget.NewFormItem(a.T("Subject (Chinese)"), s.SubjectZH),
@@ -171,15 +173,17 @@ func newCampaignsScreen(a *App) *CampaignsScreen {
 	placeholders := ui.WrapLabel()
 	placeholders.SetText(a.T("Plain text. Placeholders: %s (the customer's first name) and %s (the shop's name), filled on the shop's device when it sends.", store.PlaceholderFirstName, store.PlaceholderShop))
 	composer := container.NewVBox(ui.Heading(a.T("Campaign")), placeholders, compose, container.NewHBox(s.Create))
-	header := ui.Header(campaignWeights, a.T("Name"), a.T("Created"), a.T("Consent"), a.T("Audience per shop"), a.T("Sent per shop"))
+	header := ui.Header(campaignWeights, a.T("Campaign name"), a.T("Audience per shop"), a.T("Sent per shop"))
 	buttons := container.NewHBox()
 	if a.maySendCampaigns() {
 		buttons.Add(s.Recipients)
 		buttons.Add(s.Send)
 	}
-	listPane := container.NewBorder(container.NewVBox(ui.Heading(a.T("Campaigns")), header), container.NewVBox(s.Detail, buttons, s.Result, s.Error), nil, nil, s.List)
-	left := container.NewVScroll(container.NewVBox(builder, widget.NewSeparator(), composer))
-	s.root = container.NewHSplit(left, listPane)
+	listPane := container.NewBorder(container.NewVBox(ui.Heading(a.T("Campaigns")), header), container.NewVBox(s.Detail, buttons, s.Result, s.ListError), nil, nil, s.List)
+	s.left = container.NewVBox(builder, s.Error, widget.NewSeparator(), composer)
+	split := container.NewHSplit(container.NewScroll(s.left), listPane)
+	split.Offset = 0.6
+	s.root = split
 	s.enable()
 	return s
 }
@@ -243,12 +247,15 @@ func (s *CampaignsScreen) Count() {
 		s.Error.SetText(a.errText(err))
 		return
 	}
-	loadLatest(a, &s.counting, func(ctx context.Context, ss *store.Session) (*store.AudienceCounts, error) { return ss.AudienceCount(ctx, sp) },
+	loadLatest(a, &s.counting, func(ctx context.Context, ss *store.Session) (*store.AudienceCounts, error) {
+		return ss.AudienceCount(ctx, sp)
+	},
 		func(c *store.AudienceCounts, err error) {
 			s.Counted = nil
 			if err != nil {
 				s.Counts.SetText("")
 				s.Error.SetText(s.countErr(err))
+				s.left.Refresh()
 				return
 			}
 			s.Error.SetText("")
@@ -262,6 +269,7 @@ func (s *CampaignsScreen) Count() {
 				lines = append(lines, a.T("Fewer than %d customers apart from an audience you built on %s: these are its counts.", store.MinCell, a.stamp(c.Since)))
 			}
 			s.Counts.SetText(strings.Join(lines, "\n"))
+			s.left.Refresh()
 		})
 }
 
@@ -297,7 +305,7 @@ func (s *CampaignsScreen) Refresh() {
 	a := s.a
 	load(a, func(ctx context.Context, ss *store.Session) ([]store.Campaign, error) { return ss.Campaigns(ctx) }, func(cs []store.Campaign, err error) {
 		if err != nil {
-			s.Error.SetText(a.errText(err))
+			s.ListError.SetText(a.errText(err))
 			return
 		}
 		s.Campaigns = cs
@@ -345,7 +353,7 @@ func (s *CampaignsScreen) showDetail() {
 		s.Detail.SetText("")
 	} else {
 		subj, _ := c.Template(string(a.lang))
-		s.Detail.SetText(a.T("%s · %s by %s · created by %s · subject: %s", c.Name, a.purposeLabel(c.Purpose), a.channelLabel(c.Channel), c.Creator, subj))
+		s.Detail.SetText(a.T("%s · %s by %s · created %s by %s · subject: %s", c.Name, a.purposeLabel(c.Purpose), a.channelLabel(c.Channel), a.stamp(c.CreatedAt), c.Creator, subj))
 	}
 	s.enable()
 }
@@ -374,14 +382,16 @@ func (s *CampaignsScreen) recipients() {
 	if !ok || !mine {
 		return
 	}
-	load(a, func(ctx context.Context, ss *store.Session) ([]string, error) { return ss.CampaignRecipientsFor(ctx, c.ID, row.ShopID) },
+	load(a, func(ctx context.Context, ss *store.Session) ([]string, error) {
+		return ss.CampaignRecipientsFor(ctx, c.ID, row.ShopID)
+	},
 		func(ids []string, err error) {
 			if err != nil {
 				s.Result.SetText("")
-				s.Error.SetText(a.errText(err))
+				s.ListError.SetText(a.errText(err))
 				return
 			}
-			s.Error.SetText("")
+			s.ListError.SetText("")
 			msg := a.T("%d customers of %s have a current consent and match now.", len(ids), row.Shop)
 			if CampaignSender == nil {
 				msg += " " + a.T("Sending arrives with the shop's e-mail settings.")
@@ -412,10 +422,10 @@ func (s *CampaignsScreen) send() {
 	}, func(o outcome, err error) {
 		if err != nil {
 			s.Result.SetText("")
-			s.Error.SetText(a.errText(err))
+			s.ListError.SetText(a.errText(err))
 			return
 		}
-		s.Error.SetText("")
+		s.ListError.SetText("")
 		s.Result.SetText(a.T("Sent %d, skipped %d.", o.sent, o.skipped))
 		s.Refresh()
 	})
