@@ -481,50 +481,41 @@ func TestCampaignSync(t *testing.T) {
 	id := must[string](t)(mkt.CreateCampaign(ctx, CampaignInput{Name: "All", Spec: emailSpec(), SubjectEN: "Hi {first_name}", BodyEN: "News from {shop}"}))
 	recs := must[[]ChangeRecord](t)(A.st.LocalChanges(ctx, A.pushed, 1<<30))
 	var northRecs []ChangeRecord
-	var rowID string
 	for _, r := range recs {
 		if r.Table == "campaigns" && r.Scope == north {
 			northRecs = append(northRecs, r)
-			rowID = r.RowID
 		}
 	}
 	if len(northRecs) == 0 {
 		t.Fatal("no campaign records for north")
 	}
-	forge := func(col string, v any, scope string) []ChangeRecord {
+	forge := func(scope string, set map[string]any) []ChangeRecord {
 		out := slices.Clone(northRecs)
 		for i := range out {
 			out[i].Scope = scope
-			if out[i].Column == col {
+			if v, ok := set[out[i].Column]; ok {
 				out[i].Value = v
 			}
 		}
 		return out
 	}
+	now := time.Now().UnixMilli()
 	for _, tc := range []struct {
 		name  string
-		recs  []ChangeRecord
 		scope string
+		set   map[string]any
 	}{
-		{"a salesperson's campaign", forge("created_by", salesID, north), north},
-		{"another shop's manager's campaign", forge("created_by", mgrSouth, north), north},
-		{"north's row sent in south's set", forge("", nil, south), south},
-		{"a send recorded by marketing", append(forge("sent_by", mktID, north), ChangeRecord{}), north},
-		{"a count under 5 kept", forge("audience", int64(3), north), north},
-		{"a tracking pixel", forge("body_en", `<img src="https://t.example/{first_name}.gif">`, north), north},
+		{"a salesperson's campaign", north, map[string]any{"created_by": salesID}},
+		{"another shop's manager's campaign", north, map[string]any{"created_by": mgrSouth}},
+		{"north's row sent in south's set", south, nil},
+		{"a send recorded by marketing", north, map[string]any{"sent_by": mktID, "sent_at": now, "sent": int64(20)}},
+		{"a count under 5 kept", north, map[string]any{"audience": int64(3)}},
+		{"a tracking pixel", north, map[string]any{"body_en": `<img src="https://t.example/{first_name}.gif">`}},
+		{"another placeholder", north, map[string]any{"subject_en": "Hi {email}"}},
+		{"a spec not Spoke's", north, map[string]any{"spec": `{"purpose":"email_marketing","channel":"email","names":["Ada"]}`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rs := tc.recs
-			if tc.name == "a send recorded by marketing" {
-				rs = rs[:len(rs)-1]
-				for i := range rs {
-					if rs[i].Column == "sent_at" {
-						rs[i].Value = time.Now().UnixMilli()
-					}
-				}
-			}
-			_, err := B.st.applyRemote(ctx, A.st.DeviceID(), tc.scope, rs, 0)
-			t.Log(err)
+			_, err := B.st.applyRemote(ctx, A.st.DeviceID(), tc.scope, forge(tc.scope, tc.set), 0)
 			if !errors.Is(err, ErrRemote) {
 				t.Fatalf("applied: %v", err)
 			}
@@ -535,7 +526,6 @@ func TestCampaignSync(t *testing.T) {
 	if err := B.st.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM campaigns WHERE campaign_id = ?", id).Scan(&n); err != nil || n != 2 {
 		t.Fatalf("rows on B: %d %v", n, err)
 	}
-	_ = rowID
 	if r := must[*Report](t)(B.st.Verify(ctx)); !r.OK() {
 		t.Fatalf("verify: %v", r.Problems)
 	}
@@ -555,6 +545,50 @@ func scanDirForPII(t *testing.T, dir string, values ...string) {
 	for i, h := range hits {
 		if h > 0 {
 			t.Fatalf("a planted personal value (#%d) is in clear in the data dir", i)
+		}
+	}
+}
+
+// FuzzParseAudienceSpec: a campaign row's spec, as any device may send it, never panics the
+// parser, and a spec it accepts reads back the same from its canonical form.
+func FuzzParseAudienceSpec(f *testing.F) {
+	for _, s := range []string{`{"purpose":"email_marketing","channel":"email"}`,
+		`{"shops":["a"],"makes":["Trek"," trek "],"bike_types":["road"],"bought_from":"2026-01-01","bought_to":"2026-02-01","spend_min":100,"spend_currency":"eur","purpose":"sms_marketing"}`,
+		`{"purpose":"service_reminders","serviced_before":"2026-13-40"}`, `{"purpose":"email_marketing"} {}`, `[]`, `{"x":1}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sp, err := ParseAudienceSpec(b)
+		if err != nil {
+			return
+		}
+		again, err := ParseAudienceSpec(sp.canonical())
+		if err != nil || string(again.canonical()) != string(sp.canonical()) {
+			t.Fatalf("canonical form does not read back: %v", err)
+		}
+	})
+}
+
+// TestTemplateProblems: the templates' rules, table-driven.
+func TestTemplateProblems(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		line bool
+		ok   bool
+	}{
+		{"Hello {first_name}, news from {shop}", true, true},
+		{"你好 {first_name}", true, true},
+		{"Hi {last_name}", true, false},
+		{"Hi {first_name", true, true}, // no closing brace: plain text
+		{"two\nlines", true, false},
+		{"two\nlines", false, true},
+		{`<a href="x">`, false, false},
+		{"tab\there", false, true},
+		{"bell\a", false, false},
+		{"{}", false, false},
+	} {
+		if got := templateProblem(tc.s, 400, tc.line) == ""; got != tc.ok {
+			t.Errorf("%q (line %v): ok %v, want %v", tc.s, tc.line, got, tc.ok)
 		}
 	}
 }
