@@ -661,6 +661,7 @@ func init() {
 		"bulk_holds.requested_by",
 		"bulk_holds.decided_by",
 		"campaigns.shop_id",
+		"campaigns.campaign_id", // the id a campaign's rows share: it matches no row and orders nothing
 		"campaigns.created_by",
 		"campaigns.sent_by",
 	} {
