@@ -216,6 +216,23 @@ func TestScreenshots(t *testing.T) {
 			capture(t, a, filepath.Join(out, "24-held-requests-"+lang+".png"))
 		}
 	})
+	t.Run("campaigns", func(t *testing.T) {
+		for _, lang := range []string{langEN, langZH} {
+			h := newDemoApp(t)
+			a := h.a
+			a.SetLanguage(lang)
+			a.Wait()
+			h.signInAs("marketing", "")
+			a.Shell.Show(tabCampaigns)
+			a.Wait()
+			s := a.Shell.Campaigns
+			s.Types.SetSelected([]string{"road", "e-bike"})
+			s.BoughtFrom.SetText("2025-01-01")
+			test.Tap(s.CountBtn)
+			a.Wait()
+			capture(t, a, filepath.Join(out, "25-campaigns-"+lang+".png"))
+		}
+	})
 	t.Run("sync", func(t *testing.T) {
 		for _, lang := range []string{langEN, langZH} {
 			code := startHub(t)

@@ -40,6 +40,7 @@ type Shell struct {
 	Board     *BoardScreen
 	Sales     *SalesScreen
 	Dashboard *DashboardScreen
+	Campaigns *CampaignsScreen
 	Import    *ImportScreen
 	Users     *UsersScreen
 	Audit     *AuditScreen
@@ -136,6 +137,10 @@ func (a *App) showShell() {
 	if a.can(store.OpStats) {
 		s.Dashboard = newDashboardScreen(a)
 		add(tabDashboard, a.T("Dashboard"), theme.GridIcon(), s.Dashboard.root, s.Dashboard.Refresh)
+	}
+	if a.mayCampaigns() {
+		s.Campaigns = newCampaignsScreen(a)
+		add(tabCampaigns, a.T("Campaigns"), theme.MailSendIcon(), s.Campaigns.root, s.Campaigns.Refresh)
 	}
 	if a.can(store.OpCustomerWrite) {
 		s.Import = newImportScreen(a)

@@ -696,6 +696,8 @@ func tableLabel(t string) string {
 		return "Privacy request"
 	case "shop_holidays":
 		return "Holiday"
+	case "campaigns":
+		return "Campaign"
 	}
 	return t
 }

@@ -130,6 +130,9 @@ func (s *Store) applyRemote(ctx context.Context, fromDevice, scope string, recs 
 		if err := a.checkHolds(touched["bulk_holds"]); err != nil {
 			return err
 		}
+		if err := a.checkCampaigns(touched["campaigns"]); err != nil {
+			return err
+		}
 		if res.Erased, err = a.eraseArrived(touched); err != nil {
 			return err
 		}
@@ -1188,6 +1191,8 @@ var rowShops = map[string]string{
 	"shop_mail": "SELECT shop_id FROM shop_mail WHERE id = ?1",
 	"unsubscribe_tokens": `SELECT shop_id FROM unsubscribe_tokens WHERE id = ?1
 		UNION ALL SELECT c.shop_id FROM unsubscribe_tokens u JOIN customers c ON c.id = u.customer_id WHERE u.id = ?1`,
+	// A campaign's row belongs to the shop it goes to; its spec names shops by id only.
+	"campaigns": "SELECT shop_id FROM campaigns WHERE id = ?1",
 }
 
 // checkRowScopes refuses when any of the rows (table -> ids) belongs to a shop other than

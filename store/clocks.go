@@ -671,6 +671,10 @@ func init() {
 		"shop_mail.set_by",
 		"unsubscribe_tokens.shop_id",
 		"unsubscribe_tokens.customer_id",
+		"campaigns.shop_id",
+		"campaigns.campaign_id", // the id a campaign's rows share: it matches no row and orders nothing
+		"campaigns.created_by",
+		"campaigns.sent_by",
 	} {
 		refersTo[c] = true
 	}
@@ -708,6 +712,7 @@ var scopeOfRows = map[string]string{
 	"reminder_sends":      "shop_id",
 	"shop_mail":           "shop_id",
 	"unsubscribe_tokens":  "shop_id",
+	"campaigns":           "shop_id",
 }
 
 // trainingScopeSQL is a training result's scope: its shop, or the org for org-wide staff.

@@ -48,6 +48,8 @@
 //	reauth.go     the password asked again before a sensitive action
 //	export.go     the bulk customer export (CSV) and the bulk delete
 //	holds.go      bulk exports and deletions held for a second approver, or a 24-hour delay
+//	audience.go   campaign audiences from business attributes: counts, suppression, the differencing guard
+//	campaigns.go  campaigns: one row per shop, resolved and sent on the shop's device, counts only
 //	leavers.go    the departing employee: leaving date, reassignment, the leaver report
 //	checkup_people.go the check-up's review and training sources
 //	shops.go      shops

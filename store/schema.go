@@ -232,6 +232,13 @@ var schema = []table{
 	{name: "unsubscribe_tokens", order: "id", synced: true, late: true, cols: []column{
 		biz("shop_id"), biz("customer_id"), biz("purpose"), biz("token_hash"), biz("created_at"),
 	}},
+	// Issue 14 (campaigns.go): a campaign, one row per shop it goes to, in that shop's scope.
+	// Codes, ids, the audience spec (business attributes), marketing text and counts.
+	{name: "campaigns", order: "id", synced: true, late: true, cols: []column{
+		biz("campaign_id"), biz("shop_id"), biz("name"), biz("purpose"), biz("channel"), biz("spec"),
+		biz("subject_en"), biz("body_en"), biz("subject_zh"), biz("body_zh"), biz("audience"),
+		biz("created_by"), biz("created_at"), biz("status"), biz("sent"), biz("skipped"), biz("sent_by"), biz("sent_at"),
+	}},
 }
 
 // The registry's views, built once from schema.

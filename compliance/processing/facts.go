@@ -51,9 +51,14 @@ var purposes = []Purpose{
 		Basis:       tx("Consent (GDPR Art. 6(1)(a); PIPL Art. 13(1)(1))", "同意（GDPR 第 6(1)(a) 条；PIPL 第 13 条第一款第（一）项）"),
 		Categories:  []string{"customers.name", "customers.email", "customers.phone", "bike-details", "repair-history", "consents"}},
 	{Key: "marketing", Name: tx("Marketing by e-mail and SMS", "电子邮件和短信营销"),
-		Description: tx("News and offers to customers who asked for them; campaigns reach only consented customers, staff see no raw list.", "向同意接收的客户发送资讯和优惠；营销活动只触达已同意的客户，员工看不到原始名单。"),
-		Basis:       tx("Consent, withdrawable at any time (GDPR Art. 6(1)(a), 7(3), 21(2); PIPL Art. 13(1)(1), 15)", "同意，可随时撤回（GDPR 第 6(1)(a)、7(3)、21(2) 条；PIPL 第 13 条第一款第（一）项、第 15 条）"),
-		Categories:  []string{"customers.name", "customers.email", "customers.phone", "purchase-history", "consents"}},
+		Description: tx("News and offers to customers who asked for them; campaigns reach only consented customers, staff see no raw list. "+
+			"A campaign's audience is chosen by shop, bike type and make, purchase dates, last service and amount spent; marketing staff see only counts (groups under 5 hidden), and each shop's own device sends to its consented customers. "+
+			"We do not track whether you open our messages or click their links: no tracking pixel, no redirect links, no per-person codes.",
+			"向同意接收的客户发送资讯和优惠；营销活动只触达已同意的客户，员工看不到原始名单。"+
+				"营销活动的受众按门店、车辆类型和品牌、购买日期、最近保养及消费金额选择；市场人员只看到人数（少于 5 人的组不显示），由各门店自己的设备向已同意的客户发送。"+
+				"我们不追踪您是否打开邮件或点击其中的链接：没有跟踪像素、没有跳转链接、没有针对个人的代码。"),
+		Basis:      tx("Consent, withdrawable at any time (GDPR Art. 6(1)(a), 7(3), 21(2); PIPL Art. 13(1)(1), 15)", "同意，可随时撤回（GDPR 第 6(1)(a)、7(3)、21(2) 条；PIPL 第 13 条第一款第（一）项、第 15 条）"),
+		Categories: []string{"customers.name", "customers.email", "customers.phone", "bike-details", "purchase-history", "repair-history", "consents"}},
 	{Key: "warranty", Name: tx("Warranty registration with brands", "向品牌登记保修"),
 		Description: tx("Registering a bike or part with its manufacturer so the warranty applies.", "向车辆或零件的制造商登记，以便享受保修。"),
 		Basis:       tx("Consent to the sharing (GDPR Art. 6(1)(a); PIPL Art. 23 separate consent)", "对共享的同意（GDPR 第 6(1)(a) 条；PIPL 第 23 条单独同意）"),

@@ -217,3 +217,17 @@ func FuzzParseLang(f *testing.F) {
 		}
 	})
 }
+
+// TestNoticeSaysNoTracking: the notice tells, in both languages, that opens and clicks of
+// campaign messages are not tracked (issue 14).
+func TestNoticeSaysNoTracking(t *testing.T) {
+	for l, want := range map[Lang]string{EN: "no tracking pixel, no redirect links", ZH: "没有跟踪像素、没有跳转链接"} {
+		var b bytes.Buffer
+		if err := testRecord(testShops[0]).WriteNotice(&b, l, "privacy@shop.example"); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("%s: the notice does not say opens and clicks are not tracked", l)
+		}
+	}
+}
