@@ -603,6 +603,8 @@ func TestUpgradeConvertsUsers(t *testing.T) {
 		"DROP TABLE alerts",
 		// and migration 22 (held bulk requests)
 		"DROP TABLE bulk_holds",
+		// and migration 23 (recalls)
+		"DROP TABLE recalls", "DROP TABLE recall_serials", "DROP TABLE recall_notices",
 		"CREATE TABLE sync_peers (device_id TEXT PRIMARY KEY, signing_key BLOB NOT NULL, kem_key BLOB NOT NULL, name TEXT NOT NULL DEFAULT '', role TEXT NOT NULL DEFAULT '', scopes TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'active') STRICT",
 		"PRAGMA user_version = 4"} {
 		if _, err := db.Exec(q); err != nil {

@@ -1178,6 +1178,13 @@ var rowShops = map[string]string{
 	"alerts": "SELECT scope FROM alerts WHERE id = ?1",
 	// A held bulk request belongs to its shop; its selection names customers by id only.
 	"bulk_holds": "SELECT shop_id FROM bulk_holds WHERE id = ?1",
+	// A recall belongs to the scope it names (a shop's, or the org's); its serial parts to their
+	// shop; a notice to its shop and to those of the bike and customer it names.
+	"recalls":        "SELECT scope FROM recalls WHERE id = ?1",
+	"recall_serials": "SELECT shop_id FROM recall_serials WHERE id = ?1",
+	"recall_notices": `SELECT shop_id FROM recall_notices WHERE id = ?1
+		UNION ALL SELECT b.shop_id FROM recall_notices n JOIN bikes b ON b.id = n.bike_id WHERE n.id = ?1
+		UNION ALL SELECT c.shop_id FROM recall_notices n JOIN customers c ON c.id = n.customer_id WHERE n.id = ?1`,
 }
 
 // checkRowScopes refuses when any of the rows (table -> ids) belongs to a shop other than

@@ -660,6 +660,14 @@ func init() {
 		"bulk_holds.shop_id",
 		"bulk_holds.requested_by",
 		"bulk_holds.decided_by",
+		"recalls.created_by",
+		"recall_serials.recall_id",
+		"recall_serials.shop_id",
+		"recall_notices.recall_id",
+		"recall_notices.bike_id",
+		"recall_notices.customer_id",
+		"recall_notices.shop_id",
+		"recall_notices.noticed_by",
 	} {
 		refersTo[c] = true
 	}
@@ -693,13 +701,16 @@ var scopeOfRows = map[string]string{
 	"checkup_decisions":   "'" + OrgScope + "'",
 	"alerts":              "scope",
 	"bulk_holds":          "shop_id",
+	"recalls":             "scope",
+	"recall_serials":      "shop_id",
+	"recall_notices":      "shop_id",
 }
 
 // trainingScopeSQL is a training result's scope: its shop, or the org for org-wide staff.
 const trainingScopeSQL = "COALESCE(NULLIF(shop_id, ''), '" + OrgScope + "')"
 
 // mixedScope are the tables whose rows live, row by row, in a shop's scope or in the org's.
-var mixedScope = map[string]bool{"training_results": true, "alerts": true}
+var mixedScope = map[string]bool{"training_results": true, "alerts": true, "recalls": true}
 
 // inScopeKind reports whether a table's rows may travel in scope at all: org tables in the
 // org scope, shop tables in a shop's, mixed ones in either (each row's own scope is checked

@@ -48,6 +48,7 @@
 //	reauth.go     the password asked again before a sensitive action
 //	export.go     the bulk customer export (CSV) and the bulk delete
 //	holds.go      bulk exports and deletions held for a second approver, or a 24-hour delay
+//	recalls.go    brand recalls: the affected bikes (serials by blind index), notices under the legal obligation
 //	leavers.go    the departing employee: leaving date, reassignment, the leaver report
 //	checkup_people.go the check-up's review and training sources
 //	shops.go      shops

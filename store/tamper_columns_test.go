@@ -40,6 +40,7 @@ func TestTamperAnyColumn(t *testing.T) {
 	takeQuiz(t, owner, "counter", 1) // a training result, 4 of 5 (training.go)
 	useCheckupTables(t, owner)
 	useHoldTables(t, st, owner)
+	useRecallTables(t, owner)
 	// Consent events and the org settings (the transfer declaration).
 	must[string](t)(owner.RecordConsent(ctx, c1, ConsentEvent{Purpose: PurposeEmailMarketing, Granted: true, Source: SourceCounter, Notice: "2026-11"}))
 	if err := owner.SetTransferSetting(ctx, TransferSetting{HubCountry: "DE", OwnerCountries: []string{"DE"}}); err != nil {

@@ -81,6 +81,7 @@ func TestTamperEveryTable(t *testing.T) {
 	takeQuiz(t, owner, "counter", 1) // a training result, 4 of 5 (training.go)
 	useCheckupTables(t, owner)
 	useHoldTables(t, st, owner)
+	useRecallTables(t, owner)
 	// Sync bookkeeping: state, a secret, an applied position, a held set, a set in the outbox,
 	// another device's audit copy, and a kept conflict.
 	if err := st.SaveSyncState(ctx, SyncState{NextSetSeq: 5, PushedSeq: 3}); err != nil {
