@@ -49,6 +49,7 @@
 //	export.go     the bulk customer export (CSV) and the bulk delete
 //	holds.go      bulk exports and deletions held for a second approver, or a 24-hour delay
 //	recalls.go    brand recalls: the affected bikes (serials by blind index), notices under the legal obligation
+//	reports.go    money per currency; the owner's exchange rates and the converted chain-wide view
 //	leavers.go    the departing employee: leaving date, reassignment, the leaver report
 //	checkup_people.go the check-up's review and training sources
 //	shops.go      shops
