@@ -147,7 +147,9 @@ func buildRecalls(a *App) (fyne.CanvasObject, func()) {
 }
 
 // CreateRenderer draws the pane's content.
-func (p *RecallsPane) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(p.content) }
+func (p *RecallsPane) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(p.content)
+}
 
 func dashText(s string) string {
 	if s == "" {
@@ -388,5 +390,3 @@ func (p *RecallsPane) record() {
 		p.loadMatches()
 	})
 }
-
-
