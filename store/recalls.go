@@ -794,3 +794,47 @@ func (ss *Session) RecordRecallNotice(ctx context.Context, in RecallNoticeInput)
 	}
 	return id, nil
 }
+
+// The recall notices about the customer are part of the data-subject export (subject.go):
+// oldest first, with the recall's reference and title, staff named by role.
+func init() {
+	registerSubjectSection(subjectSection{order: 30, name: "recall_notices", title: Label{"Recall notices", "召回通知"},
+		columns: []SectionColumn{{"at", Label{"When", "时间"}}, {"recall", Label{"Recall", "召回"}}, {"bike", Label{"Bike", "自行车"}},
+			{"channel", Label{"Channel", "渠道"}}, {"outcome", Label{"Outcome", "结果"}}, {"lawful_basis", Label{"Lawful basis", "合法依据"}},
+			{"noticed_by", Label{"Recorded by", "记录人"}}},
+		collect: func(ctx context.Context, s *Store, q querier, c *custRow) ([][]string, []string, error) {
+			rows, err := q.QueryContext(ctx, `SELECT n.id, n.noticed_at, COALESCE(r.reference || ' ' || r.title, n.recall_id), n.bike_id, n.channel, n.outcome, n.lawful_basis, n.noticed_by
+				FROM recall_notices n LEFT JOIN recalls r ON r.id = n.recall_id WHERE n.customer_id = ? ORDER BY n.noticed_at, n.id`, c.id)
+			if err != nil {
+				return nil, nil, err
+			}
+			type notice struct {
+				id, recall, bike, channel, outcome, basis, by string
+				at                                            int64
+			}
+			var ns []notice
+			for rows.Next() {
+				var n notice
+				if err := rows.Scan(&n.id, &n.at, &n.recall, &n.bike, &n.channel, &n.outcome, &n.basis, &n.by); err != nil {
+					rows.Close()
+					return nil, nil, err
+				}
+				ns = append(ns, n)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, nil, err
+			}
+			roles := map[string]string{}
+			var out [][]string
+			var ids []string
+			for _, n := range ns {
+				if err := s.checkRow(ctx, q, tables["recall_notices"], n.id); err != nil {
+					return nil, nil, err
+				}
+				out = append(out, []string{time.UnixMilli(n.at).UTC().Format(time.RFC3339), n.recall, n.bike, n.channel, n.outcome, n.basis, s.roleName(ctx, q, n.by, roles)})
+				ids = append(ids, n.id)
+			}
+			return out, ids, nil
+		}})
+}

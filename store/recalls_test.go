@@ -309,7 +309,6 @@ func TestRecallNotices(t *testing.T) {
 	if fmt.Sprint(rec) != fmt.Sprint(want) {
 		t.Fatalf("recipients %v, want %v", rec, want)
 	}
-	_ = c1
 	ms := must[[]RecallMatch](t)(mona.RecallMatches(ctx, id))
 	for _, m := range ms {
 		if m.BikeID == b1 && (m.Outcome != NoticeReached || m.Channel != NoticePhone || m.NoticedAt.IsZero()) {
@@ -319,6 +318,17 @@ func TestRecallNotices(t *testing.T) {
 	var basis string
 	if err := f.st.db.QueryRow("SELECT DISTINCT lawful_basis FROM recall_notices").Scan(&basis); err != nil || basis != string(BasisLegalObligation) {
 		t.Fatalf("basis %q %v", basis, err)
+	}
+	// The customer's export holds their notices.
+	d := must[*SubjectData](t)(f.owner.SubjectExport(ctx, c1))
+	var sec *SubjectSection
+	for i := range d.Sections {
+		if d.Sections[i].Name == "recall_notices" {
+			sec = &d.Sections[i]
+		}
+	}
+	if sec == nil || len(sec.Rows) != 2 || sec.Rows[1][1] != "C-1 Brake hose" || sec.Rows[1][4] != "reached" || sec.Rows[1][5] != "legal_obligation" || sec.Rows[1][6] != "manager" {
+		t.Fatalf("export section %+v", sec)
 	}
 	// Erasing a customer takes their notices with them.
 	must[*ErasureResult](t)(f.owner.EraseCustomer(ctx, c3))
