@@ -29,6 +29,7 @@ type DashboardScreen struct {
 	Rates        *widget.Button       // owner: enter the exchange rates
 	RatesForm    *RatesForm
 	charts       *fyne.Container
+	relayout     func()
 	WorkOrders   *BarChart
 	NewCustomers *BarChart
 	Turnaround   *BarChart
@@ -62,6 +63,9 @@ func newDashboardScreen(a *App) *DashboardScreen {
 	if a.has(store.RoleMarketing) {
 		s.Note.SetText(a.T("Aggregates of every shop. Groups of fewer than %d customers are hidden (shown as <%d) so no figure points at a person.", store.MinCell, store.MinCell))
 	}
+	if s.Note.Text == "" {
+		s.Note.Hide()
+	}
 	s.Converted = widget.NewLabel("")
 	s.Converted.Wrapping = fyne.TextWrapWord
 	s.Converted.Hide()
@@ -76,6 +80,7 @@ func newDashboardScreen(a *App) *DashboardScreen {
 		conv = container.NewBorder(nil, nil, nil, s.Rates, s.Converted)
 	}
 	s.root = container.NewBorder(container.NewVBox(s.Error, kpis, s.Note, conv), nil, nil, nil, container.NewVScroll(s.charts))
+	s.relayout = func() { s.root.(*fyne.Container).Refresh() }
 	return s
 }
 
@@ -123,6 +128,7 @@ func (s *DashboardScreen) showConverted(d dashData) {
 		if s.Rates != nil {
 			s.Rates.Hide()
 		}
+		s.relayout()
 		return
 	}
 	if s.Rates != nil {
@@ -142,6 +148,7 @@ func (s *DashboardScreen) showConverted(d dashData) {
 		}
 		s.Converted.SetText(text)
 	}
+	s.relayout()
 }
 
 func lastN(cells []store.Cell, n int) []store.Cell {
@@ -172,7 +179,7 @@ func (s *DashboardScreen) show(st *store.Stats) {
 		byCur[c.Currency] = append(byCur[c.Currency], c)
 	}
 	objs := []fyne.CanvasObject{}
-	for i, cur := range st.Currencies {
+	for _, cur := range st.Currencies {
 		ch := s.Revenue[cur]
 		if ch == nil {
 			title := a.T("Revenue by month")
@@ -180,9 +187,6 @@ func (s *DashboardScreen) show(st *store.Stats) {
 				title = a.T("Revenue by month (%s)", cur)
 			}
 			ch = NewBarChart(title, chartPalette[0], currencyFormat(cur))
-			if i > 0 {
-				ch.colour = chartPalette[(4+i)%len(chartPalette)]
-			}
 			s.Revenue[cur] = ch
 		}
 		ch.SetBars(bars(lastN(byCur[cur], 12), month))
@@ -233,11 +237,18 @@ func (s *DashboardScreen) show(st *store.Stats) {
 	}
 	s.Customers.SetText(withHidden(total, hidden))
 	s.OpenJobs.SetText(withHidden(open, openHidden))
-	// This month's revenue, per currency (the newest month of each).
+	// This month's revenue (the newest month with sales), per currency.
+	newest := ""
+	for _, c := range st.RevenueByMonth {
+		newest = max(newest, c.Key)
+	}
 	var parts []string
 	for _, cur := range st.Currencies {
 		cells := byCur[cur]
 		c := cells[len(cells)-1]
+		if c.Key != newest {
+			continue
+		}
 		if c.Suppressed {
 			parts = append(parts, "<"+strconv.Itoa(store.MinCell))
 		} else {

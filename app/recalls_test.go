@@ -112,6 +112,7 @@ func TestDashboardPerCurrency(t *testing.T) {
 	for _, c := range d.Stats.Currencies {
 		if c != "EUR" {
 			home = c
+			break
 		}
 	}
 	f.Base.SetText(home)
@@ -122,7 +123,13 @@ func TestDashboardPerCurrency(t *testing.T) {
 	if f.Error.Text == "" {
 		t.Fatal("a bad rate saved")
 	}
-	f.Pairs.SetText("EUR=1.10")
+	var pairs []string
+	for _, c := range d.Stats.Currencies {
+		if c != home {
+			pairs = append(pairs, c+"=1.10")
+		}
+	}
+	f.Pairs.SetText(strings.Join(pairs, " "))
 	test.Tap(f.Save)
 	a.Wait()
 	if !strings.Contains(d.Converted.Text, "converted to") || !strings.Contains(d.Converted.Text, "2026-11-30") {
