@@ -703,7 +703,7 @@ func (ss *Session) RecallMatches(ctx context.Context, id string) ([]RecallMatch,
 		}
 	}
 	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "recall.matches", Target: id, Grant: g,
-		Fields: []string{"customers.name", "customers.email", "customers.phone"},
+		Fields: []string{"name", "email", "phone"},
 		Detail: fmt.Sprintf("shops=%d bikes=%d by_serial=%d customers=%d", len(shops), len(out), bySerial, opened)}); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
