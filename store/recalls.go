@@ -454,98 +454,65 @@ type noticeRow struct {
 }
 
 // affected finds a recall's bikes in the shops given (only bike, when not ""): by make, model
-// and years over the plain columns, and by serial through each shop's blind index only.
-// Deleted bikes and the bikes of deleted customers are not affected (erased ones are gone).
+// and years over the plain columns (trimmed, case folded as Unicode does), and by serial
+// through each shop's blind index only. Deleted bikes and the bikes of deleted customers are
+// not affected (erased ones are gone).
 func (ss *Session) affected(ctx context.Context, q querier, r *Recall, shops []string, bike string) ([]*bikeHit, error) {
+	byModel := len(r.Models) > 0 || r.YearFrom != 0 || r.YearTo != 0
+	same := func(a, b string) bool { return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b)) }
+	matchesModel := func(h *bikeHit) bool {
+		if !byModel || !same(h.make, r.Make) {
+			return false
+		}
+		if len(r.Models) > 0 && !slices.ContainsFunc(r.Models, func(m string) bool { return same(m, h.model) }) {
+			return false
+		}
+		if (r.YearFrom != 0 || r.YearTo != 0) && h.year == 0 {
+			return false // unknown year: not within a range
+		}
+		return (r.YearFrom == 0 || h.year >= r.YearFrom) && (r.YearTo == 0 || h.year <= r.YearTo)
+	}
 	var out []*bikeHit
 	for _, shop := range shops {
-		hits := map[string]*bikeHit{}
-		var order []string
-		add := func(h *bikeHit) *bikeHit {
-			if got, ok := hits[h.bike]; ok {
-				return got
-			}
-			hits[h.bike] = h
-			order = append(order, h.bike)
-			return h
-		}
-		base := "SELECT b.id, b.customer_id, b.make, b.model, b.year FROM bikes b JOIN customers c ON c.id = b.customer_id WHERE b.shop_id = ? AND b.deleted_at = 0 AND c.deleted_at = 0"
-		args := []any{shop}
-		if bike != "" {
-			base += " AND b.id = ?"
-			args = append(args, bike)
-		}
-		if len(r.Models) > 0 || r.YearFrom != 0 || r.YearTo != 0 {
-			mq := base + " AND lower(trim(b.make)) = ?"
-			margs := append(slices.Clone(args), strings.ToLower(strings.TrimSpace(r.Make)))
-			if len(r.Models) > 0 {
-				mq += " AND lower(trim(b.model)) IN (" + placeholders(len(r.Models)) + ")"
-				for _, m := range r.Models {
-					margs = append(margs, strings.ToLower(strings.TrimSpace(m)))
-				}
-			}
-			if r.YearFrom != 0 {
-				mq += " AND b.year >= ?"
-				margs = append(margs, r.YearFrom)
-			}
-			if r.YearTo != 0 {
-				mq += " AND b.year <> 0 AND b.year <= ?"
-				margs = append(margs, r.YearTo)
-			}
-			if err := scanHits(ctx, q, mq, margs, shop, func(h *bikeHit) { add(h).byModel = true }); err != nil {
-				return nil, err
-			}
-		}
 		set, err := ss.recallSums(ctx, q, r.ID, shop)
 		if err != nil {
 			return nil, err
 		}
-		if len(set) > 0 {
-			sq := strings.Replace(base, "SELECT b.id, b.customer_id, b.make, b.model, b.year FROM", "SELECT b.id, b.customer_id, b.make, b.model, b.year, b.serial_bidx FROM", 1) + " AND b.serial_bidx IS NOT NULL"
-			rows, err := q.QueryContext(ctx, sq, args...)
-			if err != nil {
+		if !byModel && len(set) == 0 {
+			continue
+		}
+		query := "SELECT b.id, b.customer_id, b.make, b.model, b.year, b.serial_bidx FROM bikes b JOIN customers c ON c.id = b.customer_id WHERE b.shop_id = ? AND b.deleted_at = 0 AND c.deleted_at = 0"
+		args := []any{shop}
+		if bike != "" {
+			query += " AND b.id = ?"
+			args = append(args, bike)
+		}
+		rows, err := q.QueryContext(ctx, query+" ORDER BY b.created_at, b.id", args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			h := &bikeHit{shop: shop}
+			var sum []byte
+			if err := rows.Scan(&h.bike, &h.customer, &h.make, &h.model, &h.year, &sum); err != nil {
+				rows.Close()
 				return nil, err
 			}
-			for rows.Next() {
-				h := &bikeHit{shop: shop}
-				var sum []byte
-				if err := rows.Scan(&h.bike, &h.customer, &h.make, &h.model, &h.year, &sum); err != nil {
-					rows.Close()
-					return nil, err
-				}
-				if len(sum) == blind.Size && set[[blind.Size]byte(sum)] {
-					add(h).serial = true
-				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return nil, err
+			h.serial = len(sum) == blind.Size && set[[blind.Size]byte(sum)]
+			h.byModel = matchesModel(h)
+			if h.serial || h.byModel {
+				out = append(out, h)
 			}
 		}
-		for _, id := range order {
-			out = append(out, hits[id])
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
 		}
 	}
 	if err := ss.lastNotices(ctx, q, r.ID, out); err != nil {
 		return nil, err
 	}
 	return out, nil
-}
-
-func scanHits(ctx context.Context, q querier, query string, args []any, shop string, fn func(*bikeHit)) error {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		h := &bikeHit{shop: shop}
-		if err := rows.Scan(&h.bike, &h.customer, &h.make, &h.model, &h.year); err != nil {
-			return err
-		}
-		fn(h)
-	}
-	return rows.Err()
 }
 
 // recallSums reads a recall's serial sums for a shop, each part authenticated.

@@ -227,13 +227,15 @@ func TestRecallByModelYears(t *testing.T) {
 		{f.north, Bike{Make: "Trek", Model: "Fuel EX 8", Year: 2021}, false},
 		{f.south, Bike{Make: "Specialized", Model: "Fuel EX", Year: 2021}, false},
 		{f.south, Bike{Make: "Trek Bikes", Model: "Fuel EX", Year: 2021}, false},
+		{f.south, Bike{Make: "TREK", Model: "ÉLAN", Year: 2021}, true}, // Unicode case folding
+		{f.south, Bike{Make: "Trek", Model: "Elan", Year: 2021}, false},
 	} {
 		_, b := f.bike(t, tc.shop, "Some One", tc.b)
 		if tc.match {
 			want = append(want, b)
 		}
 	}
-	id := must[string](t)(f.owner.CreateRecall(ctx, RecallInput{Make: "trek", Models: []string{"Fuel EX", " SLASH", "fuel ex"}, YearFrom: 2020, YearTo: 2022,
+	id := must[string](t)(f.owner.CreateRecall(ctx, RecallInput{Make: "trek", Models: []string{"Fuel EX", " SLASH", "fuel ex", "élan"}, YearFrom: 2020, YearTo: 2022,
 		Reference: "TRK-7", Title: "Shock bolt", IssuedOn: "2026-10-01"}))
 	got := must[[]RecallMatch](t)(f.owner.RecallMatches(ctx, id))
 	if !slices.Equal(bikeIDs(got), sortedIDs(want)) {
@@ -245,7 +247,7 @@ func TestRecallByModelYears(t *testing.T) {
 		}
 	}
 	r, _, err := f.owner.RecallProgress(ctx, id)
-	if err != nil || len(r.Models) != 2 {
+	if err != nil || len(r.Models) != 3 {
 		t.Fatalf("models kept %q", r.Models)
 	}
 }
