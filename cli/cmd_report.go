@@ -49,7 +49,11 @@ func runReport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	for _, t := range rep.Totals {
-		fmt.Fprintf(env.Stdout, "Total %s: %s\n", t.Currency, cellMoney(t))
+		note := ""
+		if slices.Contains(rep.Partial, t.Currency) {
+			note = fmt.Sprintf(" (months with fewer than %d sales left out)", store.MinCell)
+		}
+		fmt.Fprintf(env.Stdout, "Total %s: %s%s\n", t.Currency, cellMoney(t), note)
 	}
 	if len(rep.Currencies) > 1 {
 		fmt.Fprintln(env.Stdout, "Amounts in different currencies are not added together.")

@@ -223,7 +223,8 @@ type Converted struct {
 type RevenueReport struct {
 	Currencies []string   `json:"currencies"`
 	ByMonth    []Cell     `json:"by_month"`
-	Totals     []Cell     `json:"totals"` // Key = Currency
+	Totals     []Cell     `json:"totals"`            // Key = Currency
+	Partial    []string   `json:"partial,omitempty"` // currencies whose total leaves suppressed months out (marketing)
 	Converted  *Converted `json:"converted,omitempty"`
 }
 
@@ -240,15 +241,35 @@ func (ss *Session) RevenueReport(ctx context.Context, convertTo string) (*Revenu
 		return nil, &FieldError{"convert-to", "must be a three-letter currency code like USD"}
 	}
 	rep := &RevenueReport{}
-	if rep.ByMonth, err = ss.revenueCells(ctx, g, true); err != nil {
+	if rep.ByMonth, err = ss.revenueCells(ctx, g); err != nil {
 		return nil, err
 	}
-	if rep.Totals, err = ss.revenueCells(ctx, g, false); err != nil {
-		return nil, err
+	// The totals are the months' sums, so a suppressed month cannot be learnt as a total less
+	// the months shown: a total leaves suppressed months out (Partial names its currency).
+	at := map[string]int{}
+	for _, c := range rep.ByMonth {
+		i, ok := at[c.Currency]
+		if !ok {
+			i = len(rep.Totals)
+			at[c.Currency] = i
+			rep.Totals = append(rep.Totals, Cell{Key: c.Currency, Currency: c.Currency, Suppressed: true, Value: -1})
+			rep.Currencies = append(rep.Currencies, c.Currency)
+		}
+		t := &rep.Totals[i]
+		if c.Suppressed {
+			if !slices.Contains(rep.Partial, c.Currency) {
+				rep.Partial = append(rep.Partial, c.Currency)
+			}
+			continue
+		}
+		if t.Suppressed {
+			t.Suppressed, t.Value = false, 0
+		}
+		t.Value += c.Value
 	}
-	for _, c := range rep.Totals {
-		rep.Currencies = append(rep.Currencies, c.Currency)
-	}
+	slices.SortFunc(rep.Totals, func(a, b Cell) int { return strings.Compare(a.Currency, b.Currency) })
+	slices.Sort(rep.Currencies)
+	slices.Sort(rep.Partial)
 	if convertTo != "" {
 		r, err := ss.s.rates(ctx)
 		if err != nil {
@@ -350,15 +371,11 @@ func (ss *Session) salesScope(g Grant) (string, []any) {
 	return "1 = 1", nil
 }
 
-// revenueCells sums sales per currency (the shop's), by month or in total; for marketing a
-// cell of fewer than MinCell sales is suppressed.
-func (ss *Session) revenueCells(ctx context.Context, g Grant, byMonth bool) ([]Cell, error) {
+// revenueCells sums sales per month and currency (the shop's); for marketing a cell of fewer
+// than MinCell sales is suppressed.
+func (ss *Session) revenueCells(ctx context.Context, g Grant) ([]Cell, error) {
 	where, args := ss.salesScope(g)
-	key := "sh.currency"
-	if byMonth {
-		key = "strftime('%Y-%m', s.sold_at / 1000, 'unixepoch')"
-	}
-	q := "SELECT " + key + ", sh.currency, SUM(s.total), COUNT(*) FROM sales s JOIN shops sh ON sh.id = s.shop_id WHERE " + where +
+	q := "SELECT strftime('%Y-%m', s.sold_at / 1000, 'unixepoch'), sh.currency, SUM(s.total), COUNT(*) FROM sales s JOIN shops sh ON sh.id = s.shop_id WHERE " + where +
 		" GROUP BY 1, 2 ORDER BY 1, 2"
 	rows, err := ss.s.db.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -43,10 +43,15 @@ func TestRevenuePerCurrency(t *testing.T) {
 	if st := must[*Stats](t)(f.users["sven"].Stats(ctx)); !slices.Equal(st.RevenueByMonth, want[:1]) {
 		t.Fatalf("South's revenue %+v", st.RevenueByMonth)
 	}
-	// Marketing: the two-sale month is suppressed, per currency.
+	// Marketing: the two-sale month is suppressed, per currency, and the USD total leaves it
+	// out (a total less the months shown would give it away).
 	mk := must[*Stats](t)(f.users["mark"].Stats(ctx))
 	if mk.RevenueByMonth[2] != (Cell{Key: "2026-11", Currency: "USD", Value: -1, Suppressed: true}) || mk.RevenueByMonth[0].Suppressed {
 		t.Fatalf("marketing %+v", mk.RevenueByMonth)
+	}
+	mrep := must[*RevenueReport](t)(f.users["mark"].RevenueReport(ctx, ""))
+	if !slices.Equal(mrep.Totals, []Cell{{Key: "EUR", Currency: "EUR", Value: 10000}, {Key: "USD", Currency: "USD", Value: 6000}}) || !slices.Equal(mrep.Partial, []string{"USD"}) {
+		t.Fatalf("marketing totals %+v partial %v", mrep.Totals, mrep.Partial)
 	}
 
 	// No rates: the converted view names the missing one.

@@ -84,7 +84,7 @@ func (ss *Session) Stats(ctx context.Context) (*Stats, error) {
 		}
 		rows.Close()
 	}
-	if st.RevenueByMonth, err = ss.revenueCells(ctx, g, true); err != nil {
+	if st.RevenueByMonth, err = ss.revenueCells(ctx, g); err != nil {
 		return nil, err
 	}
 	for _, c := range st.RevenueByMonth {
