@@ -18,7 +18,11 @@ func TestRecallsGUI(t *testing.T) {
 	a := h.a
 	ctx := context.Background()
 	h.signInAs("owner", "")
-	c, err := a.ss.CreateCustomer(ctx, store.CustomerInput{Name: "Rhea Recall", Email: "rhea@example.com", ShopID: a.shops[0].ID})
+	mgr, err := a.ss.UserByName(ctx, h.staff("manager", "").Username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := a.ss.CreateCustomer(ctx, store.CustomerInput{Name: "Rhea Recall", Email: "rhea@example.com", ShopID: mgr.ShopID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +71,24 @@ func TestRecallsGUI(t *testing.T) {
 	a.Wait()
 	if !strings.Contains(p.Error.Text, "line 2") || strings.Contains(p.Error.Text, "bad serial") {
 		t.Fatalf("bad list: %q", p.Error.Text)
+	}
+	// The shop's manager: their shop only, and the chain-wide recall with its match.
+	a.SwitchUser()
+	a.Wait()
+	h.signInAs("manager", "")
+	mp := showAdmin[*RecallsPane](t, a, paneRecalls)
+	if len(mp.Shop.Options) != 1 || mp.Shop.Options[0] == a.T("Every shop") {
+		t.Fatalf("the manager's shops: %v", mp.Shop.Options)
+	}
+	mp.Reload()
+	a.Wait()
+	if len(mp.Recalls) != 1 {
+		t.Fatalf("the manager's recalls: %+v", mp.Recalls)
+	}
+	mp.Select(mp.Recalls[0].ID)
+	a.Wait()
+	if len(mp.Found) != 1 || mp.Found[0].Outcome != store.NoticeReached {
+		t.Fatalf("the manager's matches: %+v err %q shops %v user %+v progress %q", mp.Found, mp.Error.Text, a.shops, a.user.ShopID, mp.Progress.Text)
 	}
 	for _, role := range []string{"sales", "mechanic", "marketing"} {
 		a.SwitchUser()
