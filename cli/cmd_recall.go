@@ -16,10 +16,10 @@ import (
 // affected bikes with their owners (owner, manager), record a notice.
 
 func init() {
-	register(command{name: "recall", summary: "brand recalls (owner, manager): create, list, show ID, matches ID, notice ID", run: runRecall})
+	register(command{name: "recall", summary: "brand recalls (owner, manager): create, list, show ID, matches ID, recipients ID, notice ID", run: runRecall})
 }
 
-const recallUsage = "usage: spoke recall create|list|show ID|matches ID|notice ID --as USER ..."
+const recallUsage = "usage: spoke recall create|list|show ID|matches ID|recipients ID|notice ID --as USER ..."
 
 func runRecall(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -45,7 +45,7 @@ func runRecall(ctx context.Context, env Env, args []string) error {
 		bike = fs.String("bike", "", "the bike's id, as 'spoke recall matches' lists it")
 		channel = fs.String("channel", "", "email, phone, post or in-person")
 		outcome = fs.String("outcome", "", "reached, unreachable or declined")
-	case "list", "show", "matches":
+	case "list", "show", "matches", "recipients":
 	default:
 		return errUsage{recallUsage}
 	}
@@ -58,7 +58,7 @@ func runRecall(ctx context.Context, env Env, args []string) error {
 		return errUsage{"usage: spoke recall create --as USER --make MAKE [--model MODEL]... [--years 2021-2023] [--serials FILE|-] --reference REF --title TITLE --issued YYYY-MM-DD [--shop NAME]"}
 	case sub == "list" && len(pos) != 0:
 		return errUsage{"usage: spoke recall list --as USER [--json]"}
-	case (sub == "show" || sub == "matches") && len(pos) != 1:
+	case (sub == "show" || sub == "matches" || sub == "recipients") && len(pos) != 1:
 		return errUsage{"usage: spoke recall " + sub + " ID --as USER [--json]"}
 	case sub == "notice" && (len(pos) != 1 || *bike == "" || *channel == "" || *outcome == ""):
 		return errUsage{"usage: spoke recall notice ID --as USER --bike BIKE --channel email|phone|post|in-person --outcome reached|unreachable|declined"}
@@ -147,6 +147,14 @@ func runRecall(ctx context.Context, env Env, args []string) error {
 				year = strconv.Itoa(m.Year)
 			}
 			return []any{m.BikeID, scopeName(ctx, ss, m.ShopID), m.Make, dash(m.Model), year, m.By, m.CustomerID, m.Name, dash(m.Email), dash(m.Phone), last}
+		})
+	case "recipients":
+		rs, err := ss.RecallRecipients(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		return emit(env.Stdout, *asJSON, rs, []string{"CUSTOMER", "SHOP", "BIKES"}, func(r store.RecallRecipient) []any {
+			return []any{r.CustomerID, scopeName(ctx, ss, r.ShopID), strings.Join(r.BikeIDs, ",")}
 		})
 	case "notice":
 		id, err := ss.RecordRecallNotice(ctx, store.RecallNoticeInput{RecallID: pos[0], BikeID: *bike, Channel: store.NoticeChannel(*channel), Outcome: store.NoticeOutcome(*outcome)})

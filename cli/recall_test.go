@@ -48,10 +48,16 @@ func TestCLIRecall(t *testing.T) {
 		t.Fatalf("matches: %v", ms)
 	}
 	bike := ms[0]["bike_id"].(string)
+	if rec := customersJSON(t, owner.ok("recall", "recipients", id, "--as", "olga", "--json")); len(rec) != 1 || rec[0]["customer_id"] != ms[0]["customer_id"] {
+		t.Fatalf("recipients: %v", rec)
+	}
 	if code, _, _ := owner.run("recall", "notice", id, "--as", "olga", "--bike", bike, "--channel", "fax", "--outcome", "reached"); code != 1 {
 		t.Fatal("a notice by fax")
 	}
 	owner.ok("recall", "notice", id, "--as", "olga", "--bike", bike, "--channel", "phone", "--outcome", "reached")
+	if out := owner.ok("recall", "recipients", id, "--as", "olga"); strings.Contains(out, ms[0]["customer_id"].(string)) {
+		t.Fatalf("a reached customer is still a recipient: %s", out)
+	}
 	show := owner.ok("recall", "show", id, "--as", "olga")
 	if !strings.Contains(show, "Affected 1, reached 1, declined 0, unreachable 0, outstanding 0") {
 		t.Fatalf("show: %s", show)
