@@ -713,7 +713,8 @@ func (ss *Session) RecallRecipients(ctx context.Context, id string) ([]RecallRec
 }
 
 // RecordRecallNotice records who a recall notice reached, how and when, under the legal
-// obligation. The bike must be one the recall affects, in a shop the user acts for.
+// obligation. The bike must be one the recall affects, in a shop the user acts for. Audited
+// "recall.notify" (the action the detector counts as a send to a customer).
 func (ss *Session) RecordRecallNotice(ctx context.Context, in RecallNoticeInput) (string, error) {
 	if !slices.Contains(NoticeChannels, in.Channel) {
 		return "", &FieldError{"channel", "must be email, phone, post or in-person"}
@@ -721,45 +722,62 @@ func (ss *Session) RecordRecallNotice(ctx context.Context, in RecallNoticeInput)
 	if !slices.Contains(NoticeOutcomes, in.Outcome) {
 		return "", &FieldError{"outcome", "must be reached, unreachable or declined"}
 	}
-	r, _, shops, err := ss.loadRecall(ctx, "recall.notice", in.RecallID)
+	r, _, shops, err := ss.loadRecall(ctx, "recall.notify", in.RecallID)
 	if err != nil {
 		return "", err
 	}
-	id := newID()
-	err = ss.write(ctx, "recall.notice", func(w *wtx) error {
+	var id string
+	err = ss.write(ctx, "recall.notify", func(w *wtx) error {
 		w.audit.Target = in.RecallID
-		var shop string
-		err := w.tx.QueryRowContext(ctx, "SELECT shop_id FROM bikes WHERE id = ? AND deleted_at = 0", in.BikeID).Scan(&shop)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		var customer string
+		var err error
+		id, customer, err = w.insertRecallNotice(ss, r, shops, in)
 		if err != nil {
 			return err
 		}
-		if _, err := w.allow(ss, OpDataSubject, target{shopID: shop}); err != nil {
-			return err
-		}
-		if !slices.Contains(shops, shop) {
-			return &FieldError{"bike", "is not in a shop this recall reaches"}
-		}
-		hits, err := ss.affected(ctx, w.tx, r, []string{shop}, in.BikeID)
-		if err != nil {
-			return err
-		}
-		if len(hits) != 1 {
-			return &FieldError{"bike", "is not affected by this recall"}
-		}
-		w.audit.Detail = fmt.Sprintf("notice=%s bike=%s customer=%s channel=%s outcome=%s basis=%s", id, in.BikeID, hits[0].customer, in.Channel, in.Outcome, BasisLegalObligation)
-		return w.insert("recall_notices", shop, id, []col{
-			plain("recall_id", in.RecallID), plain("bike_id", in.BikeID), plain("customer_id", hits[0].customer), plain("shop_id", shop),
-			plain("channel", string(in.Channel)), plain("outcome", string(in.Outcome)), plain("lawful_basis", string(BasisLegalObligation)),
-			plain("noticed_by", ss.user.ID), plain("noticed_at", w.now),
-		})
+		w.audit.Detail = fmt.Sprintf("notice=%s bike=%s customer=%s channel=%s outcome=%s basis=%s", id, in.BikeID, customer, in.Channel, in.Outcome, BasisLegalObligation)
+		return nil
 	})
 	if err != nil {
 		return "", err
 	}
 	return id, nil
+}
+
+// insertRecallNotice checks and writes one notice inside a write (shops: the recall's shops
+// the user acts for, from loadRecall) and returns its id and the bike's customer. The e-mail
+// sender records each message's outcome through it, in its own write, audited with counts.
+func (w *wtx) insertRecallNotice(ss *Session, r *Recall, shops []string, in RecallNoticeInput) (string, string, error) {
+	if !slices.Contains(NoticeChannels, in.Channel) || !slices.Contains(NoticeOutcomes, in.Outcome) {
+		return "", "", &FieldError{"notice", "an unknown channel or outcome"}
+	}
+	var shop string
+	err := w.tx.QueryRowContext(w.ctx, "SELECT shop_id FROM bikes WHERE id = ? AND deleted_at = 0", in.BikeID).Scan(&shop)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", ErrNotFound
+	}
+	if err != nil {
+		return "", "", err
+	}
+	if _, err := w.allow(ss, OpDataSubject, target{shopID: shop}); err != nil {
+		return "", "", err
+	}
+	if !slices.Contains(shops, shop) {
+		return "", "", &FieldError{"bike", "is not in a shop this recall reaches"}
+	}
+	hits, err := ss.affected(w.ctx, w.tx, r, []string{shop}, in.BikeID)
+	if err != nil {
+		return "", "", err
+	}
+	if len(hits) != 1 {
+		return "", "", &FieldError{"bike", "is not affected by this recall"}
+	}
+	id := newID()
+	return id, hits[0].customer, w.insert("recall_notices", shop, id, []col{
+		plain("recall_id", r.ID), plain("bike_id", in.BikeID), plain("customer_id", hits[0].customer), plain("shop_id", shop),
+		plain("channel", string(in.Channel)), plain("outcome", string(in.Outcome)), plain("lawful_basis", string(BasisLegalObligation)),
+		plain("noticed_by", ss.user.ID), plain("noticed_at", w.now),
+	})
 }
 
 // The recall notices about the customer are part of the data-subject export (subject.go):
