@@ -4,6 +4,7 @@ import (
 	"context"
 	"image/color"
 	"strconv"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -16,12 +17,19 @@ import (
 )
 
 // DashboardScreen shows the aggregates the user's grant covers as charts. Marketing sees every
-// shop with groups under store.MinCell suppressed (drawn as hatched "<5" bars).
+// shop with groups under store.MinCell suppressed (drawn as hatched "<5" bars). Money is shown
+// per currency, one revenue chart each, never added across currencies; a chain-wide total in
+// one currency (Converted) only with the owner's exchange rates.
 type DashboardScreen struct {
 	a    *App
 	root fyne.CanvasObject
 
-	Revenue      *BarChart
+	Revenue      map[string]*BarChart // by currency
+	Converted    *widget.Label        // the chain-wide total with the owner's rates, or which rate is missing
+	Rates        *widget.Button       // owner: enter the exchange rates
+	RatesForm    *RatesForm
+	charts       *fyne.Container
+	relayout     func()
 	WorkOrders   *BarChart
 	NewCustomers *BarChart
 	Turnaround   *BarChart
@@ -34,17 +42,7 @@ type DashboardScreen struct {
 }
 
 func newDashboardScreen(a *App) *DashboardScreen {
-	s := &DashboardScreen{a: a, Error: a.errorLabel()}
-	cur := a.userShop().Currency
-	if a.user.ShopID == "" && len(a.shops) > 1 {
-		cur = "" // several currencies: amounts are shown as plain numbers
-	}
-	s.Revenue = NewBarChart(a.T("Revenue by month"), chartPalette[0], func(v int64) string {
-		if cur == "" {
-			return compact(v / 100)
-		}
-		return currencySymbols[cur] + compact(v/100)
-	})
+	s := &DashboardScreen{a: a, Error: a.errorLabel(), Revenue: map[string]*BarChart{}}
 	s.WorkOrders = NewBarChart(a.T("Open work orders by status"), chartPalette[1], func(v int64) string { return strconv.FormatInt(v, 10) })
 	s.NewCustomers = NewBarChart(a.T("New customers per month"), chartPalette[2], func(v int64) string { return strconv.FormatInt(v, 10) })
 	s.Turnaround = NewBarChart(a.T("Average turnaround (days from intake to collection)"), chartPalette[3], func(v int64) string {
@@ -64,25 +62,93 @@ func newDashboardScreen(a *App) *DashboardScreen {
 	s.Note.Wrapping = fyne.TextWrapWord
 	if a.has(store.RoleMarketing) {
 		s.Note.SetText(a.T("Aggregates of every shop. Groups of fewer than %d customers are hidden (shown as <%d) so no figure points at a person.", store.MinCell, store.MinCell))
-	} else if cur == "" {
-		s.Note.SetText(a.T("Amounts of shops with different currencies are added as plain numbers."))
+	}
+	if s.Note.Text == "" {
+		s.Note.Hide()
+	}
+	s.Converted = widget.NewLabel("")
+	s.Converted.Wrapping = fyne.TextWrapWord
+	s.Converted.Hide()
+	if a.can(store.OpUsers) {
+		s.Rates = a.button(a.T("Exchange rates…"), theme.SettingsIcon(), s.showRates)
+		s.Rates.Hide()
 	}
 	kpis := container.NewGridWithColumns(3, card(a.T("Customers"), s.Customers), card(a.T("Open work orders"), s.OpenJobs), card(a.T("Revenue this month"), s.ThisMonth))
-	charts := container.NewGridWithColumns(2, s.Revenue, s.WorkOrders, s.NewCustomers, s.Turnaround)
-	s.root = container.NewBorder(container.NewVBox(s.Error, kpis, s.Note), nil, nil, nil, charts)
+	s.charts = container.NewGridWithColumns(2, s.WorkOrders, s.NewCustomers, s.Turnaround)
+	conv := container.NewBorder(nil, nil, nil, nil, s.Converted)
+	if s.Rates != nil {
+		conv = container.NewBorder(nil, nil, nil, s.Rates, s.Converted)
+	}
+	s.root = container.NewBorder(container.NewVBox(s.Error, kpis, s.Note, conv), nil, nil, nil, container.NewVScroll(s.charts))
+	s.relayout = func() { s.root.(*fyne.Container).Refresh() }
 	return s
 }
 
 // Refresh reloads the statistics.
 func (s *DashboardScreen) Refresh() {
 	a := s.a
-	load(a, func(ctx context.Context, ss *store.Session) (*store.Stats, error) { return ss.Stats(ctx) }, func(st *store.Stats, err error) {
+	load(a, func(ctx context.Context, ss *store.Session) (dashData, error) {
+		st, err := ss.Stats(ctx)
+		if err != nil || len(st.Currencies) < 2 || a.user.ShopID != "" {
+			return dashData{stats: st}, err
+		}
+		// Several currencies: a chain-wide total only in the owner's base, with their rates.
+		r, err := ss.Rates(ctx)
+		if err != nil {
+			return dashData{}, err
+		}
+		d := dashData{stats: st, rates: r}
+		if r != nil {
+			if d.report, err = ss.RevenueReport(ctx, r.Base); err != nil {
+				return dashData{}, err
+			}
+		}
+		return d, nil
+	}, func(d dashData, err error) {
 		if err != nil {
 			s.Error.SetText(a.errText(err))
 			return
 		}
-		s.show(st)
+		s.show(d.stats)
+		s.showConverted(d)
 	})
+}
+
+type dashData struct {
+	stats  *store.Stats
+	rates  *store.FXRates
+	report *store.RevenueReport
+}
+
+// showConverted shows the chain-wide total in the rates' base, or what is missing for it.
+func (s *DashboardScreen) showConverted(d dashData) {
+	a := s.a
+	if d.stats == nil || len(d.stats.Currencies) < 2 || a.user.ShopID != "" {
+		s.Converted.Hide()
+		if s.Rates != nil {
+			s.Rates.Hide()
+		}
+		s.relayout()
+		return
+	}
+	if s.Rates != nil {
+		s.Rates.Show()
+	}
+	s.Converted.Show()
+	switch {
+	case d.rates == nil || d.report == nil || d.report.Converted == nil:
+		s.Converted.SetText(a.T("Amounts are shown per currency and never added. A chain-wide total needs the owner's exchange rates."))
+	case len(d.report.Converted.Missing) > 0:
+		s.Converted.SetText(a.T("No chain-wide total in %s: the rate of %s is missing.", d.report.Converted.To, strings.Join(d.report.Converted.Missing, ", ")))
+	default:
+		cv := d.report.Converted
+		text := a.T("All shops, converted to %s: %s (rates of %s, entered by %s).", cv.To, money(cv.Total, cv.To), cv.RatesOn, d.rates.SetBy)
+		if cv.Hidden {
+			text += " " + a.T("Months with small groups are left out.")
+		}
+		s.Converted.SetText(text)
+	}
+	s.relayout()
 }
 
 func lastN(cells []store.Cell, n int) []store.Cell {
@@ -108,7 +174,35 @@ func (s *DashboardScreen) show(st *store.Stats) {
 		}
 		return k
 	}
-	s.Revenue.SetBars(bars(lastN(st.RevenueByMonth, 12), month))
+	byCur := map[string][]store.Cell{}
+	for _, c := range st.RevenueByMonth {
+		byCur[c.Currency] = append(byCur[c.Currency], c)
+	}
+	objs := []fyne.CanvasObject{}
+	for _, cur := range st.Currencies {
+		ch := s.Revenue[cur]
+		if ch == nil {
+			title := a.T("Revenue by month")
+			if len(st.Currencies) > 1 {
+				title = a.T("Revenue by month (%s)", cur)
+			}
+			ch = NewBarChart(title, chartPalette[0], currencyFormat(cur))
+			s.Revenue[cur] = ch
+		}
+		ch.SetBars(bars(lastN(byCur[cur], 12), month))
+		objs = append(objs, ch)
+	}
+	if len(objs) == 0 {
+		cur := a.userShop().Currency
+		ch := s.Revenue[cur]
+		if ch == nil {
+			ch = NewBarChart(a.T("Revenue by month"), chartPalette[0], currencyFormat(cur))
+			s.Revenue[cur] = ch
+		}
+		objs = append(objs, ch)
+	}
+	s.charts.Objects = append(objs, s.WorkOrders, s.NewCustomers, s.Turnaround)
+	s.charts.Refresh()
 	s.NewCustomers.SetBars(bars(lastN(st.NewCustomers, 12), month))
 	s.Turnaround.SetBars(bars(lastN(st.AvgTurnaroundH, 12), month))
 	byStatus := map[string]store.Cell{}
@@ -143,14 +237,38 @@ func (s *DashboardScreen) show(st *store.Stats) {
 	}
 	s.Customers.SetText(withHidden(total, hidden))
 	s.OpenJobs.SetText(withHidden(open, openHidden))
-	if n := len(st.RevenueByMonth); n > 0 {
-		c := st.RevenueByMonth[n-1]
+	// This month's revenue (the newest month with sales), per currency.
+	newest := ""
+	for _, c := range st.RevenueByMonth {
+		newest = max(newest, c.Key)
+	}
+	var parts []string
+	for _, cur := range st.Currencies {
+		cells := byCur[cur]
+		c := cells[len(cells)-1]
+		if c.Key != newest {
+			continue
+		}
 		if c.Suppressed {
-			s.ThisMonth.SetText("<" + strconv.Itoa(store.MinCell))
+			parts = append(parts, "<"+strconv.Itoa(store.MinCell))
 		} else {
-			s.ThisMonth.SetText(s.Revenue.format(c.Value))
+			parts = append(parts, currencyFormat(cur)(c.Value))
 		}
 	}
+	if len(parts) == 0 {
+		s.ThisMonth.SetText("–")
+	} else {
+		s.ThisMonth.SetText(strings.Join(parts, " · "))
+	}
+}
+
+// currencyFormat writes compact amounts of minor units in a currency: $1.2k, €800.
+func currencyFormat(cur string) func(int64) string {
+	sym, ok := currencySymbols[cur]
+	if !ok {
+		sym = cur + " "
+	}
+	return func(v int64) string { return sym + compact(v/100) }
 }
 
 func withHidden(n int64, hidden bool) string {

@@ -233,6 +233,34 @@ func TestScreenshots(t *testing.T) {
 			capture(t, a, filepath.Join(out, "25-campaigns-"+lang+".png"))
 		}
 	})
+	t.Run("recalls", func(t *testing.T) {
+		for _, lang := range []string{langEN, langZH} {
+			h := newDemoApp(t)
+			a := h.a
+			a.SetLanguage(lang)
+			a.Wait()
+			h.signInAs("owner", "")
+			ctx := t.Context()
+			id, err := a.Session().CreateRecall(ctx, store.RecallInput{Make: "Giant", Models: []string{"Talon 2", "Revolt 2"}, YearFrom: 2020, YearTo: 2026,
+				Reference: "GNT-2026-014", Title: "Fork crown inspection", IssuedOn: "2026-11-30"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := showAdmin[*RecallsPane](t, a, paneRecalls)
+			p.Reload()
+			a.Wait()
+			p.Select(id)
+			a.Wait()
+			capture(t, a, filepath.Join(out, "25-recalls-"+lang+".png"))
+			if err := a.Session().SetRates(ctx, "USD", "2026-11-30", map[string]string{"EUR": "1.08", "CNY": "0.14"}); err != nil {
+				t.Fatal(err)
+			}
+			a.Shell.Show(tabDashboard)
+			a.Shell.Dashboard.Refresh()
+			a.Wait()
+			capture(t, a, filepath.Join(out, "26-dashboard-currencies-"+lang+".png"))
+		}
+	})
 	t.Run("sync", func(t *testing.T) {
 		for _, lang := range []string{langEN, langZH} {
 			code := startHub(t)

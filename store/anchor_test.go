@@ -610,6 +610,8 @@ func TestUpgradeConvertsUsers(t *testing.T) {
 		// (migration 25 adds a column to erasures, dropped with it above)
 		// and migration 26 (campaigns)
 		"DROP TABLE campaigns", "DROP TABLE audience_history",
+		// and migration 27 (recalls)
+		"DROP TABLE recalls", "DROP TABLE recall_serials", "DROP TABLE recall_notices",
 		"CREATE TABLE sync_peers (device_id TEXT PRIMARY KEY, signing_key BLOB NOT NULL, kem_key BLOB NOT NULL, name TEXT NOT NULL DEFAULT '', role TEXT NOT NULL DEFAULT '', scopes TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'active') STRICT",
 		"PRAGMA user_version = 4"} {
 		if _, err := db.Exec(q); err != nil {

@@ -1193,6 +1193,13 @@ var rowShops = map[string]string{
 		UNION ALL SELECT c.shop_id FROM unsubscribe_tokens u JOIN customers c ON c.id = u.customer_id WHERE u.id = ?1`,
 	// A campaign's row belongs to the shop it goes to; its spec names shops by id only.
 	"campaigns": "SELECT shop_id FROM campaigns WHERE id = ?1",
+	// A recall belongs to the scope it names (a shop's, or the org's); its serial parts to their
+	// shop; a notice to its shop and to those of the bike and customer it names.
+	"recalls":        "SELECT scope FROM recalls WHERE id = ?1",
+	"recall_serials": "SELECT shop_id FROM recall_serials WHERE id = ?1",
+	"recall_notices": `SELECT shop_id FROM recall_notices WHERE id = ?1
+		UNION ALL SELECT b.shop_id FROM recall_notices n JOIN bikes b ON b.id = n.bike_id WHERE n.id = ?1
+		UNION ALL SELECT c.shop_id FROM recall_notices n JOIN customers c ON c.id = n.customer_id WHERE n.id = ?1`,
 }
 
 // checkRowScopes refuses when any of the rows (table -> ids) belongs to a shop other than

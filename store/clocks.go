@@ -675,6 +675,14 @@ func init() {
 		"campaigns.campaign_id", // the id a campaign's rows share: it matches no row and orders nothing
 		"campaigns.created_by",
 		"campaigns.sent_by",
+		"recalls.created_by",
+		"recall_serials.recall_id",
+		"recall_serials.shop_id",
+		"recall_notices.recall_id",
+		"recall_notices.bike_id",
+		"recall_notices.customer_id",
+		"recall_notices.shop_id",
+		"recall_notices.noticed_by",
 	} {
 		refersTo[c] = true
 	}
@@ -713,13 +721,16 @@ var scopeOfRows = map[string]string{
 	"shop_mail":           "shop_id",
 	"unsubscribe_tokens":  "shop_id",
 	"campaigns":           "shop_id",
+	"recalls":             "scope",
+	"recall_serials":      "shop_id",
+	"recall_notices":      "shop_id",
 }
 
 // trainingScopeSQL is a training result's scope: its shop, or the org for org-wide staff.
 const trainingScopeSQL = "COALESCE(NULLIF(shop_id, ''), '" + OrgScope + "')"
 
 // mixedScope are the tables whose rows live, row by row, in a shop's scope or in the org's.
-var mixedScope = map[string]bool{"training_results": true, "alerts": true}
+var mixedScope = map[string]bool{"training_results": true, "alerts": true, "recalls": true}
 
 // inScopeKind reports whether a table's rows may travel in scope at all: org tables in the
 // org scope, shop tables in a shop's, mixed ones in either (each row's own scope is checked

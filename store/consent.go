@@ -587,7 +587,7 @@ func (ss *Session) ConsentedAudience(ctx context.Context, shopID string, p Purpo
 
 // insertOnly are the tables whose rows, once written, never change: a set may bring a new row
 // or one this device holds already, unchanged (a re-delivery), nothing else.
-var insertOnly = map[string]bool{"consents": true, "training_results": true}
+var insertOnly = map[string]bool{"consents": true, "training_results": true, "recall_serials": true, "recall_notices": true}
 
 // checkInsertOnly refuses a set that would change an insert-only row: a cell of a row this
 // device holds with another value or another write's clock, or a new row's cell written twice.

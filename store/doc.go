@@ -50,6 +50,8 @@
 //	holds.go      bulk exports and deletions held for a second approver, or a 24-hour delay
 //	audience.go   campaign audiences from business attributes: counts, suppression, the differencing guard
 //	campaigns.go  campaigns: one row per shop, resolved and sent on the shop's device, counts only
+//	recalls.go    brand recalls: the affected bikes (serials by blind index), notices under the legal obligation
+//	reports.go    money per currency; the owner's exchange rates and the converted chain-wide view
 //	leavers.go    the departing employee: leaving date, reassignment, the leaver report
 //	checkup_people.go the check-up's review and training sources
 //	shops.go      shops

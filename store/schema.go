@@ -239,6 +239,20 @@ var schema = []table{
 		biz("subject_en"), biz("body_en"), biz("subject_zh"), biz("body_zh"), biz("audience"),
 		biz("created_by"), biz("created_at"), biz("status"), biz("sent"), biz("skipped"), biz("sent_by"), biz("sent_at"),
 	}},
+	// Issue 14 (recalls.go): brand recalls (a shop's scope, or the org's for a chain-wide one),
+	// their serial lists as each shop's blind-index sums (the shop's scope), and the notices
+	// (the bike's shop's scope). Codes, ids, counts, times and the brand's business text.
+	{name: "recalls", order: "id", synced: true, late: true, cols: []column{
+		biz("scope"), biz("make"), biz("models"), biz("year_from"), biz("year_to"), biz("reference"), biz("title"),
+		biz("issued_on"), biz("serials"), biz("created_by"), biz("created_at"),
+	}},
+	{name: "recall_serials", order: "id", synced: true, late: true, cols: []column{
+		biz("recall_id"), biz("shop_id"), biz("part"), biz("sums"),
+	}},
+	{name: "recall_notices", order: "id", synced: true, late: true, cols: []column{
+		biz("recall_id"), biz("bike_id"), biz("customer_id"), biz("shop_id"), biz("channel"), biz("outcome"),
+		biz("lawful_basis"), biz("noticed_by"), biz("noticed_at"),
+	}},
 }
 
 // The registry's views, built once from schema.

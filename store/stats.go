@@ -3,26 +3,31 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // MinCell is the smallest group size shown to marketing: smaller counts are suppressed so no
 // aggregate points at an individual customer.
 const MinCell = 5
 
-// Cell is one aggregate value. Suppressed cells have Value -1.
+// Cell is one aggregate value. Suppressed cells have Value -1. A money cell names its
+// currency (its shops' shops.currency): cells of two currencies are never added together.
 type Cell struct {
 	Key        string `json:"key"`
+	Currency   string `json:"currency,omitempty"`
 	Value      int64  `json:"value"`
 	Suppressed bool   `json:"suppressed,omitempty"`
 }
 
-// Stats are the dashboard's aggregates. Money is in minor units.
+// Stats are the dashboard's aggregates. Money is in minor units, one cell per month and
+// currency (RevenueByMonth is ordered by month, then currency).
 type Stats struct {
-	CustomersByShop  []Cell `json:"customers_by_shop"`
-	NewCustomers     []Cell `json:"new_customers_by_month"`
-	RevenueByMonth   []Cell `json:"revenue_by_month"`
-	WorkOrdersStatus []Cell `json:"work_orders_by_status"`
-	AvgTurnaroundH   []Cell `json:"avg_turnaround_hours_by_month"`
+	CustomersByShop  []Cell   `json:"customers_by_shop"`
+	NewCustomers     []Cell   `json:"new_customers_by_month"`
+	RevenueByMonth   []Cell   `json:"revenue_by_month"`
+	WorkOrdersStatus []Cell   `json:"work_orders_by_status"`
+	AvgTurnaroundH   []Cell   `json:"avg_turnaround_hours_by_month"`
+	Currencies       []string `json:"currencies"` // of RevenueByMonth, sorted
 }
 
 // Stats computes aggregates in SQL over the rows the user's grant covers: all shops (owner,
@@ -41,13 +46,12 @@ func (ss *Session) Stats(ctx context.Context) (*Stats, error) {
 		// Like the Own grant itself: only in the salesperson's shop.
 		where, args = "c.owner_id = ? AND c.shop_id = ?", []any{ss.user.ID, ss.user.ShopID}
 	}
-	salesWhere, woWhere := "1 = 1", "1 = 1"
+	woWhere := "1 = 1"
 	switch g {
 	case ShopOnly:
-		salesWhere, woWhere = "shop_id = ?", "shop_id = ?"
+		woWhere = "shop_id = ?"
 	case Own:
-		salesWhere = "customer_id IN (SELECT id FROM customers WHERE owner_id = ? AND shop_id = ?)"
-		woWhere = salesWhere
+		woWhere = "customer_id IN (SELECT id FROM customers WHERE owner_id = ? AND shop_id = ?)"
 	}
 	suppress := g == AllShopsAggr
 	st := &Stats{}
@@ -58,7 +62,6 @@ func (ss *Session) Stats(ctx context.Context) (*Stats, error) {
 	}{
 		{&st.CustomersByShop, "SELECT s.name, COUNT(*), COUNT(*) FROM customers c JOIN shops s ON s.id = c.shop_id WHERE c.deleted_at = 0 AND " + where + " GROUP BY s.name ORDER BY s.name", true},
 		{&st.NewCustomers, "SELECT strftime('%Y-%m', c.created_at / 1000, 'unixepoch'), COUNT(*), COUNT(*) FROM customers c WHERE c.deleted_at = 0 AND " + where + " GROUP BY 1 ORDER BY 1", true},
-		{&st.RevenueByMonth, "SELECT strftime('%Y-%m', sold_at / 1000, 'unixepoch'), SUM(total), COUNT(*) FROM sales WHERE " + salesWhere + " GROUP BY 1 ORDER BY 1", false},
 		{&st.WorkOrdersStatus, "SELECT status, COUNT(*), COUNT(*) FROM work_orders WHERE " + woWhere + " GROUP BY status ORDER BY status", true},
 		{&st.AvgTurnaroundH, "SELECT strftime('%Y-%m', closed_at / 1000, 'unixepoch'), CAST(AVG(closed_at - created_at) / 3600000 AS INTEGER), COUNT(*) FROM work_orders WHERE status = 'collected' AND closed_at > 0 AND " + woWhere + " GROUP BY 1 ORDER BY 1", false},
 	}
@@ -81,6 +84,15 @@ func (ss *Session) Stats(ctx context.Context) (*Stats, error) {
 		}
 		rows.Close()
 	}
+	if st.RevenueByMonth, err = ss.revenueCells(ctx, g); err != nil {
+		return nil, err
+	}
+	for _, c := range st.RevenueByMonth {
+		if !slices.Contains(st.Currencies, c.Currency) {
+			st.Currencies = append(st.Currencies, c.Currency)
+		}
+	}
+	slices.Sort(st.Currencies)
 	if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "stats.read", Detail: "grant=" + string(g), Grant: g}); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}

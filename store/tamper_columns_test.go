@@ -42,6 +42,7 @@ func TestTamperAnyColumn(t *testing.T) {
 	useHoldTables(t, st, owner)
 	useReminderTables(t, st, owner)
 	useCampaignTables(t, owner)
+	useRecallTables(t, owner)
 	// Consent events and the org settings (the transfer declaration).
 	must[string](t)(owner.RecordConsent(ctx, c1, ConsentEvent{Purpose: PurposeEmailMarketing, Granted: true, Source: SourceCounter, Notice: "2026-11"}))
 	if err := owner.SetTransferSetting(ctx, TransferSetting{HubCountry: "DE", OwnerCountries: []string{"DE"}}); err != nil {

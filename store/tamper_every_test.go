@@ -88,6 +88,7 @@ func TestTamperEveryTable(t *testing.T) {
 	useHoldTables(t, st, owner)
 	useReminderTables(t, st, owner)
 	useCampaignTables(t, owner)
+	useRecallTables(t, owner)
 	// Sync bookkeeping: state, a secret, an applied position, a held set, a set in the outbox,
 	// another device's audit copy, and a kept conflict.
 	if err := st.SaveSyncState(ctx, SyncState{NextSetSeq: 5, PushedSeq: 3}); err != nil {
