@@ -218,12 +218,135 @@ func formatDue(t time.Time, lang string) string {
 	return t.Format("2 January 2006")
 }
 
-// outgoing is one message being prepared: who it is for, what it is.
+// outgoing is one message being prepared: who it is for, what it says, what became of it.
 type outgoing struct {
-	due     DueReminder
-	c       *custRow
+	c *custRow
+	// purpose names the consent the message's unsubscribe withdraws ("" for a message that
+	// has none: a recall notice, a legal obligation).
+	purpose Purpose
+	kind    string
+	// compose writes the subject and body once the customer's name and the unsubscribe are
+	// known (l has FirstName, Shop, Lang, Token, Unsubscribe filled).
+	compose func(l mail.Letter) (subject, body string, err error)
+	outcome ReminderOutcome // set before deliver: skipped (no consent); after: sent, failed, no address
 	msg     mail.Message
-	outcome ReminderOutcome
+}
+
+// deliver opens each pending message's address on this device, gives it the customer's
+// one-click unsubscribe (its token recorded before anything leaves), composes it and sends
+// the lot through the shop's server. It sets each outgoing's outcome and counts them; the
+// caller records what became of each. Addresses stay in this process: not in the audit, an
+// error or a file.
+func (ss *Session) deliver(ctx context.Context, shopID string, ms *MailSettings, shopName string, out []*outgoing, tr mail.Transport) (*SendReport, error) {
+	rep := &SendReport{}
+	var sendable []*outgoing
+	tokens := map[Purpose]bool{}
+	for _, o := range out {
+		if o.outcome != "" {
+			continue
+		}
+		f, err := ss.s.openFields(ctx, o.c, fieldsIndexed, false)
+		if err != nil {
+			return nil, err
+		}
+		if f.email == "" {
+			o.outcome = OutcomeNoAddress
+			continue
+		}
+		l := mail.Letter{Kind: o.kind, Lang: ms.Lang, FirstName: firstName(f.name), Shop: shopName, Booking: ms.Booking}
+		o.msg = mail.Message{To: f.email, ToName: f.name, Kind: o.kind}
+		if o.purpose != "" {
+			tok, err := ss.s.unsubscribeToken(ctx, shopID, o.c.id, o.purpose)
+			if err != nil {
+				return nil, err
+			}
+			l.Token, o.msg.Token = tok, tok
+			if ms.UnsubscribeBase != "" {
+				l.Unsubscribe = ms.UnsubscribeBase + "/u/" + tok
+				o.msg.UnsubscribeURL = l.Unsubscribe
+			}
+			tokens[o.purpose] = true
+		}
+		if o.msg.Subject, o.msg.Body, err = o.compose(l); err != nil {
+			return nil, err
+		}
+		sendable = append(sendable, o)
+	}
+	if len(sendable) == 0 {
+		return rep, nil
+	}
+	if len(tokens) > 0 {
+		// The tokens first, so a click on a link that left resolves on every device.
+		if err := ss.write(ctx, "unsubscribe.tokens", func(w *wtx) error {
+			w.audit.Target = shopID
+			n := 0
+			for _, o := range sendable {
+				if o.purpose == "" {
+					continue
+				}
+				added, err := w.putUnsubscribeToken(shopID, o.c.id, o.purpose, o.msg.Token)
+				if err != nil {
+					return err
+				}
+				if added {
+					n++
+				}
+			}
+			w.audit.Detail = fmt.Sprintf("added=%d", n)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	msgs := make([]mail.Message, len(sendable))
+	for i, o := range sendable {
+		msgs[i] = o.msg
+	}
+	errs, err := tr.Send(ctx, ms.Settings, msgs)
+	if err != nil {
+		ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "mail.send", Target: shopID, Outcome: "failed", Detail: fmt.Sprintf("messages=%d", len(msgs))})
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for i, o := range sendable {
+		o.outcome = OutcomeSent
+		if errs[i] != nil {
+			o.outcome = OutcomeFailed
+			if r := errs[i].Error(); !seen[r] {
+				seen[r], rep.Errors = true, append(rep.Errors, r)
+			}
+		}
+	}
+	return rep, nil
+}
+
+// count adds the outcomes to the report.
+func (rep *SendReport) count(out []*outgoing) {
+	for _, o := range out {
+		switch o.outcome {
+		case OutcomeSent:
+			rep.Sent++
+		case OutcomeNoConsent:
+			rep.NoConsent++
+		case OutcomeNoAddress:
+			rep.NoAddress++
+		case OutcomeFailed:
+			rep.Failed++
+		}
+	}
+}
+
+// shopMail reads a shop's mail settings and name for a send.
+func (ss *Session) shopMail(ctx context.Context, shopID string) (*MailSettings, string, error) {
+	ms, err := ss.s.mailSettings(ctx, ss.s.db, shopID)
+	if err != nil {
+		return nil, "", err
+	}
+	var name string
+	if err := ss.s.db.QueryRowContext(ctx, "SELECT name FROM shops WHERE id = ?", shopID).Scan(&name); err != nil {
+		return nil, "", err
+	}
+	return ms, name, nil
 }
 
 // SendReminders e-mails the due reminders (ids: those of the due list to send; nil: every
@@ -255,27 +378,25 @@ func (ss *Session) SendReminders(ctx context.Context, shopID string, ids []strin
 		}
 		due = keep
 	}
-	ms, err := ss.s.mailSettings(ctx, ss.s.db, shopID)
+	ms, shopName, err := ss.shopMail(ctx, shopID)
 	if err != nil {
 		return nil, err
 	}
-	var shopName string
-	if err := ss.s.db.QueryRowContext(ctx, "SELECT name FROM shops WHERE id = ?", shopID).Scan(&shopName); err != nil {
-		return nil, err
-	}
-	rep := &SendReport{}
-	var out []*outgoing
-	for _, d := range due {
-		o := &outgoing{due: d}
-		out = append(out, o)
+	out := make([]*outgoing, len(due))
+	for i, d := range due {
 		c, err := ss.s.loadCust(ctx, ss.s.db, d.CustomerID)
 		if err != nil {
 			return nil, err
 		}
-		o.c = c
 		if _, err := ss.allow(OpCustomerWrite, target{shopID: c.shopID, ownerID: c.ownerID}); err != nil {
 			return nil, err
 		}
+		d := d
+		o := &outgoing{c: c, purpose: PurposeServiceReminders, kind: string(d.Kind), compose: func(l mail.Letter) (string, string, error) {
+			l.Bike, l.Due, l.Job = d.Bike, formatDue(d.Due, l.Lang), JobNumber(d.WorkOrderID)
+			return mail.Compose(l)
+		}}
+		out[i] = o
 		if d.Kind == KindReady {
 			ev, err := sendDecision(ctx, ss.s.db, c.id, PurposeServiceReminders, ChannelEmail)
 			if err != nil {
@@ -283,108 +404,191 @@ func (ss *Session) SendReminders(ctx context.Context, shopID string, ids []strin
 			}
 			if ev != nil && !ev.Granted {
 				o.outcome = OutcomeNoConsent
-				continue
 			}
 		} else if err := ss.AuthorizeSend(ctx, c.id, PurposeServiceReminders, ChannelEmail); err != nil {
-			if errors.Is(err, ErrNoConsent) {
-				o.outcome = OutcomeNoConsent
-				continue
+			if !errors.Is(err, ErrNoConsent) {
+				return nil, err
 			}
-			return nil, err
-		}
-		f, err := ss.s.openFields(ctx, c, fieldsIndexed, false)
-		if err != nil {
-			return nil, err
-		}
-		if f.email == "" {
-			o.outcome = OutcomeNoAddress
-			continue
-		}
-		l := mail.Letter{Kind: string(d.Kind), Lang: ms.Lang, FirstName: firstName(f.name), Shop: shopName, Bike: d.Bike, Due: formatDue(d.Due, ms.Lang),
-			Booking: ms.Booking, Job: JobNumber(d.WorkOrderID)}
-		o.msg = mail.Message{To: f.email, ToName: f.name, Kind: string(d.Kind)}
-		tok, err := ss.s.unsubscribeToken(ctx, shopID, c.id, PurposeServiceReminders)
-		if err != nil {
-			return nil, err
-		}
-		l.Token, o.msg.Token = tok, tok
-		if ms.UnsubscribeBase != "" {
-			l.Unsubscribe = ms.UnsubscribeBase + "/u/" + tok
-			o.msg.UnsubscribeURL = l.Unsubscribe
-		}
-		o.msg.Subject, o.msg.Body, err = mail.Compose(l)
-		if err != nil {
-			return nil, err
+			o.outcome = OutcomeNoConsent
 		}
 	}
-	// The tokens first, so a click on a link that left resolves on every device.
-	var sendable []*outgoing
-	for _, o := range out {
-		if o.outcome == "" {
-			sendable = append(sendable, o)
-		}
+	rep, err := ss.deliver(ctx, shopID, ms, shopName, out, tr)
+	if err != nil {
+		return nil, err
 	}
-	if len(sendable) > 0 {
-		if err := ss.write(ctx, "unsubscribe.tokens", func(w *wtx) error {
-			w.audit.Target = shopID
-			n := 0
-			for _, o := range sendable {
-				added, err := w.putUnsubscribeToken(shopID, o.c.id, PurposeServiceReminders, o.msg.Token)
-				if err != nil {
-					return err
-				}
-				if added {
-					n++
-				}
-			}
-			w.audit.Detail = fmt.Sprintf("purpose=%s added=%d", PurposeServiceReminders, n)
-			return nil
-		}); err != nil {
-			return nil, err
-		}
-		msgs := make([]mail.Message, len(sendable))
-		for i, o := range sendable {
-			msgs[i] = o.msg
-		}
-		errs, err := tr.Send(ctx, ms.Settings, msgs)
-		if err != nil {
-			ss.s.auditAlone(ctx, ss.actor(), auditEntry{Action: "reminder.send", Target: shopID, Outcome: "failed", Detail: fmt.Sprintf("messages=%d", len(msgs))})
-			return nil, err
-		}
-		seen := map[string]bool{}
-		for i, o := range sendable {
-			o.outcome = OutcomeSent
-			if errs[i] != nil {
-				o.outcome = OutcomeFailed
-				if r := errs[i].Error(); !seen[r] {
-					seen[r], rep.Errors = true, append(rep.Errors, r)
-				}
-			}
-		}
-	}
-	kinds := map[ReminderKind]int{}
+	rep.count(out)
+	ready := 0
 	err = ss.write(ctx, "reminder.send", func(w *wtx) error {
 		w.audit.Target = shopID
-		for _, o := range out {
-			switch o.outcome {
-			case OutcomeSent:
-				rep.Sent++
-				kinds[o.due.Kind]++
-			case OutcomeNoConsent:
-				rep.NoConsent++
-			case OutcomeNoAddress:
-				rep.NoAddress++
-			case OutcomeFailed:
-				rep.Failed++
+		for i, o := range out {
+			if o.outcome == OutcomeSent && due[i].Kind == KindReady {
+				ready++
 			}
-			if err := w.recordReminder(o.due, "email", o.outcome, ss.user.ID); err != nil {
+			if err := w.recordReminder(due[i], "email", o.outcome, ss.user.ID); err != nil {
 				return err
 			}
 		}
-		w.audit.Detail = fmt.Sprintf("count=%d sent=%d no_consent=%d no_address=%d failed=%d ready=%d", len(out), rep.Sent, rep.NoConsent, rep.NoAddress, rep.Failed, kinds[KindReady])
+		w.audit.Detail = fmt.Sprintf("count=%d sent=%d no_consent=%d no_address=%d failed=%d ready=%d", len(out), rep.Sent, rep.NoConsent, rep.NoAddress, rep.Failed, ready)
 		return nil
 	})
 	return rep, err
+}
+
+// SendCampaign sends a campaign to its recipients in a shop (the owner, or the shop's
+// manager, on a device of that shop; never marketing): the audience resolved here
+// (CampaignRecipientsFor), each recipient's consent asked again at send time (AuthorizeSend),
+// the text filled on this device with the customer's first name and the shop's name, a
+// one-click unsubscribe of the campaign's purpose in every message, no tracking of any kind.
+// Only e-mail campaigns are sent here. The outcome is recorded with counts
+// (RecordCampaignSend): marketing sees how many, never who.
+func (ss *Session) SendCampaign(ctx context.Context, campaignID, shopID string, tr mail.Transport) (*SendReport, error) {
+	if shopID == "" {
+		shopID = ss.user.ShopID
+	}
+	r, err := ss.sendable(ctx, campaignID, shopID, "campaign.read")
+	if err != nil {
+		return nil, err
+	}
+	if r.sentAt > 0 {
+		return nil, fmt.Errorf("campaign %s, shop %s: %w", campaignID, r.shop, ErrCampaignSent)
+	}
+	c := &Campaign{ID: r.campaignID, Name: r.name, Purpose: Purpose(r.purpose), Channel: Channel(r.channel),
+		SubjectEN: r.subjectEN, BodyEN: r.bodyEN, SubjectZH: r.subjectZH, BodyZH: r.bodyZH}
+	if c.Channel != ChannelEmail {
+		return nil, &FieldError{"channel", "only e-mail campaigns are sent from Spoke; record other channels' counts with spoke campaign sent"}
+	}
+	ms, shopName, err := ss.shopMail(ctx, r.shop)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := ss.CampaignRecipientsFor(ctx, campaignID, r.shop)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*outgoing, len(ids))
+	for i, id := range ids {
+		cr, err := ss.s.loadCust(ctx, ss.s.db, id)
+		if err != nil {
+			return nil, err
+		}
+		o := &outgoing{c: cr, purpose: c.Purpose, kind: "campaign", compose: func(l mail.Letter) (string, string, error) {
+			subj, body := c.Template(l.Lang)
+			subj, body = RenderCampaign(subj, l.FirstName, l.Shop), RenderCampaign(body, l.FirstName, l.Shop)
+			s, b := mail.ComposeCustom(subj, body, l)
+			return s, b, nil
+		}}
+		out[i] = o
+		if err := ss.AuthorizeSend(ctx, id, c.Purpose, c.Channel); err != nil {
+			if !errors.Is(err, ErrNoConsent) {
+				return nil, err
+			}
+			o.outcome = OutcomeNoConsent
+		}
+	}
+	rep, err := ss.deliver(ctx, r.shop, ms, shopName, out, tr)
+	if err != nil {
+		return nil, err
+	}
+	rep.count(out)
+	if err := ss.RecordCampaignSend(ctx, campaignID, r.shop, rep.Sent, len(out)-rep.Sent); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// SendRecallNotices e-mails a recall's notice to every affected customer not reached yet
+// (RecallRecipients), shop by shop through each shop's mail server, under the legal
+// obligation (no marketing consent is asked, and the notice has no unsubscribe: a safety
+// recall is not something to opt out of). Each message is recorded as a notice per affected
+// bike: reached (the server accepted it) or unreachable (no address, refused); the rest stays
+// outstanding to call or write. A shop without a mail server is skipped and counted.
+func (ss *Session) SendRecallNotices(ctx context.Context, recallID string, tr mail.Transport) (*SendReport, error) {
+	r, _, shops, err := ss.loadRecall(ctx, "recall.recipients", recallID)
+	if err != nil {
+		return nil, err
+	}
+	recips, err := ss.RecallRecipients(ctx, recallID)
+	if err != nil {
+		return nil, err
+	}
+	byShop := map[string][]RecallRecipient{}
+	var order []string
+	for _, x := range recips {
+		if _, ok := byShop[x.ShopID]; !ok {
+			order = append(order, x.ShopID)
+		}
+		byShop[x.ShopID] = append(byShop[x.ShopID], x)
+	}
+	total := &SendReport{}
+	noServer := 0
+	for _, shop := range order {
+		ms, shopName, err := ss.shopMail(ctx, shop)
+		if errors.Is(err, ErrNoMailServer) {
+			noServer += len(byShop[shop])
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		list := byShop[shop]
+		out := make([]*outgoing, len(list))
+		for i, x := range list {
+			c, err := ss.s.loadCust(ctx, ss.s.db, x.CustomerID)
+			if err != nil {
+				return nil, err
+			}
+			bike := ss.s.bikeName(ctx, x.BikeIDs)
+			out[i] = &outgoing{c: c, kind: "recall", compose: func(l mail.Letter) (string, string, error) {
+				l.Kind, l.Bike, l.Reference, l.Title = "recall", bike, r.Reference, r.Title
+				return mail.Compose(l)
+			}}
+		}
+		rep, err := ss.deliver(ctx, shop, ms, shopName, out, tr)
+		if err != nil {
+			return nil, err
+		}
+		rep.count(out)
+		total.Sent, total.NoAddress, total.Failed = total.Sent+rep.Sent, total.NoAddress+rep.NoAddress, total.Failed+rep.Failed
+		total.Errors = append(total.Errors, rep.Errors...)
+		err = ss.write(ctx, "recall.notify", func(w *wtx) error {
+			w.audit.Target = recallID
+			n := 0
+			for i, o := range out {
+				outcome := NoticeUnreachable
+				if o.outcome == OutcomeSent {
+					outcome = NoticeReached
+				}
+				for _, b := range list[i].BikeIDs {
+					if _, _, err := w.insertRecallNotice(ss, r, shops, RecallNoticeInput{RecallID: recallID, BikeID: b, Channel: NoticeEmail, Outcome: outcome}); err != nil {
+						return err
+					}
+					n++
+				}
+			}
+			w.audit.Detail = fmt.Sprintf("shop=%s channel=email sent=%d no_address=%d failed=%d notices=%d basis=%s", shop, rep.Sent, rep.NoAddress, rep.Failed, n, BasisLegalObligation)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if noServer > 0 {
+		total.Errors = append(total.Errors, fmt.Sprintf("%d customer(s) in shops without a mail server: not sent (spoke mail set)", noServer))
+		total.Failed += noServer
+	}
+	return total, nil
+}
+
+// bikeName is "make model" of the first of a customer's bikes named (a recall letter's bike).
+func (s *Store) bikeName(ctx context.Context, ids []string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	var mk, model string
+	if err := s.db.QueryRowContext(ctx, "SELECT make, model FROM bikes WHERE id = ?", ids[0]).Scan(&mk, &model); err != nil {
+		return ""
+	}
+	return strings.TrimSpace(mk + " " + model)
 }
 
 // SendTestMail sends one message with no customer data through the shop's server, to check
