@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"spoke/mail"
 	"spoke/store"
 )
 
@@ -17,13 +18,14 @@ func init() {
 	register(command{name: "campaign", summary: "campaigns to consented audiences: count, create, list, show (marketing, owner, manager); recipients, sent (the shop's owner or manager)", run: runCampaign})
 }
 
-const campaignUsage = `usage: spoke campaign count|create|list|show|recipients|sent|cancel --as USER ...
+const campaignUsage = `usage: spoke campaign count|create|list|show|recipients|send|sent|cancel --as USER ...
   count       [spec flags]                     audience counts per shop (under 5: "<5")
   create      --name N [spec flags] --subject-en S --body-en S|--body-en-file F [--subject-zh S --body-zh S|--body-zh-file F]
   list                                         campaigns with per-shop counts
   show ID                                      one campaign: its spec and per-shop counts, sent, skipped
   recipients ID [--shop S]                     (the shop's owner or manager, on the shop's device) count and customer ids
-  sent ID --sent N --skipped N [--shop S]      record the shop's send (counts only)
+  send ID [--shop S]                           (the shop's owner or manager, on the shop's device) e-mail it to the consented members
+  sent ID --sent N --skipped N [--shop S]      record a send made outside Spoke (counts only)
   cancel ID                                    stop it where it is not sent yet
 spec flags: --shop S (repeat) --type T (repeat) --make M (repeat) --bought-from D --bought-to D
   --serviced-before D --serviced-after D --spend-min A --spend-max A --currency CUR --purpose P --channel C`
@@ -130,7 +132,7 @@ func runCampaign(ctx context.Context, env Env, args []string) error {
 		name = fs.String("name", "", "the campaign's name (required)")
 		subjectEN, bodyEN, bodyENFile = fs.String("subject-en", "", "English subject"), fs.String("body-en", "", "English body"), fs.String("body-en-file", "", "file holding the English body")
 		subjectZH, bodyZH, bodyZHFile = fs.String("subject-zh", "", "Chinese subject"), fs.String("body-zh", "", "Chinese body"), fs.String("body-zh-file", "", "file holding the Chinese body")
-	case "recipients":
+	case "recipients", "send":
 		shop = fs.String("shop", "", "the shop (default: yours)")
 	case "sent":
 		shop = fs.String("shop", "", "the shop (default: yours)")
@@ -143,7 +145,7 @@ func runCampaign(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	needID := sub == "show" || sub == "recipients" || sub == "sent" || sub == "cancel"
+	needID := sub == "show" || sub == "recipients" || sub == "send" || sub == "sent" || sub == "cancel"
 	if needID != (len(pos) == 1) || !needID && len(pos) != 0 {
 		return errUsage{campaignUsage}
 	}
@@ -260,6 +262,23 @@ func runCampaign(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(w, "%d recipients\n", len(ids))
 		for _, id := range ids {
 			fmt.Fprintln(w, id)
+		}
+		return nil
+	case "send":
+		sh, err := shopArg()
+		if err != nil {
+			return err
+		}
+		rep, err := ss.SendCampaign(ctx, pos[0], sh, mail.SMTP{})
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return emitOne(w, rep)
+		}
+		fmt.Fprintf(w, "Sent %d; not sent: %d without consent now, %d without an e-mail address, %d failed\n", rep.Sent, rep.NoConsent, rep.NoAddress, rep.Failed)
+		for _, e := range rep.Errors {
+			fmt.Fprintln(w, "  "+e)
 		}
 		return nil
 	case "sent":

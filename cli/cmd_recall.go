@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"spoke/mail"
 	"spoke/store"
 )
 
@@ -19,7 +20,7 @@ func init() {
 	register(command{name: "recall", summary: "brand recalls (owner, manager): create, list, show ID, matches ID, recipients ID, notice ID", run: runRecall})
 }
 
-const recallUsage = "usage: spoke recall create|list|show ID|matches ID|recipients ID|notice ID --as USER ..."
+const recallUsage = "usage: spoke recall create|list|show ID|matches ID|recipients ID|send ID|notice ID --as USER ..."
 
 func runRecall(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -45,7 +46,7 @@ func runRecall(ctx context.Context, env Env, args []string) error {
 		bike = fs.String("bike", "", "the bike's id, as 'spoke recall matches' lists it")
 		channel = fs.String("channel", "", "email, phone, post or in-person")
 		outcome = fs.String("outcome", "", "reached, unreachable or declined")
-	case "list", "show", "matches", "recipients":
+	case "list", "show", "matches", "recipients", "send":
 	default:
 		return errUsage{recallUsage}
 	}
@@ -58,7 +59,7 @@ func runRecall(ctx context.Context, env Env, args []string) error {
 		return errUsage{"usage: spoke recall create --as USER --make MAKE [--model MODEL]... [--years 2021-2023] [--serials FILE|-] --reference REF --title TITLE --issued YYYY-MM-DD [--shop NAME]"}
 	case sub == "list" && len(pos) != 0:
 		return errUsage{"usage: spoke recall list --as USER [--json]"}
-	case (sub == "show" || sub == "matches" || sub == "recipients") && len(pos) != 1:
+	case (sub == "show" || sub == "matches" || sub == "recipients" || sub == "send") && len(pos) != 1:
 		return errUsage{"usage: spoke recall " + sub + " ID --as USER [--json]"}
 	case sub == "notice" && (len(pos) != 1 || *bike == "" || *channel == "" || *outcome == ""):
 		return errUsage{"usage: spoke recall notice ID --as USER --bike BIKE --channel email|phone|post|in-person --outcome reached|unreachable|declined"}
@@ -156,6 +157,19 @@ func runRecall(ctx context.Context, env Env, args []string) error {
 		return emit(env.Stdout, *asJSON, rs, []string{"CUSTOMER", "SHOP", "BIKES"}, func(r store.RecallRecipient) []any {
 			return []any{r.CustomerID, scopeName(ctx, ss, r.ShopID), strings.Join(r.BikeIDs, ",")}
 		})
+	case "send":
+		rep, err := ss.SendRecallNotices(ctx, pos[0], mail.SMTP{})
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return emit(env.Stdout, true, []store.SendReport{*rep}, nil, nil)
+		}
+		fmt.Fprintf(env.Stdout, "Sent %d recall notice(s) by e-mail (lawful basis: legal obligation); not sent: %d without an e-mail address, %d failed\n", rep.Sent, rep.NoAddress, rep.Failed)
+		for _, e := range rep.Errors {
+			fmt.Fprintln(env.Stdout, "  "+e)
+		}
+		fmt.Fprintln(env.Stdout, "Call or write to the rest and record it: spoke recall notice ID --bike BIKE --channel phone|post|in-person --outcome ...")
 	case "notice":
 		id, err := ss.RecordRecallNotice(ctx, store.RecallNoticeInput{RecallID: pos[0], BikeID: *bike, Channel: store.NoticeChannel(*channel), Outcome: store.NoticeOutcome(*outcome)})
 		if err != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -123,4 +124,57 @@ func TestCLIReminders(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// The shop side of a campaign and a recall from the command line: marketing creates the
+// campaign and never sees an address; the owner sends it and the recall notices through the
+// loopback SMTP server.
+func TestCLICampaignAndRecallSend(t *testing.T) {
+	c := setupShop(t)
+	owner, sam := c.as("olga", "owner-password-1"), c.as("sam", "sales-password-1")
+	c.vars["SPOKE_NEW_PASSWORD"] = "sales-password-1"
+	owner.ok("user", "add", "--as", "olga", "--username", "mark", "--role", "marketing")
+	mark := c.as("mark", "sales-password-1")
+	var csv strings.Builder
+	csv.WriteString("name,email,phone,bike_make,bike_model\n")
+	for i := range 6 {
+		fmt.Fprintf(&csv, "Rider%d Lovelace,rider%d@example.com,(415) 555-01%02d,Cube,Stereo\n", i, i, i)
+	}
+	sam.ok("import", "--as", "sam", writeFile(t, "in.csv", []byte(csv.String())))
+	for _, m := range customersJSON(t, sam.ok("customers", "--as", "sam", "--json")) {
+		sam.ok("consent", "grant", m["id"].(string), "--as", "sam", "--purpose", "email_marketing", "--notice", "2026-11")
+	}
+	srv := smtptest.Start(t, smtptest.Options{})
+	owner.ok("mail", "set", "--as", "olga", "--host", srv.Host, "--port", strconv.Itoa(srv.Port), "--from", "news@shop.test", "--from-name", "Spoke & Chain",
+		"--user", srv.Username, "--smtp-password-file", writeFile(t, "pw", []byte(srv.Password)), "--ca-file", writeFile(t, "ca.pem", []byte(srv.CAPEM)))
+	out := mark.ok("campaign", "create", "--as", "mark", "--name", "Autumn", "--subject-en", "Hi {first_name}", "--body-en", "Autumn check at {shop}.")
+	id := strings.Fields(out)[1] // "Campaign ID created; ..."
+	if code, _, errs := mark.run("campaign", "send", "--as", "mark", id); code == 0 || !strings.Contains(errs, "not allowed") {
+		t.Fatalf("marketing sent: %d %s", code, errs)
+	}
+	if out := owner.ok("campaign", "send", "--as", "olga", id, "--shop", "Spoke & Chain"); !strings.Contains(out, "Sent 6;") {
+		t.Fatalf("campaign send: %s", out)
+	}
+	if n := len(srv.Messages()); n != 6 {
+		t.Fatalf("campaign messages: %d", n)
+	}
+	if out := mark.ok("campaign", "show", "--as", "mark", id); strings.Contains(out, "@example.com") || strings.Contains(out, "Lovelace") {
+		t.Fatalf("marketing sees a personal value: %s", out)
+	}
+	rec := owner.ok("recall", "create", "--as", "olga", "--make", "Cube", "--model", "Stereo", "--reference", "C-9", "--title", "Fork", "--issued", "2026-11-30")
+	rid := ""
+	for _, f := range strings.Fields(rec) {
+		if len(f) == 36 && strings.Count(f, "-") == 4 {
+			rid = f
+		}
+	}
+	if rid == "" {
+		t.Fatalf("recall id in %q", rec)
+	}
+	if out := owner.ok("recall", "send", "--as", "olga", rid); !strings.Contains(out, "Sent 6 recall notice(s)") {
+		t.Fatalf("recall send: %s", out)
+	}
+	if n := len(srv.Messages()); n != 12 {
+		t.Fatalf("messages after the recall: %d", n)
+	}
 }
