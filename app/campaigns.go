@@ -23,11 +23,6 @@ import (
 
 const tabCampaigns = "campaigns"
 
-// CampaignSender sends a campaign to the shop's recipients on this device and says how many
-// messages went out and how many were skipped. The mail package sets it (it opens each
-// recipient's address on this device only); nil: sending is not available yet.
-var CampaignSender func(ctx context.Context, ss *store.Session, c store.Campaign, shopID string, recipients []string) (sent, skipped int, err error)
-
 // CampaignsScreen is the campaigns area.
 type CampaignsScreen struct {
 	a    *App
@@ -366,7 +361,7 @@ func (s *CampaignsScreen) enable() {
 	} else {
 		s.Recipients.Disable()
 	}
-	if ok && mine && s.a.maySendCampaigns() && CampaignSender != nil {
+	if ok && mine && s.a.maySendCampaigns() && c.Channel == store.ChannelEmail {
 		s.Send.Enable()
 	} else {
 		s.Send.Disable()
@@ -392,41 +387,30 @@ func (s *CampaignsScreen) recipients() {
 				return
 			}
 			s.ListError.SetText("")
-			msg := a.T("%d customers of %s have a current consent and match now.", len(ids), row.Shop)
-			if CampaignSender == nil {
-				msg += " " + a.T("Sending arrives with the shop's e-mail settings.")
-			}
-			s.Result.SetText(msg)
+			s.Result.SetText(a.T("%d customers of %s have a current consent and match now.", len(ids), row.Shop))
 		})
 }
 
-// send runs the mail package's sender for the user's shop and records the counts.
+// send e-mails the campaign to the user's shop's consented members through the shop's mail
+// server (the addresses are opened in the store on this device, never shown) and records the
+// counts.
 func (s *CampaignsScreen) send() {
 	a := s.a
 	c, ok := s.current()
 	row, mine := s.myShopRow(c)
-	if !ok || !mine || CampaignSender == nil {
+	if !ok || !mine {
 		return
 	}
-	type outcome struct{ sent, skipped int }
-	load(a, func(ctx context.Context, ss *store.Session) (outcome, error) {
-		ids, err := ss.CampaignRecipientsFor(ctx, c.ID, row.ShopID)
-		if err != nil {
-			return outcome{}, err
-		}
-		sent, skipped, err := CampaignSender(ctx, ss, c, row.ShopID, ids)
-		if err != nil {
-			return outcome{}, err
-		}
-		return outcome{sent, skipped}, ss.RecordCampaignSend(ctx, c.ID, row.ShopID, sent, skipped)
-	}, func(o outcome, err error) {
+	load(a, func(ctx context.Context, ss *store.Session) (*store.SendReport, error) {
+		return ss.SendCampaign(ctx, c.ID, row.ShopID, a.mailer())
+	}, func(rep *store.SendReport, err error) {
 		if err != nil {
 			s.Result.SetText("")
 			s.ListError.SetText(a.errText(err))
 			return
 		}
 		s.ListError.SetText("")
-		s.Result.SetText(a.T("Sent %d, skipped %d.", o.sent, o.skipped))
+		s.Result.SetText(a.T("Sent %d, skipped %d.", rep.Sent, rep.NoConsent+rep.NoAddress+rep.Failed))
 		s.Refresh()
 	})
 }

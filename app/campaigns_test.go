@@ -10,6 +10,8 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"spoke/mail"
+	"spoke/mail/smtptest"
 	"spoke/store"
 )
 
@@ -55,7 +57,7 @@ func TestCampaignsGUI(t *testing.T) {
 		}
 	}
 	for i := range 7 {
-		add(store.CustomerInput{Name: fmt.Sprintf("Moulton Rider %d", i)}, "Moultonia", "")
+		add(store.CustomerInput{Name: fmt.Sprintf("Moulton Rider %d", i), Email: fmt.Sprintf("moulton%d@example.net", i)}, "Moultonia", "")
 	}
 	add(store.CustomerInput{Name: campaignPlants[0], Email: campaignPlants[2], Phone: "+1 415 555 0166"}, "Mootsia", campaignPlants[4])
 	a.SwitchUser()
@@ -152,5 +154,22 @@ func TestCampaignsGUI(t *testing.T) {
 	a.Wait()
 	if !strings.Contains(s.Result.Text, "7 customers of "+shopName) {
 		t.Fatalf("recipients: %q %q", s.Result.Text, s.Error.Text)
+	}
+	// Send: through the shop's mail server (loopback, TLS), to the 7, once.
+	srv := smtptest.Start(t, smtptest.Options{})
+	if err := a.Session().SetMailSettings(ctx, "", store.MailSettings{Settings: mail.Settings{Host: srv.Host, Port: srv.Port, Username: srv.Username,
+		Password: srv.Password, From: "news@demo.test", FromName: shopName, CACertPEM: srv.CAPEM}}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Send.Disabled() {
+		t.Fatal("the manager cannot send")
+	}
+	test.Tap(s.Send)
+	a.Wait()
+	if got := srv.Messages(); len(got) != 7 || !strings.Contains(s.Result.Text, "Sent 7") {
+		t.Fatalf("send: %d messages, %q %q", len(got), s.Result.Text, s.ListError.Text)
+	}
+	if strings.Contains(screenText(a), "moulton0@example.net") {
+		t.Fatal("an address is on screen")
 	}
 }

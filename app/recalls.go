@@ -49,8 +49,10 @@ type RecallsPane struct {
 	Channel  *widget.Select
 	Outcome  *widget.Select
 	Record   *widget.Button
-	Result   *ui.Message
-	Error    *ui.Message
+	// SendEmail e-mails the notice to every affected customer not reached yet.
+	SendEmail *widget.Button
+	Result    *ui.Message
+	Error     *ui.Message
 
 	Recalls      []store.Recall
 	Found        []store.RecallMatch
@@ -132,12 +134,13 @@ func buildRecalls(a *App) (fyne.CanvasObject, func()) {
 	p.Channel = widget.NewSelect(chs, func(string) { p.enable() })
 	p.Outcome = widget.NewSelect(outs, func(string) { p.enable() })
 	p.Record = a.button(a.T("Record notice"), theme.ConfirmIcon(), p.record)
+	p.SendEmail = a.button(a.T("E-mail the notice to those not reached"), theme.MailSendIcon(), p.sendEmail)
 
 	intro := ui.WrapLabel()
 	intro.SetText(a.T("A brand recall finds the affected bikes by make, model and model year, and by frame serial through each shop's blind index (the serial list is never kept in clear). A recall notice is sent under the legal obligation, not marketing consent: record who was reached, how and when."))
 	recalls := container.NewBorder(ui.Header(recallWeights, a.T("Issued"), a.T("Reference"), a.T("Make"), a.T("Models"), a.T("Years"), a.T("Serials"), a.T("Shops"), a.T("Title")), nil, nil, nil, p.List)
 	matches := container.NewBorder(container.NewVBox(p.Progress, ui.Header(matchWeights, a.T("Shop"), a.T("Make"), a.T("Model"), a.T("Year"), a.T("Found by"), a.T("Customer"), a.T("E-mail"), a.T("Phone"), a.T("Last notice"))),
-		container.NewHBox(widget.NewLabel(a.T("Notice")), p.Channel, p.Outcome, p.Record), nil, nil, p.Matches)
+		container.NewHBox(widget.NewLabel(a.T("Notice")), p.Channel, p.Outcome, p.Record, p.SendEmail), nil, nil, p.Matches)
 	split := container.NewVSplit(recalls, matches)
 	top := container.NewVBox(ui.Heading(a.T("Recalls")), intro, widget.NewAccordion(widget.NewAccordionItem(a.T("Enter a recall"), form)))
 	p.content = container.NewBorder(top, container.NewVBox(p.Result, p.Error), nil, nil, split)
@@ -203,6 +206,11 @@ func (p *RecallsPane) lastNotice(m store.RecallMatch) string {
 }
 
 func (p *RecallsPane) enable() {
+	if p.selected >= 0 && p.selected < len(p.Recalls) {
+		p.SendEmail.Enable()
+	} else {
+		p.SendEmail.Disable()
+	}
 	if p.selMatch >= 0 && p.selMatch < len(p.Found) && p.Channel.Selected != "" && p.Outcome.Selected != "" {
 		p.Record.Enable()
 	} else {
@@ -387,6 +395,28 @@ func (p *RecallsPane) record() {
 		}
 		p.Error.SetText("")
 		p.Result.SetText(a.T("Notice recorded (lawful basis: legal obligation)."))
+		p.loadMatches()
+	})
+}
+
+// sendEmail e-mails the selected recall's notice to the affected customers not reached yet,
+// through each shop's mail server, and records each bike's notice.
+func (p *RecallsPane) sendEmail() {
+	a := p.a
+	if p.selected < 0 || p.selected >= len(p.Recalls) {
+		return
+	}
+	id := p.Recalls[p.selected].ID
+	load(a, func(ctx context.Context, ss *store.Session) (*store.SendReport, error) {
+		return ss.SendRecallNotices(ctx, id, a.mailer())
+	}, func(rep *store.SendReport, err error) {
+		if err != nil {
+			p.Result.SetText("")
+			p.Error.SetText(a.errText(err))
+			return
+		}
+		p.Error.SetText(strings.Join(rep.Errors, "; "))
+		p.Result.SetText(a.T("Sent %d recall notice(s) by e-mail; %d without an e-mail address, %d not sent. Call or write to the rest and record it.", rep.Sent, rep.NoAddress, rep.Failed))
 		p.loadMatches()
 	})
 }

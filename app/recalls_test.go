@@ -7,6 +7,8 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"spoke/mail"
+	"spoke/mail/smtptest"
 	"spoke/store"
 )
 
@@ -62,6 +64,23 @@ func TestRecallsGUI(t *testing.T) {
 	if p.Error.Text != "" || !strings.Contains(p.Progress.Text, "reached 1") || !strings.Contains(p.Progress.Text, "outstanding 0") {
 		t.Fatalf("after the notice: %q %q", p.Error.Text, p.Progress.Text)
 	}
+	// E-mail to those not reached: none left here (reached by phone); the button says so.
+	srv := smtptest.Start(t, smtptest.Options{})
+	if err := a.ss.SetMailSettings(ctx, mgr.ShopID, store.MailSettings{Settings: mail.Settings{Host: srv.Host, Port: srv.Port, Username: srv.Username,
+		Password: srv.Password, From: "service@demo.test", FromName: "Demo", CACertPEM: srv.CAPEM}}); err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := a.ss.CreateCustomer(ctx, store.CustomerInput{Name: "Rex Recall", Email: "rex@example.com", ShopID: mgr.ShopID})
+	if _, err := a.ss.AddBike(ctx, c2, store.Bike{Make: "Norco", Model: "Sight", Serial: "NRC778002"}); err != nil {
+		t.Fatal(err)
+	}
+	p.Select(p.Recalls[0].ID)
+	a.Wait()
+	test.Tap(p.SendEmail)
+	a.Wait()
+	if got := srv.Messages(); len(got) != 1 || got[0].To[0] != "rex@example.com" || !strings.Contains(p.Result.Text, "Sent 1 recall notice") {
+		t.Fatalf("recall e-mail: %+v %q %q", got, p.Result.Text, p.Error.Text)
+	}
 	// A bad serial line is refused by its number.
 	p.Make.SetText("Norco")
 	p.Reference.SetText("R2")
@@ -87,7 +106,7 @@ func TestRecallsGUI(t *testing.T) {
 	}
 	mp.Select(mp.Recalls[0].ID)
 	a.Wait()
-	if len(mp.Found) != 1 || mp.Found[0].Outcome != store.NoticeReached {
+	if len(mp.Found) != 2 || mp.Found[0].Outcome != store.NoticeReached {
 		t.Fatalf("the manager's matches: %+v err %q shops %v user %+v progress %q", mp.Found, mp.Error.Text, a.shops, a.user.ShopID, mp.Progress.Text)
 	}
 	for _, role := range []string{"sales", "mechanic", "marketing"} {
