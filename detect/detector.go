@@ -356,6 +356,9 @@ func (d *Detector) Observe(ev Event) []Alert {
 		add(bits, ev.Target, 0)
 	case c == cExport:
 		n, ok := detailInt(ev.Detail, "count")
+		if !ok {
+			n, ok = detailInt(ev.Detail, "customers") // a listing of owners (recall.matches)
+		}
 		if !ok || n < 1 {
 			n = 1
 		}

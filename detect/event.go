@@ -181,6 +181,13 @@ var classes = map[string]class{
 	"mail.settings":             cAdmin,
 	"mail.test":                 cAdmin,
 	"consent.unsubscribe":       cUpdate,
+	"campaign.recipients":       cIndex,
+	"recall.matches":            cExport, // the affected owners' names and contacts, listed: counted like an export
+	"recall.recipients":         cIndex,
+	"notice.print":              cAdmin,
+	"shop.paper":                cAdmin,
+	"rates.set":                 cAdmin,
+	"report.revenue":            cStats,
 }
 
 // classify maps an action to its class; cUnknown is ignored.
@@ -195,6 +202,10 @@ func classify(action string) class {
 		return cSale
 	case strings.HasPrefix(action, "bike."):
 		return cBike
+	case strings.HasPrefix(action, "campaign."): // audiences, campaigns: aggregates and ids
+		return cStats
+	case strings.HasPrefix(action, "recall."):
+		return cAdmin
 	}
 	return cUnknown
 }
