@@ -54,10 +54,10 @@ var purposes = []Purpose{
 	{Key: "marketing", Name: tx("Marketing by e-mail and SMS", "电子邮件和短信营销"),
 		Description: tx("News and offers to customers who asked for them; campaigns reach only consented customers, staff see no raw list. "+
 			"A campaign's audience is chosen by shop, bike type and make, purchase dates, last service and amount spent; marketing staff see only counts (groups under 5 hidden), and each shop's own device sends to its consented customers. "+
-			"We do not track whether you open our messages or click their links: no tracking pixel, no redirect links, no per-person codes.",
+			"We do not track whether you open our messages or click their links: no tracking pixel, no redirect links. The only code of yours in a message is its unsubscribe link, which does nothing until you use it to stop our messages.",
 			"向同意接收的客户发送资讯和优惠；营销活动只触达已同意的客户，员工看不到原始名单。"+
 				"营销活动的受众按门店、车辆类型和品牌、购买日期、最近保养及消费金额选择；市场人员只看到人数（少于 5 人的组不显示），由各门店自己的设备向已同意的客户发送。"+
-				"我们不追踪您是否打开邮件或点击其中的链接：没有跟踪像素、没有跳转链接、没有针对个人的代码。"),
+				"我们不追踪您是否打开邮件或点击其中的链接：没有跟踪像素、没有跳转链接。邮件中唯一与您有关的代码是退订链接，只有在您用它停止接收我们的邮件时才会起作用。"),
 		Basis:      tx("Consent, withdrawable at any time (GDPR Art. 6(1)(a), 7(3), 21(2); PIPL Art. 13(1)(1), 15)", "同意，可随时撤回（GDPR 第 6(1)(a)、7(3)、21(2) 条；PIPL 第 13 条第一款第（一）项、第 15 条）"),
 		Categories: []string{"customers.name", "customers.email", "customers.phone", "bike-details", "purchase-history", "repair-history", "consents"}},
 	{Key: "warranty", Name: tx("Warranty registration with brands", "向品牌登记保修"),
