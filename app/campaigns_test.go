@@ -10,8 +10,6 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"spoke/mail"
-	"spoke/mail/smtptest"
 	"spoke/store"
 )
 
@@ -156,11 +154,7 @@ func TestCampaignsGUI(t *testing.T) {
 		t.Fatalf("recipients: %q %q", s.Result.Text, s.Error.Text)
 	}
 	// Send: through the shop's mail server (loopback, TLS), to the 7, once.
-	srv := smtptest.Start(t, smtptest.Options{})
-	if err := a.Session().SetMailSettings(ctx, "", store.MailSettings{Settings: mail.Settings{Host: srv.Host, Port: srv.Port, Username: srv.Username,
-		Password: srv.Password, From: "news@demo.test", FromName: shopName, CACertPEM: srv.CAPEM}}); err != nil {
-		t.Fatal(err)
-	}
+	srv := startMail(t, a.Session(), "")
 	if s.Send.Disabled() {
 		t.Fatal("the manager cannot send")
 	}

@@ -7,8 +7,6 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"spoke/mail"
-	"spoke/mail/smtptest"
 	"spoke/store"
 )
 
@@ -65,11 +63,7 @@ func TestRecallsGUI(t *testing.T) {
 		t.Fatalf("after the notice: %q %q", p.Error.Text, p.Progress.Text)
 	}
 	// E-mail to those not reached: none left here (reached by phone); the button says so.
-	srv := smtptest.Start(t, smtptest.Options{})
-	if err := a.ss.SetMailSettings(ctx, mgr.ShopID, store.MailSettings{Settings: mail.Settings{Host: srv.Host, Port: srv.Port, Username: srv.Username,
-		Password: srv.Password, From: "service@demo.test", FromName: "Demo", CACertPEM: srv.CAPEM}}); err != nil {
-		t.Fatal(err)
-	}
+	srv := startMail(t, a.ss, mgr.ShopID)
 	c2, _ := a.ss.CreateCustomer(ctx, store.CustomerInput{Name: "Rex Recall", Email: "rex@example.com", ShopID: mgr.ShopID})
 	if _, err := a.ss.AddBike(ctx, c2, store.Bike{Make: "Norco", Model: "Sight", Serial: "NRC778002"}); err != nil {
 		t.Fatal(err)

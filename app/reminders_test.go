@@ -22,11 +22,7 @@ func TestRemindersScreen(t *testing.T) {
 	h.signInAs("manager", "")
 	ctx := context.Background()
 	ss := a.Session()
-	srv := smtptest.Start(t, smtptest.Options{})
-	if err := ss.SetMailSettings(ctx, "", store.MailSettings{Settings: mail.Settings{Host: srv.Host, Port: srv.Port, Username: srv.Username,
-		Password: srv.Password, From: "service@demo.test", FromName: "Demo", CACertPEM: srv.CAPEM}}); err != nil {
-		t.Fatal(err)
-	}
+	srv := startMail(t, ss, "")
 	sold := time.Now().AddDate(0, 0, -41)
 	yes := must[string](t)(ss.CreateCustomer(ctx, store.CustomerInput{Name: "Quentin Remindme", Email: "quentin@example.net"}))
 	must[string](t)(ss.AddBike(ctx, yes, store.Bike{Make: "Brompton", Model: "C Line", SoldAt: sold}))
@@ -136,11 +132,7 @@ func TestReadyNoticeFromBoard(t *testing.T) {
 	h.signInAs("manager", "")
 	ctx := context.Background()
 	ss := a.Session()
-	srv := smtptest.Start(t, smtptest.Options{})
-	if err := ss.SetMailSettings(ctx, "", store.MailSettings{Settings: mail.Settings{Host: srv.Host, Port: srv.Port, Username: srv.Username,
-		Password: srv.Password, From: "service@demo.test", FromName: "Demo", CACertPEM: srv.CAPEM}}); err != nil {
-		t.Fatal(err)
-	}
+	srv := startMail(t, ss, "")
 	c := must[string](t)(ss.CreateCustomer(ctx, store.CustomerInput{Name: "Rhoda Readyjob", Email: "rhoda@example.net"}))
 	wo := must[string](t)(ss.CreateWorkOrder(ctx, store.WorkOrderInput{CustomerID: c, Complaint: "puncture"}))
 	for _, st := range []store.Status{store.StatusApproved, store.StatusInProgress} {
@@ -155,4 +147,16 @@ func TestReadyNoticeFromBoard(t *testing.T) {
 	if got := srv.Messages(); len(got) != 1 || got[0].To[0] != "rhoda@example.net" || !strings.Contains(string(got[0].Data), "ready to collect") {
 		t.Fatalf("received %+v; board says %q", got, a.Shell.Board.Error.Text)
 	}
+}
+
+// startMail starts a loopback SMTP server (STARTTLS, login) and sets it as the mail server of
+// a shop ("" the user's own) through ss.
+func startMail(t *testing.T, ss *store.Session, shopID string) *smtptest.Server {
+	t.Helper()
+	srv := smtptest.Start(t, smtptest.Options{})
+	if err := ss.SetMailSettings(context.Background(), shopID, store.MailSettings{Settings: mail.Settings{Host: srv.Host, Port: srv.Port, Username: srv.Username,
+		Password: srv.Password, From: "service@demo.test", FromName: "Demo", CACertPEM: srv.CAPEM}}); err != nil {
+		t.Fatal(err)
+	}
+	return srv
 }

@@ -49,17 +49,11 @@ func runMail(ctx context.Context, env Env, args []string) error {
 	if len(pos) != 0 || (sub != "show" && sub != "set" && sub != "test") {
 		return errUsage{mailUsage}
 	}
-	st, ss, err := c.signIn(ctx)
+	st, ss, shopID, err := c.signInAtShop(ctx, *shop)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	shopID := ""
-	if *shop != "" {
-		if shopID, err = shopIDOf(ctx, ss, *shop); err != nil {
-			return err
-		}
-	}
 	switch sub {
 	case "show":
 		m, err := ss.MailSettings(ctx, shopID)

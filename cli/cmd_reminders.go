@@ -49,17 +49,11 @@ func runReminders(ctx context.Context, env Env, args []string) error {
 	if *within < 1 || *within > 366 {
 		return errUsage{"--within is 1 to 366 days"}
 	}
-	st, ss, err := c.signIn(ctx)
+	st, ss, shopID, err := c.signInAtShop(ctx, *shop)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	shopID := ""
-	if *shop != "" {
-		if shopID, err = shopIDOf(ctx, ss, *shop); err != nil {
-			return err
-		}
-	}
 	switch sub {
 	case "mark":
 		if len(pos) != 2 || (pos[1] != "called" && pos[1] != "dismissed") {
@@ -140,9 +134,19 @@ func runReminders(ctx context.Context, env Env, args []string) error {
 	})
 }
 
-// shopIDOf resolves --shop.
-func shopIDOf(ctx context.Context, ss *store.Session, nameOrID string) (string, error) {
-	return shopID(ctx, ss, nameOrID)
+// signInAtShop signs in as --as and resolves --shop (a name or an id; "" stays "": the
+// user's own shop, or the chain's only one).
+func (c *common) signInAtShop(ctx context.Context, shop string) (*store.Store, *store.Session, string, error) {
+	st, ss, err := c.signIn(ctx)
+	if err != nil || shop == "" {
+		return st, ss, "", err
+	}
+	id, err := shopID(ctx, ss, shop)
+	if err != nil {
+		st.Close()
+		return nil, nil, "", err
+	}
+	return st, ss, id, nil
 }
 
 func orDash(s string) string {
