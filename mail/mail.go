@@ -14,10 +14,13 @@ package mail
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	netmail "net/mail"
 	"net/url"
 	"strings"
 	"time"
@@ -87,6 +90,9 @@ type Message struct {
 	// Kind is a header value naming what the message is (reminder kind, "campaign", "recall"):
 	// business only, for the shop's own filtering (X-Spoke-Kind).
 	Kind string
+	// Check, when set, runs right before the message is handed to the server: an error
+	// (a consent withdrawn while the batch was going out) skips it, and is its result.
+	Check func() error
 }
 
 // Transport sends messages. SMTP is the real one; tests of one unit may use another.
@@ -128,12 +134,9 @@ func Build(s Settings, m Message, now time.Time) (*gomail.Msg, error) {
 		return nil, errors.New("mail: a subject has a line break")
 	}
 	msg := gomail.NewMsg(gomail.WithCharset(gomail.CharsetUTF8), gomail.WithEncoding(gomail.EncodingQP), gomail.WithNoDefaultUserAgent())
-	if err := msg.FromFormat(s.FromName, s.From); err != nil {
-		return nil, errors.New("mail: the sender address is malformed")
-	}
-	if err := msg.AddToFormat(m.ToName, m.To); err != nil {
-		return nil, errors.New("mail: a recipient address is malformed")
-	}
+	// Names are quoted by net/mail (a name with '"' or '\\' still makes one valid address).
+	msg.FromMailAddress(&netmail.Address{Name: s.FromName, Address: strings.TrimSpace(s.From)})
+	msg.AddToMailAddress(&netmail.Address{Name: m.ToName, Address: strings.TrimSpace(m.To)})
 	reply := s.From
 	if s.ReplyTo != "" {
 		reply = s.ReplyTo
@@ -143,7 +146,8 @@ func Build(s Settings, m Message, now time.Time) (*gomail.Msg, error) {
 	}
 	msg.Subject(m.Subject)
 	msg.SetDateWithValue(now)
-	msg.SetMessageID()
+	// The id names the shop's domain, never this machine's host name.
+	msg.SetMessageIDWithValue(randomID() + "@" + s.From[strings.LastIndexByte(s.From, '@')+1:])
 	if m.Kind != "" {
 		msg.SetGenHeader("X-Spoke-Kind", m.Kind)
 	}
@@ -238,6 +242,12 @@ func (t SMTP) Send(ctx context.Context, s Settings, msgs []Message) ([]error, er
 	}
 	defer c.Close()
 	for j, gm := range built {
+		if chk := msgs[index[j]].Check; chk != nil {
+			if err := chk(); err != nil {
+				errs[index[j]] = err
+				continue
+			}
+		}
 		if err := c.Send(gm); err != nil {
 			var se *gomail.SendError
 			if errors.As(err, &se) && (se.Reason == gomail.ErrSMTPMailFrom || se.Reason == gomail.ErrConnCheck || se.Reason == gomail.ErrNoUnencoded) && j == 0 && !gm.IsDelivered() {
@@ -248,6 +258,13 @@ func (t SMTP) Send(ctx context.Context, s Settings, msgs []Message) ([]error, er
 		}
 	}
 	return errs, nil
+}
+
+// randomID is a Message-ID's local part: 16 random bytes in hex.
+func randomID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // connectError says why no message could be sent, without an address.

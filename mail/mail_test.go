@@ -174,3 +174,22 @@ func TestComposeTable(t *testing.T) {
 		t.Fatal("an unknown kind composed")
 	}
 }
+
+// A name with quotes and a backslash still makes one valid recipient (quoted by net/mail),
+// and the Message-ID names the shop's domain, not this machine.
+func TestNamesQuotedAndMessageID(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	msgs := []mail.Message{{To: "ann@example.net", ToName: `Ann "Spoke" O\Brien, Jr.`, Subject: "s", Body: "b"}}
+	errs, err := mail.SMTP{RootCAs: srv.RootCAs}.Send(context.Background(), settings(srv), msgs)
+	if err != nil || errs[0] != nil {
+		t.Fatalf("send: %v %v", err, errs)
+	}
+	m, _ := body(t, srv.Messages()[0].Data)
+	to, err := m.Header.AddressList("To")
+	if err != nil || len(to) != 1 || to[0].Address != "ann@example.net" || to[0].Name != `Ann "Spoke" O\Brien, Jr.` {
+		t.Fatalf("To %q: %v %v", m.Header.Get("To"), to, err)
+	}
+	if id := m.Header.Get("Message-Id"); !strings.HasSuffix(id, "@shop.test>") {
+		t.Fatalf("Message-ID %q", id)
+	}
+}

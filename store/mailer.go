@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,7 +84,9 @@ func (ss *Session) SetMailSettings(ctx context.Context, shopID string, m MailSet
 		}
 		w.audit.Grant = g
 		if m.Password == "" && m.Username != "" {
-			if old, err := ss.s.mailSettings(ctx, w.tx, shopID); err == nil && old.Username == m.Username {
+			// The stored password stays only with the same login on the same server: pointed
+			// elsewhere, it would go to whoever runs that server.
+			if old, err := ss.s.mailSettings(ctx, w.tx, shopID); err == nil && old.Username == m.Username && sameServer(old.Settings, m.Settings) {
 				m.Password = old.Password
 			}
 		}
@@ -97,11 +100,10 @@ func (ss *Session) SetMailSettings(ctx context.Context, shopID string, m MailSet
 			return &FieldError{"booking", "one line, up to 300 characters"}
 		}
 		if m.UnsubscribeBase != "" {
-			u, err := url.Parse(m.UnsubscribeBase)
-			if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || len(m.UnsubscribeBase) > 300 {
+			m.UnsubscribeBase = strings.TrimRight(m.UnsubscribeBase, "/")
+			if !validUnsubscribeBase(m.UnsubscribeBase) {
 				return &FieldError{"unsubscribe_base", "must be the hub's public https address, e.g. https://hub.example.com"}
 			}
-			m.UnsubscribeBase = strings.TrimRight(m.UnsubscribeBase, "/")
 		}
 		id := mailRowID(shopID)
 		var secret []byte
@@ -131,6 +133,20 @@ func (ss *Session) SetMailSettings(ctx context.Context, shopID string, m MailSet
 		}
 		return w.insert("shop_mail", shopID, id, append([]col{plain("shop_id", shopID)}, cols...))
 	})
+}
+
+// sameServer: the same host, port, TLS mode and trusted CA.
+func sameServer(a, b mail.Settings) bool {
+	return strings.EqualFold(strings.TrimSpace(a.Host), strings.TrimSpace(b.Host)) && a.Port == b.Port && a.ImplicitTLS == b.ImplicitTLS &&
+		a.CACertPEM == b.CACertPEM && a.ServerName == b.ServerName
+}
+
+// validUnsubscribeBase: an https origin with an optional path, nothing else ("https://hub#"
+// or one with a user, a query or a fragment would break every link).
+func validUnsubscribeBase(v string) bool {
+	u, err := url.Parse(v)
+	return err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil && u.RawQuery == "" && u.Fragment == "" &&
+		!strings.HasSuffix(v, "#") && !strings.HasSuffix(v, "?") && len(v) <= 300 && !strings.ContainsAny(v, " <>\"\\")
 }
 
 // MailSettings returns a shop's mail server without its password (HasPassword says whether
@@ -170,6 +186,15 @@ func (s *Store) mailSettings(ctx context.Context, q querier, shopID string) (*Ma
 	if err := s.checkRow(ctx, q, tables["shop_mail"], id); err != nil {
 		return nil, err
 	}
+	// The row may have come by sync from any device of the shop: it decides where every
+	// device's mail (and its addresses) goes, so it counts only when an owner, or the shop's
+	// manager, as the owner-signed staff records say, set it, and it holds what Spoke writes.
+	if err := s.mayHaveSetMail(ctx, q, shopID, m.SetBy); err != nil {
+		return nil, err
+	}
+	if (m.UnsubscribeBase != "" && !validUnsubscribeBase(m.UnsubscribeBase)) || (m.Lang != "en" && m.Lang != "zh") {
+		return nil, fmt.Errorf("the shop's mail settings (row %s) hold values Spoke does not write: set them again (spoke mail set)", id)
+	}
 	m.ImplicitTLS, m.SetAt = implicit == 1, time.UnixMilli(at).UTC()
 	if secret != nil {
 		k, err := s.shopSubKey(ctx, q, shopID, purposeMailSecret)
@@ -189,6 +214,25 @@ func (s *Store) mailSettings(ctx context.Context, q querier, shopID string) (*Ma
 		m.Username, m.Password = ms.Username, ms.Password
 	}
 	return &m, nil
+}
+
+// ErrMailSetter means a shop's mail settings were written by someone who may not set them.
+var ErrMailSetter = errors.New("the shop's mail settings were not set by an owner or the shop's manager: set them again (spoke mail set)")
+
+// mayHaveSetMail checks, against the verified staff records, that the user who set a shop's
+// mail server is an owner or that shop's manager.
+func (s *Store) mayHaveSetMail(ctx context.Context, q querier, shopID, userID string) error {
+	us, err := s.verifiedUsersVia(ctx, q, "id = ?", userID)
+	if err != nil {
+		return err
+	}
+	for _, u := range us {
+		roles := strings.Split(u.roles, ",")
+		if slices.Contains(roles, string(RoleOwner)) || slices.Contains(roles, string(RoleManager)) && u.shopID.Valid && u.shopID.String == shopID {
+			return nil
+		}
+	}
+	return ErrMailSetter
 }
 
 // SendReport counts one send.
@@ -230,14 +274,22 @@ type outgoing struct {
 	compose func(l mail.Letter) (subject, body string, err error)
 	outcome ReminderOutcome // set before deliver: skipped (no consent); after: sent, failed, no address
 	msg     mail.Message
+	// recheck, when set, asks again right before the message goes (a consent withdrawn
+	// while the batch is going out stops the rest); an ErrNoConsent skips it.
+	recheck func() error
+	idx     int // the caller's index of what the message is for
 }
+
+// claimFunc records, before anything is sent, that these messages are going (so a second
+// run, on this device or another, does not send them again) and returns those it claimed.
+type claimFunc func(sendable []*outgoing) ([]*outgoing, error)
 
 // deliver opens each pending message's address on this device, gives it the customer's
 // one-click unsubscribe (its token recorded before anything leaves), composes it and sends
 // the lot through the shop's server. It sets each outgoing's outcome and counts them; the
 // caller records what became of each. Addresses stay in this process: not in the audit, an
 // error or a file.
-func (ss *Session) deliver(ctx context.Context, shopID string, ms *MailSettings, shopName string, out []*outgoing, tr mail.Transport) (*SendReport, error) {
+func (ss *Session) deliver(ctx context.Context, shopID string, ms *MailSettings, shopName string, out []*outgoing, claim claimFunc, tr mail.Transport) (*SendReport, error) {
 	rep := &SendReport{}
 	var sendable []*outgoing
 	tokens := map[Purpose]bool{}
@@ -270,7 +322,15 @@ func (ss *Session) deliver(ctx context.Context, shopID string, ms *MailSettings,
 		if o.msg.Subject, o.msg.Body, err = o.compose(l); err != nil {
 			return nil, err
 		}
+		o.msg.Check = o.recheck
 		sendable = append(sendable, o)
+	}
+	// Opening the addresses is a read of personal data: audited, with the count.
+	if n := len(sendable) + countOutcome(out, OutcomeNoAddress); n > 0 {
+		if err := ss.s.auditRead(ctx, ss.actor(), auditEntry{Action: "mail.addresses", Target: shopID,
+			Fields: []string{"customers.name", "customers.email"}, Detail: fmt.Sprintf("customers=%d", n)}); err != nil {
+			return nil, fmt.Errorf("audit: %w", err)
+		}
 	}
 	if len(sendable) == 0 {
 		return rep, nil
@@ -298,6 +358,15 @@ func (ss *Session) deliver(ctx context.Context, shopID string, ms *MailSettings,
 			return nil, err
 		}
 	}
+	if claim != nil {
+		var err error
+		if sendable, err = claim(sendable); err != nil {
+			return nil, err
+		}
+		if len(sendable) == 0 {
+			return rep, nil
+		}
+	}
 	msgs := make([]mail.Message, len(sendable))
 	for i, o := range sendable {
 		msgs[i] = o.msg
@@ -310,7 +379,10 @@ func (ss *Session) deliver(ctx context.Context, shopID string, ms *MailSettings,
 	seen := map[string]bool{}
 	for i, o := range sendable {
 		o.outcome = OutcomeSent
-		if errs[i] != nil {
+		switch {
+		case errors.Is(errs[i], ErrNoConsent):
+			o.outcome = OutcomeNoConsent
+		case errs[i] != nil:
 			o.outcome = OutcomeFailed
 			if r := errs[i].Error(); !seen[r] {
 				seen[r], rep.Errors = true, append(rep.Errors, r)
@@ -318,6 +390,35 @@ func (ss *Session) deliver(ctx context.Context, shopID string, ms *MailSettings,
 		}
 	}
 	return rep, nil
+}
+
+func countOutcome(out []*outgoing, o ReminderOutcome) int {
+	n := 0
+	for _, x := range out {
+		if x.outcome == o {
+			n++
+		}
+	}
+	return n
+}
+
+// consentStill is the recheck of a consented message: the customer's current decision for
+// the purpose by e-mail (authenticated) must still be a grant, or, where the message is part of
+// a job (needGrant false), must not be a withdrawal.
+func (ss *Session) consentStill(ctx context.Context, customerID string, p Purpose, needGrant bool) func() error {
+	return func() error {
+		ev, err := sendDecision(ctx, ss.s.db, customerID, p, ChannelEmail)
+		if err == nil && ev != nil {
+			err = ss.s.checkRow(ctx, ss.s.db, tables["consents"], ev.ID)
+		}
+		switch {
+		case err != nil:
+			return err
+		case ev == nil && !needGrant, ev != nil && ev.Granted:
+			return nil
+		}
+		return &ConsentError{CustomerID: customerID, Purpose: p, Channel: ChannelEmail}
+	}
 }
 
 // count adds the outcomes to the report.
@@ -392,27 +493,54 @@ func (ss *Session) SendReminders(ctx context.Context, shopID string, ids []strin
 			return nil, err
 		}
 		d := d
-		o := &outgoing{c: c, purpose: PurposeServiceReminders, kind: string(d.Kind), compose: func(l mail.Letter) (string, string, error) {
-			l.Bike, l.Due, l.Job = d.Bike, formatDue(d.Due, l.Lang), JobNumber(d.WorkOrderID)
-			return mail.Compose(l)
-		}}
+		ready := d.Kind == KindReady
+		o := &outgoing{c: c, purpose: PurposeServiceReminders, kind: string(d.Kind), idx: i, recheck: ss.consentStill(ctx, c.id, PurposeServiceReminders, !ready),
+			compose: func(l mail.Letter) (string, string, error) {
+				l.Bike, l.Due, l.Job = d.Bike, formatDue(d.Due, l.Lang), JobNumber(d.WorkOrderID)
+				return mail.Compose(l)
+			}}
 		out[i] = o
-		if d.Kind == KindReady {
-			ev, err := sendDecision(ctx, ss.s.db, c.id, PurposeServiceReminders, ChannelEmail)
-			if err != nil {
-				return nil, err
-			}
-			if ev != nil && !ev.Granted {
-				o.outcome = OutcomeNoConsent
-			}
-		} else if err := ss.AuthorizeSend(ctx, c.id, PurposeServiceReminders, ChannelEmail); err != nil {
+		if ready {
+			// Part of the job: it goes unless the customer withdrew (the deciding event
+			// authenticated).
+			err = o.recheck()
+		} else {
+			err = ss.AuthorizeSend(ctx, c.id, PurposeServiceReminders, ChannelEmail)
+		}
+		if err != nil {
 			if !errors.Is(err, ErrNoConsent) {
 				return nil, err
 			}
 			o.outcome = OutcomeNoConsent
 		}
 	}
-	rep, err := ss.deliver(ctx, shopID, ms, shopName, out, tr)
+	// Claimed before anything leaves: each reminder is recorded sent in one transaction that
+	// first skips those another run (here or synced from another device) handled meanwhile;
+	// a failure is rewritten after. A process that dies mid-send leaves them sent, never twice.
+	claim := func(sendable []*outgoing) ([]*outgoing, error) {
+		var mine []*outgoing
+		err := ss.write(ctx, "reminder.claim", func(w *wtx) error {
+			w.audit.Target = shopID
+			for _, o := range sendable {
+				var outcome string
+				err := w.tx.QueryRowContext(ctx, "SELECT outcome FROM reminder_sends WHERE id = ?", due[o.idx].ID).Scan(&outcome)
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return err
+				}
+				if outcome == string(OutcomeSent) || outcome == string(OutcomeCalled) || outcome == string(OutcomeDismissed) {
+					continue
+				}
+				if err := w.recordReminder(due[o.idx], "email", OutcomeSent, ss.user.ID); err != nil {
+					return err
+				}
+				mine = append(mine, o)
+			}
+			w.audit.Detail = fmt.Sprintf("claimed=%d of=%d", len(mine), len(sendable))
+			return nil
+		})
+		return mine, err
+	}
+	rep, err := ss.deliver(ctx, shopID, ms, shopName, out, claim, tr)
 	if err != nil {
 		return nil, err
 	}
@@ -423,6 +551,10 @@ func (ss *Session) SendReminders(ctx context.Context, shopID string, ids []strin
 		for i, o := range out {
 			if o.outcome == OutcomeSent && due[i].Kind == KindReady {
 				ready++
+			}
+			// Sent ones are recorded by the claim; one another run claimed is not touched.
+			if o.outcome == "" || o.outcome == OutcomeSent {
+				continue
 			}
 			if err := w.recordReminder(due[i], "email", o.outcome, ss.user.ID); err != nil {
 				return err
@@ -471,7 +603,7 @@ func (ss *Session) SendCampaign(ctx context.Context, campaignID, shopID string, 
 		if err != nil {
 			return nil, err
 		}
-		o := &outgoing{c: cr, purpose: c.Purpose, kind: "campaign", compose: func(l mail.Letter) (string, string, error) {
+		o := &outgoing{c: cr, purpose: c.Purpose, kind: "campaign", recheck: ss.consentStill(ctx, id, c.Purpose, true), compose: func(l mail.Letter) (string, string, error) {
 			subj, body := c.Template(l.Lang)
 			subj, body = RenderCampaign(subj, l.FirstName, l.Shop), RenderCampaign(body, l.FirstName, l.Shop)
 			s, b := mail.ComposeCustom(subj, body, l)
@@ -485,15 +617,54 @@ func (ss *Session) SendCampaign(ctx context.Context, campaignID, shopID string, 
 			o.outcome = OutcomeNoConsent
 		}
 	}
-	rep, err := ss.deliver(ctx, r.shop, ms, shopName, out, tr)
+	// Claimed before anything leaves: the shop's row is marked sent (by this user, now) in a
+	// transaction that first checks nobody did so meanwhile; the counts follow the send. A
+	// second click, the CLI beside the app, or a retry after a failure never sends it again.
+	claimed := false
+	claim := func(sendable []*outgoing) ([]*outgoing, error) {
+		claimed = true
+		err := ss.write(ctx, "campaign.claim", func(w *wtx) error {
+			w.audit.Target = campaignID
+			if _, err := w.allow(ss, OpCampaigns, target{shopID: r.shop}); err != nil {
+				return err
+			}
+			var sentAt int64
+			if err := w.tx.QueryRowContext(ctx, "SELECT sent_at FROM campaigns WHERE id = ?", r.id).Scan(&sentAt); err != nil {
+				return err
+			}
+			if sentAt > 0 {
+				return fmt.Errorf("campaign %s, shop %s: %w", campaignID, r.shop, ErrCampaignSent)
+			}
+			w.audit.Detail = fmt.Sprintf("shop=%s messages=%d", r.shop, len(sendable))
+			return w.update("campaigns", r.shop, r.id, []col{plain("sent", int64(0)), plain("skipped", int64(0)), plain("sent_by", ss.user.ID), plain("sent_at", w.now)})
+		})
+		return sendable, err
+	}
+	rep, err := ss.deliver(ctx, r.shop, ms, shopName, out, claim, tr)
 	if err != nil {
 		return nil, err
 	}
 	rep.count(out)
-	if err := ss.RecordCampaignSend(ctx, campaignID, r.shop, rep.Sent, len(out)-rep.Sent); err != nil {
-		return rep, err
+	skipped := len(out) - rep.Sent
+	if !claimed {
+		// Nothing was claimed (nobody to send to): the send is recorded as such.
+		return rep, ss.RecordCampaignSend(ctx, campaignID, r.shop, 0, skipped)
 	}
-	return rep, nil
+	keep := func(n int) int64 {
+		if n == 0 {
+			return 0
+		}
+		return suppressed(int64(n))
+	}
+	err = ss.write(ctx, "campaign.send", func(w *wtx) error {
+		w.audit.Target = campaignID
+		if _, err := w.allow(ss, OpCampaigns, target{shopID: r.shop}); err != nil {
+			return err
+		}
+		w.audit.Detail = fmt.Sprintf("shop=%s purpose=%s channel=%s sent=%d skipped=%d", r.shop, r.purpose, r.channel, rep.Sent, skipped)
+		return w.update("campaigns", r.shop, r.id, []col{plain("sent", keep(rep.Sent)), plain("skipped", keep(skipped))})
+	})
+	return rep, err
 }
 
 // SendRecallNotices e-mails a recall's notice to every affected customer not reached yet
@@ -543,7 +714,10 @@ func (ss *Session) SendRecallNotices(ctx context.Context, recallID string, tr ma
 				return mail.Compose(l)
 			}}
 		}
-		rep, err := ss.deliver(ctx, shop, ms, shopName, out, tr)
+		// Recall notices are insert-only records: they are written after the send. A failure
+		// to write them (rare) leaves the customers outstanding, and a retry notifies them
+		// again: for a safety recall a second notice is the lesser harm.
+		rep, err := ss.deliver(ctx, shop, ms, shopName, out, nil, tr)
 		if err != nil {
 			return nil, err
 		}

@@ -70,7 +70,7 @@ func TestSendCampaign(t *testing.T) {
 	checkNoPII(t, c, fmt.Sprintf("%+v", camp))
 	scanDirForPII(t, c.dir, emails...)
 	// The one-click unsubscribe withdraws e-mail marketing, not service reminders.
-	hashes, _, err := c.st.UnsubscribeHashes(ctx, c.north, 100)
+	hashes, _, err := c.st.UnsubscribeHashes(ctx, c.north)
 	if err != nil || len(hashes) != 5 {
 		t.Fatalf("hashes %d %v", len(hashes), err)
 	}
@@ -121,4 +121,130 @@ func TestSendRecallNotices(t *testing.T) {
 	if rep, err := f.owner.SendRecallNotices(ctx, id, mail.SMTP{}); err != nil || rep.Sent != 0 || len(srv.Messages()) != 2 {
 		t.Fatalf("again %+v %v", rep, err)
 	}
+}
+
+// The review's attacks on sending, each played out.
+func TestSendAttacks(t *testing.T) {
+	ctx := context.Background()
+	t.Run("two sends of one campaign at once send it once", func(t *testing.T) {
+		c := newCampaignChain(t, true)
+		srv := smtptest.Start(t, smtptest.Options{})
+		setMail(t, c.mgr, c.north, srv)
+		for i := range 5 {
+			id := must[string](t)(c.owner.CreateCustomer(ctx, CustomerInput{Name: fmt.Sprintf("Twin%d Rider", i), Email: fmt.Sprintf("twin%d@example.net", i), ShopID: c.north}))
+			must[string](t)(c.owner.AddBike(ctx, id, Bike{Make: "Colnago", Model: "C68"}))
+			must[string](t)(c.owner.RecordConsent(ctx, id, grant(PurposeEmailMarketing, ChannelEmail)))
+		}
+		id := must[string](t)(c.mkt.CreateCampaign(ctx, CampaignInput{Name: "Colnago", Spec: AudienceSpec{Purpose: PurposeEmailMarketing, Channel: ChannelEmail, Makes: []string{"colnago"}},
+			SubjectEN: "Hi {first_name}", BodyEN: "At {shop}."}))
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() { _, err := c.mgr.SendCampaign(ctx, id, c.north, mail.SMTP{}); errs <- err }()
+		}
+		e1, e2 := <-errs, <-errs
+		if (e1 == nil) == (e2 == nil) || !(errors.Is(e1, ErrCampaignSent) || errors.Is(e2, ErrCampaignSent)) {
+			t.Fatalf("errors %v, %v", e1, e2)
+		}
+		if n := len(srv.Messages()); n != 5 {
+			t.Fatalf("%d messages for 5 recipients", n)
+		}
+	})
+	t.Run("a reminder sent once even when the run repeats", func(t *testing.T) {
+		rf := newReminderFixture(t)
+		sue := rf.users["sue"]
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() { _, err := sue.SendReminders(ctx, "", nil, mail.SMTP{}); errs <- err }()
+		}
+		if e1, e2 := <-errs, <-errs; e1 != nil || e2 != nil {
+			t.Fatalf("errors %v %v", e1, e2)
+		}
+		if n := len(rf.srv.Messages()); n != 1 {
+			t.Fatalf("%d messages for one consented customer", n)
+		}
+	})
+	t.Run("the password does not follow the server", func(t *testing.T) {
+		rf := newReminderFixture(t)
+		mia := rf.users["mia"]
+		ms := must[*MailSettings](t)(mia.MailSettings(ctx, ""))
+		ms.Host, ms.Password = "smtp.attacker.test", ""
+		if err := mia.SetMailSettings(ctx, "", *ms); err == nil || !strings.Contains(err.Error(), "password") {
+			t.Fatalf("a new host kept the stored password: %v", err)
+		}
+	})
+	t.Run("mail settings written by a salesperson's record are refused at use", func(t *testing.T) {
+		rf := newReminderFixture(t)
+		// A forged row (as a shop device could send it, its MAC valid) names the salesperson as
+		// its author and points at the salesperson's own server.
+		if err := rf.users["mia"].write(ctx, "test.forge", func(w *wtx) error {
+			return w.update("shop_mail", rf.north, mailRowID(rf.north), []col{plain("set_by", rf.users["sue"].User().ID), plain("host", "smtp.attacker.test")})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rf.users["sue"].SendReminders(ctx, "", nil, mail.SMTP{}); !errors.Is(err, ErrMailSetter) {
+			t.Fatalf("a send went through settings a salesperson set: %v", err)
+		}
+		if len(rf.srv.Messages()) != 0 {
+			t.Fatal("a message left")
+		}
+	})
+	t.Run("a click withdraws even after a newer grant", func(t *testing.T) {
+		rf := newReminderFixture(t)
+		sue := rf.users["sue"]
+		must[*SendReport](t)(sue.SendReminders(ctx, "", nil, mail.SMTP{}))
+		hashes, _, _ := rf.st.UnsubscribeHashes(ctx, rf.north)
+		g := ConsentEvent{Purpose: PurposeServiceReminders, Channel: ChannelEmail, Granted: true, Basis: BasisConsent, Source: SourceCounter, Notice: "2026-11"}
+		must[string](t)(sue.RecordConsent(ctx, rf.cBea, g)) // a grant recorded after the click was made
+		if n, err := rf.st.ApplyUnsubscribes(ctx, rf.north, []UnsubscribeClick{{Seq: 1, Hash: hashes[0], At: time.Now().Add(-time.Minute)}}); err != nil || n != 1 {
+			t.Fatalf("apply %d %v", n, err)
+		}
+		if err := sue.AuthorizeSend(ctx, rf.cBea, PurposeServiceReminders, ChannelEmail); !errors.Is(err, ErrNoConsent) {
+			t.Fatalf("the click did not take effect: %v", err)
+		}
+	})
+	t.Run("a token row pointed at another customer decides nothing", func(t *testing.T) {
+		rf := newReminderFixture(t)
+		sue := rf.users["sue"]
+		must[*SendReport](t)(sue.SendReminders(ctx, "", nil, mail.SMTP{}))
+		hashes, _, _ := rf.st.UnsubscribeHashes(ctx, rf.north)
+		// Another device's forgery: the real hash now names Dee (rewritten with a valid MAC,
+		// as a set from a shop device would carry it).
+		if err := rf.users["mia"].write(ctx, "test.forge", func(w *wtx) error {
+			return w.update("unsubscribe_tokens", rf.north, unsubscribeRowID(hashes[0]), []col{plain("customer_id", rf.cNoMail)})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := rf.st.ApplyUnsubscribes(ctx, rf.north, []UnsubscribeClick{{Seq: 1, Hash: hashes[0], At: time.Now()}, {Seq: 2, Hash: strings.Repeat("cd", 32), At: time.Now()}}); err != nil || n != 0 {
+			t.Fatalf("apply %d %v", n, err)
+		}
+		if err := sue.AuthorizeSend(ctx, rf.cNoMail, PurposeServiceReminders, ChannelEmail); err != nil {
+			t.Fatalf("the forged row withdrew another customer's consent: %v", err)
+		}
+		if cur, _ := rf.st.UnsubscribeCursor(ctx, rf.north); cur != 2 {
+			t.Fatalf("the cursor stopped at %d: one bad row holds up the rest", cur)
+		}
+	})
+	t.Run("a consent withdrawn while the batch goes out stops its message", func(t *testing.T) {
+		rf := newReminderFixture(t)
+		sue := rf.users["sue"]
+		tr := withdrawFirst{SMTP: mail.SMTP{}, do: func() {
+			w := ConsentEvent{Purpose: PurposeServiceReminders, Channel: ChannelEmail, Basis: BasisConsent, Source: SourcePhone, Notice: "2026-11"}
+			must[string](t)(sue.RecordConsent(ctx, rf.cBea, w))
+		}}
+		rep, err := sue.SendReminders(ctx, "", nil, tr)
+		if err != nil || rep.Sent != 0 || rep.NoConsent != 2 || len(rf.srv.Messages()) != 0 {
+			t.Fatalf("report %+v %v, %d messages", rep, err, len(rf.srv.Messages()))
+		}
+	})
+}
+
+// withdrawFirst is the real SMTP transport with something happening as the send starts.
+type withdrawFirst struct {
+	mail.SMTP
+	do func()
+}
+
+func (w withdrawFirst) Send(ctx context.Context, s mail.Settings, msgs []mail.Message) ([]error, error) {
+	w.do()
+	return w.SMTP.Send(ctx, s, msgs)
 }

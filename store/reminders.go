@@ -379,22 +379,40 @@ func (s *Store) dueItems(ctx context.Context, shopID string, ownOnly bool, userI
 	if err != nil {
 		return nil, err
 	}
-	handled := map[string]bool{}
 	// Sent, called or dismissed: handled. A failed send, or one skipped for want of consent or
 	// an address, stays on the list for the counter to call or try again.
-	hrows, err := s.db.QueryContext(ctx, "SELECT id FROM reminder_sends WHERE shop_id = ? AND outcome IN ('sent', 'called', 'dismissed')", shopID)
+	handled := map[string]bool{}
+	near := map[string][]int64{} // kind|bike: the due dates handled
+	hrows, err := s.db.QueryContext(ctx, "SELECT id, kind, bike_id, due_at FROM reminder_sends WHERE shop_id = ? AND outcome IN ('sent', 'called', 'dismissed')", shopID)
 	if err != nil {
 		return nil, err
 	}
 	for hrows.Next() {
-		var id string
-		if err := hrows.Scan(&id); err != nil {
+		var id, kind, bike string
+		var due int64
+		if err := hrows.Scan(&id, &kind, &bike, &due); err != nil {
 			hrows.Close()
 			return nil, err
 		}
 		handled[id] = true
+		near[kind+"|"+bike] = append(near[kind+"|"+bike], due)
 	}
 	hrows.Close()
+	// isHandled: the reminder itself was handled; or one of the same kind for the bike within
+	// half a period of it (a rule changed since: its dates moved, the customer was reminded);
+	// or its date is past the list's reach (a missed year does not block the next).
+	isHandled := func(r ReminderRule, bike string, due time.Time) bool {
+		if handled[reminderID(r.Kind, bike, due)] || due.Before(from) {
+			return true
+		}
+		half := r.after(due, 1).Sub(due) / 2
+		for _, d := range near[string(r.Kind)+"|"+bike] {
+			if diff := due.Sub(time.UnixMilli(d)); diff < half && diff > -half {
+				return true
+			}
+		}
+		return false
+	}
 	own, args := "", []any{shopID}
 	if ownOnly {
 		own, args = " AND c.owner_id = ?", append(args, userID)
@@ -427,13 +445,12 @@ func (s *Store) dueItems(ctx context.Context, shopID string, ownOnly bool, userI
 		}
 		var best *DueReminder
 		for _, r := range rules {
-			kind := r.Kind
-			d, ok := NextDue(r, h, func(due time.Time) bool { return handled[reminderID(kind, id, due)] })
-			if !ok || d.After(until) || d.Before(from) {
+			d, ok := NextDue(r, h, func(due time.Time) bool { return isHandled(r, id, due) })
+			if !ok || d.After(until) {
 				continue
 			}
 			if best == nil || d.Before(best.Due) {
-				best = &DueReminder{ID: reminderID(kind, id, d), Kind: kind, Due: d, CustomerID: cust, BikeID: id, Bike: strings.TrimSpace(make_ + " " + model)}
+				best = &DueReminder{ID: reminderID(r.Kind, id, d), Kind: r.Kind, Due: d, CustomerID: cust, BikeID: id, Bike: strings.TrimSpace(make_ + " " + model)}
 			}
 		}
 		if best != nil {

@@ -221,7 +221,7 @@ func TestSendRemindersConsentAndUnsubscribe(t *testing.T) {
 		t.Fatalf("due after the send: %+v", due)
 	}
 	// The hub relays the click: the consent is withdrawn, once, by the system principal.
-	hashes, mark, err := rf.st.UnsubscribeHashes(ctx, rf.north, 1000)
+	hashes, mark, err := rf.st.UnsubscribeHashes(ctx, rf.north)
 	if err != nil || len(hashes) != 1 || hashes[0] != TokenHash(tok[1]) || mark == 0 {
 		t.Fatalf("hashes %v %d %v", hashes, mark, err)
 	}
@@ -328,5 +328,33 @@ func TestMailSecretSealed(t *testing.T) {
 	}
 	if len(rf.srv.Messages()) != 0 {
 		t.Fatal("a message left")
+	}
+}
+
+// A missed yearly reminder does not block the next year's, and a rule changed after a send
+// does not send the same reminder again.
+func TestDueAfterMissedYearAndRuleChange(t *testing.T) {
+	rf := newReminderFixture(t)
+	ctx := context.Background()
+	sue, mia := rf.users["sue"], rf.users["mia"]
+	old := must[string](t)(sue.CreateCustomer(ctx, CustomerInput{Name: "Yara Yearly", Email: "yara@example.com"}))
+	must[string](t)(sue.AddBike(ctx, old, Bike{Make: "Ridley", Model: "Kanzo", SoldAt: time.Now().AddDate(-2, 0, -10)}))
+	var yearly *DueReminder
+	for _, d := range must[[]DueReminder](t)(sue.DueReminders(ctx, DueOptions{})) {
+		if d.CustomerID == old {
+			yearly = &d
+		}
+	}
+	if yearly == nil || yearly.Kind != KindYearly || time.Since(yearly.Due) > 20*24*time.Hour {
+		t.Fatalf("the second anniversary is not due: %+v", yearly)
+	}
+	must[*SendReport](t)(sue.SendReminders(ctx, "", nil, mail.SMTP{}))
+	if err := mia.SetReminderRule(ctx, "", ReminderRule{Kind: KindFirstService, Every: 5, Unit: "weeks", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range must[[]DueReminder](t)(sue.DueReminders(ctx, DueOptions{})) {
+		if d.CustomerID == rf.cBea {
+			t.Fatalf("Bea's first service, sent, is due again after the rule moved: %+v", d)
+		}
 	}
 }

@@ -224,8 +224,8 @@ func (r *Replica) RotationUnderway(ctx context.Context, shop string) (uint32, er
 }
 
 // UnsubscribeHashes returns a shop's token hashes to register at the hub (Store.UnsubscribeHashes).
-func (r *Replica) UnsubscribeHashes(ctx context.Context, shop string, limit int) ([]string, int64, error) {
-	return r.s.UnsubscribeHashes(ctx, shop, limit)
+func (r *Replica) UnsubscribeHashes(ctx context.Context, shop string) ([]string, int64, error) {
+	return r.s.UnsubscribeHashes(ctx, shop)
 }
 
 // MarkUnsubscribeRegistered records that the hub holds a shop's hashes up to mark.

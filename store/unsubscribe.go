@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -28,6 +29,9 @@ import (
 //
 // A lying hub can relay a click nobody made, for a hash it was given: it can withdraw a
 // consent (stop messages), never grant one, and it cannot tell whose consent it withdrew.
+
+// errBadToken means a token row is not one this shop's key makes: it decides nothing.
+var errBadToken = errors.New("unsubscribe token row does not match the shop's key")
 
 // unsubscribeActor is the principal that records a relayed click.
 var unsubscribeActor, _ = System("unsubscribe").auditActor()
@@ -84,16 +88,17 @@ const (
 	metaUnsubCursor     = "unsubscribe.cursor."     // + scope: the newest click seq applied
 )
 
-// UnsubscribeHashes returns the token hashes of a shop to register at the hub: those made
-// since the last registration (less a day, for rows that arrived late by sync; the hub takes
-// a hash twice without harm), and the mark to pass to MarkUnsubscribeRegistered.
-func (s *Store) UnsubscribeHashes(ctx context.Context, shopID string, limit int) ([]string, int64, error) {
+// UnsubscribeHashes returns the token hashes of a shop to register at the hub: every one made
+// since the last registration (less a day, for rows that arrived late by sync; the hub takes a
+// hash twice without harm), and the mark to pass to MarkUnsubscribeRegistered once the hub
+// holds them all. The caller sends them in requests of the hub's size.
+func (s *Store) UnsubscribeHashes(ctx context.Context, shopID string) ([]string, int64, error) {
 	since, err := s.metaInt(ctx, metaUnsubRegistered+shopID)
 	if err != nil {
 		return nil, 0, err
 	}
 	from := since - int64(24*time.Hour/time.Millisecond)
-	rows, err := s.db.QueryContext(ctx, "SELECT id, token_hash, created_at FROM unsubscribe_tokens WHERE shop_id = ? AND created_at >= ? ORDER BY created_at, id LIMIT ?", shopID, from, limit)
+	rows, err := s.db.QueryContext(ctx, "SELECT id, token_hash, created_at FROM unsubscribe_tokens WHERE shop_id = ? AND created_at >= ? ORDER BY created_at, id", shopID, from)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -150,7 +155,7 @@ func (s *Store) ApplyUnsubscribes(ctx context.Context, shopID string, clicks []U
 	if err != nil {
 		return 0, err
 	}
-	n, unknown := 0, 0
+	n, unknown, bad := 0, 0, 0
 	err = s.write(ctx, unsubscribeActor, "consent.unsubscribe", func(w *wtx) error {
 		w.audit.Target = shopID
 		top := cursor
@@ -160,18 +165,24 @@ func (s *Store) ApplyUnsubscribes(ctx context.Context, shopID string, clicks []U
 			}
 			top = max(top, c.Seq)
 			added, err := w.withdrawByHash(shopID, c.Hash, c.At, unsubscribeActor.userID, SourceUnsubscribe)
-			if errors.Is(err, ErrNotFound) {
+			var te *TamperError
+			switch {
+			case errors.Is(err, ErrNotFound):
 				unknown++
 				continue
-			}
-			if err != nil {
+			case errors.As(err, &te) || errors.Is(err, errBadToken):
+				// A token row that fails its check (edited, or forged by another device)
+				// decides nothing: counted, and the clicks after it still count.
+				bad++
+				continue
+			case err != nil:
 				return err
 			}
 			if added {
 				n++
 			}
 		}
-		w.audit.Detail = fmt.Sprintf("clicks=%d withdrawn=%d unknown=%d", len(clicks), n, unknown)
+		w.audit.Detail = fmt.Sprintf("clicks=%d withdrawn=%d unknown=%d bad=%d", len(clicks), n, unknown, bad)
 		return s.putMeta(ctx, w.tx, metaUnsubCursor+shopID, []byte(strconv.FormatInt(top, 10)))
 	})
 	return n, err
@@ -195,6 +206,17 @@ func (w *wtx) withdrawByHash(shopID, hash string, at time.Time, by string, src C
 	if err := w.s.checkRow(w.ctx, w.tx, tables["unsubscribe_tokens"], id); err != nil {
 		return false, err
 	}
+	// The row must be the one this shop's key makes for its customer and purpose: a row
+	// another device forged to point a real hash at someone else decides nothing.
+	p := Purpose(purpose)
+	if !slices.Contains(Purposes, p) {
+		return false, errBadToken
+	}
+	if tok, err := w.s.unsubscribeToken(w.ctx, shopID, cust, p); err != nil {
+		return false, err
+	} else if TokenHash(tok) != hash {
+		return false, errBadToken
+	}
 	c, err := w.s.loadCust(w.ctx, w.tx, cust)
 	if errors.Is(err, ErrNotFound) {
 		return false, ErrNotFound // erased since
@@ -208,13 +230,17 @@ func (w *wtx) withdrawByHash(shopID, hash string, at time.Time, by string, src C
 	ms := at.UnixMilli()
 	ms = max(ms, created)
 	ms = min(ms, w.now)
-	p := Purpose(purpose)
 	cur, err := sendDecision(w.ctx, w.tx, cust, p, ChannelEmail)
 	if err != nil {
 		return false, err
 	}
 	if cur != nil && !cur.Granted {
 		return false, nil
+	}
+	if cur != nil && cur.At.UnixMilli() >= ms {
+		// A grant recorded after the click (or with a clock ahead): the withdrawal, made
+		// by the person, must still be the current decision.
+		ms = cur.At.UnixMilli() + 1
 	}
 	notice := "unsubscribe"
 	if cur != nil && cur.Notice != "" {

@@ -66,7 +66,7 @@ type Replica interface {
 	Peer(ctx context.Context, id string) (*store.Peer, error)
 	SaveHubView(ctx context.Context, v store.HubView) error
 
-	UnsubscribeHashes(ctx context.Context, shop string, limit int) ([]string, int64, error)
+	UnsubscribeHashes(ctx context.Context, shop string) ([]string, int64, error)
 	MarkUnsubscribeRegistered(ctx context.Context, shop string, mark int64) error
 	UnsubscribeCursor(ctx context.Context, shop string) (int64, error)
 	ApplyUnsubscribes(ctx context.Context, shop string, clicks []store.UnsubscribeClick) (int, error)

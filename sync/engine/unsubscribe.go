@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"spoke/protocol"
 	"spoke/store"
@@ -31,35 +32,33 @@ func (e *Engine) relayUnsubscribes(ctx context.Context, r *Report) {
 		r.UnsubscribeErr = err.Error()
 		return
 	}
+	var errs []string
 	for _, shop := range scopes {
 		if shop == store.OrgScope {
 			continue
 		}
+		// One shop's trouble (the hub refusing it, a bad page) does not hold up the others.
 		if err := e.relayShop(ctx, h, shop, r); err != nil {
-			r.UnsubscribeErr = err.Error()
-			return
+			errs = append(errs, shop+": "+err.Error())
 		}
 	}
+	r.UnsubscribeErr = strings.Join(errs, "; ")
 }
 
 func (e *Engine) relayShop(ctx context.Context, h unsubscribeHub, shop string, r *Report) error {
-	for range 100 { // bounded: at most 100,000 new hashes a round
-		hashes, mark, err := e.st.UnsubscribeHashes(ctx, shop, protocol.MaxUnsubscribeHashes)
-		if err != nil {
+	hashes, mark, err := e.st.UnsubscribeHashes(ctx, shop)
+	if err != nil {
+		return err
+	}
+	for len(hashes) > 0 {
+		n := min(len(hashes), protocol.MaxUnsubscribeHashes)
+		if err := h.RegisterUnsubscribeTokens(ctx, shop, hashes[:n]); err != nil {
 			return err
 		}
-		if len(hashes) == 0 {
-			break
-		}
-		if err := h.RegisterUnsubscribeTokens(ctx, shop, hashes); err != nil {
-			return err
-		}
-		if err := e.st.MarkUnsubscribeRegistered(ctx, shop, mark); err != nil {
-			return err
-		}
-		if len(hashes) < protocol.MaxUnsubscribeHashes {
-			break
-		}
+		hashes = hashes[n:]
+	}
+	if err := e.st.MarkUnsubscribeRegistered(ctx, shop, mark); err != nil {
+		return err
 	}
 	for range 100 {
 		after, err := e.st.UnsubscribeCursor(ctx, shop)
