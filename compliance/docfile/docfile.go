@@ -28,31 +28,16 @@ func WriteNew(path string, data []byte, perm fs.FileMode) error {
 		return ErrWrite
 	}
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".spoke-doc-*.tmp")
+	name, err := writeTemp(dir, data, perm)
 	if err != nil {
-		return ErrWrite
+		return err
 	}
-	name := tmp.Name()
 	done := false
 	defer func() {
 		if !done {
 			os.Remove(name)
 		}
 	}()
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return ErrWrite
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return ErrWrite
-	}
-	if err := tmp.Close(); err != nil {
-		return ErrWrite
-	}
-	if err := os.Chmod(name, perm); err != nil {
-		return ErrWrite
-	}
 	// A hard link fails if the name exists, so a file created meanwhile is not replaced; a
 	// file system without links (FAT, some shares) gets the check above and a rename.
 	switch err := os.Link(name, path); {
@@ -89,31 +74,16 @@ func Replace(path string, data []byte, perm fs.FileMode) error {
 		return ErrWrite
 	}
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".spoke-doc-*.tmp")
+	name, err := writeTemp(dir, data, perm)
 	if err != nil {
-		return ErrWrite
+		return err
 	}
-	name := tmp.Name()
 	ok := false
 	defer func() {
 		if !ok {
 			os.Remove(name)
 		}
 	}()
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return ErrWrite
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return ErrWrite
-	}
-	if err := tmp.Close(); err != nil {
-		return ErrWrite
-	}
-	if err := os.Chmod(name, perm); err != nil {
-		return ErrWrite
-	}
 	if err := os.Rename(name, path); err != nil {
 		return ErrWrite
 	}
@@ -123,4 +93,29 @@ func Replace(path string, data []byte, perm fs.FileMode) error {
 		d.Close()
 	}
 	return nil
+}
+
+// writeTemp writes data, synced and with permissions perm, to a new temporary file in dir and
+// returns its name; on an error nothing is left behind.
+func writeTemp(dir string, data []byte, perm fs.FileMode) (string, error) {
+	tmp, err := os.CreateTemp(dir, ".spoke-doc-*.tmp")
+	if err != nil {
+		return "", ErrWrite
+	}
+	name := tmp.Name()
+	_, werr := tmp.Write(data)
+	if werr == nil {
+		werr = tmp.Sync()
+	}
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(name, perm)
+	}
+	if werr != nil {
+		os.Remove(name)
+		return "", ErrWrite
+	}
+	return name, nil
 }
